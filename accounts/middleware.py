@@ -1,0 +1,43 @@
+"""Per-request context for the activity log and the user's local time zone."""
+
+import zoneinfo
+
+from django.conf import settings
+from django.utils import timezone
+
+from accounts.audit import Source, request_context
+
+
+def client_ip(request) -> str | None:
+    """REMOTE_ADDR, or the address the declared number of trusted proxies put in X-Forwarded-For."""
+    proxies = settings.EVFLEET_TRUSTED_PROXY_COUNT
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if proxies and forwarded:
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        if len(hops) >= proxies:
+            return hops[-proxies]
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def source_for_path(path: str) -> str:
+    if path.startswith("/api/"):
+        return Source.API
+    if path.startswith("/admin/"):
+        return Source.ADMIN
+    return Source.DASHBOARD
+
+
+class RequestContextMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        department = getattr(user, "department", None) if user is not None and user.is_authenticated else None
+        zone = department.time_zone if department is not None else settings.EVFLEET_DEFAULT_TIME_ZONE
+        timezone.activate(zoneinfo.ZoneInfo(zone))
+        try:
+            with request_context(source=source_for_path(request.path), ip_address=client_ip(request)):
+                return self.get_response(request)
+        finally:
+            timezone.deactivate()

@@ -1,0 +1,197 @@
+import zoneinfo
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+
+from evfleet.models import TimeStampedModel
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(
+            "%(value)s is not an IANA time zone; use a name like Europe/Berlin or America/New_York.",
+            code="invalid_time_zone",
+            params={"value": value},
+        )
+
+
+def default_time_zone() -> str:
+    return settings.EVFLEET_DEFAULT_TIME_ZONE
+
+
+class Department(TimeStampedModel):
+    """A unit of the organisation; a department with a parent is a team. Scoping follows the tree."""
+
+    name = models.CharField("name", max_length=120)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name="parent department",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        help_text="Empty for a top-level department; set it to make this a team of that department.",
+    )
+    # Materialized path of ids ("/1/4/9/"): a subtree is one indexed prefix match, no recursion.
+    path = models.CharField("tree path", max_length=255, editable=False, blank=True, db_index=True)
+    depth = models.PositiveSmallIntegerField("depth", default=0, editable=False)
+    time_zone = models.CharField(
+        "time zone",
+        max_length=64,
+        default=default_time_zone,
+        validators=[validate_time_zone],
+        help_text="IANA time zone in which this department's pages show times, e.g. Europe/Berlin.",
+    )
+
+    scope_field = "pk"  # accounts.scoping: a department is in scope when it is in the user's subtree
+
+    class Meta:
+        ordering = ["path"]
+        constraints = [
+            models.UniqueConstraint(fields=["parent", "name"], name="department_unique_name_per_parent"),
+            models.UniqueConstraint(
+                fields=["name"], condition=Q(parent__isnull=True), name="department_unique_top_level_name"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def is_within(self, other: "Department") -> bool:
+        return self.path.startswith(other.path)
+
+
+class AccountManager(UserManager):
+    def create_superuser(self, username, email=None, password=None, **extra_fields):
+        extra_fields.setdefault("role", User.Role.ADMIN)
+        return super().create_superuser(username, email, password, **extra_fields)
+
+
+class User(AbstractUser):
+    """A person (or an integration) using the platform, with one role in one department."""
+
+    class Role(models.TextChoices):
+        ADMIN = "admin", "Administrator"
+        FLEET_MANAGER = "fleet_manager", "Fleet manager"
+        DISPATCHER = "dispatcher", "Dispatcher"
+        TECHNICIAN = "technician", "Technician"
+        ANALYST = "analyst", "Analyst"
+        INTEGRATOR = "integrator", "Integrator (API only)"
+
+    role = models.CharField(
+        "role",
+        max_length=20,
+        choices=Role.choices,
+        default=Role.ANALYST,
+        help_text="What the user may do; see docs/api.md for the permission of each role.",
+    )
+    department = models.ForeignKey(
+        Department,
+        verbose_name="department",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="members",
+        help_text="The user sees this department and every team below it. Required except for administrators.",
+    )
+
+    objects = AccountManager()
+
+    scope_field = "department"
+
+    class Meta:
+        ordering = ["username"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(role="admin") | Q(department__isnull=False),
+                name="user_department_required_unless_admin",
+            ),
+        ]
+
+    @property
+    def is_admin(self) -> bool:
+        return self.is_active and (self.role == self.Role.ADMIN or self.is_superuser)
+
+    @property
+    def is_api_only(self) -> bool:
+        return self.role == self.Role.INTEGRATOR
+
+    def clean(self) -> None:
+        super().clean()
+        if self.role != self.Role.ADMIN and not self.is_superuser and self.department_id is None:
+            raise ValidationError(
+                {
+                    "department": ValidationError(
+                        "Choose a department: every role except administrator belongs to one.",
+                        code="department_required",
+                    )
+                }
+            )
+
+
+class ActivityLog(models.Model):
+    """One create, update or delete of a stored object: who, when, from where, and what changed."""
+
+    class Action(models.TextChoices):
+        CREATE = "create", "Created"
+        UPDATE = "update", "Updated"
+        DELETE = "delete", "Deleted"
+
+    class Source(models.TextChoices):
+        API = "api", "REST API"
+        DASHBOARD = "dashboard", "Dashboard"
+        ADMIN = "admin", "Django admin"
+        SYSTEM = "system", "System (tasks, commands)"
+
+    timestamp = models.DateTimeField("time (UTC)", auto_now_add=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="user",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="activity",
+    )
+    actor_username = models.CharField(
+        "username", max_length=150, blank=True, help_text="Kept after the user is deleted."
+    )
+    source = models.CharField("source", max_length=12, choices=Source.choices)
+    ip_address = models.GenericIPAddressField("client address", null=True, blank=True)
+    action = models.CharField("action", max_length=6, choices=Action.choices)
+    content_type = models.ForeignKey(ContentType, verbose_name="object type", on_delete=models.PROTECT)
+    object_id = models.CharField("object id", max_length=64)
+    object_repr = models.CharField("object", max_length=200)
+    changes = models.JSONField(
+        "changed fields", default=dict, blank=True, help_text='{"field": [before, after]} for each changed field.'
+    )
+    department = models.ForeignKey(
+        Department,
+        verbose_name="department",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The department the object belonged to, for scoping.",
+    )
+
+    scope_field = "department"
+
+    class Meta:
+        ordering = ["-timestamp", "-id"]
+        verbose_name = "activity log entry"
+        verbose_name_plural = "activity log"
+        indexes = [
+            # "history of this object" on the admin and API
+            models.Index(fields=["content_type", "object_id", "-timestamp"], name="activity_object_idx"),
+            # "what did this user do lately"
+            models.Index(fields=["actor", "-timestamp"], name="activity_actor_idx"),
+            # the default listing, newest first, and retention pruning
+            models.Index(fields=["-timestamp"], name="activity_time_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.actor_username or 'system'} {self.action} {self.object_repr}"

@@ -1,0 +1,63 @@
+"""What each role may do, as Django model permissions: the admin site, the API and the pages all ask
+`user.has_perm("fleet.change_vehicle")`, and accounts.backends.RoleBackend answers from this table.
+
+Which objects a permission reaches is the other half, department scoping (accounts/scoping.py).
+Administrators hold every permission and see every department.
+"""
+
+from accounts.models import User
+
+Role = User.Role
+
+# model label -> actions, as letters: v(iew) a(dd) c(hange) d(elete)
+_MATRIX: dict[str, dict[str, str]] = {
+    Role.FLEET_MANAGER: {
+        "accounts.department": "v",
+        "fleet.vehiclemodel": "vac",
+        "fleet.vehicle": "vacd",
+        "fleet.telemetrypoint": "va",
+    },
+    Role.DISPATCHER: {
+        "accounts.department": "v",
+        "fleet.vehiclemodel": "v",
+        "fleet.vehicle": "vc",
+        "fleet.telemetrypoint": "v",
+    },
+    Role.TECHNICIAN: {
+        "accounts.department": "v",
+        "fleet.vehiclemodel": "v",
+        "fleet.vehicle": "vc",
+        "fleet.telemetrypoint": "v",
+    },
+    Role.ANALYST: {
+        "accounts.department": "v",
+        "fleet.vehiclemodel": "v",
+        "fleet.vehicle": "v",
+        "fleet.telemetrypoint": "v",
+    },
+    Role.INTEGRATOR: {
+        "accounts.department": "v",
+        "fleet.vehiclemodel": "v",
+        "fleet.vehicle": "v",
+        "fleet.telemetrypoint": "va",
+    },
+}
+_ACTIONS = {"v": "view", "a": "add", "c": "change", "d": "delete"}
+
+
+def _expand(table: dict[str, str]) -> frozenset[str]:
+    perms = set()
+    for label, letters in table.items():
+        app_label, model = label.split(".")
+        perms.update(f"{app_label}.{_ACTIONS[letter]}_{model}" for letter in letters)
+    return frozenset(perms)
+
+
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {role: _expand(table) for role, table in _MATRIX.items()}
+
+# Roles that may sign in to the dashboard and the Django admin; integrators use the API only.
+STAFF_ROLES = frozenset(Role) - {Role.INTEGRATOR}
+
+
+def permissions_for(role: str) -> frozenset[str]:
+    return ROLE_PERMISSIONS.get(role, frozenset())

@@ -1,0 +1,116 @@
+"""Write side of accounts: departments (a tree kept as materialized paths) and users."""
+
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Concat, Substr
+
+from accounts.audit import audited_save, model_delete, snapshot
+from accounts.models import Department, User
+from accounts.roles import STAFF_ROLES
+
+
+def _path_for(department: Department) -> str:
+    parent_path = department.parent.path if department.parent_id else "/"
+    return f"{parent_path}{department.pk}/"
+
+
+def department_create(
+    *, actor: User | None, name: str, parent: Department | None = None, time_zone: str | None = None
+) -> Department:
+    department = Department(name=name, parent=parent)
+    if time_zone:
+        department.time_zone = time_zone
+    with transaction.atomic():
+        audited_save(department, actor=actor, before=None)
+        department.path = _path_for(department)
+        department.depth = department.path.count("/") - 2
+        Department.objects.filter(pk=department.pk).update(path=department.path, depth=department.depth)
+    return department
+
+
+def department_update(*, actor: User | None, department: Department, **data) -> Department:
+    before = snapshot(department)
+    old_parent_id = department.parent_id
+    for name, value in data.items():
+        setattr(department, name, value)
+    new_parent = department.parent
+    if new_parent is not None and new_parent.path.startswith(department.path):
+        raise ValidationError(
+            {
+                "parent": ValidationError(
+                    f"{new_parent} is {department} itself or one of its teams; "
+                    "choose a department outside this subtree.",
+                    code="department_cycle",
+                )
+            }
+        )
+    with transaction.atomic():
+        audited_save(department, actor=actor, before=before)
+        if department.parent_id != old_parent_id:
+            old_path, new_path = department.path, _path_for(department)
+            depth_change = (new_path.count("/") - 2) - department.depth
+            Department.objects.filter(path__startswith=old_path).update(
+                path=Concat(Value(new_path), Substr("path", len(old_path) + 1)),
+                depth=F("depth") + depth_change,
+            )
+            department.refresh_from_db(fields=["path", "depth"])
+    return department
+
+
+def department_delete(*, actor: User | None, department: Department) -> None:
+    from fleet.models import Vehicle
+
+    teams = department.children.count()
+    members = department.members.count()
+    vehicles = Vehicle.objects.filter(department=department).count()
+    if teams or members or vehicles:
+        raise ValidationError(
+            f"{department} still has {teams} team(s), {members} user(s) and {vehicles} vehicle(s); "
+            "move or delete them first.",
+            code="department_in_use",
+        )
+    model_delete(instance=department, actor=actor)
+
+
+def _apply_role(user: User) -> None:
+    user.is_staff = user.role in STAFF_ROLES
+    user.is_superuser = False  # administrators get every permission from their role, not this flag
+
+
+def user_create(
+    *, actor: User | None, username: str, password: str | None, role: str, department: Department | None, **extra
+) -> User:
+    user = User(username=username, role=role, department=department, **extra)
+    _apply_role(user)
+    if password:
+        try:
+            password_validation.validate_password(password, user)
+        except ValidationError as exc:
+            raise ValidationError({"password": exc.error_list}) from None
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    return audited_save(user, actor=actor, before=None)
+
+
+def user_update(*, actor: User | None, user: User, password: str | None = None, **data) -> User:
+    before = snapshot(user)
+    for name, value in data.items():
+        setattr(user, name, value)
+    if not user.is_superuser:
+        _apply_role(user)
+    if password:
+        try:
+            password_validation.validate_password(password, user)
+        except ValidationError as exc:
+            raise ValidationError({"password": exc.error_list}) from None
+        user.set_password(password)
+    return audited_save(user, actor=actor, before=before)
+
+
+def user_delete(*, actor: User | None, user: User) -> None:
+    if actor is not None and actor.pk == user.pk:
+        raise ValidationError("You cannot delete your own account; ask another administrator.", code="self_delete")
+    model_delete(instance=user, actor=actor)

@@ -1,0 +1,162 @@
+"""One error format for the whole API:
+
+    {"code": "validation_error", "message": "Invalid input in: vin.",
+     "fields": {"vin": [{"code": "vin_length", "message": "A VIN has exactly 17 characters; ..."}]}}
+
+`code` is stable and meant for programs (the constants below); `message` is for people;
+`fields` appears on validation errors, keyed by field name ("non_field_errors" for the object).
+"""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import ProtectedError
+from django.http import Http404
+from rest_framework import exceptions, serializers, status
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.views import set_rollback
+
+
+class ErrorCode:
+    VALIDATION = "validation_error"
+    PARSE = "parse_error"
+    NOT_AUTHENTICATED = "not_authenticated"
+    AUTHENTICATION_FAILED = "authentication_failed"
+    PERMISSION_DENIED = "permission_denied"
+    NOT_FOUND = "not_found"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+    CONFLICT = "conflict"
+    THROTTLED = "throttled"
+
+
+NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
+
+_CODE_BY_EXCEPTION = {
+    exceptions.ParseError: ErrorCode.PARSE,
+    exceptions.NotAuthenticated: ErrorCode.NOT_AUTHENTICATED,
+    exceptions.AuthenticationFailed: ErrorCode.AUTHENTICATION_FAILED,
+    exceptions.PermissionDenied: ErrorCode.PERMISSION_DENIED,
+    exceptions.NotFound: ErrorCode.NOT_FOUND,
+    exceptions.MethodNotAllowed: ErrorCode.METHOD_NOT_ALLOWED,
+    exceptions.UnsupportedMediaType: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+    exceptions.Throttled: ErrorCode.THROTTLED,
+}
+
+MESSAGES = {
+    ErrorCode.NOT_AUTHENTICATED: (
+        "Authentication required: send 'Authorization: Token <key>' (POST /api/v1/auth/token/ gives one)."
+    ),
+    ErrorCode.NOT_FOUND: "Not found, or not in your departments.",
+    ErrorCode.PERMISSION_DENIED: "Your role does not allow this action.",
+}
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = ErrorCode.PAYLOAD_TOO_LARGE
+    default_detail = "The request is larger than allowed."
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = ErrorCode.CONFLICT
+    default_detail = "The object is still in use."
+
+
+class FieldErrorSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Stable machine-readable reason, e.g. required, invalid_vin, out_of_range.")
+    message = serializers.CharField(help_text="What is wrong and how to fix it.")
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The shape of every error response."""
+
+    code = serializers.CharField(help_text="Stable machine-readable error code, e.g. validation_error, not_found.")
+    message = serializers.CharField(help_text="Human-readable summary.")
+    fields = serializers.DictField(
+        child=FieldErrorSerializer(many=True),
+        required=False,
+        help_text="Validation errors keyed by field name; 'non_field_errors' for errors of the whole object.",
+    )
+
+
+def _flatten(details, prefix: str = "") -> dict[str, list[dict]]:
+    """DRF's nested error details -> {"field" or "field.0.sub": [{"code", "message"}]}."""
+    flat: dict[str, list[dict]] = {}
+    if isinstance(details, dict) and set(details) == {"message", "code"} and isinstance(details["message"], str):
+        flat.setdefault(prefix or NON_FIELD, []).append({"code": details["code"], "message": details["message"]})
+    elif isinstance(details, dict):
+        for key, value in details.items():
+            for name, errors in _flatten(value, f"{prefix}.{key}" if prefix else str(key)).items():
+                flat.setdefault(name, []).extend(errors)
+    elif isinstance(details, list):
+        if all(isinstance(item, dict) and set(item) == {"message", "code"} for item in details):
+            for item in details:
+                flat.setdefault(prefix or NON_FIELD, []).append({"code": item["code"], "message": str(item["message"])})
+        else:
+            for index, item in enumerate(details):
+                for name, errors in _flatten(item, f"{prefix}.{index}" if prefix else str(index)).items():
+                    flat.setdefault(name, []).extend(errors)
+    return flat
+
+
+def django_validation_error_to_drf(exc: DjangoValidationError) -> exceptions.ValidationError:
+    if hasattr(exc, "error_dict"):
+        detail = {
+            (NON_FIELD if name == "__all__" else name): [
+                exceptions.ErrorDetail(message, code=error.code or "invalid")
+                for error in errors
+                for message in error.messages
+            ]
+            for name, errors in exc.error_dict.items()
+        }
+    else:
+        detail = {
+            NON_FIELD: [exceptions.ErrorDetail(m, code=e.code or "invalid") for e in exc.error_list for m in e.messages]
+        }
+    return exceptions.ValidationError(detail)
+
+
+def error_body(code: str, message: str, fields: dict | None = None) -> dict:
+    body = {"code": code, "message": message}
+    if fields is not None:
+        body["fields"] = fields
+    return body
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DjangoValidationError):
+        exc = django_validation_error_to_drf(exc)
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, ProtectedError):
+        names = sorted({str(obj) for obj in list(exc.protected_objects)[:5]})
+        exc = Conflict(f"Still referenced by {', '.join(names)}; remove or reassign those first.")
+    if not isinstance(exc, exceptions.APIException):
+        return None  # a bug: Django's 500 handler logs it
+
+    headers = {}
+    if getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = exc.auth_header
+    if getattr(exc, "wait", None):
+        headers["Retry-After"] = str(int(exc.wait))
+
+    if isinstance(exc, exceptions.ValidationError):
+        fields = _flatten(exc.get_full_details())
+        names = ", ".join(fields)
+        body = error_body(ErrorCode.VALIDATION, f"Invalid input in: {names}. See 'fields' for each problem.", fields)
+    else:
+        code = getattr(exc, "default_code", None)
+        for klass, mapped in _CODE_BY_EXCEPTION.items():
+            if isinstance(exc, klass):
+                code = mapped
+                break
+        detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        message = MESSAGES.get(code, detail) if detail == str(exc.default_detail) else detail
+        body = error_body(code, message)
+    set_rollback()
+    return Response(body, status=exc.status_code, headers=headers)

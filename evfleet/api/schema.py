@@ -1,0 +1,121 @@
+"""OpenAPI generation: every operation documents its error responses, with examples and fixes."""
+
+from drf_spectacular import openapi
+from rest_framework import permissions
+
+from evfleet.api.errors import MESSAGES, ErrorCode, ErrorSerializer
+
+
+def _example(summary: str, body: dict, description: str = "") -> dict:
+    example = {"summary": summary, "value": body}
+    if description:
+        example["description"] = description
+    return example
+
+
+_STANDARD = {
+    "401": (
+        "Not signed in.",
+        {
+            "no_credentials": _example(
+                "No credentials",
+                {
+                    "code": ErrorCode.NOT_AUTHENTICATED,
+                    "message": MESSAGES[ErrorCode.NOT_AUTHENTICATED],
+                },
+                "Send the header `Authorization: Token <key>`.",
+            ),
+            "bad_token": _example(
+                "Unknown token",
+                {"code": ErrorCode.AUTHENTICATION_FAILED, "message": "Invalid token."},
+                "The token was revoked or mistyped; obtain a new one.",
+            ),
+        },
+    ),
+    "403": (
+        "The user's role does not allow this action.",
+        {
+            "role": _example(
+                "Role lacks permission",
+                {"code": ErrorCode.PERMISSION_DENIED, "message": "Your role does not allow this action."},
+                "Ask an administrator for a role with this permission (see docs/api.md).",
+            )
+        },
+    ),
+    "404": (
+        "No such object, or it belongs to a department outside the user's.",
+        {
+            "missing": _example(
+                "Not found or out of scope",
+                {"code": ErrorCode.NOT_FOUND, "message": "Not found, or not in your departments."},
+                "Check the id; objects of other departments are deliberately indistinguishable from missing ones.",
+            )
+        },
+    ),
+}
+
+
+class AutoSchema(openapi.AutoSchema):
+    """Adds 400/401/403/404 (and any view-declared) error responses to every operation.
+
+    A view may set `error_examples = {"400": {"name": {"summary", "value", "description"}}}` for
+    the validation errors its users most often hit; a generic "required field" example is the default.
+    """
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        if direction != "response":
+            return responses
+        error_ref = self.resolve_serializer(ErrorSerializer, "response").ref
+        for code, (description, examples) in self._error_cases().items():
+            if code in responses:
+                continue
+            responses[code] = {
+                "description": description,
+                "content": {"application/json": {"schema": error_ref, "examples": examples}},
+            }
+        return dict(sorted(responses.items()))
+
+    def _error_cases(self) -> dict[str, tuple[str, dict]]:
+        cases: dict[str, tuple[str, dict]] = {}
+        get_examples = getattr(self.view, "get_error_examples", None)
+        declared = get_examples() if get_examples else getattr(self.view, "error_examples", {}) or {}
+        writes = self.method in ("POST", "PUT", "PATCH")
+        lists = self.method == "GET" and self._is_list_view()
+        if writes or lists or "400" in declared:
+            examples = dict(declared.get("400", {}))
+            if not examples:
+                examples["invalid"] = _example(
+                    "Invalid input",
+                    {
+                        "code": ErrorCode.VALIDATION,
+                        "message": "Invalid input in: name. See 'fields' for each problem.",
+                        "fields": {"name": [{"code": "required", "message": "This field is required."}]},
+                    },
+                    "Each entry in `fields` names the field, a stable code and what to change.",
+                )
+            examples.setdefault(
+                "malformed_json",
+                _example(
+                    "Malformed JSON",
+                    {
+                        "code": ErrorCode.PARSE,
+                        "message": "JSON parse error - Expecting value: line 1 column 1 (char 0)",
+                    },
+                    "Send a valid JSON body with `Content-Type: application/json`.",
+                ),
+            )
+            cases["400"] = ("Invalid input; `fields` names each problem and its fix.", examples)
+        if not self._allows_anonymous():
+            cases["401"] = _STANDARD["401"]
+            cases["403"] = _STANDARD["403"]
+        if "{" in self.path:
+            cases["404"] = _STANDARD["404"]
+        for code, examples in declared.items():
+            if code != "400":
+                examples = dict(examples)
+                cases[code] = (examples.pop("_description", "Error."), examples)
+        return cases
+
+    def _allows_anonymous(self) -> bool:
+        return any(isinstance(p, permissions.AllowAny) for p in self.view.get_permissions())

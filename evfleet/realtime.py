@@ -1,0 +1,133 @@
+"""Live updates to dashboards: the one `publish()` that services, tasks and protocol handlers call.
+
+Events go to channel-layer groups by department, so a dashboard joins only the groups its user
+may see (see accounts/consumers.py):
+
+- ``live.dept.<id>``: events about one department's objects,
+- ``live.admin``: every department's events, for admins,
+- ``live.all``: fleet-wide broadcasts whose payload each consumer filters for its user.
+
+The trap of the embedded default: the in-memory channel layer exists only inside the ASGI server
+process. A Celery worker, beat or a management command that published into its own in-memory
+layer would reach nobody. So outside the server process, with the in-memory layer, `publish()`
+posts the event to the server's relay endpoint (`relay_view` below, signed with an HMAC of the
+secret key), and the server hands it to its layer. With Redis every process publishes directly.
+"""
+
+import hmac
+import json
+import logging
+import urllib.error
+import urllib.request
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import InMemoryChannelLayer, get_channel_layer
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.crypto import salted_hmac
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+logger = logging.getLogger(__name__)
+
+GROUP_ALL = "live.all"
+GROUP_ADMIN = "live.admin"
+EVENT_MESSAGE_TYPE = "live.event"  # the consumer handler is `live_event`
+SIGNATURE_HEADER = "X-EVFleet-Signature"
+
+_in_server_process = False
+_relay_down = False
+
+
+def mark_server_process() -> None:
+    """Called by evfleet.asgi: this process hosts the consumers, so publish directly."""
+    global _in_server_process
+    _in_server_process = True
+
+
+def department_group(department_id: int) -> str:
+    return f"live.dept.{department_id}"
+
+
+def _groups_for(department_id: int | None) -> list[str]:
+    if department_id is None:
+        return [GROUP_ALL]
+    return [GROUP_ADMIN, department_group(department_id)]
+
+
+def _message(event: str, payload: dict[str, Any], department_id: int | None) -> dict[str, Any]:
+    # A JSON round trip makes Decimals and datetimes plain, as msgpack (Redis) requires.
+    plain = json.loads(json.dumps(payload, cls=DjangoJSONEncoder))
+    return {"type": EVENT_MESSAGE_TYPE, "event": event, "department_id": department_id, "payload": plain}
+
+
+def uses_relay() -> bool:
+    return isinstance(get_channel_layer(), InMemoryChannelLayer) and not _in_server_process
+
+
+def publish(event: str, payload: dict[str, Any], *, department_id: int | None) -> None:
+    """Send `event` to every dashboard allowed to see `department_id` (None: fleet-wide broadcast).
+
+    Call it after the data is committed (transaction.on_commit). Delivery is best effort: a
+    dashboard that is not connected simply misses it and reloads the state on its next visit.
+    """
+    message = _message(event, payload, department_id)
+    groups = _groups_for(department_id)
+    if uses_relay():
+        _post_to_relay(groups, message)
+        return
+    layer = get_channel_layer()
+    for group in groups:
+        async_to_sync(layer.group_send)(group, message)
+
+
+async def apublish(event: str, payload: dict[str, Any], *, department_id: int | None) -> None:
+    """`publish()` for async code running inside the server (consumers, protocol handlers)."""
+    message = _message(event, payload, department_id)
+    layer = get_channel_layer()
+    for group in _groups_for(department_id):
+        await layer.group_send(group, message)
+
+
+def _signature(body: bytes) -> str:
+    return salted_hmac("evfleet.realtime.relay", body, secret=settings.SECRET_KEY, algorithm="sha256").hexdigest()
+
+
+def _post_to_relay(groups: list[str], message: dict[str, Any]) -> None:
+    body = json.dumps({"groups": groups, "message": message}).encode()
+    request = urllib.request.Request(
+        settings.EVFLEET_RELAY_URL,
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json", SIGNATURE_HEADER: _signature(body)},
+    )
+    global _relay_down
+    try:
+        with urllib.request.urlopen(request, timeout=3) as response:
+            response.read()
+    except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+        # Warn once per outage (the server may simply not be started yet), not once per event.
+        log = logger.debug if _relay_down else logger.warning
+        log("Live updates not relayed to %s (is the server running?): %s", settings.EVFLEET_RELAY_URL, exc)
+        _relay_down = True
+    else:
+        if _relay_down:
+            logger.info("Live updates reach %s again.", settings.EVFLEET_RELAY_URL)
+        _relay_down = False
+
+
+@csrf_exempt
+@require_POST
+async def relay_view(request: HttpRequest) -> HttpResponse:
+    """Receives events from worker processes and hands them to this server's channel layer."""
+    body = request.body
+    if not hmac.compare_digest(request.headers.get(SIGNATURE_HEADER, ""), _signature(body)):
+        return JsonResponse({"code": "bad_signature", "message": "Relay signature does not match."}, status=403)
+    data = json.loads(body)
+    layer = get_channel_layer()
+    for group in data["groups"]:
+        if group in (GROUP_ALL, GROUP_ADMIN) or group.startswith("live.dept."):
+            await layer.group_send(group, data["message"])
+    return JsonResponse({"delivered_to": data["groups"]})

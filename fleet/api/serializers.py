@@ -1,0 +1,117 @@
+from rest_framework import serializers
+
+from evfleet.api.base import StrictModelSerializer
+from fleet.models import TelemetryPoint, Vehicle, VehicleModel
+from fleet.telemetry import MEASUREMENTS
+from stations.choices import ConnectorType
+
+
+class VehicleModelSerializer(StrictModelSerializer):
+    inlets = serializers.ListField(
+        child=serializers.ChoiceField(choices=ConnectorType.choices),
+        min_length=1,
+        help_text='Connector types the vehicle\'s inlets accept, e.g. ["type2", "ccs2"].',
+    )
+
+    class Meta:
+        model = VehicleModel
+        fields = [
+            "id",
+            "make",
+            "name",
+            "variant",
+            "model_year",
+            "vehicle_class",
+            "usable_battery_kwh",
+            "max_ac_kw",
+            "max_dc_kw",
+            "inlets",
+            "consumption_wh_per_km",
+            "v2g_capable",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+
+
+class VehicleSerializer(StrictModelSerializer):
+    department_name = serializers.CharField(source="department.name", read_only=True)
+    vehicle_model_name = serializers.CharField(source="vehicle_model.__str__", read_only=True)
+
+    class Meta:
+        model = Vehicle
+        fields = [
+            "id",
+            "vin",
+            "license_plate",
+            "fleet_number",
+            "department",
+            "department_name",
+            "vehicle_model",
+            "vehicle_model_name",
+            "status",
+            "priority_class",
+            "soc_percent",
+            "state_of_health_percent",
+            "odometer_km",
+            "last_latitude",
+            "last_longitude",
+            "last_telemetry_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = [
+            "soc_percent",
+            "odometer_km",
+            "last_latitude",
+            "last_longitude",
+            "last_telemetry_at",
+            "created_at",
+            "updated_at",
+        ]
+
+    def to_internal_value(self, data):
+        # VINs are printed in capitals; accept any case and store the canonical form.
+        if isinstance(data, dict) and isinstance(data.get("vin"), str):
+            data = {**data, "vin": data["vin"].strip().upper()}
+        return super().to_internal_value(data)
+
+
+class TelemetryPointSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = TelemetryPoint
+        fields = ["id", "vehicle", "recorded_at", *MEASUREMENTS]
+        read_only_fields = fields
+
+
+class TelemetryPointInputSerializer(serializers.ModelSerializer):
+    """One reading in a bulk batch (documentation of the input; validation is fleet/telemetry.py)."""
+
+    vehicle = serializers.IntegerField(required=False, help_text="Vehicle id; give this or vin.")
+    vin = serializers.CharField(required=False, max_length=17, help_text="Vehicle VIN; give this or vehicle.")
+
+    class Meta:
+        model = TelemetryPoint
+        fields = ["vehicle", "vin", "recorded_at", *MEASUREMENTS]
+
+
+class TelemetryBulkRequestSerializer(serializers.Serializer):
+    points = TelemetryPointInputSerializer(many=True, help_text="1 to 10,000 readings.")
+
+
+class IngestErrorSerializer(serializers.Serializer):
+    index = serializers.IntegerField(help_text="Position of the rejected point in `points`.")
+    field = serializers.CharField()
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class IngestReportSerializer(serializers.Serializer):
+    received = serializers.IntegerField()
+    accepted = serializers.IntegerField(help_text="Points newly stored.")
+    duplicates = serializers.IntegerField(
+        help_text="Points already stored (same vehicle and recorded_at), stored once."
+    )
+    rejected = serializers.IntegerField(help_text="Points refused; each is listed in errors.")
+    vehicles_updated = serializers.IntegerField(help_text="Vehicles whose current state moved to a newer reading.")
+    errors = IngestErrorSerializer(many=True)

@@ -1,0 +1,21 @@
+from django.core.management.base import BaseCommand
+
+from fleet.demo import DEMO_PASSWORD, build_demo_fleet
+
+
+class Command(BaseCommand):
+    help = "Build (or complete) the demo fleet: departments, one user per role, 64 vehicles, a week of telemetry."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--days", type=int, default=7, help="Days of telemetry to simulate per new vehicle.")
+
+    def handle(self, *args, days, **options):
+        summary = build_demo_fleet(days=days)
+        self.stdout.write(
+            f"Demo fleet ready: {summary.departments} departments, {summary.vehicles} vehicles, "
+            f"{summary.telemetry_points} new telemetry points."
+        )
+        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+        for username, role, scope in summary.users:
+            self.stdout.write(f"  {username:<12} {role:<24} {scope}")
+        self.stdout.write(f"Integrator API token: {summary.integrator_token}")

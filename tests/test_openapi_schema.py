@@ -1,0 +1,70 @@
+import pytest
+import yaml
+from django.core.management import call_command
+
+
+@pytest.fixture(scope="module")
+def schema(tmp_path_factory):
+    path = tmp_path_factory.mktemp("schema") / "openapi.yaml"
+    # --fail-on-warn turns any drf-spectacular warning into an error; --validate checks OpenAPI 3.
+    call_command("spectacular", "--fail-on-warn", "--validate", "--file", str(path))
+    return yaml.safe_load(path.read_text())
+
+
+def _operations(schema):
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            yield path, method, operation
+
+
+def test_the_schema_generates_and_validates_without_warnings(schema):
+    assert schema["openapi"].startswith("3.")
+    assert "/api/v1/telemetry/bulk/" in schema["paths"]
+
+
+def test_every_operation_documents_its_errors_with_examples(schema):
+    for path, method, operation in _operations(schema):
+        responses = operation["responses"]
+        if path != "/api/v1/auth/token/":
+            assert {"401", "403"} <= set(responses), (method, path)
+        if "{id}" in path:
+            assert "404" in responses, (method, path)
+        if method in ("post", "put", "patch"):
+            examples = responses["400"]["content"]["application/json"]["examples"]
+            assert examples, (method, path)
+        for code, response in responses.items():
+            if code.startswith("4"):
+                assert response["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+
+
+def test_fields_state_type_unit_range_pattern_and_choices(schema):
+    components = schema["components"]["schemas"]
+    vehicle = components["VehicleRequest"]
+    assert vehicle["properties"]["vin"]["pattern"] == "^[A-HJ-NPR-Z0-9]{17}$"
+    assert set(vehicle["required"]) >= {"vin", "department", "vehicle_model"}
+    soh = vehicle["properties"]["state_of_health_percent"]
+    assert (soh["minimum"], soh["maximum"]) == (0, 100) and "%" in soh["description"]
+    assert components["VehicleStatusEnum"]["enum"] == ["active", "charging", "maintenance", "retired"]
+    model = components["VehicleModelRequest"]["properties"]
+    assert "kWh" in model["usable_battery_kwh"]["description"]
+    assert model["inlets"]["items"]["$ref"] == "#/components/schemas/ConnectorTypeEnum"
+    point = components["TelemetryPointInputRequest"]["properties"]
+    assert "kW" in point["power_kw"]["description"]
+    assert (point["latitude"]["minimum"], point["latitude"]["maximum"]) == (-90, 90)
+
+
+def test_the_bulk_endpoint_documents_the_limit_and_partial_acceptance(schema):
+    operation = schema["paths"]["/api/v1/telemetry/bulk/"]["post"]
+    assert "413" in operation["responses"]
+    assert "no_valid_point" in operation["responses"]["400"]["content"]["application/json"]["examples"]
+    assert "10,000" in operation["description"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["/api/schema/", "/api/docs/", "/api/redoc/"])
+def test_the_schema_and_its_viewers_are_served_without_a_cdn(client, url):
+    response = client.get(url)
+    assert response.status_code == 200
+    body = response.content.decode()
+    for host in ("cdn.jsdelivr.net", "unpkg.com", "cdnjs"):
+        assert host not in body
