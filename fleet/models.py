@@ -122,6 +122,10 @@ class VehicleModel(TimeStampedModel):
         variant = f" {self.variant}" if self.variant else ""
         return f"{self.make} {self.name}{variant} ({self.model_year})"
 
+    @property
+    def inlet_labels(self) -> list[str]:
+        return [ConnectorType(code).label for code in self.inlets if code in ConnectorType.values]
+
     def clean(self) -> None:
         if self.max_dc_kw is None and isinstance(self.inlets, list) and DC_CONNECTORS & set(self.inlets):
             raise ValidationError(

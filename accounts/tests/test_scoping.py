@@ -171,3 +171,16 @@ def test_a_department_in_use_cannot_be_deleted(org, api, vehicles):
     assert response.status_code == 400
     assert response.json()["fields"]["non_field_errors"][0]["code"] == "department_in_use"
     assert Department.objects.filter(pk=org.b.pk).exists()
+
+
+@pytest.mark.parametrize("count", [2, 20])
+def test_department_and_user_lists_run_a_constant_number_of_queries(org, api, django_assert_max_num_queries, count):
+    from accounts.tests.factories import DepartmentFactory, UserFactory
+
+    for i in range(count):
+        UserFactory(department=DepartmentFactory(parent=org.a, name=f"Team {i}"))
+    client = api(org.admin)
+    with django_assert_max_num_queries(2):
+        assert client.get("/api/v1/departments/?page_size=500").status_code == 200
+    with django_assert_max_num_queries(2):
+        assert client.get("/api/v1/users/?page_size=500").status_code == 200
