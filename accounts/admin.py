@@ -3,6 +3,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from accounts import services
 from accounts.admin_base import ReadOnlyAdmin, ScopedAdmin
+from accounts.audit import Action, activity_record, snapshot
 from accounts.models import ActivityLog, Department, User
 
 
@@ -57,6 +58,18 @@ class UserAdmin(ScopedAdmin, DjangoUserAdmin):
 
     def delete_model(self, request, obj):
         services.user_delete(actor=request.user, user=obj)
+
+    def user_change_password(self, request, id, form_url=""):
+        """Django's password form saves by itself; log the change like every other write."""
+        user = self.get_object(request, id)
+        before = snapshot(user) if user is not None else None
+        response = super().user_change_password(request, id, form_url)
+        if user is not None and request.method == "POST" and response.status_code == 302:
+            user.refresh_from_db()
+            activity_record(
+                action=Action.UPDATE, instance=user, actor=request.user, before=before, after=snapshot(user)
+            )
+        return response
 
 
 @admin.register(ActivityLog)

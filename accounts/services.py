@@ -79,17 +79,22 @@ def _apply_role(user: User) -> None:
     user.is_superuser = False  # administrators get every permission from their role, not this flag
 
 
+def _set_password(user: User, password: str) -> None:
+    """Check the password against the configured validators (their codes reach the API) and hash it."""
+    try:
+        password_validation.validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.error_list}) from None
+    user.set_password(password)
+
+
 def user_create(
     *, actor: User | None, username: str, password: str | None, role: str, department: Department | None, **extra
 ) -> User:
     user = User(username=username, role=role, department=department, **extra)
     _apply_role(user)
     if password:
-        try:
-            password_validation.validate_password(password, user)
-        except ValidationError as exc:
-            raise ValidationError({"password": exc.error_list}) from None
-        user.set_password(password)
+        _set_password(user, password)
     else:
         user.set_unusable_password()
     return audited_save(user, actor=actor, before=None)
@@ -102,11 +107,7 @@ def user_update(*, actor: User | None, user: User, password: str | None = None, 
     if not user.is_superuser:
         _apply_role(user)
     if password:
-        try:
-            password_validation.validate_password(password, user)
-        except ValidationError as exc:
-            raise ValidationError({"password": exc.error_list}) from None
-        user.set_password(password)
+        _set_password(user, password)
     return audited_save(user, actor=actor, before=before)
 
 

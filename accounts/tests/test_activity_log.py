@@ -173,3 +173,14 @@ def test_the_admin_activity_log_page_lists_entries(org, client):
     response = client.get("/admin/accounts/activitylog/?action__exact=create")
     assert response.status_code == 200
     assert "Created" in response.content.decode()
+
+
+def test_a_password_set_in_the_admin_is_logged(org, client):
+    client.force_login(org.admin)
+    response = client.post(
+        f"/admin/accounts/user/{org.analyst_a.pk}/password/",
+        {"password1": "brand-new-secret-77", "password2": "brand-new-secret-77"},
+    )
+    assert response.status_code == 302
+    entry = ActivityLog.objects.filter(content_type__model="user", object_id=str(org.analyst_a.pk)).first()
+    assert entry.source == "admin" and "password" in entry.changes
