@@ -27,15 +27,19 @@ def source_for_path(path: str) -> str:
     return Source.DASHBOARD
 
 
+def activate_time_zone(user) -> None:
+    """Show times in the user's department's zone (the default zone for admins and anonymous users)."""
+    department = getattr(user, "department", None) if user is not None and user.is_authenticated else None
+    zone = department.time_zone if department is not None else settings.EVFLEET_DEFAULT_TIME_ZONE
+    timezone.activate(zoneinfo.ZoneInfo(zone))
+
+
 class RequestContextMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        user = getattr(request, "user", None)
-        department = getattr(user, "department", None) if user is not None and user.is_authenticated else None
-        zone = department.time_zone if department is not None else settings.EVFLEET_DEFAULT_TIME_ZONE
-        timezone.activate(zoneinfo.ZoneInfo(zone))
+        activate_time_zone(getattr(request, "user", None))  # API token users: again after authentication
         try:
             with request_context(source=source_for_path(request.path), ip_address=client_ip(request)):
                 return self.get_response(request)

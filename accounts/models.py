@@ -52,9 +52,18 @@ class Department(TimeStampedModel):
     class Meta:
         ordering = ["path"]
         constraints = [
-            models.UniqueConstraint(fields=["parent", "name"], name="department_unique_name_per_parent"),
             models.UniqueConstraint(
-                fields=["name"], condition=Q(parent__isnull=True), name="department_unique_top_level_name"
+                fields=["parent", "name"],
+                name="department_unique_name_per_parent",
+                violation_error_code="unique",
+                violation_error_message="This parent already has a team with this name; choose another name.",
+            ),
+            models.UniqueConstraint(
+                fields=["name"],
+                condition=Q(parent__isnull=True),
+                name="department_unique_top_level_name",
+                violation_error_code="unique",
+                violation_error_message="A top-level department with this name exists; choose another name.",
             ),
         ]
 

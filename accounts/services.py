@@ -89,7 +89,13 @@ def _set_password(user: User, password: str) -> None:
 
 
 def user_create(
-    *, actor: User | None, username: str, password: str | None, role: str, department: Department | None, **extra
+    *,
+    actor: User | None,
+    username: str,
+    password: str | None = None,
+    role: str = User.Role.ANALYST,
+    department: Department | None = None,
+    **extra,
 ) -> User:
     user = User(username=username, role=role, department=department, **extra)
     _apply_role(user)

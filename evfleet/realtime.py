@@ -32,6 +32,7 @@ from django.views.decorators.http import require_POST
 
 logger = logging.getLogger(__name__)
 
+ADMINS_ONLY = 0  # pass as department_id for objects outside every department (e.g. unassigned stations)
 GROUP_ALL = "live.all"
 GROUP_ADMIN = "live.admin"
 EVENT_MESSAGE_TYPE = "live.event"  # the consumer handler is `live_event`
@@ -54,6 +55,8 @@ def department_group(department_id: int) -> str:
 def _groups_for(department_id: int | None) -> list[str]:
     if department_id is None:
         return [GROUP_ALL]
+    if department_id == ADMINS_ONLY:
+        return [GROUP_ADMIN]
     return [GROUP_ADMIN, department_group(department_id)]
 
 
@@ -81,6 +84,14 @@ def publish(event: str, payload: dict[str, Any], *, department_id: int | None) -
     layer = get_channel_layer()
     for group in groups:
         async_to_sync(layer.group_send)(group, message)
+
+
+def group_send(group: str, message: dict[str, Any]) -> None:
+    """Send a channel-layer message to a group from sync code in any process (relayed when embedded)."""
+    if uses_relay():
+        _post_to_relay([group], message)
+    else:
+        async_to_sync(get_channel_layer().group_send)(group, message)
 
 
 async def apublish(event: str, payload: dict[str, Any], *, department_id: int | None) -> None:
@@ -128,6 +139,6 @@ async def relay_view(request: HttpRequest) -> HttpResponse:
     data = json.loads(body)
     layer = get_channel_layer()
     for group in data["groups"]:
-        if group in (GROUP_ALL, GROUP_ADMIN) or group.startswith("live.dept."):
+        if group in (GROUP_ALL, GROUP_ADMIN) or group.startswith(("live.dept.", "ocpp.cp.")):
             await layer.group_send(group, data["message"])
     return JsonResponse({"delivered_to": data["groups"]})

@@ -286,6 +286,20 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# --- OCPP central system ----------------------------------------------------------------------
+# An unknown identity is refused at the handshake ("reject") or admitted and held as pending
+# ("pending") until an administrator assigns it to a site and accepts it.
+OCPP_UNKNOWN_STATIONS = env_str("EVFLEET_OCPP_UNKNOWN_STATIONS", "reject")
+if OCPP_UNKNOWN_STATIONS not in ("reject", "pending"):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("EVFLEET_OCPP_UNKNOWN_STATIONS must be reject or pending.")
+OCPP_MESSAGE_RETENTION_DAYS = env_int("EVFLEET_OCPP_MESSAGE_RETENTION_DAYS", 30, minimum=1)
+OCPP_COMMAND_TIMEOUT_S = env_int("EVFLEET_OCPP_COMMAND_TIMEOUT", 30, minimum=1)
+STUCK_CONNECTOR_AFTER_S = env_int("EVFLEET_STUCK_CONNECTOR_AFTER", 900, minimum=60)
+NO_ENERGY_FLOW_AFTER_S = env_int("EVFLEET_NO_ENERGY_FLOW_AFTER", 600, minimum=60)
+REPEATED_FAILURES_COUNT = env_int("EVFLEET_REPEATED_FAILURES", 3, minimum=2)
+
 # --- Domain limits ----------------------------------------------------------------------------
 TELEMETRY_BULK_MAX_POINTS = 10_000
 TELEMETRY_MAX_CLOCK_SKEW_S = env_int("EVFLEET_TELEMETRY_MAX_CLOCK_SKEW", 300, minimum=0)

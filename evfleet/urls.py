@@ -1,13 +1,17 @@
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
 
+from accounts.api import urls as accounts_api
 from evfleet import realtime, views
+from fleet.api import urls as fleet_api
 
-api_v1 = [
-    path("", include("accounts.api.urls")),
-    path("", include("fleet.api.urls")),
-]
+router = DefaultRouter()
+for prefix, viewset in [*accounts_api.routes, *fleet_api.routes]:
+    router.register(prefix, viewset)
+
+api_v1 = [*accounts_api.urlpatterns, *router.urls]
 
 urlpatterns = [
     path("", views.home, name="home"),

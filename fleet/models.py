@@ -1,5 +1,6 @@
 from decimal import Decimal
 
+from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
@@ -14,7 +15,7 @@ class VINValidator(RegexValidator):
     """ISO 3779 VIN: 17 characters of A-Z and 0-9 without I, O and Q. The message says which rule failed."""
 
     regex = r"^[A-HJ-NPR-Z0-9]{17}$"
-    code = "invalid_vin"
+    code = "vin_characters"
 
     def __call__(self, value):
         value = str(value)
@@ -36,6 +37,23 @@ class VINValidator(RegexValidator):
 
 
 validate_vin = VINValidator()
+
+
+class VINFormField(forms.CharField):
+    def to_python(self, value):
+        value = super().to_python(value)
+        return value.strip().upper() if value else value
+
+
+class VINField(models.CharField):
+    """A VIN column that stores the canonical upper-case form whatever case it was typed in."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return value.strip().upper() if isinstance(value, str) else value
+
+    def formfield(self, **kwargs):
+        return super().formfield(**{"form_class": VINFormField, **kwargs})
 
 
 def validate_inlets(value) -> None:
@@ -113,7 +131,10 @@ class VehicleModel(TimeStampedModel):
         ordering = ["make", "name", "variant", "model_year"]
         constraints = [
             models.UniqueConstraint(
-                fields=["make", "name", "variant", "model_year"], name="vehiclemodel_unique_identity"
+                fields=["make", "name", "variant", "model_year"],
+                name="vehiclemodel_unique_identity",
+                violation_error_code="unique",
+                violation_error_message="This make, model, variant and year is already in the catalogue.",
             ),
             models.CheckConstraint(condition=Q(usable_battery_kwh__gt=0), name="vehiclemodel_battery_positive"),
         ]
@@ -151,7 +172,7 @@ class Vehicle(TimeStampedModel):
         NORMAL = "normal", "Normal"
         LOW = "low", "Low"
 
-    vin = models.CharField(
+    vin = VINField(
         "VIN",
         max_length=17,
         unique=True,
@@ -221,10 +242,6 @@ class Vehicle(TimeStampedModel):
     def __str__(self) -> str:
         label = self.fleet_number or self.license_plate
         return f"{label} ({self.vin})" if label else self.vin
-
-    def clean(self) -> None:
-        if self.vin:
-            self.vin = self.vin.strip().upper()
 
 
 class TelemetryPoint(models.Model):

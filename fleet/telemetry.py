@@ -176,6 +176,13 @@ def _validate(points: list, user: User, result: IngestResult) -> tuple[list[_Poi
                         )
                     )
                     failed = True
+                elif isinstance(vin, str) and vehicles[vehicle_id]["vin"] != vin.strip().upper():
+                    errors.append(
+                        _error(
+                            index, "vin", "vehicle_mismatch", f"vin {vin[:20]} is not the VIN of vehicle {vehicle_ref}."
+                        )
+                    )
+                    failed = True
         elif vin is not None:
             vehicle_id = id_by_vin.get(vin.strip().upper()) if isinstance(vin, str) else None
             if vehicle_id is None:

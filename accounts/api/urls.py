@@ -1,11 +1,12 @@
 from django.urls import path
-from rest_framework.routers import DefaultRouter
 
 from accounts.api import views
 
-router = DefaultRouter()
-router.register("departments", views.DepartmentViewSet)
-router.register("users", views.UserViewSet)
-router.register("activity", views.ActivityLogViewSet)
+# Registered on the project's one API router in evfleet/urls.py, so /api/v1/ lists every app.
+routes = [
+    ("departments", views.DepartmentViewSet),
+    ("users", views.UserViewSet),
+    ("activity", views.ActivityLogViewSet),
+]
 
-urlpatterns = [path("auth/token/", views.TokenView.as_view(), name="api-token"), *router.urls]
+urlpatterns = [path("auth/token/", views.TokenView.as_view(), name="api-token")]

@@ -1,7 +1,7 @@
 import django_filters
 from django.contrib.auth import authenticate
 from drf_spectacular.utils import extend_schema
-from rest_framework import permissions, viewsets
+from rest_framework import permissions
 from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.response import Response
@@ -16,7 +16,7 @@ from accounts.api.serializers import (
     UserSerializer,
 )
 from accounts.models import ActivityLog, Department, User
-from evfleet.api.base import ScopedModelViewSet
+from evfleet.api.base import ScopedModelViewSet, ScopedReadOnlyModelViewSet
 
 
 class DepartmentViewSet(ScopedModelViewSet):
@@ -73,7 +73,7 @@ class ActivityLogFilter(django_filters.FilterSet):
         return queryset.filter(content_type__app_label=app_label, content_type__model=model)
 
 
-class ActivityLogViewSet(viewsets.ReadOnlyModelViewSet):
+class ActivityLogViewSet(ScopedReadOnlyModelViewSet):
     """Who changed what, when and from where (administrators)."""
 
     queryset = ActivityLog.objects.select_related("content_type")

@@ -6,6 +6,7 @@ from django.db import models
 from rest_framework import serializers, viewsets
 
 from accounts.audit import model_create, model_delete, model_update
+from accounts.middleware import activate_time_zone
 from accounts.scoping import scoped
 
 
@@ -50,15 +51,12 @@ class StrictModelSerializer(serializers.ModelSerializer):
         return super().to_internal_value(data)
 
 
-class ScopedModelViewSet(viewsets.ModelViewSet):
-    """CRUD over a department-scoped queryset; writes go through the app's service functions.
+class ScopedViewSetMixin:
+    """Department scoping of the queryset, and the user's local time zone once the API has authenticated."""
 
-    Subclasses set `queryset` (or override `get_base_queryset`) and, where the app has its own
-    services, the hooks `create_object`, `update_object`, `delete_object`. Everything outside the
-    user's departments is 404.
-    """
-
-    queryset: models.QuerySet
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        activate_time_zone(request.user)
 
     def get_base_queryset(self) -> models.QuerySet:
         return self.queryset.all()
@@ -68,6 +66,21 @@ class ScopedModelViewSet(viewsets.ModelViewSet):
         if hasattr(queryset.model, "scope_field"):
             queryset = scoped(queryset, self.request.user)
         return queryset
+
+
+class ScopedReadOnlyModelViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """List and retrieve over a department-scoped queryset."""
+
+
+class ScopedModelViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
+    """CRUD over a department-scoped queryset; writes go through the app's service functions.
+
+    Subclasses set `queryset` (or override `get_base_queryset`) and, where the app has its own
+    services, the hooks `create_object`, `update_object`, `delete_object`. Everything outside the
+    user's departments is 404.
+    """
+
+    queryset: models.QuerySet
 
     def perform_create(self, serializer):
         serializer.instance = self.create_object(serializer.validated_data)

@@ -7,7 +7,9 @@
 `fields` appears on validation errors, keyed by field name ("non_field_errors" for the object).
 """
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ProtectedError
 from django.http import Http404
@@ -127,7 +129,10 @@ def error_body(code: str, message: str, fields: dict | None = None) -> dict:
 
 
 def exception_handler(exc, context):
-    if isinstance(exc, DjangoValidationError):
+    if isinstance(exc, RequestDataTooBig):
+        limit_mb = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
+        exc = PayloadTooLarge(f"The request body is larger than {limit_mb} MB; send smaller batches.")
+    elif isinstance(exc, DjangoValidationError):
         exc = django_validation_error_to_drf(exc)
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()

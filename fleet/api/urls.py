@@ -1,10 +1,7 @@
-from rest_framework.routers import DefaultRouter
-
 from fleet.api import views
 
-router = DefaultRouter()
-router.register("vehicle-models", views.VehicleModelViewSet)
-router.register("vehicles", views.VehicleViewSet)
-router.register("telemetry", views.TelemetryViewSet)
-
-urlpatterns = router.urls
+routes = [
+    ("vehicle-models", views.VehicleModelViewSet),
+    ("vehicles", views.VehicleViewSet),
+    ("telemetry", views.TelemetryViewSet),
+]

@@ -1,15 +1,17 @@
 import django_filters
 from django.conf import settings
 from drf_spectacular.utils import OpenApiExample, extend_schema
-from rest_framework import status, viewsets
+from rest_framework import status
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.response import Response
 
-from evfleet.api.base import ScopedModelViewSet
+from accounts.models import Department
+from accounts.scoping import visible_departments
+from evfleet.api.base import ScopedModelViewSet, ScopedReadOnlyModelViewSet
 from evfleet.api.errors import ErrorCode, PayloadTooLarge, error_body
 from evfleet.api.pagination import TimeCursorPagination
-from fleet import selectors, services
+from fleet import services
 from fleet.api.serializers import (
     IngestReportSerializer,
     TelemetryBulkRequestSerializer,
@@ -99,7 +101,13 @@ class VehicleModelViewSet(ScopedModelViewSet):
         services.vehicle_model_delete(actor=self.request.user, vehicle_model=instance)
 
 
+def _visible_departments(request):
+    return visible_departments(request.user) if request is not None else Department.objects.none()
+
+
 class VehicleFilter(django_filters.FilterSet):
+    # Offered only within the user's departments, so an unknown id and another department's id look alike.
+    department = django_filters.ModelChoiceFilter(queryset=_visible_departments, help_text="Department id (exactly).")
     status = django_filters.MultipleChoiceFilter(choices=Vehicle.Status.choices)
     priority_class = django_filters.MultipleChoiceFilter(choices=Vehicle.PriorityClass.choices)
     department_tree = django_filters.NumberFilter(
@@ -213,7 +221,7 @@ BULK_ERROR_EXAMPLES = {
                 "fields": {
                     "points": [
                         {
-                            "code": "invalid",
+                            "code": "required",
                             "message": 'Send a JSON object {"points": [...]} with 1 to 10,000 readings.',
                         }
                     ]
@@ -225,7 +233,7 @@ BULK_ERROR_EXAMPLES = {
 }
 
 
-class TelemetryViewSet(viewsets.ReadOnlyModelViewSet):
+class TelemetryViewSet(ScopedReadOnlyModelViewSet):
     """Vehicle readings, newest first (cursor-paginated); filter by vehicle and time range."""
 
     queryset = TelemetryPoint.objects.all()
@@ -233,9 +241,6 @@ class TelemetryViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = TelemetryFilter
     pagination_class = TimeCursorPagination
     filter_backends = [django_filters.rest_framework.DjangoFilterBackend]
-
-    def get_queryset(self):
-        return selectors.telemetry_list(user=self.request.user)
 
     @extend_schema(
         request=TelemetryBulkRequestSerializer,
@@ -293,6 +298,14 @@ class TelemetryViewSet(viewsets.ReadOnlyModelViewSet):
         if not isinstance(data, dict) or not isinstance(data.get("points"), list) or not data["points"]:
             raise ValidationError(
                 {"points": ['Send a JSON object {"points": [...]} with 1 to 10,000 readings.']}, code="required"
+            )
+        unknown = sorted(set(data) - {"points"})
+        if unknown:
+            raise ValidationError(
+                {
+                    name: [ErrorDetail("Unknown field; the body has only 'points'.", code="unknown_field")]
+                    for name in unknown
+                }
             )
         limit = settings.TELEMETRY_BULK_MAX_POINTS
         try:

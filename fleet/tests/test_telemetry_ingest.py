@@ -229,3 +229,28 @@ def test_ingest_runs_a_constant_number_of_queries(post, org, django_assert_max_n
     with django_assert_max_num_queries(8):
         assert post(points).json()["accepted"] == 1000
     assert Vehicle.objects.filter(last_telemetry_at__isnull=False).count() == 20
+
+
+def test_a_vin_that_contradicts_the_vehicle_id_is_rejected(post, vehicle):
+    report = post(
+        [{"vehicle": vehicle.pk, "vin": "WVWZZZE1ZPP999999", "recorded_at": iso(timezone.now()), "soc_percent": 5}]
+    ).json()
+    assert report["errors"][0]["code"] == "vehicle_mismatch"
+
+
+def test_unknown_top_level_fields_are_rejected(api, org, vehicle):
+    response = api(org.integrator_a).post(URL, {"points": [{"vehicle": vehicle.pk}], "vehicle": 1}, format="json")
+    assert response.status_code == 400
+    assert response.json()["fields"]["vehicle"][0]["code"] == "unknown_field"
+
+
+def test_a_body_over_the_upload_limit_is_413_in_the_error_format(api, org, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+    body = (
+        '{"points": ['
+        + ",".join(['{"vehicle": 1, "recorded_at": "2026-01-01T00:00:00Z", "soc_percent": 1}'] * 20000)
+        + "]}"
+    )
+    response = api(org.integrator_a).post(URL, body, content_type="application/json")
+    assert response.status_code == 413
+    assert response.json()["code"] == "payload_too_large"

@@ -75,7 +75,7 @@ SELECT v.id,
        round((CASE WHEN s.driving THEN -(4 + 40 * r.r2 + 4 * r.r1)
                    WHEN sin(d.angle) < 0 THEN 10 + r.r3
                    ELSE 0 END)::numeric, 2)
-FROM unnest(%(ids)s::bigint[], %(n)s::int[], %(odo0)s::float8[], %(km_step)s::float8[], %(lat0)s::float8[],
+FROM unnest(%(id)s::bigint[], %(n)s::int[], %(odo0)s::float8[], %(km_step)s::float8[], %(lat0)s::float8[],
             %(lon0)s::float8[], %(phase)s::float8[], %(offset_s)s::float8[])
      AS v(id, n, odo0, km_step, lat0, lon0, phase, offset_s)
 CROSS JOIN LATERAL generate_series(0, v.n - 1) AS g(i)
@@ -118,6 +118,12 @@ class Command(BaseCommand):
         parser.add_argument("--rebuild", action="store_true", help="Delete the benchmark fleet's data first.")
         parser.add_argument("--batches", type=int, default=20, help="Timed ingest batches.")
         parser.add_argument("--batch-size", type=int, default=10_000, help="Points per ingest batch.")
+        parser.add_argument(
+            "--ingest-vehicles",
+            type=int,
+            default=0,
+            help="Vehicles each ingest batch reports on (0: the whole fleet, one reading per vehicle per batch).",
+        )
         parser.add_argument("--requests", type=int, default=50, help="Timed requests per read endpoint.")
         parser.add_argument("--warmup", type=int, default=5, help="Untimed warm-up requests per endpoint.")
         parser.add_argument("--seed", type=int, default=2026, help="Seed of the random choices.")
@@ -142,13 +148,18 @@ class Command(BaseCommand):
         created_points = self._build_points(fleet, departments, options["vehicles"], options["points"])
         if created_points:
             self._refresh_states(departments)
-        self._analyze(full=bool(created_vehicles or created_points))
+        self._vacuum(
+            [Vehicle, Department, TelemetryPoint] if created_points else [Vehicle, Department], "after the build"
+        )
         build_seconds = perf_counter() - started
         vehicles = fleet.count()
         points = TelemetryPoint.objects.filter(vehicle__in=fleet).count()
         self._log(f"Fleet ready: {vehicles} vehicles, {points} points ({build_seconds:.1f} s).")
 
-        ingest = self._bench_ingest(fleet, integrator, options["batches"], options["batch_size"])
+        ingest = self._bench_ingest(
+            fleet, integrator, options["batches"], options["batch_size"], options["ingest_vehicles"]
+        )
+        self._vacuum([Vehicle], "after the ingest, before the reads")
         endpoints = self._bench_endpoints(fleet, departments, manager, options["requests"], options["warmup"])
 
         meets = ingest["points_per_second"] >= TARGET_INGEST_POINTS_PER_S and all(
@@ -361,16 +372,20 @@ class Command(BaseCommand):
             cursor.execute(sql, [d.pk for d in departments.values()])
             self._log(f"  {cursor.rowcount} vehicles updated ({perf_counter() - started:.1f} s).")
 
-    def _analyze(self, *, full: bool) -> None:
+    def _vacuum(self, models: list, reason: str) -> None:
+        """VACUUM (ANALYZE) on PostgreSQL: fresh statistics, hint bits and visibility map, no dead rows.
+
+        The benchmark cannot count on autovacuum (it may be off, and it runs at most once a minute), and
+        every ingest batch leaves a dead version of each vehicle row it updates; without this, the
+        read timings would depend on how many benchmark runs came before.
+        """
         if connection.vendor != "postgresql":
             return
         started = perf_counter()
+        tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in models)
         with connection.cursor() as cursor:
-            if full:  # after a bulk load: set hint bits and the visibility map too (index-only scans)
-                cursor.execute(f"VACUUM (ANALYZE) {connection.ops.quote_name(TelemetryPoint._meta.db_table)}")
-            tables = [Vehicle._meta.db_table, Department._meta.db_table, TelemetryPoint._meta.db_table]
-            cursor.execute("ANALYZE " + ", ".join(connection.ops.quote_name(t) for t in tables))
-        self._log(f"{'VACUUM ANALYZE' if full else 'ANALYZE'} done ({perf_counter() - started:.1f} s).")
+            cursor.execute(f"VACUUM (ANALYZE) {tables}")
+        self._log(f"VACUUM (ANALYZE) {tables} {reason} ({perf_counter() - started:.1f} s).")
 
     # --- measuring -----------------------------------------------------------------------------
 
@@ -378,11 +393,13 @@ class Command(BaseCommand):
         token, _ = Token.objects.get_or_create(user=user)
         return Client(), f"Token {token.key}"
 
-    def _ingest_bodies(self, fleet, batches: int, batch_size: int) -> list[bytes]:
+    def _ingest_bodies(self, fleet, batches: int, batch_size: int, spread: int) -> list[bytes]:
         """Pre-encoded request bodies: one new reading per vehicle in turn, all newer than the stored ones."""
         vehicles = list(
             fleet.order_by("id").values("id", "odometer_km", "soc_percent", "last_latitude", "last_longitude")
         )
+        if 0 < spread < len(vehicles):
+            vehicles = sorted(self.rng.sample(vehicles, spread), key=lambda v: v["id"])
         newest = fleet.aggregate(newest=Max("last_telemetry_at"))["newest"] or timezone.now() - SPAN
         upper = timezone.now() + timedelta(seconds=settings.TELEMETRY_MAX_CLOCK_SKEW_S) - timedelta(seconds=60)
         total = batches * batch_size
@@ -424,13 +441,16 @@ class Command(BaseCommand):
             raise CommandError(f"Ingest answered {response.status_code}: {json.dumps(report)[:500]}")
         return elapsed
 
-    def _bench_ingest(self, fleet, integrator: User, batches: int, batch_size: int) -> dict[str, Any]:
+    def _bench_ingest(self, fleet, integrator: User, batches: int, batch_size: int, spread: int) -> dict[str, Any]:
         self._log(f"Preparing {batches} + 1 warm-up ingest batches of {batch_size} points ...")
-        bodies = self._ingest_bodies(fleet, batches + 1, batch_size)
+        bodies = self._ingest_bodies(fleet, batches + 1, batch_size, spread)
+        fleet_size = fleet.count()
+        vehicles_per_batch = min(batch_size, spread if 0 < spread < fleet_size else fleet_size)
         client, auth = self._client(integrator)
-        with CaptureQueriesContext(connection) as queries:
+        with CaptureQueriesContext(connection) as captured:
             self._post_batch(client, auth, bodies[0], batch_size)  # warm-up, untimed
-        self._log(f"Warm-up batch: {len(queries)} queries, {len(bodies[0]) / 1e6:.1f} MB body.")
+        queries = len(captured)  # now: the next request empties the query log
+        self._log(f"Warm-up batch: {queries} queries, {len(bodies[0]) / 1e6:.1f} MB body.")
         seconds = 0.0
         for number, body in enumerate(bodies[1:], start=1):
             elapsed = self._post_batch(client, auth, body, batch_size)
@@ -441,7 +461,8 @@ class Command(BaseCommand):
             "points": points,
             "batches": batches,
             "batch_size": batch_size,
-            "queries_per_batch": len(queries),
+            "vehicles_per_batch": vehicles_per_batch,
+            "queries_per_batch": queries,
             "seconds": round(seconds, 3),
             "points_per_second": round(points / seconds),
         }

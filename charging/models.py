@@ -1,0 +1,115 @@
+from django.db import models
+from django.db.models import Q
+
+from accounts.models import Department
+from evfleet.models import TimeStampedModel
+from fleet.models import Vehicle
+from stations.models import ChargePoint, Connector
+
+
+class IdToken(TimeStampedModel):
+    """An RFID card or other identifier a driver presents at a station (OCPP idTag / idToken)."""
+
+    token = models.CharField(
+        "token", max_length=36, unique=True, help_text="The idTag the station reads (max 36 characters)."
+    )
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="id_tokens")
+    vehicle = models.ForeignKey(
+        Vehicle,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="id_tokens",
+        help_text="The vehicle it identifies.",
+    )
+    is_active = models.BooleanField("active", default=True)
+    expires_at = models.DateTimeField("expires at (UTC)", null=True, blank=True)
+
+    scope_field = "department"
+
+    class Meta:
+        ordering = ["token"]
+
+    def __str__(self) -> str:
+        return self.token
+
+
+class ChargingSession(TimeStampedModel):
+    """One charging transaction on a connector, from plug-in (or remote start) to its end."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        CHARGING = "charging", "Charging"
+        SUSPENDED_EV = "suspended_ev", "Suspended by vehicle"
+        SUSPENDED_EVSE = "suspended_evse", "Suspended by station"
+        FINISHING = "finishing", "Finishing"
+        COMPLETED = "completed", "Completed"
+        FAILED = "failed", "Failed"
+        ABORTED = "aborted", "Aborted"
+
+    charge_point = models.ForeignKey(ChargePoint, on_delete=models.PROTECT, related_name="sessions")
+    connector = models.ForeignKey(Connector, on_delete=models.PROTECT, related_name="sessions")
+    transaction_id = models.CharField("transaction id", max_length=36, help_text="OCPP transactionId.")
+    id_tag = models.CharField("id tag", max_length=36, blank=True)
+    vehicle = models.ForeignKey(
+        Vehicle, null=True, blank=True, on_delete=models.SET_NULL, related_name="charging_sessions"
+    )
+    status = models.CharField("status", max_length=16, choices=Status.choices, default=Status.PENDING)
+    started_at = models.DateTimeField("started at (UTC)")
+    ended_at = models.DateTimeField("ended at (UTC)", null=True, blank=True)
+    meter_start_wh = models.FloatField("meter at start (Wh)", default=0.0)
+    meter_last_wh = models.FloatField("latest meter (Wh)", default=0.0)
+    last_meter_at = models.DateTimeField("latest meter value (UTC)", null=True, blank=True)
+    energy_kwh = models.FloatField("energy delivered (kWh)", default=0.0)
+    stop_reason = models.CharField("stop reason", max_length=40, blank=True)
+
+    scope_field = "charge_point__site__department"
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["charge_point", "transaction_id"], name="session_unique_transaction_per_station"
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | Q(ended_at__gte=models.F("started_at")),
+                name="session_end_after_start",
+            ),
+        ]
+        indexes = [
+            # open sessions of a connector (meter values, watchdogs)
+            models.Index(fields=["connector", "ended_at"], name="session_connector_open_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.charge_point_id}/{self.transaction_id}"
+
+
+class MeterSample(models.Model):
+    """Measurands a station reported at one instant: energy register, power, SoC, current, voltage."""
+
+    connector = models.ForeignKey(Connector, on_delete=models.CASCADE, related_name="meter_samples")
+    session = models.ForeignKey(
+        ChargingSession, null=True, blank=True, on_delete=models.CASCADE, related_name="meter_samples"
+    )
+    sampled_at = models.DateTimeField("sampled at (UTC)")
+    energy_wh = models.FloatField(
+        "energy register (Wh)", null=True, blank=True, help_text="Energy.Active.Import.Register in Wh."
+    )
+    power_kw = models.FloatField("power (kW)", null=True, blank=True, help_text="Power.Active.Import in kW.")
+    soc_percent = models.FloatField("state of charge (%)", null=True, blank=True)
+    current_a = models.FloatField("current (A)", null=True, blank=True)
+    voltage_v = models.FloatField("voltage (V)", null=True, blank=True)
+
+    scope_field = "connector__charge_point__site__department"
+
+    class Meta:
+        ordering = ["-sampled_at"]
+        indexes = [
+            # a session's power and SoC curve
+            models.Index(fields=["session", "sampled_at"], name="meter_session_time_idx"),
+            models.Index(fields=["connector", "sampled_at"], name="meter_connector_time_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.connector_id} @ {self.sampled_at:%Y-%m-%d %H:%M:%S}"

@@ -1,0 +1,252 @@
+"""What the central system answers to each station message, for OCPP 1.6J and 2.0.1.
+
+Handlers translate OCPP payloads into calls of stations.services (run in a worker thread, since
+they use the ORM) and the results back into OCPP answers; the `ocpp` library validates both
+against the official JSON schemas and turns exceptions into CALLERRORs.
+"""
+
+from datetime import UTC, datetime
+
+from channels.db import database_sync_to_async
+from ocpp.exceptions import OccurenceConstraintViolationError, PropertyConstraintViolationError
+from ocpp.routing import on
+from ocpp.v16 import ChargePoint as ChargePoint16
+from ocpp.v16 import call_result as result16
+from ocpp.v201 import ChargePoint as ChargePoint201
+from ocpp.v201 import call_result as result201
+
+from stations import services
+from stations.models import Connector
+
+
+def db(function):
+    """Run ORM code off the event loop, on a pool thread (stations do not share one thread)."""
+    return database_sync_to_async(function, thread_sensitive=False)
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def parse_time(value: str | None) -> datetime:
+    if not value:
+        return datetime.now(UTC)
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+_REGISTRATION = {"accepted": "Accepted", "pending": "Pending", "rejected": "Rejected"}
+
+
+def _samples(meter_values: list[dict]) -> list[tuple[datetime, dict[str, float]]]:
+    samples = []
+    for meter_value in meter_values or []:
+        values = services.parse_sampled_values(meter_value.get("sampled_value", []))
+        if values:
+            samples.append((parse_time(meter_value.get("timestamp")), values))
+    return samples
+
+
+class StationMixin:
+    """State shared by both protocol versions: which stored charge point this socket belongs to."""
+
+    def __init__(self, identity: str, connection, charge_point_id: int, **kwargs):
+        super().__init__(identity, connection, **kwargs)
+        self.charge_point_id = charge_point_id
+
+
+class CentralSystem16(StationMixin, ChargePoint16):
+    """OCPP 1.6J. Connector n of a 1.6 station is stored as EVSE n, connector 1."""
+
+    @on("BootNotification")
+    async def on_boot_notification(self, charge_point_vendor, charge_point_model, **kwargs):
+        status, interval = await db(services.station_boot)(
+            charge_point_id=self.charge_point_id,
+            vendor=charge_point_vendor,
+            model=charge_point_model,
+            serial_number=kwargs.get("charge_point_serial_number") or kwargs.get("charge_box_serial_number", ""),
+            firmware_version=kwargs.get("firmware_version", ""),
+        )
+        return result16.BootNotification(current_time=now_iso(), interval=interval, status=_REGISTRATION[status])
+
+    @on("Heartbeat")
+    async def on_heartbeat(self):
+        await db(services.station_seen)(charge_point_id=self.charge_point_id, heartbeat=True)
+        return result16.Heartbeat(current_time=now_iso())
+
+    @on("StatusNotification")
+    async def on_status_notification(self, connector_id, error_code, status, **kwargs):
+        if connector_id > 0:
+            await db(services.connector_status_update)(
+                charge_point_id=self.charge_point_id,
+                evse_id=connector_id,
+                connector_id=1,
+                status=status,
+                error_code=error_code,
+                info=kwargs.get("info", ""),
+                timestamp=parse_time(kwargs.get("timestamp")),
+            )
+        return result16.StatusNotification()
+
+    @on("MeterValues")
+    async def on_meter_values(self, connector_id, meter_value, transaction_id=None, **kwargs):
+        if connector_id > 0:
+            await db(services.meter_values_record)(
+                charge_point_id=self.charge_point_id,
+                evse_id=connector_id,
+                connector_id=1,
+                transaction_id=str(transaction_id) if transaction_id is not None else None,
+                samples=_samples(meter_value),
+            )
+        return result16.MeterValues()
+
+    @on("Authorize")
+    async def on_authorize(self, id_tag):
+        status = await db(services.id_token_status)(token=id_tag)
+        return result16.Authorize(id_tag_info={"status": status})
+
+    @on("StartTransaction")
+    async def on_start_transaction(self, connector_id, id_tag, meter_start, timestamp, **kwargs):
+        try:
+            session = await db(services.transaction_start)(
+                charge_point_id=self.charge_point_id,
+                evse_id=connector_id,
+                connector_id=1,
+                id_tag=id_tag,
+                meter_start_wh=float(meter_start),
+                timestamp=parse_time(timestamp),
+            )
+        except Connector.DoesNotExist as exc:
+            raise PropertyConstraintViolationError(str(exc), {"connectorId": connector_id}) from None
+        status = await db(services.id_token_status)(token=id_tag)
+        return result16.StartTransaction(transaction_id=int(session.transaction_id), id_tag_info={"status": status})
+
+    @on("StopTransaction")
+    async def on_stop_transaction(self, meter_stop, timestamp, transaction_id, **kwargs):
+        await db(services.transaction_stop)(
+            charge_point_id=self.charge_point_id,
+            transaction_id=str(transaction_id),
+            meter_stop_wh=float(meter_stop),
+            timestamp=parse_time(timestamp),
+            reason=kwargs.get("reason", ""),
+        )
+        id_tag = kwargs.get("id_tag")
+        if id_tag:
+            status = await db(services.id_token_status)(token=id_tag)
+            return result16.StopTransaction(id_tag_info={"status": status})
+        return result16.StopTransaction()
+
+    @on("DataTransfer")
+    async def on_data_transfer(self, vendor_id, **kwargs):
+        return result16.DataTransfer(status="UnknownVendorId")
+
+    @on("FirmwareStatusNotification")
+    async def on_firmware_status(self, status):
+        await db(services.station_firmware_status)(charge_point_id=self.charge_point_id, status=status)
+        return result16.FirmwareStatusNotification()
+
+
+class CentralSystem201(StationMixin, ChargePoint201):
+    """OCPP 2.0.1."""
+
+    @on("BootNotification")
+    async def on_boot_notification(self, charging_station, reason, **kwargs):
+        status, interval = await db(services.station_boot)(
+            charge_point_id=self.charge_point_id,
+            vendor=charging_station.get("vendor_name", ""),
+            model=charging_station.get("model", ""),
+            serial_number=charging_station.get("serial_number", ""),
+            firmware_version=charging_station.get("firmware_version", ""),
+        )
+        return result201.BootNotification(current_time=now_iso(), interval=interval, status=_REGISTRATION[status])
+
+    @on("Heartbeat")
+    async def on_heartbeat(self, **kwargs):
+        await db(services.station_seen)(charge_point_id=self.charge_point_id, heartbeat=True)
+        return result201.Heartbeat(current_time=now_iso())
+
+    @on("StatusNotification")
+    async def on_status_notification(self, timestamp, connector_status, evse_id, connector_id, **kwargs):
+        await db(services.connector_status_update)(
+            charge_point_id=self.charge_point_id,
+            evse_id=evse_id,
+            connector_id=connector_id,
+            status=connector_status,
+            timestamp=parse_time(timestamp),
+        )
+        return result201.StatusNotification()
+
+    @on("MeterValues")
+    async def on_meter_values(self, evse_id, meter_value, **kwargs):
+        if evse_id > 0:
+            await db(services.meter_values_record)(
+                charge_point_id=self.charge_point_id,
+                evse_id=evse_id,
+                connector_id=1,
+                transaction_id=None,
+                samples=_samples(meter_value),
+            )
+        return result201.MeterValues()
+
+    @on("Authorize")
+    async def on_authorize(self, id_token, **kwargs):
+        status = await db(services.id_token_status)(token=id_token["id_token"])
+        return result201.Authorize(id_token_info={"status": status})
+
+    @on("TransactionEvent")
+    async def on_transaction_event(self, event_type, timestamp, trigger_reason, seq_no, transaction_info, **kwargs):
+        transaction_id = transaction_info["transaction_id"]
+        evse = kwargs.get("evse") or {}
+        evse_id, connector_id = evse.get("id", 1), evse.get("connector_id", 1)
+        samples = _samples(kwargs.get("meter_value"))
+        token = (kwargs.get("id_token") or {}).get("id_token", "")
+        moment = parse_time(timestamp)
+        if event_type == "Started":
+            energy = next((v["energy_wh"] for _, v in samples if "energy_wh" in v), 0.0)
+            try:
+                await db(services.transaction_start)(
+                    charge_point_id=self.charge_point_id,
+                    evse_id=evse_id,
+                    connector_id=connector_id,
+                    id_tag=token,
+                    meter_start_wh=energy,
+                    timestamp=moment,
+                    transaction_id=transaction_id,
+                )
+            except services.DuplicateTransaction:
+                raise OccurenceConstraintViolationError(
+                    f"transactionId {transaction_id} was already started at this station",
+                    {"transactionId": transaction_id},
+                ) from None
+            except Connector.DoesNotExist as exc:
+                raise PropertyConstraintViolationError(str(exc), {"evse": evse}) from None
+        elif samples:
+            await db(services.meter_values_record)(
+                charge_point_id=self.charge_point_id,
+                evse_id=evse_id,
+                connector_id=connector_id,
+                transaction_id=transaction_id,
+                samples=samples,
+            )
+        if event_type == "Ended":
+            energy = next((v["energy_wh"] for _, v in reversed(samples) if "energy_wh" in v), None)
+            await db(services.transaction_stop)(
+                charge_point_id=self.charge_point_id,
+                transaction_id=transaction_id,
+                meter_stop_wh=energy,
+                timestamp=moment,
+                reason=transaction_info.get("stopped_reason", ""),
+            )
+        if token:
+            status = await db(services.id_token_status)(token=token)
+            return result201.TransactionEvent(id_token_info={"status": status})
+        return result201.TransactionEvent()
+
+    @on("DataTransfer")
+    async def on_data_transfer(self, vendor_id, **kwargs):
+        return result201.DataTransfer(status="UnknownVendorId")
+
+    @on("FirmwareStatusNotification")
+    async def on_firmware_status(self, status, **kwargs):
+        await db(services.station_firmware_status)(charge_point_id=self.charge_point_id, status=status)
+        return result201.FirmwareStatusNotification()

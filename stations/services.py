@@ -1,0 +1,626 @@
+"""Write side of stations: what the OCPP central system, the API, the admin and the tasks change.
+
+OCPP handlers call these from the consumer through `database_sync_to_async`; each function is one
+transaction and announces what changed to the dashboards after commit.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.audit import model_create, model_delete, model_update
+from accounts.models import User
+from charging.models import ChargingSession, IdToken, MeterSample
+from evfleet import realtime
+from stations import status as derive
+from stations.models import (
+    Alert,
+    ChargePoint,
+    Connector,
+    ConnectorStatusChange,
+    MaintenanceWindow,
+    OcppCommand,
+    Site,
+)
+
+ADMINS_ONLY = realtime.ADMINS_ONLY
+
+
+# --- live updates ----------------------------------------------------------------------------
+
+
+def _department_of(charge_point: ChargePoint) -> int:
+    return charge_point.site.department_id if charge_point.site_id else ADMINS_ONLY
+
+
+def _announce(event: str, payload: dict[str, Any], department_id: int) -> None:
+    transaction.on_commit(lambda: realtime.publish(event, payload, department_id=department_id))
+
+
+def _announce_status(charge_point: ChargePoint, connector: Connector | None = None) -> None:
+    payload = {
+        "charge_point_id": charge_point.pk,
+        "identity": charge_point.identity,
+        "site_id": charge_point.site_id,
+        "status": charge_point.status,
+        "status_since": charge_point.status_since,
+        "connected": charge_point.is_connected,
+    }
+    if connector is not None:
+        payload["connector"] = {
+            "id": connector.pk,
+            "evse_id": connector.evse_id,
+            "connector_id": connector.connector_id,
+            "status": connector.status,
+            "error_code": connector.error_code,
+            "status_since": connector.status_since,
+        }
+    _announce("station.status", payload, _department_of(charge_point))
+
+
+def _maintenance_active(charge_point: ChargePoint, now: datetime) -> bool:
+    return charge_point.maintenance_windows.filter(starts_at__lte=now, ends_at__gt=now).exists()
+
+
+def charge_point_refresh_status(charge_point: ChargePoint, *, now: datetime | None = None) -> bool:
+    """Recompute the derived status; store and announce it when it changed. Returns whether it did."""
+    now = now or timezone.now()
+    new = derive.charge_point_status(
+        connector_statuses=charge_point.connectors.values_list("status", flat=True),
+        connected=charge_point.is_connected,
+        last_seen_at=charge_point.last_seen_at,
+        heartbeat_interval_s=charge_point.heartbeat_interval_s,
+        in_maintenance=_maintenance_active(charge_point, now),
+        now=now,
+    )
+    if new == charge_point.status:
+        return False
+    charge_point.status, charge_point.status_since = new, now
+    ChargePoint.objects.filter(pk=charge_point.pk).update(status=new, status_since=now)
+    _announce_status(charge_point)
+    return True
+
+
+# --- alerts ----------------------------------------------------------------------------------
+
+
+def alert_raise(
+    *,
+    kind: str,
+    severity: str,
+    charge_point: ChargePoint,
+    message: str,
+    connector: Connector | None = None,
+    details: dict | None = None,
+    now: datetime | None = None,
+) -> Alert:
+    """Open an alert, or count another occurrence of the one already open for this kind and place."""
+    now = now or timezone.now()
+    lookup = {"kind": kind, "charge_point": charge_point, "connector": connector, "resolved_at__isnull": True}
+    with transaction.atomic():
+        updated = Alert.objects.filter(**lookup).update(
+            occurrences=F("occurrences") + 1, last_seen_at=now, message=message[:255], details=details or {}
+        )
+        if updated:
+            return Alert.objects.get(**lookup)
+        try:
+            with transaction.atomic():
+                alert = Alert.objects.create(
+                    kind=kind,
+                    severity=severity,
+                    charge_point=charge_point,
+                    connector=connector,
+                    message=message[:255],
+                    details=details or {},
+                    opened_at=now,
+                    last_seen_at=now,
+                )
+        except IntegrityError:  # opened concurrently by another process: count it there
+            Alert.objects.filter(**lookup).update(occurrences=F("occurrences") + 1, last_seen_at=now)
+            return Alert.objects.get(**lookup)
+        payload = {
+            "id": alert.pk,
+            "kind": kind,
+            "severity": severity,
+            "message": alert.message,
+            "charge_point_id": charge_point.pk,
+            "connector_id": connector.pk if connector else None,
+        }
+        _announce("alert.opened", payload, _department_of(charge_point))
+    return alert
+
+
+def alert_resolve(
+    *, kind: str, charge_point: ChargePoint, connector: Connector | None = None, now: datetime | None = None
+) -> int:
+    """Resolve the open alert of this kind and place, if any (the condition cleared)."""
+    now = now or timezone.now()
+    ids = list(
+        Alert.objects.filter(
+            kind=kind, charge_point=charge_point, connector=connector, resolved_at__isnull=True
+        ).values_list("id", flat=True)
+    )
+    if not ids:
+        return 0
+    Alert.objects.filter(pk__in=ids).update(resolved_at=now)
+    for alert_id in ids:
+        _announce(
+            "alert.resolved",
+            {"id": alert_id, "kind": kind, "charge_point_id": charge_point.pk},
+            _department_of(charge_point),
+        )
+    return len(ids)
+
+
+# --- the station's session -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConnectResult:
+    accepted: bool
+    charge_point_id: int | None = None
+    reason: str = ""
+
+
+def station_connect(*, identity: str, password: str | None, protocol: str) -> ConnectResult:
+    """Admit a station's WebSocket: known identity and, if it has one, the right password (profile 1)."""
+    charge_point = ChargePoint.objects.select_related("site").filter(identity=identity).first()
+    if charge_point is None:
+        if settings.OCPP_UNKNOWN_STATIONS != "pending":
+            return ConnectResult(False, reason=f"unknown charge point {identity}")
+        charge_point = ChargePoint.objects.create(
+            identity=identity, site=None, registration_status=ChargePoint.Registration.PENDING
+        )
+    if charge_point.registration_status == ChargePoint.Registration.REJECTED:
+        return ConnectResult(False, charge_point.pk, reason="registration rejected")
+    if charge_point.password_hash and not (password and check_password(password, charge_point.password_hash)):
+        return ConnectResult(False, charge_point.pk, reason="wrong or missing password")
+    now = timezone.now()
+    with transaction.atomic():
+        ChargePoint.objects.filter(pk=charge_point.pk).update(is_connected=True, protocol=protocol, last_seen_at=now)
+        charge_point.is_connected, charge_point.protocol, charge_point.last_seen_at = True, protocol, now
+        charge_point_refresh_status(charge_point, now=now)
+        alert_resolve(kind=Alert.Kind.MISSED_HEARTBEAT, charge_point=charge_point, now=now)
+    return ConnectResult(True, charge_point.pk)
+
+
+def station_disconnect(*, charge_point_id: int) -> None:
+    now = timezone.now()
+    with transaction.atomic():
+        charge_point = ChargePoint.objects.select_related("site").get(pk=charge_point_id)
+        ChargePoint.objects.filter(pk=charge_point_id).update(is_connected=False)
+        charge_point.is_connected = False
+        charge_point_refresh_status(charge_point, now=now)
+
+
+def station_seen(*, charge_point_id: int, heartbeat: bool = False) -> None:
+    now = timezone.now()
+    fields = {"last_seen_at": now, "is_connected": True}
+    if heartbeat:
+        fields["last_heartbeat_at"] = now
+    ChargePoint.objects.filter(pk=charge_point_id).update(**fields)
+
+
+def station_boot(
+    *, charge_point_id: int, vendor: str, model: str, serial_number: str = "", firmware_version: str = ""
+) -> tuple[str, int]:
+    """Store what the station says it is; answer its registration status and heartbeat interval."""
+    charge_point = ChargePoint.objects.get(pk=charge_point_id)
+    ChargePoint.objects.filter(pk=charge_point_id).update(
+        vendor=vendor[:50],
+        model=model[:50],
+        serial_number=(serial_number or "")[:50],
+        firmware_version=(firmware_version or "")[:50],
+        last_seen_at=timezone.now(),
+    )
+    return charge_point.registration_status, charge_point.heartbeat_interval_s
+
+
+def station_firmware_status(*, charge_point_id: int, status: str) -> None:
+    ChargePoint.objects.filter(pk=charge_point_id).update(firmware_status=status[:40])
+
+
+def _find_connector(charge_point_id: int, evse_id: int, connector_id: int) -> Connector | None:
+    return Connector.objects.filter(charge_point_id=charge_point_id, evse_id=evse_id, connector_id=connector_id).first()
+
+
+def connector_status_update(
+    *,
+    charge_point_id: int,
+    evse_id: int,
+    connector_id: int,
+    status: str,
+    error_code: str = "",
+    info: str = "",
+    timestamp: datetime | None = None,
+) -> Connector | None:
+    """A StatusNotification: store the status and its history, raise or resolve the fault alert."""
+    now = timezone.now()
+    moment = min(timestamp or now, now)
+    error_code = "" if error_code in ("NoError", None) else error_code
+    with transaction.atomic():
+        charge_point = ChargePoint.objects.select_related("site").get(pk=charge_point_id)
+        connector = _find_connector(charge_point_id, evse_id, connector_id)
+        if connector is None:
+            return None
+        if connector.status != status or connector.error_code != error_code:
+            connector.status, connector.error_code, connector.status_info = status, error_code[:50], (info or "")[:255]
+            connector.status_since = moment
+            Connector.objects.filter(pk=connector.pk).update(
+                status=status, error_code=connector.error_code, status_info=connector.status_info, status_since=moment
+            )
+            ConnectorStatusChange.objects.create(
+                connector=connector,
+                status=status,
+                error_code=connector.error_code,
+                info=connector.status_info,
+                changed_at=moment,
+            )
+            _announce_status(charge_point, connector)
+        if status == Connector.Status.FAULTED:
+            alert_raise(
+                kind=Alert.Kind.CONNECTOR_FAULT,
+                severity=Alert.Severity.CRITICAL,
+                charge_point=charge_point,
+                connector=connector,
+                message=f"{connector.label()} reports a fault: {error_code or 'no code'} {info or ''}".strip(),
+                details={"error_code": error_code, "info": info},
+            )
+        else:
+            alert_resolve(kind=Alert.Kind.CONNECTOR_FAULT, charge_point=charge_point, connector=connector)
+        charge_point_refresh_status(charge_point, now=now)
+    return connector
+
+
+def mark_connectors_unknown(*, charge_point_id: int) -> None:
+    """A station went silent: its connectors' statuses are no longer known."""
+    now = timezone.now()
+    connectors = list(
+        Connector.objects.filter(charge_point_id=charge_point_id).exclude(status=Connector.Status.UNKNOWN)
+    )
+    Connector.objects.filter(pk__in=[c.pk for c in connectors]).update(
+        status=Connector.Status.UNKNOWN, status_since=now
+    )
+    ConnectorStatusChange.objects.bulk_create(
+        [ConnectorStatusChange(connector=c, status=Connector.Status.UNKNOWN, changed_at=now) for c in connectors]
+    )
+
+
+# --- authorization and transactions ----------------------------------------------------------
+
+
+def id_token_status(*, token: str) -> str:
+    """Accepted | Blocked | Expired | Invalid, as OCPP names them."""
+    id_token = IdToken.objects.filter(token=token).first()
+    if id_token is None:
+        return "Invalid"
+    if not id_token.is_active:
+        return "Blocked"
+    if id_token.expires_at and id_token.expires_at <= timezone.now():
+        return "Expired"
+    return "Accepted"
+
+
+class DuplicateTransaction(Exception):
+    """The station reported a transaction id that is already stored."""
+
+
+def _vehicle_for(token: str):
+    if not token:
+        return None
+    return IdToken.objects.filter(token=token).values_list("vehicle_id", flat=True).first()
+
+
+def transaction_start(
+    *,
+    charge_point_id: int,
+    evse_id: int,
+    connector_id: int,
+    id_tag: str,
+    meter_start_wh: float,
+    timestamp: datetime,
+    transaction_id: str | None = None,
+) -> ChargingSession:
+    """A transaction began. OCPP 1.6: the platform assigns the id; 2.0.1: the station did."""
+    connector = _find_connector(charge_point_id, evse_id, connector_id)
+    if connector is None:
+        raise Connector.DoesNotExist(f"connector {evse_id}/{connector_id} is not registered")
+    with transaction.atomic():
+        if (
+            transaction_id is not None
+            and ChargingSession.objects.filter(charge_point_id=charge_point_id, transaction_id=transaction_id).exists()
+        ):
+            raise DuplicateTransaction(transaction_id)
+        # A station that starts a new transaction on a connector has ended any earlier one.
+        ChargingSession.objects.filter(connector=connector, ended_at__isnull=True).update(
+            ended_at=timestamp, status=ChargingSession.Status.ABORTED, stop_reason="superseded"
+        )
+        session = ChargingSession.objects.create(
+            charge_point_id=charge_point_id,
+            connector=connector,
+            transaction_id=transaction_id or f"pending-{timezone.now().timestamp()}",
+            id_tag=id_tag or "",
+            vehicle_id=_vehicle_for(id_tag),
+            status=ChargingSession.Status.CHARGING,
+            started_at=timestamp,
+            meter_start_wh=meter_start_wh,
+            meter_last_wh=meter_start_wh,
+        )
+        if transaction_id is None:
+            session.transaction_id = str(session.pk)
+            ChargingSession.objects.filter(pk=session.pk).update(transaction_id=session.transaction_id)
+        charge_point = ChargePoint.objects.select_related("site").get(pk=charge_point_id)
+        _announce(
+            "session.started",
+            {
+                "id": session.pk,
+                "transaction_id": session.transaction_id,
+                "connector_id": connector.pk,
+                "charge_point_id": charge_point_id,
+            },
+            _department_of(charge_point),
+        )
+    return session
+
+
+def transaction_stop(
+    *, charge_point_id: int, transaction_id: str, meter_stop_wh: float | None, timestamp: datetime, reason: str = ""
+) -> ChargingSession | None:
+    """A transaction ended. Repeating the stop (stations retry) changes nothing; unknown ids return None."""
+    with transaction.atomic():
+        session = (
+            ChargingSession.objects.select_for_update()
+            .filter(charge_point_id=charge_point_id, transaction_id=transaction_id)
+            .first()
+        )
+        if session is None or session.ended_at is not None:
+            return session
+        if meter_stop_wh is not None and meter_stop_wh >= session.meter_start_wh:
+            session.meter_last_wh = meter_stop_wh
+        session.energy_kwh = round((session.meter_last_wh - session.meter_start_wh) / 1000.0, 3)
+        session.ended_at = max(timestamp, session.started_at)
+        session.stop_reason = (reason or "Local")[:40]
+        failed = session.energy_kwh <= 0 and reason not in ("", "Local", "Remote", "EVDisconnected")
+        session.status = ChargingSession.Status.FAILED if failed else ChargingSession.Status.COMPLETED
+        session.save(update_fields=["meter_last_wh", "energy_kwh", "ended_at", "stop_reason", "status", "updated_at"])
+        charge_point = ChargePoint.objects.select_related("site").get(pk=charge_point_id)
+        alert_resolve(kind=Alert.Kind.NO_ENERGY_FLOW, charge_point=charge_point, connector=session.connector)
+        _announce(
+            "session.ended",
+            {
+                "id": session.pk,
+                "transaction_id": transaction_id,
+                "energy_kwh": session.energy_kwh,
+                "status": session.status,
+            },
+            _department_of(charge_point),
+        )
+    return session
+
+
+# --- meter values ----------------------------------------------------------------------------
+
+_MEASURAND_FIELD = {
+    "Energy.Active.Import.Register": "energy_wh",
+    "Power.Active.Import": "power_kw",
+    "SoC": "soc_percent",
+    "Current.Import": "current_a",
+    "Voltage": "voltage_v",
+}
+_SCALE = {("energy_wh", "kWh"): 1000.0, ("power_kw", "W"): 0.001, ("power_kw", "kW"): 1.0}
+
+
+def parse_sampled_values(sampled_values: list[dict[str, Any]]) -> dict[str, float]:
+    """OCPP sampledValue entries -> {field: value} in Wh, kW, %, A, V (phases summed for power and current)."""
+    values: dict[str, float] = {}
+    for entry in sampled_values:
+        field = _MEASURAND_FIELD.get(entry.get("measurand") or "Energy.Active.Import.Register")
+        if field is None:
+            continue
+        try:
+            number = float(entry["value"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        unit = (
+            entry.get("unit")
+            or (entry.get("unit_of_measure") or {}).get("unit")
+            or ("Wh" if field == "energy_wh" else "W")
+        )
+        multiplier = (entry.get("unit_of_measure") or {}).get("multiplier", 0)
+        number *= _SCALE.get((field, unit), 1.0) * (10**multiplier)
+        if field in ("power_kw", "current_a") and entry.get("phase") and field in values:
+            values[field] += number
+        else:
+            values[field] = number
+    return values
+
+
+def meter_values_record(
+    *,
+    charge_point_id: int,
+    evse_id: int,
+    connector_id: int,
+    transaction_id: str | None,
+    samples: list[tuple[datetime, dict[str, float]]],
+) -> int:
+    """Store meter samples, follow the session's energy, and check them for impossible readings."""
+    connector = _find_connector(charge_point_id, evse_id, connector_id)
+    if connector is None or not samples:
+        return 0
+    with transaction.atomic():
+        charge_point = ChargePoint.objects.select_related("site").get(pk=charge_point_id)
+        sessions = ChargingSession.objects.select_for_update().filter(connector=connector)
+        session = (
+            sessions.filter(transaction_id=transaction_id).first()
+            if transaction_id
+            else sessions.filter(ended_at__isnull=True).order_by("-started_at").first()
+        )
+        rows = []
+        for moment, values in sorted(samples, key=lambda s: s[0]):
+            rows.append(MeterSample(connector=connector, session=session, sampled_at=moment, **values))
+            _check_sample(charge_point, connector, session, moment, values)
+            if session is not None and values.get("energy_wh") is not None and session.ended_at is None:
+                if values["energy_wh"] >= session.meter_last_wh:
+                    session.meter_last_wh = values["energy_wh"]
+                    session.energy_kwh = round((session.meter_last_wh - session.meter_start_wh) / 1000.0, 3)
+                session.last_meter_at = moment
+        MeterSample.objects.bulk_create(rows)
+        if session is not None:
+            session.save(update_fields=["meter_last_wh", "energy_kwh", "last_meter_at", "updated_at"])
+            _announce(
+                "session.meter",
+                {
+                    "id": session.pk,
+                    "energy_kwh": session.energy_kwh,
+                    "power_kw": samples[-1][1].get("power_kw"),
+                    "connector_id": connector.pk,
+                },
+                _department_of(charge_point),
+            )
+    return len(rows)
+
+
+def _check_sample(charge_point, connector, session, moment, values) -> None:
+    energy = values.get("energy_wh")
+    if session is not None and energy is not None and energy < session.meter_last_wh - 1.0:
+        alert_raise(
+            kind=Alert.Kind.METER_BACKWARDS,
+            severity=Alert.Severity.WARNING,
+            charge_point=charge_point,
+            connector=connector,
+            message=f"{connector.label()}: meter went back from {session.meter_last_wh:.0f} Wh to {energy:.0f} Wh",
+            details={"previous_wh": session.meter_last_wh, "reported_wh": energy, "at": moment.isoformat()},
+        )
+    power = values.get("power_kw")
+    limit = float(connector.max_power_kw) * 1.1
+    implied = None
+    if session is not None and energy is not None and session.last_meter_at and moment > session.last_meter_at:
+        hours = (moment - session.last_meter_at).total_seconds() / 3600
+        implied = (energy - session.meter_last_wh) / 1000.0 / hours
+    worst = max(p for p in (power, implied, 0.0) if p is not None)
+    if worst > limit:
+        alert_raise(
+            kind=Alert.Kind.POWER_ABOVE_MAX,
+            severity=Alert.Severity.WARNING,
+            charge_point=charge_point,
+            connector=connector,
+            message=f"{connector.label()}: {worst:.1f} kW is above its {connector.max_power_kw} kW maximum",
+            details={"power_kw": power, "implied_kw": implied, "max_kw": float(connector.max_power_kw)},
+        )
+
+
+# --- commands and maintenance ---------------------------------------------------------------
+
+
+def command_create(
+    *, charge_point: ChargePoint, action: str, request: dict[str, Any], actor: User | None
+) -> OcppCommand:
+    command = OcppCommand.objects.create(charge_point=charge_point, action=action, request=request, requested_by=actor)
+    group, message = ocpp_group(charge_point.identity), {"type": "ocpp.command", "command_id": command.pk}
+    transaction.on_commit(lambda: realtime.group_send(group, message))
+    return command
+
+
+def command_complete(*, command_id: int, state: str, response: dict | None = None, error: str = "") -> OcppCommand:
+    command = OcppCommand.objects.select_related("charge_point__site").get(pk=command_id)
+    command.state, command.response, command.error, command.answered_at = state, response, error[:255], timezone.now()
+    command.save(update_fields=["state", "response", "error", "answered_at", "updated_at"])
+    _announce(
+        "station.command",
+        {"id": command.pk, "action": command.action, "state": state, "charge_point_id": command.charge_point_id},
+        _department_of(command.charge_point),
+    )
+    return command
+
+
+def ocpp_group(identity: str) -> str:
+    return f"ocpp.cp.{identity}"
+
+
+def maintenance_window_create(
+    *, actor: User | None, charge_point: ChargePoint, starts_at: datetime, ends_at: datetime, reason: str
+) -> MaintenanceWindow:
+    with transaction.atomic():
+        window = model_create(
+            model=MaintenanceWindow,
+            data={
+                "charge_point": charge_point,
+                "starts_at": starts_at,
+                "ends_at": ends_at,
+                "reason": reason,
+                "created_by": actor,
+            },
+            actor=actor,
+        )
+        if starts_at <= timezone.now() < ends_at:
+            maintenance_apply(charge_point=charge_point, actor=actor, operative=False)
+    return window
+
+
+def maintenance_apply(*, charge_point: ChargePoint, actor: User | None, operative: bool) -> OcppCommand | None:
+    """Send ChangeAvailability for the whole station (connector/EVSE 0) and refresh the derived status."""
+    charge_point_refresh_status(charge_point)
+    if not charge_point.is_connected:
+        return None
+    if charge_point.protocol == ChargePoint.Protocol.OCPP201:
+        action, request = "ChangeAvailability", {"operationalStatus": "Operative" if operative else "Inoperative"}
+    else:
+        action, request = "ChangeAvailability", {"connectorId": 0, "type": "Operative" if operative else "Inoperative"}
+    return command_create(charge_point=charge_point, action=action, request=request, actor=actor)
+
+
+# --- CRUD services used by the API and the admin ---------------------------------------------
+
+
+def charge_point_set_password(*, charge_point: ChargePoint, password: str | None) -> None:
+    if password is not None and 0 < len(password) < 16:
+        raise ValidationError(
+            {
+                "password": ValidationError(
+                    "OCPP passwords have 16 to 40 characters (security profile 1).", code="password_length"
+                )
+            }
+        )
+    charge_point.password_hash = make_password(password) if password else ""
+
+
+def charge_point_create(*, actor: User | None, password: str | None = None, **data: Any) -> ChargePoint:
+    charge_point = ChargePoint(**data)
+    charge_point_set_password(charge_point=charge_point, password=password)
+    from accounts.audit import audited_save
+
+    return audited_save(charge_point, actor=actor, before=None)
+
+
+def charge_point_update(
+    *, actor: User | None, charge_point: ChargePoint, password: str | None = None, **data: Any
+) -> ChargePoint:
+    if password is not None:
+        charge_point_set_password(charge_point=charge_point, password=password)
+    return model_update(instance=charge_point, data=data, actor=actor)
+
+
+def site_delete(*, actor: User | None, site: Site) -> None:
+    if site.charge_points.exists():
+        raise ValidationError(f"{site} still has charge points; move or delete them first.", code="site_in_use")
+    model_delete(instance=site, actor=actor)
+
+
+def stale_stations(*, now: datetime | None = None) -> list[ChargePoint]:
+    """Connected stations that have been silent longer than their heartbeat interval plus grace."""
+    now = now or timezone.now()
+    candidates = ChargePoint.objects.select_related("site").filter(
+        is_connected=True, last_seen_at__lt=now - derive.HEARTBEAT_GRACE - timedelta(seconds=10)
+    )
+    return [
+        cp
+        for cp in candidates
+        if now - cp.last_seen_at > timedelta(seconds=cp.heartbeat_interval_s) + derive.HEARTBEAT_GRACE
+    ]
