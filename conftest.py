@@ -6,6 +6,8 @@ in-memory layer by default, PostgreSQL and Redis in CI (tests/test_ci_services.p
 
 import pytest
 
+pytest_plugins = ["tests.live_server"]  # asgi_live_server: the real ASGI app under uvicorn
+
 
 def pytest_configure(config):
     from django.conf import settings

@@ -14,16 +14,23 @@ from django.urls import path  # noqa: E402
 
 from accounts.consumers import DashboardConsumer  # noqa: E402
 from evfleet import realtime  # noqa: E402
+from stations.ocpp.consumer import OcppConsumer  # noqa: E402
 
 realtime.mark_server_process()
 
-websocket_urlpatterns = [
-    path("ws/dashboard/", DashboardConsumer.as_asgi()),
-]
+# Browsers: session-authenticated, same-origin only.
+dashboard = AllowedHostsOriginValidator(AuthMiddlewareStack(DashboardConsumer.as_asgi()))
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": URLRouter(
+            [
+                # Charge points: no browser origin; identity, subprotocol and password are checked by the consumer.
+                path("ocpp/<str:identity>", OcppConsumer.as_asgi()),
+                path("ocpp/<str:identity>/", OcppConsumer.as_asgi()),
+                path("ws/dashboard/", dashboard),
+            ]
+        ),
     }
 )

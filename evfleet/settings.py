@@ -283,6 +283,9 @@ SPECTACULAR_SETTINGS = {
         "VehicleStatusEnum": "fleet.models.Vehicle.Status",
         "PriorityClassEnum": "fleet.models.Vehicle.PriorityClass",
         "RoleEnum": "accounts.models.User.Role",
+        "ChargePointStatusEnum": "stations.models.ChargePoint.Status",
+        "ConnectorStatusEnum": "stations.models.Connector.Status",
+        "CommandStateEnum": "stations.models.OcppCommand.State",
     },
 }
 

@@ -8,6 +8,7 @@ against the official JSON schemas and turns exceptions into CALLERRORs.
 from datetime import UTC, datetime
 
 from channels.db import database_sync_to_async
+from django.conf import settings
 from ocpp.exceptions import OccurenceConstraintViolationError, PropertyConstraintViolationError
 from ocpp.routing import on
 from ocpp.v16 import ChargePoint as ChargePoint16
@@ -18,10 +19,14 @@ from ocpp.v201 import call_result as result201
 from stations import services
 from stations.models import Connector
 
+# PostgreSQL serves many stations at once from a pool of threads; SQLite takes one writer at a
+# time, so there every station's database work queues on the one thread Channels keeps for it.
+PARALLEL_DB = not settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
+
 
 def db(function):
-    """Run ORM code off the event loop, on a pool thread (stations do not share one thread)."""
-    return database_sync_to_async(function, thread_sensitive=False)
+    """Run ORM code off the event loop."""
+    return database_sync_to_async(function, thread_sensitive=not PARALLEL_DB)
 
 
 def now_iso() -> str:

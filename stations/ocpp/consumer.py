@@ -13,7 +13,9 @@ from django.conf import settings
 from ocpp.charge_point import camel_to_snake_case, remove_nones, snake_to_camel_case
 from ocpp.exceptions import OCPPError
 from ocpp.v16 import call as call16
+from ocpp.v16.enums import Action as Action16
 from ocpp.v201 import call as call201
+from ocpp.v201.enums import Action as Action201
 
 from stations import services
 from stations.models import ChargePoint, OcppCommand, OcppMessage
@@ -23,6 +25,7 @@ from stations.ocpp.messagelog import message_log
 logger = logging.getLogger(__name__)
 
 PROTOCOLS = ("ocpp2.0.1", "ocpp1.6")  # preferred first
+ACTIONS = {"ocpp1.6": {a.value for a in Action16}, "ocpp2.0.1": {a.value for a in Action201}}
 SEEN_EVERY_S = 5.0  # how often ordinary traffic refreshes "last seen" in the database
 
 # CALLERROR codes for frames the library cannot even unpack, by protocol.
@@ -109,6 +112,10 @@ class OcppConsumer(AsyncWebsocketConsumer):
             logger.warning("Station %s sent a bad frame (%s): %s", self.identity, description, frame[:200])
             await _Connection(self).send(json.dumps([4, unique_id, FRAME_ERRORS[self.protocol][kind], description, {}]))
             return
+        unhandled = self._unhandled_action(frame)
+        if unhandled is not None:
+            await _Connection(self).send(json.dumps(unhandled))
+            return
         now = time.monotonic()
         if now - self.last_seen_stored > SEEN_EVERY_S:
             self.last_seen_stored = now
@@ -131,6 +138,17 @@ class OcppConsumer(AsyncWebsocketConsumer):
         ):
             return "shape", message[1], "A CALL is [2, id, action, payload-object]."
         return None
+
+    def _unhandled_action(self, frame: str) -> list | None:
+        """A CALLERROR for a CALL this central system has no handler for: NotImplemented when the action
+        is not part of the protocol at all, NotSupported when it is but this system does not handle it."""
+        message = json.loads(frame)
+        if message[0] != 2 or message[2] in self.station.route_map:
+            return None
+        actions = ACTIONS[self.protocol]
+        if message[2] in actions:
+            return [4, message[1], "NotSupported", f"{message[2]} is not supported by this central system.", {}]
+        return [4, message[1], "NotImplemented", f"{message[2]} is not an {self.protocol} action.", {}]
 
     # --- commands from the platform: sent by stations.services.command_create ----------------
 

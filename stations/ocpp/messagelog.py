@@ -4,9 +4,8 @@ import asyncio
 import json
 import logging
 
-from channels.db import database_sync_to_async
-
 from stations.models import OcppMessage
+from stations.ocpp.central import db
 
 logger = logging.getLogger(__name__)
 FLUSH_EVERY_S = 0.5
@@ -71,7 +70,7 @@ class MessageLog:
             rows, self._pending = self._pending, []
             if rows:
                 try:
-                    await database_sync_to_async(OcppMessage.objects.bulk_create, thread_sensitive=False)(rows)
+                    await db(OcppMessage.objects.bulk_create)(rows)
                 except Exception:
                     logger.exception("Could not store %d OCPP log rows", len(rows))
 

@@ -102,6 +102,11 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
 
 
+def _series_step(vehicles: int, points: int) -> float:
+    """Seconds between two stored readings of a vehicle, so that the longest series spans SPAN."""
+    return SPAN.total_seconds() / math.ceil(points / vehicles)
+
+
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -181,7 +186,7 @@ class Command(BaseCommand):
     # --- building ------------------------------------------------------------------------------
 
     def _log(self, message: str) -> None:
-        self.stderr.write(message)
+        self.stderr.write(message, style_func=str)  # progress, not an error: no red
         self.stderr.flush()
 
     def _departments(self) -> dict[str, Department]:
@@ -275,7 +280,7 @@ class Command(BaseCommand):
             .order_by("id")
         )
         base, extra = divmod(points, count)
-        step = SPAN.total_seconds() / (base + (1 if extra else 0))
+        step = _series_step(count, points)
         plans = []
         for vehicle_id, fleet_number, department_id, vehicle_class in rows:
             number = int(fleet_number.removeprefix("BF-"))
@@ -300,8 +305,7 @@ class Command(BaseCommand):
         plans = self._vehicle_plans(fleet, departments, count, points)
         if not plans:
             return 0
-        base, extra = divmod(points, count)
-        step = SPAN.total_seconds() / (base + (1 if extra else 0))
+        step = _series_step(count, points)
         end = timezone.now().replace(second=0, microsecond=0) - HISTORY_ENDS_BEFORE_NOW
         total = sum(p["n"] for p in plans)
         self._log(f"Generating {total} telemetry points for {len(plans)} vehicles (one every {step / 60:.1f} min) ...")

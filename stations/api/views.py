@@ -1,0 +1,286 @@
+import time
+from datetime import timedelta
+
+import django_filters
+from django.db import transaction
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ErrorDetail, PermissionDenied, ValidationError
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+
+from evfleet.api.base import ScopedModelViewSet, ScopedReadOnlyModelViewSet, ScopedViewSetMixin
+from evfleet.api.pagination import PageNumberPagination
+from fleet import selectors as fleet_selectors
+from stations import selectors, services
+from stations.api.serializers import (
+    AlertSerializer,
+    AvailabilitySerializer,
+    ChargePointSerializer,
+    CommandRequestSerializer,
+    CompatibilityRuleSerializer,
+    CompatibleConnectorSerializer,
+    ConnectorSerializer,
+    MaintenanceWindowSerializer,
+    OcppCommandSerializer,
+    OcppMessageSerializer,
+    SiteSerializer,
+    StatusChangeSerializer,
+)
+from stations.models import (
+    Alert,
+    ChargePoint,
+    CompatibilityRule,
+    Connector,
+    MaintenanceWindow,
+    OcppCommand,
+    OcppMessage,
+    Site,
+)
+from stations.ocpp.commands import command_problem
+
+MAX_WAIT_S = 30
+
+
+def _require(request, *perms: str) -> None:
+    if not request.user.has_perms(perms):
+        raise PermissionDenied()
+
+
+def _field_error(field: str, message: str, code: str) -> ValidationError:
+    return ValidationError({field: [ErrorDetail(message, code=code)]})
+
+
+def _period(request, default_days: int = 30):
+    """?start=&end= as ISO 8601 instants (default: the last `default_days` days)."""
+    end = parse_datetime(request.query_params.get("end", "")) if request.query_params.get("end") else timezone.now()
+    start = parse_datetime(request.query_params.get("start", "")) if request.query_params.get("start") else None
+    if end is None:
+        raise _field_error("end", "Give end as ISO 8601 with offset, e.g. 2026-11-24T00:00:00Z.", "invalid_datetime")
+    start = start or end - timedelta(days=default_days)
+    if start is None:
+        raise _field_error(
+            "start", "Give start as ISO 8601 with offset, e.g. 2026-11-01T00:00:00Z.", "invalid_datetime"
+        )
+    if start.tzinfo is None or end.tzinfo is None:
+        raise _field_error("start", "start and end need a UTC offset (Z or +01:00).", "naive_datetime")
+    if end <= start:
+        raise _field_error("end", "end must come after start.", "end_before_start")
+    return start, end
+
+
+class SiteViewSet(ScopedModelViewSet):
+    """Depots: location, time zone, grid connection limit and derived status."""
+
+    queryset = Site.objects.all()
+    serializer_class = SiteSerializer
+    filterset_fields = ["department"]
+    search_fields = ["name", "address"]
+    ordering_fields = ["name", "grid_limit_kw"]
+
+    def get_queryset(self):
+        return selectors.site_list(user=self.request.user)
+
+    def delete_object(self, instance):
+        services.site_delete(actor=self.request.user, site=instance)
+
+
+class ChargePointFilter(django_filters.FilterSet):
+    class Meta:
+        model = ChargePoint
+        fields = ["site", "status", "is_connected", "protocol", "registration_status"]
+
+
+class ChargePointViewSet(ScopedModelViewSet):
+    """Charge points with their connectors; commands and the raw OCPP log hang below each one."""
+
+    queryset = ChargePoint.objects.all()
+    serializer_class = ChargePointSerializer
+    filterset_class = ChargePointFilter
+    search_fields = ["identity", "vendor", "model", "serial_number"]
+    ordering_fields = ["identity", "status", "last_seen_at"]
+
+    def get_queryset(self):
+        return selectors.charge_point_list(user=self.request.user)
+
+    def create_object(self, data):
+        return services.charge_point_create(actor=self.request.user, **data)
+
+    def update_object(self, instance, data):
+        return services.charge_point_update(actor=self.request.user, charge_point=instance, **data)
+
+    @extend_schema(
+        request=CommandRequestSerializer,
+        responses={201: OcppCommandSerializer, 200: OcppCommandSerializer(many=True)},
+        parameters=[
+            OpenApiParameter(
+                "wait", int, description="POST: seconds (0-30) to wait for the station's answer; default 10."
+            )
+        ],
+    )
+    @action(detail=True, methods=["get", "post"], url_path="commands", permission_classes=[IsAuthenticated])
+    def commands(self, request, pk=None):
+        """GET: the commands sent to this station, newest first. POST: send one (its request is checked
+        against the station's OCPP schema first) and wait up to `wait` seconds for the answer; the result
+        has state pending, accepted, rejected, failed, timeout or offline."""
+        _require(request, "stations.view_chargepoint", "stations.view_ocppcommand")
+        if request.method == "POST":
+            _require(request, "stations.add_ocppcommand")
+        charge_point = self.get_object()
+        if request.method == "GET":
+            page = self.paginate_queryset(charge_point.commands.all())
+            return self.get_paginated_response(OcppCommandSerializer(page, many=True).data)
+        body = CommandRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        action_name, payload = body.validated_data["action"], body.validated_data["payload"]
+        problem = command_problem(protocol=charge_point.protocol, action=action_name, payload=payload)
+        if problem:
+            raise _field_error(*problem, code="invalid_command")
+        try:
+            wait = min(max(int(request.query_params.get("wait", 10)), 0), MAX_WAIT_S)
+        except ValueError:
+            raise _field_error("wait", "wait is a whole number of seconds from 0 to 30.", "invalid") from None
+        with transaction.atomic():
+            command = services.command_create(
+                charge_point=charge_point, action=action_name, request=payload, actor=request.user
+            )
+        if not charge_point.is_connected:
+            command = services.command_complete(
+                command_id=command.pk, state=OcppCommand.State.OFFLINE, error="not connected"
+            )
+        deadline = time.monotonic() + wait
+        while command.state == OcppCommand.State.PENDING and time.monotonic() < deadline:
+            time.sleep(0.05)
+            command.refresh_from_db()
+        return Response(OcppCommandSerializer(command).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=OcppMessageSerializer(many=True))
+    @action(detail=True, methods=["get"], url_path="messages")
+    def messages(self, request, pk=None):
+        """What the station said and was told: the raw OCPP log, newest first."""
+        _require(request, "stations.view_ocppmessage")
+        charge_point = self.get_object()
+        page = self.paginate_queryset(OcppMessage.objects.filter(charge_point=charge_point))
+        return self.get_paginated_response(OcppMessageSerializer(page, many=True).data)
+
+
+class ConnectorViewSet(ScopedModelViewSet):
+    """Connectors: standard, power limits, live OCPP status, status history and availability."""
+
+    queryset = Connector.objects.all()
+    serializer_class = ConnectorSerializer
+    filterset_fields = ["charge_point", "connector_type", "current_type", "status", "bidirectional"]
+    ordering_fields = ["max_power_kw", "status_since"]
+
+    def get_queryset(self):
+        return selectors.connector_list(user=self.request.user)
+
+    @extend_schema(
+        responses=AvailabilitySerializer,
+        parameters=[OpenApiParameter("start", str), OpenApiParameter("end", str)],
+    )
+    @action(detail=True, methods=["get"])
+    def availability(self, request, pk=None):
+        """Share of [start, end) (default: the last 30 days) the connector was able to serve, in %."""
+        connector = self.get_object()
+        start, end = _period(request)
+        result = selectors.connector_availability(connector=connector, start=start, end=end)
+        return Response(
+            {
+                "connector": connector.pk,
+                "start": start,
+                "end": end,
+                "available_seconds": result.available_s,
+                "period_seconds": result.period_s,
+                "availability_percent": result.percent,
+            }
+        )
+
+    @extend_schema(responses=StatusChangeSerializer(many=True))
+    @action(detail=True, methods=["get"], url_path="status-history")
+    def status_history(self, request, pk=None):
+        connector = self.get_object()
+        page = self.paginate_queryset(connector.status_history.all())
+        return self.get_paginated_response(StatusChangeSerializer(page, many=True).data)
+
+
+class MaintenanceWindowViewSet(ScopedModelViewSet):
+    """Planned maintenance; a window that has begun sets the station Inoperative (ChangeAvailability)."""
+
+    queryset = MaintenanceWindow.objects.all()
+    serializer_class = MaintenanceWindowSerializer
+    filterset_fields = ["charge_point"]
+
+    def get_base_queryset(self):
+        return MaintenanceWindow.objects.select_related("charge_point")
+
+    def create_object(self, data):
+        return services.maintenance_window_create(actor=self.request.user, **data)
+
+
+class AlertFilter(django_filters.FilterSet):
+    open = django_filters.BooleanFilter(
+        field_name="resolved_at", lookup_expr="isnull", help_text="true: only open alerts."
+    )
+
+    class Meta:
+        model = Alert
+        fields = ["kind", "severity", "charge_point", "connector"]
+
+
+class AlertViewSet(ScopedReadOnlyModelViewSet):
+    """Problems detected at stations, open until their condition clears."""
+
+    queryset = Alert.objects.all()
+    serializer_class = AlertSerializer
+    filterset_class = AlertFilter
+    ordering_fields = ["opened_at", "severity"]
+
+
+class OcppCommandViewSet(ScopedReadOnlyModelViewSet):
+    """Every command sent to a station and its answer (poll one after POSTing it with wait=0)."""
+
+    queryset = OcppCommand.objects.all()
+    serializer_class = OcppCommandSerializer
+    filterset_fields = ["charge_point", "action", "state"]
+
+
+class CompatibilityRuleViewSet(ScopedModelViewSet):
+    """Which vehicle inlet fits which connector type, directly or through an adapter (data, not code)."""
+
+    queryset = CompatibilityRule.objects.all()
+    serializer_class = CompatibilityRuleSerializer
+    filterset_fields = ["inlet", "connector_type", "is_active"]
+
+
+class CompatibleConnectorViewSet(ScopedViewSetMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """GET /vehicles/{id}/compatible-connectors/: connectors the vehicle can use and the power it would get."""
+
+    serializer_class = CompatibleConnectorSerializer
+    pagination_class = PageNumberPagination
+    queryset = Connector.objects.none()
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("site", int, description="Only this site's connectors."),
+            OpenApiParameter(
+                "available", bool, description="true: only connectors Available now on a connected station."
+            ),
+        ]
+    )
+    def list(self, request, vehicle_pk=None):
+        _require(request, "stations.view_connector")
+        vehicle = get_object_or_404(fleet_selectors.vehicle_list(user=request.user), pk=vehicle_pk)
+        site = request.query_params.get("site")
+        if site is not None and not site.isdigit():
+            raise _field_error("site", "site is a site id.", "invalid")
+        available = request.query_params.get("available", "").lower() in ("1", "true", "yes")
+        found = selectors.compatible_connectors(
+            vehicle=vehicle, user=request.user, site_id=int(site) if site else None, available_only=available
+        )
+        page = self.paginate_queryset(found)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
