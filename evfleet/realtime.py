@@ -60,23 +60,25 @@ def _groups_for(department_id: int | None) -> list[str]:
     return [GROUP_ADMIN, department_group(department_id)]
 
 
-def _message(event: str, payload: dict[str, Any], department_id: int | None) -> dict[str, Any]:
-    # A JSON round trip makes Decimals and datetimes plain, as msgpack (Redis) requires.
-    plain = json.loads(json.dumps(payload, cls=DjangoJSONEncoder))
-    return {"type": EVENT_MESSAGE_TYPE, "event": event, "department_id": department_id, "payload": plain}
+def _message(event: str, payload: dict[str, Any], department_id: int | None, plain: bool = False) -> dict[str, Any]:
+    # A JSON round trip makes Decimals and datetimes plain, as msgpack (Redis) requires; callers
+    # that already send only str/int/float/None/list/dict say plain=True and skip it.
+    if not plain:
+        payload = json.loads(json.dumps(payload, cls=DjangoJSONEncoder))
+    return {"type": EVENT_MESSAGE_TYPE, "event": event, "department_id": department_id, "payload": payload}
 
 
 def uses_relay() -> bool:
     return isinstance(get_channel_layer(), InMemoryChannelLayer) and not _in_server_process
 
 
-def publish(event: str, payload: dict[str, Any], *, department_id: int | None) -> None:
+def publish(event: str, payload: dict[str, Any], *, department_id: int | None, plain: bool = False) -> None:
     """Send `event` to every dashboard allowed to see `department_id` (None: fleet-wide broadcast).
 
     Call it after the data is committed (transaction.on_commit). Delivery is best effort: a
     dashboard that is not connected simply misses it and reloads the state on its next visit.
     """
-    message = _message(event, payload, department_id)
+    message = _message(event, payload, department_id, plain)
     groups = _groups_for(department_id)
     if uses_relay():
         _post_to_relay(groups, message)

@@ -170,6 +170,16 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(seconds=FLEET_SUMMARY_INTERVAL_S),
         "options": {"expires": max(FLEET_SUMMARY_INTERVAL_S - 1, 1)},
     },
+    "station-watchdog": {
+        "task": "stations.tasks.station_watchdog",
+        "schedule": timedelta(seconds=env_int("EVFLEET_STATION_WATCHDOG_INTERVAL", 30, minimum=1)),
+        "options": {"expires": 25},
+    },
+    "ocpp-message-prune": {
+        "task": "stations.tasks.ocpp_message_prune",
+        "schedule": timedelta(hours=24),
+        "options": {"expires": 60 * 60 * 23},
+    },
     "activity-log-prune": {
         "task": "accounts.tasks.activity_log_prune",
         "schedule": timedelta(hours=24),
@@ -253,6 +263,11 @@ REST_FRAMEWORK = {
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_PARSER_CLASSES": [
+        "evfleet.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_SCHEMA_CLASS": "evfleet.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "evfleet.api.errors.exception_handler",

@@ -70,6 +70,7 @@ class DemoSummary:
     vehicles: int
     telemetry_points: int
     integrator_token: str
+    stations: int = 0
 
 
 def _market(model: VehicleModel) -> str:
@@ -236,7 +237,11 @@ def build_demo_fleet(*, days: int = 7, seed: int = 2026) -> DemoSummary:
                 if charging and vehicle.status == Vehicle.Status.ACTIVE
                 else vehicle.status,
             )
+    from stations.demo import build_demo_stations
+
+    stations = build_demo_stations(departments)
     return DemoSummary(
+        stations=stations,
         departments=len(departments),
         users=users,
         vehicles=Vehicle.objects.count(),

@@ -184,7 +184,11 @@ class Vehicle(TimeStampedModel):
         "fleet number", max_length=30, blank=True, help_text="The operator's own unit number."
     )
     department = models.ForeignKey(
-        Department, verbose_name="department", on_delete=models.PROTECT, related_name="vehicles"
+        Department,
+        verbose_name="department",
+        on_delete=models.PROTECT,
+        related_name="vehicles",
+        db_index=False,  # vehicle_dept_status_idx (department, status) serves every department lookup
     )
     vehicle_model = models.ForeignKey(
         VehicleModel, verbose_name="model", on_delete=models.PROTECT, related_name="vehicles"
@@ -255,7 +259,13 @@ class TelemetryPoint(models.Model):
         "recorded at (UTC)", help_text="When the vehicle took the reading, ISO 8601 with offset."
     )
     soc_percent = _percent("state of charge (%)", null=True, blank=True)
-    odometer_km = models.FloatField("odometer (km)", null=True, blank=True, validators=[MinValueValidator(0.0)])
+    odometer_km = models.FloatField(
+        "odometer (km)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.0), MaxValueValidator(10_000_000.0)],
+        help_text="Odometer reading in km.",
+    )
     latitude = models.FloatField(
         "latitude (°)", null=True, blank=True, validators=[MinValueValidator(-90.0), MaxValueValidator(90.0)]
     )

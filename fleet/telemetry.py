@@ -6,7 +6,6 @@ one statement over unnest'ed arrays; SQLite: executemany), and each vehicle's cu
 follows its newest point through one guarded UPDATE, so a late or concurrent batch never winds it back.
 """
 
-import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -15,6 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.audit import Action, activity_record
@@ -48,7 +48,9 @@ def _bounds(name: str) -> tuple[float | None, float | None]:
 
 
 # The model's validators are the one source of the allowed ranges (and of the OpenAPI schema's).
+# Every measurement has both bounds; a NaN or infinity fails the range test as well.
 BOUNDS = {name: _bounds(name) for name in MEASUREMENTS}
+POSITION = {name: i for i, name in enumerate(MEASUREMENTS)}
 UNITS = {
     "soc_percent": "%",
     "odometer_km": "km",
@@ -127,14 +129,13 @@ def _resolve_vehicles(points: list, user: User) -> tuple[dict[int, dict], dict[s
                 vins.add(vin.strip().upper())
     if not ids and not vins:
         return {}, {}
-    from django.db.models import Q
-
-    rows = (
-        scoped(Vehicle.objects.all(), user)
-        .filter(Q(pk__in=ids) | Q(vin__in=vins))
-        .values("id", "vin", "department_id", "odometer_km", "last_telemetry_at")
-    )
-    by_id = {row["id"]: row for row in rows}
+    # One condition per kind of reference actually used: an OR of both would keep the planner off the indexes.
+    match = Q(pk__any=ids) if ids else Q()
+    if vins:
+        match = match | Q(vin__any=vins) if ids else Q(vin__any=vins)
+    fields = ("id", "vin", "department_id", "odometer_km", "last_telemetry_at")
+    rows = scoped(Vehicle.objects.all(), user).filter(match).values_list(*fields)
+    by_id = {row[0]: dict(zip(fields, row)) for row in rows}
     return by_id, {row["vin"]: row["id"] for row in by_id.values()}
 
 
@@ -201,34 +202,24 @@ def _validate(points: list, user: User, result: IngestResult) -> tuple[list[_Poi
         if problem:
             errors.append(_error(index, "recorded_at", *problem))
             failed = True
-        values = []
+        values = [None] * len(MEASUREMENTS)
         present = 0
-        for name in MEASUREMENTS:
-            value = raw.get(name)
-            if value is None:
-                values.append(None)
+        # Only the keys present are looked at: a reading usually carries a few of the seven measurements.
+        for name, value in raw.items():
+            position = POSITION.get(name)
+            if position is None or value is None:
                 continue
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            kind = type(value)
+            if kind is not float and kind is not int:  # bool is a subclass of int, not int itself
                 errors.append(_error(index, name, "invalid_type", f"{name} is a number in {UNITS[name]}."))
                 failed = True
-                values.append(None)
                 continue
             low, high = BOUNDS[name]
-            if (low is not None and value < low) or (high is not None and value > high):
-                errors.append(
-                    _error(
-                        index,
-                        name,
-                        "out_of_range",
-                        f"{name} must lie between {low:g} and {high:g} {UNITS[name]}; got {value:g}.",
-                    )
-                    if high is not None
-                    else _error(
-                        index, name, "out_of_range", f"{name} must be at least {low:g} {UNITS[name]}; got {value:g}."
-                    )
-                )
+            if not (low <= value <= high):
+                message = f"{name} must lie between {low:g} and {high:g} {UNITS[name]}; got {value:g}."
+                errors.append(_error(index, name, "out_of_range", message))
                 failed = True
-            values.append(float(value))
+            values[position] = float(value)
             present += 1
         if not present and not failed:
             errors.append(
@@ -282,19 +273,34 @@ def _check_odometer(candidates: list[_Point], vehicles: dict[int, dict], result:
     return accepted
 
 
+def _copy_rows(cursor, buffer: str, columns: list[tuple[str, str]], rows) -> None:
+    """PostgreSQL: binary-COPY `rows` into a temporary table emptied at commit."""
+    definition = ", ".join(f"{name} {kind}" for name, kind in columns)
+    cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {buffer} ({definition}) ON COMMIT DELETE ROWS")
+    names = ", ".join(name for name, _ in columns)
+    with cursor.cursor.copy(f"COPY {buffer} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types([kind for _, kind in columns])
+        for row in rows:
+            copy.write_row(row)
+
+
 def _insert(points: list[_Point]) -> int:
     table = TelemetryPoint._meta.db_table
     columns = ["vehicle_id", "recorded_at", *MEASUREMENTS]
     column_sql = ", ".join(columns)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            arrays = [[p.vehicle_id for p in points], [p.recorded_at for p in points]]
-            arrays += [[p.values[i] for p in points] for i in range(len(MEASUREMENTS))]
-            casts = ", ".join(["%s::bigint[]", "%s::timestamptz[]"] + ["%s::float8[]"] * len(MEASUREMENTS))
+            # Binary COPY into a transaction-local buffer, then one INSERT ... ON CONFLICT: no
+            # parameter is rendered as text, and duplicates are skipped by the unique index.
+            _copy_rows(
+                cursor,
+                "telemetry_ingest_buffer",
+                [("vehicle_id", "int8"), ("recorded_at", "timestamptz"), *((m, "float8") for m in MEASUREMENTS)],
+                ((p.vehicle_id, p.recorded_at, *p.values) for p in points),
+            )
             cursor.execute(
-                f"INSERT INTO {table} ({column_sql}) SELECT * FROM unnest({casts}) "
-                "ON CONFLICT (vehicle_id, recorded_at) DO NOTHING",
-                arrays,
+                f"INSERT INTO {table} ({column_sql}) SELECT {column_sql} FROM telemetry_ingest_buffer "
+                "ON CONFLICT (vehicle_id, recorded_at) DO NOTHING"
             )
             return cursor.rowcount
         adapt = connection.ops.adapt_datetimefield_value
@@ -340,14 +346,24 @@ def _update_vehicle_states(states: list[dict[str, Any]]) -> int:
     now = timezone.now()
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            _copy_rows(
+                cursor,
+                "vehicle_state_buffer",
+                [("id", "int8"), ("ts", "timestamptz"), *((c, "float8") for c in columns)],
+                ((s["id"], s["last_telemetry_at"], *(s[c] for c in columns)) for s in states),
+            )
+            # Lock the rows in id order first: two batches about the same vehicles then queue
+            # behind each other instead of deadlocking on rows taken in different orders.
+            cursor.execute(
+                f"SELECT 1 FROM {table} AS v JOIN vehicle_state_buffer AS u ON v.id = u.id "
+                "ORDER BY v.id FOR NO KEY UPDATE OF v"
+            )
             sets = ", ".join(f"{c} = COALESCE(u.{c}, v.{c})" for c in columns)
             cursor.execute(
                 f"UPDATE {table} AS v SET {sets}, last_telemetry_at = u.ts, updated_at = %s "
-                f"FROM unnest(%s::bigint[], %s::timestamptz[], {', '.join(['%s::float8[]'] * len(columns))}) "
-                f"AS u(id, ts, {', '.join(columns)}) "
+                "FROM vehicle_state_buffer AS u "
                 "WHERE v.id = u.id AND (v.last_telemetry_at IS NULL OR v.last_telemetry_at < u.ts)",
-                [now, [s["id"] for s in states], [s["last_telemetry_at"] for s in states]]
-                + [[s[c] for s in states] for c in columns],
+                [now],
             )
             return cursor.rowcount
         adapt = connection.ops.adapt_datetimefield_value
@@ -407,6 +423,7 @@ def telemetry_ingest(*, actor: User, points: list) -> IngestResult:
 def _publish_states(states: list[dict[str, Any]], vehicles: dict[int, dict]) -> None:
     by_department: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for state in states:
-        by_department[vehicles[state["id"]]["department_id"]].append(state)
+        plain = {**state, "last_telemetry_at": state["last_telemetry_at"].isoformat()}
+        by_department[vehicles[state["id"]]["department_id"]].append(plain)
     for department_id, department_states in by_department.items():
-        realtime.publish("vehicles.telemetry", {"vehicles": department_states}, department_id=department_id)
+        realtime.publish("vehicles.telemetry", {"vehicles": department_states}, department_id=department_id, plain=True)

@@ -270,6 +270,8 @@ class MaintenanceWindow(TimeStampedModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    started_applied = models.BooleanField("Inoperative sent", default=False, editable=False)
+    ended_applied = models.BooleanField("Operative sent", default=False, editable=False)
 
     scope_field = "charge_point__site__department"
 
@@ -302,9 +304,14 @@ class OcppMessage(models.Model):
     )
     identity = models.CharField("identity", max_length=48)
     direction = models.CharField("direction", max_length=3, choices=Direction.choices)
-    message_type = models.PositiveSmallIntegerField(
-        "message type", help_text="2 CALL, 3 CALLRESULT, 4 CALLERROR, 0 unparsable."
-    )
+
+    class MessageType(models.IntegerChoices):
+        UNPARSABLE = 0, "Unparsable frame"
+        CALL = 2, "CALL"
+        CALLRESULT = 3, "CALLRESULT"
+        CALLERROR = 4, "CALLERROR"
+
+    message_type = models.PositiveSmallIntegerField("message type", choices=MessageType.choices)
     action = models.CharField("action", max_length=50, blank=True)
     unique_id = models.CharField("message id", max_length=64, blank=True)
     payload = models.JSONField("payload", null=True, blank=True)

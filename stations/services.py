@@ -201,11 +201,18 @@ def station_disconnect(*, charge_point_id: int) -> None:
 
 
 def station_seen(*, charge_point_id: int, heartbeat: bool = False) -> None:
+    """Traffic from a station. One UPDATE normally; a station that was offline is brought back."""
     now = timezone.now()
     fields = {"last_seen_at": now, "is_connected": True}
     if heartbeat:
         fields["last_heartbeat_at"] = now
-    ChargePoint.objects.filter(pk=charge_point_id).update(**fields)
+    if ChargePoint.objects.filter(pk=charge_point_id).exclude(status=ChargePoint.Status.OFFLINE).update(**fields):
+        return
+    with transaction.atomic():
+        ChargePoint.objects.filter(pk=charge_point_id).update(**fields)
+        charge_point = ChargePoint.objects.select_related("site").get(pk=charge_point_id)
+        charge_point_refresh_status(charge_point, now=now)
+        alert_resolve(kind=Alert.Kind.MISSED_HEARTBEAT, charge_point=charge_point, now=now)
 
 
 def station_boot(
@@ -392,6 +399,7 @@ def transaction_stop(
         session.save(update_fields=["meter_last_wh", "energy_kwh", "ended_at", "stop_reason", "status", "updated_at"])
         charge_point = ChargePoint.objects.select_related("site").get(pk=charge_point_id)
         alert_resolve(kind=Alert.Kind.NO_ENERGY_FLOW, charge_point=charge_point, connector=session.connector)
+        _check_repeated_failures(charge_point, session.connector)
         _announce(
             "session.ended",
             {
@@ -403,6 +411,27 @@ def transaction_stop(
             _department_of(charge_point),
         )
     return session
+
+
+def _check_repeated_failures(charge_point: ChargePoint, connector: Connector) -> None:
+    """The last N sessions of a connector all failed: something is wrong with it, not with the vehicles."""
+    count = settings.REPEATED_FAILURES_COUNT
+    recent = list(
+        ChargingSession.objects.filter(connector=connector, ended_at__isnull=False)
+        .order_by("-ended_at")
+        .values_list("status", flat=True)[:count]
+    )
+    if len(recent) == count and all(s == ChargingSession.Status.FAILED for s in recent):
+        alert_raise(
+            kind=Alert.Kind.REPEATED_FAILURES,
+            severity=Alert.Severity.WARNING,
+            charge_point=charge_point,
+            connector=connector,
+            message=f"{connector.label()}: the last {count} sessions failed",
+            details={"sessions": count},
+        )
+    elif recent and recent[0] == ChargingSession.Status.COMPLETED:
+        alert_resolve(kind=Alert.Kind.REPEATED_FAILURES, charge_point=charge_point, connector=connector)
 
 
 # --- meter values ----------------------------------------------------------------------------

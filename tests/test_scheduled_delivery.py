@@ -100,7 +100,7 @@ def test_a_scheduled_jobs_update_arrives_on_the_dashboard_socket(service_env):
     _manage(env, "shell", "-c", SETUP)
     port = _free_port()
     server = subprocess.Popen(
-        [sys.executable, "manage.py", "serve", "--port", str(port)],
+        [sys.executable, "manage.py", "serve", "--port", str(port), "--simulators", "0"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

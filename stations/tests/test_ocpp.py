@@ -232,9 +232,10 @@ def test_a_command_from_the_api_reaches_the_station_and_its_answer_is_recorded(
     charge_point = depot["cp16"] if identity == "CP-16" else depot["cp201"]
 
     async def scenario():
-        async with station(asgi_live_server, identity, protocol), httpx.AsyncClient(
-            base_url=asgi_live_server, headers={"Authorization": f"Token {token}"}
-        ) as http:
+        async with (
+            station(asgi_live_server, identity, protocol),
+            httpx.AsyncClient(base_url=asgi_live_server, headers={"Authorization": f"Token {token}"}) as http,
+        ):
             response = await http.post(
                 f"/api/v1/charge-points/{charge_point.pk}/commands/?wait=5",
                 json={"action": action, "payload": payload},

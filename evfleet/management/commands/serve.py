@@ -20,8 +20,11 @@ class Command(BaseCommand):
         parser.add_argument("--host", default=os.environ.get("EVFLEET_HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=int(os.environ.get("EVFLEET_PORT", "8000")))
         parser.add_argument("--no-worker", action="store_true", help="Only the web server (workers run elsewhere).")
+        parser.add_argument(
+            "--simulators", type=int, default=6, help="Simulated charge points to start (SIM-* stations; 0: none)."
+        )
 
-    def handle(self, *args, host, port, no_worker, **options):
+    def handle(self, *args, host, port, no_worker, simulators, **options):
         env = {**os.environ, "EVFLEET_RELAY_URL": f"http://127.0.0.1:{port}/internal/relay/"}
         python = sys.executable
         commands = [
@@ -75,10 +78,30 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, stop)
         try:
             self._wait_until_up(host, port, processes["web"])
+            if simulators:
+                processes["stations"] = subprocess.Popen(
+                    [
+                        python,
+                        "manage.py",
+                        "simulate_stations",
+                        "--url",
+                        f"ws://127.0.0.1:{port}",
+                        "--limit",
+                        str(simulators),
+                    ],
+                    env=env,
+                    start_new_session=True,
+                )
             self._banner(host, port)
-            while all(p.poll() is None for p in processes.values()):
+            # The server and the worker are essential; simulated stations are a demo extra whose end stops nothing.
+            essential = [p for name, p in processes.items() if name != "stations"]
+            while all(p.poll() is None for p in essential):
                 time.sleep(0.5)
-            failed = [name for name, p in processes.items() if p.returncode not in (None, 0, -signal.SIGTERM)]
+            failed = [
+                name
+                for name, p in processes.items()
+                if name != "stations" and p.returncode not in (None, 0, -signal.SIGTERM)
+            ]
         finally:
             stop()
             deadline = time.monotonic() + 10

@@ -11,6 +11,7 @@ The result is one JSON document on stdout; progress goes to stderr.
 
 import json
 import math
+import multiprocessing
 import random
 import statistics
 from datetime import UTC, datetime, timedelta
@@ -19,7 +20,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import Exists, Max, OuterRef
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -96,6 +97,29 @@ WHERE department_id IN ({departments}) AND EXISTS (SELECT 1 FROM {point} AS t WH
 """
 
 
+_barrier = None
+
+
+def _ingest_worker_init(barrier) -> None:
+    global _barrier
+    _barrier = barrier
+
+
+def _ingest_worker(bodies: list[bytes], auth: str, expected: int) -> int:
+    """One client process: wait for the others, then post its share of the batches."""
+    _barrier.wait()
+    client, accepted = Client(), 0
+    for body in bodies:
+        response = client.post(
+            "/api/v1/telemetry/bulk/", data=body, content_type="application/json", HTTP_AUTHORIZATION=auth
+        )
+        if response.status_code != 200 or response.json().get("accepted") != expected:
+            raise RuntimeError(f"Ingest answered {response.status_code}: {response.content[:300]!r}")
+        accepted += expected
+    connections.close_all()
+    return accepted
+
+
 def _percentile(values: list[float], q: float) -> float:
     """Nearest-rank percentile."""
     ordered = sorted(values)
@@ -128,6 +152,12 @@ class Command(BaseCommand):
             type=int,
             default=0,
             help="Vehicles each ingest batch reports on (0: the whole fleet, one reading per vehicle per batch).",
+        )
+        parser.add_argument(
+            "--clients",
+            type=int,
+            default=2,
+            help="Also measure ingest with this many concurrent client processes (a server runs one worker per core).",
         )
         parser.add_argument("--requests", type=int, default=50, help="Timed requests per read endpoint.")
         parser.add_argument("--warmup", type=int, default=5, help="Untimed warm-up requests per endpoint.")
@@ -164,10 +194,20 @@ class Command(BaseCommand):
         ingest = self._bench_ingest(
             fleet, integrator, options["batches"], options["batch_size"], options["ingest_vehicles"]
         )
+        if options["clients"] > 1:
+            ingest["concurrent"] = self._bench_ingest_concurrent(
+                fleet,
+                integrator,
+                options["batches"],
+                options["batch_size"],
+                options["ingest_vehicles"],
+                options["clients"],
+            )
         self._vacuum([Vehicle], "after the ingest, before the reads")
         endpoints = self._bench_endpoints(fleet, departments, manager, options["requests"], options["warmup"])
 
-        meets = ingest["points_per_second"] >= TARGET_INGEST_POINTS_PER_S and all(
+        best_ingest = max(ingest["points_per_second"], ingest.get("concurrent", {}).get("points_per_second", 0))
+        meets = best_ingest >= TARGET_INGEST_POINTS_PER_S and all(
             e["p95_ms"] <= TARGET_P95_MS for e in endpoints.values()
         )
         result = {
@@ -469,6 +509,33 @@ class Command(BaseCommand):
             "queries_per_batch": queries,
             "seconds": round(seconds, 3),
             "points_per_second": round(points / seconds),
+        }
+
+    def _bench_ingest_concurrent(
+        self, fleet, integrator: User, batches: int, batch_size: int, spread: int, clients: int
+    ) -> dict[str, Any]:
+        """The same batches posted by `clients` processes at once, each through the real API path."""
+        self._log(f"Preparing {batches} batches for {clients} concurrent clients ...")
+        bodies = self._ingest_bodies(fleet, batches, batch_size, spread)
+        _, auth = self._client(integrator)
+        connections.close_all()  # each process opens its own database connection
+        context = multiprocessing.get_context("fork")
+        barrier = context.Barrier(clients + 1)
+        with context.Pool(clients, initializer=_ingest_worker_init, initargs=(barrier,)) as pool:
+            shares = [bodies[i::clients] for i in range(clients)]
+            pending = pool.starmap_async(_ingest_worker, [(share, auth, batch_size) for share in shares])
+            barrier.wait()
+            started = perf_counter()
+            accepted = sum(pending.get())
+            seconds = perf_counter() - started
+        if accepted != batches * batch_size:
+            raise CommandError(f"Concurrent ingest stored {accepted} of {batches * batch_size} points.")
+        self._log(f"  {clients} clients: {accepted} points in {seconds:.2f} s ({accepted / seconds:,.0f} points/s)")
+        return {
+            "clients": clients,
+            "points": accepted,
+            "seconds": round(seconds, 3),
+            "points_per_second": round(accepted / seconds),
         }
 
     def _bench_endpoints(

@@ -13,7 +13,7 @@ class Command(BaseCommand):
         summary = build_demo_fleet(days=days)
         self.stdout.write(
             f"Demo fleet ready: {summary.departments} departments, {summary.vehicles} vehicles, "
-            f"{summary.telemetry_points} new telemetry points."
+            f"{summary.telemetry_points} new telemetry points, {summary.stations} simulated charge points."
         )
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for username, role, scope in summary.users:

@@ -1,0 +1,27 @@
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
+
+from stations import detection
+from stations.models import OcppMessage
+
+
+@shared_task(autoretry_for=(Exception,), retry_backoff=True, max_retries=2)
+def station_watchdog() -> dict:
+    """Beat job: missed heartbeats, stuck connectors, sessions without energy flow, maintenance windows."""
+    return {
+        "silent_stations": detection.check_heartbeats(),
+        "stuck_connectors": detection.check_stuck_connectors(),
+        "no_energy_flow": detection.check_energy_flow(),
+        "maintenance_changes": detection.apply_maintenance_windows(),
+    }
+
+
+@shared_task(autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
+def ocpp_message_prune() -> int:
+    """Beat job: delete raw OCPP messages older than the retention period."""
+    cutoff = timezone.now() - timedelta(days=settings.OCPP_MESSAGE_RETENTION_DAYS)
+    deleted, _ = OcppMessage.objects.filter(logged_at__lt=cutoff).delete()
+    return deleted
