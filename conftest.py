@@ -6,7 +6,10 @@ in-memory layer by default, PostgreSQL and Redis in CI (tests/test_ci_services.p
 
 import pytest
 
-pytest_plugins = ["tests.live_server"]  # asgi_live_server: the real ASGI app under uvicorn
+pytest_plugins = [
+    "tests.live_server",  # asgi_live_server: the real ASGI app under uvicorn
+    "tests.browser",  # browser and page: Debian's Chromium through Playwright
+]
 
 
 def pytest_configure(config):

@@ -1,107 +1,18 @@
 """The dashboard in a real browser: Debian's Chromium driven by Playwright against the ASGI app under uvicorn."""
 
-import os
-import threading
 from datetime import timedelta
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from django.db import connections
 from django.utils import timezone
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from fleet.models import TelemetryPoint
 from fleet.telemetry import telemetry_ingest
 from fleet.tests.factories import TelemetryPointFactory, VehicleFactory
+from tests.browser import _in_thread, _log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-PASSWORD = "correct-horse-battery"  # conftest's users
-
-
-@pytest.fixture
-def browser():
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing; CI must run the browser tests (apt-get install -y chromium)")
-        pytest.skip("apt-get install -y chromium")
-    # Playwright's sync API keeps an asyncio loop on this thread, which trips Django's guard against
-    # blocking ORM calls inside a running loop; the test's own ORM calls are plain blocking code.
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_playwright() as playwright:
-            chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            try:
-                yield chromium
-            finally:
-                chromium.close()
-                # While Playwright runs, this thread's code runs in another contextvars context (the
-                # greenlet it switches back from), and Django keeps connections per context: the test
-                # opened its own. Close it here, or it outlives the test and, on PostgreSQL, blocks
-                # DROP DATABASE at the end of the session ("being accessed by other users").
-                connections.close_all()
-    finally:
-        if previous is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
-
-
-@pytest.fixture
-def page(browser, asgi_live_server):
-    """A fresh browser context on the live server; closed before the server stops."""
-    context = browser.new_context(base_url=asgi_live_server)
-    context.set_default_timeout(10_000)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
-
-
-def _log_in(page, user):
-    page.goto("/accounts/login/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/fleet/")
-
-
-def _in_thread(function, *args, **kwargs):
-    """Run `function` in a plain thread and return its result.
-
-    Needed for code that publishes live events: `realtime.publish()` uses asgiref's async_to_sync,
-    which refuses to run on a thread with a running event loop, and Playwright keeps one on this thread.
-    """
-    outcome = {}
-
-    def target():
-        try:
-            outcome["result"] = function(*args, **kwargs)
-        except BaseException as exc:  # re-raised in the test thread
-            outcome["error"] = exc
-        finally:
-            connections.close_all()  # this thread's own database connection
-
-    worker = threading.Thread(target=target)
-    worker.start()
-    worker.join(30)
-    if worker.is_alive():
-        raise TimeoutError(f"{function.__name__} did not finish within 30 s")
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["result"]
 
 
 def test_a_fleet_manager_logs_in_and_sees_only_their_departments_vehicles(org, page):
