@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: run test lint format bench install install-dev serve clean
+.PHONY: run test lint format bench bench-ocpp install install-dev serve clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,14 @@ bench: install
 	$(PY) -c "import psycopg; c = psycopg.connect('postgresql://postgres@127.0.0.1:5432/postgres', autocommit=True); c.execute('CREATE DATABASE evfleet_bench') if not c.execute(\"SELECT 1 FROM pg_database WHERE datname='evfleet_bench'\").fetchone() else None"
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py migrate --noinput --verbosity 0
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py bench_fleet
+
+## bench-ocpp: 1,000 simulated charge points against a server on PostgreSQL and the Redis channel layer
+OCPP_BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/evfleet_ocppbench
+OCPP_BENCH_REDIS_URL ?= redis://127.0.0.1:6379/1
+bench-ocpp: install
+	$(PY) -c "import psycopg; c = psycopg.connect('postgresql://postgres@127.0.0.1:5432/postgres', autocommit=True); c.execute('CREATE DATABASE evfleet_ocppbench') if not c.execute(\"SELECT 1 FROM pg_database WHERE datname='evfleet_ocppbench'\").fetchone() else None"
+	DATABASE_URL=$(OCPP_BENCH_DATABASE_URL) REDIS_URL=$(OCPP_BENCH_REDIS_URL) $(PY) manage.py migrate --noinput --verbosity 0
+	DATABASE_URL=$(OCPP_BENCH_DATABASE_URL) REDIS_URL=$(OCPP_BENCH_REDIS_URL) $(PY) manage.py bench_ocpp --stations 1000
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache

@@ -97,8 +97,12 @@ if DATABASE_URL:
     DATABASES = {
         "default": dj_database_url.parse(
             DATABASE_URL,
-            conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0),
-            conn_health_checks=True,
+            # Reused for a minute: a station message would otherwise open a PostgreSQL connection (a forked
+            # backend process) each time.
+            conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0),
+            # A health check is one more round trip ("SELECT 1") per request, and every OCPP message is one;
+            # without it a connection the server dropped fails one request and is then replaced.
+            conn_health_checks=env_bool("DATABASE_CONN_HEALTH_CHECKS", False),
         )
     }
 else:
@@ -332,5 +336,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO").upper()},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "ocpp": {"level": "WARNING"},  # the library logs every frame at INFO; the message log keeps them
+    },
 }

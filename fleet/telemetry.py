@@ -2,7 +2,7 @@
 
 The batch is validated in plain Python (a serializer per point would cost more than the insert),
 the valid points go to the database in one set-based INSERT ... ON CONFLICT DO NOTHING (PostgreSQL:
-one statement over unnest'ed arrays; SQLite: executemany), and each vehicle's current state
+a binary COPY into a temporary table first; SQLite: executemany), and each vehicle's current state
 follows its newest point through one guarded UPDATE, so a late or concurrent batch never winds it back.
 """
 

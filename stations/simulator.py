@@ -54,6 +54,7 @@ class Behaviour:
     fault_chance: float = 0.003  # per connector and tick
     fault_ticks: tuple[int, int] = (3, 10)
     status_change_s: float = 0.0  # >0: toggle a connector between Available and Unavailable this often (bench)
+    validate: bool = True  # check own requests and the answers against the OCPP schemas (a load generator skips it)
 
 
 @dataclass
@@ -199,7 +200,7 @@ class SimulatedStation:
     async def call(self, payload):
         self.stats.calls += 1
         try:
-            return await self.cp.call(payload)
+            return await self.cp.call(payload, skip_schema_validation=not self.behaviour.validate)
         except Exception as exc:  # a station keeps going whatever the answer
             self.stats.errors += 1
             logger.debug("%s: %s failed: %s", self.spec.identity, type(payload).__name__, exc)
@@ -423,9 +424,10 @@ async def run_stations(
     *,
     seed: int = 1,
     ramp_s: float = 0.0,
+    stats: Stats | None = None,
 ) -> Stats:
     """Run every station until `stop` is set; `ramp_s` spreads their first connections over that time."""
-    stats = Stats()
+    stats = stats if stats is not None else Stats()
     rng = random.Random(seed)
     tasks = []
     for i, spec in enumerate(specs):

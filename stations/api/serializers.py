@@ -125,6 +125,14 @@ class ChargePointSerializer(StrictModelSerializer):
             "updated_at",
         ]
 
+    def validate_site(self, site):
+        user = self.context["request"].user
+        if site is None and not user.is_admin:
+            raise serializers.ValidationError(
+                "Choose a site; only administrators keep stations unassigned.", code="required"
+            )
+        return site
+
     def get_has_password(self, charge_point: ChargePoint) -> bool:
         return bool(charge_point.password_hash)
 
@@ -140,6 +148,11 @@ class CommandRequestSerializer(serializers.Serializer):
     action = serializers.ChoiceField(
         choices=sorted({a for actions in COMMANDS.values() for a in actions}),
         help_text="OCPP action; 1.6 and 2.0.1 names differ (RemoteStartTransaction vs RequestStartTransaction).",
+    )
+    vehicle = serializers.IntegerField(
+        required=False,
+        help_text="Remote start only: the vehicle to charge. Its compatibility with the connector is checked and its "
+        "RFID token is used when the payload names none.",
     )
     payload = serializers.DictField(
         default=dict, help_text='The OCPP request payload in the protocol\'s own camelCase, e.g. {"type": "Soft"}.'

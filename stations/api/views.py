@@ -55,21 +55,65 @@ def _field_error(field: str, message: str, code: str) -> ValidationError:
     return ValidationError({field: [ErrorDetail(message, code=code)]})
 
 
-def _period(request, default_days: int = 30):
-    """?start=&end= as ISO 8601 instants (default: the last `default_days` days)."""
-    end = parse_datetime(request.query_params.get("end", "")) if request.query_params.get("end") else timezone.now()
-    start = parse_datetime(request.query_params.get("start", "")) if request.query_params.get("start") else None
-    if end is None:
-        raise _field_error("end", "Give end as ISO 8601 with offset, e.g. 2026-11-24T00:00:00Z.", "invalid_datetime")
-    start = start or end - timedelta(days=default_days)
-    if start is None:
+REMOTE_STARTS = {"RemoteStartTransaction": ("connectorId", "idTag"), "RequestStartTransaction": ("evseId", "idToken")}
+
+
+def _remote_start_for_vehicle(
+    request, charge_point: ChargePoint, action_name: str, payload: dict, vehicle_id: int
+) -> dict:
+    """A remote start for a named vehicle: it must fit the connector; its RFID token becomes the id tag."""
+    if action_name not in REMOTE_STARTS:
         raise _field_error(
-            "start", "Give start as ISO 8601 with offset, e.g. 2026-11-01T00:00:00Z.", "invalid_datetime"
+            "vehicle", "vehicle goes only with RemoteStartTransaction or RequestStartTransaction.", "invalid"
         )
-    if start.tzinfo is None or end.tzinfo is None:
-        raise _field_error("start", "start and end need a UTC offset (Z or +01:00).", "naive_datetime")
+    vehicle = fleet_selectors.vehicle_list(user=request.user).filter(pk=vehicle_id).first()
+    if vehicle is None:
+        raise _field_error("vehicle", f"No vehicle with id {vehicle_id} in your departments.", "does_not_exist")
+    evse_field, tag_field = REMOTE_STARTS[action_name]
+    if not isinstance(payload.get(evse_field), int):
+        raise _field_error("payload", f"Name the connector with {evse_field} to start a vehicle on it.", "required")
+    connector = charge_point.connectors.filter(evse_id=payload[evse_field]).first()
+    if connector is None:
+        raise _field_error(
+            "payload", f"{charge_point.identity} has no connector {payload[evse_field]}.", "does_not_exist"
+        )
+    reason = selectors.incompatibility_reason(vehicle, connector)
+    if reason:
+        raise _field_error("vehicle", reason[0].upper() + reason[1:] + ".", "incompatible_connector")
+    if tag_field not in payload:
+        token = vehicle.id_tokens.filter(is_active=True).values_list("token", flat=True).first()
+        if token is None:
+            raise _field_error(
+                "vehicle", f"{vehicle} has no active RFID token; give {tag_field} in the payload.", "no_token"
+            )
+        payload = {**payload, tag_field: token if tag_field == "idTag" else {"idToken": token, "type": "ISO14443"}}
+    return payload
+
+
+def _instant(request, name: str):
+    raw = request.query_params.get(name)
+    if raw is None:
+        return None
+    try:
+        moment = parse_datetime(raw)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise _field_error(
+            name,
+            f"Give {name} as ISO 8601 with offset, e.g. 2026-11-01T00:00:00Z (encode + as %2B).",
+            "invalid_datetime",
+        )
+    return moment
+
+
+def _period(request, default_days: int = 30):
+    """?start=&end= as ISO 8601 instants (default: the last `default_days` days); the future is cut off."""
+    now = timezone.now()
+    end = min(_instant(request, "end") or now, now)
+    start = _instant(request, "start") or end - timedelta(days=default_days)
     if end <= start:
-        raise _field_error("end", "end must come after start.", "end_before_start")
+        raise _field_error("end", "end must come after start, and start must lie in the past.", "end_before_start")
     return start, end
 
 
@@ -137,6 +181,10 @@ class ChargePointViewSet(ScopedModelViewSet):
         body = CommandRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         action_name, payload = body.validated_data["action"], body.validated_data["payload"]
+        if "vehicle" in body.validated_data:
+            payload = _remote_start_for_vehicle(
+                request, charge_point, action_name, payload, body.validated_data["vehicle"]
+            )
         problem = command_problem(protocol=charge_point.protocol, action=action_name, payload=payload)
         if problem:
             raise _field_error(*problem, code="invalid_command")

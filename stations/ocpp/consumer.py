@@ -8,6 +8,7 @@ import json
 import logging
 import time
 
+import orjson
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from ocpp.charge_point import camel_to_snake_case, remove_nones, snake_to_camel_case
@@ -20,13 +21,15 @@ from ocpp.v201.enums import Action as Action201
 from stations import services
 from stations.models import ChargePoint, OcppCommand, OcppMessage
 from stations.ocpp.central import CentralSystem16, CentralSystem201, db
-from stations.ocpp.messagelog import message_log
+from stations.ocpp.messagelog import UNPARSED, message_log
 
 logger = logging.getLogger(__name__)
 
 PROTOCOLS = ("ocpp2.0.1", "ocpp1.6")  # preferred first
 ACTIONS = {"ocpp1.6": {a.value for a in Action16}, "ocpp2.0.1": {a.value for a in Action201}}
-SEEN_EVERY_S = 5.0  # how often ordinary traffic refreshes "last seen" in the database
+# How often ordinary traffic refreshes "last seen" in the database; heartbeats always do. Well under the
+# heartbeat interval plus grace that the watchdog allows, and one UPDATE per station per half minute.
+SEEN_EVERY_S = 30.0
 
 # CALLERROR codes for frames the library cannot even unpack, by protocol.
 FRAME_ERRORS = {
@@ -98,21 +101,29 @@ class OcppConsumer(AsyncWebsocketConsumer):
         await message_log.flush()
         logger.info("Station %s disconnected (%s)", self.identity, code)
 
-    def log_frame(self, direction: str, frame: str) -> None:
+    def log_frame(self, direction: str, frame: str, message=UNPARSED) -> None:
         message_log.record(
-            charge_point_id=self.charge_point_id, identity=self.identity, direction=direction, frame=frame
+            charge_point_id=self.charge_point_id,
+            identity=self.identity,
+            direction=direction,
+            frame=frame,
+            message=message,
         )
 
     async def receive(self, text_data=None, bytes_data=None):
         frame = text_data if text_data is not None else (bytes_data or b"").decode("utf-8", "replace")
-        self.log_frame(OcppMessage.Direction.IN, frame)
-        problem = self._frame_problem(frame)
+        try:
+            message = orjson.loads(frame)  # once, for the checks and the log; the library parses its own copy
+        except orjson.JSONDecodeError:
+            message = None
+        self.log_frame(OcppMessage.Direction.IN, frame, message)
+        problem = self._frame_problem(message)
         if problem is not None:
             kind, unique_id, description = problem
             logger.warning("Station %s sent a bad frame (%s): %s", self.identity, description, frame[:200])
             await _Connection(self).send(json.dumps([4, unique_id, FRAME_ERRORS[self.protocol][kind], description, {}]))
             return
-        unhandled = self._unhandled_action(frame)
+        unhandled = self._unhandled_action(message)
         if unhandled is not None:
             await _Connection(self).send(json.dumps(unhandled))
             return
@@ -123,11 +134,9 @@ class OcppConsumer(AsyncWebsocketConsumer):
         await self.station.route_message(frame)
 
     @staticmethod
-    def _frame_problem(frame: str) -> tuple[str, str, str] | None:
+    def _frame_problem(message) -> tuple[str, str, str] | None:
         """None for a frame the library can route, else (kind, message id, description)."""
-        try:
-            message = json.loads(frame)
-        except ValueError:
+        if message is None:
             return "json", "-1", "The frame is not valid JSON."
         if not isinstance(message, list) or len(message) < 3 or not isinstance(message[1], str):
             return "shape", "-1", "An OCPP frame is a JSON array [type, id, ...]."
@@ -139,10 +148,9 @@ class OcppConsumer(AsyncWebsocketConsumer):
             return "shape", message[1], "A CALL is [2, id, action, payload-object]."
         return None
 
-    def _unhandled_action(self, frame: str) -> list | None:
+    def _unhandled_action(self, message: list) -> list | None:
         """A CALLERROR for a CALL this central system has no handler for: NotImplemented when the action
         is not part of the protocol at all, NotSupported when it is but this system does not handle it."""
-        message = json.loads(frame)
         if message[0] != 2 or message[2] in self.station.route_map:
             return None
         actions = ACTIONS[self.protocol]
@@ -179,7 +187,8 @@ class OcppConsumer(AsyncWebsocketConsumer):
             return
         response = snake_to_camel_case(remove_nones(dataclasses.asdict(result)))
         status = response.get("status")
-        state = OcppCommand.State.ACCEPTED if status in (None, "Accepted", "Unlocked") else OcppCommand.State.REJECTED
+        accepted = (None, "Accepted", "Unlocked", "Scheduled")  # Scheduled: accepted, done after the transaction
+        state = OcppCommand.State.ACCEPTED if status in accepted else OcppCommand.State.REJECTED
         await db(services.command_complete)(command_id=command_id, state=state, response=response)
 
 

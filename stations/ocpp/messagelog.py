@@ -1,8 +1,9 @@
 """The raw OCPP message log, written in batches so that logging never holds up a station."""
 
 import asyncio
-import json
 import logging
+
+import orjson
 
 from stations.models import OcppMessage
 from stations.ocpp.central import db
@@ -10,6 +11,7 @@ from stations.ocpp.central import db
 logger = logging.getLogger(__name__)
 FLUSH_EVERY_S = 0.5
 FLUSH_AT = 500
+UNPARSED = object()
 
 
 class MessageLog:
@@ -21,12 +23,16 @@ class MessageLog:
         self._lock: asyncio.Lock | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
-    def record(self, *, charge_point_id: int | None, identity: str, direction: str, frame: str) -> None:
-        try:
-            message = json.loads(frame)
-            valid = isinstance(message, list) and len(message) >= 3 and message[0] in (2, 3, 4)
-        except ValueError:
-            valid, message = False, None
+    def record(
+        self, *, charge_point_id: int | None, identity: str, direction: str, frame: str, message=UNPARSED
+    ) -> None:
+        """Queue one frame; `message` is the frame already parsed (None: it is not JSON), if the caller has it."""
+        if message is UNPARSED:
+            try:
+                message = orjson.loads(frame)
+            except orjson.JSONDecodeError:
+                message = None
+        valid = isinstance(message, list) and len(message) >= 3 and message[0] in (2, 3, 4)
         if valid:
             message_type, unique_id = message[0], str(message[1])[:64]
             action = message[2] if message_type == 2 and isinstance(message[2], str) else ""

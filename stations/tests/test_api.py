@@ -187,3 +187,37 @@ def test_invalid_connectors_and_sites_are_rejected_with_the_field(org, api, depo
 def test_a_site_with_charge_points_cannot_be_deleted(org, api, depots):
     response = api(org.fleet_manager_a).delete(f"/api/v1/sites/{depots['a'].pk}/")
     assert response.status_code == 400 and response.json()["fields"]["non_field_errors"][0]["code"] == "site_in_use"
+
+
+def test_a_remote_start_for_an_incompatible_vehicle_names_both_sides(org, api, depots):
+    ChargePoint.objects.filter(pk=depots["cp_a"].pk).update(protocol="ocpp1.6")
+    vehicle = VehicleFactory(
+        department=org.a, fleet_number="ABC", vehicle_model=VehicleModelFactory(inlets=["type2", "ccs2"])
+    )
+    response = api(org.dispatcher_a).post(
+        f"/api/v1/charge-points/{depots['cp_a'].pk}/commands/?wait=0",
+        {"action": "RemoteStartTransaction", "vehicle": vehicle.pk, "payload": {"connectorId": 3, "idTag": "X"}},
+        format="json",
+    )
+    assert response.status_code == 400
+    error = response.json()["fields"]["vehicle"][0]
+    assert error["code"] == "incompatible_connector"
+    assert error["message"] == (
+        "Vehicle ABC (inlets: Type 2 (IEC 62196-2), CCS2 (Combo 2)) cannot use connector 3 of A-1 (CHAdeMO)."
+    )
+
+
+def test_a_remote_start_for_a_vehicle_uses_its_rfid_token(org, api, depots):
+    from charging.models import IdToken
+    from stations.models import OcppCommand
+
+    ChargePoint.objects.filter(pk=depots["cp_a"].pk).update(protocol="ocpp1.6")
+    vehicle = VehicleFactory(department=org.a, vehicle_model=VehicleModelFactory(inlets=["type2", "ccs2"]))
+    IdToken.objects.create(token="RFID-77", department=org.a, vehicle=vehicle)
+    response = api(org.dispatcher_a).post(
+        f"/api/v1/charge-points/{depots['cp_a'].pk}/commands/?wait=0",
+        {"action": "RemoteStartTransaction", "vehicle": vehicle.pk, "payload": {"connectorId": 1}},
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    assert OcppCommand.objects.get().request == {"connectorId": 1, "idTag": "RFID-77"}

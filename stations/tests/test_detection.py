@@ -196,3 +196,24 @@ def test_bad_maintenance_windows_are_rejected(org, api, cp):
 
 def test_power_figures_use_decimal_kw_on_connectors(cp):
     assert isinstance(Connector.objects.filter(charge_point=cp).first().max_power_kw, Decimal)
+
+
+def test_a_station_that_disconnected_and_stays_away_is_reported_and_its_time_counts_as_down(cp):
+    _status(cp.pk, 1, "Available")
+    services.station_disconnect(charge_point_id=cp.pk)
+    assert Connector.objects.get(charge_point=cp, evse_id=1).status == "Available"  # a blip changes nothing yet
+    ChargePoint.objects.filter(pk=cp.pk).update(last_seen_at=timezone.now() - timedelta(seconds=300))
+    station_watchdog.delay()
+    assert Connector.objects.get(charge_point=cp, evse_id=1).status == "Unknown"
+    assert Alert.objects.get(resolved_at__isnull=True).kind == "missed_heartbeat"
+
+
+def test_an_unreadable_availability_period_is_a_clear_error(org, api, cp):
+    connector = Connector.objects.filter(charge_point=cp).first()
+    client = api(org.fleet_manager_a)
+    for query in ("start=yesterday", "start=2026-13-01T00:00:00Z", "start=2026-01-01T00:00:00"):
+        response = client.get(f"/api/v1/connectors/{connector.pk}/availability/?{query}")
+        assert response.status_code == 400, query
+        assert response.json()["fields"]["start"][0]["code"] == "invalid_datetime"
+    future = client.get(f"/api/v1/connectors/{connector.pk}/availability/?start=2099-01-01T00:00:00Z")
+    assert future.status_code == 400 and future.json()["fields"]["end"][0]["code"] == "end_before_start"

@@ -1,0 +1,48 @@
+from django import forms
+
+from accounts.scoping import scoped, visible_departments
+from stations.models import ChargePoint, Connector, Site
+
+
+class SiteForm(forms.ModelForm):
+    class Meta:
+        model = Site
+        fields = ["name", "department", "address", "latitude", "longitude", "time_zone", "grid_limit_kw"]
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["department"].queryset = visible_departments(user)
+
+
+class ChargePointForm(forms.ModelForm):
+    password = forms.CharField(
+        required=False,
+        min_length=16,
+        max_length=40,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="OCPP basic-auth password, 16 to 40 characters; leave empty to keep the current one.",
+    )
+
+    class Meta:
+        model = ChargePoint
+        fields = ["identity", "site", "registration_status", "heartbeat_interval_s"]
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["site"].queryset = scoped(Site.objects.all(), user)
+        self.fields["site"].required = True
+
+
+class ConnectorForm(forms.ModelForm):
+    class Meta:
+        model = Connector
+        fields = [
+            "evse_id",
+            "connector_id",
+            "connector_type",
+            "current_type",
+            "max_power_kw",
+            "max_current_a",
+            "nominal_voltage_v",
+            "bidirectional",
+        ]
