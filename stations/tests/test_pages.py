@@ -40,23 +40,59 @@ def test_a_fleet_manager_creates_edits_and_deletes_stations_from_the_dashboard(o
     from stations.models import ChargePoint, Connector, Site
 
     client.force_login(org.fleet_manager_a)
-    response = client.post("/stations/sites/new/", {"name": "East depot", "department": org.a1.pk, "address": "", "latitude": "52.5",
-                                                      "longitude": "13.4", "time_zone": "Europe/Berlin", "grid_limit_kw": "250.0"})
+    response = client.post(
+        "/stations/sites/new/",
+        {
+            "name": "East depot",
+            "department": org.a1.pk,
+            "address": "",
+            "latitude": "52.5",
+            "longitude": "13.4",
+            "time_zone": "Europe/Berlin",
+            "grid_limit_kw": "250.0",
+        },
+    )
     assert response.status_code == 302
     site = Site.objects.get(name="East depot")
-    response = client.post("/stations/charge-points/new/", {"identity": "EAST-1", "site": site.pk, "registration_status": "accepted",
-                                                              "heartbeat_interval_s": "60", "password": "sixteen-chars-pass"})
+    response = client.post(
+        "/stations/charge-points/new/",
+        {
+            "identity": "EAST-1",
+            "site": site.pk,
+            "registration_status": "accepted",
+            "heartbeat_interval_s": "60",
+            "password": "sixteen-chars-pass",
+        },
+    )
     assert response.status_code == 302
     charge_point = ChargePoint.objects.get(identity="EAST-1")
     assert charge_point.password_hash
-    response = client.post(f"/stations/charge-points/{charge_point.pk}/connectors/new/", {
-        "evse_id": "1", "connector_id": "1", "connector_type": "ccs2", "current_type": "dc", "max_power_kw": "150.0",
-        "max_current_a": "375", "nominal_voltage_v": "400"})
+    response = client.post(
+        f"/stations/charge-points/{charge_point.pk}/connectors/new/",
+        {
+            "evse_id": "1",
+            "connector_id": "1",
+            "connector_type": "ccs2",
+            "current_type": "dc",
+            "max_power_kw": "150.0",
+            "max_current_a": "375",
+            "nominal_voltage_v": "400",
+        },
+    )
     assert response.status_code == 302
     connector = Connector.objects.get(charge_point=charge_point)
-    response = client.post(f"/stations/connectors/{connector.pk}/edit/", {
-        "evse_id": "1", "connector_id": "1", "connector_type": "ccs2", "current_type": "dc", "max_power_kw": "120.0",
-        "max_current_a": "300", "nominal_voltage_v": "400"})
+    response = client.post(
+        f"/stations/connectors/{connector.pk}/edit/",
+        {
+            "evse_id": "1",
+            "connector_id": "1",
+            "connector_type": "ccs2",
+            "current_type": "dc",
+            "max_power_kw": "120.0",
+            "max_current_a": "300",
+            "nominal_voltage_v": "400",
+        },
+    )
     assert response.status_code == 302
     connector.refresh_from_db()
     assert connector.max_power_kw == 120
@@ -72,8 +108,17 @@ def test_dashboard_station_forms_reject_bad_input_and_other_departments(org, cli
     from stations.models import Site
 
     client.force_login(org.fleet_manager_a)
-    response = client.post("/stations/sites/new/", {"name": "X", "department": org.b.pk, "latitude": "95", "longitude": "0",
-                                                      "time_zone": "Mars/Olympus", "grid_limit_kw": "0"})
+    response = client.post(
+        "/stations/sites/new/",
+        {
+            "name": "X",
+            "department": org.b.pk,
+            "latitude": "95",
+            "longitude": "0",
+            "time_zone": "Mars/Olympus",
+            "grid_limit_kw": "0",
+        },
+    )
     assert response.status_code == 200
     errors = response.context["form"].errors
     assert {"department", "latitude", "time_zone", "grid_limit_kw"} <= set(errors)
