@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 
 from fleet import selectors, services
@@ -117,7 +118,7 @@ def vehicle_create_view(request):
         else:
             messages.success(request, f"Vehicle {vehicle} created.")
             return redirect("fleet:vehicle-detail", pk=vehicle.pk)
-    return render(request, "fleet/vehicle_form.html", {"form": form, "title": "New vehicle"})
+    return render(request, "form_page.html", {"form": form, "title": "New vehicle", "back": reverse("fleet:overview")})
 
 
 @_dashboard_user
@@ -135,7 +136,8 @@ def vehicle_edit_view(request, pk: int):
         else:
             messages.success(request, f"Vehicle {original} saved.")
             return redirect("fleet:vehicle-detail", pk=pk)
-    return render(request, "fleet/vehicle_form.html", {"form": form, "title": f"Edit {vehicle}", "vehicle": vehicle})
+    back = reverse("fleet:vehicle-detail", args=[vehicle.pk])
+    return render(request, "form_page.html", {"form": form, "title": f"Edit {vehicle}", "back": back})
 
 
 @_dashboard_user

@@ -22,7 +22,7 @@ def _edit(request, *, form, title: str, save, back: str):
         else:
             messages.success(request, f"{saved} saved.")
             return redirect(back)
-    return render(request, "stations/form.html", {"form": form, "title": title, "back": back})
+    return render(request, "form_page.html", {"form": form, "title": title, "back": back})
 
 
 def _delete(request, *, obj, back_on_cancel: str, back: str, delete):
