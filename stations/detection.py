@@ -74,7 +74,10 @@ def check_energy_flow() -> int:
     window = timedelta(seconds=settings.NO_ENERGY_FLOW_AFTER_S)
     sessions = list(
         ChargingSession.objects.select_related("connector", "charge_point__site").filter(
-            ended_at__isnull=True, connector__status=Connector.Status.CHARGING, started_at__lt=now - window
+            # OCPP 2.0.1 stations report a connector in use as Occupied; 1.6 ones say Charging.
+            ended_at__isnull=True,
+            connector__status__in=[Connector.Status.CHARGING, Connector.Status.OCCUPIED],
+            started_at__lt=now - window,
         )
     )
     moved = {

@@ -519,16 +519,19 @@ def meter_values_record(
             if transaction_id
             else sessions.filter(ended_at__isnull=True).order_by("-started_at").first()
         )
-        rows = []
+        rows, raised = [], set()
         for moment, values in sorted(samples, key=lambda s: s[0]):
             rows.append(MeterSample(connector=connector, session=session, sampled_at=moment, **values))
-            _check_sample(charge_point, connector, session, moment, values)
+            raised |= _check_sample(charge_point, connector, session, moment, values)
             if session is not None and values.get("energy_wh") is not None and session.ended_at is None:
                 if values["energy_wh"] >= session.meter_last_wh:
                     session.meter_last_wh = values["energy_wh"]
                     session.energy_kwh = round((session.meter_last_wh - session.meter_start_wh) / 1000.0, 3)
                 session.last_meter_at = moment
         MeterSample.objects.bulk_create(rows)
+        # Plausible readings again: the condition behind an open alert has cleared.
+        for kind in {Alert.Kind.METER_BACKWARDS, Alert.Kind.POWER_ABOVE_MAX} - raised:
+            alert_resolve(kind=kind, charge_point=charge_point, connector=connector)
         if session is not None:
             session.save(update_fields=["meter_last_wh", "energy_kwh", "last_meter_at", "updated_at"])
             _announce(
@@ -544,9 +547,12 @@ def meter_values_record(
     return len(rows)
 
 
-def _check_sample(charge_point, connector, session, moment, values) -> None:
+def _check_sample(charge_point, connector, session, moment, values) -> set[str]:
+    """Raise alerts for an impossible reading; returns the kinds raised."""
+    raised = set()
     energy = values.get("energy_wh")
     if session is not None and energy is not None and energy < session.meter_last_wh - 1.0:
+        raised.add(Alert.Kind.METER_BACKWARDS)
         alert_raise(
             kind=Alert.Kind.METER_BACKWARDS,
             severity=Alert.Severity.WARNING,
@@ -563,6 +569,7 @@ def _check_sample(charge_point, connector, session, moment, values) -> None:
         implied = (energy - session.meter_last_wh) / 1000.0 / hours
     worst = max(p for p in (power, implied, 0.0) if p is not None)
     if worst > limit:
+        raised.add(Alert.Kind.POWER_ABOVE_MAX)
         alert_raise(
             kind=Alert.Kind.POWER_ABOVE_MAX,
             severity=Alert.Severity.WARNING,
@@ -571,6 +578,7 @@ def _check_sample(charge_point, connector, session, moment, values) -> None:
             message=f"{connector.label()}: {worst:.1f} kW is above its {connector.max_power_kw} kW maximum",
             details={"power_kw": power, "implied_kw": implied, "max_kw": float(connector.max_power_kw)},
         )
+    return raised
 
 
 # --- commands and maintenance ---------------------------------------------------------------

@@ -217,3 +217,38 @@ def test_an_unreadable_availability_period_is_a_clear_error(org, api, cp):
         assert response.json()["fields"]["start"][0]["code"] == "invalid_datetime"
     future = client.get(f"/api/v1/connectors/{connector.pk}/availability/?start=2099-01-01T00:00:00Z")
     assert future.status_code == 400 and future.json()["fields"]["end"][0]["code"] == "end_before_start"
+
+
+def test_impossible_reading_alerts_resolve_when_readings_are_plausible_again(cp):
+    now = timezone.now()
+    services.transaction_start(
+        charge_point_id=cp.pk,
+        evse_id=1,
+        connector_id=1,
+        id_tag="",
+        meter_start_wh=10_000,
+        timestamp=now - timedelta(hours=1),
+    )
+    record = lambda at, **values: services.meter_values_record(  # noqa: E731
+        charge_point_id=cp.pk, evse_id=1, connector_id=1, transaction_id=None, samples=[(at, values)]
+    )
+    record(now - timedelta(minutes=20), energy_wh=20_000.0, power_kw=400.0)
+    assert Alert.objects.get(resolved_at__isnull=True).kind == "power_above_max"
+    record(now - timedelta(minutes=10), energy_wh=25_000.0, power_kw=30.0)
+    assert not Alert.objects.filter(resolved_at__isnull=True).exists()
+
+
+def test_an_ocpp201_connector_occupied_without_energy_flow_is_detected(cp, settings):
+    started = timezone.now() - timedelta(seconds=settings.NO_ENERGY_FLOW_AFTER_S + 120)
+    _status(cp.pk, 1, "Occupied")
+    services.transaction_start(
+        charge_point_id=cp.pk,
+        evse_id=1,
+        connector_id=1,
+        id_tag="",
+        meter_start_wh=0,
+        timestamp=started,
+        transaction_id="T-OCC",
+    )
+    station_watchdog.delay()
+    assert Alert.objects.get(resolved_at__isnull=True).kind == "no_energy_flow"
