@@ -115,6 +115,9 @@ class MaintenanceWindowAdmin(ScopedAdmin):
     list_select_related = ["charge_point", "created_by"]
     exclude = ["created_by"]
 
+    def delete_model(self, request, obj):
+        services.maintenance_window_delete(actor=request.user, window=obj)
+
     def create_object(self, request, obj, form):
         return services.maintenance_window_create(
             actor=request.user,

@@ -312,10 +312,18 @@ def mark_connectors_unknown(*, charge_point_id: int) -> None:
 # --- authorization and transactions ----------------------------------------------------------
 
 
-def id_token_status(*, token: str) -> str:
-    """Accepted | Blocked | Expired | Invalid, as OCPP names them."""
-    id_token = IdToken.objects.filter(token=token).first()
-    if id_token is None:
+def id_token_status(*, token: str, charge_point_id: int) -> str:
+    """Accepted | Blocked | Expired | Invalid, as OCPP names them.
+
+    A token works at the stations of its own department's tree: a department's token at its teams' depots,
+    a team's token at its parent's. Another organisation's token is Invalid there.
+    """
+    id_token = IdToken.objects.select_related("department").filter(token=token).first()
+    site_path = (
+        ChargePoint.objects.filter(pk=charge_point_id).values_list("site__department__path", flat=True).first() or ""
+    )
+    token_path = id_token.department.path if id_token is not None else ""
+    if id_token is None or not (site_path.startswith(token_path) or token_path.startswith(site_path)) or not site_path:
         return "Invalid"
     if not id_token.is_active:
         return "Blocked"
@@ -628,6 +636,16 @@ def maintenance_window_create(
             maintenance_apply(charge_point=charge_point, actor=actor, operative=False)
             MaintenanceWindow.objects.filter(pk=window.pk).update(started_applied=True)
     return window
+
+
+def maintenance_window_delete(*, actor: User | None, window: MaintenanceWindow) -> None:
+    """Cancel a window; one under way gives the station back to service (ChangeAvailability Operative)."""
+    charge_point = ChargePoint.objects.select_related("site").get(pk=window.charge_point_id)
+    under_way = window.started_applied and not window.ended_applied
+    with transaction.atomic():
+        model_delete(instance=window, actor=actor)
+        if under_way:
+            maintenance_apply(charge_point=charge_point, actor=actor, operative=True)
 
 
 def maintenance_apply(*, charge_point: ChargePoint, actor: User | None, operative: bool) -> OcppCommand | None:

@@ -251,6 +251,7 @@ class ConnectorViewSet(ScopedModelViewSet):
     @extend_schema(responses=StatusChangeSerializer(many=True))
     @action(detail=True, methods=["get"], url_path="status-history")
     def status_history(self, request, pk=None):
+        _require(request, "stations.view_connectorstatuschange")
         connector = self.get_object()
         page = self.paginate_queryset(connector.status_history.all())
         return self.get_paginated_response(StatusChangeSerializer(page, many=True).data)
@@ -268,6 +269,9 @@ class MaintenanceWindowViewSet(ScopedModelViewSet):
 
     def create_object(self, data):
         return services.maintenance_window_create(actor=self.request.user, **data)
+
+    def delete_object(self, instance):
+        services.maintenance_window_delete(actor=self.request.user, window=instance)
 
 
 class AlertFilter(django_filters.FilterSet):

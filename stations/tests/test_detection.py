@@ -252,3 +252,34 @@ def test_an_ocpp201_connector_occupied_without_energy_flow_is_detected(cp, setti
     )
     station_watchdog.delay()
     assert Alert.objects.get(resolved_at__isnull=True).kind == "no_energy_flow"
+
+
+def test_an_rfid_token_works_only_in_its_departments_tree(cp, org):
+    from charging.models import IdToken
+
+    IdToken.objects.create(token="OWN", department=org.a)
+    IdToken.objects.create(token="TEAM", department=org.a1)
+    IdToken.objects.create(token="FOREIGN", department=org.b)
+    IdToken.objects.create(token="LOST", department=org.a, is_active=False)
+    status = lambda token: services.id_token_status(token=token, charge_point_id=cp.pk)  # noqa: E731
+    assert [status(t) for t in ("OWN", "TEAM", "FOREIGN", "LOST", "NOPE")] == [
+        "Accepted",
+        "Accepted",
+        "Invalid",
+        "Blocked",
+        "Invalid",
+    ]
+
+
+def test_deleting_a_maintenance_window_under_way_returns_the_station_to_service(org, api, cp):
+    now = timezone.now()
+    window = services.maintenance_window_create(
+        actor=org.technician_a,
+        charge_point=cp,
+        starts_at=now - timedelta(minutes=1),
+        ends_at=now + timedelta(hours=1),
+        reason="Cable swap",
+    )
+    assert api(org.technician_a).delete(f"/api/v1/maintenance-windows/{window.pk}/").status_code == 204
+    assert [c.request.get("type") for c in OcppCommand.objects.order_by("id")] == ["Inoperative", "Operative"]
+    assert ChargePoint.objects.get(pk=cp.pk).status != "maintenance"
