@@ -118,6 +118,9 @@ else:
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 30,
             },
+            # The test database is a file too: the live-server tests write from several threads, and an
+            # in-memory database's table locks fail at once where a file's writers wait their turn.
+            "TEST": {"NAME": DATA_DIR / "test-db.sqlite3"},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
