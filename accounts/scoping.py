@@ -30,11 +30,3 @@ def scoped(queryset: QuerySet, user: User) -> QuerySet:
 
 def visible_departments(user: User) -> QuerySet[Department]:
     return scoped(Department.objects.all(), user)
-
-
-def can_see_department(user: User, department: Department | None) -> bool:
-    if user.is_admin:
-        return True
-    if department is None or user.department_id is None:
-        return False
-    return department.path.startswith(user.department.path)

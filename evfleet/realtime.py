@@ -96,14 +96,6 @@ def group_send(group: str, message: dict[str, Any]) -> None:
         async_to_sync(get_channel_layer().group_send)(group, message)
 
 
-async def apublish(event: str, payload: dict[str, Any], *, department_id: int | None) -> None:
-    """`publish()` for async code running inside the server (consumers, protocol handlers)."""
-    message = _message(event, payload, department_id)
-    layer = get_channel_layer()
-    for group in _groups_for(department_id):
-        await layer.group_send(group, message)
-
-
 def _signature(body: bytes) -> str:
     return salted_hmac("evfleet.realtime.relay", body, secret=settings.SECRET_KEY, algorithm="sha256").hexdigest()
 

@@ -8,21 +8,13 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.scoping import scoped
-from fleet.models import TelemetryPoint, Vehicle, VehicleModel
+from fleet.models import TelemetryPoint, Vehicle
 
 LOW_SOC_PERCENT = 20.0
 
 
 def vehicle_list(*, user: User) -> QuerySet[Vehicle]:
     return scoped(Vehicle.objects.select_related("department", "vehicle_model"), user)
-
-
-def vehicle_model_list() -> QuerySet[VehicleModel]:
-    return VehicleModel.objects.all()
-
-
-def telemetry_list(*, user: User) -> QuerySet[TelemetryPoint]:
-    return scoped(TelemetryPoint.objects.all(), user)
 
 
 def telemetry_range(*, vehicle: Vehicle, start: datetime, end: datetime) -> QuerySet[TelemetryPoint]:

@@ -1,9 +1,9 @@
-from django import forms
 from django.contrib import admin
 
 from accounts.admin_base import ReadOnlyAdmin, ScopedAdmin
 from fleet.admin import CappedCountPaginator
 from stations import services
+from stations.forms import ChargePointForm
 from stations.models import (
     Alert,
     ChargePoint,
@@ -44,18 +44,6 @@ class ConnectorInline(admin.TabularInline):
         "error_code",
     ]
     readonly_fields = ["status", "error_code"]
-
-
-class ChargePointForm(forms.ModelForm):
-    password = forms.CharField(
-        required=False,
-        widget=forms.PasswordInput(render_value=False),
-        help_text="Set a new OCPP basic-auth password (16 to 40 characters); leave empty to keep the current one.",
-    )
-
-    class Meta:
-        model = ChargePoint
-        fields = ["identity", "site", "registration_status", "heartbeat_interval_s"]
 
 
 @admin.register(ChargePoint)

@@ -27,10 +27,13 @@ class ChargePointForm(forms.ModelForm):
         model = ChargePoint
         fields = ["identity", "site", "registration_status", "heartbeat_interval_s"]
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
+        """With a user (the dashboard), only their sites and a site is required; without one (the admin,
+        which scopes the choices itself), an administrator may leave a pending station unassigned."""
         super().__init__(*args, **kwargs)
-        self.fields["site"].queryset = scoped(Site.objects.all(), user)
-        self.fields["site"].required = True
+        if user is not None:
+            self.fields["site"].queryset = scoped(Site.objects.all(), user)
+            self.fields["site"].required = True
 
 
 class ConnectorForm(forms.ModelForm):

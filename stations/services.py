@@ -239,8 +239,11 @@ def station_firmware_status(*, charge_point_id: int, status: str) -> None:
     ChargePoint.objects.filter(pk=charge_point_id).update(firmware_status=status[:40])
 
 
-def _find_connector(charge_point_id: int, evse_id: int, connector_id: int) -> Connector | None:
-    return Connector.objects.filter(charge_point_id=charge_point_id, evse_id=evse_id, connector_id=connector_id).first()
+def _connectors_at(charge_point_id: int, evse_id: int, connector_id: int):
+    """The connector a station message names, with its station and site in the same query."""
+    return Connector.objects.select_related("charge_point__site").filter(
+        charge_point_id=charge_point_id, evse_id=evse_id, connector_id=connector_id
+    )
 
 
 def connector_status_update(
@@ -258,11 +261,7 @@ def connector_status_update(
     moment = min(timestamp or now, now)
     error_code = "" if error_code in ("NoError", None) else error_code
     with transaction.atomic():
-        connector = (
-            Connector.objects.select_related("charge_point__site")
-            .filter(charge_point_id=charge_point_id, evse_id=evse_id, connector_id=connector_id)
-            .first()
-        )
+        connector = _connectors_at(charge_point_id, evse_id, connector_id).first()
         if connector is None:
             return None
         charge_point = connector.charge_point
@@ -353,7 +352,7 @@ def transaction_start(
     transaction_id: str | None = None,
 ) -> ChargingSession:
     """A transaction began. OCPP 1.6: the platform assigns the id; 2.0.1: the station did."""
-    connector = _find_connector(charge_point_id, evse_id, connector_id)
+    connector = _connectors_at(charge_point_id, evse_id, connector_id).first()
     if connector is None:
         raise Connector.DoesNotExist(f"connector {evse_id}/{connector_id} is not registered")
     with transaction.atomic():
@@ -503,10 +502,7 @@ def meter_values_record(
     """
     open_session = ChargingSession.objects.filter(connector=OuterRef("pk"), ended_at__isnull=True)
     connector = (
-        Connector.objects.select_related("charge_point__site")
-        .annotate(has_open_session=Exists(open_session))
-        .filter(charge_point_id=charge_point_id, evse_id=evse_id, connector_id=connector_id)
-        .first()
+        _connectors_at(charge_point_id, evse_id, connector_id).annotate(has_open_session=Exists(open_session)).first()
     )
     if connector is None or not samples:
         return 0

@@ -19,7 +19,7 @@ from ocpp.v201 import call as call201
 from ocpp.v201.enums import Action as Action201
 
 from stations import services
-from stations.models import ChargePoint, OcppCommand, OcppMessage
+from stations.models import OcppCommand, OcppMessage
 from stations.ocpp.central import CentralSystem16, CentralSystem201, db
 from stations.ocpp.messagelog import UNPARSED, message_log
 
@@ -190,6 +190,3 @@ class OcppConsumer(AsyncWebsocketConsumer):
         accepted = (None, "Accepted", "Unlocked", "Scheduled")  # Scheduled: accepted, done after the transaction
         state = OcppCommand.State.ACCEPTED if status in accepted else OcppCommand.State.REJECTED
         await db(services.command_complete)(command_id=command_id, state=state, response=response)
-
-
-__all__ = ["OcppConsumer", "ChargePoint"]

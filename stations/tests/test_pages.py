@@ -127,3 +127,25 @@ def test_dashboard_station_forms_reject_bad_input_and_other_departments(org, cli
     assert client.get(f"/stations/charge-points/{other.pk}/edit/").status_code == 404
     client.force_login(org.analyst_a)
     assert client.get("/stations/sites/new/").status_code == 403
+
+
+def test_the_admin_adds_a_charge_point_with_a_checked_password(org, client):
+    from stations.models import ChargePoint
+
+    site = SiteFactory(department=org.a)
+    client.force_login(org.admin)
+    form = {
+        "identity": "ADM-CP",
+        "site": site.pk,
+        "registration_status": "accepted",
+        "heartbeat_interval_s": "60",
+        "connectors-TOTAL_FORMS": "0",
+        "connectors-INITIAL_FORMS": "0",
+        "connectors-MIN_NUM_FORMS": "0",
+        "connectors-MAX_NUM_FORMS": "1000",
+    }
+    short = client.post("/admin/stations/chargepoint/add/", {**form, "password": "too-short"})
+    assert short.status_code == 200 and not ChargePoint.objects.filter(identity="ADM-CP").exists()
+    done = client.post("/admin/stations/chargepoint/add/", {**form, "password": "a-long-enough-password"})
+    assert done.status_code == 302
+    assert ChargePoint.objects.get(identity="ADM-CP").password_hash
