@@ -6,6 +6,7 @@ transaction and announces what changed to the dashboards after commit.
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -32,6 +33,8 @@ from stations.models import (
 )
 
 ADMINS_ONLY = realtime.ADMINS_ONLY
+# A reading above a connector's maximum power by more than this factor raises an alert (meter tolerance).
+POWER_TOLERANCE = 1.1
 
 
 # --- live updates ----------------------------------------------------------------------------
@@ -487,6 +490,36 @@ def parse_sampled_values(sampled_values: list[dict[str, Any]]) -> dict[str, floa
     return values
 
 
+@dataclass(frozen=True)
+class ConnectorInfo:
+    """What the central system keeps per connector of a connected station, to store idle readings without a query."""
+
+    pk: int
+    max_power_kw: Decimal
+    has_open_session: bool
+
+
+def station_connectors(*, charge_point_id: int) -> dict[tuple[int, int], ConnectorInfo]:
+    """Every connector of a station by (EVSE id, connector id), with whether a session is open on it."""
+    open_session = ChargingSession.objects.filter(connector=OuterRef("pk"), ended_at__isnull=True)
+    rows = (
+        Connector.objects.filter(charge_point_id=charge_point_id)
+        .annotate(has_open_session=Exists(open_session))
+        .values_list("evse_id", "connector_id", "pk", "max_power_kw", "has_open_session")
+    )
+    return {(evse, number): ConnectorInfo(pk, power, busy) for evse, number, pk, power, busy in rows}
+
+
+def idle_readings_plausible(connector: Connector | ConnectorInfo, samples: list[tuple[datetime, dict]]) -> bool:
+    """Readings with no session to follow need no checks beyond this: no power above the connector's maximum."""
+    power = max((values.get("power_kw") or 0.0) for _, values in samples)
+    return power <= float(connector.max_power_kw) * POWER_TOLERANCE
+
+
+def idle_meter_sample_rows(connector_pk: int, samples: list[tuple[datetime, dict]]) -> list[MeterSample]:
+    return [MeterSample(connector_id=connector_pk, session=None, sampled_at=m, **v) for m, v in samples]
+
+
 def meter_values_record(
     *,
     charge_point_id: int,
@@ -507,14 +540,9 @@ def meter_values_record(
     if connector is None or not samples:
         return 0
     charge_point = connector.charge_point
-    idle = transaction_id is None and not connector.has_open_session
-    if idle:
-        power = max((v.get("power_kw") or 0.0) for _, v in samples)
-        if power <= float(connector.max_power_kw) * 1.1:  # nothing to check against a session: just store
-            MeterSample.objects.bulk_create(
-                [MeterSample(connector=connector, session=None, sampled_at=m, **v) for m, v in samples]
-            )
-            return len(samples)
+    if transaction_id is None and not connector.has_open_session and idle_readings_plausible(connector, samples):
+        MeterSample.objects.bulk_create(idle_meter_sample_rows(connector.pk, samples))
+        return len(samples)
     with transaction.atomic():
         sessions = ChargingSession.objects.select_for_update().filter(connector=connector)
         session = (
@@ -565,7 +593,7 @@ def _check_sample(charge_point, connector, session, moment, values) -> set[str]:
             details={"previous_wh": session.meter_last_wh, "reported_wh": energy, "at": moment.isoformat()},
         )
     power = values.get("power_kw")
-    limit = float(connector.max_power_kw) * 1.1
+    limit = float(connector.max_power_kw) * POWER_TOLERANCE
     implied = None
     if session is not None and energy is not None and session.last_meter_at and moment > session.last_meter_at:
         hours = (moment - session.last_meter_at).total_seconds() / 3600

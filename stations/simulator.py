@@ -61,7 +61,8 @@ class Behaviour:
 class Stats:
     calls: int = 0
     errors: int = 0
-    latencies_ms: list[float] = field(default_factory=list)
+    # Round trip of each call until the central system's answer, in ms, by action.
+    answer_ms: dict[str, list[float]] = field(default_factory=dict)
     status_sent_at: dict[tuple[str, str], float] = field(default_factory=dict)
 
 
@@ -199,12 +200,15 @@ class SimulatedStation:
 
     async def call(self, payload):
         self.stats.calls += 1
+        started = time.monotonic()
         try:
-            return await self.cp.call(payload, skip_schema_validation=not self.behaviour.validate)
+            result = await self.cp.call(payload, skip_schema_validation=not self.behaviour.validate)
         except Exception as exc:  # a station keeps going whatever the answer
             self.stats.errors += 1
             logger.debug("%s: %s failed: %s", self.spec.identity, type(payload).__name__, exc)
             return None
+        self.stats.answer_ms.setdefault(type(payload).__name__, []).append((time.monotonic() - started) * 1000)
+        return result
 
     async def status(self, evse_id: int, status: str, error_code: str = "NoError"):
         self.state[evse_id]["status"] = status

@@ -8,8 +8,6 @@ against the official JSON schemas and turns exceptions into CALLERRORs.
 import time
 from datetime import UTC, datetime
 
-from channels.db import database_sync_to_async
-from django.conf import settings
 from ocpp.exceptions import OccurenceConstraintViolationError, PropertyConstraintViolationError
 from ocpp.routing import on
 from ocpp.v16 import ChargePoint as ChargePoint16
@@ -19,15 +17,8 @@ from ocpp.v201 import call_result as result201
 
 from stations import services
 from stations.models import Connector
-
-# PostgreSQL serves many stations at once from a pool of threads; SQLite takes one writer at a
-# time, so there every station's database work queues on the one thread Channels keeps for it.
-PARALLEL_DB = not settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
-
-
-def db(function):
-    """Run ORM code off the event loop."""
-    return database_sync_to_async(function, thread_sensitive=not PARALLEL_DB)
+from stations.ocpp.messagelog import idle_meter_samples
+from stations.ocpp.threads import db
 
 
 def now_iso() -> str:
@@ -55,6 +46,11 @@ def _samples(meter_values: list[dict]) -> list[tuple[datetime, dict[str, float]]
     return samples
 
 
+# How long a socket trusts what it loaded about its station's connectors (maximum power, open
+# sessions) before loading it again; the socket's own transaction messages reload it at once.
+CONNECTORS_FRESH_S = 30.0
+
+
 class StationMixin:
     """State shared by both protocol versions: which stored charge point this socket belongs to."""
 
@@ -62,6 +58,40 @@ class StationMixin:
         super().__init__(identity, connection, **kwargs)
         self.charge_point_id = charge_point_id
         self.heartbeat_stored = 0.0
+        self.connectors: dict[tuple[int, int], services.ConnectorInfo] = {}
+        self.connectors_loaded = float("-inf")
+
+    def connectors_changed(self) -> None:
+        self.connectors_loaded = float("-inf")
+
+    async def connector_info(self, evse_id: int, connector_id: int) -> services.ConnectorInfo | None:
+        now = time.monotonic()
+        stale = now - self.connectors_loaded > CONNECTORS_FRESH_S
+        if stale or ((evse_id, connector_id) not in self.connectors and now - self.connectors_loaded > 1.0):
+            self.connectors = await db(services.station_connectors)(charge_point_id=self.charge_point_id)
+            self.connectors_loaded = now
+        return self.connectors.get((evse_id, connector_id))
+
+    async def record_meter_values(
+        self, evse_id: int, connector_id: int, transaction_id: str | None, samples: list
+    ) -> None:
+        """MeterValues: most come from connectors with nothing plugged in, a few hundred a second at a big
+        depot. Those are queued for a batched INSERT with no query of their own; readings of a session,
+        and implausible ones, go through the full checks."""
+        if not samples:
+            return
+        if transaction_id is None:
+            info = await self.connector_info(evse_id, connector_id)
+            if info is not None and not info.has_open_session and services.idle_readings_plausible(info, samples):
+                idle_meter_samples.add(services.idle_meter_sample_rows(info.pk, samples))
+                return
+        await db(services.meter_values_record)(
+            charge_point_id=self.charge_point_id,
+            evse_id=evse_id,
+            connector_id=connector_id,
+            transaction_id=transaction_id,
+            samples=samples,
+        )
 
     async def store_heartbeat(self) -> None:
         """Write a heartbeat to the database at most every HEARTBEAT_STORE_EVERY_S (the first one always):
@@ -108,13 +138,8 @@ class CentralSystem16(StationMixin, ChargePoint16):
     @on("MeterValues")
     async def on_meter_values(self, connector_id, meter_value, transaction_id=None, **kwargs):
         if connector_id > 0:
-            await db(services.meter_values_record)(
-                charge_point_id=self.charge_point_id,
-                evse_id=connector_id,
-                connector_id=1,
-                transaction_id=str(transaction_id) if transaction_id is not None else None,
-                samples=_samples(meter_value),
-            )
+            transaction_id = str(transaction_id) if transaction_id is not None else None
+            await self.record_meter_values(connector_id, 1, transaction_id, _samples(meter_value))
         return result16.MeterValues()
 
     @on("Authorize")
@@ -124,6 +149,7 @@ class CentralSystem16(StationMixin, ChargePoint16):
 
     @on("StartTransaction")
     async def on_start_transaction(self, connector_id, id_tag, meter_start, timestamp, **kwargs):
+        self.connectors_changed()
         try:
             session = await db(services.transaction_start)(
                 charge_point_id=self.charge_point_id,
@@ -140,6 +166,7 @@ class CentralSystem16(StationMixin, ChargePoint16):
 
     @on("StopTransaction")
     async def on_stop_transaction(self, meter_stop, timestamp, transaction_id, **kwargs):
+        self.connectors_changed()
         await db(services.transaction_stop)(
             charge_point_id=self.charge_point_id,
             transaction_id=str(transaction_id),
@@ -196,13 +223,7 @@ class CentralSystem201(StationMixin, ChargePoint201):
     @on("MeterValues")
     async def on_meter_values(self, evse_id, meter_value, **kwargs):
         if evse_id > 0:
-            await db(services.meter_values_record)(
-                charge_point_id=self.charge_point_id,
-                evse_id=evse_id,
-                connector_id=1,
-                transaction_id=None,
-                samples=_samples(meter_value),
-            )
+            await self.record_meter_values(evse_id, 1, None, _samples(meter_value))
         return result201.MeterValues()
 
     @on("Authorize")
@@ -218,6 +239,8 @@ class CentralSystem201(StationMixin, ChargePoint201):
         samples = _samples(kwargs.get("meter_value"))
         token = (kwargs.get("id_token") or {}).get("id_token", "")
         moment = parse_time(timestamp)
+        if event_type != "Updated":
+            self.connectors_changed()
         if event_type == "Started":
             energy = next((v["energy_wh"] for _, v in samples if "energy_wh" in v), 0.0)
             try:
@@ -237,14 +260,8 @@ class CentralSystem201(StationMixin, ChargePoint201):
                 ) from None
             except Connector.DoesNotExist as exc:
                 raise PropertyConstraintViolationError(str(exc), {"evse": evse}) from None
-        elif samples:
-            await db(services.meter_values_record)(
-                charge_point_id=self.charge_point_id,
-                evse_id=evse_id,
-                connector_id=connector_id,
-                transaction_id=transaction_id,
-                samples=samples,
-            )
+        else:
+            await self.record_meter_values(evse_id, connector_id, transaction_id, samples)
         if event_type == "Ended":
             energy = next((v["energy_wh"] for _, v in reversed(samples) if "energy_wh" in v), None)
             await db(services.transaction_stop)(

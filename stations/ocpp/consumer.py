@@ -20,8 +20,9 @@ from ocpp.v201.enums import Action as Action201
 
 from stations import services
 from stations.models import OcppCommand, OcppMessage
-from stations.ocpp.central import CentralSystem16, CentralSystem201, db
-from stations.ocpp.messagelog import UNPARSED, message_log
+from stations.ocpp.central import CentralSystem16, CentralSystem201
+from stations.ocpp.messagelog import UNPARSED, flush_all, message_log
+from stations.ocpp.threads import db
 
 logger = logging.getLogger(__name__)
 
@@ -98,7 +99,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
             return
         await self.channel_layer.group_discard(self.group, self.channel_name)
         await db(services.station_disconnect)(charge_point_id=self.charge_point_id)
-        await message_log.flush()
+        await flush_all()
         logger.info("Station %s disconnected (%s)", self.identity, code)
 
     def log_frame(self, direction: str, frame: str, message=UNPARSED) -> None:

@@ -1,12 +1,21 @@
-"""The raw OCPP message log, written in batches so that logging never holds up a station."""
+"""Rows the central system stores in batches, so that storing them never holds up a station.
+
+Two kinds of rows are not needed the moment they arrive and come in great numbers: the raw OCPP
+message log and the meter readings of connectors with no session. Each goes into a per-process
+buffer that is written with one INSERT every half second (or at 500 rows), and when a station
+disconnects.
+"""
 
 import asyncio
 import logging
+import threading
 
 import orjson
+from django.db import models
 
+from charging.models import MeterSample
 from stations.models import OcppMessage
-from stations.ocpp.central import db
+from stations.ocpp.threads import db
 
 logger = logging.getLogger(__name__)
 FLUSH_EVERY_S = 0.5
@@ -14,14 +23,50 @@ FLUSH_AT = 500
 UNPARSED = object()
 
 
-class MessageLog:
-    """Collects frames from every consumer of this process and stores them every half second."""
+class BufferedInserts:
+    """Collects unsaved rows of one model from every consumer of this process and bulk-inserts them.
+
+    `flush()` returns once everything added before it is stored, also when another event loop's
+    flush is writing at the time (the tests run the server's loop in a thread beside their own).
+    """
+
+    def __init__(self, model: type[models.Model]):
+        self.model = model
+        self._pending: list[models.Model] = []
+        self._pending_lock = threading.Lock()  # held only to add or take rows, never while writing
+        self._write_lock = threading.Lock()
+        self._timer: asyncio.TimerHandle | None = None
+
+    def add(self, rows: list[models.Model]) -> None:
+        with self._pending_lock:
+            self._pending.extend(rows)
+            count = len(self._pending)
+        loop = asyncio.get_running_loop()
+        if count >= FLUSH_AT:
+            loop.create_task(self.flush())
+        elif self._timer is None or self._timer.cancelled() or self._timer.when() < loop.time():
+            # No flush due on this loop: schedule one (a timer whose time passed has fired, or its loop is gone).
+            self._timer = loop.call_later(FLUSH_EVERY_S, lambda: loop.create_task(self.flush()))
+
+    async def flush(self) -> None:
+        await db(self._write)()
+
+    def _write(self) -> None:
+        with self._write_lock:
+            with self._pending_lock:
+                rows, self._pending = self._pending, []
+            if rows:
+                try:
+                    self.model.objects.bulk_create(rows)
+                except Exception:
+                    logger.exception("Could not store %d %s rows", len(rows), self.model._meta.label)
+
+
+class MessageLog(BufferedInserts):
+    """The raw log of every frame a station sent or received."""
 
     def __init__(self):
-        self._pending: list[OcppMessage] = []
-        self._task: asyncio.Task | None = None
-        self._lock: asyncio.Lock | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        super().__init__(OcppMessage)
 
     def record(
         self, *, charge_point_id: int | None, identity: str, direction: str, frame: str, message=UNPARSED
@@ -58,27 +103,13 @@ class MessageLog:
                 message_type=0,
                 raw=frame[:10_000],
             )
-        self._pending.append(row)
-        if len(self._pending) >= FLUSH_AT:
-            asyncio.ensure_future(self.flush())
-        elif self._task is None or self._task.done():
-            self._task = asyncio.ensure_future(self._flush_later())
-
-    async def _flush_later(self) -> None:
-        await asyncio.sleep(FLUSH_EVERY_S)
-        await self.flush()
-
-    async def flush(self) -> None:
-        loop = asyncio.get_running_loop()
-        if self._loop is not loop:  # a lock belongs to one event loop (tests start several)
-            self._lock, self._loop = asyncio.Lock(), loop
-        async with self._lock:
-            rows, self._pending = self._pending, []
-            if rows:
-                try:
-                    await db(OcppMessage.objects.bulk_create)(rows)
-                except Exception:
-                    logger.exception("Could not store %d OCPP log rows", len(rows))
+        self.add([row])
 
 
 message_log = MessageLog()
+idle_meter_samples = BufferedInserts(MeterSample)
+
+
+async def flush_all() -> None:
+    await message_log.flush()
+    await idle_meter_samples.flush()

@@ -16,7 +16,7 @@ from rest_framework.authtoken.models import Token
 
 from charging.models import ChargingSession
 from stations.models import Alert, ChargePoint, Connector, OcppCommand, OcppMessage
-from stations.ocpp.messagelog import message_log
+from stations.ocpp.messagelog import flush_all
 from stations.services import charge_point_set_password
 from stations.tests.factories import ChargePointFactory, ConnectorFactory, SiteFactory
 from stations.tests.ocpp_client import station
@@ -114,7 +114,7 @@ def test_an_ocpp16_station_boots_reports_status_charges_and_is_seen_live(org, de
             await _event(other, "station.status", timeout=0.5)
         await dashboard.close()
         await other.close()
-        await message_log.flush()
+        await flush_all()
         return start.transaction_id
 
     transaction_id = asyncio.run(scenario())
@@ -129,6 +129,41 @@ def test_an_ocpp16_station_boots_reports_status_charges_and_is_seen_live(org, de
     assert session.meter_samples.get().power_kw == 48.5
     actions = set(OcppMessage.objects.filter(charge_point=cp, direction="in").values_list("action", flat=True))
     assert {"BootNotification", "StatusNotification", "StartTransaction", "MeterValues", "StopTransaction"} <= actions
+
+
+def _reading(energy_wh: float, power_kw: float) -> list[dict]:
+    return [
+        {
+            "timestamp": now(),
+            "sampled_value": [
+                {"value": str(energy_wh), "measurand": "Energy.Active.Import.Register", "unit": "Wh"},
+                {"value": str(power_kw), "measurand": "Power.Active.Import", "unit": "kW"},
+            ],
+        }
+    ]
+
+
+def test_idle_readings_are_stored_in_batches_and_follow_a_session_once_it_starts(depot, asgi_live_server):
+    connector = depot["connectors"]["16-2"]  # 22 kW
+
+    async def scenario():
+        async with station(asgi_live_server, "CP-16", "ocpp1.6") as cp:
+            await cp.call(call16.MeterValues(connector_id=2, meter_value=_reading(1000, 0.0)))
+            await cp.call(call16.MeterValues(connector_id=2, meter_value=_reading(1000, 80.0)))  # above 22 kW
+            await cp.call(call16.StartTransaction(connector_id=2, id_tag="T", meter_start=1000, timestamp=now()))
+            # No transactionId, as some 1.6 stations send: it still belongs to the session just started.
+            await cp.call(call16.MeterValues(connector_id=2, meter_value=_reading(4000, 11.0)))
+        await flush_all()
+
+    asyncio.run(scenario())
+    samples = list(connector.meter_samples.order_by("pk").values_list("power_kw", "session_id"))
+    session = ChargingSession.objects.get(connector=connector)
+    assert sorted(samples) == sorted([(0.0, None), (80.0, None), (11.0, session.pk)])
+    # The implausible idle reading took the full checks: raised, then resolved by the plausible one after it.
+    alert = Alert.objects.get(connector=connector, kind=Alert.Kind.POWER_ABOVE_MAX)
+    assert alert.resolved_at is not None
+    session.refresh_from_db()
+    assert session.energy_kwh == 3.0
 
 
 def test_the_connector_status_shows_in_the_api(org, depot, asgi_live_server, api):
@@ -322,7 +357,7 @@ def test_bad_frames_in_ocpp201_use_its_error_codes(depot, asgi_live_server):
 def test_unparsable_frames_are_kept_in_the_log(depot, asgi_live_server):
     async def scenario():
         await _raw(asgi_live_server, "CP-16", ["{garbage"])
-        await message_log.flush()
+        await flush_all()
 
     asyncio.run(scenario())
     logged = OcppMessage.objects.get(charge_point=depot["cp16"], direction="in")

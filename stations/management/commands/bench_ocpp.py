@@ -266,6 +266,7 @@ class Command(BaseCommand):
             )
             connected_count = await asyncio.to_thread(lambda: connected.count())
             calls_before, errors_before = stats.calls, stats.errors
+            stats.answer_ms.clear()
             cpu_before, started = _tree_cpu_seconds(server_pid), time.monotonic()
             client_before = _cpu_seconds(os.getpid())
             measuring.set()
@@ -287,6 +288,10 @@ class Command(BaseCommand):
             "server_cpu_percent_of_one_core": round(100 * cpu / elapsed, 1),
             "server_workers": self.workers,
             "load_generator_cpu_percent_of_one_core": round(100 * client_cpu / elapsed, 1),
+            "answer_ms_by_action": {
+                action: {"calls": len(values), "p50": _percentile(values, 0.50), "p95": _percentile(values, 0.95)}
+                for action, values in sorted(stats.answer_ms.items())
+            },
             "status_to_dashboard_ms": {
                 "samples": len(latencies),
                 "p50": _percentile(latencies, 0.50),
