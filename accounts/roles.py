@@ -8,6 +8,16 @@ Administrators hold every permission and see every department.
 from accounts.models import User
 
 Role = User.Role
+PRICING_MODELS = (
+    "tariff",
+    "tariffversion",
+    "customer",
+    "contract",
+    "holidaycalendar",
+    "loadpricing",
+    "gridsignal",
+    "priceinterval",
+)
 
 # model label -> actions, as letters: v(iew) a(dd) c(hange) d(elete)
 _MATRIX: dict[str, dict[str, str]] = {
@@ -25,6 +35,11 @@ _MATRIX: dict[str, dict[str, str]] = {
         "charging.chargingsession": "v",
         "charging.metersample": "v",
         "charging.idtoken": "vacd",
+        **{f"charging.{m}": "vacd" for m in ("tariff", "customer", "contract", "loadpricing")},
+        "charging.tariffversion": "va",
+        "charging.holidaycalendar": "v",
+        "charging.gridsignal": "va",
+        "charging.priceinterval": "v",
     },
     Role.DISPATCHER: {
         "accounts.department": "v",
@@ -37,6 +52,7 @@ _MATRIX: dict[str, dict[str, str]] = {
         "charging.chargingsession": "v",
         "charging.metersample": "v",
         "charging.idtoken": "v",
+        **{f"charging.{m}": "v" for m in PRICING_MODELS},
     },
     Role.TECHNICIAN: {
         "accounts.department": "v",
@@ -64,6 +80,7 @@ _MATRIX: dict[str, dict[str, str]] = {
         "stations.compatibilityrule": "v",
         "charging.chargingsession": "v",
         "charging.metersample": "v",
+        **{f"charging.{m}": "v" for m in PRICING_MODELS},
     },
     Role.INTEGRATOR: {
         "accounts.department": "v",
@@ -73,6 +90,8 @@ _MATRIX: dict[str, dict[str, str]] = {
         **{f"stations.{m}": "v" for m in ("site", "chargepoint", "connector", "alert", "compatibilityrule")},
         "charging.chargingsession": "v",
         "charging.metersample": "v",
+        **{f"charging.{m}": "v" for m in ("tariff", "tariffversion", "customer", "priceinterval", "holidaycalendar")},
+        "charging.gridsignal": "va",  # grid operators' feeds push prices and load
     },
 }
 _ACTIONS = {"v": "view", "a": "add", "c": "change", "d": "delete"}

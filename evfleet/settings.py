@@ -187,6 +187,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(hours=24),
         "options": {"expires": 60 * 60 * 23},
     },
+    "price-intervals-record": {
+        "task": "charging.tasks.price_intervals_record",
+        "schedule": timedelta(minutes=1),  # records each 15-minute interval once, within a minute of its start
+        "options": {"expires": 50},
+    },
     "activity-log-prune": {
         "task": "accounts.tasks.activity_log_prune",
         "schedule": timedelta(hours=24),
@@ -308,6 +313,9 @@ SPECTACULAR_SETTINGS = {
         "ChargePointStatusEnum": "stations.models.ChargePoint.Status",
         "ConnectorStatusEnum": "stations.models.Connector.Status",
         "CommandStateEnum": "stations.models.OcppCommand.State",
+        "SessionStatusEnum": "charging.models.ChargingSession.Status",
+        "CustomerKindEnum": "charging.models.Customer.Kind",
+        "ContractKindEnum": "charging.models.Contract.Kind",
     },
 }
 

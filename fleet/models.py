@@ -201,6 +201,14 @@ class Vehicle(TimeStampedModel):
         default=PriorityClass.NORMAL,
         help_text="Critical vehicles charge first when chargers or power are short.",
     )
+    customer = models.ForeignKey(
+        "charging.Customer",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="vehicles",
+        help_text="Who is billed for its charging (a fleet customer with its contract rates).",
+    )
     soc_percent = _percent(
         "state of charge (%)",
         null=True,

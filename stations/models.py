@@ -41,6 +41,14 @@ class Site(TimeStampedModel):
         validators=[MinValueValidator(Decimal("0.1"))],
         help_text="The most power in kW the site may draw from its grid connection.",
     )
+    holiday_calendar = models.ForeignKey(
+        "charging.HolidayCalendar",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="sites",
+        help_text="Public holidays here, which tariffs price as the calendar says (a Sunday by default).",
+    )
 
     scope_field = "department"
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from accounts.audit import model_create, model_delete, model_update
 from accounts.models import User
+from charging import tasks as charging_tasks
 from charging.models import ChargingSession, IdToken, MeterSample
 from evfleet import realtime
 from stations import status as derive
@@ -338,10 +339,14 @@ class DuplicateTransaction(Exception):
     """The station reported a transaction id that is already stored."""
 
 
-def _vehicle_for(token: str):
+def _billing_for(token: str) -> tuple[int | None, int | None]:
+    """The vehicle a token identifies and who is billed: the token's customer, else the vehicle's."""
     if not token:
-        return None
-    return IdToken.objects.filter(token=token).values_list("vehicle_id", flat=True).first()
+        return None, None
+    row = IdToken.objects.filter(token=token).values_list("vehicle_id", "customer_id", "vehicle__customer_id").first()
+    if row is None:
+        return None, None
+    return row[0], row[1] or row[2]
 
 
 def transaction_start(
@@ -368,12 +373,14 @@ def transaction_start(
         ChargingSession.objects.filter(connector=connector, ended_at__isnull=True).update(
             ended_at=timestamp, status=ChargingSession.Status.ABORTED, stop_reason="superseded"
         )
+        vehicle_id, customer_id = _billing_for(id_tag)
         session = ChargingSession.objects.create(
             charge_point_id=charge_point_id,
             connector=connector,
             transaction_id=transaction_id or f"pending-{timezone.now().timestamp()}",
             id_tag=id_tag or "",
-            vehicle_id=_vehicle_for(id_tag),
+            vehicle_id=vehicle_id,
+            customer_id=customer_id,
             status=ChargingSession.Status.CHARGING,
             started_at=timestamp,
             meter_start_wh=meter_start_wh,
@@ -419,6 +426,8 @@ def transaction_stop(
         charge_point = ChargePoint.objects.select_related("site").get(pk=charge_point_id)
         alert_resolve(kind=Alert.Kind.NO_ENERGY_FLOW, charge_point=charge_point, connector=session.connector)
         _check_repeated_failures(charge_point, session.connector)
+        session_id = session.pk
+        transaction.on_commit(lambda: charging_tasks.session_price.delay(session_id=session_id))
         _announce(
             "session.ended",
             {

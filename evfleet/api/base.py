@@ -10,8 +10,8 @@ from accounts.middleware import activate_time_zone
 from accounts.scoping import scoped
 
 
-class StrictModelSerializer(serializers.ModelSerializer):
-    """A model serializer that rejects unknown input fields and offers only in-scope related objects.
+class StrictFieldsMixin:
+    """A serializer that rejects unknown input fields and offers only in-scope related objects.
 
     Unknown names are errors (a typo like `priority` for `priority_class` must not pass silently);
     read-only fields sent back from a GET are ignored. Related-object choices are department-scoped,
@@ -49,6 +49,14 @@ class StrictModelSerializer(serializers.ModelSerializer):
                     }
                 )
         return super().to_internal_value(data)
+
+
+class StrictModelSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    """A model serializer with the strict input rules above."""
+
+
+class StrictSerializer(StrictFieldsMixin, serializers.Serializer):
+    """A plain (non-model) input serializer with the strict input rules above."""
 
 
 class ScopedViewSetMixin:

@@ -51,6 +51,7 @@ class VehicleSerializer(StrictModelSerializer):
             "vehicle_model_name",
             "status",
             "priority_class",
+            "customer",
             "soc_percent",
             "state_of_health_percent",
             "odometer_km",

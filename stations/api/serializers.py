@@ -32,6 +32,7 @@ class SiteSerializer(StrictModelSerializer):
             "longitude",
             "time_zone",
             "grid_limit_kw",
+            "holiday_calendar",
             "status",
             "created_at",
             "updated_at",

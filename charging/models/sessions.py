@@ -22,6 +22,14 @@ class IdToken(TimeStampedModel):
         related_name="id_tokens",
         help_text="The vehicle it identifies.",
     )
+    customer = models.ForeignKey(
+        "charging.Customer",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="id_tokens",
+        help_text="Who is billed for sessions started with it (else the vehicle's customer).",
+    )
     is_active = models.BooleanField("active", default=True)
     expires_at = models.DateTimeField("expires at (UTC)", null=True, blank=True)
 
@@ -62,6 +70,33 @@ class ChargingSession(TimeStampedModel):
     last_meter_at = models.DateTimeField("latest meter value (UTC)", null=True, blank=True)
     energy_kwh = models.FloatField("energy delivered (kWh)", default=0.0)
     stop_reason = models.CharField("stop reason", max_length=40, blank=True)
+    customer = models.ForeignKey(
+        "charging.Customer",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="sessions",
+        help_text="Who is billed: the RFID token's customer, else the vehicle's.",
+    )
+    tariff_version = models.ForeignKey(
+        "charging.TariffVersion",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="sessions",
+        help_text="The tariff version the session was priced with; it keeps it when the tariff changes.",
+    )
+    currency = models.CharField("currency", max_length=3, blank=True)
+    cost_excl_tax = models.DecimalField("cost excluding tax", max_digits=14, decimal_places=4, null=True, blank=True)
+    cost_tax = models.DecimalField("tax", max_digits=14, decimal_places=4, null=True, blank=True)
+    cost_total = models.DecimalField("cost including tax", max_digits=14, decimal_places=4, null=True, blank=True)
+    cost_breakdown = models.JSONField(
+        "cost breakdown",
+        null=True,
+        blank=True,
+        help_text="The pricing engine's lines: element, interval, quantity, price.",
+    )
+    priced_at = models.DateTimeField("priced at (UTC)", null=True, blank=True)
 
     scope_field = "charge_point__site__department"
 

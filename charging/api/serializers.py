@@ -1,0 +1,307 @@
+from decimal import Decimal
+
+from django.utils import timezone
+from rest_framework import serializers
+
+from charging.models import (
+    ChargingSession,
+    Contract,
+    ContractVolumeTier,
+    Customer,
+    GridSignal,
+    Holiday,
+    HolidayCalendar,
+    LoadPricing,
+    PriceInterval,
+    Tariff,
+    TariffVersion,
+)
+from evfleet.api.base import StrictModelSerializer, StrictSerializer
+from fleet.models import Vehicle
+from stations.models import Connector
+
+ELEMENTS_HELP = (
+    "OCPI 2.2.1 tariff elements, in order; for each dimension the first element whose restrictions hold "
+    'applies. Example: [{"price_components": [{"type": "ENERGY", "price": "0.25"}], "restrictions": '
+    '{"start_time": "22:00", "end_time": "07:00"}}, {"price_components": [{"type": "ENERGY", "price": "0.35"}, '
+    '{"type": "PARKING_TIME", "price": "3.00", "step_size": 300}]}]. Prices exclude tax, per kWh (ENERGY), '
+    "per hour (TIME = charging, PARKING_TIME = connected, not charging) or per session (FLAT). Restrictions: "
+    "start_time/end_time (site local HH:MM; end before start crosses midnight), start_date/end_date, "
+    "day_of_week, min_kwh/max_kwh, min_power/max_power (kW), min_duration/max_duration (s)."
+)
+
+
+class TariffVersionSerializer(StrictModelSerializer):
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    elements = serializers.JSONField(help_text=ELEMENTS_HELP)
+    valid_from = serializers.DateTimeField(
+        required=False, help_text="When these prices start (default: now); after the latest version's start."
+    )
+
+    class Meta:
+        model = TariffVersion
+        fields = ["id", "number", "valid_from", "tax_percent", "elements", "note", "created_by", "created_at"]
+        read_only_fields = ["number", "created_by", "created_at"]
+
+
+class TariffSerializer(StrictModelSerializer):
+    attached_to = serializers.CharField(read_only=True)
+    current_version = serializers.SerializerMethodField()
+    versions = serializers.IntegerField(source="versions.count", read_only=True)
+    # The first version, given with the tariff on create.
+    valid_from = serializers.DateTimeField(write_only=True, required=False, help_text="First version's start.")
+    tax_percent = serializers.DecimalField(
+        max_digits=5, decimal_places=2, write_only=True, required=False, min_value=Decimal(0), max_value=Decimal(100)
+    )
+    elements = serializers.JSONField(write_only=True, required=False, help_text=ELEMENTS_HELP)
+    note = serializers.CharField(write_only=True, required=False, allow_blank=True, max_length=200)
+
+    class Meta:
+        model = Tariff
+        fields = [
+            "id",
+            "name",
+            "department",
+            "currency",
+            "site",
+            "charge_point",
+            "connector",
+            "attached_to",
+            "current_version",
+            "versions",
+            "valid_from",
+            "tax_percent",
+            "elements",
+            "note",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+
+    def get_current_version(self, tariff: Tariff) -> dict | None:
+        now = timezone.now()
+        version = next((v for v in tariff.versions.all() if v.valid_from <= now), None)  # prefetched, newest first
+        return TariffVersionSerializer(version).data if version else None
+
+    def validate(self, attrs):
+        if self.instance is None:
+            missing = [name for name in ("tax_percent", "elements") if name not in attrs]
+            if missing:
+                raise serializers.ValidationError(
+                    dict.fromkeys(missing, "Required with a new tariff: its first version's prices.")
+                )
+        else:
+            given = [name for name in ("valid_from", "tax_percent", "elements", "note") if name in attrs]
+            if given:
+                raise serializers.ValidationError(
+                    dict.fromkeys(given, "Prices change through a new version: POST /tariffs/{id}/versions/.")
+                )
+        return attrs
+
+
+class VolumeTierSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ContractVolumeTier
+        fields = ["from_kwh", "energy_price", "discount_percent"]
+
+
+class ContractSerializer(StrictModelSerializer):
+    tiers = VolumeTierSerializer(many=True, required=False, help_text="Volume contracts: the monthly steps.")
+
+    class Meta:
+        model = Contract
+        fields = [
+            "id",
+            "customer",
+            "name",
+            "kind",
+            "valid_from",
+            "valid_until",
+            "tariff",
+            "discount_percent",
+            "energy_price",
+            "tiers",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+        # Contract rules (one at a time per customer, the fields a kind needs) are checked by the service.
+        validators = []
+
+
+class CustomerSerializer(StrictModelSerializer):
+    class Meta:
+        model = Customer
+        fields = [
+            "id",
+            "name",
+            "kind",
+            "department",
+            "billed_department",
+            "billing_email",
+            "tax_id",
+            "is_active",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+
+
+class HolidaySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Holiday
+        fields = ["date", "name"]
+
+
+class HolidayCalendarSerializer(StrictModelSerializer):
+    extra_days = HolidaySerializer(many=True, read_only=True)
+
+    class Meta:
+        model = HolidayCalendar
+        fields = ["id", "name", "country", "subdivision", "priced_as", "extra_days"]
+
+
+class LoadPricingSerializer(StrictModelSerializer):
+    class Meta:
+        model = LoadPricing
+        fields = [
+            "id",
+            "site",
+            "is_active",
+            "curve",
+            "floor_price",
+            "cap_price",
+            "use_grid_load",
+            "grid_price_reference",
+            "grid_price_share_percent",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+
+
+class GridSignalSerializer(StrictModelSerializer):
+    class Meta:
+        model = GridSignal
+        fields = ["id", "site", "starts_at", "ends_at", "price_per_kwh", "load_percent", "source", "received_at"]
+        read_only_fields = ["received_at"]
+
+    def validate(self, attrs):
+        if attrs.get("ends_at") and attrs.get("starts_at") and attrs["ends_at"] <= attrs["starts_at"]:
+            raise serializers.ValidationError({"ends_at": "Must be after starts_at."})
+        if attrs.get("price_per_kwh") is None and attrs.get("load_percent") is None:
+            raise serializers.ValidationError({"price_per_kwh": "Give price_per_kwh, load_percent or both."})
+        return attrs
+
+
+class PriceIntervalSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PriceInterval
+        fields = [
+            "id",
+            "site",
+            "starts_at",
+            "ends_at",
+            "site_load_kw",
+            "load_percent",
+            "grid_load_percent",
+            "grid_price_per_kwh",
+            "multiplier",
+            "adder",
+            "floor_price",
+            "cap_price",
+            "recorded_at",
+        ]
+
+
+class QuoteSerializer(StrictSerializer):
+    """The input of a price quote."""
+
+    connector = serializers.PrimaryKeyRelatedField(queryset=Connector.objects.select_related("charge_point__site"))
+    vehicle = serializers.PrimaryKeyRelatedField(
+        queryset=Vehicle.objects.select_related("vehicle_model", "customer"),
+        required=False,
+        allow_null=True,
+        help_text="Checked for compatibility; its customer's contract applies unless `customer` is given.",
+    )
+    customer = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.all(), required=False, allow_null=True)
+    start = serializers.DateTimeField(required=False, help_text="Default: now.")
+    energy_kwh = serializers.DecimalField(max_digits=9, decimal_places=3, required=False, min_value=Decimal("0.001"))
+    duration_minutes = serializers.IntegerField(required=False, min_value=1, max_value=7 * 24 * 60)
+    power_kw = serializers.DecimalField(
+        max_digits=7,
+        decimal_places=2,
+        required=False,
+        min_value=Decimal("0.1"),
+        help_text="Default: what the vehicle would get at the connector, else the connector's maximum.",
+    )
+
+
+class PriceLineSerializer(serializers.Serializer):
+    dimension = serializers.ChoiceField(choices=["ENERGY", "TIME", "PARKING_TIME", "FLAT"])
+    element = serializers.IntegerField(help_text="Index of the tariff element that applied.")
+    restriction = serializers.CharField(help_text="The element's restrictions, in words.")
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+    quantity = serializers.CharField(help_text="kWh, hours or 1 (FLAT), exact.")
+    unit = serializers.CharField()
+    minutes = serializers.CharField(required=False)
+    list_unit_price = serializers.CharField(help_text="The tariff's price, before adjustments.")
+    unit_price = serializers.CharField()
+    adjustments = serializers.ListField(child=serializers.CharField(), help_text="Load pricing, contract.")
+    subtotal = serializers.CharField(help_text="Exact; rounding happens on the totals only.")
+
+
+class PriceSerializer(serializers.Serializer):
+    tariff = serializers.CharField()
+    tariff_id = serializers.IntegerField()
+    tariff_version = serializers.IntegerField()
+    customer_id = serializers.IntegerField(allow_null=True)
+    contract = serializers.CharField(allow_null=True)
+    currency = serializers.CharField()
+    tax_percent = serializers.CharField()
+    energy_kwh = serializers.CharField()
+    power_kw = serializers.CharField(required=False)
+    lines = PriceLineSerializer(many=True)
+    unrounded_excl_tax = serializers.CharField()
+    total_excl_tax = serializers.CharField()
+    tax = serializers.CharField()
+    total = serializers.CharField()
+
+
+class SessionSerializer(serializers.ModelSerializer):
+    site = serializers.IntegerField(source="charge_point.site_id", read_only=True)
+    tariff = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ChargingSession
+        fields = [
+            "id",
+            "transaction_id",
+            "site",
+            "charge_point",
+            "connector",
+            "vehicle",
+            "customer",
+            "id_tag",
+            "status",
+            "started_at",
+            "ended_at",
+            "energy_kwh",
+            "stop_reason",
+            "tariff",
+            "currency",
+            "cost_excl_tax",
+            "cost_tax",
+            "cost_total",
+            "priced_at",
+        ]
+
+    def get_tariff(self, session) -> str | None:
+        version = session.tariff_version
+        return f"{version.tariff.name} v{version.number}" if version else None
+
+
+class SessionDetailSerializer(SessionSerializer):
+    class Meta(SessionSerializer.Meta):
+        fields = [*SessionSerializer.Meta.fields, "cost_breakdown"]

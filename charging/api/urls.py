@@ -1,0 +1,18 @@
+from django.urls import path
+
+from charging.api import views
+
+routes = [
+    ("tariffs", views.TariffViewSet),
+    ("customers", views.CustomerViewSet),
+    ("contracts", views.ContractViewSet),
+    ("holiday-calendars", views.HolidayCalendarViewSet),
+    ("load-pricing", views.LoadPricingViewSet),
+    ("grid-signals", views.GridSignalViewSet),
+    ("price-intervals", views.PriceIntervalViewSet),
+    ("sessions", views.SessionViewSet),
+]
+
+urlpatterns = [
+    path("pricing/quote/", views.QuoteView.as_view(), name="pricing-quote"),
+]

@@ -1,0 +1,29 @@
+from charging.models.pricing import (
+    Contract,
+    ContractVolumeTier,
+    Customer,
+    GridSignal,
+    Holiday,
+    HolidayCalendar,
+    LoadPricing,
+    PriceInterval,
+    Tariff,
+    TariffVersion,
+)
+from charging.models.sessions import ChargingSession, IdToken, MeterSample
+
+__all__ = [
+    "ChargingSession",
+    "Contract",
+    "ContractVolumeTier",
+    "Customer",
+    "GridSignal",
+    "Holiday",
+    "HolidayCalendar",
+    "IdToken",
+    "LoadPricing",
+    "MeterSample",
+    "PriceInterval",
+    "Tariff",
+    "TariffVersion",
+]
