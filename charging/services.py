@@ -218,13 +218,18 @@ def _contract_fields_check(contract: Contract) -> None:
         raise ValidationError({"tariff": "The tariff must belong to the customer's department."})
 
 
-@transaction.atomic
-def contract_create(*, actor: User | None, tiers: list[dict] | None = None, **data: Any) -> Contract:
-    contract = Contract(**data)
-    _tiers_check(contract.kind, tiers or [])
+def contract_check(contract: Contract, tiers: list[dict]) -> None:
+    """A contract's own rules: the fields its kind needs, its tiers, no overlap with the customer's others."""
+    _tiers_check(contract.kind, tiers)
     _contract_fields_check(contract)
     Customer.objects.select_for_update().filter(pk=contract.customer_id).first()  # contracts of one customer in turn
     _overlap_check(contract)
+
+
+@transaction.atomic
+def contract_create(*, actor: User | None, tiers: list[dict] | None = None, **data: Any) -> Contract:
+    contract = Contract(**data)
+    contract_check(contract, tiers or [])
     audited_save(contract, actor=actor, before=None)
     _tiers_save(contract, tiers or [])
     return contract
@@ -237,13 +242,8 @@ def contract_update(
     before = snapshot(contract)
     for name, value in data.items():
         setattr(contract, name, value)
-    new_tiers = (
-        tiers if tiers is not None else list(contract.tiers.values("from_kwh", "energy_price", "discount_percent"))
-    )
-    _tiers_check(contract.kind, new_tiers)
-    _contract_fields_check(contract)
-    Customer.objects.select_for_update().filter(pk=contract.customer_id).first()
-    _overlap_check(contract)
+    kept = list(contract.tiers.values("from_kwh", "energy_price", "discount_percent"))
+    contract_check(contract, tiers if tiers is not None else kept)
     audited_save(contract, actor=actor, before=before)
     if tiers is not None:
         contract.tiers.all().delete()
