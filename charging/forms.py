@@ -119,7 +119,7 @@ class VersionForm(forms.Form):
         label="Valid from", help_text="In your time zone; the new prices start then.", initial=timezone.now
     )
     tax_percent = forms.DecimalField(
-        label="Tax rate (%)", min_value=Decimal(0), max_value=Decimal(100), decimal_places=2
+        label="Tax rate (%)", min_value=Decimal(0), max_value=Decimal(100), decimal_places=3
     )
     note = forms.CharField(label="What changed", required=False, max_length=200)
     elements_json = forms.CharField(

@@ -51,7 +51,7 @@ class TariffSerializer(StrictModelSerializer):
     # The first version, given with the tariff on create.
     valid_from = serializers.DateTimeField(write_only=True, required=False, help_text="First version's start.")
     tax_percent = serializers.DecimalField(
-        max_digits=5, decimal_places=2, write_only=True, required=False, min_value=Decimal(0), max_value=Decimal(100)
+        max_digits=6, decimal_places=3, write_only=True, required=False, min_value=Decimal(0), max_value=Decimal(100)
     )
     elements = serializers.JSONField(write_only=True, required=False, help_text=ELEMENTS_HELP)
     note = serializers.CharField(write_only=True, required=False, allow_blank=True, max_length=200)

@@ -196,8 +196,8 @@ class TariffVersion(models.Model):
     valid_from = models.DateTimeField("valid from (UTC)")
     tax_percent = models.DecimalField(
         "tax rate (%)",
-        max_digits=5,
-        decimal_places=2,
+        max_digits=6,
+        decimal_places=3,
         validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
         help_text="Added to the prices, which are all excluding tax.",
     )
