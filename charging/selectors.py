@@ -49,13 +49,14 @@ def session_list(*, user: User) -> QuerySet[ChargingSession]:
     )
 
 
-def tariff_for_connector(connector: Connector) -> Tariff | None:
-    """The posted tariff of a connector: its own, else its charge point's, else its site's. One query."""
+def tariff_for_connector(connector: Connector, moment: datetime) -> Tariff | None:
+    """The posted tariff of a connector at `moment`: its own, else its charge point's, else its site's, among
+    those not expired by then. One query."""
     charge_point = connector.charge_point
     found = list(
         Tariff.objects.filter(
             Q(connector=connector) | Q(charge_point_id=charge_point.pk) | Q(site_id=charge_point.site_id)
-        )
+        ).filter(Q(valid_until__isnull=True) | Q(valid_until__gt=moment))
     )
     for level in ("connector_id", "charge_point_id", "site_id"):
         for tariff in found:

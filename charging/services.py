@@ -81,12 +81,21 @@ def tariff_create(
     site: Site | None = None,
     charge_point=None,
     connector: Connector | None = None,
+    valid_until: datetime | None = None,
     note: str = "",
 ) -> Tariff:
     """A tariff and its first version, together or not at all."""
     stored = _elements_or_error(elements)
+    if valid_until is not None and valid_until <= valid_from:
+        raise ValidationError({"valid_until": "Must be after the first version's valid_from."})
     tariff = Tariff(
-        name=name, department=department, currency=currency, site=site, charge_point=charge_point, connector=connector
+        name=name,
+        department=department,
+        currency=currency,
+        site=site,
+        charge_point=charge_point,
+        connector=connector,
+        valid_until=valid_until,
     )
     _attachment_department_check(tariff)
     audited_save(tariff, actor=actor, before=None)
@@ -416,7 +425,7 @@ def _pricing_inputs(connector: Connector, customer: Customer | None, start: date
     if contract is not None and contract.kind == Contract.Kind.TARIFF:
         tariff = contract.tariff
     else:
-        tariff = selectors.tariff_for_connector(connector)
+        tariff = selectors.tariff_for_connector(connector, start)
     if tariff is None:
         raise PricingError(
             {"connector": f"No tariff applies to {connector.label()}: attach one to it, its charge point or its site."}

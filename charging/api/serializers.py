@@ -66,6 +66,7 @@ class TariffSerializer(StrictModelSerializer):
             "site",
             "charge_point",
             "connector",
+            "valid_until",
             "attached_to",
             "current_version",
             "versions",

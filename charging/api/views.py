@@ -81,6 +81,7 @@ class TariffViewSet(ScopedModelViewSet):
             site=data.get("site"),
             charge_point=data.get("charge_point"),
             connector=data.get("connector"),
+            valid_until=data.get("valid_until"),
             valid_from=data.get("valid_from") or timezone.now(),
             tax_percent=data["tax_percent"],
             elements=data["elements"],

@@ -149,6 +149,13 @@ class Tariff(TimeStampedModel):
         ChargePoint, null=True, blank=True, on_delete=models.CASCADE, related_name="tariffs"
     )
     connector = models.ForeignKey(Connector, null=True, blank=True, on_delete=models.CASCADE, related_name="tariffs")
+    valid_until = models.DateTimeField(
+        "valid until (UTC)",
+        null=True,
+        blank=True,
+        help_text="Empty: open-ended. After it, the next less specific tariff applies (e.g. the site's after a "
+        "connector's promotion).",
+    )
 
     scope_field = "department"
 

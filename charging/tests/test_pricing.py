@@ -422,3 +422,22 @@ def test_the_session_export_has_the_costs(depot, org, api, django_capture_on_com
     assert row.endswith("North standard v1,EUR,5.0000,0.9500,5.9500")
     detail = api(org.analyst_a).get(f"/api/v1/sessions/{text.splitlines()[1].split(',')[0]}/").json()
     assert detail["cost_breakdown"]["total"] == "5.95"
+
+
+def test_a_connector_promotion_ends_and_the_site_tariff_applies_again(depot, org):
+    services.tariff_create(
+        actor=None, name="Summer promo", department=org.a, currency="EUR", connector=depot["connector"],
+        valid_from=datetime(2026, 6, 1, tzinfo=UTC), valid_until=datetime(2026, 9, 1, tzinfo=UTC),
+        tax_percent=D("19"), elements=[{"price_components": [{"type": "ENERGY", "price": "0.15"}]}],
+    )  # fmt: skip
+    during = services.quote(connector=depot["connector"], start=T, energy_kwh=D("10"), power_kw=D("10"))
+    after = services.quote(
+        connector=depot["connector"], start=datetime(2026, 9, 2, 10, tzinfo=UTC), energy_kwh=D("10"), power_kw=D("10")
+    )
+    assert (during.version.tariff.name, after.version.tariff.name) == ("Summer promo", "North standard")
+    with pytest.raises(services.ValidationError) as bad:
+        services.tariff_create(
+            actor=None, name="Backwards", department=org.a, currency="EUR", valid_from=T, valid_until=T,
+            tax_percent=D("19"), elements=DAY_NIGHT,
+        )  # fmt: skip
+    assert "valid_until" in bad.value.message_dict
