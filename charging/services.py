@@ -19,6 +19,7 @@ from charging.models import (
     Contract,
     ContractVolumeTier,
     Customer,
+    GridSignal,
     LoadPricing,
     MeterSample,
     PriceInterval,
@@ -392,6 +393,28 @@ def _load_intervals(site: Site, start: datetime, end: datetime, *, record: bool)
         )
         moment += INTERVAL
     return result, "forecast from the latest measured load" if forecast else "recorded"
+
+
+def grid_signals_fetch(*, site: Site, start: datetime, end: datetime, feed=None) -> int:
+    """Store what the grid signal feed says for the site over [start, end); a repeated interval is updated.
+    All or nothing: an unreadable feed raises FeedError and stores none of it."""
+    from charging.gridsignals import configured_feed
+
+    feed = feed or configured_feed()
+    source, signals = feed.fetch(site=site, start=start, end=end)
+    with transaction.atomic():
+        for signal in signals:
+            GridSignal.objects.update_or_create(
+                site=site,
+                source=source,
+                starts_at=signal.starts_at,
+                defaults={
+                    "ends_at": signal.ends_at,
+                    "price_per_kwh": signal.price_per_kwh,
+                    "load_percent": signal.load_percent,
+                },
+            )
+    return len(signals)
 
 
 # --- quotes and session costs ------------------------------------------------------------------

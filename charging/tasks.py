@@ -1,7 +1,10 @@
+from datetime import timedelta
+
 from celery import shared_task
 from django.utils import timezone
 
 from charging import selectors, services
+from charging.gridsignals import FeedError, NoFeed, configured_feed
 from charging.models import LoadPricing
 
 
@@ -22,3 +25,17 @@ def price_intervals_record() -> int:
         if services.price_interval_record(site=policy.site, starts_at=start, policy=policy) is not None:
             recorded += 1
     return recorded
+
+
+@shared_task(autoretry_for=(FeedError,), retry_backoff=True, max_retries=3)
+def grid_signals_fetch() -> int:
+    """Beat job, every 15 minutes: read the grid signal feed (if one is configured) for the next 24 hours
+    of every site with load-based pricing."""
+    feed = configured_feed()
+    if isinstance(feed, NoFeed):
+        return 0
+    start = selectors.interval_start(timezone.now())
+    stored = 0
+    for policy in LoadPricing.objects.filter(is_active=True).select_related("site"):
+        stored += services.grid_signals_fetch(site=policy.site, start=start, end=start + timedelta(hours=24), feed=feed)
+    return stored

@@ -192,6 +192,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=1),  # records each 15-minute interval once, within a minute of its start
         "options": {"expires": 50},
     },
+    "grid-signals-fetch": {
+        "task": "charging.tasks.grid_signals_fetch",
+        "schedule": timedelta(minutes=15),
+        "options": {"expires": 60 * 14},
+    },
     "activity-log-prune": {
         "task": "accounts.tasks.activity_log_prune",
         "schedule": timedelta(hours=24),
@@ -332,6 +337,12 @@ OCPP_COMMAND_TIMEOUT_S = env_int("EVFLEET_OCPP_COMMAND_TIMEOUT", 30, minimum=1)
 STUCK_CONNECTOR_AFTER_S = env_int("EVFLEET_STUCK_CONNECTOR_AFTER", 900, minimum=60)
 NO_ENERGY_FLOW_AFTER_S = env_int("EVFLEET_NO_ENERGY_FLOW_AFTER", 600, minimum=60)
 REPEATED_FAILURES_COUNT = env_int("EVFLEET_REPEATED_FAILURES", 3, minimum=2)
+
+# --- Pricing ----------------------------------------------------------------------------------
+# A grid operator's feed of prices and load per interval (JSON over HTTP, see charging/gridsignals.py).
+# Empty, the offline default: no feed is read, and integrators may still POST /api/v1/grid-signals/.
+GRID_SIGNAL_URL = env_url("EVFLEET_GRID_SIGNAL_URL", schemes=("http", "https"))
+GRID_SIGNAL_TIMEOUT_S = env_int("EVFLEET_GRID_SIGNAL_TIMEOUT", 10, minimum=1)
 
 # --- Domain limits ----------------------------------------------------------------------------
 TELEMETRY_BULK_MAX_POINTS = 10_000
