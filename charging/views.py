@@ -149,9 +149,10 @@ def _edit_prices(request, *, tariff_form, version_form, formset, save, draft_ver
             else:
                 if "preview" in request.POST:
                     version = draft_version(version_form.cleaned_data, elements, tariff_form)
-                    choices = {"day": version_form.cleaned_data["valid_from"].date(), "customer": None,
-                               "load_percent": None}  # fmt: skip
-                    _, figure = _chart(version, site(tariff_form), choices)
+                    place = site(tariff_form)
+                    zone = ZoneInfo(place.time_zone if place else "UTC")
+                    day = version_form.cleaned_data["valid_from"].astimezone(zone).date()  # the site's day
+                    _, figure = _chart(version, place, {"day": day, "customer": None, "load_percent": None})
                 else:
                     try:
                         saved = save(version_form.cleaned_data, elements, tariff_form)
