@@ -154,10 +154,12 @@ class TariffAdmin(ScopedAdmin):
             "<script>(function(){{const f=JSON.parse(JSON.parse("
             'document.getElementById("admin-price-figure").textContent));'
             'Plotly.newPlot("admin-price-chart",f.data,f.layout,{{displaylogo:false}});}})();</script>'
-            '<p><a href="{}?tariff={}">New prices (a new version)</a></p>',
+            '<p><a href="{}?tariff={}">New prices (a new version)</a> · '
+            '<a href="{}">Any day, customer and site load (dashboard)</a></p>',
             json_script(figure, "admin-price-figure"),
             add,
             obj.pk,
+            reverse("charging:tariff-detail", args=[obj.pk]),
         )
 
 

@@ -441,3 +441,48 @@ def test_a_connector_promotion_ends_and_the_site_tariff_applies_again(depot, org
             tax_percent=D("19"), elements=DAY_NIGHT,
         )  # fmt: skip
     assert "valid_until" in bad.value.message_dict
+
+
+def test_a_separate_tariff_contract_replaces_the_posted_tariff(depot, org):
+    own = services.tariff_create(
+        actor=None, name="Fleet partner", department=org.a, currency="EUR", valid_from=datetime(2026, 1, 1, tzinfo=UTC),
+        tax_percent=D("19"), elements=[{"price_components": [{"type": "ENERGY", "price": "0.21"}]}],
+    )  # fmt: skip
+    customer = CustomerFactory(department=org.a)
+    services.contract_create(
+        actor=None, customer=customer, name="Partner", kind="tariff", tariff=own, valid_from=T - timedelta(days=1)
+    )
+    priced = services.quote(
+        connector=depot["connector"], start=T, customer=customer, energy_kwh=D("10"), power_kw=D("10")
+    )
+    assert (priced.version.tariff.name, priced.result.total_excl_tax) == ("Fleet partner", D("2.10"))
+    before = services.quote(
+        connector=depot["connector"],
+        start=T - timedelta(days=2),
+        customer=customer,
+        energy_kwh=D("10"),
+        power_kw=D("10"),
+    )
+    assert before.version.tariff.name == "North standard"  # the contract had not started
+
+
+def test_volume_tiers_count_the_customers_earlier_sessions_this_month(depot, org, django_capture_on_commit_callbacks):
+    customer = CustomerFactory(department=org.a)
+    services.contract_create(
+        actor=None, customer=customer, name="Volume", kind="volume", valid_from=datetime(2026, 6, 1, tzinfo=UTC),
+        tiers=[{"from_kwh": D(0), "discount_percent": D(0)}, {"from_kwh": D(30), "energy_price": D("0.10")}],
+    )  # fmt: skip
+    first = _stop(_metered_session(depot["connector"], customer=customer, transaction_id="v1"),
+                  django_capture_on_commit_callbacks)  # fmt: skip
+    assert first.cost_excl_tax == D("5.00")  # 20 kWh, below the tier: 10 × 0.20 + 10 × 0.30
+    second = _stop(
+        _metered_session(depot["connector"], customer=customer, start=T + timedelta(days=1), transaction_id="v2"),
+        django_capture_on_commit_callbacks,
+    )
+    # 20 kWh this month before it: its first 10 kWh (night tier, 0.20) then 10 kWh at the tier's 0.10
+    assert second.cost_excl_tax == D("3.00")
+    next_month = _stop(
+        _metered_session(depot["connector"], customer=customer, start=T + timedelta(days=25), transaction_id="v3"),
+        django_capture_on_commit_callbacks,
+    )
+    assert next_month.cost_excl_tax == D("5.00")  # July starts from zero
