@@ -32,7 +32,6 @@ _MATRIX: dict[str, dict[str, str]] = {
         "stations.alert": "vc",
         "stations.connectorstatuschange": "v",
         "stations.compatibilityrule": "v",
-        "charging.chargingsession": "v",
         "charging.metersample": "v",
         "charging.idtoken": "vacd",
         **{f"charging.{m}": "vacd" for m in ("tariff", "customer", "contract", "loadpricing")},
@@ -40,6 +39,9 @@ _MATRIX: dict[str, dict[str, str]] = {
         "charging.holidaycalendar": "v",
         "charging.gridsignal": "va",
         "charging.priceinterval": "v",
+        "charging.reservation": "vac",
+        "charging.reservationpolicy": "vacd",
+        "charging.chargingsession": "vac",
     },
     Role.DISPATCHER: {
         "accounts.department": "v",
@@ -49,10 +51,12 @@ _MATRIX: dict[str, dict[str, str]] = {
         **{f"stations.{m}": "v" for m in ("site", "chargepoint", "connector", "alert", "connectorstatuschange")},
         "stations.ocppcommand": "va",
         "stations.compatibilityrule": "v",
-        "charging.chargingsession": "v",
         "charging.metersample": "v",
         "charging.idtoken": "v",
         **{f"charging.{m}": "v" for m in PRICING_MODELS},
+        "charging.reservation": "vac",  # dispatchers book chargers
+        "charging.reservationpolicy": "v",
+        "charging.chargingsession": "vac",  # and start and stop vehicles
     },
     Role.TECHNICIAN: {
         "accounts.department": "v",
@@ -67,6 +71,7 @@ _MATRIX: dict[str, dict[str, str]] = {
         "stations.alert": "vc",
         "charging.chargingsession": "v",
         "charging.metersample": "v",
+        "charging.reservation": "v",
     },
     Role.ANALYST: {
         "accounts.department": "v",
@@ -81,6 +86,8 @@ _MATRIX: dict[str, dict[str, str]] = {
         "charging.chargingsession": "v",
         "charging.metersample": "v",
         **{f"charging.{m}": "v" for m in PRICING_MODELS},
+        "charging.reservation": "v",
+        "charging.reservationpolicy": "v",
     },
     Role.INTEGRATOR: {
         "accounts.department": "v",
@@ -92,6 +99,7 @@ _MATRIX: dict[str, dict[str, str]] = {
         "charging.metersample": "v",
         **{f"charging.{m}": "v" for m in ("tariff", "tariffversion", "customer", "priceinterval", "holidaycalendar")},
         "charging.gridsignal": "va",  # grid operators' feeds push prices and load
+        "charging.reservation": "vac",  # an ERP may book for its vehicles
     },
 }
 _ACTIONS = {"v": "view", "a": "add", "c": "change", "d": "delete"}

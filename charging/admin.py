@@ -23,6 +23,9 @@ from charging.models import (
     LoadPricing,
     MeterSample,
     PriceInterval,
+    Reservation,
+    ReservationDecision,
+    ReservationPolicy,
     Tariff,
     TariffVersion,
 )
@@ -309,3 +312,33 @@ class PriceIntervalAdmin(ReadOnlyAdmin):
     date_hierarchy = "starts_at"
     paginator = CappedCountPaginator
     show_full_result_count = False
+
+
+class ReservationDecisionInline(admin.TabularInline):
+    model = ReservationDecision
+    fields = ["decided_at", "action", "reason", "actor", "details"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Reservation)
+class ReservationAdmin(ReadOnlyAdmin):
+    """Reservations are made and cancelled through the API and the dashboard (their rules live in the
+    service); here they are read, with every decision taken about them."""
+
+    list_display = ["vehicle", "site", "connector", "starts_at", "ends_at", "priority_class", "status"]
+    list_filter = ["status", "priority_class", "site"]
+    search_fields = ["vehicle__vin", "vehicle__fleet_number"]
+    list_select_related = ["vehicle", "site", "connector__charge_point"]
+    date_hierarchy = "starts_at"
+    inlines = [ReservationDecisionInline]
+
+
+@admin.register(ReservationPolicy)
+class ReservationPolicyAdmin(ScopedAdmin):
+    list_display = ["site", "allow_preemption", "max_duration_minutes", "no_show_grace_minutes"]
+    list_select_related = ["site"]

@@ -39,3 +39,9 @@ def grid_signals_fetch() -> int:
     for policy in LoadPricing.objects.filter(is_active=True).select_related("site"):
         stored += services.grid_signals_fetch(site=policy.site, start=start, end=start + timedelta(hours=24), feed=feed)
     return stored
+
+
+@shared_task(autoretry_for=(Exception,), retry_backoff=True, max_retries=2)
+def reservations_tick() -> dict:
+    """Beat job, every minute: ReserveNow as reservations start, no-shows released, the queue served."""
+    return services.reservations_tick()

@@ -192,6 +192,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=1),  # records each 15-minute interval once, within a minute of its start
         "options": {"expires": 50},
     },
+    "reservations-tick": {
+        "task": "charging.tasks.reservations_tick",
+        "schedule": timedelta(minutes=1),
+        "options": {"expires": 50},
+    },
     "grid-signals-fetch": {
         "task": "charging.tasks.grid_signals_fetch",
         "schedule": timedelta(minutes=15),
@@ -321,6 +326,7 @@ SPECTACULAR_SETTINGS = {
         "SessionStatusEnum": "charging.models.ChargingSession.Status",
         "CustomerKindEnum": "charging.models.Customer.Kind",
         "ContractKindEnum": "charging.models.Contract.Kind",
+        "ReservationStatusEnum": "charging.models.Reservation.Status",
     },
 }
 

@@ -283,6 +283,7 @@ def connector_status_update(
                 changed_at=moment,
             )
             _announce_status(charge_point, connector)
+            session_status_from_station(connector=connector, state=status)
         if status == Connector.Status.FAULTED:
             alert_raise(
                 kind=Alert.Kind.CONNECTOR_FAULT,
@@ -369,23 +370,51 @@ def transaction_start(
             and ChargingSession.objects.filter(charge_point_id=charge_point_id, transaction_id=transaction_id).exists()
         ):
             raise DuplicateTransaction(transaction_id)
+        # A session started from the platform waits, pending, for the station's transaction: adopt it.
+        pending = (
+            ChargingSession.objects.select_for_update()
+            .filter(connector=connector, status=ChargingSession.Status.PENDING, ended_at__isnull=True)
+            .order_by("-created_at")
+            .first()
+        )
         # A station that starts a new transaction on a connector has ended any earlier one.
-        ChargingSession.objects.filter(connector=connector, ended_at__isnull=True).update(
-            ended_at=timestamp, status=ChargingSession.Status.ABORTED, stop_reason="superseded"
-        )
+        earlier = ChargingSession.objects.filter(connector=connector, ended_at__isnull=True)
+        if pending is not None:
+            earlier = earlier.exclude(pk=pending.pk)
+        earlier.update(ended_at=timestamp, status=ChargingSession.Status.ABORTED, stop_reason="superseded",
+                       reason="the station started another transaction on the connector")  # fmt: skip
         vehicle_id, customer_id = _billing_for(id_tag)
-        session = ChargingSession.objects.create(
-            charge_point_id=charge_point_id,
-            connector=connector,
-            transaction_id=transaction_id or f"pending-{timezone.now().timestamp()}",
-            id_tag=id_tag or "",
-            vehicle_id=vehicle_id,
-            customer_id=customer_id,
-            status=ChargingSession.Status.CHARGING,
-            started_at=timestamp,
-            meter_start_wh=meter_start_wh,
-            meter_last_wh=meter_start_wh,
-        )
+        if pending is not None and pending.vehicle_id:
+            vehicle_id, customer_id = pending.vehicle_id, pending.customer_id or customer_id
+        if vehicle_id is not None:
+            # A vehicle charges at one place at a time: a session it left open elsewhere (a lost
+            # StopTransaction) has ended.
+            ChargingSession.objects.filter(vehicle_id=vehicle_id, ended_at__isnull=True).exclude(
+                pk=getattr(pending, "pk", None)
+            ).update(
+                ended_at=timestamp,
+                status=ChargingSession.Status.ABORTED,
+                stop_reason="superseded",
+                reason=f"the vehicle started charging at {connector.label()}",
+            )
+        fields = {
+            "transaction_id": transaction_id or f"pending-{timezone.now().timestamp()}",
+            "id_tag": id_tag or "",
+            "vehicle_id": vehicle_id,
+            "customer_id": customer_id,
+            "status": ChargingSession.Status.CHARGING,
+            "started_at": timestamp,
+            "meter_start_wh": meter_start_wh,
+            "meter_last_wh": meter_start_wh,
+        }
+        if pending is not None:
+            for name, value in fields.items():
+                setattr(pending, name, value)
+            pending.save()
+            session = pending
+        else:
+            session = ChargingSession.objects.create(charge_point_id=charge_point_id, connector=connector, **fields)
+        _reservation_fulfilled(session)
         if transaction_id is None:
             session.transaction_id = str(session.pk)
             ChargingSession.objects.filter(pk=session.pk).update(transaction_id=session.transaction_id)
@@ -439,6 +468,60 @@ def transaction_stop(
             _department_of(charge_point),
         )
     return session
+
+
+def _reservation_fulfilled(session: ChargingSession) -> None:
+    """The vehicle arrived: its holding reservation of this connector (now or soon) is fulfilled."""
+    if session.vehicle_id is None:
+        return
+    from charging.services.reservations import reservation_fulfil
+
+    reservation_fulfil(session=session)
+
+
+# Connector statuses (1.6) and charging states (2.0.1 TransactionEvent) that move an open session.
+SESSION_STATUS_BY_STATION = {
+    "Charging": ChargingSession.Status.CHARGING,
+    "SuspendedEV": ChargingSession.Status.SUSPENDED_EV,
+    "SuspendedEVSE": ChargingSession.Status.SUSPENDED_EVSE,
+    "Finishing": ChargingSession.Status.FINISHING,
+}
+
+
+def session_status_from_station(*, connector: Connector, state: str) -> ChargingSession | None:
+    """The station says how its transaction is going: charging, suspended by the EV or by itself, finishing."""
+    status = SESSION_STATUS_BY_STATION.get(state)
+    if status is None:
+        return None
+    session = (
+        ChargingSession.objects.filter(connector=connector, ended_at__isnull=True)
+        .exclude(status=ChargingSession.Status.PENDING)
+        .order_by("-started_at")
+        .first()
+    )
+    if session is None or session.status == status:
+        return session
+    session.status = status
+    session.save(update_fields=["status", "updated_at"])
+    charge_point = connector.charge_point
+    _announce(
+        "session.status",
+        {"id": session.pk, "status": status, "connector_id": connector.pk, "vehicle_id": session.vehicle_id},
+        _department_of(charge_point),
+    )
+    return session
+
+
+def transaction_state(*, charge_point_id: int, transaction_id: str, state: str) -> ChargingSession | None:
+    """OCPP 2.0.1: a TransactionEvent's chargingState for the transaction's session."""
+    if state not in SESSION_STATUS_BY_STATION:
+        return None
+    session = (
+        ChargingSession.objects.select_related("connector__charge_point__site")
+        .filter(charge_point_id=charge_point_id, transaction_id=transaction_id, ended_at__isnull=True)
+        .first()
+    )
+    return None if session is None else session_status_from_station(connector=session.connector, state=state)
 
 
 def _check_repeated_failures(charge_point: ChargePoint, connector: Connector) -> None:
@@ -637,6 +720,14 @@ def command_complete(*, command_id: int, state: str, response: dict | None = Non
     command = OcppCommand.objects.select_related("charge_point__site").get(pk=command_id)
     command.state, command.response, command.error, command.answered_at = state, response, error[:255], timezone.now()
     command.save(update_fields=["state", "response", "error", "answered_at", "updated_at"])
+    if state != OcppCommand.State.ACCEPTED:
+        ChargingSession.objects.filter(
+            remote_start_command=command, status=ChargingSession.Status.PENDING, ended_at__isnull=True
+        ).update(
+            status=ChargingSession.Status.FAILED,
+            ended_at=timezone.now(),
+            reason=f"the station did not start it: {state}{f' ({error[:150]})' if error else ''}",
+        )
     _announce(
         "station.command",
         {"id": command.pk, "action": command.action, "state": state, "charge_point_id": command.charge_point_id},

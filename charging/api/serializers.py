@@ -13,6 +13,9 @@ from charging.models import (
     HolidayCalendar,
     LoadPricing,
     PriceInterval,
+    Reservation,
+    ReservationDecision,
+    ReservationPolicy,
     Tariff,
     TariffVersion,
 )
@@ -306,3 +309,74 @@ class SessionSerializer(serializers.ModelSerializer):
 class SessionDetailSerializer(SessionSerializer):
     class Meta(SessionSerializer.Meta):
         fields = [*SessionSerializer.Meta.fields, "cost_breakdown"]
+
+
+class SessionStartSerializer(StrictSerializer):
+    vehicle = serializers.PrimaryKeyRelatedField(queryset=Vehicle.objects.select_related("vehicle_model"))
+    connector = serializers.PrimaryKeyRelatedField(queryset=Connector.objects.select_related("charge_point__site"))
+
+
+class ReservationDecisionSerializer(serializers.ModelSerializer):
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = ReservationDecision
+        fields = ["action", "reason", "details", "actor", "decided_at"]
+
+
+class ReservationSerializer(StrictModelSerializer):
+    queue = serializers.BooleanField(
+        write_only=True,
+        default=True,
+        help_text="When nothing is free: join the site's queue (true) or be refused with the alternatives (false).",
+    )
+    decisions = ReservationDecisionSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Reservation
+        fields = [
+            "id",
+            "vehicle",
+            "site",
+            "requested_connector",
+            "connector",
+            "starts_at",
+            "ends_at",
+            "departure_at",
+            "priority_class",
+            "status",
+            "reason",
+            "session",
+            "held_at_station",
+            "queue",
+            "decisions",
+            "created_at",
+        ]
+        read_only_fields = [
+            "connector",
+            "priority_class",
+            "status",
+            "reason",
+            "session",
+            "held_at_station",
+            "created_at",
+        ]
+        extra_kwargs = {
+            "site": {"required": False, "allow_null": True},
+            "requested_connector": {"help_text": "A specific connector; leave out to book any compatible one at site."},
+        }
+
+
+class ReservationPolicySerializer(StrictModelSerializer):
+    class Meta:
+        model = ReservationPolicy
+        fields = ["id", "site", "allow_preemption", "max_duration_minutes", "no_show_grace_minutes"]
+
+
+class AlternativeSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["other_connector", "later_window"])
+    connector = serializers.IntegerField()
+    connector_label = serializers.CharField()
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+    power_kw = serializers.CharField()

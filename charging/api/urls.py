@@ -11,6 +11,8 @@ routes = [
     ("grid-signals", views.GridSignalViewSet),
     ("price-intervals", views.PriceIntervalViewSet),
     ("sessions", views.SessionViewSet),
+    ("reservations", views.ReservationViewSet),
+    ("reservation-policies", views.ReservationPolicyViewSet),
 ]
 
 urlpatterns = [

@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 
 from charging import selectors, services
 from charging.api.serializers import (
+    AlternativeSerializer,
     ContractSerializer,
     CustomerSerializer,
     GridSignalSerializer,
@@ -25,8 +26,11 @@ from charging.api.serializers import (
     PriceIntervalSerializer,
     PriceSerializer,
     QuoteSerializer,
+    ReservationPolicySerializer,
+    ReservationSerializer,
     SessionDetailSerializer,
     SessionSerializer,
+    SessionStartSerializer,
     TariffSerializer,
     TariffVersionSerializer,
 )
@@ -38,6 +42,8 @@ from charging.models import (
     HolidayCalendar,
     LoadPricing,
     PriceInterval,
+    Reservation,
+    ReservationPolicy,
     Tariff,
 )
 from charging.pricing.ocpi import ocpi_tariff
@@ -378,6 +384,32 @@ class SessionViewSet(ScopedReadOnlyModelViewSet):
     def get_serializer_class(self):
         return SessionDetailSerializer if self.action == "retrieve" else SessionSerializer
 
+    @extend_schema(request=SessionStartSerializer, responses={201: SessionDetailSerializer})
+    def create(self, request):
+        """Start charging a vehicle at a connector now (a remote start). The session is pending until the
+        station reports its transaction, and fails if the station refuses."""
+        _require(request, "charging.add_chargingsession")
+        serializer = SessionStartSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        try:
+            session = services.session_start(actor=request.user, **serializer.validated_data)
+        except DjangoValidationError as exc:
+            raise ValidationError(exc.message_dict) from None
+        session = self.get_queryset().get(pk=session.pk)
+        return Response(SessionDetailSerializer(session).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={202: SessionDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def stop(self, request, pk=None):
+        """Stop a session: a remote stop to the station (or, before it started, cancel it)."""
+        _require(request, "charging.change_chargingsession")
+        session = self.get_object()
+        try:
+            services.session_stop(actor=request.user, session=session)
+        except DjangoValidationError as exc:
+            raise ValidationError(exc.message_dict) from None
+        return Response(SessionDetailSerializer(self.get_queryset().get(pk=pk)).data, status=status.HTTP_202_ACCEPTED)
+
     @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
     @action(detail=False, methods=["get"])
     def export(self, request):
@@ -405,3 +437,110 @@ class SessionViewSet(ScopedReadOnlyModelViewSet):
         response = StreamingHttpResponse(rows(), content_type="text/csv")
         response["Content-Disposition"] = 'attachment; filename="sessions.csv"'
         return response
+
+
+class ReservationFilter(django_filters.FilterSet):
+    after = django_filters.IsoDateTimeFilter(field_name="ends_at", lookup_expr="gt")
+    before = django_filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="lt")
+
+    class Meta:
+        model = Reservation
+        fields = ["vehicle", "site", "connector", "status"]
+
+
+def _alternatives_params(request) -> dict:
+    from django.utils.dateparse import parse_datetime
+
+    from fleet import selectors as fleet_selectors
+    from stations import selectors as station_selectors
+
+    params, user = request.query_params, request.user
+    vehicle = fleet_selectors.vehicle_list(user=user).filter(pk=params.get("vehicle") or 0).first()
+    if vehicle is None:
+        raise _field_error("vehicle", "Give a vehicle id in your departments.", "required")
+    connector = site = None
+    if params.get("connector"):
+        connector = station_selectors.connector_list(user=user).filter(pk=params["connector"]).first()
+        if connector is None:
+            raise _field_error("connector", "No such connector in your departments.", "does_not_exist")
+        site = connector.charge_point.site
+    elif params.get("site"):
+        site = station_selectors.site_list(user=user).filter(pk=params["site"]).first()
+    if site is None:
+        raise _field_error("site", "Give a connector, or a site in your departments.", "required")
+    window = {}
+    for name in ("starts_at", "ends_at"):
+        moment = parse_datetime(params.get(name, ""))
+        if moment is None or moment.tzinfo is None:
+            raise _field_error(name, "Give an ISO 8601 time with its offset, e.g. 2026-06-10T08:00:00Z.", "invalid")
+        window[name] = moment
+    if window["ends_at"] <= window["starts_at"]:
+        raise _field_error("ends_at", "The window must end after it starts.", "invalid")
+    return {"vehicle": vehicle, "site": site, "connector": connector, **window}
+
+
+class ReservationViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, mixins.ListModelMixin,
+                         mixins.RetrieveModelMixin, viewsets.GenericViewSet):  # fmt: skip
+    """Bookings of connectors: confirmed, queued by priority, pre-empted by a critical vehicle, cancelled.
+    Every decision is recorded with its reason."""
+
+    queryset = Reservation.objects.select_related("vehicle", "site", "connector__charge_point").prefetch_related(
+        "decisions__actor"
+    )
+    serializer_class = ReservationSerializer
+    filterset_class = ReservationFilter
+    ordering_fields = ["starts_at", "created_at"]
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        try:
+            serializer.instance = services.reservation_request(
+                actor=self.request.user,
+                vehicle=data["vehicle"],
+                starts_at=data["starts_at"],
+                ends_at=data["ends_at"],
+                site=data.get("site"),
+                connector=data.get("requested_connector"),
+                departure_at=data.get("departure_at"),
+                queue=data.get("queue", True),
+            )
+        except DjangoValidationError as exc:
+            raise ValidationError(exc.message_dict) from None
+
+    @extend_schema(request=None, responses={200: ReservationSerializer})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """Cancel a queued or held reservation; a held connector is offered to the queue."""
+        _require(request, "charging.change_reservation")
+        reservation = self.get_object()
+        try:
+            services.reservation_cancel(actor=request.user, reservation=reservation)
+        except DjangoValidationError as exc:
+            raise ValidationError(exc.message_dict) from None
+        return Response(ReservationSerializer(self.get_queryset().get(pk=pk)).data)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("vehicle", int, required=True),
+            OpenApiParameter("connector", int, description="The connector wanted (or give site)."),
+            OpenApiParameter("site", int, description="Any compatible connector at this site."),
+            OpenApiParameter("starts_at", OpenApiTypes.DATETIME, required=True),
+            OpenApiParameter("ends_at", OpenApiTypes.DATETIME, required=True),
+        ],
+        responses={200: AlternativeSerializer(many=True)},
+    )
+    @action(detail=False, methods=["get"])
+    def alternatives(self, request):
+        """For a window a vehicle cannot get: other compatible connectors free in the same window, else the
+        earliest window of the same length on the connector wanted."""
+        params = _alternatives_params(request)
+        options = services.alternatives(**params)
+        return Response([option.as_dict() for option in options])
+
+
+class ReservationPolicyViewSet(ScopedModelViewSet):
+    """Per site: the longest booking, the no-show grace, whether critical vehicles may pre-empt."""
+
+    queryset = ReservationPolicy.objects.select_related("site")
+    serializer_class = ReservationPolicySerializer
+    filterset_fields = ["site"]

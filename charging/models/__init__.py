@@ -10,6 +10,7 @@ from charging.models.pricing import (
     Tariff,
     TariffVersion,
 )
+from charging.models.reservations import Reservation, ReservationDecision, ReservationPolicy
 from charging.models.sessions import ChargingSession, IdToken, MeterSample
 
 __all__ = [
@@ -24,6 +25,9 @@ __all__ = [
     "LoadPricing",
     "MeterSample",
     "PriceInterval",
+    "Reservation",
+    "ReservationDecision",
+    "ReservationPolicy",
     "Tariff",
     "TariffVersion",
 ]

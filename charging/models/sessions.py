@@ -70,6 +70,17 @@ class ChargingSession(TimeStampedModel):
     last_meter_at = models.DateTimeField("latest meter value (UTC)", null=True, blank=True)
     energy_kwh = models.FloatField("energy delivered (kWh)", default=0.0)
     stop_reason = models.CharField("stop reason", max_length=40, blank=True)
+    reason = models.CharField(
+        "reason", max_length=255, blank=True, help_text="Why a session failed or was aborted, in words."
+    )
+    remote_start_command = models.ForeignKey(
+        "stations.OcppCommand",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The RemoteStart/RequestStartTransaction sent for a session started from the platform.",
+    )
     customer = models.ForeignKey(
         "charging.Customer",
         null=True,
@@ -109,6 +120,12 @@ class ChargingSession(TimeStampedModel):
             models.CheckConstraint(
                 condition=Q(ended_at__isnull=True) | Q(ended_at__gte=models.F("started_at")),
                 name="session_end_after_start",
+            ),
+            # a vehicle charges at one connector at a time
+            models.UniqueConstraint(
+                fields=["vehicle"],
+                condition=Q(ended_at__isnull=True, vehicle__isnull=False),
+                name="session_one_open_per_vehicle",
             ),
         ]
         indexes = [

@@ -262,6 +262,12 @@ class CentralSystem201(StationMixin, ChargePoint201):
                 raise PropertyConstraintViolationError(str(exc), {"evse": evse}) from None
         else:
             await self.record_meter_values(evse_id, connector_id, transaction_id, samples)
+            if transaction_info.get("charging_state"):
+                await db(services.transaction_state)(
+                    charge_point_id=self.charge_point_id,
+                    transaction_id=transaction_id,
+                    state=transaction_info["charging_state"],
+                )
         if event_type == "Ended":
             energy = next((v["energy_wh"] for _, v in reversed(samples) if "energy_wh" in v), None)
             await db(services.transaction_stop)(

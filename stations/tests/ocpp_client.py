@@ -25,6 +25,20 @@ class TestStation16(Station16):
     async def on_unlock(self, connector_id, **kwargs):
         return result16.UnlockConnector(status="Unlocked")
 
+    @on("RemoteStartTransaction")
+    async def on_remote_start(self, id_tag, **kwargs):
+        self.remote_starts = [*getattr(self, "remote_starts", []), id_tag]
+        return result16.RemoteStartTransaction(status="Accepted")
+
+    @on("ReserveNow")
+    async def on_reserve_now(self, connector_id, expiry_date, id_tag, reservation_id, **kwargs):
+        self.reservations = [*getattr(self, "reservations", []), (connector_id, id_tag, reservation_id)]
+        return result16.ReserveNow(status="Accepted")
+
+    @on("CancelReservation")
+    async def on_cancel_reservation(self, reservation_id, **kwargs):
+        return result16.CancelReservation(status="Accepted")
+
 
 class TestStation201(Station201):
     @on("Reset")

@@ -1,0 +1,469 @@
+"""Reservations: booking a connector (or any compatible one at a site), the priority queue, pre-emption,
+alternatives, and the minute job that holds connectors at the stations and releases no-shows.
+
+No two holding (confirmed or active) reservations of one connector overlap: on PostgreSQL an exclusion
+constraint guarantees it (migration 0007); everywhere the booking locks the candidate connectors' rows
+(SQLite: its IMMEDIATE transaction takes the one write lock) before looking for a free one.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from accounts.models import User
+from charging.models import ChargingSession, Reservation, ReservationDecision, ReservationPolicy
+from charging.models.reservations import PRIORITY_RANK
+from charging.services.sessions import vehicle_can_charge_check, vehicle_label, vehicle_token
+from evfleet import realtime
+from fleet.models import Vehicle
+from stations import selectors as station_selectors
+from stations import services as station_services
+from stations.models import Connector, Site
+
+PAST_TOLERANCE = timedelta(seconds=60)  # a window may start up to a minute ago (clocks differ)
+ALTERNATIVES_HORIZON = timedelta(days=7)
+ARRIVAL_EARLY = timedelta(minutes=30)  # a vehicle plugging in this early fulfils its reservation
+Status = Reservation.Status
+
+
+def policy_of(site: Site) -> ReservationPolicy:
+    return ReservationPolicy.objects.filter(site=site).first() or ReservationPolicy(site=site)
+
+
+@dataclass(frozen=True)
+class Alternative:
+    kind: str  # "other_connector" (same window) or "later_window" (same connector)
+    connector: Connector
+    starts_at: datetime
+    ends_at: datetime
+    power_kw: Decimal
+
+    def as_dict(self) -> dict:
+        return {
+            "kind": self.kind,
+            "connector": self.connector.pk,
+            "connector_label": self.connector.label(),
+            "starts_at": self.starts_at.isoformat(),
+            "ends_at": self.ends_at.isoformat(),
+            "power_kw": str(self.power_kw),
+        }
+
+    def __str__(self) -> str:
+        return f"{self.connector.label()} {self.starts_at:%Y-%m-%d %H:%M}–{self.ends_at:%H:%M} UTC"
+
+
+def _holding(connectors, start: datetime, end: datetime) -> QuerySet[Reservation]:
+    return Reservation.objects.filter(
+        connector__in=connectors, status__in=Reservation.HOLDING, starts_at__lt=end, ends_at__gt=start
+    )
+
+
+def _compatible(vehicle: Vehicle, site: Site) -> list[tuple[Connector, Decimal]]:
+    """The site's connectors the vehicle can use, fastest first, with the power it would get."""
+    rules = station_selectors.active_rules()
+    found = []
+    connectors = Connector.objects.filter(charge_point__site=site).select_related("charge_point__site")
+    for connector in connectors.order_by("charge_point__identity", "evse_id"):
+        fit = station_selectors.vehicle_fit(vehicle, connector, rules)
+        if fit is not None and connector.status != Connector.Status.FAULTED:
+            found.append((connector, fit.power_kw))
+    return sorted(found, key=lambda item: -item[1])
+
+
+def _earliest_window(connector: Connector, start: datetime, duration: timedelta, exclude=None) -> datetime | None:
+    """The earliest start at or after `start` when `connector` is free for `duration`."""
+    blocking = _holding([connector], start, start + ALTERNATIVES_HORIZON).order_by("starts_at")
+    if exclude is not None:
+        blocking = blocking.exclude(pk=exclude.pk)
+    moment = start
+    for other in blocking:
+        if other.starts_at >= moment + duration:
+            return moment
+        moment = max(moment, other.ends_at)
+    return moment if moment + duration <= start + ALTERNATIVES_HORIZON else None
+
+
+def alternatives(
+    *,
+    vehicle: Vehicle,
+    site: Site,
+    starts_at: datetime,
+    ends_at: datetime,
+    connector: Connector | None = None,
+    exclude: Reservation | None = None,
+) -> list[Alternative]:
+    """What a vehicle could have instead of a window it cannot get: another compatible connector at the site
+    in the same window, else the earliest window of the same length on the connector asked for."""
+    options = []
+    compatible = _compatible(vehicle, site)
+    for candidate, power in compatible:
+        if connector is not None and candidate.pk == connector.pk:
+            continue
+        blocking = _holding([candidate], starts_at, ends_at)
+        if exclude is not None:
+            blocking = blocking.exclude(pk=exclude.pk)
+        if not blocking.exists():
+            options.append(Alternative("other_connector", candidate, starts_at, ends_at, power))
+    targets = [(c, p) for c, p in compatible if connector is None or c.pk == connector.pk][:1] if not options else []
+    for target, power in targets:
+        later = _earliest_window(target, starts_at, ends_at - starts_at, exclude)
+        if later is not None:
+            options.append(Alternative("later_window", target, later, later + (ends_at - starts_at), power))
+    return options[:5]
+
+
+def _decide(reservation: Reservation, action: str, reason: str, actor: User | None = None, **details) -> None:
+    ReservationDecision.objects.create(
+        reservation=reservation,
+        action=action,
+        reason=reason[:300],
+        details=details,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+    )
+    event = {
+        "id": reservation.pk,
+        "vehicle_id": reservation.vehicle_id,
+        "status": reservation.status,
+        "connector_id": reservation.connector_id,
+        "action": action,
+        "reason": reason,
+    }
+    department = reservation.site.department_id
+    transaction.on_commit(lambda: realtime.publish("reservation.changed", event, department_id=department))
+
+
+def _window_checks(*, vehicle, site, starts_at, ends_at, departure_at) -> None:
+    errors = {}
+    if ends_at <= starts_at:
+        errors["ends_at"] = "The window must end after it starts."
+    elif starts_at < timezone.now() - PAST_TOLERANCE:
+        errors["starts_at"] = "The window lies in the past; book from now on."
+    else:
+        longest = policy_of(site).max_duration_minutes
+        if ends_at - starts_at > timedelta(minutes=longest):
+            errors["ends_at"] = f"{site} books at most {longest} minutes at a time."
+    if departure_at is not None and departure_at < starts_at:
+        errors["departure_at"] = "The departure cannot be before the window starts."
+    if errors:
+        raise ValidationError(errors)
+    vehicle_can_charge_check(vehicle)
+
+
+def queue_order(queryset: QuerySet[Reservation]) -> QuerySet[Reservation]:
+    """Critical before normal before low, then the earlier departure deadline, then who asked first."""
+    rank = Case(
+        *[When(priority_class=value, then=Value(order)) for value, order in PRIORITY_RANK.items()],
+        default=Value(9),
+        output_field=IntegerField(),
+    )
+    return queryset.annotate(rank=rank, deadline=Coalesce("departure_at", "ends_at")).order_by(
+        "rank", "deadline", "created_at", "pk"
+    )
+
+
+def _confirm(reservation: Reservation, connector: Connector) -> None:
+    reservation.connector, reservation.status = connector, Status.CONFIRMED
+    try:
+        with transaction.atomic():  # the PostgreSQL exclusion constraint is the last word on overlaps
+            reservation.full_clean()
+            reservation.save()
+    except IntegrityError:
+        raise ValidationError(
+            {"connector": f"{connector.label()} was booked for this window a moment ago; try again."}
+        ) from None
+
+
+@transaction.atomic
+def reservation_request(
+    *,
+    actor: User | None,
+    vehicle: Vehicle,
+    starts_at: datetime,
+    ends_at: datetime,
+    site: Site | None = None,
+    connector: Connector | None = None,
+    departure_at: datetime | None = None,
+    queue: bool = True,
+) -> Reservation:
+    """Book `connector`, or any compatible connector at `site`, for the window. If none is free: a critical
+    vehicle may pre-empt a low-priority booking (site policy); else the request joins the site's queue, or,
+    with queue=False, is refused naming the conflicting reservation and the alternatives."""
+    if connector is not None:
+        if site is not None and connector.charge_point.site_id != site.pk:
+            raise ValidationError({"connector": f"{connector.label()} is not at {site}."})
+        site = connector.charge_point.site
+    if site is None:
+        raise ValidationError({"site": "Name a connector, or a site to book any compatible connector there."})
+    _window_checks(vehicle=vehicle, site=site, starts_at=starts_at, ends_at=ends_at, departure_at=departure_at)
+    compatible = _compatible(vehicle, site)
+    if connector is not None:
+        reason = station_selectors.incompatibility_reason(vehicle, connector)
+        if reason is not None:
+            raise ValidationError({"connector": reason})
+        compatible = [(c, p) for c, p in compatible if c.pk == connector.pk] or [(connector, Decimal(0))]
+    elif not compatible:
+        raise ValidationError({"site": f"{site} has no connector {vehicle_label(vehicle)} can use."})
+    # Lock the candidates, in id order so that two bookings never wait on each other crosswise.
+    locked = list(Connector.objects.select_for_update().filter(pk__in=[c.pk for c, _ in compatible]).order_by("pk"))
+    assert locked  # noqa: S101  (rows that were just read)
+    own = Reservation.objects.filter(
+        vehicle=vehicle, status__in=Reservation.HOLDING, starts_at__lt=ends_at, ends_at__gt=starts_at
+    ).first()
+    if own is not None:
+        raise ValidationError(
+            {
+                "starts_at": f"{vehicle_label(vehicle)} already holds reservation {own.pk} "
+                f"({own.connector.label()}, {own.starts_at:%H:%M}–{own.ends_at:%H:%M} UTC) in this window."
+            }
+        )
+    reservation = Reservation(
+        vehicle=vehicle,
+        site=site,
+        requested_connector=connector,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        departure_at=departure_at,
+        priority_class=vehicle.priority_class,
+        created_by=actor if actor is not None and actor.is_authenticated else None,
+    )
+    for candidate, _power in compatible:
+        if not _holding([candidate], starts_at, ends_at).exists():
+            _confirm(reservation, candidate)
+            _decide(reservation, "confirmed", f"{candidate.label()} is free in the window", actor)
+            return reservation
+    victim = _preemptable(reservation, [c for c, _ in compatible])
+    if victim is not None:
+        return _preempt(reservation, victim, actor)
+    blocking = list(_holding([c for c, _ in compatible], starts_at, ends_at).select_related("vehicle", "connector"))
+    options = alternatives(vehicle=vehicle, site=site, starts_at=starts_at, ends_at=ends_at, connector=connector)
+    conflict = "; ".join(
+        f"reservation {b.pk} of {vehicle_label(b.vehicle)} on {b.connector.label()} "
+        f"{b.starts_at:%H:%M}–{b.ends_at:%H:%M} UTC"
+        for b in blocking[:3]
+    )
+    offered = "; ".join(str(o) for o in options) or "none in the next 7 days"
+    if not queue:
+        raise ValidationError({"connector" if connector else "site": f"Taken by {conflict}. Alternatives: {offered}."})
+    reservation.status, reservation.reason = Status.QUEUED, f"no compatible connector free; taken by {conflict}"[:255]
+    reservation.full_clean()
+    reservation.save()
+    _decide(
+        reservation,
+        "queued",
+        reservation.reason,
+        actor,
+        alternatives=[o.as_dict() for o in options],
+        conflicts=[b.pk for b in blocking],
+    )
+    return reservation
+
+
+def _preemptable(reservation: Reservation, connectors: list[Connector]) -> Reservation | None:
+    """For a critical vehicle at a site that allows it: a low-priority booking not yet under way whose removal
+    frees one of the connectors for the whole window."""
+    if reservation.priority_class != Vehicle.PriorityClass.CRITICAL or not policy_of(reservation.site).allow_preemption:
+        return None
+    window = (reservation.starts_at, reservation.ends_at)
+    for connector in connectors:
+        blocking = list(_holding([connector], *window))
+        if len(blocking) != 1:
+            continue
+        other = blocking[0]
+        started = other.session_id is not None or other.starts_at <= timezone.now()
+        if other.priority_class == Vehicle.PriorityClass.LOW and other.status == Status.CONFIRMED and not started:
+            charging = ChargingSession.objects.filter(
+                vehicle_id=other.vehicle_id, connector=connector, ended_at__isnull=True
+            )
+            if not charging.exists():
+                return other
+    return None
+
+
+def _preempt(reservation: Reservation, victim: Reservation, actor: User | None) -> Reservation:
+    connector = victim.connector
+    victim.status = Status.PREEMPTED
+    victim.reason = f"pre-empted by critical vehicle {vehicle_label(reservation.vehicle)}"
+    victim.save(update_fields=["status", "reason", "updated_at"])
+    _confirm(reservation, connector)
+    options = alternatives(
+        vehicle=victim.vehicle,
+        site=victim.site,
+        starts_at=victim.starts_at,
+        ends_at=victim.ends_at,
+        connector=connector,
+    )
+    _decide(
+        victim,
+        "preempted",
+        f"{victim.reason} (site policy: critical may pre-empt low)",
+        actor,
+        by_reservation=reservation.pk,
+        alternatives=[o.as_dict() for o in options],
+    )
+    _decide(
+        reservation,
+        "confirmed",
+        f"pre-empted reservation {victim.pk} of low-priority {vehicle_label(victim.vehicle)} on {connector.label()}",
+        actor,
+        preempted=victim.pk,
+    )
+    return reservation
+
+
+@transaction.atomic
+def reservation_cancel(*, actor: User | None, reservation: Reservation) -> Reservation:
+    reservation = (
+        Reservation.objects.select_for_update(of=("self",))
+        .select_related("connector__charge_point", "site")
+        .get(pk=reservation.pk)
+    )
+    if reservation.status not in (Status.QUEUED, *Reservation.HOLDING):
+        raise ValidationError(
+            {"status": f"Reservation {reservation.pk} is {reservation.status}; it cannot be cancelled."}
+        )
+    was_holding = reservation.status in Reservation.HOLDING
+    _release(reservation, Status.CANCELLED, "cancelled", "cancelled by its owner", actor)
+    if was_holding:
+        offer_next(connector=reservation.connector, starts_at=reservation.starts_at, ends_at=reservation.ends_at)
+    return reservation
+
+
+def _release(reservation: Reservation, status: str, action: str, reason: str, actor: User | None = None) -> None:
+    if reservation.held_at_station and reservation.status == Status.ACTIVE:
+        charge_point = reservation.connector.charge_point
+        if charge_point.is_connected:
+            station_services.command_create(
+                charge_point=charge_point,
+                action="CancelReservation",
+                request={"reservationId": reservation.pk},
+                actor=actor,
+            )
+    reservation.status, reservation.reason = status, reason
+    reservation.save(update_fields=["status", "reason", "updated_at"])
+    _decide(reservation, action, reason, actor)
+
+
+def offer_next(*, connector: Connector, starts_at: datetime, ends_at: datetime) -> list[Reservation]:
+    """A connector freed up in [starts_at, ends_at): offer it to the queue's head(s) whose window it fits."""
+    now = timezone.now()
+    waiting = queue_order(
+        Reservation.objects.filter(
+            site_id=connector.charge_point.site_id,
+            status=Status.QUEUED,
+            starts_at__lt=ends_at,
+            ends_at__gt=max(starts_at, now),
+        ).select_related("vehicle__vehicle_model", "site")
+    )
+    rules = station_selectors.active_rules()
+    offered = []
+    for request in waiting:
+        if request.requested_connector_id not in (None, connector.pk):
+            continue
+        if station_selectors.vehicle_fit(request.vehicle, connector, rules) is None:
+            continue
+        if _holding([connector], request.starts_at, request.ends_at).exists():
+            continue
+        _confirm(request, connector)
+        request.reason = "a connector freed up; first in the queue"
+        request.save(update_fields=["reason", "updated_at"])
+        _decide(
+            request,
+            "offered",
+            f"{connector.label()} freed up and this request heads the queue "
+            f"({request.priority_class}, deadline {request.departure_at or request.ends_at:%H:%M} UTC)",
+        )
+        offered.append(request)
+    return offered
+
+
+def reservation_fulfil(*, session: ChargingSession) -> Reservation | None:
+    """The reserved vehicle started charging on its connector: the reservation is fulfilled."""
+    now = timezone.now()
+    reservation = (
+        Reservation.objects.select_for_update(of=("self",))
+        .filter(
+            vehicle_id=session.vehicle_id,
+            connector_id=session.connector_id,
+            status__in=Reservation.HOLDING,
+            starts_at__lte=now + ARRIVAL_EARLY,
+            ends_at__gt=now,
+        )
+        .select_related("site")
+        .first()
+    )
+    if reservation is None:
+        return None
+    reservation.status, reservation.session, reservation.reason = Status.FULFILLED, session, "the vehicle plugged in"
+    reservation.save(update_fields=["status", "session", "reason", "updated_at"])
+    _decide(reservation, "fulfilled", f"session {session.pk} started")
+    return reservation
+
+
+def _reserve_now(reservation: Reservation) -> bool:
+    connector = reservation.connector
+    charge_point = connector.charge_point
+    if not charge_point.is_connected:
+        return False
+    token = vehicle_token(reservation.vehicle).token
+    expiry = reservation.ends_at.isoformat().replace("+00:00", "Z")
+    if charge_point.protocol == "ocpp2.0.1":
+        action, payload = (
+            "ReserveNow",
+            {
+                "id": reservation.pk,
+                "expiryDateTime": expiry,
+                "evseId": connector.evse_id,
+                "idToken": {"idToken": token, "type": "Central"},
+            },
+        )
+    else:
+        action, payload = (
+            "ReserveNow",
+            {"connectorId": connector.evse_id, "expiryDate": expiry, "idTag": token, "reservationId": reservation.pk},
+        )
+    station_services.command_create(charge_point=charge_point, action=action, request=payload, actor=None)
+    return True
+
+
+@transaction.atomic
+def reservations_tick(*, now: datetime | None = None) -> dict[str, int]:
+    """The minute job: hold connectors at the stations as reservations start (ReserveNow), release no-shows
+    after the site's grace (CancelReservation) and offer their connector to the queue, expire what passed."""
+    now = now or timezone.now()
+    counts = {"held": 0, "no_show": 0, "expired": 0, "offered": 0}
+    due = Reservation.objects.select_for_update(of=("self",)).select_related(
+        "connector__charge_point", "vehicle", "site"
+    )
+    for reservation in due.filter(status=Status.CONFIRMED, starts_at__lte=now + timedelta(minutes=1), ends_at__gt=now):
+        if _reserve_now(reservation):
+            reservation.status, reservation.held_at_station = Status.ACTIVE, now
+            reservation.save(update_fields=["status", "held_at_station", "updated_at"])
+            _decide(reservation, "held", f"ReserveNow sent to {reservation.connector.charge_point.identity}")
+            counts["held"] += 1
+    for reservation in due.filter(status__in=Reservation.HOLDING, session__isnull=True, starts_at__lt=now):
+        grace = timedelta(minutes=policy_of(reservation.site).no_show_grace_minutes)
+        if reservation.starts_at + grace <= now:
+            late = reservation.ends_at <= now
+            _release(
+                reservation,
+                Status.EXPIRED if late else Status.NO_SHOW,
+                "expired" if late else "no_show",
+                "the window passed without the vehicle"
+                if late
+                else f"no-show: not plugged in {grace.seconds // 60} minutes after the start",
+            )
+            counts["expired" if late else "no_show"] += 1
+            if not late:
+                counts["offered"] += len(
+                    offer_next(connector=reservation.connector, starts_at=now, ends_at=reservation.ends_at)
+                )
+    for reservation in due.filter(status=Status.QUEUED, ends_at__lte=now):
+        _release(reservation, Status.EXPIRED, "expired", "no connector freed up in the window")
+        counts["expired"] += 1
+    return counts

@@ -1,0 +1,138 @@
+"""Sessions started and stopped from the platform (API, dashboard): the checks, the pending session and the
+remote start sent to the station. The station's own transaction messages live in stations.services."""
+
+import uuid
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import User
+from charging.models import ChargingSession, IdToken, Reservation
+from fleet.models import Vehicle
+from stations import selectors as station_selectors
+from stations import services as station_services
+from stations.models import Connector, OcppCommand
+
+STARTABLE = (Connector.Status.AVAILABLE, Connector.Status.PREPARING)
+OPEN = ChargingSession.objects.filter(ended_at__isnull=True)
+
+
+def vehicle_label(vehicle: Vehicle) -> str:
+    return vehicle.fleet_number or vehicle.license_plate or vehicle.vin
+
+
+def vehicle_token(vehicle: Vehicle) -> IdToken:
+    """The vehicle's RFID token for a remote start: its own active one, else a platform token made for it."""
+    token = vehicle.id_tokens.filter(is_active=True).order_by("pk").first()
+    if token is None:
+        token, _ = IdToken.objects.get_or_create(
+            token=f"EVF-{vehicle.pk:08d}", defaults={"department": vehicle.department, "vehicle": vehicle}
+        )
+    return token
+
+
+def vehicle_can_charge_check(vehicle: Vehicle) -> None:
+    if vehicle.status in (Vehicle.Status.MAINTENANCE, Vehicle.Status.RETIRED):
+        raise ValidationError(
+            {
+                "vehicle": f"{vehicle_label(vehicle)} is {vehicle.get_status_display().lower()}; "
+                "set it active before charging or booking it."
+            }
+        )
+
+
+def _remote_start_payload(connector: Connector, token: str, session: ChargingSession) -> tuple[str, dict]:
+    if connector.charge_point.protocol == "ocpp2.0.1":
+        return "RequestStartTransaction", {
+            "evseId": connector.evse_id,
+            "remoteStartId": session.pk,
+            "idToken": {"idToken": token, "type": "Central"},
+        }
+    return "RemoteStartTransaction", {"connectorId": connector.evse_id, "idTag": token}
+
+
+@transaction.atomic
+def session_start(*, actor: User | None, vehicle: Vehicle, connector: Connector) -> ChargingSession:
+    """Start charging `vehicle` at `connector` now: a pending session, and the remote start to the station.
+    The session starts charging when the station reports its transaction, or fails if the station says no."""
+    vehicle_can_charge_check(vehicle)
+    reason = station_selectors.incompatibility_reason(vehicle, connector)
+    if reason is not None:
+        raise ValidationError({"connector": reason})
+    charge_point = connector.charge_point
+    if not charge_point.is_connected:
+        raise ValidationError({"connector": f"{charge_point.identity} is offline; it cannot be started remotely."})
+    # One start per connector at a time: the connector row is the lock.
+    Connector.objects.select_for_update().filter(pk=connector.pk).first()
+    open_here = OPEN.filter(connector=connector).first()
+    if open_here is not None:
+        raise ValidationError({"connector": f"{connector.label()} is in use by session {open_here.pk}."})
+    if connector.status not in STARTABLE:
+        raise ValidationError({"connector": f"{connector.label()} is {connector.status}; it must be Available."})
+    open_vehicle = OPEN.filter(vehicle=vehicle).select_related("connector__charge_point").first()
+    if open_vehicle is not None:
+        raise ValidationError(
+            {
+                "vehicle": f"{vehicle_label(vehicle)} already has session {open_vehicle.pk} at "
+                f"{open_vehicle.connector.label()}; stop it first."
+            }
+        )
+    now = timezone.now()
+    held = (
+        Reservation.objects.filter(
+            connector=connector, status__in=Reservation.HOLDING, starts_at__lte=now, ends_at__gt=now
+        )
+        .exclude(vehicle=vehicle)
+        .select_related("vehicle")
+        .first()
+    )
+    if held is not None:
+        raise ValidationError(
+            {
+                "connector": f"{connector.label()} is reserved for {vehicle_label(held.vehicle)} until "
+                f"{held.ends_at:%Y-%m-%d %H:%M} UTC (reservation {held.pk})."
+            }
+        )
+    token = vehicle_token(vehicle)
+    try:
+        with transaction.atomic():
+            session = ChargingSession.objects.create(
+                charge_point=charge_point,
+                connector=connector,
+                transaction_id=f"pending-{uuid.uuid4().hex[:24]}",
+                id_tag=token.token,
+                vehicle=vehicle,
+                customer_id=token.customer_id or vehicle.customer_id,
+                status=ChargingSession.Status.PENDING,
+                started_at=now,
+            )
+    except IntegrityError:  # a concurrent start of the same vehicle won
+        raise ValidationError({"vehicle": f"{vehicle_label(vehicle)} was just started elsewhere."}) from None
+    action, payload = _remote_start_payload(connector, token.token, session)
+    session.remote_start_command = station_services.command_create(
+        charge_point=charge_point, action=action, request=payload, actor=actor
+    )
+    session.save(update_fields=["remote_start_command", "updated_at"])
+    return session
+
+
+@transaction.atomic
+def session_stop(*, actor: User | None, session: ChargingSession) -> OcppCommand | None:
+    """Stop a session: a remote stop to the station, or, before the station started it, cancel it here."""
+    session = ChargingSession.objects.select_for_update(of=("self",)).select_related("charge_point").get(pk=session.pk)
+    if session.ended_at is not None:
+        raise ValidationError({"session": f"Session {session.pk} has already ended ({session.status})."})
+    if session.status == ChargingSession.Status.PENDING:
+        session.status, session.ended_at = ChargingSession.Status.ABORTED, timezone.now()
+        session.reason = "cancelled before the station started it"
+        session.save(update_fields=["status", "ended_at", "reason", "updated_at"])
+        return None
+    charge_point = session.charge_point
+    if not charge_point.is_connected:
+        raise ValidationError({"session": f"{charge_point.identity} is offline; stop the session at the station."})
+    action = "RequestStopTransaction" if charge_point.protocol == "ocpp2.0.1" else "RemoteStopTransaction"
+    transaction_id = session.transaction_id if action == "RequestStopTransaction" else int(session.transaction_id)
+    return station_services.command_create(
+        charge_point=charge_point, action=action, request={"transactionId": transaction_id}, actor=actor
+    )
