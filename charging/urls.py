@@ -1,13 +1,20 @@
 from django.urls import path
 
-from charging import views
+from charging import sessions_views, views
 
 app_name = "charging"
 
 urlpatterns = [
-    path("", views.pricing_overview, name="overview"),
-    path("tariffs/new/", views.tariff_create, name="tariff-create"),
-    path("tariffs/<int:pk>/", views.tariff_detail, name="tariff-detail"),
-    path("tariffs/<int:pk>/edit/", views.tariff_edit, name="tariff-edit"),
-    path("tariffs/<int:pk>/versions/new/", views.tariff_version_create, name="tariff-version-create"),
+    path("pricing/", views.pricing_overview, name="overview"),
+    path("pricing/tariffs/new/", views.tariff_create, name="tariff-create"),
+    path("pricing/tariffs/<int:pk>/", views.tariff_detail, name="tariff-detail"),
+    path("pricing/tariffs/<int:pk>/edit/", views.tariff_edit, name="tariff-edit"),
+    path("pricing/tariffs/<int:pk>/versions/new/", views.tariff_version_create, name="tariff-version-create"),
+    path("sessions/", sessions_views.session_list, name="session-list"),
+    path("sessions/start/", sessions_views.session_start, name="session-start"),
+    path("sessions/<int:pk>/", sessions_views.session_detail, name="session-detail"),
+    path("sessions/<int:pk>/stop/", sessions_views.session_stop, name="session-stop"),
+    path("reservations/", sessions_views.reservation_list, name="reservation-list"),
+    path("reservations/new/", sessions_views.reservation_create, name="reservation-create"),
+    path("reservations/<int:pk>/cancel/", sessions_views.reservation_cancel, name="reservation-cancel"),
 ]

@@ -21,7 +21,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("fleet/", include("fleet.urls")),
     path("stations/", include("stations.urls")),
-    path("pricing/", include("charging.urls")),
+    path("", include("charging.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

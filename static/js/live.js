@@ -1,7 +1,11 @@
 // Live updates: one WebSocket per page to /ws/dashboard/; each server event becomes a DOM event
 // "live:<event>" whose detail is the payload, so pages subscribe with addEventListener.
 (function () {
-  const labels = {active: "Active", charging: "Charging", maintenance: "In maintenance", retired: "Retired"};
+  const labels = {
+    active: "Active", charging: "Charging", maintenance: "In maintenance", retired: "Retired",
+    pending: "Pending", suspended_ev: "Suspended by vehicle", suspended_evse: "Suspended by station",
+    finishing: "Finishing", completed: "Completed", failed: "Failed", aborted: "Aborted",
+  };
   const dot = document.getElementById("live-status");
   let delay = 1000;
 

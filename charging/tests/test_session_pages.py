@@ -1,0 +1,94 @@
+"""The sessions and reservations pages."""
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal as D
+
+import pytest
+from django.utils import timezone
+
+from charging import services
+from charging.models import ChargingSession, MeterSample, Reservation
+from fleet.tests.factories import VehicleFactory
+from stations import services as station_services
+from stations.tests.factories import ChargePointFactory, ConnectorFactory, SiteFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def bay(org):
+    cp = ChargePointFactory(site=SiteFactory(department=org.a, name="Page yard"), identity="CP-P1", is_connected=True)
+    connector = ConnectorFactory(charge_point=cp, evse_id=1, connector_type="type2", current_type="ac",
+                                 max_power_kw=D("22"), status="Available")  # fmt: skip
+    return {"cp": cp, "connector": connector, "vehicle": VehicleFactory(department=org.a, fleet_number="VAN-P")}
+
+
+def _session(bay, i=0):
+    start = datetime(2026, 6, 10, 4, tzinfo=UTC) + timedelta(days=i)
+    session = station_services.transaction_start(
+        charge_point_id=bay["cp"].pk, evse_id=1, connector_id=1, id_tag="", meter_start_wh=0.0, timestamp=start,
+        transaction_id=f"p-{i}",
+    )  # fmt: skip
+    for minute in (10, 20, 30):
+        MeterSample.objects.create(connector=bay["connector"], session=session, power_kw=11.0, soc_percent=40 + minute,
+                                   energy_wh=minute * 183.0, sampled_at=start + timedelta(minutes=minute))  # fmt: skip
+    return session
+
+
+@pytest.mark.parametrize("count", [1, 7])
+def test_the_session_list_filters_and_runs_a_constant_number_of_queries(
+    org, client, bay, django_assert_max_num_queries, count
+):
+    for i in range(count):
+        _session(bay, i)
+    client.force_login(org.dispatcher_a)
+    with django_assert_max_num_queries(10):
+        body = client.get("/sessions/").content.decode()
+    assert body.count("data-session-id") == count
+    one_day = client.get("/sessions/", {"start": "2026-06-10", "end": "2026-06-10"})
+    assert one_day.content.decode().count("data-session-id") == 1  # the others started on later days
+    charging = client.get("/sessions/", {"status": "charging", "site": bay["cp"].site_id})
+    assert charging.content.decode().count("data-session-id") == 1  # each new start ended the one before
+    bad = client.get("/sessions/", {"start": "2026-06-10", "end": "2026-06-01"}).content.decode()
+    assert "The period ends before it starts" in bad
+
+
+def test_a_session_page_draws_power_and_soc(org, client, bay):
+    session = _session(bay)
+    client.force_login(org.analyst_a)
+    body = client.get(f"/sessions/{session.pk}/").content.decode()
+    assert 'id="chart-power"' in body and 'id="figure-soc"' in body and "VAN-P" not in body  # no vehicle known
+    assert "Stop" not in body  # analysts do not stop sessions
+    client.force_login(org.fleet_manager_b)
+    assert client.get(f"/sessions/{session.pk}/").status_code == 404
+
+
+def test_charging_is_started_and_stopped_from_the_dashboard(org, client, bay):
+    client.force_login(org.dispatcher_a)
+    response = client.post("/sessions/start/", {"vehicle": bay["vehicle"].pk, "connector": bay["connector"].pk})
+    session = ChargingSession.objects.get()
+    assert response.status_code == 302 and session.status == "pending"
+    again = client.post("/sessions/start/", {"vehicle": bay["vehicle"].pk, "connector": bay["connector"].pk})
+    assert "in use by session" in again.content.decode()
+    client.post(f"/sessions/{session.pk}/stop/")
+    session.refresh_from_db()
+    assert session.status == "aborted"
+
+
+def test_reservations_are_booked_listed_and_cancelled(org, client, bay):
+    client.force_login(org.dispatcher_a)
+    start = timezone.localtime(timezone.now() + timedelta(hours=1)).strftime("%Y-%m-%d %H:%M")
+    end = timezone.localtime(timezone.now() + timedelta(hours=2)).strftime("%Y-%m-%d %H:%M")
+    form = {"vehicle": bay["vehicle"].pk, "connector": bay["connector"].pk, "starts_at": start, "ends_at": end,
+            "queue": "on"}  # fmt: skip
+    assert client.post("/reservations/new/", form).status_code == 302
+    other = VehicleFactory(department=org.a, fleet_number="VAN-Q")
+    assert client.post("/reservations/new/", {**form, "vehicle": other.pk}).status_code == 302
+    page = client.get("/reservations/").content.decode()
+    assert page.count("data-reservation-id") == 2 and "VAN-Q" in page
+    refused = client.post("/reservations/new/", {**form, "vehicle": VehicleFactory(department=org.a).pk, "queue": ""})
+    assert "Alternatives" in refused.content.decode()
+    booked = Reservation.objects.get(vehicle=bay["vehicle"])
+    client.post(f"/reservations/{booked.pk}/cancel/")
+    assert Reservation.objects.get(vehicle=other).status == "confirmed"  # the queue's head got the connector
+    assert services.queue_order(Reservation.objects.filter(status="queued")).count() == 0
