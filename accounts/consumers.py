@@ -30,6 +30,7 @@ class DashboardConsumer(AsyncJsonWebsocketConsumer):
             self.joined = [realtime.GROUP_ALL, realtime.GROUP_ADMIN]
         else:
             self.joined = [realtime.GROUP_ALL, *(realtime.department_group(i) for i in sorted(self.visible))]
+        self.joined.append(realtime.user_group(user.pk))
         for group in self.joined:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()

@@ -65,6 +65,8 @@ class ChargingSessionAdmin(ReadOnlyAdmin):
         breakdown = obj.cost_breakdown
         if not breakdown:
             return "Not priced yet."
+        if "error" in breakdown:
+            return f"Not priced: {breakdown['error']}"
         rows = format_html_join(
             "",
             "<tr><td>{}</td><td>{}</td><td>{} → {}</td><td>{} {}</td><td>{}</td><td>{}</td><td>{}</td></tr>",

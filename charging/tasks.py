@@ -43,5 +43,14 @@ def grid_signals_fetch() -> int:
 
 @shared_task(autoretry_for=(Exception,), retry_backoff=True, max_retries=2)
 def reservations_tick() -> dict:
-    """Beat job, every minute: ReserveNow as reservations start, no-shows released, the queue served."""
-    return services.reservations_tick()
+    """Beat job, every minute: ReserveNow as reservations start, no-shows released, the queue served; remote
+    starts that never began fail."""
+    counts = services.reservations_tick()
+    counts["pending_expired"] = services.pending_sessions_expire()
+    return counts
+
+
+@shared_task(autoretry_for=(Exception,), retry_backoff=True, retry_backoff_max=600, max_retries=5)
+def deliver(*, delivery_id: int) -> str:
+    """One notification on one channel (in-app, email, push); retried with backoff, logged in Delivery."""
+    return services.deliver(delivery_id=delivery_id)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from charging import sessions_views, views
+from charging import notification_views, sessions_views, views
 
 app_name = "charging"
 
@@ -17,4 +17,6 @@ urlpatterns = [
     path("reservations/", sessions_views.reservation_list, name="reservation-list"),
     path("reservations/new/", sessions_views.reservation_create, name="reservation-create"),
     path("reservations/<int:pk>/cancel/", sessions_views.reservation_cancel, name="reservation-cancel"),
+    path("notifications/", notification_views.notification_list, name="notifications"),
+    path("sw.js", notification_views.service_worker, name="service-worker"),
 ]

@@ -48,6 +48,16 @@ def mark_server_process() -> None:
     _in_server_process = True
 
 
+def user_group(user_id: int) -> str:
+    """Every dashboard socket of one user (their notifications)."""
+    return f"live.user.{user_id}"
+
+
+def publish_to_user(user_id: int, event: str, payload: dict[str, Any]) -> None:
+    """Send `event` to one user's open dashboards (call it after commit)."""
+    group_send(user_group(user_id), _message(event, payload, None))
+
+
 def department_group(department_id: int) -> str:
     return f"live.dept.{department_id}"
 
@@ -133,6 +143,6 @@ async def relay_view(request: HttpRequest) -> HttpResponse:
     data = json.loads(body)
     layer = get_channel_layer()
     for group in data["groups"]:
-        if group in (GROUP_ALL, GROUP_ADMIN) or group.startswith(("live.dept.", "ocpp.cp.")):
+        if group in (GROUP_ALL, GROUP_ADMIN) or group.startswith(("live.dept.", "live.user.", "ocpp.cp.")):
             await layer.group_send(group, data["message"])
     return JsonResponse({"delivered_to": data["groups"]})

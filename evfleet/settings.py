@@ -86,6 +86,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "charging.context_processors.notifications",
             ],
         },
     },
@@ -349,6 +350,16 @@ REPEATED_FAILURES_COUNT = env_int("EVFLEET_REPEATED_FAILURES", 3, minimum=2)
 # Empty, the offline default: no feed is read, and integrators may still POST /api/v1/grid-signals/.
 GRID_SIGNAL_URL = env_url("EVFLEET_GRID_SIGNAL_URL", schemes=("http", "https"))
 GRID_SIGNAL_TIMEOUT_S = env_int("EVFLEET_GRID_SIGNAL_TIMEOUT", 10, minimum=1)
+
+# --- Notifications ----------------------------------------------------------------------------
+# The same thing told to the same user again within this window is folded into the first notification.
+# The address people open the dashboard at, for links in emails.
+EVFLEET_BASE_URL = env_str("EVFLEET_BASE_URL", "http://127.0.0.1:8000")
+NOTIFICATION_FOLD_WINDOW_S = env_int("EVFLEET_NOTIFICATION_FOLD_WINDOW", 600, minimum=0)
+# Web Push: the VAPID key pair that signs pushes. Unset: one is made once and kept in the data directory
+# (every process must share it: set EVFLEET_VAPID_PRIVATE_KEY_FILE to the same PEM file in production).
+VAPID_PRIVATE_KEY_FILE = env_str("EVFLEET_VAPID_PRIVATE_KEY_FILE") or str(DATA_DIR / "vapid_private.pem")
+VAPID_SUBJECT = env_str("EVFLEET_VAPID_SUBJECT", "mailto:fleet@localhost")
 
 # --- Domain limits ----------------------------------------------------------------------------
 TELEMETRY_BULK_MAX_POINTS = 10_000

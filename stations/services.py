@@ -139,6 +139,7 @@ def alert_raise(
             "connector_id": connector.pk if connector else None,
         }
         _announce("alert.opened", payload, _department_of(charge_point))
+        _tell("alert_event", alert)
     return alert
 
 
@@ -373,9 +374,11 @@ def transaction_start(
         # A session started from the platform waits, pending, for the station's transaction: adopt it.
         pending = (
             ChargingSession.objects.select_for_update()
-            .filter(connector=connector, status=ChargingSession.Status.PENDING, ended_at__isnull=True)
+            .filter(connector=connector, status=ChargingSession.Status.PENDING, ended_at__isnull=True, id_tag=id_tag)
             .order_by("-created_at")
             .first()
+            if id_tag
+            else None
         )
         # A station that starts a new transaction on a connector has ended any earlier one.
         earlier = ChargingSession.objects.filter(connector=connector, ended_at__isnull=True)
@@ -415,6 +418,7 @@ def transaction_start(
         else:
             session = ChargingSession.objects.create(charge_point_id=charge_point_id, connector=connector, **fields)
         _reservation_fulfilled(session)
+        _tell("session_event", session, "session.started")
         if transaction_id is None:
             session.transaction_id = str(session.pk)
             ChargingSession.objects.filter(pk=session.pk).update(transaction_id=session.transaction_id)
@@ -457,6 +461,8 @@ def transaction_stop(
         _check_repeated_failures(charge_point, session.connector)
         session_id = session.pk
         transaction.on_commit(lambda: charging_tasks.session_price.delay(session_id=session_id))
+        failed = session.status == ChargingSession.Status.FAILED
+        _tell("session_event", session, "session.failed" if failed else "session.completed")
         _announce(
             "session.ended",
             {
@@ -468,6 +474,13 @@ def transaction_stop(
             _department_of(charge_point),
         )
     return session
+
+
+def _tell(function: str, *args, **kwargs) -> None:
+    """Notifications about stations and sessions (charging.services.notifications), imported when needed."""
+    from charging.services import notifications
+
+    getattr(notifications, function)(*args, **kwargs)
 
 
 def _reservation_fulfilled(session: ChargingSession) -> None:
@@ -503,6 +516,8 @@ def session_status_from_station(*, connector: Connector, state: str) -> Charging
         return session
     session.status = status
     session.save(update_fields=["status", "updated_at"])
+    if status in (ChargingSession.Status.SUSPENDED_EV, ChargingSession.Status.SUSPENDED_EVSE):
+        _tell("session_event", session, "session.suspended", f"{connector.label()} reports {state}.")
     charge_point = connector.charge_point
     _announce(
         "session.status",
@@ -720,14 +735,19 @@ def command_complete(*, command_id: int, state: str, response: dict | None = Non
     command = OcppCommand.objects.select_related("charge_point__site").get(pk=command_id)
     command.state, command.response, command.error, command.answered_at = state, response, error[:255], timezone.now()
     command.save(update_fields=["state", "response", "error", "answered_at", "updated_at"])
+    if state != OcppCommand.State.ACCEPTED and command.action == "ReserveNow":
+        from charging.services.reservations import reservation_hold_refused
+
+        reservation_hold_refused(command=command)
     if state != OcppCommand.State.ACCEPTED:
-        ChargingSession.objects.filter(
+        refused = ChargingSession.objects.filter(
             remote_start_command=command, status=ChargingSession.Status.PENDING, ended_at__isnull=True
-        ).update(
-            status=ChargingSession.Status.FAILED,
-            ended_at=timezone.now(),
-            reason=f"the station did not start it: {state}{f' ({error[:150]})' if error else ''}",
-        )
+        ).select_related("charge_point__site", "connector", "vehicle")
+        for session in refused:
+            session.status, session.ended_at = ChargingSession.Status.FAILED, timezone.now()
+            session.reason = f"the station did not start it: {state}{f' ({error[:150]})' if error else ''}"
+            session.save(update_fields=["status", "ended_at", "reason", "updated_at"])
+            _tell("session_event", session, "session.failed", session.reason)
     _announce(
         "station.command",
         {"id": command.pk, "action": command.action, "state": state, "charge_point_id": command.charge_point_id},

@@ -4,14 +4,17 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from charging.models import (
+    Channel,
     ChargingSession,
     Contract,
     ContractVolumeTier,
     Customer,
+    Event,
     GridSignal,
     Holiday,
     HolidayCalendar,
     LoadPricing,
+    Notification,
     PriceInterval,
     Reservation,
     ReservationDecision,
@@ -293,6 +296,8 @@ class SessionSerializer(serializers.ModelSerializer):
             "ended_at",
             "energy_kwh",
             "stop_reason",
+            "reason",
+            "remote_start_command",
             "tariff",
             "currency",
             "cost_excl_tax",
@@ -380,3 +385,30 @@ class AlternativeSerializer(serializers.Serializer):
     starts_at = serializers.DateTimeField()
     ends_at = serializers.DateTimeField()
     power_kw = serializers.CharField()
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Notification
+        fields = ["id", "event", "title", "body", "link", "data", "repeats", "created_at", "last_at", "read_at"]
+        read_only_fields = fields
+
+
+class PreferenceSerializer(serializers.Serializer):
+    event = serializers.ChoiceField(choices=Event.choices)
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    enabled = serializers.BooleanField()
+
+
+class PushSubscriptionSerializer(StrictSerializer):
+    """What the browser's PushSubscription.toJSON() gives."""
+
+    endpoint = serializers.URLField(max_length=600)
+    keys = serializers.DictField(child=serializers.CharField(max_length=200), help_text="p256dh and auth, base64url.")
+    expirationTime = serializers.IntegerField(required=False, allow_null=True)  # noqa: N815  (the browser's name)
+
+    def validate_keys(self, keys):
+        missing = [k for k in ("p256dh", "auth") if not keys.get(k)]
+        if missing:
+            raise serializers.ValidationError(f"Missing {', '.join(missing)}: send PushSubscription.toJSON().")
+        return keys

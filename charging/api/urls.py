@@ -13,8 +13,11 @@ routes = [
     ("sessions", views.SessionViewSet),
     ("reservations", views.ReservationViewSet),
     ("reservation-policies", views.ReservationPolicyViewSet),
+    ("notifications", views.NotificationViewSet),
 ]
 
 urlpatterns = [
     path("pricing/quote/", views.QuoteView.as_view(), name="pricing-quote"),
+    path("notification-preferences/", views.PreferenceView.as_view(), name="notification-preferences"),
+    path("push-subscriptions/", views.PushSubscriptionView.as_view(), name="push-subscriptions"),
 ]

@@ -23,8 +23,11 @@ from charging.api.serializers import (
     GridSignalSerializer,
     HolidayCalendarSerializer,
     LoadPricingSerializer,
+    NotificationSerializer,
+    PreferenceSerializer,
     PriceIntervalSerializer,
     PriceSerializer,
+    PushSubscriptionSerializer,
     QuoteSerializer,
     ReservationPolicySerializer,
     ReservationSerializer,
@@ -35,13 +38,17 @@ from charging.api.serializers import (
     TariffVersionSerializer,
 )
 from charging.models import (
+    Channel,
     ChargingSession,
     Contract,
     Customer,
+    Event,
     GridSignal,
     HolidayCalendar,
     LoadPricing,
+    Notification,
     PriceInterval,
+    PushSubscription,
     Reservation,
     ReservationPolicy,
     Tariff,
@@ -455,6 +462,9 @@ def _alternatives_params(request) -> dict:
     from stations import selectors as station_selectors
 
     params, user = request.query_params, request.user
+    for name in ("vehicle", "connector", "site"):
+        if params.get(name) and not params[name].isdigit():
+            raise _field_error(name, f"{name} is a numeric id.", "invalid")
     vehicle = fleet_selectors.vehicle_list(user=user).filter(pk=params.get("vehicle") or 0).first()
     if vehicle is None:
         raise _field_error("vehicle", "Give a vehicle id in your departments.", "required")
@@ -504,8 +514,10 @@ class ReservationViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, mixins.Lis
                 departure_at=data.get("departure_at"),
                 queue=data.get("queue", True),
             )
-        except DjangoValidationError as exc:
-            raise ValidationError(exc.message_dict) from None
+        except DjangoValidationError as exc:  # the service says "connector"; this API calls it requested_connector
+            errors = exc.message_dict
+            renamed = {("requested_connector" if k == "connector" else k): v for k, v in errors.items()}
+            raise ValidationError(renamed) from None
 
     @extend_schema(request=None, responses={200: ReservationSerializer})
     @action(detail=True, methods=["post"])
@@ -544,3 +556,83 @@ class ReservationPolicyViewSet(ScopedModelViewSet):
     queryset = ReservationPolicy.objects.select_related("site")
     serializer_class = ReservationPolicySerializer
     filterset_fields = ["site"]
+
+
+class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Your own notifications, newest first (`?unread=true` for the unread ones)."""
+
+    queryset = Notification.objects.none()  # the router's name; get_queryset gives the user's own
+    serializer_class = NotificationSerializer
+    permission_classes = [IsAuthenticated]
+    filterset_fields = ["event"]
+
+    def get_queryset(self):
+        queryset = Notification.objects.filter(user=self.request.user, shown_in_app=True)
+        if self.request.query_params.get("unread") in ("true", "1"):
+            queryset = queryset.filter(read_at__isnull=True)
+        return queryset
+
+    @extend_schema(request=None, responses={200: NotificationSerializer})
+    @action(detail=True, methods=["post"])
+    def read(self, request, pk=None):
+        notification = self.get_object()
+        services.notification_mark_read(user=request.user, ids=[notification.pk])
+        notification.refresh_from_db()
+        return Response(NotificationSerializer(notification).data)
+
+    @extend_schema(request=None, responses=inline_serializer("ReadAll", {"marked": serializers.IntegerField()}))
+    @action(detail=False, methods=["post"], url_path="read-all")
+    def read_all(self, request):
+        return Response({"marked": services.notification_mark_read(user=request.user)})
+
+
+class PreferenceView(APIView):
+    """Which events you receive on which channel: GET the whole matrix, PUT the entries to change."""
+
+    permission_classes = [IsAuthenticated]
+
+    def _matrix(self, user):
+        chosen = services.preferences_of(user)
+        return [{"event": e, "channel": c, "enabled": chosen[e, c]} for e in Event.values for c in Channel.values]
+
+    @extend_schema(responses=PreferenceSerializer(many=True))
+    def get(self, request):
+        return Response(self._matrix(request.user))
+
+    @extend_schema(request=PreferenceSerializer(many=True), responses=PreferenceSerializer(many=True))
+    def put(self, request):
+        serializer = PreferenceSerializer(data=request.data, many=True)
+        serializer.is_valid(raise_exception=True)
+        choices = {(item["event"], item["channel"]): item["enabled"] for item in serializer.validated_data}
+        services.preferences_set(user=request.user, choices=choices)
+        return Response(self._matrix(request.user))
+
+
+class PushSubscriptionView(APIView):
+    """Browser Web Push: GET the VAPID public key to subscribe with, POST the subscription, DELETE it."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=inline_serializer("VapidKey", {"public_key": serializers.CharField()}))
+    def get(self, request):
+        from charging import push
+
+        return Response({"public_key": push.public_key()})
+
+    @extend_schema(request=PushSubscriptionSerializer, responses={201: None})
+    def post(self, request):
+        serializer = PushSubscriptionSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        PushSubscription.objects.update_or_create(
+            endpoint=data["endpoint"],
+            defaults={"user": request.user, "p256dh": data["keys"]["p256dh"], "auth": data["keys"]["auth"],
+                      "user_agent": request.headers.get("User-Agent", "")[:200]},
+        )  # fmt: skip
+        return Response(status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=PushSubscriptionSerializer, responses={204: None})
+    def delete(self, request):
+        endpoint = (request.data or {}).get("endpoint", "")
+        PushSubscription.objects.filter(user=request.user, endpoint=endpoint).delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,3 +1,12 @@
+from charging.models.notifications import (
+    Channel,
+    Delivery,
+    Event,
+    Notification,
+    NotificationPreference,
+    PushSubscription,
+    ThresholdRule,
+)
 from charging.models.pricing import (
     Contract,
     ContractVolumeTier,
@@ -14,6 +23,13 @@ from charging.models.reservations import Reservation, ReservationDecision, Reser
 from charging.models.sessions import ChargingSession, IdToken, MeterSample
 
 __all__ = [
+    "Channel",
+    "Delivery",
+    "Event",
+    "Notification",
+    "NotificationPreference",
+    "PushSubscription",
+    "ThresholdRule",
     "ChargingSession",
     "Contract",
     "ContractVolumeTier",

@@ -87,6 +87,9 @@ class Reservation(TimeStampedModel):
     session = models.ForeignKey(
         "charging.ChargingSession", null=True, blank=True, on_delete=models.SET_NULL, related_name="reservations"
     )
+    expiry_warned_at = models.DateTimeField(
+        "owner warned (UTC)", null=True, blank=True, help_text="When the owner was told the hold will lapse."
+    )
     held_at_station = models.DateTimeField(
         "ReserveNow sent (UTC)", null=True, blank=True, help_text="When the station was asked to hold the connector."
     )

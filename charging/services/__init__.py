@@ -1,5 +1,6 @@
 """Write side of charging, by domain: pricing, sessions, reservations. Callers use `charging.services.<name>`."""
 
+from charging.services.notifications import *  # noqa: F403
 from charging.services.pricing import *  # noqa: F403
 from charging.services.reservations import *  # noqa: F403
 from charging.services.sessions import *  # noqa: F403

@@ -1,6 +1,7 @@
 """Write side of charging pricing: tariffs and versions, customers and contracts, dynamic price intervals,
 quotes and session costs. The API, the dashboard, the admin and the tasks all call these."""
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -39,6 +40,7 @@ from fleet.models import Vehicle
 from stations import selectors as station_selectors
 from stations.models import Connector, Site
 
+logger = logging.getLogger(__name__)
 INTERVAL = timedelta(minutes=15)
 MAX_QUOTE = timedelta(days=7)
 
@@ -555,7 +557,13 @@ def session_price(*, session_id: int) -> ChargingSession | None:
     site = session.connector.charge_point.site
     if site is None:
         return session
-    contract, version = _pricing_inputs(session.connector, session.customer, session.started_at)
+    try:
+        contract, version = _pricing_inputs(session.connector, session.customer, session.started_at)
+    except PricingError as exc:  # no tariff there (yet): the session stays unpriced, and says why
+        session.cost_breakdown = {"error": " ".join(m for ms in exc.message_dict.values() for m in ms)}
+        session.save(update_fields=["cost_breakdown", "updated_at"])
+        logger.info("Session %s not priced: %s", session.pk, session.cost_breakdown["error"])
+        return session
     if session.tariff_version_id is not None:
         version = session.tariff_version
     usage = session_usage(session)
@@ -590,6 +598,9 @@ def session_price(*, session_id: int) -> ChargingSession | None:
             "updated_at",
         ]
     )
+    from charging.services.notifications import cost_threshold_check
+
+    cost_threshold_check(session)
     return session
 
 

@@ -19,6 +19,7 @@ from django.utils import timezone
 from accounts.models import User
 from charging.models import ChargingSession, Reservation, ReservationDecision, ReservationPolicy
 from charging.models.reservations import PRIORITY_RANK
+from charging.services import notifications
 from charging.services.sessions import vehicle_can_charge_check, vehicle_label, vehicle_token
 from evfleet import realtime
 from fleet.models import Vehicle
@@ -62,6 +63,13 @@ def _holding(connectors, start: datetime, end: datetime) -> QuerySet[Reservation
     return Reservation.objects.filter(
         connector__in=connectors, status__in=Reservation.HOLDING, starts_at__lt=end, ends_at__gt=start
     )
+
+
+def _in_use(connector: Connector, vehicle: Vehicle, starts_at: datetime) -> bool:
+    """Another vehicle is charging there now and the window starts within the hour: not free."""
+    if starts_at > timezone.now() + timedelta(hours=1):
+        return False
+    return ChargingSession.objects.filter(connector=connector, ended_at__isnull=True).exclude(vehicle=vehicle).exists()
 
 
 def _compatible(vehicle: Vehicle, site: Site) -> list[tuple[Connector, Decimal]]:
@@ -136,6 +144,7 @@ def _decide(reservation: Reservation, action: str, reason: str, actor: User | No
     }
     department = reservation.site.department_id
     transaction.on_commit(lambda: realtime.publish("reservation.changed", event, department_id=department))
+    notifications.reservation_event(reservation, action, reason, details.get("alternatives"))
 
 
 def _window_checks(*, vehicle, site, starts_at, ends_at, departure_at) -> None:
@@ -206,7 +215,9 @@ def reservation_request(
         reason = station_selectors.incompatibility_reason(vehicle, connector)
         if reason is not None:
             raise ValidationError({"connector": reason})
-        compatible = [(c, p) for c, p in compatible if c.pk == connector.pk] or [(connector, Decimal(0))]
+        if connector.status == Connector.Status.FAULTED:
+            raise ValidationError({"connector": f"{connector.label()} is faulted; book another one or the site."})
+        compatible = [(c, p) for c, p in compatible if c.pk == connector.pk]
     elif not compatible:
         raise ValidationError({"site": f"{site} has no connector {vehicle_label(vehicle)} can use."})
     # Lock the candidates, in id order so that two bookings never wait on each other crosswise.
@@ -233,7 +244,7 @@ def reservation_request(
         created_by=actor if actor is not None and actor.is_authenticated else None,
     )
     for candidate, _power in compatible:
-        if not _holding([candidate], starts_at, ends_at).exists():
+        if not _holding([candidate], starts_at, ends_at).exists() and not _in_use(candidate, vehicle, starts_at):
             _confirm(reservation, candidate)
             _decide(reservation, "confirmed", f"{candidate.label()} is free in the window", actor)
             return reservation
@@ -328,7 +339,8 @@ def reservation_cancel(*, actor: User | None, reservation: Reservation) -> Reser
             {"status": f"Reservation {reservation.pk} is {reservation.status}; it cannot be cancelled."}
         )
     was_holding = reservation.status in Reservation.HOLDING
-    _release(reservation, Status.CANCELLED, "cancelled", "cancelled by its owner", actor)
+    who = actor.get_username() if actor is not None and actor.is_authenticated else "the system"
+    _release(reservation, Status.CANCELLED, "cancelled", f"cancelled by {who}", actor)
     if was_holding:
         offer_next(connector=reservation.connector, starts_at=reservation.starts_at, ends_at=reservation.ends_at)
     return reservation
@@ -368,6 +380,14 @@ def offer_next(*, connector: Connector, starts_at: datetime, ends_at: datetime) 
         if station_selectors.vehicle_fit(request.vehicle, connector, rules) is None:
             continue
         if _holding([connector], request.starts_at, request.ends_at).exists():
+            continue
+        holds = Reservation.objects.filter(
+            vehicle_id=request.vehicle_id,
+            status__in=Reservation.HOLDING,
+            starts_at__lt=request.ends_at,
+            ends_at__gt=request.starts_at,
+        )
+        if holds.exists():  # it got a connector for that time by another request
             continue
         _confirm(request, connector)
         request.reason = "a connector freed up; first in the queue"
@@ -440,7 +460,8 @@ def reservations_tick(*, now: datetime | None = None) -> dict[str, int]:
     due = Reservation.objects.select_for_update(of=("self",)).select_related(
         "connector__charge_point", "vehicle", "site"
     )
-    for reservation in due.filter(status=Status.CONFIRMED, starts_at__lte=now + timedelta(minutes=1), ends_at__gt=now):
+    holdable = due.filter(status=Status.CONFIRMED, starts_at__lte=now + timedelta(minutes=1), ends_at__gt=now)
+    for reservation in holdable.exclude(decisions__action="hold_refused"):
         if _reserve_now(reservation):
             reservation.status, reservation.held_at_station = Status.ACTIVE, now
             reservation.save(update_fields=["status", "held_at_station", "updated_at"])
@@ -466,4 +487,30 @@ def reservations_tick(*, now: datetime | None = None) -> dict[str, int]:
     for reservation in due.filter(status=Status.QUEUED, ends_at__lte=now):
         _release(reservation, Status.EXPIRED, "expired", "no connector freed up in the window")
         counts["expired"] += 1
+    for reservation in due.filter(
+        status__in=Reservation.HOLDING, session__isnull=True, starts_at__lt=now, expiry_warned_at__isnull=True
+    ):
+        grace = timedelta(minutes=policy_of(reservation.site).no_show_grace_minutes)
+        if reservation.starts_at + grace / 2 <= now:  # half the grace gone: tell the owner before it lapses
+            reservation.expiry_warned_at = now
+            reservation.save(update_fields=["expiry_warned_at", "updated_at"])
+            lapses = timezone.localtime(reservation.starts_at + grace)
+            _decide(reservation, "expiring", f"the vehicle is not plugged in; the hold lapses at {lapses:%H:%M}")
+    departures = Reservation.objects.filter(
+        departure_at__gt=now - timedelta(minutes=5), departure_at__lte=now
+    ).select_related("vehicle")
+    for reservation in departures:
+        notifications.departure_soc_check(reservation)
     return counts
+
+
+def reservation_hold_refused(*, command) -> None:
+    """The station refused ReserveNow: the booking stands in the platform, but the connector is not held."""
+    reservation_id = command.request.get("reservationId", command.request.get("id"))
+    reservation = Reservation.objects.filter(pk=reservation_id, status=Status.ACTIVE).select_related("site").first()
+    if reservation is None:
+        return
+    reservation.status, reservation.held_at_station = Status.CONFIRMED, None
+    reservation.save(update_fields=["status", "held_at_station", "updated_at"])
+    answer = (command.response or {}).get("status") or command.state
+    _decide(reservation, "hold_refused", f"{command.charge_point.identity} did not hold the connector: {answer}")

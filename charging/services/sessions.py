@@ -2,6 +2,7 @@
 remote start sent to the station. The station's own transaction messages live in stations.services."""
 
 import uuid
+from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -69,7 +70,9 @@ def session_start(*, actor: User | None, vehicle: Vehicle, connector: Connector)
     if open_here is not None:
         raise ValidationError({"connector": f"{connector.label()} is in use by session {open_here.pk}."})
     if connector.status not in STARTABLE:
-        raise ValidationError({"connector": f"{connector.label()} is {connector.status}; it must be Available."})
+        raise ValidationError(
+            {"connector": f"{connector.label()} is {connector.status}; it must be Available (or Preparing)."}
+        )
     open_vehicle = OPEN.filter(vehicle=vehicle).select_related("connector__charge_point").first()
     if open_vehicle is not None:
         raise ValidationError(
@@ -135,4 +138,21 @@ def session_stop(*, actor: User | None, session: ChargingSession) -> OcppCommand
     transaction_id = session.transaction_id if action == "RequestStopTransaction" else int(session.transaction_id)
     return station_services.command_create(
         charge_point=charge_point, action=action, request={"transactionId": transaction_id}, actor=actor
+    )
+
+
+PENDING_FOR_AT_MOST = timedelta(minutes=5)
+
+
+def pending_sessions_expire(*, now=None) -> int:
+    """A station that accepted a remote start but never began a transaction: the pending session fails after
+    a few minutes, so it no longer blocks the connector and the vehicle."""
+    now = now or timezone.now()
+    stale = ChargingSession.objects.filter(
+        status=ChargingSession.Status.PENDING, ended_at__isnull=True, started_at__lte=now - PENDING_FOR_AT_MOST
+    )
+    return stale.update(
+        status=ChargingSession.Status.FAILED,
+        ended_at=now,
+        reason=f"the station did not begin a transaction within {PENDING_FOR_AT_MOST.seconds // 60} minutes",
     )

@@ -72,7 +72,7 @@ def test_an_overlap_is_refused_naming_the_conflict_and_the_alternatives(org, yar
     }
     response = api(org.dispatcher_a).post("/api/v1/reservations/", body, format="json")
     assert response.status_code == 400
-    message = response.json()["fields"]["connector"][0]["message"]
+    message = response.json()["fields"]["requested_connector"][0]["message"]
     assert f"reservation {holder.pk}" in message and "connector 2 of CP-R1" in message  # free then
     query = {"vehicle": body["vehicle"], "connector": yard["fast"].pk}
     query.update(starts_at=body["starts_at"], ends_at=body["ends_at"])
@@ -98,7 +98,7 @@ def test_bad_windows_and_vehicles_are_refused_by_field(org, yard, api):
     assert "at most 120 minutes" in long
     assert "requested_connector" in post(requested_connector=999999).json()["fields"]
     old = VehicleFactory(department=org.a, vehicle_model=VehicleModelFactory(inlets=["chademo"], max_dc_kw=D("50")))
-    assert "connector" in post(vehicle=old.pk).json()["fields"]
+    assert "requested_connector" in post(vehicle=old.pk).json()["fields"]
     Vehicle.objects.filter(pk=vehicle.pk).update(status="maintenance")
     assert "maintenance" in post().json()["fields"]["vehicle"][0]["message"]
     assert "site" in post(requested_connector=None).json()["fields"]

@@ -22,6 +22,10 @@
     socket.onmessage = (message) => {
       const data = JSON.parse(message.data);
       document.dispatchEvent(new CustomEvent(`live:${data.event}`, {detail: data.payload}));
+      if (data.event === "notification.new") {
+        const count = document.getElementById("unread-count");
+        if (count) { count.textContent = Number(count.textContent || 0) + 1; count.hidden = false; }
+      }
     };
     socket.onclose = (event) => {
       setState("disconnected");
