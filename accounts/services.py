@@ -27,6 +27,9 @@ def department_create(
         department.path = _path_for(department)
         department.depth = department.path.count("/") - 2
         Department.objects.filter(pk=department.pk).update(path=department.path, depth=department.depth)
+        from charging.services.reports import session_reports_ensure
+
+        session_reports_ensure(department)  # its daily and weekly session reports
     return department
 
 

@@ -26,6 +26,8 @@ from charging.models import (
     Reservation,
     ReservationDecision,
     ReservationPolicy,
+    SessionReport,
+    SessionReportRun,
     Tariff,
     TariffVersion,
 )
@@ -344,3 +346,29 @@ class ReservationAdmin(ReadOnlyAdmin):
 class ReservationPolicyAdmin(ScopedAdmin):
     list_display = ["site", "allow_preemption", "max_duration_minutes", "no_show_grace_minutes"]
     list_select_related = ["site"]
+
+
+class SessionReportRunInline(admin.TabularInline):
+    model = SessionReportRun
+    fields = ["created_at", "period_start", "period_end", "status", "recipients", "csv_rows", "figures", "error"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    max_num = 0
+
+
+@admin.register(SessionReport)
+class SessionReportAdmin(ScopedAdmin):
+    """A department's daily and weekly session report; saving updates its beat schedule (also editable under
+    Periodic tasks)."""
+
+    list_display = ["department", "period", "send_at_hour", "recipients", "is_active", "periodic_task"]
+    list_filter = ["period", "is_active"]
+    list_select_related = ["department", "periodic_task"]
+    inlines = [SessionReportRunInline]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        services.session_report_schedule(
+            SessionReport.objects.select_related("department", "periodic_task").get(pk=obj.pk)
+        )

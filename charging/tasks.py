@@ -54,3 +54,10 @@ def reservations_tick() -> dict:
 def deliver(*, delivery_id: int) -> str:
     """One notification on one channel (in-app, email, push); retried with backoff, logged in Delivery."""
     return services.deliver(delivery_id=delivery_id)
+
+
+@shared_task(autoretry_for=(Exception,), retry_backoff=True, retry_backoff_max=1800, max_retries=5)
+def session_report_send(*, report_id: int) -> str:
+    """A department's daily or weekly session report, by email with the CSV (scheduled per report)."""
+    run = services.session_report_send(report_id=report_id)
+    return "inactive" if run is None else f"{run.status}: {run.csv_rows} sessions to {run.recipients or 'nobody'}"

@@ -19,6 +19,7 @@ from charging.models.pricing import (
     Tariff,
     TariffVersion,
 )
+from charging.models.reports import SessionReport, SessionReportRun
 from charging.models.reservations import Reservation, ReservationDecision, ReservationPolicy
 from charging.models.sessions import ChargingSession, IdToken, MeterSample
 
@@ -44,6 +45,8 @@ __all__ = [
     "Reservation",
     "ReservationDecision",
     "ReservationPolicy",
+    "SessionReport",
+    "SessionReportRun",
     "Tariff",
     "TariffVersion",
 ]

@@ -2,5 +2,6 @@
 
 from charging.services.notifications import *  # noqa: F403
 from charging.services.pricing import *  # noqa: F403
+from charging.services.reports import *  # noqa: F403
 from charging.services.reservations import *  # noqa: F403
 from charging.services.sessions import *  # noqa: F403
