@@ -21,6 +21,7 @@ from accounts.models import User
 from charging import tasks as charging_tasks
 from charging.models import ChargingSession, IdToken, MeterSample
 from evfleet import realtime
+from fleet.models import Vehicle
 from stations import status as derive
 from stations.models import (
     Alert,
@@ -347,7 +348,9 @@ def _billing_for(token: str) -> tuple[int | None, int | None]:
         return None, None
     row = IdToken.objects.filter(token=token).values_list("vehicle_id", "customer_id", "vehicle__customer_id").first()
     if row is None:
-        return None, None
+        # No card: a station that identifies the vehicle itself (ISO 15118, Autocharge) may report its VIN.
+        vehicle = Vehicle.objects.filter(vin=token.strip().upper()).values_list("pk", "customer_id").first()
+        return vehicle if vehicle is not None else (None, None)
     return row[0], row[1] or row[2]
 
 

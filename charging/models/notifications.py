@@ -156,7 +156,9 @@ class ThresholdRule(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["department", "kind"], name="threshold_rule_one_per_kind"),
             models.CheckConstraint(
-                condition=~Q(kind="soc_at_departure") | Q(threshold__lte=100), name="threshold_soc_is_a_percentage"
+                condition=~Q(kind="soc_at_departure") | Q(threshold__lte=100),
+                name="threshold_soc_is_a_percentage",
+                violation_error_message="A SoC threshold is a percentage: give 0 to 100.",
             ),
         ]
 

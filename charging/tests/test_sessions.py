@@ -143,3 +143,21 @@ def test_the_session_list_runs_a_constant_number_of_queries(org, api, bay, djang
         response = api(org.analyst_a).get("/api/v1/sessions/")
     assert response.json()["count"] == count
     assert api(org.analyst_b).get("/api/v1/sessions/").json()["count"] == 0
+
+
+def test_a_station_that_reports_the_vehicles_identity_is_matched_to_it(org, bay):
+    session = station_services.transaction_start(
+        charge_point_id=bay["cp"].pk, evse_id=1, connector_id=1, id_tag=bay["vehicle"].vin.lower(),
+        meter_start_wh=0.0, timestamp=datetime.now(UTC),
+    )  # fmt: skip
+    assert session.vehicle == bay["vehicle"]
+
+
+def test_thresholds_and_the_delivery_log_are_in_the_admin(org, client):
+    client.force_login(org.admin)
+    form = {"department": org.a.pk, "kind": "soc_at_departure", "threshold": "150", "is_active": "on"}
+    response = client.post("/admin/charging/thresholdrule/add/", form)
+    assert response.status_code == 200 and "A SoC threshold is a percentage" in response.content.decode()
+    assert client.post("/admin/charging/thresholdrule/add/", {**form, "threshold": "30"}).status_code == 302
+    assert client.get("/admin/charging/delivery/").status_code == 200
+    assert client.get("/admin/charging/notification/").status_code == 200
