@@ -5,7 +5,6 @@ import asyncio
 import base64
 import json
 import os
-import socket
 import threading
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
@@ -13,7 +12,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import http_ece
 import pytest
-from aiosmtpd.controller import Controller
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from cryptography.hazmat.primitives import hashes
@@ -81,28 +79,8 @@ def test_who_hears_about_a_failed_session_and_on_which_channel(org, station, dja
     assert "failed" in told["dispatcher-a"].title
 
 
-@pytest.fixture
-def smtp_server():
-    received = []
-
-    class Handler:
-        async def handle_DATA(self, server, session, envelope):  # noqa: N802  (aiosmtpd's hook name)
-            received.append(envelope)
-            return "250 OK"
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
-    controller.start()
-    yield controller, received
-    controller.stop()
-
-
-def test_an_email_reaches_a_local_smtp_server(org, station, settings, smtp_server, django_capture_on_commit_callbacks):
-    controller, received = smtp_server
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
+def test_an_email_reaches_a_local_smtp_server(org, station, smtp, django_capture_on_commit_callbacks):
+    received = smtp
     org.fleet_manager_a.email = "manager@example.com"
     org.fleet_manager_a.save()
     _session_failed(station, django_capture_on_commit_callbacks)

@@ -3,12 +3,10 @@
 import csv
 import io
 import json
-import socket
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal as D
 
 import pytest
-from aiosmtpd.controller import Controller
 from django_celery_beat.models import PeriodicTask
 
 from accounts.services import department_create
@@ -19,26 +17,6 @@ from fleet.tests.factories import VehicleFactory
 from stations.tests.factories import ChargePointFactory, ConnectorFactory, SiteFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def smtp(settings):
-    received = []
-
-    class Handler:
-        async def handle_DATA(self, server, session, envelope):  # noqa: N802
-            received.append(envelope)
-            return "250 OK"
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
-    yield received
-    controller.stop()
 
 
 def _report(department, period, **fields) -> SessionReport:
