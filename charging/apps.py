@@ -2,6 +2,6 @@ from django.apps import AppConfig
 
 
 class ChargingConfig(AppConfig):
-    """Charging sessions, reservations, pricing and smart charging (issues 4, 5, 7)."""
+    """Charging sessions, reservations, pricing, notifications and session reports; smart charging (issue 7)."""
 
     name = "charging"

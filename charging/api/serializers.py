@@ -411,4 +411,6 @@ class PushSubscriptionSerializer(StrictSerializer):
         missing = [k for k in ("p256dh", "auth") if not keys.get(k)]
         if missing:
             raise serializers.ValidationError(f"Missing {', '.join(missing)}: send PushSubscription.toJSON().")
+        if len(keys["auth"]) > 60 or len(keys["p256dh"]) > 200:
+            raise serializers.ValidationError("auth is at most 60 and p256dh at most 200 characters (base64url).")
         return keys

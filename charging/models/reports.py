@@ -1,6 +1,6 @@
 """Scheduled reports of completed sessions: a daily and a weekly email per department with a CSV."""
 
-from django.core.validators import validate_email
+from django.core.validators import MaxValueValidator, validate_email
 from django.db import models
 from django_celery_beat.models import PeriodicTask
 
@@ -29,7 +29,10 @@ class SessionReport(models.Model):
         help_text="Comma-separated addresses; empty: the department's fleet managers.",
     )
     send_at_hour = models.PositiveSmallIntegerField(
-        "send at (hour, department time)", default=6, help_text="0-23, in the department's time zone."
+        "send at (hour, department time)",
+        default=6,
+        validators=[MaxValueValidator(23)],
+        help_text="0-23, in the department's time zone.",
     )
     is_active = models.BooleanField("active", default=True)
     periodic_task = models.OneToOneField(

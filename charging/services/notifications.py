@@ -16,6 +16,11 @@ from charging.models.notifications import default_enabled
 from evfleet import realtime
 
 
+def ancestor_paths(path: str) -> list[str]:
+    """A department's materialized path and its ancestors': "/1/4/9/" → ["/1/4/9/", "/1/4/", "/1/"]."""
+    return [path[:i] for i in range(len(path), 1, -1) if path[i - 1] == "/"]
+
+
 def recipients(*, department_id: int | None, permission: str) -> list[User]:
     """The people of the department's tree above it (who may see its objects) whose role has `permission`.
     Administrators are not included: they see everything and choose what to follow."""
@@ -24,8 +29,7 @@ def recipients(*, department_id: int | None, permission: str) -> list[User]:
     path = Department.objects.filter(pk=department_id).values_list("path", flat=True).first()
     if path is None:
         return []
-    prefixes = [path[:i] for i in range(len(path), 0, -1) if i == len(path) or path[i - 1] == "."]
-    users = User.objects.filter(is_active=True, department__path__in=prefixes).select_related("department")
+    users = User.objects.filter(is_active=True, department__path__in=ancestor_paths(path)).select_related("department")
     return [u for u in users if not u.is_api_only and permission in permissions_for(u.role)]
 
 
@@ -228,7 +232,7 @@ def reservation_event(reservation, action: str, reason: str, alternatives: list 
     if event is None:
         return
     owner = reservation.created_by
-    users = [owner] if owner is not None and owner.is_active else recipients(
+    users = [owner] if owner is not None and owner.is_active and not owner.is_api_only else recipients(
         department_id=reservation.site.department_id, permission="charging.add_reservation"
     )  # fmt: skip
     where = reservation.connector.label() if reservation.connector_id else str(reservation.site)
@@ -264,8 +268,7 @@ def _rules(department_id: int, kind: str):
     from charging.models import ThresholdRule
 
     path = Department.objects.filter(pk=department_id).values_list("path", flat=True).first() or ""
-    prefixes = [path[:i] for i in range(len(path), 0, -1) if i == len(path) or path[i - 1] == "."]
-    return ThresholdRule.objects.filter(kind=kind, is_active=True, department__path__in=prefixes)
+    return ThresholdRule.objects.filter(kind=kind, is_active=True, department__path__in=ancestor_paths(path))
 
 
 def cost_threshold_check(session) -> None:

@@ -84,9 +84,13 @@ def report_figures(department: Department, start: datetime, end: datetime) -> tu
         row["currency"]: str(Decimal(row["total"]).quantize(Decimal(1).scaleb(-currency_minor_units(row["currency"]))))
         for row in ended.exclude(currency="").values("currency").annotate(total=Sum("cost_total")).order_by("currency")
     }
-    departures = Reservation.objects.filter(
-        site__department__path__startswith=department.path, departure_at__gte=start, departure_at__lt=end
-    ).select_related("vehicle", "session")
+    departures = (
+        Reservation.objects.filter(
+            site__department__path__startswith=department.path, departure_at__gte=start, departure_at__lt=end
+        )
+        .exclude(status=Reservation.Status.CANCELLED)  # the owner withdrew it: no departure to meet
+        .select_related("vehicle", "session")
+    )
     not_ready = []
     for reservation in departures:
         session = reservation.session
@@ -141,7 +145,10 @@ def _recipients(report: SessionReport) -> list[str]:
 def session_report_send(*, report_id: int, today: date | None = None) -> SessionReportRun | None:
     """Generate and email one report for its last full period; the run is kept as history. A failure to send
     raises (the task retries it) after recording the failed run."""
-    report = SessionReport.objects.select_related("department").get(pk=report_id)
+    report = SessionReport.objects.select_related("department").filter(pk=report_id).first()
+    if report is None:  # deleted (with its department, perhaps): its schedule goes too
+        PeriodicTask.objects.filter(task=REPORT_TASK, kwargs=json.dumps({"report_id": report_id})).delete()
+        return None
     if not report.is_active:
         return None
     zone = ZoneInfo(report.department.time_zone)

@@ -496,9 +496,11 @@ def reservations_tick(*, now: datetime | None = None) -> dict[str, int]:
             reservation.save(update_fields=["expiry_warned_at", "updated_at"])
             lapses = timezone.localtime(reservation.starts_at + grace)
             _decide(reservation, "expiring", f"the vehicle is not plugged in; the hold lapses at {lapses:%H:%M}")
-    departures = Reservation.objects.filter(
-        departure_at__gt=now - timedelta(minutes=5), departure_at__lte=now
-    ).select_related("vehicle")
+    departures = (
+        Reservation.objects.filter(departure_at__gt=now - timedelta(minutes=5), departure_at__lte=now)
+        .exclude(status=Status.CANCELLED)
+        .select_related("vehicle")
+    )
     for reservation in departures:
         notifications.departure_soc_check(reservation)
     return counts

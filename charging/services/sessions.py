@@ -150,9 +150,17 @@ def pending_sessions_expire(*, now=None) -> int:
     now = now or timezone.now()
     stale = ChargingSession.objects.filter(
         status=ChargingSession.Status.PENDING, ended_at__isnull=True, started_at__lte=now - PENDING_FOR_AT_MOST
-    )
-    return stale.update(
-        status=ChargingSession.Status.FAILED,
-        ended_at=now,
-        reason=f"the station did not begin a transaction within {PENDING_FOR_AT_MOST.seconds // 60} minutes",
-    )
+    ).select_related("charge_point__site", "connector", "vehicle")
+    from charging.services.notifications import session_event
+
+    count = 0
+    with transaction.atomic():
+        for session in stale.select_for_update(of=("self",)):
+            session.status, session.ended_at = ChargingSession.Status.FAILED, now
+            session.reason = (
+                f"the station did not begin a transaction within {PENDING_FOR_AT_MOST.seconds // 60} minutes"
+            )
+            session.save(update_fields=["status", "ended_at", "reason", "updated_at"])
+            session_event(session, "session.failed", session.reason)
+            count += 1
+    return count

@@ -255,3 +255,22 @@ def test_the_notifications_page_runs_a_constant_number_of_queries(org, client, d
     assert not NotificationPreference.objects.get(
         user=org.fleet_manager_a, event="session.failed", channel="push"
     ).enabled
+
+
+def test_the_managers_above_a_teams_depot_hear_of_it_and_a_stale_remote_start_fails_aloud(
+    org, django_capture_on_commit_callbacks
+):
+    from django.utils import timezone
+
+    from charging.models import ChargingSession
+
+    cp = ChargePointFactory(site=SiteFactory(department=org.a1), identity="CP-TEAM", is_connected=True)
+    connector = ConnectorFactory(charge_point=cp, evse_id=1)
+    pending = SessionFactory(connector=connector, status="pending", started_at=timezone.now() - timedelta(minutes=6))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.pending_sessions_expire() == 1
+    pending.refresh_from_db()
+    assert pending.status == "failed" and "did not begin a transaction" in pending.reason
+    told = set(Notification.objects.filter(event="session.failed").values_list("user__username", flat=True))
+    assert told == {"fleet_manager-a1", "fleet_manager-a", "dispatcher-a"}  # the team's and the parent's
+    assert ChargingSession.objects.filter(status="pending").count() == 0
