@@ -40,6 +40,7 @@ _MATRIX: dict[str, dict[str, str]] = {
         "charging.gridsignal": "va",
         "charging.priceinterval": "v",
         "charging.reservation": "vac",
+        "charging.reservationdecision": "v",
         "charging.reservationpolicy": "vacd",
         "charging.chargingsession": "vac",
     },
@@ -55,6 +56,7 @@ _MATRIX: dict[str, dict[str, str]] = {
         "charging.idtoken": "v",
         **{f"charging.{m}": "v" for m in PRICING_MODELS},
         "charging.reservation": "vac",  # dispatchers book chargers
+        "charging.reservationdecision": "v",
         "charging.reservationpolicy": "v",
         "charging.chargingsession": "vac",  # and start and stop vehicles
     },

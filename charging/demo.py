@@ -23,12 +23,12 @@ def _energy(price: str, **restrictions) -> dict:
 BERLIN = [
     _energy("0.24", start_time="22:00", end_time="06:00"),
     _energy("0.29", day_of_week=["SATURDAY", "SUNDAY"]),
+    # An idle fee: parking is charged only once the vehicle has been connected for 4 hours.
     {
-        "price_components": [
-            {"type": "ENERGY", "price": "0.36"},
-            {"type": "PARKING_TIME", "price": "6.00", "step_size": 300},
-        ]
+        "price_components": [{"type": "PARKING_TIME", "price": "6.00", "step_size": 300}],
+        "restrictions": {"min_duration": 4 * 3600},
     },
+    _energy("0.36"),
 ]
 WEEKDAYS = ["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY"]
 NEW_YORK = [

@@ -67,6 +67,8 @@ def session_list(request):
             sessions = sessions.filter(started_at__gte=_local_midnight(data["start"]))
         if data["end"]:
             sessions = sessions.filter(started_at__lt=_local_midnight(data["end"]) + timedelta(days=1))
+    elif form.is_bound:
+        sessions = sessions.none()  # a filter that cannot be read shows nothing rather than everything
     page = Paginator(sessions.order_by("-started_at"), 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -93,15 +95,29 @@ def session_detail(request, pk: int):
     )
 
 
+class ConnectorChoice(forms.ModelChoiceField):
+    def label_from_instance(self, c):
+        site = c.charge_point.site.name if c.charge_point.site_id else "no site"
+        plug = f"{c.get_connector_type_display()} {c.max_power_kw} kW"
+        return f"{site} · {c.charge_point.identity}/{c.evse_id} · {plug} · {c.status}"
+
+
+class VehicleChoice(forms.ModelChoiceField):
+    def label_from_instance(self, v):
+        return f"{v.fleet_number or v.license_plate or v.vin} · {v.vehicle_model} · {v.get_status_display().lower()}"
+
+
 class StartForm(forms.Form):
-    vehicle = forms.ModelChoiceField(queryset=None)
-    connector = forms.ModelChoiceField(queryset=None)
+    vehicle = VehicleChoice(queryset=None)
+    connector = ConnectorChoice(queryset=None, help_text="It must be Available and its station online.")
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["vehicle"].queryset = fleet_selectors.vehicle_list(user=user).select_related("vehicle_model")
-        self.fields["connector"].queryset = station_selectors.connector_list(user=user).select_related(
-            "charge_point__site"
+        self.fields["connector"].queryset = (
+            station_selectors.connector_list(user=user)
+            .select_related("charge_point__site")
+            .order_by("charge_point__site__name", "charge_point__identity", "evse_id")
         )
 
 
@@ -118,7 +134,8 @@ def session_start(request):
         else:
             messages.success(request, f"Start sent to {session.charge_point.identity}; the session is pending.")
             return redirect("charging:session-detail", pk=session.pk)
-    return render(request, "form_page.html", {"form": form, "title": "Start charging", "back": "/sessions/"})
+    context = {"form": form, "title": "Start charging", "back": "/sessions/", "submit": "Start"}
+    return render(request, "form_page.html", context)
 
 
 @_dashboard_user
@@ -136,9 +153,9 @@ def session_stop(request, pk: int):
 
 
 class ReservationForm(forms.Form):
-    vehicle = forms.ModelChoiceField(queryset=None)
+    vehicle = VehicleChoice(queryset=None)
     site = forms.ModelChoiceField(queryset=None, required=False, help_text="Any compatible connector here…")
-    connector = forms.ModelChoiceField(queryset=None, required=False, help_text="…or this connector.")
+    connector = ConnectorChoice(queryset=None, required=False, help_text="…or this connector.")
     starts_at = forms.DateTimeField(label="From", help_text="In your time zone, e.g. 2026-06-10 08:00")
     ends_at = forms.DateTimeField(label="To")
     departure_at = forms.DateTimeField(label="Departure", required=False, help_text="Orders the queue.")
@@ -197,7 +214,8 @@ def reservation_create(request):
             else:
                 messages.success(request, f"Booked {reservation.connector.label()}.")
             return redirect("charging:reservation-list")
-    return render(request, "form_page.html", {"form": form, "title": "New reservation", "back": "/reservations/"})
+    context = {"form": form, "title": "New reservation", "back": "/reservations/", "submit": "Book"}
+    return render(request, "form_page.html", context)
 
 
 @_dashboard_user

@@ -79,7 +79,8 @@ def _chart(version: TariffVersion, site, choices: dict) -> tuple[dict, str]:
     }
     who = f" for {choices['customer']}" if choices["customer"] else ""
     load = f" at {choices['load_percent']} % site load" if choices["load_percent"] is not None else ""
-    title = f"{version.tariff.name} v{version.number or 'draft'}, {choices['day']:%a %d %b %Y}{who}{load}"
+    label = f"v{version.number}" if version.number else "draft"
+    title = f"{version.tariff.name} {label}, {choices['day']:%a %d %b %Y}{who}{load}"
     return preview, price_day_figure(preview, title=title)
 
 

@@ -82,12 +82,14 @@ class _Answers16(ChargePoint16):
         return result16.ChangeAvailability(status="Accepted")
 
     @on("RemoteStartTransaction")
-    async def on_remote_start(self, id_tag, **kw):
-        return result16.RemoteStartTransaction(status="Accepted")
+    async def on_remote_start(self, id_tag, connector_id=None, **kw):
+        accepted = self.station.remote_start(connector_id, id_tag)
+        return result16.RemoteStartTransaction(status="Accepted" if accepted else "Rejected")
 
     @on("RemoteStopTransaction")
     async def on_remote_stop(self, transaction_id, **kw):
-        return result16.RemoteStopTransaction(status="Accepted")
+        accepted = self.station.remote_stop(transaction_id)
+        return result16.RemoteStopTransaction(status="Accepted" if accepted else "Rejected")
 
     @on("UnlockConnector")
     async def on_unlock(self, connector_id, **kw):
@@ -138,12 +140,14 @@ class _Answers201(ChargePoint201):
         return result201.ChangeAvailability(status="Accepted")
 
     @on("RequestStartTransaction")
-    async def on_request_start(self, id_token, remote_start_id, **kw):
-        return result201.RequestStartTransaction(status="Accepted")
+    async def on_request_start(self, id_token, remote_start_id, evse_id=None, **kw):
+        accepted = self.station.remote_start(evse_id, id_token["id_token"], remote_start_id)
+        return result201.RequestStartTransaction(status="Accepted" if accepted else "Rejected")
 
     @on("RequestStopTransaction")
     async def on_request_stop(self, transaction_id, **kw):
-        return result201.RequestStopTransaction(status="Accepted")
+        accepted = self.station.remote_stop(transaction_id)
+        return result201.RequestStopTransaction(status="Accepted" if accepted else "Rejected")
 
     @on("UnlockConnector")
     async def on_unlock(self, evse_id, connector_id, **kw):
@@ -244,7 +248,7 @@ class SimulatedStation:
                 ) as socket:
                     klass = _Answers16 if self.v16 else _Answers201
                     self.cp = klass(self.spec.identity, socket, response_timeout=30)
-                    self.cp.behaviour = self.behaviour
+                    self.cp.behaviour, self.cp.station = self.behaviour, self
                     reader = asyncio.ensure_future(self.cp.start())
                     try:
                         await self._session(stop)
@@ -332,9 +336,12 @@ class SimulatedStation:
                 "measurand": "Power.Active.Import",
             },
         ]
+        if state["tx"] is not None and "soc" in state:  # the vehicle reports its state of charge (a 60 kWh pack)
+            state["soc"] = min(100.0, state["soc"] + power_kw * self.behaviour.meter_s / 3600 / 60 * 100)
+            values.append({"value": f"{state['soc']:.1f}" if self.v16 else round(state["soc"], 1), "measurand": "SoC"})
         if self.v16:
             for v in values:
-                v["unit"] = "Wh" if v["measurand"].startswith("Energy") else "W"
+                v["unit"] = {"Energy": "Wh", "Power": "W", "SoC": "Percent"}[v["measurand"].split(".")[0]]
             await self.call(
                 call16.MeterValues(
                     connector_id=connector.evse_id,
@@ -344,7 +351,9 @@ class SimulatedStation:
             )
         elif state["tx"]:
             for v in values:
-                v["unit_of_measure"] = {"unit": "Wh" if v["measurand"].startswith("Energy") else "W"}
+                v["unit_of_measure"] = {
+                    "unit": {"Energy": "Wh", "Power": "W", "SoC": "Percent"}[v["measurand"].split(".")[0]]
+                }
             self.seq += 1
             await self.call(
                 call201.TransactionEvent(
@@ -363,11 +372,33 @@ class SimulatedStation:
                 )
             )
 
-    async def _start(self, connector: ConnectorSpec):
+    def remote_start(self, evse_id: int | None, tag: str, remote_start_id: int | None = None) -> bool:
+        """The central system asks to start: accepted on an Available connector, which then starts (as a
+        driver plugging in would) right after the answer."""
+        free = [c for c in self.spec.connectors if self.state[c.evse_id]["status"] == "Available"]
+        connector = next((c for c in free if evse_id in (None, c.evse_id)), None)
+        if connector is None:
+            return False
+        self.state[connector.evse_id]["status"] = "Preparing"  # taken from now on
+        asyncio.ensure_future(self._start(connector, tag=tag, remote_start_id=remote_start_id))
+        return True
+
+    def remote_stop(self, transaction_id) -> bool:
+        connector = next(
+            (c for c in self.spec.connectors if str(self.state[c.evse_id]["tx"]) == str(transaction_id)), None
+        )
+        if connector is None:
+            return False
+        asyncio.ensure_future(self._stop(connector, reason="Remote"))
+        return True
+
+    async def _start(self, connector: ConnectorSpec, tag: str | None = None, remote_start_id: int | None = None):
         state, rng = self.state[connector.evse_id], self.rng
-        tag = rng.choice(self.spec.id_tags) if self.spec.id_tags else f"SIM{rng.randint(1000, 9999)}"
+        if tag is None:
+            tag = rng.choice(self.spec.id_tags) if self.spec.id_tags else f"SIM{rng.randint(1000, 9999)}"
         await self.status(connector.evse_id, "Preparing")
         state["ticks"] = rng.randint(*self.behaviour.session_ticks)
+        state["soc"] = rng.uniform(15.0, 55.0)
         if self.v16:
             result = await self.call(
                 call16.StartTransaction(
@@ -382,9 +413,13 @@ class SimulatedStation:
                 call201.TransactionEvent(
                     event_type="Started",
                     timestamp=now_iso(),
-                    trigger_reason="Authorized",
+                    trigger_reason="RemoteStart" if remote_start_id is not None else "Authorized",
                     seq_no=self.seq,
-                    transaction_info={"transaction_id": state["tx"], "charging_state": "EVConnected"},
+                    transaction_info={
+                        "transaction_id": state["tx"],
+                        "charging_state": "EVConnected",
+                        **({"remote_start_id": remote_start_id} if remote_start_id is not None else {}),
+                    },
                     evse={"id": connector.evse_id, "connector_id": 1},
                     id_token={"id_token": tag, "type": "ISO14443"},
                     meter_value=[{"timestamp": now_iso(), "sampled_value": [{"value": round(state["energy_wh"])}]}],
@@ -392,8 +427,10 @@ class SimulatedStation:
             )
         await self.status(connector.evse_id, "Charging")
 
-    async def _stop(self, connector: ConnectorSpec):
+    async def _stop(self, connector: ConnectorSpec, reason: str = "EVDisconnected"):
         state = self.state[connector.evse_id]
+        if state["tx"] is None:
+            return
         await self.status(connector.evse_id, "Finishing")
         if self.v16 and state["tx"] is not None:
             await self.call(
@@ -401,7 +438,7 @@ class SimulatedStation:
                     meter_stop=int(state["energy_wh"]),
                     timestamp=now_iso(),
                     transaction_id=state["tx"],
-                    reason="EVDisconnected",
+                    reason=reason,
                 )
             )
         elif state["tx"]:
@@ -410,9 +447,9 @@ class SimulatedStation:
                 call201.TransactionEvent(
                     event_type="Ended",
                     timestamp=now_iso(),
-                    trigger_reason="EVCommunicationLost",
+                    trigger_reason="RemoteStop" if reason == "Remote" else "EVCommunicationLost",
                     seq_no=self.seq,
-                    transaction_info={"transaction_id": state["tx"], "stopped_reason": "EVDisconnected"},
+                    transaction_info={"transaction_id": state["tx"], "stopped_reason": reason},
                     meter_value=[{"timestamp": now_iso(), "sampled_value": [{"value": round(state["energy_wh"])}]}],
                 )
             )

@@ -43,7 +43,13 @@ ACTIONABLE = {
 }
 
 
+# Too frequent at a busy depot to be on by default anywhere; each user may turn them on.
+ROUTINE = {Event.SESSION_STARTED, Event.SESSION_COMPLETED}
+
+
 def default_enabled(event: str, channel: str) -> bool:
+    if event in ROUTINE:
+        return False
     return channel == Channel.IN_APP or event in ACTIONABLE
 
 

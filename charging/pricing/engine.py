@@ -94,7 +94,7 @@ class Restrictions:
             end = self.end_time.strftime("%H:%M") if self.end_time else "24:00"
             parts.append(f"{start}–{end}")
         if self.day_of_week:
-            parts.append(",".join(DAYS[d][:3].title() for d in sorted(self.day_of_week)))
+            parts.append(", ".join(DAYS[d][:3].title() for d in sorted(self.day_of_week)))
         if self.start_date or self.end_date:
             parts.append(f"dates {self.start_date or '…'} to {self.end_date or '…'}")
         for low, high, unit in (

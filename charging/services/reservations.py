@@ -7,7 +7,7 @@ constraint guarantees it (migration 0007); everywhere the booking locks the cand
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -50,13 +50,14 @@ class Alternative:
             "kind": self.kind,
             "connector": self.connector.pk,
             "connector_label": self.connector.label(),
-            "starts_at": self.starts_at.isoformat(),
-            "ends_at": self.ends_at.isoformat(),
+            "starts_at": self.starts_at.astimezone(UTC).isoformat(),
+            "ends_at": self.ends_at.astimezone(UTC).isoformat(),
             "power_kw": str(self.power_kw),
         }
 
     def __str__(self) -> str:
-        return f"{self.connector.label()} {self.starts_at:%Y-%m-%d %H:%M}–{self.ends_at:%H:%M} UTC"
+        start, end = self.starts_at.astimezone(UTC), self.ends_at.astimezone(UTC)
+        return f"{self.connector.label()} {start:%Y-%m-%d %H:%M}–{end:%H:%M} UTC"
 
 
 def _holding(connectors, start: datetime, end: datetime) -> QuerySet[Reservation]:
@@ -255,13 +256,14 @@ def reservation_request(
     options = alternatives(vehicle=vehicle, site=site, starts_at=starts_at, ends_at=ends_at, connector=connector)
     conflict = "; ".join(
         f"reservation {b.pk} of {vehicle_label(b.vehicle)} on {b.connector.label()} "
-        f"{b.starts_at:%H:%M}–{b.ends_at:%H:%M} UTC"
+        f"{b.starts_at.astimezone(UTC):%H:%M}–{b.ends_at.astimezone(UTC):%H:%M} UTC"
         for b in blocking[:3]
     )
     offered = "; ".join(str(o) for o in options) or "none in the next 7 days"
     if not queue:
         raise ValidationError({"connector" if connector else "site": f"Taken by {conflict}. Alternatives: {offered}."})
-    reservation.status, reservation.reason = Status.QUEUED, f"no compatible connector free; taken by {conflict}"[:255]
+    wanted = f"{connector.label()} is taken" if connector else f"no compatible connector free at {site}"
+    reservation.status, reservation.reason = Status.QUEUED, f"{wanted}: {conflict}"[:255]
     reservation.full_clean()
     reservation.save()
     _decide(

@@ -61,11 +61,11 @@ def session_start(*, actor: User | None, vehicle: Vehicle, connector: Connector)
     reason = station_selectors.incompatibility_reason(vehicle, connector)
     if reason is not None:
         raise ValidationError({"connector": reason})
+    # One start per connector at a time: the connector row is the lock; its state is read fresh under it.
+    connector = Connector.objects.select_for_update(of=("self",)).select_related("charge_point").get(pk=connector.pk)
     charge_point = connector.charge_point
     if not charge_point.is_connected:
         raise ValidationError({"connector": f"{charge_point.identity} is offline; it cannot be started remotely."})
-    # One start per connector at a time: the connector row is the lock.
-    Connector.objects.select_for_update().filter(pk=connector.pk).first()
     open_here = OPEN.filter(connector=connector).first()
     if open_here is not None:
         raise ValidationError({"connector": f"{connector.label()} is in use by session {open_here.pk}."})

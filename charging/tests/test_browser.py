@@ -62,7 +62,7 @@ def test_new_prices_are_previewed_then_saved(org, page, tariff):
     page.fill("#id_el-0-energy_price", "0.25")  # the night row, 22:00 to 07:00
     page.get_by_role("button", name="Preview the day").click()
     expect(page.locator("#chart-price .main-svg").first).to_be_visible()
-    expect(page.locator("#chart-price .gtitle")).to_contain_text("vdraft")
+    expect(page.locator("#chart-price .gtitle")).to_contain_text("draft")
     assert page.evaluate(Y)[23] == 0.2975  # 0.25 × 1.19
     assert tariff.versions.count() == 1  # a preview stores nothing
     expect(page.locator("#id_el-0-energy_price")).to_have_value("0.25")  # the edit is kept

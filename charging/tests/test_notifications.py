@@ -163,7 +163,7 @@ def test_an_in_app_notification_arrives_on_the_users_socket_only(org):
 
         def tell():
             with transaction.atomic():
-                services.notify(event="session.completed", users=[org.manager_a1], title="VAN-1 finished")
+                services.notify(event="session.suspended", users=[org.manager_a1], title="VAN-1 finished")
 
         await sync_to_async(tell)()
         message = await sockets["fleet_manager-a1"].receive_json_from(timeout=3)
@@ -212,8 +212,8 @@ def test_station_alerts_and_cost_thresholds_are_told(org, station, django_captur
 
 
 def test_the_api_lists_reads_and_sets_preferences_for_oneself(org, api, settings, tmp_path):
-    services.notify(event="session.started", users=[org.dispatcher_a], title="Mine")
-    services.notify(event="session.started", users=[org.dispatcher_b], title="Theirs")
+    services.notify(event="session.suspended", users=[org.dispatcher_a], title="Mine")
+    services.notify(event="session.suspended", users=[org.dispatcher_b], title="Theirs")
     client = api(org.dispatcher_a)
     listed = client.get("/api/v1/notifications/?unread=true").json()
     assert [n["title"] for n in listed["results"]] == ["Mine"]
@@ -241,7 +241,7 @@ def test_the_api_lists_reads_and_sets_preferences_for_oneself(org, api, settings
 @pytest.mark.parametrize("count", [1, 8])
 def test_the_notifications_page_runs_a_constant_number_of_queries(org, client, django_assert_max_num_queries, count):
     for i in range(count):
-        services.notify(event="session.started", users=[org.fleet_manager_a], title=f"N{i}")
+        services.notify(event="session.suspended", users=[org.fleet_manager_a], title=f"N{i}")
     client.force_login(org.fleet_manager_a)
     with django_assert_max_num_queries(12):
         body = client.get("/notifications/").content.decode()

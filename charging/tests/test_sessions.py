@@ -5,6 +5,7 @@ from decimal import Decimal as D
 
 import pytest
 
+from charging import services
 from charging.models import ChargingSession, IdToken
 from fleet.models import Vehicle
 from fleet.tests.factories import VehicleFactory, VehicleModelFactory
@@ -161,3 +162,60 @@ def test_thresholds_and_the_delivery_log_are_in_the_admin(org, client):
     assert client.post("/admin/charging/thresholdrule/add/", {**form, "threshold": "30"}).status_code == 302
     assert client.get("/admin/charging/delivery/").status_code == 200
     assert client.get("/admin/charging/notification/").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("protocol", ["ocpp1.6", "ocpp2.0.1"])
+def test_a_remote_start_and_stop_drive_a_simulated_station(org, asgi_live_server, protocol):
+    import asyncio
+
+    from django.db import connections
+
+    from stations.models import CompatibilityRule
+    from stations.simulator import Behaviour, ConnectorSpec, StationSpec, run_stations
+
+    CompatibilityRule.objects.get_or_create(inlet="type2", connector_type="type2", adapter="")  # flushed tables
+    cp = ChargePointFactory(site=SiteFactory(department=org.a), identity="SIM-RS", protocol=protocol)
+    connector = ConnectorFactory(charge_point=cp, evse_id=1, connector_type="type2", current_type="ac",
+                                 max_power_kw=D("22"))  # fmt: skip
+    vehicle = VehicleFactory(department=org.a, fleet_number="VAN-RS")
+    quiet = Behaviour(heartbeat_s=60, meter_s=1, plug_in_chance=0.0, fault_chance=0.0, session_ticks=(500, 600))
+    spec = StationSpec("SIM-RS", protocol, [ConnectorSpec(1, 22.0)])
+
+    def closing(function, *args, **kwargs):
+        def run():
+            try:
+                return function(*args, **kwargs)
+            finally:
+                connections.close_all()
+
+        return run
+
+    async def wait_for(predicate, what):
+        for _ in range(150):
+            if await asyncio.to_thread(closing(predicate)):
+                return
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"timed out waiting for {what}")
+
+    async def scenario():
+        stop = asyncio.Event()
+        base = asgi_live_server.replace("http://", "ws://")
+        stations = asyncio.ensure_future(run_stations(base, [spec], quiet, stop))
+        ready = ChargePoint.objects.filter(pk=cp.pk, is_connected=True, connectors__status="Available")
+        await wait_for(ready.exists, "the station")
+        session = await asyncio.to_thread(
+            closing(services.session_start, actor=None, vehicle=vehicle, connector=connector)
+        )
+        await wait_for(lambda: ChargingSession.objects.get(pk=session.pk).status == "charging", "charging")
+        with_soc = ChargingSession.objects.filter(pk=session.pk, meter_samples__soc_percent__gt=0)
+        await wait_for(with_soc.exists, "SoC readings")
+        running = await asyncio.to_thread(closing(ChargingSession.objects.get, pk=session.pk))
+        await asyncio.to_thread(closing(services.session_stop, actor=None, session=running))
+        await wait_for(lambda: ChargingSession.objects.get(pk=session.pk).ended_at is not None, "the stop")
+        stop.set()
+        await stations
+        return session.pk
+
+    session = ChargingSession.objects.get(pk=asyncio.run(scenario()))
+    assert (session.status, session.stop_reason, session.vehicle_id) == ("completed", "Remote", vehicle.pk)

@@ -22,16 +22,21 @@
     return {registration, current};
   }
   button.addEventListener("click", async () => {
-    const {registration, current} = await refresh();
-    if (current) {
-      await api("DELETE", {endpoint: current.endpoint});
-      await current.unsubscribe();
-    } else {
-      const {public_key} = await (await api("GET")).json();
-      const subscription = await registration.pushManager.subscribe({userVisibleOnly: true, applicationServerKey: key(public_key)});
-      await api("POST", subscription.toJSON());
+    try {
+      const {registration, current} = await refresh();
+      if (current) {
+        await api("DELETE", {endpoint: current.endpoint});
+        await current.unsubscribe();
+      } else {
+        const {public_key} = await (await api("GET")).json();
+        const subscription = await registration.pushManager.subscribe({userVisibleOnly: true, applicationServerKey: key(public_key)});
+        const saved = await api("POST", subscription.toJSON());
+        if (!saved.ok) throw new Error(`the server answered ${saved.status}`);
+      }
+      await refresh();
+    } catch (error) {
+      state.textContent = `Push is not available here: ${error.message}`;
     }
-    refresh();
   });
   refresh().catch((error) => { state.textContent = `Push is not available here: ${error.message}`; });
 })();
