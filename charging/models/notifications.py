@@ -159,6 +159,7 @@ class ThresholdRule(models.Model):
     scope_field = "department"
 
     class Meta:
+        ordering = ["department", "kind"]
         constraints = [
             models.UniqueConstraint(fields=["department", "kind"], name="threshold_rule_one_per_kind"),
             models.CheckConstraint(

@@ -373,6 +373,7 @@ class LoadPricing(TimeStampedModel):
     scope_field = "site__department"
 
     class Meta:
+        ordering = ["site"]
         verbose_name = "load-based pricing"
         verbose_name_plural = "load-based pricing"
         constraints = [

@@ -42,6 +42,7 @@ class SessionReport(models.Model):
     scope_field = "department"
 
     class Meta:
+        ordering = ["department", "period"]
         constraints = [models.UniqueConstraint(fields=["department", "period"], name="session_report_one_per_period")]
 
     def __str__(self) -> str:

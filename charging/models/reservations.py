@@ -35,6 +35,7 @@ class ReservationPolicy(TimeStampedModel):
     scope_field = "site__department"
 
     class Meta:
+        ordering = ["site"]
         verbose_name_plural = "reservation policies"
 
     def __str__(self) -> str:
