@@ -9,7 +9,7 @@ from django.utils.html import format_html, format_html_join, json_script
 
 from accounts.admin_base import ReadOnlyAdmin, ScopedAdmin
 from charging import selectors, services
-from charging.charts import price_day_figure
+from charging.charts import price_day_chart
 from charging.forms import TariffVersionAdminForm
 from charging.models import (
     ChargingSession,
@@ -149,15 +149,10 @@ class TariffAdmin(ScopedAdmin):
         if version is None:
             add = reverse("admin:charging_tariffversion_add")
             return format_html('No version in force. <a href="{}?tariff={}">Add one</a>.', add, obj.pk or "")
-        site = obj.site or (obj.charge_point.site if obj.charge_point_id else None)
-        if obj.connector_id:
-            site = obj.connector.charge_point.site
+        site = selectors.tariff_site(obj)
         zone = ZoneInfo(site.time_zone if site else "UTC")
         choices = {"day": timezone.now().astimezone(zone).date(), "customer": None, "load_percent": None}
-        hours = services.price_preview(version=version, site=site, **choices)
-        preview = {"hours": hours, "currency": obj.currency, "time_zone": str(zone),
-                   "tax_percent": str(version.tax_percent.normalize())}  # fmt: skip
-        figure = price_day_figure(preview, title=f"{obj.name} v{version.number}, today")
+        _, figure = price_day_chart(version, site, choices)
         add = reverse("admin:charging_tariffversion_add")
         return format_html(
             '<div id="admin-price-chart" style="width:720px"></div>{}'

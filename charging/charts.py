@@ -3,6 +3,8 @@
 import plotly.graph_objects as go
 from django.utils import timezone
 
+from charging import services
+
 
 def price_day_figure(preview: dict, *, title: str) -> str:
     """A step chart of the energy price per kWh (incl. tax) through one local day, hour by hour."""
@@ -62,3 +64,20 @@ def session_figures(samples: list[dict], meter_start_wh: float) -> dict[str, str
                 "yaxis2": {"title": "kWh", "overlaying": "y", "side": "right", "rangemode": "tozero"}},
     )  # fmt: skip
     return {"power": power.to_json(), "soc": soc.to_json()}
+
+
+def price_day_chart(version, site, choices: dict) -> tuple[dict, str]:
+    """A tariff version's price per kWh through one local day (`choices`: day, customer, load_percent), as
+    the hourly points and the step chart's Plotly JSON."""
+    hours = services.price_preview(version=version, site=site, **choices)
+    preview = {
+        "hours": hours,
+        "currency": version.tariff.currency,
+        "time_zone": site.time_zone if site else "UTC",
+        "tax_percent": str(version.tax_percent.normalize()),
+    }
+    who = f" for {choices['customer']}" if choices["customer"] else ""
+    load = f" at {choices['load_percent']} % site load" if choices["load_percent"] is not None else ""
+    label = f"v{version.number}" if version.number else "draft"
+    title = f"{version.tariff.name} {label}, {choices['day']:%a %d %b %Y}{who}{load}"
+    return preview, price_day_figure(preview, title=title)

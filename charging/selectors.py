@@ -65,6 +65,15 @@ def tariff_for_connector(connector: Connector, moment: datetime) -> Tariff | Non
     return None
 
 
+def tariff_site(tariff: Tariff) -> Site | None:
+    """The site whose time zone and holidays a tariff's prices follow (None: a contracts-only tariff)."""
+    if tariff.connector_id:
+        return tariff.connector.charge_point.site
+    if tariff.charge_point_id:
+        return tariff.charge_point.site
+    return tariff.site
+
+
 def version_at(tariff: Tariff, moment: datetime) -> TariffVersion | None:
     return tariff.versions.filter(valid_from__lte=moment).order_by("-valid_from").first()
 

@@ -13,20 +13,12 @@ from django.utils import timezone
 
 from accounts.scoping import scoped
 from charging import selectors, services
-from charging.charts import price_day_figure
+from charging.charts import price_day_chart
 from charging.forms import ElementFormSet, TariffForm, VersionForm, element_initial, elements_from
 from charging.models import LoadPricing, Tariff, TariffVersion
 from charging.pricing.engine import DIMENSIONS
 from charging.pricing.validation import parse_elements
 from fleet.views import _dashboard_user
-
-
-def _site_of(tariff: Tariff):
-    if tariff.connector_id:
-        return tariff.connector.charge_point.site
-    if tariff.charge_point_id:
-        return tariff.charge_point.site
-    return tariff.site
 
 
 def _element_rows(elements: list[dict]) -> list[dict]:
@@ -69,21 +61,6 @@ def _preview_choices(request, tariff: Tariff, site) -> dict:
     return {"day": day, "customer": customer, "load_percent": load}
 
 
-def _chart(version: TariffVersion, site, choices: dict) -> tuple[dict, str]:
-    hours = services.price_preview(version=version, site=site, **choices)
-    preview = {
-        "hours": hours,
-        "currency": version.tariff.currency,
-        "time_zone": site.time_zone if site else "UTC",
-        "tax_percent": str(version.tax_percent.normalize()),
-    }
-    who = f" for {choices['customer']}" if choices["customer"] else ""
-    load = f" at {choices['load_percent']} % site load" if choices["load_percent"] is not None else ""
-    label = f"v{version.number}" if version.number else "draft"
-    title = f"{version.tariff.name} {label}, {choices['day']:%a %d %b %Y}{who}{load}"
-    return preview, price_day_figure(preview, title=title)
-
-
 @_dashboard_user
 @permission_required("charging.view_tariff", raise_exception=True)
 def pricing_overview(request):
@@ -108,7 +85,7 @@ def pricing_overview(request):
 @permission_required("charging.view_tariff", raise_exception=True)
 def tariff_detail(request, pk: int):
     tariff = get_object_or_404(selectors.tariff_list(user=request.user), pk=pk)
-    site = _site_of(tariff)
+    site = selectors.tariff_site(tariff)
     versions = list(tariff.versions.select_related("created_by").order_by("-number"))
     choices = _preview_choices(request, tariff, site)
     shown = None
@@ -118,7 +95,7 @@ def tariff_detail(request, pk: int):
         zone = ZoneInfo(site.time_zone if site else "UTC")
         noon = datetime.combine(choices["day"], datetime.min.time(), tzinfo=zone) + timedelta(hours=12)
         shown = next((v for v in versions if v.valid_from <= noon), versions[-1] if versions else None)
-    preview, figure = _chart(shown, site, choices) if shown else ({}, None)
+    preview, figure = price_day_chart(shown, site, choices) if shown else ({}, None)
     return render(
         request,
         "charging/tariff_detail.html",
@@ -153,7 +130,7 @@ def _edit_prices(request, *, tariff_form, version_form, formset, save, draft_ver
                     place = site(tariff_form)
                     zone = ZoneInfo(place.time_zone if place else "UTC")
                     day = version_form.cleaned_data["valid_from"].astimezone(zone).date()  # the site's day
-                    _, figure = _chart(version, place, {"day": day, "customer": None, "load_percent": None})
+                    _, figure = price_day_chart(version, place, {"day": day, "customer": None, "load_percent": None})
                 else:
                     try:
                         saved = save(version_form.cleaned_data, elements, tariff_form)
@@ -242,7 +219,8 @@ def tariff_version_create(request, pk: int):
 
     return _edit_prices(
         request, tariff_form=None, version_form=version_form, formset=formset, save=save, draft_version=draft,
-        site=lambda _form: _site_of(tariff), title=f"New prices for {tariff.name}", back=f"/pricing/tariffs/{pk}/",
+        site=lambda _form: selectors.tariff_site(tariff), title=f"New prices for {tariff.name}",
+        back=f"/pricing/tariffs/{pk}/",
     )  # fmt: skip
 
 

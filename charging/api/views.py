@@ -164,9 +164,7 @@ class TariffViewSet(ScopedModelViewSet):
 
 def preview_params(request, tariff: Tariff) -> dict:
     raw_day = request.query_params.get("date")
-    site = tariff.site or (tariff.charge_point.site if tariff.charge_point_id else None)
-    if tariff.connector_id:
-        site = tariff.connector.charge_point.site
+    site = selectors.tariff_site(tariff)
     zone = site.time_zone if site else "UTC"
     from zoneinfo import ZoneInfo
 

@@ -12,7 +12,7 @@ the currency's minor unit only for the totals.
 """
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -518,7 +518,3 @@ def _plain(value: Decimal) -> str:
     """A Decimal as plain text without exponent or trailing zeros (up to 10 decimals)."""
     text = f"{value.quantize(Decimal('1e-10')) if value.as_tuple().exponent < -10 else value:f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def within(intervals: Iterable[LoadInterval], start: datetime, end: datetime) -> list[LoadInterval]:
-    return [i for i in intervals if i.ends_at > start and i.starts_at < end]

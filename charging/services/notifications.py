@@ -195,7 +195,9 @@ SESSION_TITLES = {
 
 
 def _vehicle_name(vehicle) -> str:
-    return (vehicle.fleet_number or vehicle.license_plate or vehicle.vin) if vehicle is not None else "A vehicle"
+    from charging.services.sessions import vehicle_label
+
+    return vehicle_label(vehicle) if vehicle is not None else "A vehicle"
 
 
 def session_event(session, event: str, detail: str = "") -> None:
