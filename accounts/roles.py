@@ -19,6 +19,9 @@ PRICING_MODELS = (
     "priceinterval",
 )
 
+ANALYTICS_READ = {  # the rollups behind the dashboard; viewing them is what opens the analytics pages
+    f"analytics.{m}": "v" for m in ("vehicleday", "chargingday", "siteday", "connectorday", "carbonzone", "icebaseline")
+}
 # model label -> actions, as letters: v(iew) a(dd) c(hange) d(elete)
 _MATRIX: dict[str, dict[str, str]] = {
     Role.FLEET_MANAGER: {
@@ -43,6 +46,11 @@ _MATRIX: dict[str, dict[str, str]] = {
         "charging.reservationdecision": "v",
         "charging.reservationpolicy": "vacd",
         "charging.chargingsession": "vac",
+        **ANALYTICS_READ,
+        "analytics.carbonintensity": "va",
+        "analytics.carbonoffset": "vacd",
+        "analytics.savedreport": "vacd",
+        "analytics.reportrun": "v",
     },
     Role.DISPATCHER: {
         "accounts.department": "v",
@@ -59,6 +67,9 @@ _MATRIX: dict[str, dict[str, str]] = {
         "charging.reservationdecision": "v",
         "charging.reservationpolicy": "v",
         "charging.chargingsession": "vac",  # and start and stop vehicles
+        **ANALYTICS_READ,
+        "analytics.savedreport": "vacd",
+        "analytics.reportrun": "v",
     },
     Role.TECHNICIAN: {
         "accounts.department": "v",
@@ -90,6 +101,11 @@ _MATRIX: dict[str, dict[str, str]] = {
         **{f"charging.{m}": "v" for m in PRICING_MODELS},
         "charging.reservation": "v",
         "charging.reservationpolicy": "v",
+        **ANALYTICS_READ,  # analysts: every figure, and reports of their own
+        "analytics.carbonintensity": "v",
+        "analytics.carbonoffset": "v",
+        "analytics.savedreport": "vacd",
+        "analytics.reportrun": "v",
     },
     Role.INTEGRATOR: {
         "accounts.department": "v",
@@ -102,6 +118,10 @@ _MATRIX: dict[str, dict[str, str]] = {
         **{f"charging.{m}": "v" for m in ("tariff", "tariffversion", "customer", "priceinterval", "holidaycalendar")},
         "charging.gridsignal": "va",  # grid operators' feeds push prices and load
         "charging.reservation": "vac",  # an ERP may book for its vehicles
+        **ANALYTICS_READ,  # and reads the figures and reports through the API
+        "analytics.carbonintensity": "va",  # a carbon-data provider's feed pushes hourly intensities
+        "analytics.savedreport": "v",
+        "analytics.reportrun": "v",
     },
 }
 _ACTIONS = {"v": "view", "a": "add", "c": "change", "d": "delete"}

@@ -203,6 +203,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=15),
         "options": {"expires": 60 * 14},
     },
+    "analytics-rollup": {
+        "task": "analytics.tasks.analytics_rollup",
+        "schedule": timedelta(minutes=env_int("EVFLEET_ANALYTICS_ROLLUP_INTERVAL", 15, minimum=1)),
+        "options": {"expires": 60 * 10},
+    },
     "activity-log-prune": {
         "task": "accounts.tasks.activity_log_prune",
         "schedule": timedelta(hours=24),
@@ -360,6 +365,20 @@ NOTIFICATION_FOLD_WINDOW_S = env_int("EVFLEET_NOTIFICATION_FOLD_WINDOW", 600, mi
 # (every process must share it: set EVFLEET_VAPID_PRIVATE_KEY_FILE to the same PEM file in production).
 VAPID_PRIVATE_KEY_FILE = env_str("EVFLEET_VAPID_PRIVATE_KEY_FILE") or str(DATA_DIR / "vapid_private.pem")
 VAPID_SUBJECT = env_str("EVFLEET_VAPID_SUBJECT", "mailto:fleet@localhost")
+
+# --- Analytics and reports ---------------------------------------------------------------------
+# Generated report files (the history of scheduled reports). In production every worker and web process
+# must see the same directory (a shared volume), or set DEFAULT_FILE_STORAGE-style storage in STORAGES.
+MEDIA_ROOT = Path(env_str("EVFLEET_MEDIA_ROOT") or DATA_DIR / "media")
+MEDIA_URL = "media/"
+# The longest period a dashboard, comparison or report may cover, in days.
+ANALYTICS_MAX_PERIOD_DAYS = env_int("EVFLEET_ANALYTICS_MAX_PERIOD_DAYS", 731, minimum=31)
+# Vehicles count as at risk when their expected SoC at departure is below this (and no department threshold
+# rule for "SoC at departure" says otherwise).
+ANALYTICS_DEPARTURE_SOC_TARGET = env_int("EVFLEET_ANALYTICS_DEPARTURE_SOC_TARGET", 80, minimum=1)
+# Carbon intensity of a site with no grid zone, in g CO2e/kWh (roughly the EU average of 2024).
+ANALYTICS_DEFAULT_GCO2E_PER_KWH = float(env_int("EVFLEET_ANALYTICS_DEFAULT_GCO2E_PER_KWH", 250, minimum=0))
+REPORT_MAX_ATTEMPTS = env_int("EVFLEET_REPORT_MAX_ATTEMPTS", 3, minimum=1)
 
 # --- Domain limits ----------------------------------------------------------------------------
 TELEMETRY_BULK_MAX_POINTS = 10_000

@@ -49,6 +49,14 @@ class Site(TimeStampedModel):
         related_name="sites",
         help_text="Public holidays here, which tariffs price as the calendar says (a Sunday by default).",
     )
+    carbon_zone = models.ForeignKey(
+        "analytics.CarbonZone",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="sites",
+        help_text="The grid region whose carbon intensity prices this site's charging in g CO2e/kWh.",
+    )
 
     scope_field = "department"
 

@@ -23,6 +23,7 @@ class Event(models.TextChoices):
     STATION_ALERT = "station.alert", "Charging issue at a station"
     SOC_AT_DEPARTURE = "threshold.soc_at_departure", "SoC low at departure"
     SESSION_COST = "threshold.session_cost", "Session cost above threshold"
+    REPORT_FAILED = "report.failed", "Scheduled report failed"
 
 
 class Channel(models.TextChoices):
@@ -40,6 +41,7 @@ ACTIONABLE = {
     Event.STATION_ALERT,
     Event.SOC_AT_DEPARTURE,
     Event.SESSION_COST,
+    Event.REPORT_FAILED,
 }
 
 

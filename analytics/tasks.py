@@ -1,0 +1,30 @@
+"""Analytics jobs: the rollups every 15 minutes, and the scheduled reports."""
+
+from celery import shared_task
+from django.conf import settings
+from django.db import OperationalError
+
+from analytics import rollup
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+def analytics_rollup() -> dict:
+    """Rebuild yesterday's and today's rollups (and any days missed since the last run)."""
+    return rollup.rollup_recent()
+
+
+@shared_task(bind=True, max_retries=None)
+def saved_report_send(self, *, report_id: int) -> int | None:
+    """Generate and email a scheduled report; on failure retry with backoff (1, 2, 4 … minutes) up to
+    EVFLEET_REPORT_MAX_ATTEMPTS attempts, the last failure being reported to the report's owner."""
+    from analytics import services
+
+    attempt = self.request.retries + 1
+    final = attempt >= settings.REPORT_MAX_ATTEMPTS
+    try:
+        run = services.saved_report_send(report_id=report_id, attempt=attempt, final=final)
+    except Exception as exc:
+        if final:
+            raise
+        raise self.retry(exc=exc, countdown=60 * 2 ** (attempt - 1)) from exc
+    return run.pk if run is not None else None

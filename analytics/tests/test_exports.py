@@ -1,0 +1,229 @@
+"""The exporters lay out one ReportResult the same way in CSV, XLSX, JSON and PDF. No database needed."""
+
+import base64
+import csv
+import io
+import json
+import re
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import openpyxl
+import pypdf
+import pytest
+
+from analytics.reporting.exports import EXPORTERS, _chart_svg, _html, export, export_pdf
+from analytics.reporting.result import Chart, Column, ReportResult, Series
+
+# WeasyPrint falls back to fontTools when the system lacks libharfbuzz-subset, and says so once per process.
+pytestmark = pytest.mark.filterwarnings("ignore:HarfBuzz-Subset:DeprecationWarning")
+
+COLUMNS = [
+    Column("label", "Vehicle", kind="text"),
+    Column("energy_charged_kwh", "Energy charged", "kWh", kind="number", decimals=1),
+    Column("cost", "Cost", "EUR", kind="money", decimals=2),
+    Column("sessions", "Sessions", kind="integer", decimals=0),
+    Column("renewable_share", "Renewable share", "%", kind="percent", decimals=1),
+]
+ROWS = [
+    {"label": "Van 1", "energy_charged_kwh": 123.4, "cost": Decimal("45.67"), "sessions": 12, "renewable_share": 61.0},
+    {"label": "Van 2", "energy_charged_kwh": 80.0, "cost": Decimal("30.10"), "sessions": 7, "renewable_share": None},
+    {"label": "Car <3>", "energy_charged_kwh": 9.5, "cost": Decimal("4.00"), "sessions": 1, "renewable_share": 12.5},
+]
+TOTALS = {
+    "label": "Total",
+    "energy_charged_kwh": 212.9,
+    "cost": Decimal("79.77"),
+    "sessions": 20,
+    "renewable_share": 48.2,
+}
+EXPECTED = [
+    ["Van 1", "123.4", "45.67", "12", "61.0"],
+    ["Van 2", "80.0", "30.10", "7", ""],
+    ["Car <3>", "9.5", "4.00", "1", "12.5"],
+    ["Total", "212.9", "79.77", "20", "48.2"],
+]
+
+
+def make_result(rows=ROWS, charts=None) -> ReportResult:
+    if charts is None:
+        charts = [
+            Chart("Energy per vehicle", "bar", [r["label"] for r in ROWS], [Series("kWh", [123.4, 80.0, 9.5])], "kWh"),
+            Chart(
+                "Energy per day",
+                "line",
+                ["2024-03-01", "2024-03-02", "2024-03-03"],
+                [Series("kWh", [100.0, None, 112.9]), Series("Renewable kWh", [60.0, 20.0, 50.0])],
+                "kWh",
+            ),
+        ]
+    return ReportResult(
+        title="Energy by vehicle",
+        scope="Logistics",
+        period_start=date(2024, 3, 1),
+        period_end=date(2024, 3, 31),
+        grouping="vehicle",
+        columns=COLUMNS,
+        rows=rows,
+        totals=TOTALS,
+        currency="EUR",
+        notes=["Sessions still running at the end of the period are left out."],
+        charts=charts,
+        generated_at=datetime(2024, 4, 1, 8, 30, tzinfo=UTC),
+    )
+
+
+def many_rows(count: int) -> list[dict]:
+    return [
+        {
+            "label": f"EV-{i:03d}",
+            "energy_charged_kwh": round(10 + i * 1.7, 1),
+            "cost": Decimal(f"{i}.25"),
+            "sessions": i % 40,
+            "renewable_share": round(i % 100 * 0.9, 1),
+        }
+        for i in range(count)
+    ]
+
+
+def test_csv_has_the_headings_then_the_formatted_rows_then_the_total():
+    data = export(make_result(), "csv")
+    assert data[1:] == ("text/csv", "csv")
+
+    rows = list(csv.reader(io.StringIO(data[0].decode("utf-8"))))
+
+    assert rows[0] == ["Vehicle", "Energy charged (kWh)", "Cost (EUR)", "Sessions", "Renewable share (%)"]
+    assert rows[1:] == EXPECTED
+
+
+def test_csv_has_no_total_row_when_the_report_has_no_totals():
+    result = make_result()
+    result.totals = {}
+
+    rows = list(csv.reader(io.StringIO(export(result, "csv")[0].decode("utf-8"))))
+
+    assert [row[0] for row in rows] == ["Vehicle", "Van 1", "Van 2", "Car <3>"]
+
+
+def test_xlsx_holds_real_numbers_with_the_columns_decimals_and_a_bold_total_row():
+    data, content_type, extension = export(make_result(), "xlsx")
+    assert extension == "xlsx" and content_type.endswith("spreadsheetml.sheet")
+
+    workbook = openpyxl.load_workbook(io.BytesIO(data))
+    sheet = workbook["Report"]
+
+    assert sheet["A1"].value == "Energy by vehicle · Logistics · 2024-03-01 to 2024-03-31"
+    assert [cell.value for cell in sheet[3]] == [
+        "Vehicle",
+        "Energy charged (kWh)",
+        "Cost (EUR)",
+        "Sessions",
+        "Renewable share (%)",
+    ]
+    assert all(cell.font.bold for cell in sheet[3])
+    assert sheet.freeze_panes == "A4"
+    assert [cell.value for cell in sheet[4]] == ["Van 1", 123.4, 45.67, 12, 61.0]
+    assert [cell.value for cell in sheet[5]] == ["Van 2", 80.0, 30.1, 7, None]
+    assert [cell.number_format for cell in sheet[4]][1:] == ["0.0", "0.00", "0", "0.0"]
+    total = sheet[7]
+    assert [cell.value for cell in total] == ["Total", 212.9, 79.77, 20, 48.2]
+    assert all(cell.font.bold for cell in total)
+    assert sheet.column_dimensions["B"].width >= len("Energy charged (kWh)")
+
+
+def test_xlsx_has_a_notes_sheet_with_the_generation_time():
+    workbook = openpyxl.load_workbook(io.BytesIO(export(make_result(), "xlsx")[0]))
+
+    values = [cell.value for row in workbook["Notes"].iter_rows() for cell in row]
+
+    assert "Sessions still running at the end of the period are left out." in values
+    assert "2024-04-01 08:30 UTC" in values
+
+
+def test_json_has_the_metadata_columns_and_values_with_money_as_strings():
+    data, content_type, _ = export(make_result(), "json")
+    assert content_type == "application/json"
+
+    document = json.loads(data)
+
+    assert document["title"] == "Energy by vehicle"
+    assert document["period"] == {"start": "2024-03-01", "end": "2024-03-31"}
+    assert document["grouping"] == "vehicle"
+    assert document["currency"] == "EUR"
+    assert document["columns"][2] == {"key": "cost", "label": "Cost", "unit": "EUR", "kind": "money", "decimals": 2}
+    assert document["rows"][0] == {
+        "label": "Van 1",
+        "energy_charged_kwh": 123.4,
+        "cost": "45.67",
+        "sessions": 12,
+        "renewable_share": 61.0,
+    }
+    assert document["rows"][1]["cost"] == "30.10"
+    assert document["rows"][1]["renewable_share"] is None
+    assert isinstance(document["rows"][0]["sessions"], int)
+    assert document["totals"]["label"] == "Total"
+    assert document["totals"]["cost"] == "79.77"
+    assert document["notes"] == ["Sessions still running at the end of the period are left out."]
+    assert document["generated_at"] == "2024-04-01T08:30:00+00:00"
+
+
+def test_json_rounds_numbers_to_the_columns_decimals():
+    row = {**ROWS[0], "energy_charged_kwh": 123.4499999, "cost": 45.6}
+
+    document = json.loads(export(make_result(rows=[row]), "json")[0])
+
+    assert document["rows"][0]["energy_charged_kwh"] == 123.4
+    assert document["rows"][0]["cost"] == "45.60"
+
+
+def test_pdf_shows_the_title_each_vehicle_each_formatted_value_and_the_total():
+    data, content_type, _ = export(make_result(), "pdf")
+    assert content_type == "application/pdf"
+
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+
+    for expected in ["Energy by vehicle", "Logistics", "2024-03-01 to 2024-03-31", "Notes", "Page 1 of"]:
+        assert expected in text
+    for value in {value for row in EXPECTED for value in row if value}:
+        assert value in text
+
+
+def test_pdf_html_embeds_each_chart_as_an_svg_data_uri_and_escapes_text():
+    page = _html(make_result())
+
+    uris = re.findall(r'src="data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)"', page)
+    assert len(uris) == 2
+    assert all(b"<svg" in base64.b64decode(uri) for uri in uris)
+    assert "Car &lt;3&gt;" in page and "Car <3>" not in page
+    assert "display: table-header-group" in page
+
+
+def test_a_bar_chart_shows_at_most_25_groups_and_says_so_in_its_title():
+    chart = Chart("Energy per vehicle", "bar", [f"EV-{i}" for i in range(30)], [Series("kWh", list(range(30)))])
+
+    svg = _chart_svg(chart)
+
+    # matplotlib writes each text of the chart as a comment before its glyphs.
+    assert "<!-- Energy per vehicle (first 25 of 30) -->" in svg
+    assert "<!-- EV-24 -->" in svg and "<!-- EV-25 -->" not in svg
+
+
+def test_a_long_report_paginates_with_the_heading_row_on_every_page():
+    data = export_pdf(make_result(rows=many_rows(400), charts=[]))
+
+    pages = [page.extract_text() for page in pypdf.PdfReader(io.BytesIO(data)).pages]
+
+    assert len(pages) > 3
+    assert all("Energy charged (kWh)" in page for page in pages)
+    assert f"Page {len(pages)} of {len(pages)}" in pages[-1]
+    assert "EV-399" in pages[-1] and "Total" in pages[-1]
+
+
+def test_every_format_is_registered_with_its_content_type():
+    assert set(EXPORTERS) == {"csv", "xlsx", "json", "pdf"}
+
+
+def test_an_unknown_format_is_refused_with_the_choices():
+    with pytest.raises(ValueError, match=r"^Unknown format 'docx': choose csv, xlsx, json or pdf\.$"):
+        export(make_result(), "docx")
