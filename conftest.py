@@ -9,6 +9,7 @@ import pytest
 pytest_plugins = [
     "tests.live_server",  # asgi_live_server: the real ASGI app under uvicorn
     "tests.browser",  # browser and page: Debian's Chromium through Playwright
+    "tests.smtp",  # smtp: a local SMTP server the mail tests send to
 ]
 
 
@@ -32,6 +33,12 @@ def pytest_configure(config):
 
     app.conf.update(task_always_eager=True, task_eager_propagates=True)
     realtime.mark_server_process()  # tests run the ASGI app, and so its consumers, in this process
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    """Generated files (reports) go to a directory of each test's own."""
+    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 @pytest.fixture

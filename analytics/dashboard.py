@@ -282,7 +282,7 @@ def vehicles_at_risk(user: User, department: Department | None, now: datetime) -
                     "label": vehicle_label(vehicle.fleet_number, vehicle.license_plate, vehicle.vin),
                     "department": vehicle.department.name,
                     "site": r.site.name,
-                    "departure": departure.isoformat(),
+                    "departure": departure,
                     "soc_percent": round(vehicle.soc_percent, 1),
                     "expected_soc_percent": round(expected, 1),
                     "target_soc_percent": round(target, 1),

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -329,6 +330,16 @@ class SavedReport(TimeStampedModel):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        from analytics.periods import RELATIVE, Period, check
+
+        if self.period not in RELATIVE:
+            raise ValidationError({"period": f"Unknown period {self.period!r}: choose one of {', '.join(RELATIVE)}."})
+        if self.period == "custom":
+            if self.start is None or self.end is None:
+                raise ValidationError({"end" if self.start else "start": "A custom period needs both days."})
+            check(Period(self.start, self.end))
+
 
 def report_upload_to(run: "ReportRun", filename: str) -> str:
     return f"reports/{run.report_id}/{filename}"
@@ -366,3 +377,14 @@ class ReportRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.report} {self.created_at:%Y-%m-%d %H:%M} {self.status}"
+
+    @property
+    def filename(self) -> str:
+        """The name people get the file under: the report's name, its period and the format."""
+        from django.utils.text import slugify
+
+        stem = slugify(self.report.name)[:60] or "report"
+        period = (
+            f"-{self.period_start:%Y%m%d}-{self.period_end:%Y%m%d}" if self.period_start and self.period_end else ""
+        )
+        return f"{stem}{period}.{self.format}"

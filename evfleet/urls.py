@@ -4,16 +4,29 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import urls as accounts_api
+from analytics.api import urls as analytics_api
 from charging.api import urls as charging_api
 from evfleet import realtime, views
 from fleet.api import urls as fleet_api
 from stations.api import urls as stations_api
 
 router = DefaultRouter()
-for prefix, viewset in [*accounts_api.routes, *fleet_api.routes, *stations_api.routes, *charging_api.routes]:
+for prefix, viewset in [
+    *accounts_api.routes,
+    *fleet_api.routes,
+    *stations_api.routes,
+    *charging_api.routes,
+    *analytics_api.routes,
+]:
     router.register(prefix, viewset)
 
-api_v1 = [*accounts_api.urlpatterns, *stations_api.urlpatterns, *charging_api.urlpatterns, *router.urls]
+api_v1 = [
+    *accounts_api.urlpatterns,
+    *stations_api.urlpatterns,
+    *charging_api.urlpatterns,
+    *analytics_api.urlpatterns,
+    *router.urls,
+]
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -21,6 +34,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("fleet/", include("fleet.urls")),
     path("stations/", include("stations.urls")),
+    path("analytics/", include("analytics.urls")),
     path("", include("charging.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

@@ -1,3 +1,5 @@
+"""The `smtp` fixture: a local SMTP server (aiosmtpd on 127.0.0.1) that Django sends mail to."""
+
 import socket
 
 import pytest

@@ -1,0 +1,112 @@
+from rest_framework import serializers
+
+from analytics.forms import METRIC_CHOICES
+from analytics.metrics import GROUPINGS
+from analytics.models import CarbonIntensity, CarbonOffset, CarbonZone, IceBaseline, ReportRun, SavedReport
+from analytics.periods import RELATIVE
+from evfleet.api.base import StrictModelSerializer
+
+
+class CarbonZoneSerializer(StrictModelSerializer):
+    class Meta:
+        model = CarbonZone
+        fields = ["id", "code", "name", "gco2e_per_kwh", "renewable_percent"]
+
+
+class CarbonIntensitySerializer(StrictModelSerializer):
+    zone = serializers.SlugRelatedField(slug_field="code", queryset=CarbonZone.objects.all())
+
+    class Meta:
+        model = CarbonIntensity
+        fields = ["id", "zone", "hour_start", "gco2e_per_kwh", "renewable_percent"]
+        validators = []  # an hour already stored is replaced (the view upserts), not refused
+
+    def validate_hour_start(self, value):
+        if value.minute or value.second or value.microsecond:
+            raise serializers.ValidationError("Give the start of an hour (minutes and seconds zero), e.g. 14:00.")
+        return value
+
+
+class IceBaselineSerializer(StrictModelSerializer):
+    g_co2e_per_km = serializers.FloatField(source="g_per_km", read_only=True)
+
+    class Meta:
+        model = IceBaseline
+        fields = ["id", "vehicle_class", "fuel", "litres_per_100km", "kg_co2e_per_litre", "g_co2e_per_km"]
+
+
+class CarbonOffsetSerializer(StrictModelSerializer):
+    class Meta:
+        model = CarbonOffset
+        fields = [
+            "id",
+            "department",
+            "registry",
+            "project",
+            "serial_number",
+            "quantity_t_co2e",
+            "vintage",
+            "retired_on",
+            "price_total",
+            "currency",
+        ]
+
+
+class SavedReportSerializer(StrictModelSerializer):
+    metrics = serializers.ListField(child=serializers.ChoiceField(choices=METRIC_CHOICES), allow_empty=False)
+    grouping = serializers.ChoiceField(choices=list(GROUPINGS.items()))
+    period = serializers.ChoiceField(choices=list(RELATIVE.items()))
+    owner = serializers.StringRelatedField(read_only=True)
+    filters = serializers.JSONField(
+        required=False, help_text='{"site": [ids], "vehicle_model": [ids], "vehicle_class": ["van", ...]}'
+    )
+
+    class Meta:
+        model = SavedReport
+        fields = [
+            "id",
+            "name",
+            "owner",
+            "department",
+            "metrics",
+            "grouping",
+            "filters",
+            "period",
+            "start",
+            "end",
+            "sort_by",
+            "schedule",
+            "send_at_hour",
+            "format",
+            "recipients",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+
+
+class ReportRunSerializer(serializers.ModelSerializer):
+    download = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ReportRun
+        fields = [
+            "id",
+            "report",
+            "trigger",
+            "status",
+            "format",
+            "period_start",
+            "period_end",
+            "rows",
+            "size_bytes",
+            "recipients",
+            "attempts",
+            "error",
+            "duration_ms",
+            "created_at",
+            "download",
+        ]
+
+    def get_download(self, run) -> str | None:
+        return f"/api/v1/report-runs/{run.pk}/download/" if run.file else None

@@ -1,0 +1,239 @@
+"""Write side of analytics: saved reports (validated against the metrics engine, scheduled in django-celery-beat),
+their generation into files, and their delivery by email with retries and a failure report to the owner."""
+
+import json
+import time
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+from accounts.audit import model_delete
+from accounts.models import User
+from analytics import periods
+from analytics.metrics import Spec, compute, validate
+from analytics.models import ReportRun, SavedReport
+from analytics.reporting.exports import export
+
+REPORT_TASK = "analytics.tasks.saved_report_send"
+FIELDS = (
+    "name",
+    "department",
+    "metrics",
+    "grouping",
+    "filters",
+    "period",
+    "start",
+    "end",
+    "sort_by",
+    "schedule",
+    "send_at_hour",
+    "format",
+    "recipients",
+)
+
+
+def report_today(report: SavedReport) -> date:
+    return datetime.now(ZoneInfo(report.department.time_zone)).date()
+
+
+def saved_report_spec(report: SavedReport, today: date | None = None) -> Spec:
+    """The report's metrics over its period as of `today` (the department's local date by default)."""
+    period = periods.resolve(report.period, today or report_today(report), report.start, report.end)
+    return Spec(
+        metrics=list(report.metrics),
+        grouping=report.grouping,
+        period=period,
+        department=report.department,
+        filters={k: v for k, v in (report.filters or {}).items() if v not in (None, "", [])},
+        sort_by=report.sort_by,
+        title=report.name,
+    )
+
+
+@transaction.atomic
+def saved_report_save(*, actor: User, instance: SavedReport | None = None, **data) -> SavedReport:
+    """Create or update a saved report: every field checked (the metrics engine names what is wrong), then its
+    schedule created, changed or removed. Nothing is saved when anything is wrong."""
+    unknown = set(data) - set(FIELDS)
+    if unknown:
+        raise ValidationError({name: f"Unknown field {name!r}." for name in unknown})
+    report = instance or SavedReport(owner=actor)
+    for name, value in data.items():
+        setattr(report, name, value)
+    if isinstance(report.metrics, str):
+        report.metrics = [m.strip() for m in report.metrics.split(",") if m.strip()]
+    report.full_clean()
+    if report.period != "custom":
+        report.start = report.end = None
+    saved_report_spec(report)  # the period
+    validate(saved_report_spec(report), actor)  # metrics, grouping, filters, department
+    report.save()
+    saved_report_schedule(report)
+    return report
+
+
+def saved_report_schedule(report: SavedReport) -> PeriodicTask | None:
+    """The report's beat task at its hour in the department's time zone: daily, Mondays or the 1st; none when it
+    is not scheduled."""
+    if not report.schedule:
+        if report.periodic_task_id:
+            PeriodicTask.objects.filter(pk=report.periodic_task_id).delete()
+            SavedReport.objects.filter(pk=report.pk).update(periodic_task=None)
+            report.periodic_task = None
+        return None
+    crontab, _ = CrontabSchedule.objects.get_or_create(
+        minute="0",
+        hour=str(report.send_at_hour),
+        day_of_week="1" if report.schedule == SavedReport.Schedule.WEEKLY else "*",
+        day_of_month="1" if report.schedule == SavedReport.Schedule.MONTHLY else "*",
+        month_of_year="*",
+        timezone=ZoneInfo(report.department.time_zone),
+    )
+    fields = {
+        "name": f"Saved report {report.pk}: {report.name}"[:200],
+        "task": REPORT_TASK,
+        "crontab": crontab,
+        "kwargs": json.dumps({"report_id": report.pk}),
+        "enabled": True,
+        "expires": None,
+    }
+    task = report.periodic_task
+    if task is None:
+        task = PeriodicTask.objects.create(**fields)
+        SavedReport.objects.filter(pk=report.pk).update(periodic_task=task)
+        report.periodic_task = task
+    else:
+        for key, value in fields.items():
+            setattr(task, key, value)
+        task.save()
+    return task
+
+
+@transaction.atomic
+def saved_report_delete(*, report: SavedReport, actor: User) -> None:
+    if report.periodic_task_id:
+        PeriodicTask.objects.filter(pk=report.periodic_task_id).delete()
+    model_delete(instance=report, actor=actor)
+
+
+def report_generate(
+    *,
+    report: SavedReport,
+    fmt: str | None = None,
+    trigger: str = "manual",
+    today: date | None = None,
+    user: User | None = None,
+) -> ReportRun:
+    """Compute the report and keep its file as a run. `user` (for manual runs) must be allowed to see it."""
+    fmt = fmt or report.format
+    started = time.perf_counter()
+    spec = saved_report_spec(report, today)
+    result = compute(spec, user)
+    content, _content_type, extension = export(result, fmt)
+    run = ReportRun(
+        report=report,
+        trigger=trigger,
+        status=ReportRun.Status.GENERATED,
+        format=fmt,
+        period_start=spec.period.first,
+        period_end=spec.period.last,
+        rows=len(result.rows),
+        size_bytes=len(content),
+    )
+    run.duration_ms = round((time.perf_counter() - started) * 1000)
+    run.file.save(run.filename, ContentFile(content), save=False)
+    run.save()
+    return run
+
+
+def _recipients(report: SavedReport) -> list[str]:
+    if report.recipients.strip():
+        return [a.strip() for a in report.recipients.replace(";", ",").split(",") if a.strip()]
+    return [report.owner.email] if report.owner.email else []
+
+
+def saved_report_send(*, report_id: int, attempt: int = 1, final: bool = True, today: date | None = None):
+    """Generate a scheduled report and email it with the file attached; the run is kept either way. A failure is
+    recorded on the run and raised, so the task retries; the last failure is reported to the owner."""
+    report = SavedReport.objects.select_related("department", "owner").filter(pk=report_id).first()
+    if report is None:  # deleted: its schedule goes too
+        PeriodicTask.objects.filter(task=REPORT_TASK, kwargs=json.dumps({"report_id": report_id})).delete()
+        return None
+    recipients = _recipients(report)
+    run = None
+    try:
+        if not recipients:
+            raise ReportUndeliverable("the report has no recipients and its owner no email address")
+        run = report_generate(report=report, trigger="schedule", today=today)
+        run.recipients = ", ".join(recipients)[:500]
+        run.attempts = attempt
+        period = f"{run.period_start:%d %b %Y} – {run.period_end:%d %b %Y}"
+        body = "\n".join(
+            [
+                f"{report.name} for {report.department}, {period}.",
+                "",
+                f"The report is attached ({run.get_format_display()}, {run.rows} rows).",
+                f"Its history: {settings.EVFLEET_BASE_URL.rstrip('/')}/analytics/reports/{report.pk}/",
+            ]
+        )
+        message = EmailMessage(f"[EV Fleet] {report.name}: {period}", body, None, recipients)
+        run.file.open("rb")
+        try:
+            message.attach(run.filename, run.file.read(), _content_type(run.format))
+        finally:
+            run.file.close()
+        message.send()
+        run.status = ReportRun.Status.SENT
+        run.save(update_fields=["status", "recipients", "attempts"])
+        return run
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"[:500]
+        status = ReportRun.Status.FAILED if final else ReportRun.Status.RETRYING
+        if run is None:
+            run = ReportRun.objects.create(
+                report=report,
+                trigger="schedule",
+                status=status,
+                format=report.format,
+                attempts=attempt,
+                error=error,
+                recipients=", ".join(recipients)[:500],
+            )
+        else:
+            run.status, run.error, run.attempts = status, error, attempt
+            run.save(update_fields=["status", "error", "attempts"])
+        if final:
+            report_failed_notify(report, run)
+        raise
+
+
+class ReportUndeliverable(Exception):
+    pass
+
+
+def _content_type(fmt: str) -> str:
+    from analytics.reporting.exports import EXPORTERS
+
+    return EXPORTERS[fmt][1]
+
+
+def report_failed_notify(report: SavedReport, run: ReportRun) -> None:
+    """Tell the owner (in the dashboard and by email, unless they chose otherwise) that a report did not go out."""
+    from charging.models import Event
+    from charging.services.notifications import notify
+
+    notify(
+        event=Event.REPORT_FAILED,
+        users=[report.owner],
+        title=f"Report “{report.name}” could not be sent",
+        body=f"After {run.attempts} attempt(s): {run.error}",
+        link=f"/analytics/reports/{report.pk}/",
+        data={"report": report.pk, "run": run.pk},
+        dedup_key=f"report-failed-{report.pk}",
+    )
