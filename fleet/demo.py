@@ -21,7 +21,9 @@ from fleet.models import TelemetryPoint, Vehicle, VehicleModel
 from fleet.services import vehicle_create
 
 DEMO_PASSWORD = "ev-fleet-demo"  # noqa: S105  (printed on purpose: demo logins only)
-STEP = timedelta(minutes=10)
+STEP = timedelta(minutes=10)  # the last `days` of telemetry
+COARSE_STEP = timedelta(minutes=30)  # the history before them, for the analytics pages
+HISTORY_DAYS = 56  # eight weeks: enough for forecasts with a 4-week backtest and month-over-month comparisons
 
 # (name, parent name, time zone, depot latitude, longitude)
 DEPARTMENTS = [
@@ -115,8 +117,9 @@ def _users(departments: dict[str, Department]) -> list[tuple[str, str, str]]:
 
 
 def _simulate(
-    vehicle: Vehicle, model: VehicleModel, zone: ZoneInfo, depot: tuple[float, float], start, end, rng
+    vehicle: Vehicle, model: VehicleModel, zone: ZoneInfo, depot: tuple[float, float], start, end, rng, fine_from=None
 ) -> list[TelemetryPoint]:
+    """Readings from start to end: every COARSE_STEP before `fine_from`, every STEP after it."""
     capacity = float(model.usable_battery_kwh)
     consumption = model.consumption_wh_per_km / 1000.0  # kWh/km
     charge_kw = min(float(model.max_ac_kw), 11.0)
@@ -125,6 +128,8 @@ def _simulate(
     shift_start, shift_end = rng.choice([6, 7, 8]), rng.choice([15, 16, 17, 18])
     out, moment = [], start
     while moment <= end:
+        step = COARSE_STEP if fine_from is not None and moment < fine_from else STEP
+        hours = step.total_seconds() / 3600
         local = moment.astimezone(zone)
         hour = local.hour + local.minute / 60
         weekday = local.weekday() < 5
@@ -132,12 +137,12 @@ def _simulate(
         driving = weekday and shift_start <= hour < shift_end and rng.random() < 0.7 and soc > 12
         if driving:
             speed = max(5.0, min(110.0, rng.gauss(38 if model.vehicle_class != "car" else 55, 15)))
-            km = speed * STEP.total_seconds() / 3600
+            km = speed * hours
             cold = 1.0 + max(0.0, (10 - ambient)) * 0.015
             energy = km * consumption * cold
             soc = max(0.0, soc - energy / capacity * 100)
             odometer += km
-            power = -energy / (STEP.total_seconds() / 3600)
+            power = -energy / hours
             lat += rng.gauss(0, 0.004)
             lon += rng.gauss(0, 0.006)
             temperature = ambient + 12 + rng.gauss(0, 1)
@@ -150,7 +155,7 @@ def _simulate(
             if at_depot and soc < target and (hour >= 18 or hour < 6):
                 taper = 1.0 if soc < 80 else max(0.15, (100 - soc) / 20)
                 power = charge_kw * taper * rng.uniform(0.93, 1.0)
-                soc = min(100.0, soc + power * STEP.total_seconds() / 3600 / capacity * 100)
+                soc = min(100.0, soc + power * hours / capacity * 100)
                 temperature = ambient + 8 + rng.gauss(0, 0.5)
             else:
                 power = 0.0
@@ -168,7 +173,7 @@ def _simulate(
                 power_kw=round(power, 2),
             )
         )
-        moment += STEP
+        moment += step
     return out
 
 
@@ -187,7 +192,8 @@ def build_demo_fleet(*, days: int = 7, seed: int = 2026) -> DemoSummary:
 
     end = timezone.now().replace(second=0, microsecond=0)
     end -= timedelta(minutes=end.minute % 10)
-    start = end - timedelta(days=days)
+    fine_from = end - timedelta(days=days)
+    start = end - timedelta(days=max(days, HISTORY_DAYS))
     points = 0
     number = 0
     for department_name, vehicle_class, count, market in FLEET_PLAN:
@@ -221,7 +227,14 @@ def build_demo_fleet(*, days: int = 7, seed: int = 2026) -> DemoSummary:
             if vehicle.telemetry.exists():
                 continue
             series = _simulate(
-                vehicle, vehicle.vehicle_model, ZoneInfo(department.time_zone), depots[department_name], start, end, rng
+                vehicle,
+                vehicle.vehicle_model,
+                ZoneInfo(department.time_zone),
+                depots[department_name],
+                start,
+                end,
+                rng,
+                fine_from,
             )
             TelemetryPoint.objects.bulk_create(series, batch_size=2000)
             points += len(series)
@@ -243,6 +256,9 @@ def build_demo_fleet(*, days: int = 7, seed: int = 2026) -> DemoSummary:
     from charging.demo import build_demo_pricing
 
     build_demo_pricing(departments)
+    from analytics.demo import build_demo_analytics
+
+    build_demo_analytics(departments)
     return DemoSummary(
         stations=stations,
         departments=len(departments),

@@ -4,10 +4,18 @@ from fleet.demo import DEMO_PASSWORD, build_demo_fleet
 
 
 class Command(BaseCommand):
-    help = "Build (or complete) the demo fleet: departments, one user per role, 64 vehicles, a week of telemetry."
+    help = (
+        "Build (or complete) the demo fleet: departments, one user per role, 64 vehicles, eight weeks of telemetry "
+        "(the last week every 10 minutes), charging history, stations and analytics."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("--days", type=int, default=7, help="Days of telemetry to simulate per new vehicle.")
+        parser.add_argument(
+            "--days",
+            type=int,
+            default=7,
+            help="Days of 10-minute telemetry per new vehicle (eight weeks at 30 minutes before them).",
+        )
 
     def handle(self, *args, days, **options):
         summary = build_demo_fleet(days=days)
