@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Min, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from accounts.models import Department
@@ -416,6 +416,11 @@ def rollup_recent(now: datetime | None = None) -> dict:
     first = today - timedelta(days=1)
     if state.value is not None:
         first = min(first, state.value.astimezone(UTC).date() - timedelta(days=1))
+        # a session counts on the day it started: one that started days ago and ended (or was priced) since the
+        # last run changes that day
+        changed = ChargingSession.objects.filter(updated_at__gte=state.value).aggregate(first=Min("started_at"))
+        if changed["first"] is not None:
+            first = min(first, changed["first"].astimezone(UTC).date() - timedelta(days=1))
     first = max(first, today - timedelta(days=settings.ANALYTICS_MAX_PERIOD_DAYS))
     # local "today" runs up to 14 hours ahead of UTC, so cover tomorrow (UTC date) too
     summary = rollup_range(first, today + timedelta(days=1), now=now)

@@ -120,3 +120,26 @@ def test_the_rollup_gives_the_same_rows_when_run_again(world):
     after = [m.objects.count() for m in (ChargingDay, SiteDay, VehicleDay)]
     assert after == [len(rows) for rows in before]
     assert compute(Spec(["energy_charged_kwh"], "total", PERIOD, world.org.a)).rows[0]["energy_charged_kwh"] == 70.0
+
+
+def test_the_periodic_rollup_rebuilds_the_start_day_of_a_session_that_ended_since(world):
+    from datetime import UTC, datetime, timedelta
+    from decimal import Decimal
+
+    from analytics.rollup import rollup_recent
+    from charging.models import ChargingSession
+    from charging.tests.factories import SessionFactory
+    from stations.tests.factories import ConnectorFactory
+
+    now = datetime(2026, 1, 20, 12, tzinfo=UTC)
+    rollup_recent(now=now - timedelta(hours=1))  # the previous run
+    connector = ConnectorFactory(charge_point=world.c1.charge_point, evse_id=9)
+    long_one = SessionFactory(connector=connector, vehicle=world.v1, started_at=datetime(2026, 1, 11, 20, tzinfo=UTC),
+                              ended_at=None, status=ChargingSession.Status.CHARGING, energy_kwh=5.0)  # fmt: skip
+    ChargingSession.objects.filter(pk=long_one.pk).update(
+        status=ChargingSession.Status.COMPLETED, ended_at=now - timedelta(minutes=5), energy_kwh=30.0,
+        currency="EUR", cost_total=Decimal("9.00"), updated_at=now - timedelta(minutes=5),
+    )  # fmt: skip
+    rollup_recent(now=now)
+    result = compute(Spec(["energy_charged_kwh", "cost"], "total", PERIOD, world.org.a))
+    assert (result.rows[0]["energy_charged_kwh"], result.rows[0]["cost"]) == (100.0, Decimal("32.50"))
