@@ -42,12 +42,13 @@ format: install-dev
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-## bench: build 10,000 vehicles and 5,000,000 telemetry points and measure the API (PostgreSQL)
+## bench: build 10,000 vehicles, 5,000,000 telemetry points and 1,000,000 charging sessions; measure the API and analytics (PostgreSQL)
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/evfleet_bench
 bench: install
 	$(PY) -c "import psycopg; c = psycopg.connect('postgresql://postgres@127.0.0.1:5432/postgres', autocommit=True); c.execute('CREATE DATABASE evfleet_bench') if not c.execute(\"SELECT 1 FROM pg_database WHERE datname='evfleet_bench'\").fetchone() else None"
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py migrate --noinput --verbosity 0
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py bench_fleet
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py bench_analytics
 
 ## bench-ocpp: 1,000 simulated charge points against a server on PostgreSQL and the Redis channel layer
 OCPP_BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/evfleet_ocppbench

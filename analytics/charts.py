@@ -165,6 +165,10 @@ def _num(value):
 
 
 def trend_figure(history: dict, forecast: dict | None, key: str, title: str, unit: str) -> str:
+    # money arrives as Decimal: Plotly draws floats
+    history = {**history, key: [float(v) for v in history[key]]}
+    if forecast:
+        forecast = {**forecast, **{k: [float(v) for v in forecast[k]] for k in ("mean", "lower", "upper")}}
     traces = [go.Scatter(x=history["days"], y=history[key], name="Actual", mode="lines", line=dict(color=COLORS[0]))]
     if forecast:
         traces += [

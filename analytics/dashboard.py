@@ -31,7 +31,7 @@ from analytics.metrics import (
     validate,
     vehicle_label,
 )
-from analytics.models import CarbonOffset, ChargingDay, SiteDay
+from analytics.models import CarbonOffset, ChargingDay, ChargingGroupDay, SiteDay
 from analytics.periods import Period
 from analytics.reporting.result import Column, ReportResult
 from charging.models import ChargingSession, Reservation, ThresholdRule
@@ -69,6 +69,17 @@ SITE_METRICS = [
     "peak_of_grid_limit_percent",
 ]
 TOP_VEHICLES = 15
+# metrics that are sums: a group with no rows in a period has 0 of them (ratios and peaks have none)
+SUMMED = {
+    "sessions",
+    "energy_charged_kwh",
+    "energy_consumed_kwh",
+    "distance_km",
+    "cost",
+    "charging_emissions_kg",
+    "ice_baseline_kg",
+    "offsets_kg",
+}
 AT_RISK_HORIZON = timedelta(hours=24)
 
 
@@ -93,38 +104,47 @@ def dashboard(user: User, period: Period, department: Department | None = None, 
     validate(spec, user)
     context = load_context(spec, user)
 
-    # 1. vehicles, models, departments and the total from one charging and one usage query
-    fleet_spec = replace(
-        spec, metrics=VEHICLE_METRICS + ["charging_emissions_kg", "avoided_emissions_kg", "renewable_share_percent"]
-    )
-    fleet = compute_parts(fleet_spec, user, context, ["total", "vehicle", "vehicle_model", "department"])
+    # 1. the total, models and departments from the per-group rollups (one charging and one usage query)
+    fleet_spec = replace(spec, metrics=VEHICLE_METRICS + ["charging_emissions_kg", "avoided_emissions_kg",
+                                                          "renewable_share_percent"])  # fmt: skip
+    fleet = compute_parts(fleet_spec, user, context, ["total", "vehicle_model", "department"])
     # 2. sites (and their part of the total) from one site-day query
     site_spec = replace(spec, metrics=SITE_METRICS)
     sites = compute_parts(site_spec, user, context, ["total", "site"])
     total = Parts()
     total.add(fleet["total"].get("total", Parts()))
     total.add(sites["total"].get("total", Parts()))
-    currency, other_currencies = main_currency(fleet["vehicle"])
+    currency, other_currencies = main_currency(fleet["total"])
     kpis = derive(total, currency)
-
-    by_vehicle = sorted(fleet["vehicle"], key=lambda k: -fleet["vehicle"][k].energy_kwh)
-    vehicle_names = labels("vehicle", by_vehicle, context)
+    # 3. the vehicles that charged most, and their figures (two small queries by vehicle)
+    ids = list(context.departments)
+    top = list(
+        ChargingDay.objects.filter(_scope_q(spec, user, ids=ids), day__gte=period.first, day__lte=period.last)
+        .exclude(vehicle=None)
+        .values("vehicle_id")
+        .annotate(kwh=Sum("energy_kwh"))
+        .order_by("-kwh", "vehicle_id")
+        .values_list("vehicle_id", flat=True)[:TOP_VEHICLES]
+    )
+    by_vehicle = compute_parts(replace(fleet_spec, filters={"vehicle": top}), user, context, ["vehicle"])["vehicle"]
+    vehicle_names = labels("vehicle", top, context)
+    vehicle_count = _vehicles(user, department).exclude(status=Vehicle.Status.RETIRED).count()
     model_keys = list(fleet["vehicle_model"])
     department_keys = list(fleet["department"])
     site_keys = list(sites["site"])
 
-    # 3. per day
-    daily = _daily(spec, user, period, currency)
-    # 4. each site's daily peak against its limit
-    peaks = _site_peaks(spec, user)
+    # 4. per day
+    daily = _daily(spec, user, period, currency, ids)
+    # 5. each site's daily peak against its limit
+    peaks = _site_peaks(spec, user, ids)
     return {
         "period": {"start": period.first.isoformat(), "end": period.last.isoformat(), "days": period.days},
         "scope": department.name if department else (context.root.name if context.root else "All departments"),
         "currency": currency,
         "other_currencies": {c: str(_money(a, c)) for c, a in other_currencies.items()},
         "kpis": {m: kpis[m] for m in KPI_METRICS},
-        "vehicles": _rows(fleet["vehicle"], by_vehicle[:TOP_VEHICLES], vehicle_names, VEHICLE_METRICS, currency),
-        "vehicle_count": len(by_vehicle),
+        "vehicles": _rows(by_vehicle, top, vehicle_names, VEHICLE_METRICS, currency),
+        "vehicle_count": vehicle_count,
         "models": sorted(
             _rows(
                 fleet["vehicle_model"],
@@ -156,9 +176,9 @@ def dashboard(user: User, period: Period, department: Department | None = None, 
     }
 
 
-def _daily(spec: Spec, user: User, period: Period, currency: str) -> list[dict]:
+def _daily(spec: Spec, user: User, period: Period, currency: str, ids: list[int]) -> list[dict]:
     rows = (
-        ChargingDay.objects.filter(_scope_q(spec, user), day__gte=period.first, day__lte=period.last)
+        ChargingGroupDay.objects.filter(_scope_q(spec, user, ids=ids), day__gte=period.first, day__lte=period.last)
         .values("day")
         .annotate(n=Sum("sessions"), kwh=Sum("energy_kwh"), spent=Sum("cost_total", filter=Q(currency=currency)))
         .order_by("day")
@@ -179,10 +199,10 @@ def _daily(spec: Spec, user: User, period: Period, currency: str) -> list[dict]:
     return out
 
 
-def _site_peaks(spec: Spec, user: User) -> list[dict]:
+def _site_peaks(spec: Spec, user: User, ids: list[int]) -> list[dict]:
     """Per site: its daily peaks and its grid limit (one query)."""
     rows = (
-        SiteDay.objects.filter(_scope_q(spec, user), day__gte=spec.period.first, day__lte=spec.period.last)
+        SiteDay.objects.filter(_scope_q(spec, user, ids=ids), day__gte=spec.period.first, day__lte=spec.period.last)
         .values("site_id", "site__name", "day", "peak_kw", "grid_limit_kw")
         .order_by("site__name", "day")
     )
@@ -325,6 +345,21 @@ def compare(spec: Spec, how: str, user: User | None = None) -> ReportResult:
         for key in spec.metrics:
             merged.update(_change(key, row.get(key), earlier_row.get(key)))
         rows.append(merged)
+    present = {row["key"] for row in rows}
+    for key, earlier_row in before.items():  # groups that had figures before and none now (e.g. a vehicle retired)
+        if key in present or spec.grouping in ("day", "week", "month"):
+            continue
+        merged = {"key": key, "label": earlier_row["label"]}
+        for metric in spec.metrics:
+            then = earlier_row.get(metric)
+            merged[metric] = type(then)(0) if metric in SUMMED and then is not None else None
+            merged.update(_change(metric, merged[metric], then))
+        rows.append(merged)
+    ranked = [r for r in rows if r.get(spec.sort_by) is not None]
+    ranked.sort(key=lambda r: r[spec.sort_by], reverse=spec.sort_by != "efficiency_kwh_per_100km")
+    rows = ranked + [r for r in rows if r.get(spec.sort_by) is None]
+    for rank, row in enumerate(rows, start=1):
+        row["rank"] = rank
     totals = dict(current.totals)
     for key in spec.metrics:
         totals.update(_change(key, current.totals.get(key), earlier.totals.get(key)))
@@ -360,7 +395,7 @@ def trends(user: User, department: Department | None, last_day: date, history_da
     )
     validate(spec, user)
     rows = list(
-        ChargingDay.objects.filter(_scope_q(spec, user), day__gte=spec.period.first, day__lte=last_day)
+        ChargingGroupDay.objects.filter(_scope_q(spec, user), day__gte=spec.period.first, day__lte=last_day)
         .values("day", "currency")
         .annotate(kwh=Sum("energy_kwh"), spent=Sum("cost_total"))
         .order_by("day")
@@ -391,7 +426,7 @@ def trends(user: User, department: Department | None, last_day: date, history_da
         "history": {
             "days": [d.isoformat() for d in days],
             "energy_kwh": [round(energy[d], 1) for d in days],
-            "cost": [round(cost[d], 2) for d in days],
+            "cost": [_money(Decimal(str(round(cost[d], 2))), currency) for d in days],
         },
         "message": "",
     }
@@ -401,13 +436,18 @@ def trends(user: User, department: Department | None, last_day: date, history_da
         except forecasting.NotEnoughHistory as exc:
             out[name], out["message"] = None, str(exc)
             continue
-        digits = 1 if name == "energy" else 2
+
+        def rounded(values, name=name):
+            if name == "energy":
+                return [round(v, 1) for v in values]
+            return [_money(Decimal(str(round(v, 2))), currency) for v in values]
+
         out[name] = {
             "days": [d.isoformat() for d in result.days],
-            "mean": [round(v, digits) for v in result.mean],
-            "lower": [round(v, digits) for v in result.lower],
-            "upper": [round(v, digits) for v in result.upper],
-            "total": round(sum(result.mean), digits),
+            "mean": rounded(result.mean),
+            "lower": rounded(result.lower),
+            "upper": rounded(result.upper),
+            "total": rounded([sum(result.mean)])[0],
             "level_percent": round(result.level * 100),
             "backtest_mape_percent": round(result.backtest_mape, 1) if result.backtest_mape is not None else None,
             "backtest_days": result.backtest_days,

@@ -10,7 +10,7 @@ from accounts.scoping import scoped, visible_departments
 from analytics import periods
 from analytics.metrics import GROUPINGS, METRICS, Spec, validate
 from analytics.models import SavedReport
-from fleet.models import VehicleModel
+from fleet.models import Vehicle, VehicleModel
 from stations.models import Site
 
 METRIC_CHOICES = [(key, f"{m.label} ({m.unit})" if m.unit else m.label) for key, m in METRICS.items()]
@@ -75,10 +75,12 @@ class ReportQueryForm(PeriodForm):
     site = forms.ModelMultipleChoiceField(queryset=None, required=False)
     vehicle_model = forms.ModelMultipleChoiceField(queryset=VehicleModel.objects.all(), required=False)
     vehicle_class = forms.MultipleChoiceField(choices=VehicleModel.VehicleClass.choices, required=False)
+    vehicle = forms.ModelMultipleChoiceField(queryset=None, required=False)
 
     def __init__(self, *args, user, today: date, **kwargs):
         super().__init__(*args, user=user, today=today, **kwargs)
         self.fields["site"].queryset = scoped(Site.objects.all(), user).order_by("name")
+        self.fields["vehicle"].queryset = scoped(Vehicle.objects.all(), user)
         self.fields["grouping"].error_messages["invalid_choice"] = (
             "Unknown grouping %(value)s: choose one of " + ", ".join(GROUPINGS) + "."
         )
@@ -92,6 +94,8 @@ class ReportQueryForm(PeriodForm):
             out["vehicle_model"] = [m.pk for m in data["vehicle_model"]]
         if data.get("vehicle_class"):
             out["vehicle_class"] = list(data["vehicle_class"])
+        if data.get("vehicle"):
+            out["vehicle"] = [v.pk for v in data["vehicle"]]
         return out
 
     def clean(self):
@@ -154,8 +158,8 @@ class SavedReportForm(forms.ModelForm):
         for name in ("site", "vehicle_model", "vehicle_class"):
             if name in filters:
                 self.initial[name] = filters[name]
-        if not self.instance.pk and user.department_id:
-            self.initial.setdefault("department", user.department_id)
+        if not self.instance.pk and user.department_id and not self.initial.get("department"):
+            self.initial["department"] = user.department_id
 
     def report_data(self) -> dict:
         data = {name: self.cleaned_data.get(name) for name in self.Meta.fields}

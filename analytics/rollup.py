@@ -34,7 +34,16 @@ from django.db.models import Min, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from accounts.models import Department
-from analytics.models import CarbonIntensity, ChargingDay, ConnectorDay, RollupState, SiteDay, VehicleDay
+from analytics.models import (
+    CarbonIntensity,
+    ChargingDay,
+    ChargingGroupDay,
+    ConnectorDay,
+    RollupState,
+    SiteDay,
+    UsageGroupDay,
+    VehicleDay,
+)
 from charging.models import ChargingSession, MeterSample
 from fleet.models import TelemetryPoint, Vehicle
 from stations.models import Connector, ConnectorStatusChange, Site
@@ -129,9 +138,20 @@ def rollup_vehicle_days(first: date, last: date, departments: Iterable[Departmen
                 for vehicle_id, distance, consumed, points in rows
                 if points and vehicle_id in vehicles
             ]
+            groups: dict[tuple[int, int], UsageGroupDay] = {}
+            for row in objects:
+                group = groups.setdefault(
+                    (row.department_id, row.vehicle_model_id),
+                    UsageGroupDay(day=day, department_id=row.department_id, vehicle_model_id=row.vehicle_model_id),
+                )
+                group.vehicles += 1
+                group.distance_km += row.distance_km
+                group.energy_consumed_kwh += row.energy_consumed_kwh
             with transaction.atomic():
                 VehicleDay.objects.filter(day=day, department_id__in=department_ids).delete()
                 VehicleDay.objects.bulk_create(objects, batch_size=2000)
+                UsageGroupDay.objects.filter(day=day, department_id__in=department_ids).delete()
+                UsageGroupDay.objects.bulk_create(groups.values(), batch_size=2000)
             written += len(objects)
     return written
 
@@ -384,7 +404,21 @@ def _rollup_site(site: Site, first: date, last: date, now: datetime) -> int:
                 hourly_intensity_kwh=round(row["hourly_intensity_kwh"], 4),
             )
         )  # fmt: skip
+    groups: dict[tuple, ChargingGroupDay] = {}
+    for row in charging_rows:
+        group = groups.setdefault(
+            (row.day, row.department_id, row.vehicle_model_id, row.currency),
+            ChargingGroupDay(day=row.day, site=site, department_id=row.department_id,
+                             vehicle_model_id=row.vehicle_model_id, currency=row.currency),
+        )  # fmt: skip
+        group.sessions += row.sessions
+        group.energy_kwh += row.energy_kwh
+        group.cost_total += row.cost_total
+        group.emissions_kg += row.emissions_kg
+        group.renewable_kwh += row.renewable_kwh
     with transaction.atomic():
+        ChargingGroupDay.objects.filter(site=site, day__gte=first, day__lte=last).delete()
+        ChargingGroupDay.objects.bulk_create(groups.values(), batch_size=2000)
         ChargingDay.objects.filter(site=site, day__gte=first, day__lte=last).delete()
         SiteDay.objects.filter(site=site, day__gte=first, day__lte=last).delete()
         ConnectorDay.objects.filter(site=site, day__gte=first, day__lte=last).delete()

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage
 from django.db import transaction
@@ -63,9 +63,12 @@ def saved_report_save(*, actor: User, instance: SavedReport | None = None, **dat
     unknown = set(data) - set(FIELDS)
     if unknown:
         raise ValidationError({name: f"Unknown field {name!r}." for name in unknown})
+    if instance is not None and not saved_report_may_edit(instance, actor):
+        raise PermissionDenied("Only the report's owner or a fleet manager may change it.")
     report = instance or SavedReport(owner=actor)
     for name, value in data.items():
         setattr(report, name, value)
+    report.filters = _check_filters(report.filters or {}, actor)
     if isinstance(report.metrics, str):
         report.metrics = [m.strip() for m in report.metrics.split(",") if m.strip()]
     report.full_clean()
@@ -117,9 +120,63 @@ def saved_report_schedule(report: SavedReport) -> PeriodicTask | None:
 
 @transaction.atomic
 def saved_report_delete(*, report: SavedReport, actor: User) -> None:
+    if not saved_report_may_edit(report, actor):
+        raise PermissionDenied("Only the report's owner or a fleet manager may delete it.")
     if report.periodic_task_id:
         PeriodicTask.objects.filter(pk=report.periodic_task_id).delete()
     model_delete(instance=report, actor=actor)
+
+
+def report_render(*, report: SavedReport, fmt: str, user: User, today: date | None = None):
+    """The report as a file for a download, computed now for `user` (who must be allowed to see it); not kept in
+    the history, which holds what was sent."""
+    spec = saved_report_spec(report, today)
+    content, content_type, _extension = export(compute(spec, user), fmt)
+    run = ReportRun(report=report, format=fmt, period_start=spec.period.first, period_end=spec.period.last)
+    return content, content_type, run.filename
+
+
+def saved_report_may_edit(report: SavedReport, user: User) -> bool:
+    """Its owner, a fleet manager of its departments (scoping decides which reports they reach) or an admin."""
+    return user.is_admin or report.owner_id == user.pk or user.role == User.Role.FLEET_MANAGER
+
+
+def _check_filters(filters, actor: User) -> dict:
+    """Filter values name things the user can see: sites, vehicle models, vehicle classes, vehicles."""
+    from accounts.scoping import scoped
+    from fleet.models import Vehicle, VehicleModel
+    from stations.models import Site
+
+    if not isinstance(filters, dict):
+        raise ValidationError({"filters": 'Give an object, e.g. {"site": [3], "vehicle_class": ["van"]}.'})
+    known = {"site": scoped(Site.objects.all(), actor), "vehicle_model": VehicleModel.objects.all(),
+             "vehicle": scoped(Vehicle.objects.all(), actor)}  # fmt: skip
+    errors, clean = {}, {}
+    for name, value in filters.items():
+        values = value if isinstance(value, list) else [value]
+        if name == "vehicle_class":
+            bad = [v for v in values if v not in VehicleModel.VehicleClass.values]
+            if bad:
+                errors["filters"] = (
+                    f"Unknown vehicle class {bad[0]!r}: use {', '.join(VehicleModel.VehicleClass.values)}."
+                )
+            clean[name] = values
+        elif name in known:
+            try:
+                ids = [int(v) for v in values]
+            except (TypeError, ValueError):
+                errors["filters"] = f"{name} takes ids (whole numbers), not {values!r}."
+                continue
+            found = set(known[name].filter(pk__in=ids).values_list("pk", flat=True))
+            missing = [i for i in ids if i not in found]
+            if missing:
+                errors["filters"] = f"No {name.replace('_', ' ')} {missing[0]} that you can see."
+            clean[name] = ids
+        else:
+            errors["filters"] = f"Unknown filter {name!r}: use site, vehicle_model, vehicle_class or vehicle."
+    if errors:
+        raise ValidationError(errors)
+    return {k: v for k, v in clean.items() if v}
 
 
 def report_generate(
@@ -158,7 +215,9 @@ def _recipients(report: SavedReport) -> list[str]:
     return [report.owner.email] if report.owner.email else []
 
 
-def saved_report_send(*, report_id: int, attempt: int = 1, final: bool = True, today: date | None = None):
+def saved_report_send(
+    *, report_id: int, attempt: int = 1, final: bool = True, today: date | None = None, trigger: str = "schedule"
+):
     """Generate a scheduled report and email it with the file attached; the run is kept either way. A failure is
     recorded on the run and raised, so the task retries; the last failure is reported to the owner."""
     report = SavedReport.objects.select_related("department", "owner").filter(pk=report_id).first()
@@ -170,7 +229,7 @@ def saved_report_send(*, report_id: int, attempt: int = 1, final: bool = True, t
     try:
         if not recipients:
             raise ReportUndeliverable("the report has no recipients and its owner no email address")
-        run = report_generate(report=report, trigger="schedule", today=today)
+        run = report_generate(report=report, trigger=trigger, today=today)
         run.recipients = ", ".join(recipients)[:500]
         run.attempts = attempt
         period = f"{run.period_start:%d %b %Y} – {run.period_end:%d %b %Y}"
@@ -194,11 +253,12 @@ def saved_report_send(*, report_id: int, attempt: int = 1, final: bool = True, t
         return run
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"[:500]
+        final = final or isinstance(exc, ReportUndeliverable)  # retrying cannot help
         status = ReportRun.Status.FAILED if final else ReportRun.Status.RETRYING
         if run is None:
             run = ReportRun.objects.create(
                 report=report,
-                trigger="schedule",
+                trigger=trigger,
                 status=status,
                 format=report.format,
                 attempts=attempt,

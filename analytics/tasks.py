@@ -14,7 +14,7 @@ def analytics_rollup() -> dict:
 
 
 @shared_task(bind=True, max_retries=None)
-def saved_report_send(self, *, report_id: int) -> int | None:
+def saved_report_send(self, *, report_id: int, trigger: str = "schedule") -> int | None:
     """Generate and email a scheduled report; on failure retry with backoff (1, 2, 4 … minutes) up to
     EVFLEET_REPORT_MAX_ATTEMPTS attempts, the last failure being reported to the report's owner."""
     from analytics import services
@@ -22,9 +22,9 @@ def saved_report_send(self, *, report_id: int) -> int | None:
     attempt = self.request.retries + 1
     final = attempt >= settings.REPORT_MAX_ATTEMPTS
     try:
-        run = services.saved_report_send(report_id=report_id, attempt=attempt, final=final)
+        run = services.saved_report_send(report_id=report_id, attempt=attempt, final=final, trigger=trigger)
     except Exception as exc:
-        if final:
+        if final or isinstance(exc, services.ReportUndeliverable):
             raise
         raise self.retry(exc=exc, countdown=60 * 2 ** (attempt - 1)) from exc
     return run.pk if run is not None else None

@@ -181,13 +181,9 @@ def report_create(request):
 @permission_required("analytics.change_savedreport", raise_exception=True)
 def report_edit(request, pk: int):
     report = get_object_or_404(_reports(request.user), pk=pk)
-    _owner_or_manager(request.user, report)
-    return _report_form(request, report)
-
-
-def _owner_or_manager(user, report: SavedReport) -> None:
-    if report.owner_id != user.pk and not user.has_perm("analytics.delete_carbonoffset") and not user.is_admin:
+    if not services.saved_report_may_edit(report, request.user):
         raise PermissionDenied("Only its owner or a fleet manager may change this report.")
+    return _report_form(request, report)
 
 
 def _report_form(request, report: SavedReport):
@@ -244,13 +240,15 @@ def report_download(request, pk: int, fmt: str):
     if fmt not in SavedReport.Format.values:
         return HttpResponse(f"Unknown format {fmt!r}: choose csv, xlsx, json or pdf.", status=400)
     try:
-        run = services.report_generate(
-            report=report, fmt=fmt, trigger="manual", today=local_today(request.user), user=request.user
+        content, content_type, filename = services.report_render(
+            report=report, fmt=fmt, today=local_today(request.user), user=request.user
         )
     except ValidationError as exc:
         messages.error(request, "; ".join(" ".join(m) for m in exc.message_dict.values()))
         return redirect("analytics:report-detail", pk=report.pk)
-    return FileResponse(run.file.open("rb"), as_attachment=True, filename=run.filename)
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 @_dashboard_user
@@ -269,7 +267,7 @@ def report_send(request, pk: int):
     report = get_object_or_404(_reports(request.user), pk=pk)
     from analytics.tasks import saved_report_send
 
-    saved_report_send.delay(report_id=report.pk)
+    saved_report_send.delay(report_id=report.pk, trigger="manual")
     messages.success(request, f"“{report.name}” is being generated and sent; its run appears below.")
     return redirect("analytics:report-detail", pk=report.pk)
 
@@ -279,7 +277,6 @@ def report_send(request, pk: int):
 @permission_required("analytics.delete_savedreport", raise_exception=True)
 def report_delete(request, pk: int):
     report = get_object_or_404(_reports(request.user), pk=pk)
-    _owner_or_manager(request.user, report)
     services.saved_report_delete(report=report, actor=request.user)
     messages.success(request, f"Report “{report.name}” deleted.")
     return redirect("analytics:report-list")

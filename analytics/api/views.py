@@ -189,7 +189,7 @@ class MetricCatalogueView(AnalyticsView):
                     {
                         "key": m.key,
                         "label": m.label,
-                        "unit": m.unit,
+                        "unit": m.column("currency").unit,  # money: "currency" or "currency/km"
                         "kind": m.kind,
                         "description": m.description,
                         "groupings": sorted(metric_groupings(m)),
@@ -231,29 +231,35 @@ class SavedReportViewSet(FileFormatMixin, ScopedModelViewSet):
     )
     @action(detail=True, methods=["get"])
     def render(self, request, pk=None):
-        """Generate the report now (kept in its history) and return it in the format asked (default: its own)."""
+        """Compute the report now and return it in the format asked (default: its own). Not kept in the history,
+        which holds what was sent."""
         report = self.get_object()
         fmt = request.query_params.get("format") or report.format
         if fmt not in SavedReport.Format.values:
             raise ValidationError({"format": [f"Unknown format {fmt!r}: choose csv, xlsx, json or pdf."]})
         try:
-            run = services.report_generate(
-                report=report, fmt=fmt, trigger="manual", today=local_today(request.user), user=request.user
+            content, content_type, filename = services.report_render(
+                report=report, fmt=fmt, today=local_today(request.user), user=request.user
             )
         except DjangoValidationError as exc:
             raise ValidationError(exc.message_dict) from None
-        return FileResponse(run.file.open("rb"), as_attachment=fmt != "json", filename=run.filename)
+        response = HttpResponse(content, content_type=content_type)
+        if fmt != "json":
+            response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
 
     @extend_schema(request=None, responses={202: OpenApiTypes.OBJECT})
     @action(detail=True, methods=["post"])
     def send(self, request, pk=None):
         """Generate and email the report now, as its schedule would (retried on failure)."""
         report = self.get_object()
-        if not request.user.has_perm("analytics.change_savedreport"):
+        if not request.user.has_perm("analytics.change_savedreport") or not services.saved_report_may_edit(
+            report, request.user
+        ):
             raise PermissionDenied()
         from analytics.tasks import saved_report_send
 
-        saved_report_send.delay(report_id=report.pk)
+        saved_report_send.delay(report_id=report.pk, trigger="manual")
         return Response({"queued": True, "report": report.pk}, status=status.HTTP_202_ACCEPTED)
 
 

@@ -44,7 +44,8 @@ def _totals_row(result: ReportResult) -> dict[str, Value] | None:
     """The totals as a row whose label column says "Total", or None when the report has no totals."""
     if not result.totals:
         return None
-    label_key = result.columns[0].key
+    # the label column (after a rank column in ranked reports) says "Total"; the rank stays empty
+    label_key = next((c.key for c in result.columns if c.kind == "text"), result.columns[0].key)
     return {**result.totals, label_key: result.totals.get(label_key) or TOTAL_LABEL}
 
 
@@ -172,7 +173,8 @@ def export_json(result: ReportResult) -> bytes:
     """A JSON document with the report's metadata, column definitions, rows, totals and notes."""
 
     def as_json(row: dict[str, Value]) -> dict[str, str | int | float | None]:
-        return {column.key: _json_value(result, column, row.get(column.key)) for column in result.columns}
+        values = {column.key: _json_value(result, column, row.get(column.key)) for column in result.columns}
+        return {"key": row["key"], **values} if "key" in row else values
 
     totals = _totals_row(result)
     document = {

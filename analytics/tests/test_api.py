@@ -85,19 +85,59 @@ def test_saved_reports_are_created_checked_and_scoped(world):
     assert _client(world.org.fleet_manager_b).get(f"/api/v1/reports/{report.pk}/").status_code == 404
 
 
-def test_a_saved_report_renders_with_the_hand_computed_figures_and_keeps_the_run(world):
+def test_a_saved_report_renders_with_the_hand_computed_figures_and_a_sent_one_is_kept(world):
+    from django.core import mail
+
     client = _client(world.org.fleet_manager_a)
     created = client.post(
         "/api/v1/reports/",
         {"name": "January", "department": world.org.a.pk, "metrics": ["energy_charged_kwh", "cost"],
-         "grouping": "day", "period": "custom", "start": "2026-01-10", "end": "2026-01-11"},
+         "grouping": "day", "period": "custom", "start": "2026-01-10", "end": "2026-01-11",
+         "recipients": "ops@example.com"},
         format="json",
     ).json()  # fmt: skip
-    response = client.get(f"/api/v1/reports/{created['id']}/render/?format=json")
-    document = b"".join(response.streaming_content).decode()
-    assert '"cost": "16.50"' in document and '"cost": "7.00"' in document
+    document = client.get(f"/api/v1/reports/{created['id']}/render/?format=json").json()
+    assert [(r["key"], r["cost"]) for r in document["rows"]] == [("2026-01-10", "16.50"), ("2026-01-11", "7.00")]
+    assert client.get(f"/api/v1/report-runs/?report={created['id']}").json()["count"] == 0  # a download
+    assert client.post(f"/api/v1/reports/{created['id']}/send/").status_code == 202
     runs = client.get(f"/api/v1/report-runs/?report={created['id']}").json()["results"]
-    assert runs[0]["rows"] == 2 and runs[0]["download"]
+    assert (runs[0]["status"], runs[0]["trigger"], runs[0]["rows"]) == ("sent", "manual", 2)
+    assert mail.outbox[0].to == ["ops@example.com"]
+    assert client.get(runs[0]["download"]).status_code == 200
+
+
+def test_only_the_owner_or_a_fleet_manager_changes_a_report(world):
+    created = _client(world.org.analyst_a).post(
+        "/api/v1/reports/",
+        {"name": "Mine", "department": world.org.a.pk, "metrics": ["sessions"], "grouping": "site",
+         "period": "last_month"},
+        format="json",
+    )  # fmt: skip
+    assert created.status_code == 201, created.json()
+    report = created.json()["id"]
+    other = _client(world.org.manager_a1).get(f"/api/v1/reports/{report}/")
+    assert other.status_code == 404  # Team A1 does not see Org A's report
+    from accounts.tests.factories import UserFactory
+
+    colleague = UserFactory(username="analyst-2", role="analyst", department=world.org.a)
+    assert _client(colleague).patch(f"/api/v1/reports/{report}/", {"name": "x"}, format="json").status_code == 403
+    assert _client(world.org.fleet_manager_a).patch(f"/api/v1/reports/{report}/", {"name": "Ours"},
+                                                    format="json").status_code == 200  # fmt: skip
+
+
+def test_saved_report_filters_must_name_things_the_user_can_see(world):
+    client = _client(world.org.fleet_manager_a)
+    payload = {"name": "f", "department": world.org.a.pk, "metrics": ["sessions"], "grouping": "site",
+               "period": "last_month"}  # fmt: skip
+    cases = [
+        ({"site": ["abc"]}, "takes ids"),
+        ({"site": [world.s3.pk]}, "that you can see"),
+        ({"vehicle_class": ["boat"]}, "Unknown vehicle class"),
+        ({"colour": [1]}, "Unknown filter"),
+    ]
+    for filters, words in cases:
+        response = client.post("/api/v1/reports/", {**payload, "filters": filters}, format="json")
+        assert response.status_code == 400 and words in str(response.json()), (filters, response.json())
 
 
 def test_hourly_carbon_intensities_are_pushed_in_bulk_and_replace_an_hour(world):

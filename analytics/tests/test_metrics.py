@@ -143,3 +143,16 @@ def test_the_periodic_rollup_rebuilds_the_start_day_of_a_session_that_ended_sinc
     rollup_recent(now=now)
     result = compute(Spec(["energy_charged_kwh", "cost"], "total", PERIOD, world.org.a))
     assert (result.rows[0]["energy_charged_kwh"], result.rows[0]["cost"]) == (100.0, Decimal("32.50"))
+
+
+def test_the_rollup_command_rebuilds_a_range_and_refuses_a_backwards_one(world):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    out = StringIO()
+    call_command("rollup_analytics", "--from", "2026-01-10", "--to", "2026-01-11", stdout=out)
+    assert "Rebuilt 2026-01-10 to 2026-01-11" in out.getvalue()
+    assert compute(Spec(["energy_charged_kwh"], "total", PERIOD, world.org.a)).rows[0]["energy_charged_kwh"] == 70.0
+    with pytest.raises(CommandError, match="before --from"):
+        call_command("rollup_analytics", "--from", "2026-01-11", "--to", "2026-01-10")

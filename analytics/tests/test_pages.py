@@ -113,3 +113,13 @@ def test_the_dashboard_page_runs_a_constant_number_of_queries(client, org, vehic
     client.force_login(org.fleet_manager_a)
     with django_assert_max_num_queries(30):
         client.get(reverse("analytics:dashboard") + f"?period=custom&start={P.first}&end={P.last}")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "json", "pdf"])
+def test_a_ranked_report_exports_in_every_format_with_its_total(manager, fmt):
+    query = f"{PERIOD_QS}&metrics=energy_charged_kwh,cost&grouping=vehicle&sort_by=cost"
+    response = _export(manager, fmt, query)
+    assert response.status_code == 200, response.content[:300]
+    if fmt == "csv":
+        rows = list(csv.reader(io.StringIO(response.content.decode())))
+        assert rows[1][:2] == ["1", "V1"] and rows[-1] == ["", "Total", "70.0", "23.50"]

@@ -33,6 +33,7 @@ class SiteSerializer(StrictModelSerializer):
             "time_zone",
             "grid_limit_kw",
             "holiday_calendar",
+            "carbon_zone",
             "status",
             "created_at",
             "updated_at",

@@ -33,7 +33,16 @@ from django.utils import timezone
 from accounts.models import Department, User
 from analytics.dashboard import compare, dashboard, environment, trends
 from analytics.metrics import Spec, compute
-from analytics.models import CarbonIntensity, CarbonZone, ChargingDay, ConnectorDay, SiteDay, VehicleDay
+from analytics.models import (
+    CarbonIntensity,
+    CarbonZone,
+    ChargingDay,
+    ChargingGroupDay,
+    ConnectorDay,
+    SiteDay,
+    UsageGroupDay,
+    VehicleDay,
+)
 from analytics.periods import resolve
 from analytics.reporting.exports import export_pdf
 from analytics.rollup import rollup_range
@@ -234,7 +243,9 @@ class Command(BaseCommand):
             phases["rollup_s"] = perf_counter() - started
             rollup = {"run": True, "rollup_s": round(phases["rollup_s"], 1), **summary}
             self._log(f"  rollups rebuilt in {phases['rollup_s']:.1f} s: {summary}")
-            self._vacuum([VehicleDay, ChargingDay, SiteDay, ConnectorDay], "after the rollups")
+            self._vacuum(
+                [VehicleDay, ChargingDay, ChargingGroupDay, UsageGroupDay, SiteDay, ConnectorDay], "after the rollups"
+            )
 
         sizes = self._sizes(root, sites, bench_sessions)
         self._log(f"Data ready: {json.dumps(sizes)}")
@@ -514,6 +525,8 @@ class Command(BaseCommand):
             "rollup_rows": {
                 "vehicle_days": VehicleDay.objects.filter(**subtree).count(),
                 "charging_days": ChargingDay.objects.filter(**subtree).count(),
+                "charging_group_days": ChargingGroupDay.objects.filter(**subtree).count(),
+                "usage_group_days": UsageGroupDay.objects.filter(**subtree).count(),
                 "site_days": SiteDay.objects.filter(**subtree).count(),
                 "connector_days": ConnectorDay.objects.filter(**subtree).count(),
             },
