@@ -46,6 +46,8 @@ _MATRIX: dict[str, dict[str, str]] = {
         "charging.reservationdecision": "v",
         "charging.reservationpolicy": "vacd",
         "charging.chargingsession": "vac",
+        "charging.circuit": "vacd",
+        "charging.chargingplan": "va",  # plans and re-plans a site
         **ANALYTICS_READ,
         "analytics.carbonintensity": "va",
         "analytics.carbonoffset": "vacd",
@@ -67,6 +69,8 @@ _MATRIX: dict[str, dict[str, str]] = {
         "charging.reservationdecision": "v",
         "charging.reservationpolicy": "v",
         "charging.chargingsession": "vac",  # and start and stop vehicles
+        "charging.circuit": "v",
+        "charging.chargingplan": "va",
         **ANALYTICS_READ,
         "analytics.savedreport": "vacd",
         "analytics.reportrun": "v",
@@ -85,6 +89,8 @@ _MATRIX: dict[str, dict[str, str]] = {
         "charging.chargingsession": "v",
         "charging.metersample": "v",
         "charging.reservation": "v",
+        "charging.circuit": "vc",
+        "charging.chargingplan": "v",
     },
     Role.ANALYST: {
         "accounts.department": "v",
@@ -101,6 +107,8 @@ _MATRIX: dict[str, dict[str, str]] = {
         **{f"charging.{m}": "v" for m in PRICING_MODELS},
         "charging.reservation": "v",
         "charging.reservationpolicy": "v",
+        "charging.circuit": "v",
+        "charging.chargingplan": "v",
         **ANALYTICS_READ,  # analysts: every figure, and reports of their own
         "analytics.carbonintensity": "v",
         "analytics.carbonoffset": "v",
@@ -118,6 +126,8 @@ _MATRIX: dict[str, dict[str, str]] = {
         **{f"charging.{m}": "v" for m in ("tariff", "tariffversion", "customer", "priceinterval", "holidaycalendar")},
         "charging.gridsignal": "va",  # grid operators' feeds push prices and load
         "charging.reservation": "vac",  # an ERP may book for its vehicles
+        "charging.circuit": "v",
+        "charging.chargingplan": "v",
         **ANALYTICS_READ,  # and reads the figures and reports through the API
         "analytics.carbonintensity": "va",  # a carbon-data provider's feed pushes hourly intensities
         "analytics.savedreport": "v",

@@ -12,7 +12,9 @@ from charging import selectors, services
 from charging.charts import price_day_chart
 from charging.forms import TariffVersionAdminForm
 from charging.models import (
+    ChargingPlan,
     ChargingSession,
+    Circuit,
     Contract,
     ContractVolumeTier,
     Customer,
@@ -418,3 +420,26 @@ class DeliveryAdmin(ReadOnlyAdmin):
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
         return queryset if request.user.is_admin else queryset.filter(notification__user=request.user)
+
+
+@admin.register(Circuit)
+class CircuitAdmin(ScopedAdmin):
+    """Feeders and circuits of a site: the charge points wired to one share its limit."""
+
+    list_display = ["name", "site", "parent", "max_power_kw"]
+    list_filter = ["site"]
+    list_select_related = ["site", "parent"]
+
+
+@admin.register(ChargingPlan)
+class ChargingPlanAdmin(ReadOnlyAdmin):
+    """The plans smart charging made for each site, with the trigger and the explanation."""
+
+    list_display = ["site", "created_at", "trigger", "status", "solve_ms", "applied", "summary"]
+    list_filter = ["trigger", "applied", "status"]
+    list_select_related = ["site"]
+    date_hierarchy = "created_at"
+
+    @admin.display(description="summary")
+    def summary(self, plan):
+        return plan.explanation.get("summary", "")

@@ -90,3 +90,25 @@ def build_demo_pricing(departments: dict[str, Department]) -> int:
         )  # fmt: skip
         Vehicle.objects.filter(department=field).update(customer=internal)
     return Tariff.objects.count()
+
+
+def build_demo_smart_charging() -> None:
+    """Berlin-Nord plans its charging: two feeders (the DC chargers on one, the AC pairs on the other), each
+    AC pair limited to 33 kW, a demand charge on its tariff, and a first plan."""
+    from charging.models import ChargingPlan, Circuit
+    from charging.services import smart
+    from stations.models import ChargePoint
+
+    site = Site.objects.filter(name="Berlin-Nord depot").first()
+    if site is None or Circuit.objects.filter(site=site).exists():
+        return
+    fast = Circuit.objects.create(site=site, name="Feeder A (fast chargers)", max_power_kw=Decimal("250"))
+    slow = Circuit.objects.create(site=site, name="Feeder B (AC)", max_power_kw=Decimal("60"))
+    ChargePoint.objects.filter(site=site, identity__in=["SIM-BN-01", "SIM-BN-02"]).update(circuit=fast)
+    ChargePoint.objects.filter(site=site, identity__in=["SIM-BN-03", "SIM-BN-04"]).update(
+        circuit=slow, max_power_kw=Decimal("33")
+    )
+    site.smart_charging = True
+    site.save(update_fields=["smart_charging", "updated_at"])
+    site.tariffs.filter(demand_charge_per_kw__isnull=True).update(demand_charge_per_kw=Decimal("9.50"))
+    smart.plan_site(site=site, trigger=ChargingPlan.Trigger.MANUAL, apply=False)

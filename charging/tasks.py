@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from celery import shared_task
+from django.db import OperationalError
 from django.utils import timezone
 
 from charging import selectors, services
@@ -61,3 +62,22 @@ def session_report_send(*, report_id: int) -> str:
     """A department's daily or weekly session report, by email with the CSV (scheduled per report)."""
     run = services.session_report_send(report_id=report_id)
     return "inactive" if run is None else f"{run.status}: {run.csv_rows} sessions to {run.recipients or 'nobody'}"
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+def smart_charging_plan(*, site_id: int, trigger: str) -> int | None:
+    """Re-plan a site with smart charging after an event, and send the stations their profiles."""
+    from charging.services import smart
+    from stations.models import Site
+
+    site = Site.objects.select_related("carbon_zone").filter(pk=site_id, smart_charging=True).first()
+    return smart.plan_site(site=site, trigger=trigger).pk if site is not None else None
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=2)
+def smart_charging_tick() -> dict:
+    """Every 5 minutes: re-plan the smart-charging sites whose horizon moved on, whose limits or prices changed,
+    or whose sessions draw power off the plan."""
+    from charging.services import smart
+
+    return smart.smart_charging_tick()

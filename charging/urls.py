@@ -1,6 +1,6 @@
 from django.urls import path
 
-from charging import notification_views, sessions_views, views
+from charging import notification_views, sessions_views, smart_views, views
 
 app_name = "charging"
 
@@ -19,4 +19,7 @@ urlpatterns = [
     path("reservations/<int:pk>/cancel/", sessions_views.reservation_cancel, name="reservation-cancel"),
     path("notifications/", notification_views.notification_list, name="notifications"),
     path("sw.js", notification_views.service_worker, name="service-worker"),
+    path("smart-charging/", smart_views.smart_overview, name="smart-overview"),
+    path("smart-charging/sites/<int:pk>/", smart_views.smart_site, name="smart-site"),
+    path("smart-charging/sites/<int:pk>/replan/", smart_views.smart_replan, name="smart-replan"),
 ]

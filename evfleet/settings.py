@@ -208,6 +208,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=env_int("EVFLEET_ANALYTICS_ROLLUP_INTERVAL", 15, minimum=1)),
         "options": {"expires": 60 * 10},
     },
+    "smart-charging-replan": {
+        "task": "charging.tasks.smart_charging_tick",
+        "schedule": timedelta(minutes=5),  # rolls the horizon on, and re-plans sites whose meters are off the plan
+        "options": {"expires": 60 * 4},
+    },
     "activity-log-prune": {
         "task": "accounts.tasks.activity_log_prune",
         "schedule": timedelta(hours=24),
@@ -379,6 +384,13 @@ ANALYTICS_DEPARTURE_SOC_TARGET = env_int("EVFLEET_ANALYTICS_DEPARTURE_SOC_TARGET
 # Carbon intensity of a site with no grid zone, in g CO2e/kWh (roughly the EU average of 2024).
 ANALYTICS_DEFAULT_GCO2E_PER_KWH = float(env_int("EVFLEET_ANALYTICS_DEFAULT_GCO2E_PER_KWH", 250, minimum=0))
 REPORT_MAX_ATTEMPTS = env_int("EVFLEET_REPORT_MAX_ATTEMPTS", 3, minimum=1)
+
+# --- Smart charging ----------------------------------------------------------------------------
+SMART_CHARGING_HORIZON = env_int("EVFLEET_SMART_CHARGING_HORIZON", 96, minimum=4, maximum=672)  # 15-minute intervals
+# What a kg of CO2e weighs against money in the plan's objective (0: carbon is reported, not optimised).
+SMART_CHARGING_CARBON_PRICE_PER_KG = float(env_str("EVFLEET_SMART_CHARGING_CARBON_PRICE_PER_KG", "0") or 0)
+# A session drawing this share more or less than planned (and at least 1 kW) is "off the plan": re-plan.
+SMART_CHARGING_OFF_PLAN_SHARE = 0.2
 
 # --- Domain limits ----------------------------------------------------------------------------
 TELEMETRY_BULK_MAX_POINTS = 10_000

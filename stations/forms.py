@@ -7,7 +7,8 @@ from stations.models import ChargePoint, Connector, Site
 class SiteForm(forms.ModelForm):
     class Meta:
         model = Site
-        fields = ["name", "department", "address", "latitude", "longitude", "time_zone", "grid_limit_kw"]
+        fields = ["name", "department", "address", "latitude", "longitude", "time_zone", "grid_limit_kw",
+                  "smart_charging", "carbon_zone", "holiday_calendar"]  # fmt: skip
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -25,7 +26,7 @@ class ChargePointForm(forms.ModelForm):
 
     class Meta:
         model = ChargePoint
-        fields = ["identity", "site", "registration_status", "heartbeat_interval_s"]
+        fields = ["identity", "site", "registration_status", "heartbeat_interval_s", "circuit", "max_power_kw"]
 
     def __init__(self, *args, user=None, **kwargs):
         """With a user (the dashboard), only their sites and a site is required; without one (the admin,
@@ -34,6 +35,14 @@ class ChargePointForm(forms.ModelForm):
         if user is not None:
             self.fields["site"].queryset = scoped(Site.objects.all(), user)
             self.fields["site"].required = True
+            self.fields["circuit"].queryset = scoped(self.fields["circuit"].queryset, user)
+
+    def clean(self):
+        data = super().clean()
+        circuit, site = data.get("circuit"), data.get("site")
+        if circuit is not None and site is not None and circuit.site_id != site.pk:
+            self.add_error("circuit", f"{circuit.name} is a circuit of {circuit.site}, not of {site}.")
+        return data
 
 
 class ConnectorForm(forms.ModelForm):

@@ -49,6 +49,12 @@ class Site(TimeStampedModel):
         related_name="sites",
         help_text="Public holidays here, which tariffs price as the calendar says (a Sunday by default).",
     )
+    smart_charging = models.BooleanField(
+        "smart charging",
+        default=False,
+        help_text="Plan every session's power under the site's limits and prices, and send the stations charging "
+        "profiles (OCPP SetChargingProfile).",
+    )
     carbon_zone = models.ForeignKey(
         "analytics.CarbonZone",
         null=True,
@@ -130,6 +136,23 @@ class ChargePoint(TimeStampedModel):
     last_heartbeat_at = models.DateTimeField("last heartbeat (UTC)", null=True, blank=True, editable=False)
     status = models.CharField("status", max_length=12, choices=Status.choices, default=Status.OFFLINE, editable=False)
     status_since = models.DateTimeField("status since (UTC)", null=True, blank=True, editable=False)
+    circuit = models.ForeignKey(
+        "charging.Circuit",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="charge_points",
+        help_text="The feeder or circuit it is wired to (its limit is shared by the charge points on it).",
+    )
+    max_power_kw = models.DecimalField(
+        "max power (kW)",
+        max_digits=8,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.1"))],
+        help_text="The most the charge point may draw across all its connectors, in kW. Empty: their sum.",
+    )
 
     scope_field = "site__department"
 

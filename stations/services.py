@@ -271,6 +271,7 @@ def connector_status_update(
         if connector is None:
             return None
         charge_point = connector.charge_point
+        newly_faulted = status == Connector.Status.FAULTED and connector.status != status
         if connector.status != status or connector.error_code != error_code:
             connector.status, connector.error_code, connector.status_info = status, error_code[:50], (info or "")[:255]
             connector.status_since = moment
@@ -286,6 +287,8 @@ def connector_status_update(
             )
             _announce_status(charge_point, connector)
             session_status_from_station(connector=connector, state=status)
+        if newly_faulted:
+            _smart_charging(charge_point, "fault")
         if status == Connector.Status.FAULTED:
             alert_raise(
                 kind=Alert.Kind.CONNECTOR_FAULT,
@@ -426,6 +429,7 @@ def transaction_start(
             session.transaction_id = str(session.pk)
             ChargingSession.objects.filter(pk=session.pk).update(transaction_id=session.transaction_id)
         charge_point = ChargePoint.objects.select_related("site").get(pk=charge_point_id)
+        _smart_charging(charge_point, "arrival")
         _announce(
             "session.started",
             {
@@ -460,6 +464,7 @@ def transaction_stop(
         session.status = ChargingSession.Status.FAILED if failed else ChargingSession.Status.COMPLETED
         session.save(update_fields=["meter_last_wh", "energy_kwh", "ended_at", "stop_reason", "status", "updated_at"])
         charge_point = ChargePoint.objects.select_related("site").get(pk=charge_point_id)
+        _smart_charging(charge_point, "departure", ended=session)
         alert_resolve(kind=Alert.Kind.NO_ENERGY_FLOW, charge_point=charge_point, connector=session.connector)
         _check_repeated_failures(charge_point, session.connector)
         session_id = session.pk
@@ -477,6 +482,21 @@ def transaction_stop(
             _department_of(charge_point),
         )
     return session
+
+
+def _smart_charging(charge_point: ChargePoint, trigger: str, ended: ChargingSession | None = None) -> None:
+    """A site with smart charging re-plans after an arrival, a departure or a fault (in the worker, once the change
+    is committed); an ended session's profile is cleared."""
+    site = charge_point.site
+    if site is None or not site.smart_charging:
+        return
+    from charging import tasks
+    from charging.services import smart
+
+    site_id = site.pk
+    if ended is not None:
+        transaction.on_commit(lambda: smart.profile_clear(ended))
+    transaction.on_commit(lambda: tasks.smart_charging_plan.delay(site_id=site_id, trigger=trigger))
 
 
 def _tell(function: str, *args, **kwargs) -> None:

@@ -121,10 +121,12 @@ class _Answers16(ChargePoint16):
 
     @on("SetChargingProfile")
     async def on_set_profile(self, connector_id, cs_charging_profiles, **kw):
+        self.station.profile_set(connector_id, cs_charging_profiles["charging_schedule"])
         return result16.SetChargingProfile(status="Accepted")
 
     @on("ClearChargingProfile")
     async def on_clear_profile(self, **kw):
+        self.station.profile_clear()
         return result16.ClearChargingProfile(status="Accepted")
 
 
@@ -185,10 +187,12 @@ class _Answers201(ChargePoint201):
 
     @on("SetChargingProfile")
     async def on_set_profile(self, evse_id, charging_profile, **kw):
+        self.station.profile_set(evse_id, charging_profile["charging_schedule"][0])
         return result201.SetChargingProfile(status="Accepted")
 
     @on("ClearChargingProfile")
     async def on_clear_profile(self, **kw):
+        self.station.profile_clear()
         return result201.ClearChargingProfile(status="Accepted")
 
 
@@ -201,6 +205,27 @@ class SimulatedStation:
             for c in spec.connectors
         }
         self.seq = 0
+
+    def profile_set(self, evse_id: int, schedule: dict) -> None:
+        """A TxProfile: from now on the connector draws at most the schedule's limit (W) of the moment."""
+        if evse_id in self.state:
+            start = schedule.get("start_schedule")
+            begins = datetime.fromisoformat(start.replace("Z", "+00:00")) if start else datetime.now(UTC)
+            periods = sorted((p["start_period"], float(p["limit"])) for p in schedule["charging_schedule_period"])
+            self.state[evse_id]["profile"] = (begins, periods)
+
+    def profile_clear(self) -> None:
+        for state in self.state.values():
+            state.pop("profile", None)
+
+    def profile_limit_kw(self, evse_id: int) -> float | None:
+        profile = self.state[evse_id].get("profile")
+        if profile is None:
+            return None
+        begins, periods = profile
+        elapsed = (datetime.now(UTC) - begins).total_seconds()
+        current = [limit for start, limit in periods if start <= elapsed]
+        return (current[-1] if current else periods[0][1]) / 1000.0
 
     async def call(self, payload):
         self.stats.calls += 1
@@ -319,6 +344,9 @@ class SimulatedStation:
             state["ticks"] -= 1
             taper = 1.0 if state["ticks"] > 3 else 0.4
             power_kw = connector.max_kw * rng.uniform(0.6, 0.95) * taper
+            limit = self.profile_limit_kw(evse)
+            if limit is not None:  # a smart-charging profile caps it
+                power_kw = min(power_kw, limit * rng.uniform(0.97, 1.0))
             state["energy_wh"] += power_kw * 1000 * b.meter_s / 3600
             await self._meter(connector, power_kw)
             if state["ticks"] <= 0:
@@ -431,6 +459,7 @@ class SimulatedStation:
         state = self.state[connector.evse_id]
         if state["tx"] is None:
             return
+        state.pop("profile", None)  # a TxProfile ends with its transaction
         await self.status(connector.evse_id, "Finishing")
         if self.v16 and state["tx"] is not None:
             await self.call(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from charging.api import views
+from charging.api import smart, views
 
 routes = [
     ("tariffs", views.TariffViewSet),
@@ -14,9 +14,13 @@ routes = [
     ("reservations", views.ReservationViewSet),
     ("reservation-policies", views.ReservationPolicyViewSet),
     ("notifications", views.NotificationViewSet),
+    ("circuits", smart.CircuitViewSet),
+    ("charging-plans", smart.ChargingPlanViewSet),
 ]
 
 urlpatterns = [
+    path("sites/<int:site_id>/charging-plan/", smart.SitePlanView.as_view(), name="site-charging-plan"),
+    path("smart-charging/what-if/", smart.WhatIfView.as_view(), name="smart-charging-what-if"),
     path("pricing/quote/", views.QuoteView.as_view(), name="pricing-quote"),
     path("notification-preferences/", views.PreferenceView.as_view(), name="notification-preferences"),
     path("push-subscriptions/", views.PushSubscriptionView.as_view(), name="push-subscriptions"),

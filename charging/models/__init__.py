@@ -22,6 +22,7 @@ from charging.models.pricing import (
 from charging.models.reports import SessionReport, SessionReportRun
 from charging.models.reservations import Reservation, ReservationDecision, ReservationPolicy
 from charging.models.sessions import ChargingSession, IdToken, MeterSample
+from charging.models.smart import ChargingPlan, Circuit
 
 __all__ = [
     "Channel",
@@ -31,7 +32,9 @@ __all__ = [
     "NotificationPreference",
     "PushSubscription",
     "ThresholdRule",
+    "ChargingPlan",
     "ChargingSession",
+    "Circuit",
     "Contract",
     "ContractVolumeTier",
     "Customer",

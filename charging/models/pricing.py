@@ -156,6 +156,16 @@ class Tariff(TimeStampedModel):
         help_text="Empty: open-ended. After it, the next less specific tariff applies (e.g. the site's after a "
         "connector's promotion).",
     )
+    demand_charge_per_kw = models.DecimalField(
+        "demand charge (per kW)",
+        max_digits=10,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(0))],
+        help_text="What the site pays per kW of its highest 15-minute demand in a period; smart charging "
+        "weighs it against energy prices. Empty: none.",
+    )
 
     scope_field = "department"
 

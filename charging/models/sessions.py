@@ -1,3 +1,4 @@
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
@@ -108,6 +109,26 @@ class ChargingSession(TimeStampedModel):
         help_text="The pricing engine's lines: element, interval, quantity, price.",
     )
     priced_at = models.DateTimeField("priced at (UTC)", null=True, blank=True)
+    departure_at = models.DateTimeField(
+        "departure (UTC)",
+        null=True,
+        blank=True,
+        help_text="When the vehicle must leave charged; smart charging plans to it (else its reservation's).",
+    )
+    target_soc_percent = models.FloatField(
+        "target SoC (%)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1.0), MaxValueValidator(100.0)],
+        help_text="Empty: 80 % (battery health), more only when the next trip needs it.",
+    )
+    next_trip_kwh = models.FloatField(
+        "next trip (kWh)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.0)],
+        help_text="Energy the next trip needs; above 80 % of the battery it lifts the daily cap.",
+    )
 
     scope_field = "charge_point__site__department"
 

@@ -129,7 +129,8 @@ class Problem:
         cannot = []
         for r in self.requests:
             if r.max_kw <= 0:
-                cannot.append((r, "no compatible connector, or no power it can take there"))
+                detail = f": {r.reasons[-1]}" if r.reasons else ""
+                cannot.append((r, f"no compatible connector, or no power it can take there{detail}"))
             elif r.departure <= 0 or r.arrival >= self.intervals:
                 cannot.append((r, "not plugged in within the planning horizon"))
         return cannot

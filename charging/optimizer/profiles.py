@@ -49,17 +49,20 @@ def battery_limits(
     """The target, the energy to it and the rate limits for one vehicle on one connector."""
     reasons: list[str] = []
     capacity = battery.usable_kwh * battery.state_of_health_percent / 100.0
-    target = requested_target_percent if requested_target_percent is not None else DAILY_CAP_PERCENT
-    if target > DAILY_CAP_PERCENT:
-        needed = None
-        if next_trip_kwh is not None and capacity > 0:
-            needed = min(100.0, next_trip_kwh * TRIP_RESERVE / capacity * 100.0)
-        if needed is not None and needed > DAILY_CAP_PERCENT:
-            target = max(DAILY_CAP_PERCENT, min(target, needed))
-            reasons.append(f"target {target:.0f} %: the next trip needs {next_trip_kwh:.0f} kWh plus a 15 % reserve")
-        else:
-            reasons.append(f"target capped at {DAILY_CAP_PERCENT:.0f} % for battery health (asked {target:.0f} %)")
-            target = DAILY_CAP_PERCENT
+    needed = None
+    if next_trip_kwh is not None and capacity > 0:
+        needed = min(100.0, next_trip_kwh * TRIP_RESERVE / capacity * 100.0)
+    asked = requested_target_percent
+    trip_needs_more = needed is not None and needed > DAILY_CAP_PERCENT
+    if asked is not None and asked <= DAILY_CAP_PERCENT:
+        target = asked  # an explicit target within the cap stands
+    elif trip_needs_more:  # above the cap only as far as the trip needs (and as asked)
+        target = needed if asked is None else max(DAILY_CAP_PERCENT, min(asked, needed))
+        reasons.append(f"target {target:.0f} %: the next trip needs {next_trip_kwh:.0f} kWh plus a 15 % reserve")
+    else:
+        target = DAILY_CAP_PERCENT
+        if asked is not None:
+            reasons.append(f"target capped at {DAILY_CAP_PERCENT:.0f} % for battery health (asked {asked:.0f} %)")
     energy = max(0.0, (target - battery.soc_percent) / 100.0 * capacity)
     rate = min(vehicle_max_kw, connector_max_kw)
     if vehicle_max_kw < connector_max_kw:

@@ -1,7 +1,9 @@
-"""Write side of charging, by domain: pricing, sessions, reservations. Callers use `charging.services.<name>`."""
+"""Write side of charging, by domain: pricing, sessions, reservations, notifications, reports, smart charging.
+Callers use `charging.services.<name>`."""
 
 from charging.services.notifications import *  # noqa: F403
 from charging.services.pricing import *  # noqa: F403
 from charging.services.reports import *  # noqa: F403
 from charging.services.reservations import *  # noqa: F403
 from charging.services.sessions import *  # noqa: F403
+from charging.services.smart import *  # noqa: F403

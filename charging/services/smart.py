@@ -1,0 +1,508 @@
+"""Smart charging of a site: the problem from the database (limits, vehicles plugged in and booked, prices,
+carbon), the plan, its explanation, and the charging profiles sent to the stations (OCPP SetChargingProfile,
+TxProfile), cleared when a session ends.
+
+The plan covers SMART_CHARGING_HORIZON 15-minute intervals from the current quarter hour. Each open session is
+a request: its vehicle's SoC now (latest telemetry, else the station's reading), its target (the session's,
+else 80 %, more when the next trip needs it), its departure (the session's, else its reservation's, else the end
+of the horizon), its priority class and its battery's limits (profiles.py). Confirmed reservations that start
+within the horizon are future arrivals on their connector.
+"""
+
+import logging
+import math
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import OuterRef, Q, Subquery
+from django.utils import timezone
+
+from charging import selectors
+from charging.models import ChargingPlan, ChargingSession, Circuit, GridSignal, Reservation
+from charging.optimizer.lp import LpPlanner
+from charging.optimizer.problem import LimitNode, Problem, ProblemError, Request
+from charging.optimizer.profiles import Battery, battery_limits
+from charging.pricing import engine
+from fleet.models import TelemetryPoint, Vehicle
+from stations.models import ChargePoint, Connector, Site
+
+log = logging.getLogger(__name__)
+STEP = timedelta(minutes=15)
+OPEN = (
+    ChargingSession.Status.PENDING,
+    ChargingSession.Status.CHARGING,
+    ChargingSession.Status.SUSPENDED_EV,
+    ChargingSession.Status.SUSPENDED_EVSE,
+)
+UNKNOWN_NEED_KWH = 30.0  # a session of an unknown vehicle: what it is assumed to need
+
+
+def horizon_start(now: datetime) -> datetime:
+    now = now.astimezone(UTC)
+    return now.replace(minute=now.minute - now.minute % 15, second=0, microsecond=0)
+
+
+def _index(moment: datetime, start: datetime) -> int:
+    return math.floor((moment - start).total_seconds() / STEP.total_seconds())
+
+
+# --- limits ------------------------------------------------------------------------------------------------------
+
+
+def site_limits(site: Site, connectors: list[Connector]) -> dict[str, LimitNode]:
+    """site > circuits (nested) > charge points > connectors. A charge point without its own limit may draw the sum
+    of its connectors; a site without a grid limit, the sum of everything."""
+    nodes: dict[str, LimitNode] = {}
+    total = sum(float(c.max_power_kw) for c in connectors) or 1.0
+    nodes["site"] = LimitNode("site", float(site.grid_limit_kw) if site.grid_limit_kw else total, None, "site")
+    for circuit in Circuit.objects.filter(site=site):
+        parent = f"circuit-{circuit.parent_id}" if circuit.parent_id else "site"
+        nodes[f"circuit-{circuit.pk}"] = LimitNode(f"circuit-{circuit.pk}", float(circuit.max_power_kw), parent,
+                                                   "feeder")  # fmt: skip
+    by_cp: dict[int, list[Connector]] = {}
+    for connector in connectors:
+        by_cp.setdefault(connector.charge_point_id, []).append(connector)
+    for cp_id, cp_connectors in by_cp.items():
+        cp = cp_connectors[0].charge_point
+        limit = float(cp.max_power_kw) if cp.max_power_kw else sum(float(c.max_power_kw) for c in cp_connectors)
+        parent = f"circuit-{cp.circuit_id}" if cp.circuit_id and f"circuit-{cp.circuit_id}" in nodes else "site"
+        nodes[f"cp-{cp_id}"] = LimitNode(f"cp-{cp_id}", limit, parent, "charge_point")
+        for connector in cp_connectors:
+            nodes[f"conn-{connector.pk}"] = LimitNode(f"conn-{connector.pk}", float(connector.max_power_kw),
+                                                      f"cp-{cp_id}", "connector")  # fmt: skip
+    return nodes
+
+
+# --- prices and carbon ---------------------------------------------------------------------------------------------
+
+
+def interval_prices(site: Site, start: datetime, intervals: int) -> tuple[list[float], str, float]:
+    """The energy price (incl. tax, per kWh) of each interval from the site's tariff, replaced by a grid signal's
+    price where one covers the interval; the currency; the tariff's demand charge per kW."""
+    from charging.services.pricing import _calendar, engine_tariff
+
+    connector = Connector.objects.filter(charge_point__site=site).select_related("charge_point").first()
+    tariff = selectors.tariff_for_connector(connector, start) if connector else None
+    version = selectors.version_at(tariff, start) if tariff else None
+    prices = [0.0] * intervals
+    currency, demand = (tariff.currency, float(tariff.demand_charge_per_kw or 0)) if tariff else ("", 0.0)
+    if version is not None:
+        compiled = engine_tariff(version)
+        end = start + STEP * intervals
+        calendar = _calendar(site, start, end)
+        for t in range(intervals):
+            moment = start + STEP * t
+            usage = engine.Usage(((moment, Decimal(0)), (moment + timedelta(minutes=1), Decimal(1))))
+            lines = [line for line in engine.price(compiled, usage, calendar).lines if line.dimension == engine.ENERGY]
+            unit = lines[0].unit_price if lines else Decimal(0)
+            prices[t] = float(unit * (1 + compiled.tax_percent / 100))
+    signals = GridSignal.objects.filter(site=site, price_per_kwh__isnull=False, starts_at__lt=start + STEP * intervals,
+                                        ends_at__gt=start)  # fmt: skip
+    for signal in signals:
+        for t in range(max(0, _index(signal.starts_at, start)), min(intervals, _index(signal.ends_at, start) + 1)):
+            if signal.starts_at <= start + STEP * t < signal.ends_at:
+                prices[t] = float(signal.price_per_kwh)
+    return prices, currency, demand
+
+
+def interval_carbon(site: Site, start: datetime, intervals: int) -> list[float] | None:
+    """g CO2e/kWh per interval: the zone's hourly figure where reported, else its yearly factor."""
+    from analytics.models import CarbonIntensity
+
+    if site.carbon_zone_id is None:
+        return None
+    zone = site.carbon_zone
+    hourly = dict(
+        CarbonIntensity.objects.filter(
+            zone=zone, hour_start__gte=start - timedelta(hours=1), hour_start__lt=start + STEP * intervals
+        ).values_list("hour_start", "gco2e_per_kwh")
+    )
+    out = []
+    for t in range(intervals):
+        moment = start + STEP * t
+        hour = moment.replace(minute=0)
+        out.append(hourly.get(hour, zone.gco2e_per_kwh))
+    return out
+
+
+# --- requests ----------------------------------------------------------------------------------------------------
+
+
+def _label(vehicle: Vehicle | None) -> str:
+    if vehicle is None:
+        return "unknown vehicle"
+    return vehicle.fleet_number or vehicle.license_plate or vehicle.vin
+
+
+def _vehicle_state(vehicle_ids: list[int]) -> dict[int, float | None]:
+    """Each vehicle's newest battery temperature (one query)."""
+    newest = TelemetryPoint.objects.filter(vehicle=OuterRef("pk"), battery_temperature_c__isnull=False).order_by(
+        "-recorded_at"
+    )
+    return dict(
+        Vehicle.objects.filter(pk__in=vehicle_ids)
+        .annotate(temperature=Subquery(newest.values("battery_temperature_c")[:1]))
+        .values_list("pk", "temperature")
+    )
+
+
+def _request(
+    key: str,
+    *,
+    vehicle: Vehicle | None,
+    connector: Connector,
+    arrival: int,
+    departure: int,
+    soc: float | None,
+    target: float | None,
+    next_trip_kwh: float | None,
+    temperature: float | None,
+    priority: str | None = None,
+) -> tuple[Request, dict]:
+    dc = connector.current_type == Connector.CurrentType.DC
+    meta = {"label": _label(vehicle), "vehicle": vehicle.pk if vehicle else None, "connector": connector.pk}
+    if vehicle is None or soc is None:
+        reasons = ["vehicle unknown: assumed to need 30 kWh" if vehicle is None else "SoC unknown: assumed 30 kWh"]
+        request = Request(key, f"conn-{connector.pk}", arrival, departure, UNKNOWN_NEED_KWH,
+                          float(connector.max_power_kw), priority or "normal", reasons=reasons)  # fmt: skip
+        return request, {**meta, "soc_percent": soc, "target_percent": None, "capacity_kwh": None}
+    model = vehicle.vehicle_model
+    vehicle_kw = float((model.max_dc_kw if dc else model.max_ac_kw) or 0)
+    limits = battery_limits(
+        Battery(float(model.usable_battery_kwh), soc, vehicle.state_of_health_percent, temperature),
+        requested_target_percent=target,
+        next_trip_kwh=next_trip_kwh,
+        vehicle_max_kw=vehicle_kw,
+        connector_max_kw=float(connector.max_power_kw),
+        dc=dc,
+    )
+    request = Request(
+        key, f"conn-{connector.pk}", arrival, departure, round(limits.energy_kwh, 4), limits.max_kw,
+        priority or vehicle.priority_class, soc_percent=soc, capacity_kwh=limits.capacity_kwh,
+        taper_from_soc=limits.taper_from_soc, taper_end_kw=limits.taper_end_kw, reasons=list(limits.reasons),
+    )  # fmt: skip
+    return request, {**meta, "soc_percent": soc, "target_percent": limits.target_percent,
+                     "capacity_kwh": limits.capacity_kwh}  # fmt: skip
+
+
+def site_requests(site: Site, start: datetime, intervals: int, now: datetime) -> list[tuple[Request, dict]]:
+    """The open sessions at the site and the confirmed reservations due within the horizon."""
+    end = start + STEP * intervals
+    sessions = list(
+        ChargingSession.objects.filter(charge_point__site=site, status__in=OPEN, ended_at__isnull=True)
+        .select_related("vehicle__vehicle_model", "connector__charge_point")
+        .order_by("started_at")
+    )
+    reservations = list(
+        Reservation.objects.filter(site=site, status__in=Reservation.HOLDING, starts_at__lt=end, ends_at__gt=now)
+        .filter(Q(session__isnull=True))
+        .exclude(connector=None)
+        .select_related("vehicle__vehicle_model", "connector__charge_point")
+    )
+    departures = {
+        r.vehicle_id: r.departure_at or r.ends_at
+        for r in Reservation.objects.filter(
+            site=site, status__in=Reservation.HOLDING + (Reservation.Status.FULFILLED,), ends_at__gt=now
+        ).order_by("starts_at")  # fmt: skip
+    }
+    temperatures = _vehicle_state(
+        [s.vehicle_id for s in sessions if s.vehicle_id] + [r.vehicle_id for r in reservations]
+    )
+    out = []
+    busy = set()
+    for s in sessions:
+        vehicle = s.vehicle
+        departure_at = s.departure_at or (departures.get(s.vehicle_id) if vehicle else None)
+        departure = _index(departure_at, start) if departure_at else intervals
+        soc = vehicle.soc_percent if vehicle else None
+        request, meta = _request(
+            f"session-{s.pk}", vehicle=vehicle, connector=s.connector, arrival=0, departure=max(departure, 1),
+            soc=soc, target=s.target_soc_percent, next_trip_kwh=s.next_trip_kwh,
+            temperature=temperatures.get(s.vehicle_id),
+        )  # fmt: skip
+        if departure_at is None:
+            request.reasons.append("no departure given: planned to the end of the horizon")
+        if s.connector.status in (Connector.Status.FAULTED, Connector.Status.UNAVAILABLE):
+            request.max_kw = 0.0  # its power goes to the others
+            request.reasons.append(f"{s.connector.label()} is {s.connector.status.lower()}")
+        out.append((request, {**meta, "session": s.pk, "departure_at": departure_at}))
+        busy.add(s.connector_id)
+    for r in reservations:
+        if r.connector_id in busy:  # its connector is still taken by an open session
+            continue
+        departure_at = r.departure_at or r.ends_at
+        request, meta = _request(
+            f"reservation-{r.pk}", vehicle=r.vehicle, connector=r.connector,
+            arrival=max(0, _index(r.starts_at, start)), departure=min(intervals, _index(departure_at, start)),
+            soc=r.vehicle.soc_percent, target=None, next_trip_kwh=None, temperature=temperatures.get(r.vehicle_id),
+            priority=r.priority_class,
+        )  # fmt: skip
+        request.reasons.append(f"booked from {r.starts_at:%H:%M} UTC (reservation {r.pk})")
+        out.append((request, {**meta, "reservation": r.pk, "departure_at": departure_at}))
+    return out
+
+
+# --- planning ----------------------------------------------------------------------------------------------------
+
+
+def site_problem(site: Site, now: datetime, extra: list[tuple[Request, dict]] | None = None,
+                 include_current: bool = True) -> tuple[Problem, dict[str, dict], str]:  # fmt: skip
+    start = horizon_start(now)
+    intervals = settings.SMART_CHARGING_HORIZON
+    connectors = list(Connector.objects.filter(charge_point__site=site).select_related("charge_point"))
+    nodes = site_limits(site, connectors)
+    prices, currency, demand = interval_prices(site, start, intervals)
+    pairs = site_requests(site, start, intervals, now) if include_current else []
+    pairs += extra or []
+    problem = Problem(
+        start=start, step=STEP, intervals=intervals, price=prices, nodes=nodes, requests=[r for r, _m in pairs],
+        carbon_g_per_kwh=interval_carbon(site, start, intervals),
+        carbon_price_per_kg=settings.SMART_CHARGING_CARBON_PRICE_PER_KG, demand_charge_per_kw=demand,
+    )  # fmt: skip
+    return problem, {r.id: m for r, m in pairs}, currency
+
+
+def _explain(problem: Problem, schedule, metas: dict[str, dict]) -> dict:
+    h = problem.hours
+    vehicles = []
+    for r in problem.requests:
+        meta = metas.get(r.id, {})
+        planned = sum(schedule.power_kw.get(r.id, [])) * h
+        expected = None
+        if meta.get("soc_percent") is not None and meta.get("capacity_kwh"):
+            expected = round(min(100.0, meta["soc_percent"] + planned / meta["capacity_kwh"] * 100.0), 1)
+        reasons = list(r.reasons)
+        unmet = schedule.unmet_kwh.get(r.id, 0.0)
+        if unmet > 0.01:
+            reasons.append(
+                f"{unmet:.1f} kWh short by departure: the limits leave no more power (priority {r.priority})"
+            )
+        vehicles.append({
+            "id": r.id, "session": meta.get("session"), "reservation": meta.get("reservation"),
+            "vehicle": meta.get("vehicle"), "label": meta.get("label"), "connector": meta.get("connector"),
+            "priority": r.priority, "arrival_interval": r.arrival, "departure_interval": r.departure,
+            "departure_at": meta["departure_at"].isoformat() if meta.get("departure_at") else None,
+            "soc_percent": meta.get("soc_percent"), "target_percent": meta.get("target_percent"),
+            "energy_needed_kwh": round(r.energy_kwh, 2), "planned_kwh": round(planned, 2),
+            "unmet_kwh": round(unmet, 2), "expected_soc_at_departure_percent": expected, "max_kw": round(r.max_kw, 1),
+            "reasons": reasons,
+        })  # fmt: skip
+    site_kw = schedule.site_kw(problem.intervals)
+    root = problem.root()
+    binding = [t for t in range(problem.intervals) if site_kw[t] >= root.limit_at(t) - 1e-3]
+    return {
+        "vehicles": vehicles,
+        "cannot_serve": [
+            {"id": k, "label": metas.get(k, {}).get("label"), "reason": v} for k, v in schedule.cannot_serve.items()
+        ],  # fmt: skip
+        "site_limit_binding_intervals": binding,
+        "summary": (
+            f"{len(vehicles)} vehicle(s); the site's limit binds in {len(binding)} of {problem.intervals} intervals; "
+            f"{sum(1 for v in vehicles if v['unmet_kwh'] > 0.01)} short by departure."
+        ),
+    }
+
+
+def _energy_cost(problem: Problem, schedule) -> float:
+    site = schedule.site_kw(problem.intervals)
+    return sum(problem.price[t] * site[t] * problem.hours for t in range(problem.intervals))
+
+
+def plan_site(
+    *,
+    site: Site,
+    trigger: str,
+    now: datetime | None = None,
+    apply: bool = True,
+    extra: list[tuple[Request, dict]] | None = None,
+    include_current: bool = True,
+) -> ChargingPlan:
+    """Plan the site now and keep the plan; with `apply`, send each session its charging profile."""
+    now = now or timezone.now()
+    problem, metas, currency = site_problem(site, now, extra=extra, include_current=include_current)
+    planner = LpPlanner(problem)
+    schedule = planner.solve()
+    plan = ChargingPlan.objects.create(
+        site=site, trigger=trigger, starts_at=problem.start, step_minutes=15, intervals=problem.intervals,
+        status=schedule.status, solve_ms=round(schedule.solve_seconds * 1000, 2), objective=schedule.objective,
+        energy_cost=Decimal(str(round(_energy_cost(problem, schedule), 4))), currency=currency, applied=apply,
+        limit_kw=[problem.root().limit_at(t) for t in range(problem.intervals)],
+        price=[round(p, 4) for p in problem.price],
+        schedule={k: [round(v, 3) for v in series] for k, series in schedule.power_kw.items()},
+        explanation=_explain(problem, schedule, metas),
+    )  # fmt: skip
+    if apply:
+        transaction.on_commit(lambda: profiles_send(plan))
+    return plan
+
+
+def what_if(*, site: Site, vehicles: list[dict], include_current: bool, now: datetime | None = None) -> ChargingPlan:
+    """A plan for the vehicles given (each: vehicle, connector, soc_percent, target_soc_percent, arrival,
+    departure, priority), with or without the site's current sessions; kept, never sent to the stations."""
+    now = now or timezone.now()
+    start = horizon_start(now)
+    intervals = settings.SMART_CHARGING_HORIZON
+    extra = []
+    for index, v in enumerate(vehicles):
+        arrival = max(0, _index(v.get("arrival") or now, start))
+        departure = min(intervals, _index(v["departure"], start)) if v.get("departure") else intervals
+        request, meta = _request(
+            f"what-if-{index}", vehicle=v.get("vehicle"), connector=v["connector"], arrival=arrival,
+            departure=departure, soc=v.get("soc_percent", v["vehicle"].soc_percent if v.get("vehicle") else None),
+            target=v.get("target_soc_percent"), next_trip_kwh=v.get("next_trip_kwh"), temperature=None,
+            priority=v.get("priority"),
+        )  # fmt: skip
+        if v.get("cannot"):  # no compatible connector: listed as not served, with the reason
+            request.max_kw = 0.0
+            request.reasons.append(v["cannot"])
+        extra.append((request, {**meta, "departure_at": v.get("departure")}))
+    return plan_site(site=site, trigger=ChargingPlan.Trigger.WHAT_IF, now=now, apply=False, extra=extra,
+                     include_current=include_current)  # fmt: skip
+
+
+def current_plan(site: Site) -> ChargingPlan | None:
+    return ChargingPlan.objects.filter(site=site).exclude(trigger=ChargingPlan.Trigger.WHAT_IF).first()
+
+
+# --- charging profiles -------------------------------------------------------------------------------------------
+
+
+def _periods(series: list[float], start: datetime, now: datetime) -> list[dict[str, Any]]:
+    """The plan as schedule periods from now: seconds from `now`, limit in W; equal neighbours merged."""
+    periods, last = [], None
+    offset = (now - start).total_seconds()
+    for t, kw in enumerate(series):
+        begins = max(0.0, t * STEP.total_seconds() - offset)
+        if (t + 1) * STEP.total_seconds() <= offset:
+            continue
+        watts = round(kw * 1000.0, 1)
+        if watts != last:
+            periods.append({"startPeriod": int(begins), "limit": watts})
+            last = watts
+    return periods or [{"startPeriod": 0, "limit": 0.0}]
+
+
+def profile_request(session: ChargingSession, series: list[float], start: datetime, now: datetime):
+    """(action, payload) of the TxProfile for a session's plan, in the station's protocol; None when the station's
+    protocol does not carry a transaction id we can name."""
+    periods = _periods(series, start, now)
+    moment = now.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    charge_point = session.charge_point
+    if charge_point.protocol == ChargePoint.Protocol.OCPP201:
+        return "SetChargingProfile", {
+            "evseId": session.connector.evse_id,
+            "chargingProfile": {
+                "id": session.pk, "stackLevel": 1, "chargingProfilePurpose": "TxProfile",
+                "chargingProfileKind": "Absolute", "transactionId": session.transaction_id,
+                "chargingSchedule": [{"id": session.pk, "startSchedule": moment, "chargingRateUnit": "W",
+                                      "chargingSchedulePeriod": periods}],
+            },
+        }  # fmt: skip
+    if not session.transaction_id.isdigit():
+        return None
+    return "SetChargingProfile", {
+        "connectorId": session.connector.evse_id,
+        "csChargingProfiles": {
+            "chargingProfileId": session.pk, "transactionId": int(session.transaction_id), "stackLevel": 1,
+            "chargingProfilePurpose": "TxProfile", "chargingProfileKind": "Absolute",
+            "chargingSchedule": {"startSchedule": moment, "chargingRateUnit": "W",
+                                 "chargingSchedulePeriod": periods},
+        },
+    }  # fmt: skip
+
+
+def _command(charge_point: ChargePoint, action: str, payload: dict) -> None:
+    from stations.ocpp.commands import command_problem
+    from stations.services import command_create
+
+    problem = command_problem(protocol=charge_point.protocol, action=action, payload=payload)
+    if problem is not None:  # a bug of ours, not the station's: say so loudly, send nothing
+        log.error("Smart charging built an invalid %s for %s: %s", action, charge_point.identity, problem[1])
+        return
+    command_create(charge_point=charge_point, action=action, request=payload, actor=None)
+
+
+def profiles_send(plan: ChargingPlan, now: datetime | None = None) -> int:
+    """Send each planned open session its TxProfile; returns how many were sent."""
+    now = now or timezone.now()
+    ids = [int(k.split("-", 1)[1]) for k in plan.schedule if k.startswith("session-")]
+    sent = 0
+    sessions = ChargingSession.objects.filter(pk__in=ids, ended_at__isnull=True).select_related(
+        "charge_point", "connector"
+    )
+    for session in sessions:
+        if not session.charge_point.is_connected or not session.charge_point.protocol:
+            continue
+        found = profile_request(session, plan.schedule[f"session-{session.pk}"], plan.starts_at, now)
+        if found is None:
+            continue
+        _command(session.charge_point, *found)
+        sent += 1
+    return sent
+
+
+def profile_clear(session: ChargingSession) -> None:
+    """The session ended: its profile goes (stations drop TxProfiles with the transaction, but say it anyway)."""
+    charge_point = session.charge_point
+    if not charge_point.is_connected or not charge_point.protocol:
+        return
+    if not ChargingPlan.objects.filter(site_id=charge_point.site_id, applied=True).exists():
+        return
+    if charge_point.protocol == ChargePoint.Protocol.OCPP201:
+        _command(charge_point, "ClearChargingProfile", {"chargingProfileId": session.pk})
+    else:
+        _command(charge_point, "ClearChargingProfile", {"id": session.pk})
+
+
+__all__ = ["ProblemError", "plan_site", "what_if", "current_plan", "profiles_send", "profile_clear"]
+
+
+def _off_plan(plan: ChargingPlan, now: datetime) -> list[str]:
+    """Sessions whose newest meter reading (of the last 5 minutes) is off their planned power by more than the
+    allowed share (and 1 kW)."""
+    from charging.models import MeterSample
+
+    t = _index(now, plan.starts_at)
+    ids = {int(k.split("-", 1)[1]): series for k, series in plan.schedule.items() if k.startswith("session-")}
+    if not ids or not 0 <= t < plan.intervals:
+        return []
+    newest = MeterSample.objects.filter(session=OuterRef("pk"), power_kw__isnull=False,
+                                        sampled_at__gte=now - timedelta(minutes=5)).order_by("-sampled_at")  # fmt: skip
+    readings = (
+        ChargingSession.objects.filter(pk__in=ids, ended_at__isnull=True)
+        .annotate(power=Subquery(newest.values("power_kw")[:1]))
+        .values_list("pk", "power")
+    )
+    off = []
+    for pk, power in readings:
+        planned = ids[pk][t]
+        if power is not None and abs(power - planned) > max(1.0, settings.SMART_CHARGING_OFF_PLAN_SHARE * planned):
+            off.append(f"session-{pk}")
+    return off
+
+
+def smart_charging_tick(now: datetime | None = None) -> dict:
+    """Re-plan each smart-charging site whose plan is from an earlier quarter hour (periodic), whose site, circuits
+    or grid signals changed since (limit, price), or whose sessions are off the plan (meter)."""
+    now = now or timezone.now()
+    done = {}
+    for site in Site.objects.filter(smart_charging=True).select_related("carbon_zone"):
+        plan = current_plan(site)
+        trigger = None
+        if plan is None or plan.starts_at < horizon_start(now):
+            trigger = ChargingPlan.Trigger.PERIODIC
+        elif (
+            site.updated_at > plan.created_at
+            or Circuit.objects.filter(site=site, updated_at__gt=plan.created_at).exists()
+        ):
+            trigger = ChargingPlan.Trigger.LIMIT
+        elif GridSignal.objects.filter(site=site, received_at__gt=plan.created_at).exists():
+            trigger = ChargingPlan.Trigger.PRICE
+        elif _off_plan(plan, now):
+            trigger = ChargingPlan.Trigger.METER
+        if trigger is not None:
+            done[site.pk] = plan_site(site=site, trigger=trigger, now=now).trigger
+    return done

@@ -1,0 +1,280 @@
+"""Smart charging of a site from the database: the plan under the site's limits, its explanation, the OCPP
+charging profiles it sends (valid against the schemas, accepted by simulated stations), re-planning on events,
+and the API's plan and what-if endpoints."""
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal as D
+
+import pytest
+from django.utils import timezone
+
+from charging.models import ChargingPlan, ChargingSession, Circuit
+from charging.services import smart
+from charging.tests.factories import DAY_NIGHT, SessionFactory, TariffFactory, TariffVersionFactory
+from fleet.tests.factories import VehicleFactory, VehicleModelFactory
+from stations.models import ChargePoint, OcppCommand
+from stations.ocpp.commands import command_problem
+from stations.tests.factories import ChargePointFactory, ConnectorFactory, SiteFactory
+
+pytestmark = pytest.mark.django_db
+NOW = datetime(2026, 11, 24, 17, 5, tzinfo=UTC)  # 18:05 in Berlin: day prices until 22:00
+
+
+@pytest.fixture
+def depot(org):
+    site = SiteFactory(department=org.a, name="Smart depot", grid_limit_kw=D("15"), smart_charging=True)
+    TariffVersionFactory(tariff=TariffFactory(department=org.a, site=site), elements=DAY_NIGHT)
+    feeder = Circuit.objects.create(site=site, name="Feeder 1", max_power_kw=D("20"))
+    cp = ChargePointFactory(site=site, identity="SMART-1", protocol="ocpp1.6", circuit=feeder, is_connected=True)
+    ac = dict(connector_type="type2", current_type="ac", max_power_kw=D("22"), max_current_a=32)
+    c1, c2, c3 = (ConnectorFactory(charge_point=cp, evse_id=i, **ac) for i in (1, 2, 3))
+    model = VehicleModelFactory(name="Smart van", max_ac_kw=D("11"), usable_battery_kwh=D("64"))
+    v1 = VehicleFactory(department=org.a, fleet_number="S-1", vehicle_model=model, soc_percent=20.0)
+    v2 = VehicleFactory(department=org.a, fleet_number="S-2", vehicle_model=model, soc_percent=50.0,
+                        priority_class="critical")  # fmt: skip
+    s1 = SessionFactory(connector=c1, vehicle=v1, status="charging", started_at=NOW - timedelta(minutes=30),
+                        ended_at=None, transaction_id="501", departure_at=NOW + timedelta(hours=10))  # fmt: skip
+    s2 = SessionFactory(connector=c2, vehicle=v2, status="charging", started_at=NOW - timedelta(minutes=20),
+                        ended_at=None, transaction_id="502", departure_at=NOW + timedelta(hours=6),
+                        target_soc_percent=95.0)  # fmt: skip
+    return {"site": site, "cp": cp, "c1": c1, "c2": c2, "c3": c3, "v1": v1, "v2": v2, "s1": s1, "s2": s2,
+            "model": model, "feeder": feeder}  # fmt: skip
+
+
+def _vehicle(plan, label):
+    return next(v for v in plan.explanation["vehicles"] if v["label"] == label)
+
+
+def test_the_plan_keeps_every_limit_and_charges_both_vehicles_to_80_percent_by_departure(depot):
+    plan = smart.plan_site(site=depot["site"], trigger="manual", now=NOW, apply=False)
+    assert plan.status == "optimal" and plan.intervals == 96
+    site_kw = [sum(series[t] for series in plan.schedule.values()) for t in range(plan.intervals)]
+    assert max(site_kw) <= 15.0 + 1e-6  # the site's grid limit (the feeder's 20 kW and 11 kW per van are looser)
+    assert all(kw <= 11.0 + 1e-6 for series in plan.schedule.values() for kw in series)
+    s1, s2 = _vehicle(plan, "S-1"), _vehicle(plan, "S-2")
+    assert (s1["expected_soc_at_departure_percent"], s2["expected_soc_at_departure_percent"]) == (80.0, 80.0)
+    assert s1["energy_needed_kwh"] == pytest.approx(0.60 * 64) and s2["energy_needed_kwh"] == pytest.approx(0.30 * 64)
+    assert any("target capped at 80 %" in r for r in s2["reasons"])  # asked 95 %, no trip needs it
+    # the night tier (22:00-07:00 local) is cheaper: S-1 (leaving at 03:05 local) charges mostly then
+    night = [t for t in range(96) if plan.price[t] < 0.30]
+    assert sum(plan.schedule[f"session-{depot['s1'].pk}"][t] for t in night) > 0.5 * sum(
+        plan.schedule[f"session-{depot['s1'].pk}"]
+    )
+
+
+def test_a_critical_vehicle_comes_first_when_the_power_is_short(depot):
+    depot["s2"].departure_at = NOW + timedelta(hours=1)  # needs 19.2 kWh in one hour through a 15 kW site
+    depot["s2"].save()
+    plan = smart.plan_site(site=depot["site"], trigger="manual", now=NOW, apply=False)
+    critical = plan.schedule[f"session-{depot['s2'].pk}"]
+    assert critical[:4] == [pytest.approx(11.0)] * 4  # its full rate in the hour it has
+    assert _vehicle(plan, "S-2")["unmet_kwh"] == pytest.approx(19.2 - 11.0, abs=0.01)
+    assert "short by departure" in " ".join(_vehicle(plan, "S-2")["reasons"])
+
+
+@pytest.mark.parametrize("protocol", ["ocpp1.6", "ocpp2.0.1"])
+def test_the_charging_profiles_validate_against_the_ocpp_schema(depot, protocol):
+    ChargePoint.objects.filter(pk=depot["cp"].pk).update(protocol=protocol)
+    plan = smart.plan_site(site=depot["site"], trigger="manual", now=NOW, apply=False)
+    for session in ChargingSession.objects.filter(pk__in=[depot["s1"].pk, depot["s2"].pk]).select_related(
+        "charge_point", "connector"
+    ):
+        action, payload = smart.profile_request(session, plan.schedule[f"session-{session.pk}"], plan.starts_at, NOW)
+        assert command_problem(protocol=protocol, action=action, payload=payload) is None
+        periods = (payload["chargingProfile"]["chargingSchedule"][0] if protocol == "ocpp2.0.1"
+                   else payload["csChargingProfiles"]["chargingSchedule"])["chargingSchedulePeriod"]  # fmt: skip
+        assert periods[0]["startPeriod"] == 0 and all(p["limit"] <= 11000.0 for p in periods)
+
+
+def test_an_applied_plan_sends_each_session_its_profile_and_the_end_clears_it(
+    depot, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        smart.plan_site(site=depot["site"], trigger="manual", now=NOW, apply=True)
+    sent = OcppCommand.objects.filter(charge_point=depot["cp"], action="SetChargingProfile")
+    assert sorted(c.request["csChargingProfiles"]["transactionId"] for c in sent) == [501, 502]
+    from stations import services as station_services
+
+    with django_capture_on_commit_callbacks(execute=True):
+        station_services.transaction_stop(charge_point_id=depot["cp"].pk, transaction_id="501", meter_stop_wh=9000.0,
+                                          timestamp=timezone.now(), reason="EVDisconnected")  # fmt: skip
+    cleared = OcppCommand.objects.get(charge_point=depot["cp"], action="ClearChargingProfile")
+    assert cleared.request == {"id": depot["s1"].pk}
+    assert ChargingPlan.objects.filter(site=depot["site"], trigger="departure").exists()  # re-planned
+
+
+def test_a_fault_moves_the_power_to_the_other_vehicle(depot, django_capture_on_commit_callbacks):
+    # both leave in 3 hours: 38.4 + 19.2 kWh through the site's 15 kW (45 kWh) leaves the normal S-1 short
+    soon = timezone.now() + timedelta(hours=3)
+    ChargingSession.objects.filter(pk__in=[depot["s1"].pk, depot["s2"].pk]).update(departure_at=soon)
+    before = smart.plan_site(site=depot["site"], trigger="manual", apply=False)
+    faulted, other = f"session-{depot['s2'].pk}", f"session-{depot['s1'].pk}"
+    assert _vehicle(before, "S-2")["unmet_kwh"] == 0 and _vehicle(before, "S-1")["unmet_kwh"] > 10  # critical first
+    from stations import services as station_services
+
+    with django_capture_on_commit_callbacks(execute=True):
+        station_services.connector_status_update(charge_point_id=depot["cp"].pk, evse_id=2, connector_id=1,
+                                                 status="Faulted", error_code="GroundFailure")  # fmt: skip
+    after = ChargingPlan.objects.filter(site=depot["site"], trigger="fault").get()
+    assert sum(after.schedule[faulted]) == 0
+    assert _vehicle(after, "S-1")["planned_kwh"] > _vehicle(before, "S-1")["planned_kwh"] + 5  # S-2's share
+    assert max(after.schedule[other]) == pytest.approx(11.0)  # S-1 at its full rate
+    (cannot,) = after.explanation["cannot_serve"]
+    assert cannot["label"] == "S-2" and "faulted" in cannot["reason"]
+
+
+def test_the_tick_replans_when_the_horizon_moves_or_a_limit_changes(depot):
+    assert smart.smart_charging_tick(now=NOW) == {depot["site"].pk: "periodic"}
+    assert smart.smart_charging_tick(now=NOW + timedelta(minutes=3)) == {}
+    later = timezone.now() + timedelta(seconds=1)
+    depot["site"].grid_limit_kw = D("12")
+    depot["site"].save()
+    assert smart.smart_charging_tick(now=NOW + timedelta(minutes=4)) in ({depot["site"].pk: "limit"},
+                                                                        {depot["site"].pk: "periodic"})  # fmt: skip
+    plan = smart.current_plan(depot["site"])
+    assert max(sum(s[t] for s in plan.schedule.values()) for t in range(96)) <= 12.0 + 1e-6
+    assert plan.created_at >= later - timedelta(seconds=5)
+
+
+def test_the_api_reads_and_makes_a_sites_plan_and_scopes_it(org, api, depot):
+    url = f"/api/v1/sites/{depot['site'].pk}/charging-plan/"
+    assert api(org.fleet_manager_a).get(url).status_code == 404
+    made = api(org.fleet_manager_a).post(url)
+    assert made.status_code == 201 and made.json()["trigger"] == "manual"
+    body = api(org.dispatcher_a).get(url).json()
+    assert {v["label"] for v in body["explanation"]["vehicles"]} == {"S-1", "S-2"}
+    assert api(org.fleet_manager_b).get(url).status_code == 404
+
+
+def test_a_what_if_plan_is_explained_and_not_applied(org, api, depot):
+    arrival = (timezone.now() + timedelta(hours=1)).isoformat()
+    departure = (timezone.now() + timedelta(hours=9)).isoformat()
+    incompatible = VehicleFactory(department=org.a, fleet_number="OLD",
+                                  vehicle_model=VehicleModelFactory(inlets=["chademo"], max_dc_kw=D("50")))  # fmt: skip
+    body = {"site": depot["site"].pk, "include_current": False, "vehicles": [
+        {"vehicle": depot["v1"].pk, "connector": depot["c3"].pk, "arrival": arrival, "departure": departure},
+        {"vehicle": incompatible.pk, "connector": depot["c3"].pk, "soc_percent": 30},
+    ]}  # fmt: skip
+    response = api(org.fleet_manager_a).post("/api/v1/smart-charging/what-if/", body, format="json")
+    assert response.status_code == 201, response.json()
+    plan = response.json()
+    assert plan["applied"] is False and plan["trigger"] == "what_if"
+    assert [v["label"] for v in plan["explanation"]["vehicles"]][0] == "S-1"
+    (cannot,) = plan["explanation"]["cannot_serve"]
+    assert cannot["label"] == "OLD" and "CHAdeMO" in cannot["reason"] or "chademo" in cannot["reason"].lower()
+    assert not OcppCommand.objects.filter(action="SetChargingProfile").exists()
+
+
+@pytest.mark.parametrize(
+    ("vehicle", "field", "words"),
+    [
+        ({"soc_percent": 60, "target_soc_percent": 40}, "target_soc_percent", "below the current SoC"),
+        ({"arrival": "2026-11-25T10:00:00Z", "departure": "2026-11-25T09:00:00Z"}, "departure", "after the arrival"),
+    ],
+)
+def test_what_if_refuses_bad_vehicles_naming_the_field(org, api, depot, vehicle, field, words):
+    body = {"site": depot["site"].pk, "vehicles": [{"connector": depot["c3"].pk, **vehicle}]}
+    response = api(org.fleet_manager_a).post("/api/v1/smart-charging/what-if/", body, format="json")
+    assert response.status_code == 400
+    assert words in str(response.json())
+
+
+def test_a_circuit_cannot_belong_to_another_site_or_carry_nothing(org, api, depot):
+    other = SiteFactory(department=org.a)
+    parent = Circuit.objects.create(site=other, name="Other feeder", max_power_kw=D("50"))
+    response = api(org.fleet_manager_a).post("/api/v1/circuits/", {"site": depot["site"].pk, "name": "F2",
+                                             "parent": parent.pk, "max_power_kw": "30"}, format="json")  # fmt: skip
+    assert response.status_code == 400 and "same site" in str(response.json())
+    response = api(org.fleet_manager_a).post("/api/v1/circuits/", {"site": depot["site"].pk, "name": "F3",
+                                             "max_power_kw": "0"}, format="json")  # fmt: skip
+    assert response.status_code == 400 and "max_power_kw" in response.json()["fields"]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("protocol", ["ocpp1.6", "ocpp2.0.1"])
+def test_a_simulated_station_accepts_the_profile_of_an_arrival_and_its_clearing(org, asgi_live_server, protocol):
+    """The station side of the `ocpp` library validates every request against the OCPP schema before answering:
+    Accepted means the profile was valid."""
+    import asyncio
+
+    from django.db import connections
+
+    from charging import services
+    from stations.models import CompatibilityRule
+    from stations.simulator import Behaviour, ConnectorSpec, StationSpec, run_stations
+
+    CompatibilityRule.objects.get_or_create(inlet="type2", connector_type="type2", adapter="")  # flushed tables
+    site = SiteFactory(department=org.a, grid_limit_kw=D("7"), smart_charging=True)
+    cp = ChargePointFactory(site=site, identity="SIM-SMART", protocol=protocol)
+    connector = ConnectorFactory(charge_point=cp, evse_id=1, connector_type="type2", current_type="ac",
+                                 max_power_kw=D("22"))  # fmt: skip
+    vehicle = VehicleFactory(department=org.a, fleet_number="VAN-SC", soc_percent=30.0)
+    quiet = Behaviour(heartbeat_s=60, meter_s=1, plug_in_chance=0.0, fault_chance=0.0, session_ticks=(500, 600))
+    spec = StationSpec("SIM-SMART", protocol, [ConnectorSpec(1, 22.0)])
+
+    def closing(function, *args, **kwargs):
+        def run():
+            try:
+                return function(*args, **kwargs)
+            finally:
+                connections.close_all()
+
+        return run
+
+    async def wait_for(predicate, what):
+        for _ in range(150):
+            if await asyncio.to_thread(closing(predicate)):
+                return
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"timed out waiting for {what}")
+
+    async def scenario():
+        stop = asyncio.Event()
+        base = asgi_live_server.replace("http://", "ws://")
+        stations = asyncio.ensure_future(run_stations(base, [spec], quiet, stop))
+        await wait_for(ChargePoint.objects.filter(pk=cp.pk, is_connected=True, connectors__status="Available").exists,
+                       "the station")  # fmt: skip
+        session = await asyncio.to_thread(
+            closing(services.session_start, actor=None, vehicle=vehicle, connector=connector)
+        )
+        profile = OcppCommand.objects.filter(charge_point=cp, action="SetChargingProfile", state="accepted")
+        await wait_for(profile.exists, "the accepted SetChargingProfile")
+        running = await asyncio.to_thread(closing(ChargingSession.objects.get, pk=session.pk))
+        await asyncio.to_thread(closing(services.session_stop, actor=None, session=running))
+        cleared = OcppCommand.objects.filter(charge_point=cp, action="ClearChargingProfile", state="accepted")
+        await wait_for(cleared.exists, "the accepted ClearChargingProfile")
+        stop.set()
+        await stations
+
+    asyncio.run(scenario())
+    command = OcppCommand.objects.get(charge_point=cp, action="SetChargingProfile")
+    periods = (command.request["chargingProfile"]["chargingSchedule"][0] if protocol == "ocpp2.0.1"
+               else command.request["csChargingProfiles"]["chargingSchedule"])["chargingSchedulePeriod"]  # fmt: skip
+    assert max(p["limit"] for p in periods) <= 7000.0  # the site's 7 kW
+
+
+def test_the_smart_charging_pages_show_the_plan_and_are_scoped(org, client, depot):
+    smart.plan_site(site=depot["site"], trigger="manual", apply=False)
+    client.force_login(org.fleet_manager_a)
+    overview = client.get("/smart-charging/").content.decode()
+    assert "Smart depot" in overview and "vehicle(s)" in overview
+    page = client.get(f"/smart-charging/sites/{depot['site'].pk}/").content.decode()
+    assert 'data-testid="chart-plan"' in page and "S-1" in page and "S-2" in page
+    assert "target capped at 80 %" in page
+    replanned = client.post(f"/smart-charging/sites/{depot['site'].pk}/replan/")
+    assert replanned.status_code == 302 and ChargingPlan.objects.filter(trigger="manual").count() == 2
+    client.force_login(org.fleet_manager_b)
+    assert client.get(f"/smart-charging/sites/{depot['site'].pk}/").status_code == 404
+
+
+@pytest.mark.parametrize("extra_sites", [0, 5])
+def test_the_smart_charging_overview_runs_a_constant_number_of_queries(org, client, depot, extra_sites,
+                                                                        django_assert_max_num_queries):  # fmt: skip
+    for _ in range(extra_sites):
+        site = SiteFactory(department=org.a)
+        ChargingPlan.objects.create(site=site, trigger="periodic", starts_at=NOW, intervals=4, status="optimal",
+                                    solve_ms=1.0)  # fmt: skip
+    client.force_login(org.fleet_manager_a)
+    client.get("/")
+    with django_assert_max_num_queries(12):
+        assert client.get("/smart-charging/").status_code == 200
