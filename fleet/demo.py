@@ -256,12 +256,12 @@ def build_demo_fleet(*, days: int = 7, seed: int = 2026) -> DemoSummary:
     from charging.demo import build_demo_pricing
 
     build_demo_pricing(departments)
-    from charging.demo import build_demo_smart_charging
-
-    build_demo_smart_charging()
     from analytics.demo import build_demo_analytics
 
     build_demo_analytics(departments)
+    from charging.demo import build_demo_smart_charging
+
+    build_demo_smart_charging()  # after the analytics demo booked tomorrow's early departures
     return DemoSummary(
         stations=stations,
         departments=len(departments),

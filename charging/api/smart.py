@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from accounts.scoping import scoped
 from charging.models import ChargingPlan, Circuit
-from charging.optimizer.problem import PRIORITIES, ProblemError
+from charging.optimizer.problem import PRIORITIES
 from charging.services import smart
 from evfleet.api.base import (
     ScopedModelViewSet,
@@ -175,8 +175,7 @@ class WhatIfView(ScopedViewSetMixin, APIView):
 
                 reason = incompatibility_reason(v["vehicle"], v["connector"])
                 v["cannot"] = reason
-        try:
-            plan = smart.what_if(site=data["site"], vehicles=data["vehicles"], include_current=data["include_current"])
-        except ProblemError as exc:
-            raise ValidationError(exc.errors) from None
+        plan = smart.what_if(site=data["site"], vehicles=data["vehicles"], include_current=data["include_current"])
+        if plan.status == "invalid":
+            raise ValidationError(plan.explanation["errors"])
         return Response(ChargingPlanSerializer(plan).data, status=status.HTTP_201_CREATED)

@@ -323,7 +323,14 @@ def plan_site(
     """Plan the site now and keep the plan; with `apply`, send each session its charging profile."""
     now = now or timezone.now()
     problem, metas, currency = site_problem(site, now, extra=extra, include_current=include_current)
-    planner = LpPlanner(problem)
+    try:
+        planner = LpPlanner(problem)
+    except ProblemError as exc:  # bad data (a limit of 0 kW set in the database, say): kept as a refused plan
+        log.warning("Smart charging cannot plan %s: %s", site, exc)
+        return ChargingPlan.objects.create(
+            site=site, trigger=trigger, starts_at=problem.start, intervals=problem.intervals, status="invalid",
+            solve_ms=0.0, applied=False, explanation={"errors": exc.errors, "summary": f"Cannot plan: {exc}"},
+        )  # fmt: skip
     schedule = planner.solve()
     plan = ChargingPlan.objects.create(
         site=site, trigger=trigger, starts_at=problem.start, step_minutes=15, intervals=problem.intervals,

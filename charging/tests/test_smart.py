@@ -278,3 +278,11 @@ def test_the_smart_charging_overview_runs_a_constant_number_of_queries(org, clie
     client.get("/")
     with django_assert_max_num_queries(12):
         assert client.get("/smart-charging/").status_code == 200
+
+
+def test_a_limit_of_zero_in_the_database_gives_a_refused_plan_not_a_crash(depot):
+    Circuit.objects.filter(pk=depot["feeder"].pk).update(max_power_kw=D("0"))  # past the validators
+    plan = smart.plan_site(site=depot["site"], trigger="manual", now=NOW)
+    assert plan.status == "invalid" and not plan.applied
+    assert "must be above 0 kW" in str(plan.explanation["errors"])
+    assert not OcppCommand.objects.filter(action="SetChargingProfile").exists()
