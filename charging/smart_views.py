@@ -1,8 +1,10 @@
 """Smart-charging pages: the sites with their current plan, and a site's plan: planned power per vehicle
 (stacked) with the actual power and the limit, and each vehicle's plan and expected SoC at departure."""
 
+import math
 from collections import defaultdict
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import plotly.graph_objects as go
 from django.contrib import messages
@@ -36,14 +38,16 @@ def _actual(site: Site, start, end) -> tuple[list[str], list[float]]:
     per_bucket: dict[int, float] = defaultdict(float)
     for (_connector, bucket), (total, count) in sums.items():
         per_bucket[bucket] += total / count
-    buckets = int((end - start).total_seconds() // 900)
-    times = [timezone.localtime(start + timedelta(minutes=15 * b)).strftime("%Y-%m-%d %H:%M") for b in range(buckets)]
+    buckets = math.ceil((end - start).total_seconds() / 900)  # the quarter hour under way too
+    zone = ZoneInfo(site.time_zone)
+    times = [(start + timedelta(minutes=15 * b)).astimezone(zone).strftime("%Y-%m-%d %H:%M") for b in range(buckets)]
     return times, [round(per_bucket.get(b, 0.0), 2) for b in range(buckets)]
 
 
 def plan_figure(plan: ChargingPlan, site: Site) -> str:
     start = plan.starts_at
-    times = [timezone.localtime(start + timedelta(minutes=15 * t)).strftime("%Y-%m-%d %H:%M")
+    zone = ZoneInfo(site.time_zone)  # the site's clock, as on its tariff pages
+    times = [(start + timedelta(minutes=15 * t)).astimezone(zone).strftime("%Y-%m-%d %H:%M")
              for t in range(plan.intervals)]  # fmt: skip
     labels = {v["id"]: v["label"] for v in plan.explanation.get("vehicles", [])}
     traces = []
@@ -60,7 +64,7 @@ def plan_figure(plan: ChargingPlan, site: Site) -> str:
         title=f"{site.name}: planned power by vehicle (stacked), actual, and the limit",
         height=420, template="plotly_white", hovermode="x unified", margin=dict(l=55, r=20, t=50, b=60),
         yaxis=dict(title="kW", rangemode="tozero"),
-        xaxis=dict(title=f"Local time ({timezone.get_current_timezone_name()})"),
+        xaxis=dict(title=f"Local time at the site ({site.time_zone})"),
         legend=dict(orientation="h", y=-0.25),
     )  # fmt: skip
     return go.Figure(traces, layout=layout).to_json()

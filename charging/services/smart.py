@@ -14,6 +14,7 @@ import math
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
@@ -240,7 +241,8 @@ def site_requests(site: Site, start: datetime, intervals: int, now: datetime) ->
             soc=r.vehicle.soc_percent, target=None, next_trip_kwh=None, temperature=temperatures.get(r.vehicle_id),
             priority=r.priority_class,
         )  # fmt: skip
-        request.reasons.append(f"booked from {r.starts_at:%H:%M} UTC (reservation {r.pk})")
+        local = r.starts_at.astimezone(ZoneInfo(site.time_zone))
+        request.reasons.append(f"booked from {local:%H:%M} {site.time_zone} (reservation {r.pk})")
         out.append((request, {**meta, "reservation": r.pk, "departure_at": departure_at}))
     return out
 
