@@ -149,7 +149,16 @@ def elements_from(formset, version_form) -> list[dict]:
 class TariffForm(forms.ModelForm):
     class Meta:
         model = Tariff
-        fields = ["name", "department", "currency", "site", "charge_point", "connector", "valid_until"]
+        fields = [
+            "name",
+            "department",
+            "currency",
+            "site",
+            "charge_point",
+            "connector",
+            "valid_until",
+            "demand_charge_per_kw",
+        ]
         help_texts = {"site": "Attach to one place at most: a site, a charge point or a connector (the most "
                       "specific wins). None: a tariff for contracts."}  # fmt: skip
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.management.utils import get_random_secret_key
 
-from evfleet.env import env_bool, env_int, env_list, env_str, env_url
+from evfleet.env import env_bool, env_float, env_int, env_list, env_str, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("EVFLEET_DATA_DIR") or BASE_DIR / "var")
@@ -387,8 +387,8 @@ REPORT_MAX_ATTEMPTS = env_int("EVFLEET_REPORT_MAX_ATTEMPTS", 3, minimum=1)
 
 # --- Smart charging ----------------------------------------------------------------------------
 SMART_CHARGING_HORIZON = env_int("EVFLEET_SMART_CHARGING_HORIZON", 96, minimum=4, maximum=672)  # 15-minute intervals
-# What a kg of CO2e weighs against money in the plan's objective (0: carbon is reported, not optimised).
-SMART_CHARGING_CARBON_PRICE_PER_KG = float(env_str("EVFLEET_SMART_CHARGING_CARBON_PRICE_PER_KG", "0") or 0)
+# What a kg of CO2e weighs against money in the plan's objective (0: carbon plays no part in the plan).
+SMART_CHARGING_CARBON_PRICE_PER_KG = env_float("EVFLEET_SMART_CHARGING_CARBON_PRICE_PER_KG", 0.0, minimum=0.0)
 # A session drawing this share more or less than planned (and at least 1 kW) is "off the plan": re-plan.
 SMART_CHARGING_OFF_PLAN_SHARE = 0.2
 

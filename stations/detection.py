@@ -88,9 +88,12 @@ def check_energy_flow() -> int:
         .values("session")
         .annotate(high=Max("energy_wh"), low=Min("energy_wh"))
     }
+    from charging.services.smart import planned_pauses
+
+    paused = planned_pauses(sessions, now - window, now)  # smart charging holds them at 0 kW on purpose
     raised = 0
     for session in sessions:
-        if moved.get(session.pk, 0.0) < ENERGY_FLOW_MIN_WH:
+        if moved.get(session.pk, 0.0) < ENERGY_FLOW_MIN_WH and session.pk not in paused:
             services.alert_raise(
                 kind=Alert.Kind.NO_ENERGY_FLOW,
                 severity=Alert.Severity.WARNING,

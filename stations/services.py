@@ -271,7 +271,8 @@ def connector_status_update(
         if connector is None:
             return None
         charge_point = connector.charge_point
-        newly_faulted = status == Connector.Status.FAULTED and connector.status != status
+        # a fault, or its end, changes what the connector can give: a smart-charging site re-plans
+        newly_faulted = (status == Connector.Status.FAULTED) != (connector.status == Connector.Status.FAULTED)
         if connector.status != status or connector.error_code != error_code:
             connector.status, connector.error_code, connector.status_info = status, error_code[:50], (info or "")[:255]
             connector.status_since = moment

@@ -73,6 +73,7 @@ class TariffSerializer(StrictModelSerializer):
             "charge_point",
             "connector",
             "valid_until",
+            "demand_charge_per_kw",
             "attached_to",
             "current_version",
             "versions",
@@ -304,6 +305,9 @@ class SessionSerializer(serializers.ModelSerializer):
             "cost_tax",
             "cost_total",
             "priced_at",
+            "departure_at",
+            "target_soc_percent",
+            "next_trip_kwh",
         ]
 
     def get_tariff(self, session) -> str | None:
@@ -316,7 +320,14 @@ class SessionDetailSerializer(SessionSerializer):
         fields = [*SessionSerializer.Meta.fields, "cost_breakdown"]
 
 
-class SessionStartSerializer(StrictSerializer):
+class SessionNeedsSerializer(StrictSerializer):
+    departure_at = serializers.DateTimeField(required=False, help_text="When the vehicle must leave charged.")
+    target_soc_percent = serializers.FloatField(min_value=1, max_value=100, required=False,
+                                                help_text="Default: 80 % (battery health).")  # fmt: skip
+    next_trip_kwh = serializers.FloatField(min_value=0, required=False, help_text="Above 80 %, lifts the cap.")
+
+
+class SessionStartSerializer(SessionNeedsSerializer):
     vehicle = serializers.PrimaryKeyRelatedField(queryset=Vehicle.objects.select_related("vehicle_model"))
     connector = serializers.PrimaryKeyRelatedField(queryset=Connector.objects.select_related("charge_point__site"))
 

@@ -108,10 +108,12 @@ class SitePlanView(ScopedViewSetMixin, APIView):
 
     @extend_schema(request=None, responses={201: ChargingPlanSerializer})
     def post(self, request, site_id: int):
-        site = self._site(request, site_id)
         if not request.user.has_perm("charging.add_chargingplan"):
             raise PermissionDenied()
+        site = self._site(request, site_id)
         plan = smart.plan_site(site=site, trigger=ChargingPlan.Trigger.MANUAL, apply=site.smart_charging)
+        if plan.status == "invalid":
+            raise ValidationError(plan.explanation["errors"])
         return Response(ChargingPlanSerializer(plan).data, status=status.HTTP_201_CREATED)
 
 
@@ -164,7 +166,7 @@ class WhatIfView(ScopedViewSetMixin, APIView):
 
     @extend_schema(request=WhatIfSerializer, responses={201: ChargingPlanSerializer})
     def post(self, request):
-        if not request.user.has_perm("charging.view_chargingplan"):
+        if not request.user.has_perm("charging.add_chargingplan"):  # a what-if is kept as a plan
             raise PermissionDenied()
         serializer = WhatIfSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)

@@ -4,6 +4,7 @@ from decimal import Decimal, InvalidOperation
 
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -32,6 +33,7 @@ from charging.api.serializers import (
     ReservationPolicySerializer,
     ReservationSerializer,
     SessionDetailSerializer,
+    SessionNeedsSerializer,
     SessionSerializer,
     SessionStartSerializer,
     TariffSerializer,
@@ -396,12 +398,31 @@ class SessionViewSet(ScopedReadOnlyModelViewSet):
         _require(request, "charging.add_chargingsession")
         serializer = SessionStartSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        needs = {name: data.pop(name) for name in services.NEEDS if name in data}
         try:
-            session = services.session_start(actor=request.user, **serializer.validated_data)
+            with transaction.atomic():
+                session = services.session_start(actor=request.user, **data)
+                if needs:
+                    services.session_needs_update(session=session, actor=request.user, **needs)
         except DjangoValidationError as exc:
             raise ValidationError(exc.message_dict) from None
         session = self.get_queryset().get(pk=session.pk)
         return Response(SessionDetailSerializer(session).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=SessionNeedsSerializer, responses={200: SessionDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def needs(self, request, pk=None):
+        """Set when the vehicle must leave, its target SoC or its next trip's energy: smart charging re-plans."""
+        _require(request, "charging.change_chargingsession")
+        session = self.get_object()
+        serializer = SessionNeedsSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        try:
+            services.session_needs_update(session=session, actor=request.user, **serializer.validated_data)
+        except DjangoValidationError as exc:
+            raise ValidationError(exc.message_dict) from None
+        return Response(SessionDetailSerializer(self.get_queryset().get(pk=pk)).data)
 
     @extend_schema(request=None, responses={202: SessionDetailSerializer})
     @action(detail=True, methods=["post"])

@@ -86,6 +86,7 @@ def tariff_create(
     connector: Connector | None = None,
     valid_until: datetime | None = None,
     note: str = "",
+    demand_charge_per_kw: Decimal | None = None,
 ) -> Tariff:
     """A tariff and its first version, together or not at all."""
     stored = _elements_or_error(elements)
@@ -99,6 +100,7 @@ def tariff_create(
         charge_point=charge_point,
         connector=connector,
         valid_until=valid_until,
+        demand_charge_per_kw=demand_charge_per_kw,
     )
     _attachment_department_check(tariff)
     audited_save(tariff, actor=actor, before=None)

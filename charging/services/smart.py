@@ -189,12 +189,36 @@ def _request(
                      "capacity_kwh": limits.capacity_kwh}  # fmt: skip
 
 
+def _soc_now(session: ChargingSession) -> float | None:
+    """The newest SoC of a charging vehicle: the station's reading or the vehicle's telemetry, whichever is newer;
+    telemetry older than the session gets the energy delivered since added."""
+    vehicle = session.vehicle
+    telemetry = (vehicle.soc_percent, vehicle.last_telemetry_at) if vehicle else (None, None)
+    station = (session.station_soc, session.station_soc_at)
+    if station[0] is not None and (telemetry[1] is None or station[1] >= telemetry[1]):
+        return float(station[0])
+    if telemetry[0] is None:
+        return None
+    soc = telemetry[0]
+    if telemetry[1] is not None and telemetry[1] < session.started_at and session.energy_kwh:
+        capacity = float(vehicle.vehicle_model.usable_battery_kwh) * vehicle.state_of_health_percent / 100.0
+        soc = min(100.0, soc + session.energy_kwh / capacity * 100.0) if capacity else soc
+    return soc
+
+
 def site_requests(site: Site, start: datetime, intervals: int, now: datetime) -> list[tuple[Request, dict]]:
     """The open sessions at the site and the confirmed reservations due within the horizon."""
     end = start + STEP * intervals
+    from charging.models import MeterSample
+
+    station_soc = MeterSample.objects.filter(session=OuterRef("pk"), soc_percent__isnull=False).order_by("-sampled_at")
     sessions = list(
         ChargingSession.objects.filter(charge_point__site=site, status__in=OPEN, ended_at__isnull=True)
         .select_related("vehicle__vehicle_model", "connector__charge_point")
+        .annotate(
+            station_soc=Subquery(station_soc.values("soc_percent")[:1]),
+            station_soc_at=Subquery(station_soc.values("sampled_at")[:1]),
+        )
         .order_by("started_at")
     )
     reservations = list(
@@ -218,7 +242,7 @@ def site_requests(site: Site, start: datetime, intervals: int, now: datetime) ->
         vehicle = s.vehicle
         departure_at = s.departure_at or (departures.get(s.vehicle_id) if vehicle else None)
         departure = _index(departure_at, start) if departure_at else intervals
-        soc = vehicle.soc_percent if vehicle else None
+        soc = _soc_now(s)
         request, meta = _request(
             f"session-{s.pk}", vehicle=vehicle, connector=s.connector, arrival=0, departure=max(departure, 1),
             soc=soc, target=s.target_soc_percent, next_trip_kwh=s.next_trip_kwh,
@@ -278,7 +302,7 @@ def _explain(problem: Problem, schedule, metas: dict[str, dict]) -> dict:
             expected = round(min(100.0, meta["soc_percent"] + planned / meta["capacity_kwh"] * 100.0), 1)
         reasons = list(r.reasons)
         unmet = schedule.unmet_kwh.get(r.id, 0.0)
-        if unmet > 0.01:
+        if unmet > 0.01 and r.id not in schedule.cannot_serve:
             reasons.append(
                 f"{unmet:.1f} kWh short by departure: the limits leave no more power (priority {r.priority})"
             )
@@ -373,7 +397,47 @@ def what_if(*, site: Site, vehicles: list[dict], include_current: bool, now: dat
 
 
 def current_plan(site: Site) -> ChargingPlan | None:
-    return ChargingPlan.objects.filter(site=site).exclude(trigger=ChargingPlan.Trigger.WHAT_IF).first()
+    return (
+        ChargingPlan.objects.filter(site=site)
+        .exclude(trigger=ChargingPlan.Trigger.WHAT_IF)
+        .exclude(status="invalid")
+        .first()
+    )
+
+
+NEEDS = ("departure_at", "target_soc_percent", "next_trip_kwh")
+
+
+def session_needs_update(*, session: ChargingSession, actor, **needs) -> ChargingSession:
+    """When the vehicle must leave, the SoC it should have and the next trip's energy; a smart-charging site
+    re-plans at once."""
+    from django.core.exceptions import ValidationError
+
+    errors = {}
+    unknown = set(needs) - set(NEEDS)
+    if unknown:
+        errors.update({name: f"Unknown field {name!r}: use {', '.join(NEEDS)}." for name in unknown})
+    if session.ended_at is not None:
+        errors["session"] = "The session has ended: there is nothing left to plan."
+    departure = needs.get("departure_at")
+    if departure is not None and departure <= max(session.started_at, timezone.now()):
+        errors["departure_at"] = "The departure must be in the future (and after the session started)."
+    target = needs.get("target_soc_percent")
+    soc = session.vehicle.soc_percent if session.vehicle_id else None
+    if target is not None and soc is not None and target < soc:
+        errors["target_soc_percent"] = f"The target ({target} %) is below the vehicle's SoC now ({soc:.0f} %)."
+    if errors:
+        raise ValidationError(errors)
+    for name, value in needs.items():
+        setattr(session, name, value)
+    session.full_clean()
+    session.save(update_fields=[*needs, "updated_at"])
+    site = session.charge_point.site
+    if site is not None and site.smart_charging:
+        from charging import tasks
+
+        transaction.on_commit(lambda: tasks.smart_charging_plan.delay(site_id=site.pk, trigger="manual"))
+    return session
 
 
 # --- charging profiles -------------------------------------------------------------------------------------------
@@ -439,8 +503,10 @@ def profiles_send(plan: ChargingPlan, now: datetime | None = None) -> int:
     now = now or timezone.now()
     ids = [int(k.split("-", 1)[1]) for k in plan.schedule if k.startswith("session-")]
     sent = 0
-    sessions = ChargingSession.objects.filter(pk__in=ids, ended_at__isnull=True).select_related(
-        "charge_point", "connector"
+    sessions = (
+        ChargingSession.objects.filter(pk__in=ids, ended_at__isnull=True)
+        .exclude(status=ChargingSession.Status.PENDING)  # no transaction at the station yet: nothing to name
+        .select_related("charge_point", "connector")
     )
     for session in sessions:
         if not session.charge_point.is_connected or not session.charge_point.protocol:
@@ -466,7 +532,45 @@ def profile_clear(session: ChargingSession) -> None:
         _command(charge_point, "ClearChargingProfile", {"id": session.pk})
 
 
-__all__ = ["ProblemError", "plan_site", "what_if", "current_plan", "profiles_send", "profile_clear"]
+__all__ = [
+    "NEEDS",
+    "ProblemError",
+    "plan_site",
+    "what_if",
+    "current_plan",
+    "profiles_send",
+    "profile_clear",
+    "session_needs_update",
+]
+
+
+def planned_pauses(sessions: list[ChargingSession], since: datetime, now: datetime) -> set[int]:
+    """The sessions that the current plan of their (smart-charging) site holds at (almost) no power throughout
+    [since, now]: a meter that does not move there is the plan, not a fault. One query per smart site."""
+    paused: set[int] = set()
+    by_site: dict[int, list[ChargingSession]] = {}
+    for session in sessions:
+        site = session.charge_point.site
+        if site is not None and site.smart_charging:
+            by_site.setdefault(site.pk, []).append(session)
+    for site_id, site_sessions in by_site.items():
+        plan = (
+            ChargingPlan.objects.filter(site_id=site_id, applied=True)
+            .exclude(status="invalid")
+            .only("starts_at", "intervals", "schedule")
+            .first()
+        )
+        if plan is None:
+            continue
+        first, last = _index(since, plan.starts_at), _index(now, plan.starts_at)
+        for session in site_sessions:
+            series = plan.schedule.get(f"session-{session.pk}")
+            if series is None:
+                continue
+            window = [series[t] for t in range(max(first, 0), min(last + 1, len(series)))]
+            if window and max(window) < 0.1:
+                paused.add(session.pk)
+    return paused
 
 
 def _off_plan(plan: ChargingPlan, now: datetime) -> list[str]:

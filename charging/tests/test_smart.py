@@ -286,3 +286,46 @@ def test_a_limit_of_zero_in_the_database_gives_a_refused_plan_not_a_crash(depot)
     assert plan.status == "invalid" and not plan.applied
     assert "must be above 0 kW" in str(plan.explanation["errors"])
     assert not OcppCommand.objects.filter(action="SetChargingProfile").exists()
+
+
+def test_a_sessions_departure_and_target_are_set_through_the_api_and_replan(
+    org, api, depot, django_capture_on_commit_callbacks
+):
+    url = f"/api/v1/sessions/{depot['s1'].pk}/needs/"
+    leaving = (timezone.now() + timedelta(hours=5)).isoformat()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api(org.dispatcher_a).post(url, {"departure_at": leaving, "target_soc_percent": 90}, format="json")
+    assert response.status_code == 200, response.json()
+    assert response.json()["target_soc_percent"] == 90.0
+    assert ChargingPlan.objects.filter(site=depot["site"], trigger="manual").exists()  # re-planned at once
+    too_low = api(org.dispatcher_a).post(url, {"target_soc_percent": 10}, format="json")
+    assert too_low.status_code == 400 and "below the vehicle's SoC now" in str(too_low.json())
+    past = api(org.dispatcher_a).post(url, {"departure_at": "2020-01-01T00:00:00Z"}, format="json")
+    assert past.status_code == 400 and "in the future" in str(past.json())
+
+
+def test_the_station_soc_of_a_charging_vehicle_is_newer_than_its_telemetry(depot):
+    from charging.models import MeterSample
+
+    MeterSample.objects.create(connector=depot["c1"], session=depot["s1"], sampled_at=timezone.now(),
+                               soc_percent=70.0, energy_wh=1000.0)  # fmt: skip
+    plan = smart.plan_site(site=depot["site"], trigger="manual", now=NOW, apply=False)
+    assert _vehicle(plan, "S-1")["soc_percent"] == 70.0
+    assert _vehicle(plan, "S-1")["energy_needed_kwh"] == pytest.approx(0.10 * 64)
+
+
+def test_a_session_held_at_zero_by_the_plan_raises_no_energy_flow_alert(depot, settings):
+    from stations.detection import check_energy_flow
+    from stations.models import Alert
+
+    ChargingPlan.objects.create(site=depot["site"], trigger="manual", starts_at=smart.horizon_start(timezone.now())
+                                - timedelta(hours=1), intervals=96, status="optimal", solve_ms=1.0, applied=True,
+                                schedule={f"session-{depot['s1'].pk}": [0.0] * 96,
+                                          f"session-{depot['s2'].pk}": [11.0] * 96})  # fmt: skip
+    type(depot["c1"]).objects.filter(pk__in=[depot["c1"].pk, depot["c2"].pk]).update(status="Charging")
+    ChargingSession.objects.filter(pk__in=[depot["s1"].pk, depot["s2"].pk]).update(
+        started_at=timezone.now() - timedelta(hours=1)
+    )
+    check_energy_flow()
+    alerts = Alert.objects.filter(kind=Alert.Kind.NO_ENERGY_FLOW)
+    assert [a.connector_id for a in alerts] == [depot["c2"].pk]  # the paused S-1 is not an alert

@@ -34,6 +34,7 @@ class SiteSerializer(StrictModelSerializer):
             "grid_limit_kw",
             "holiday_calendar",
             "carbon_zone",
+            "smart_charging",
             "status",
             "created_at",
             "updated_at",
@@ -100,6 +101,8 @@ class ChargePointSerializer(StrictModelSerializer):
             "protocol",
             "registration_status",
             "heartbeat_interval_s",
+            "circuit",
+            "max_power_kw",
             "password",
             "has_password",
             "is_connected",
@@ -126,6 +129,16 @@ class ChargePointSerializer(StrictModelSerializer):
             "created_at",
             "updated_at",
         ]
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        circuit = attrs.get("circuit", getattr(self.instance, "circuit", None))
+        site = attrs.get("site", getattr(self.instance, "site", None))
+        if circuit is not None and (site is None or circuit.site_id != site.pk):
+            raise serializers.ValidationError(
+                {"circuit": f"{circuit.name} is a circuit of {circuit.site}, not of {site}."}
+            )
+        return attrs
 
     def validate_site(self, site):
         user = self.context["request"].user
