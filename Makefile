@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: run test lint format bench bench-ocpp install install-dev serve clean
+.PHONY: run test lint format bench bench-ocpp bench-smart-charging install install-dev serve clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,10 @@ bench-ocpp: install
 	$(PY) -c "import psycopg; c = psycopg.connect('postgresql://postgres@127.0.0.1:5432/postgres', autocommit=True); c.execute('CREATE DATABASE evfleet_ocppbench') if not c.execute(\"SELECT 1 FROM pg_database WHERE datname='evfleet_ocppbench'\").fetchone() else None"
 	DATABASE_URL=$(OCPP_BENCH_DATABASE_URL) REDIS_URL=$(OCPP_BENCH_REDIS_URL) $(PY) manage.py migrate --noinput --verbosity 0
 	DATABASE_URL=$(OCPP_BENCH_DATABASE_URL) REDIS_URL=$(OCPP_BENCH_REDIS_URL) $(PY) manage.py bench_ocpp --stations 1000
+
+## bench-smart-charging: ours against the classic baselines on seeded depot days, offline and online (no database)
+bench-smart-charging: install
+	$(PY) manage.py bench_smart_charging
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache
