@@ -25,13 +25,18 @@ which the vehicle could first have passed its knee. The model is assembled with 
 `LpPlanner` keeps it in HiGHS between solves, so adding an arrival, freezing executed intervals, removing a
 departed vehicle or changing a price or limit re-solves from the previous basis.
 
-`plan(problem)` is the fast path ("ours" in the benchmark): without the taper and the fair-share term the LP
-is a min-cost flow (requests → the limits above them, interval by interval → the grid), which a network solver
-(OR-Tools) solves exactly in a fraction of the simplex's time. When the flow's schedule already follows every
-vehicle's taper and serves everyone, it is optimal for the full LP too (the flow is a relaxation of it). When
-not, the tapering vehicles are re-planned greedily (cheapest intervals first, under their taper and the power
-the others leave) and the schedule reports the gap to the flow's lower bound. With a demand charge it solves
-the full LP.
+`plan(problem)` is the fast path ("ours" in the benchmark). Without the taper and the fair-share term the LP is
+a min-cost flow (each request's energy → the lowest limit above it that can bind at t → … → the grid, or its
+unmet arc), which OR-Tools' network solver solves exactly in a fraction of the simplex's time; a vehicle that
+cannot reach its target even charging flat out is asked only for what it can reach, so the flow stays a
+relaxation and its cost a lower bound of the LP's optimum. When the flow's schedule follows every taper and
+serves everyone, it is the LP's optimum. Otherwise the vehicles whose taper it breaks are re-planned in the power
+the others leave: those that cannot reach their target charge flat out from the start that is best in the LP's
+terms (energy lost against price saved); the others get the full LP, restricted to them and solved by column
+generation (their cheaper intervals first, HiGHS' reduced costs bring in the rest). The others keep the flow's
+plan, so the result can cost a little more than the LP's optimum: the gap to the flow's bound is in the notes
+(the benchmark measures it against the LP). With a demand charge the peak couples every interval and `plan`
+solves the full LP.
 """
 
 import time
@@ -842,7 +847,7 @@ def plan_details(problem: Problem) -> tuple[Schedule, dict]:
         redo = _taper_violations(requests, power, t0, t1, hours)
         if redo.any():
             room = _room(tree, chain, power, ~redo)
-            if (redo & short).any():  # all they can get: charging flat out from arrival
+            if (redo & short).any():  # all they can get: flat out, from the start best in the LP terms
                 _as_early_as_possible(problem, tree, requests, power, chain, t0, t1, redo & short, room, penalty)
             if (redo & ~short).any():
                 _replan_exactly(problem, requests, power, redo & ~short, room)
