@@ -197,8 +197,6 @@ def test_a_simulated_station_accepts_the_profile_of_an_arrival_and_its_clearing(
     Accepted means the profile was valid."""
     import asyncio
 
-    from django.db import connections
-
     from charging import services
     from stations.models import CompatibilityRule
     from stations.simulator import Behaviour, ConnectorSpec, StationSpec, run_stations
@@ -212,21 +210,7 @@ def test_a_simulated_station_accepts_the_profile_of_an_arrival_and_its_clearing(
     quiet = Behaviour(heartbeat_s=60, meter_s=1, plug_in_chance=0.0, fault_chance=0.0, session_ticks=(500, 600))
     spec = StationSpec("SIM-SMART", protocol, [ConnectorSpec(1, 22.0)])
 
-    def closing(function, *args, **kwargs):
-        def run():
-            try:
-                return function(*args, **kwargs)
-            finally:
-                connections.close_all()
-
-        return run
-
-    async def wait_for(predicate, what):
-        for _ in range(150):
-            if await asyncio.to_thread(closing(predicate)):
-                return
-            await asyncio.sleep(0.1)
-        raise AssertionError(f"timed out waiting for {what}")
+    from tests.stations import closing, wait_for
 
     async def scenario():
         stop = asyncio.Event()
