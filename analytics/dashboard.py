@@ -97,6 +97,13 @@ def _rows(groups: dict, keys: list, names: dict, metrics: list[str], currency: s
     return rows
 
 
+def _labelled(grouping: str, groups: dict, metrics: list[str], currency: str, context: Context) -> list[dict]:
+    """Every group's row with its label, in label order."""
+    keys = list(groups)
+    rows = _rows(groups, keys, labels(grouping, keys, context), metrics, currency)
+    return sorted(rows, key=lambda r: str(r["label"]))
+
+
 def dashboard(user: User, period: Period, department: Department | None = None, now: datetime | None = None) -> dict:
     """Everything the dashboard shows for a period, scoped to the department (default: what the user sees)."""
     now = now or timezone.now()
@@ -129,9 +136,6 @@ def dashboard(user: User, period: Period, department: Department | None = None, 
     by_vehicle = compute_parts(replace(fleet_spec, filters={"vehicle": top}), user, context, ["vehicle"])["vehicle"]
     vehicle_names = labels("vehicle", top, context)
     vehicle_count = _vehicles(user, department).exclude(status=Vehicle.Status.RETIRED).count()
-    model_keys = list(fleet["vehicle_model"])
-    department_keys = list(fleet["department"])
-    site_keys = list(sites["site"])
 
     # 4. per day
     daily = _daily(spec, user, period, currency, ids)
@@ -145,30 +149,9 @@ def dashboard(user: User, period: Period, department: Department | None = None, 
         "kpis": {m: kpis[m] for m in KPI_METRICS},
         "vehicles": _rows(by_vehicle, top, vehicle_names, VEHICLE_METRICS, currency),
         "vehicle_count": vehicle_count,
-        "models": sorted(
-            _rows(
-                fleet["vehicle_model"],
-                model_keys,
-                labels("vehicle_model", model_keys, context),
-                VEHICLE_METRICS,
-                currency,
-            ),
-            key=lambda r: str(r["label"]),
-        ),
-        "departments": sorted(
-            _rows(
-                fleet["department"],
-                department_keys,
-                labels("department", department_keys, context),
-                VEHICLE_METRICS,
-                currency,
-            ),
-            key=lambda r: str(r["label"]),
-        ),
-        "sites": sorted(
-            _rows(sites["site"], site_keys, labels("site", site_keys, context), SITE_METRICS, currency),
-            key=lambda r: str(r["label"]),
-        ),
+        "models": _labelled("vehicle_model", fleet["vehicle_model"], VEHICLE_METRICS, currency, context),
+        "departments": _labelled("department", fleet["department"], VEHICLE_METRICS, currency, context),
+        "sites": _labelled("site", sites["site"], SITE_METRICS, currency, context),
         "daily": daily,
         "site_peaks": peaks,
         "soc_distribution": soc_distribution(user, department),

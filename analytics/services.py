@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django_celery_beat.models import CrontabSchedule, PeriodicTask
+from django_celery_beat.models import PeriodicTask
 
 from accounts.audit import model_delete
 from accounts.models import User
@@ -19,6 +19,7 @@ from analytics import periods
 from analytics.metrics import Spec, compute, validate
 from analytics.models import ReportRun, SavedReport
 from analytics.reporting.exports import export
+from evfleet.schedules import beat_task_save
 
 REPORT_TASK = "analytics.tasks.saved_report_send"
 FIELDS = (
@@ -90,32 +91,16 @@ def saved_report_schedule(report: SavedReport) -> PeriodicTask | None:
             SavedReport.objects.filter(pk=report.pk).update(periodic_task=None)
             report.periodic_task = None
         return None
-    crontab, _ = CrontabSchedule.objects.get_or_create(
-        minute="0",
-        hour=str(report.send_at_hour),
+    return beat_task_save(
+        report,
+        name=f"Saved report {report.pk}: {report.name}",
+        task=REPORT_TASK,
+        kwargs={"report_id": report.pk},
+        hour=report.send_at_hour,
+        time_zone=report.department.time_zone,
         day_of_week="1" if report.schedule == SavedReport.Schedule.WEEKLY else "*",
         day_of_month="1" if report.schedule == SavedReport.Schedule.MONTHLY else "*",
-        month_of_year="*",
-        timezone=ZoneInfo(report.department.time_zone),
     )
-    fields = {
-        "name": f"Saved report {report.pk}: {report.name}"[:200],
-        "task": REPORT_TASK,
-        "crontab": crontab,
-        "kwargs": json.dumps({"report_id": report.pk}),
-        "enabled": True,
-        "expires": None,
-    }
-    task = report.periodic_task
-    if task is None:
-        task = PeriodicTask.objects.create(**fields)
-        SavedReport.objects.filter(pk=report.pk).update(periodic_task=task)
-        report.periodic_task = task
-    else:
-        for key, value in fields.items():
-            setattr(task, key, value)
-        task.save()
-    return task
 
 
 @transaction.atomic

@@ -4,6 +4,7 @@ from analytics.forms import METRIC_CHOICES
 from analytics.metrics import GROUPINGS
 from analytics.models import CarbonIntensity, CarbonOffset, CarbonZone, IceBaseline, ReportRun, SavedReport
 from analytics.periods import RELATIVE
+from analytics.services import FIELDS
 from evfleet.api.base import StrictModelSerializer
 
 
@@ -63,25 +64,7 @@ class SavedReportSerializer(StrictModelSerializer):
 
     class Meta:
         model = SavedReport
-        fields = [
-            "id",
-            "name",
-            "owner",
-            "department",
-            "metrics",
-            "grouping",
-            "filters",
-            "period",
-            "start",
-            "end",
-            "sort_by",
-            "schedule",
-            "send_at_hour",
-            "format",
-            "recipients",
-            "created_at",
-            "updated_at",
-        ]
+        fields = ["id", "owner", *FIELDS, "created_at", "updated_at"]
         read_only_fields = ["created_at", "updated_at"]
 
 

@@ -11,11 +11,12 @@ from zoneinfo import ZoneInfo
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import Count, Q, Sum
-from django_celery_beat.models import CrontabSchedule, PeriodicTask
+from django_celery_beat.models import PeriodicTask
 
 from accounts.models import Department, User
 from charging.models import ChargingSession, Reservation, SessionReport, SessionReportRun
 from charging.models.pricing import currency_minor_units
+from evfleet.schedules import beat_task_save
 
 Status = ChargingSession.Status
 REPORT_TASK = "charging.tasks.session_report_send"
@@ -24,27 +25,16 @@ REPORT_TASK = "charging.tasks.session_report_send"
 def session_report_schedule(report: SessionReport) -> PeriodicTask:
     """Create or update the report's beat task: every day, or every Monday, at its hour in the department's
     time zone. The task can be retimed or paused in the admin like any other."""
-    crontab, _ = CrontabSchedule.objects.get_or_create(
-        minute="0",
-        hour=str(report.send_at_hour),
+    return beat_task_save(
+        report,
+        name=f"Session report {report.pk}: {report.department.path} {report.period}",
+        task=REPORT_TASK,
+        kwargs={"report_id": report.pk},
+        hour=report.send_at_hour,
+        time_zone=report.department.time_zone,
         day_of_week="1" if report.period == SessionReport.Period.WEEKLY else "*",
-        day_of_month="*",
-        month_of_year="*",
-        timezone=ZoneInfo(report.department.time_zone),
+        enabled=report.is_active,
     )
-    name = f"Session report {report.pk}: {report.department.path} {report.period}"[:200]
-    fields = {"name": name, "task": REPORT_TASK, "crontab": crontab, "kwargs": json.dumps({"report_id": report.pk}),
-              "enabled": report.is_active, "expires": None}  # fmt: skip
-    task = report.periodic_task
-    if task is None:
-        task = PeriodicTask.objects.create(**fields)
-        SessionReport.objects.filter(pk=report.pk).update(periodic_task=task)
-        report.periodic_task = task
-    else:
-        for key, value in fields.items():
-            setattr(task, key, value)
-        task.save()
-    return task
 
 
 @transaction.atomic
