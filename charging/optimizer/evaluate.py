@@ -73,7 +73,7 @@ def score(problem: Problem, schedule: Schedule) -> Score:
     base = problem.baseline_kw or [0.0] * problem.intervals
     energy_cost = sum(problem.price[t] * site[t] * h for t in range(problem.intervals))
     peak = max((site[t] + base[t] for t in range(problem.intervals)), default=0.0)
-    demand_cost = problem.demand_charge_per_kw * peak
+    demand_cost = problem.demand_charge_per_kw * max(peak, problem.peak_floor_kw)
     found = violations(problem, schedule)
     return Score(
         algorithm=schedule.algorithm,

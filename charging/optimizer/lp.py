@@ -33,12 +33,24 @@ relaxation and its cost a lower bound of the LP's optimum. When the flow's sched
 serves everyone, it is the LP's optimum. Otherwise the vehicles whose taper it breaks are re-planned in the power
 the others leave: those that cannot reach their target charge flat out from the start that is best in the LP's
 terms (energy lost against price saved); the others get the full LP, restricted to them and solved by column
-generation (their cheaper intervals first, HiGHS' reduced costs bring in the rest). The others keep the flow's
-plan, so the result can cost a little more than the LP's optimum: the gap to the flow's bound is in the notes
-(the benchmark measures it against the LP). With a demand charge the peak couples every interval and `plan`
-solves the full LP.
+generation (their cheaper intervals first, HiGHS' reduced costs bring in the rest), fifty vehicles at a time
+(the simplex's time grows much faster than the LP). The others keep the flow's plan, so the result can cost a
+little more than the LP's optimum: the gap to the flow's bound is in the notes (the benchmark measures it
+against the LP).
+
+With a demand charge D per kW of peak, the peak P couples every interval. For a fixed P the problem is again the
+flow, with the site held to P; its cost f(P) is convex, so g(P) = f(P) + D·max(P, floor) is too. The least peak
+that still carries all the energy comes from Newton's method on the parametric maximum flow (a few max-flows),
+and above it one more kW of peak saves at most Σ_t (dearest cost - cost_t): when D outweighs that (the usual
+case) the least peak is the best one, and one flow plans it; a smaller D gets a golden-section search over P.
+The taper repair then plans the re-planned vehicles with the peak in their LP, the others' power counted as the
+building's, so a vehicle raises the peak only where its taper leaves no other way.
+
+Up to EXACT_UP_TO vehicles `plan` solves the full LP instead: it takes a few milliseconds there, and a repair of
+one vehicle in ten is a large share of the whole.
 """
 
+import copy
 import time
 from collections import defaultdict
 from collections.abc import Sequence
@@ -182,17 +194,17 @@ class _Builder:
 class LpPlanner:
     """An LP over a Problem, kept warm for re-planning."""
 
-    def __init__(self, problem: Problem, *, limits: np.ndarray | None = None):
+    def __init__(self, problem: Problem, *, limits: np.ndarray | None = None, tree: "_Tree | None" = None):
         """`limits` (node × interval, in the order of problem.nodes) replaces the tree's limits: the fast path
-        plans some vehicles in the power the others leave."""
+        plans some vehicles in the power the others leave, with the site's tree it already built (`tree`) and
+        requests it already checked."""
         self.problem = problem
-        self.cannot = {r.id: reason for r, reason in problem.validate()}
+        self.cannot = {} if tree is not None else {r.id: reason for r, reason in problem.validate()}
         self.h, self.highspy = _highs()
         self.hours = problem.hours
-        self.tree = _Tree(problem)
+        self.tree = copy.copy(tree) if tree is not None else _Tree(problem)
         self._tight_bounds = limits is not None  # each column bounded by every limit above it (fixed limits only)
-        if limits is not None:
-            self.tree.limits = np.array(limits, dtype=float)
+        self.tree.limits = np.array(self.tree.limits if limits is None else limits, dtype=float)
         self.unit_penalty = 10.0 * (_max_price(problem) + 1.0)
         self.interval_cost = _interval_costs(problem)
         self.num_cols = self.num_rows = 0
@@ -229,7 +241,7 @@ class LpPlanner:
         p = self.problem
         b = _Builder(self.num_cols, self.num_rows)
         if initial and p.demand_charge_per_kw > 0:
-            self.peak_col = int(b.cols(p.demand_charge_per_kw, 0.0, INF, 1)[0])
+            self.peak_col = int(b.cols(p.demand_charge_per_kw, p.peak_floor_kw, INF, 1)[0])
             base = np.zeros(p.intervals) if p.baseline_kw is None else np.asarray(p.baseline_kw, dtype=float)
             self._peak_row_at = b.rows(-INF, -base, p.intervals)
             b.entries(self._peak_row_at, self.peak_col, -1.0)
@@ -559,7 +571,7 @@ class LpPlanner:
             unmet_kwh=unmet,
             solve_seconds=elapsed,
             status="optimal" if ok else str(status).rsplit(".", 1)[-1],
-            objective=self.h.getInfo().objective_function_value if ok and self.p_cols else None,
+            objective=(self.h.getInfo().objective_function_value if self.num_cols else 0.0) if ok else None,
             cannot_serve=dict(self.cannot),
         )
 
@@ -568,44 +580,71 @@ class LpPlanner:
 
 FLOW_UNITS_PER_KWH = 1000  # the network counts energy in Wh (integers); rounding moves at most 0.5 Wh a vehicle
 TAPER_TOLERANCE_KW = 1e-6
+PEAK_MARGIN_KW = 0.01
+REPLAN_PART = 50  # vehicles re-planned under their taper in one LP
+EXACT_UP_TO = 50  # vehicles: `plan` solves the full LP
+
+
+class _Network:
+    """The LP without its taper and fair-share rows, as a network: each request's energy flows through its
+    (request, t) arcs (up to its rate at t) to the first limit above it that can bind at t, up the tree to the
+    sink (the grid). Vertices: the requests, then the (limit, t) pairs that can bind, then the sink. Capacities
+    in Wh (integers)."""
+
+    def __init__(self, problem: Problem, tree: _Tree, requests: list[Request], rates: np.ndarray):
+        T, hours, units = problem.intervals, problem.hours, FLOW_UNITS_PER_KWH
+        n = len(requests)
+        t0, t1, _, which, ts = _windows(problem, requests)
+        rate = np.array([r.max_kw for r in requests])
+        chain = tree.chains(np.array([tree.index[r.node] for r in requests]))
+        change = np.zeros((len(tree.ids), T + 1))
+        for level in chain.T:
+            ok = level >= 0
+            np.add.at(change, (level[ok], t0[ok]), rate[ok])
+            np.add.at(change, (level[ok], t1[ok]), -rate[ok])
+        binding = np.cumsum(change, axis=1)[:, :T] > tree.limits + SLACK_KW
+        limit_nodes, limit_ts = np.nonzero(binding)
+        vertex = np.full(binding.shape, -1, dtype=np.int64)  # (node, t) -> the network's vertex
+        vertex[limit_nodes, limit_ts] = n + np.arange(len(limit_nodes))
+        sink = n + len(limit_nodes)
+        head = np.full(len(ts), sink, dtype=np.int64)
+        for level in chain.T[::-1]:  # the lowest binding limit wins: walk down to the connector
+            node = level[which]
+            at = np.where(node >= 0, vertex[np.maximum(node, 0), ts], -1)
+            head = np.where(at >= 0, at, head)
+        limit_head = np.full(len(limit_nodes), sink, dtype=np.int64)
+        up, open_ = tree.parent[limit_nodes], np.ones(len(limit_nodes), dtype=bool)
+        while (up >= 0).any():
+            at = np.where(up >= 0, vertex[np.maximum(up, 0), limit_ts], -1)
+            hit = open_ & (at >= 0)
+            limit_head[hit] = at[hit]
+            open_ &= ~hit
+            up = np.where(up >= 0, tree.parent[np.maximum(up, 0)], -1)
+        self.n, self.sink, self.which, self.ts = n, sink, which, ts
+        self.limit_nodes, self.limit_ts = limit_nodes, limit_ts
+        self.tails = np.concatenate([which, vertex[limit_nodes, limit_ts]])
+        self.heads = np.concatenate([head, limit_head])
+        self.capacities = np.concatenate([
+            np.floor(rates[which, ts] * hours * units + 1e-9).astype(np.int64),
+            np.floor(tree.limits[limit_nodes, limit_ts] * hours * units + 1e-9).astype(np.int64),
+        ])  # fmt: skip
+        # the root's (limit, t) arcs: where a cap on the peak bites
+        self.root_arcs = len(ts) + np.nonzero(limit_nodes == tree.root)[0]
+
+    def power(self, flows: np.ndarray, problem: Problem) -> np.ndarray:
+        power = np.zeros((self.n, problem.intervals))
+        power[self.which, self.ts] = flows[: len(self.ts)] / (FLOW_UNITS_PER_KWH * problem.hours)
+        return power
 
 
 def _flow(problem: Problem, tree: _Tree, requests: list[Request], cost: np.ndarray, penalty: float,
           rates: np.ndarray, energy: np.ndarray):  # fmt: skip
-    """The LP without its taper and fair-share rows, as a min-cost flow: each request's `energy` flows through
-    (request, t) arcs (up to `rates[request, t]`, at the interval's cost) to the first limit above it that can
-    bind at t, up the tree to the grid; or straight to the grid through its unmet arc (its class's penalty).
-    Returns the power matrix and the flow's objective."""
+    """The min-cost flow over the network (`_Network`), each request's unmet arc straight to the sink at its
+    class's penalty. Returns the power matrix and the flow's objective."""
     from ortools.graph.python import min_cost_flow
 
-    T, hours, units = problem.intervals, problem.hours, FLOW_UNITS_PER_KWH
-    n = len(requests)
-    t0, t1, lengths, which, ts = _windows(problem, requests)
-    rate = np.array([r.max_kw for r in requests])
-    chain = tree.chains(np.array([tree.index[r.node] for r in requests]))
-    change = np.zeros((len(tree.ids), T + 1))
-    for level in chain.T:
-        ok = level >= 0
-        np.add.at(change, (level[ok], t0[ok]), rate[ok])
-        np.add.at(change, (level[ok], t1[ok]), -rate[ok])
-    binding = np.cumsum(change, axis=1)[:, :T] > tree.limits + SLACK_KW
-    limit_nodes, limit_ts = np.nonzero(binding)
-    vertex = np.full(binding.shape, -1, dtype=np.int64)  # (node, t) -> the network's vertex
-    vertex[limit_nodes, limit_ts] = n + np.arange(len(limit_nodes))
-    sink = n + len(limit_nodes)
-    head = np.full(len(ts), sink, dtype=np.int64)
-    for level in chain.T[::-1]:  # the lowest binding limit wins: walk down to the connector
-        node = level[which]
-        at = np.where(node >= 0, vertex[np.maximum(node, 0), ts], -1)
-        head = np.where(at >= 0, at, head)
-    limit_head = np.full(len(limit_nodes), sink, dtype=np.int64)
-    up, open_ = tree.parent[limit_nodes], np.ones(len(limit_nodes), dtype=bool)
-    while (up >= 0).any():
-        at = np.where(up >= 0, vertex[np.maximum(up, 0), limit_ts], -1)
-        hit = open_ & (at >= 0)
-        limit_head[hit] = at[hit]
-        open_ &= ~hit
-        up = np.where(up >= 0, tree.parent[np.maximum(up, 0)], -1)
+    net = _Network(problem, tree, requests, rates)
+    n, sink, which, ts = net.n, net.sink, net.which, net.ts
     # integer costs: 1 per interval of the early bias. In a network every unit of energy one vehicle gains
     # another loses (or the grid carries), so the penalties only need the LP's order: critical ≫ normal ≫ low ≫
     # the dearest path; small integers keep the totals in 64 bits and the cost scaling short
@@ -614,16 +653,14 @@ def _flow(problem: Problem, tree: _Tree, requests: list[Request], cost: np.ndarr
     low = 2 * int(np.abs(arc_cost).max(initial=0)) + 1
     rank = np.array([PRIORITIES[::-1].index(r.priority) for r in requests])  # low 0, normal 1, critical 2
     unmet_cost = low * 3**rank
-    supply = np.rint(energy * units).astype(np.int64)
+    supply = np.rint(energy * FLOW_UNITS_PER_KWH).astype(np.int64)
     network = min_cost_flow.SimpleMinCostFlow()
     network.add_arcs_with_capacity_and_unit_cost(
-        np.concatenate([which, vertex[limit_nodes, limit_ts], np.arange(n)]),
-        np.concatenate([head, limit_head, np.full(n, sink)]),
-        np.concatenate([np.floor(rates[which, ts] * hours * units + 1e-9).astype(np.int64),
-                        np.floor(tree.limits[limit_nodes, limit_ts] * hours * units + 1e-9).astype(np.int64),
-                        supply]),
-        np.concatenate([arc_cost, np.zeros(len(limit_nodes), dtype=np.int64), unmet_cost]),
-    )  # fmt: skip
+        np.concatenate([net.tails, np.arange(n)]),
+        np.concatenate([net.heads, np.full(n, sink)]),
+        np.concatenate([net.capacities, supply]),
+        np.concatenate([arc_cost, np.zeros(len(net.limit_nodes), dtype=np.int64), unmet_cost]),
+    )
     supplies = np.zeros(sink + 1, dtype=np.int64)
     supplies[:n] = supply
     supplies[sink] = -supply.sum()
@@ -631,11 +668,125 @@ def _flow(problem: Problem, tree: _Tree, requests: list[Request], cost: np.ndarr
     status = network.solve()
     if status != network.OPTIMAL:
         raise RuntimeError(f"min-cost flow: {status}")
-    flows = network.flows(np.arange(len(ts) + len(limit_nodes) + n))
-    power = np.zeros((n, T))
-    power[which, ts] = flows[: len(ts)] / (units * hours)
-    unmet = np.maximum(0.0, energy - power.sum(axis=1) * hours)
+    power = net.power(network.flows(np.arange(len(net.tails))), problem)
+    unmet = np.maximum(0.0, energy - power.sum(axis=1) * problem.hours)
     return power, float((cost[ts] * power[which, ts]).sum() + (penalty * factor * unmet).sum())
+
+
+def _base(problem: Problem) -> np.ndarray:
+    """The load at the root that is not ours (the building's), per interval."""
+    return np.zeros(problem.intervals) if problem.baseline_kw is None else np.asarray(problem.baseline_kw, float)
+
+
+def _capped(tree: _Tree, problem: Problem, peak_kw: float) -> _Tree:
+    """The tree with the site's power (the building's load included) held to `peak_kw`."""
+    capped = copy.copy(tree)
+    capped.limits = tree.limits.copy()
+    capped.limits[tree.root] = np.clip(peak_kw - _base(problem), 0.0, tree.limits[tree.root])
+    return capped
+
+
+def _min_peak(problem: Problem, tree: _Tree, requests: list[Request], rates: np.ndarray,
+              energy: np.ndarray) -> float:  # fmt: skip
+    """The lowest peak site power (the building's load included) at which the network still carries all the
+    energy it carries at the site's own limit: Newton's method on the parametric maximum flow. The flow F(P)
+    through the network with the root capped at P is concave and piecewise linear in P, and each minimum cut
+    is a line above it (its capacity, with a slope of Δ per root arc it cuts that P bounds); the line's root
+    never overshoots, so the iterates rise to the lowest such P in a few maximum flows."""
+    from ortools.graph.python import max_flow
+
+    hours, units = problem.hours, FLOW_UNITS_PER_KWH
+    base = _base(problem)
+    root_limit = tree.limits[tree.root]
+    supply = np.rint(energy * units).astype(np.int64)
+    # no lower peak can carry the energy over the horizon: the network is built for it, so the root has a
+    # vertex wherever a higher cap could bind
+    low = max(float(base.max(initial=0.0)), float((energy.sum() / hours + base.sum()) / problem.intervals))
+    net = _Network(problem, _capped(tree, problem, low), requests, rates)
+    source = net.sink + 1
+    network = max_flow.SimpleMaxFlow()
+    network.add_arcs_with_capacity(np.concatenate([net.tails, np.full(net.n, source)]),
+                                   np.concatenate([net.heads, np.arange(net.n)]),
+                                   np.concatenate([net.capacities, supply]))  # fmt: skip
+    at = net.limit_ts[net.root_arcs - len(net.ts)]  # each root arc's interval
+
+    def carried(peak_kw: float) -> int:
+        room = np.minimum(root_limit[at], np.maximum(peak_kw - base[at], 0.0))
+        network.set_arcs_capacity(net.root_arcs, np.floor(room * hours * units + 1e-9).astype(np.int64))
+        if network.solve(source, net.sink) != network.OPTIMAL:
+            raise RuntimeError("maximum flow failed")
+        return network.optimal_flow()
+
+    target = carried(float((root_limit + base).max(initial=0.0)))
+    peak = low
+    for _ in range(100):
+        flow = carried(peak)
+        if flow >= target:
+            break
+        cut = np.zeros(net.sink + 2, dtype=bool)
+        cut[network.get_source_side_min_cut()] = True
+        sloped = cut[net.tails[net.root_arcs]] & (peak - base[at] < root_limit[at])
+        if not sloped.any():
+            break
+        peak += (target - flow) / (int(sloped.sum()) * hours * units) + PEAK_MARGIN_KW / 100
+    # the capacities are whole Wh: a hair more keeps every interval's rounding from shorting the energy
+    return peak + PEAK_MARGIN_KW
+
+
+def _steepest(cost: np.ndarray) -> float:
+    """The most one more kW of peak can save: Δ·1 kWh moved into each interval from the dearest."""
+    return float((cost.max() - cost).sum())
+
+
+GOLDEN = (5**0.5 - 1) / 2
+PEAK_SEARCH_TOLERANCE = 1e-5  # of the objective: how close to the best peak the search goes
+
+
+def _best_peak(problem: Problem, tree: _Tree, requests: list[Request], cost: np.ndarray, penalty: float,
+               rates: np.ndarray, energy: np.ndarray) -> tuple[float, np.ndarray, float, float]:  # fmt: skip
+    """With a demand charge: the peak P that minimises g(P) = f(P) + D·max(P, floor), f(P) the min-cost flow
+    with the site held to P. f is convex (an LP's value as its right-hand side moves) and non-increasing, so g
+    is convex. Below the lowest peak that carries all the energy (`_min_peak`) the unmet penalty makes g fall
+    steeply; above it one more kW of peak lets at most Δ·1 kWh per interval move from a dearer interval, so f
+    falls by at most Σ_t (dearest cost - cost_t). When D is at least that (a demand charge outweighing the
+    price spread, the usual case) the lowest peak is the best one, proven with one flow; else a golden-section
+    search brackets it. Returns the peak, the flow's power, g there and a lower bound of min g."""
+    D, floor = problem.demand_charge_per_kw, problem.peak_floor_kw
+    steepest = _steepest(cost)
+
+    def g(peak_kw: float) -> tuple[float, np.ndarray]:
+        power, value = _flow(problem, _capped(tree, problem, peak_kw), requests, cost, penalty, rates, energy)
+        return value + D * max(peak_kw, floor), power
+
+    low = max(_min_peak(problem, tree, requests, rates, energy), floor)
+    value, power = g(low)
+    # the least peak is found to within the margin added and Newton's steps (at most another margin)
+    slack = 2 * D * PEAK_MARGIN_KW
+    if steepest <= D:
+        return low, power, value, value - slack
+    free, unbounded = _flow(problem, tree, requests, cost, penalty, rates, energy)
+    high = max(float((free.sum(axis=0) + _base(problem)).max(initial=0.0)), low)
+    best = (value, low, power)
+    a, c = low, high
+    b, d = c - GOLDEN * (c - a), a + GOLDEN * (c - a)
+    gb, gd = g(b), g(d)
+    for _ in range(60):
+        if (c - a) * (D + steepest) <= PEAK_SEARCH_TOLERANCE * abs(best[0]) or c - a < PEAK_MARGIN_KW:
+            break
+        if gb[0] <= gd[0]:
+            c, d, gd = d, b, gb
+            b = c - GOLDEN * (c - a)
+            gb = g(b)
+        else:
+            a, b, gb = b, d, gd
+            d = a + GOLDEN * (c - a)
+            gd = g(d)
+    for candidate, peak in ((gb, b), (gd, d), ((unbounded + D * max(high, floor), free), high)):
+        if candidate[0] < best[0]:
+            best = (candidate[0], peak, candidate[1])
+    # g is convex: nowhere in the last bracket is it lower than the best found by more than the bracket's width
+    # times the steepest slope g can have there
+    return best[1], best[2], best[0], best[0] - (c - a) * (D + steepest) - slack
 
 
 def _taper_violations(requests: list[Request], power: np.ndarray, t0, t1, hours: float) -> np.ndarray:
@@ -678,13 +829,18 @@ def _flat_out(requests: list[Request], t0, t1, intervals: int, hours: float) -> 
     return power, got
 
 
-def _room(tree: _Tree, chain: np.ndarray, power: np.ndarray, counted: np.ndarray) -> np.ndarray:
-    """What each limit leaves per interval once the `counted` requests' power is under it."""
+def _load(tree: _Tree, chain: np.ndarray, power: np.ndarray, counted: np.ndarray) -> np.ndarray:
+    """The power of the `counted` requests under each limit, per interval."""
     load = np.zeros(tree.limits.shape)
     for level in chain.T:
         ok = (level >= 0) & counted
         np.add.at(load, level[ok], power[ok])
-    return np.maximum(tree.limits - load, 0.0)
+    return load
+
+
+def _room(tree: _Tree, chain: np.ndarray, power: np.ndarray, counted: np.ndarray) -> np.ndarray:
+    """What each limit leaves per interval once the `counted` requests' power is under it."""
+    return np.maximum(tree.limits - _load(tree, chain, power, counted), 0.0)
 
 
 def _best_start(problem: Problem, vehicles: list[Request], t0, t1, lines, rate, need, penalty: float) -> np.ndarray:
@@ -753,7 +909,7 @@ def _as_early_as_possible(problem: Problem, tree: _Tree, requests: list[Request]
     power[index] = q
 
 
-def _replan_exactly(problem: Problem, requests: list[Request], power: np.ndarray, chosen: np.ndarray,
+def _replan_exactly(problem: Problem, tree: _Tree, requests: list[Request], power: np.ndarray, chosen: np.ndarray,
                     room: np.ndarray) -> None:  # fmt: skip
     """Re-plan the `chosen` requests (in place) with the full LP (taper, priorities, fair shares) in the room the
     others leave, by column generation: each vehicle starts with the intervals no dearer than the dearest its flow
@@ -761,9 +917,13 @@ def _replan_exactly(problem: Problem, requests: list[Request], power: np.ndarray
     then bring back every other interval that would lower the cost, until none would: the LP's optimum."""
     index = np.nonzero(chosen)[0]
     carbon = {"carbon_g_per_kwh": problem.carbon_g_per_kwh, "carbon_price_per_kg": problem.carbon_price_per_kg}
+    peak = {}
+    if problem.demand_charge_per_kw > 0:  # the others' power joins the building's load under the peak
+        peak = {"demand_charge_per_kw": problem.demand_charge_per_kw, "peak_floor_kw": problem.peak_floor_kw,
+                "baseline_kw": (_base(problem) + power[~chosen].sum(axis=0)).tolist()}  # fmt: skip
     part = Problem(start=problem.start, step=problem.step, intervals=problem.intervals, price=list(problem.price),
-                   nodes=problem.nodes, requests=[requests[k] for k in index], **carbon)  # fmt: skip
-    planner = LpPlanner(part, limits=room)
+                   nodes=problem.nodes, requests=[requests[k] for k in index], **carbon, **peak)  # fmt: skip
+    planner = LpPlanner(part, limits=room, tree=tree)
     T, hours = problem.intervals, problem.hours
     level = np.unique(np.round(_interval_costs(problem) - EARLY_BIAS * np.arange(T), 12), return_inverse=True)[1]
     t0, length, col0 = planner._t0, planner._length, planner._col0
@@ -816,20 +976,22 @@ def plan_details(problem: Problem) -> tuple[Schedule, dict]:
     """`plan`, with what it knows about its own optimality: a lower bound of the LP's optimum (the flow's), the
     schedule's objective in the LP's terms, the gap between them and how many vehicles were re-planned."""
     started = time.perf_counter()
-    if problem.demand_charge_per_kw > 0:
-        schedule = solve(problem)
-        schedule.algorithm = "ours"
-        schedule.notes.append("a demand charge couples every interval through the peak: solved as the full LP")
-        return schedule, {"method": "lp", "lower_bound": schedule.objective, "objective": schedule.objective,
-                          "gap": 0.0, "taper_replanned": 0}  # fmt: skip
     cannot = {r.id: reason for r, reason in problem.validate()}
     requests = [r for r in problem.requests if r.id not in cannot]
+    if len(requests) <= EXACT_UP_TO:
+        schedule = solve(problem)
+        schedule.algorithm = "ours"
+        schedule.notes.append(f"the full LP (at most {EXACT_UP_TO} vehicles)")
+        return schedule, {"method": "lp", "lower_bound": schedule.objective, "objective": schedule.objective,
+                          "gap": 0.0, "peak_kw": None, "taper_replanned": 0, "short_at_full_speed": 0}  # fmt: skip
     T, hours, n = problem.intervals, problem.hours, len(requests)
     penalty = 10.0 * (_max_price(problem) + 1.0)
     cost = _interval_costs(problem)
     energy = np.array([max(r.energy_kwh, 0.0) for r in requests])
     factor = np.array([PRIORITY_FACTOR[r.priority] for r in requests])
-    power, lower_bound, redo, short = np.zeros((n, T)), 0.0, np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    demand, floor = problem.demand_charge_per_kw, problem.peak_floor_kw
+    power, lower_bound, redo, short = np.zeros((n, T)), demand * floor, np.zeros(n, dtype=bool), np.zeros(n, bool)
+    peak = None
     if requests:
         tree = _Tree(problem)
         t0, t1, *_ = _windows(problem, requests)
@@ -841,7 +1003,10 @@ def plan_details(problem: Problem) -> tuple[Schedule, dict]:
         most = _flat_out(requests, t0, t1, T, hours)[1]
         reachable = np.minimum(energy, most)
         short = reachable < energy - 1e-6
-        power, lower_bound = _flow(problem, tree, requests, cost, penalty, rates, reachable)
+        if demand > 0:
+            peak, power, _, lower_bound = _best_peak(problem, tree, requests, cost, penalty, rates, reachable)
+        else:
+            power, lower_bound = _flow(problem, tree, requests, cost, penalty, rates, reachable)
         lower_bound += float((penalty * factor * (energy - reachable)).sum())
         chain = tree.chains(np.array([tree.index[r.node] for r in requests]))
         redo = _taper_violations(requests, power, t0, t1, hours)
@@ -850,11 +1015,26 @@ def plan_details(problem: Problem) -> tuple[Schedule, dict]:
             if (redo & short).any():  # all they can get: flat out, from the start best in the LP terms
                 _as_early_as_possible(problem, tree, requests, power, chain, t0, t1, redo & short, room, penalty)
             if (redo & ~short).any():
-                _replan_exactly(problem, requests, power, redo & ~short, room)
+                # in parts: the simplex's time grows much faster than the LP, and the vehicles of a feeder are
+                # neighbours in the request order, so a part is mostly whole feeders
+                chosen = np.nonzero(redo & ~short)[0]
+                load = tree.limits - room + _load(tree, chain, power, redo & ~short)  # everyone's, as planned
+                for part in np.array_split(chosen, -(-len(chosen) // REPLAN_PART)):
+                    mask = np.zeros(n, dtype=bool)
+                    mask[part] = True
+                    own = _load(tree, chain, power, mask)
+                    _replan_exactly(problem, tree, requests, power, mask, np.maximum(tree.limits - load + own, 0.0))
+                    load += _load(tree, chain, power, mask) - own
     unmet = np.maximum(0.0, energy - power.sum(axis=1) * hours)
     objective = float((power * cost).sum() + (penalty * factor * unmet).sum())
+    if demand > 0:
+        objective += demand * max(float((power.sum(axis=0) + _base(problem)).max(initial=0.0)), floor)
     gap = (objective - lower_bound) / max(abs(lower_bound), 1e-9)
     exact = not redo.any() and not short.any() and not (unmet > 0.001).any()
+    held = "" if peak is None else f" under a peak of {peak:.1f} kW (the building's load included)"
+    notes = [f"min-cost flow{held}", f"{int(short.sum())} vehicle(s) short of their target at full speed",
+             f"{int(redo.sum())} re-planned under their taper"]  # fmt: skip
+    notes.append(f"objective at most {max(gap, 0.0):.4%} above the LP optimum")
     rows = power.tolist()
     series = {r.id: rows[k] for k, r in enumerate(requests)}
     left = {r.id: float(unmet[k]) for k, r in enumerate(requests)}
@@ -866,11 +1046,9 @@ def plan_details(problem: Problem) -> tuple[Schedule, dict]:
         status="optimal" if exact else "feasible",
         objective=objective,
         cannot_serve=cannot,
-        notes=[f"min-cost flow; {int(short.sum())} vehicle(s) short of their target at full speed; "
-               f"{int(redo.sum())} re-planned under their taper; objective at most {max(gap, 0.0):.4%} above the "
-               "LP optimum"],
-    )  # fmt: skip
-    details = {"method": "flow", "lower_bound": lower_bound, "objective": objective, "gap": gap,
+        notes=["; ".join(notes)],
+    )
+    details = {"method": "flow", "lower_bound": lower_bound, "objective": objective, "gap": gap, "peak_kw": peak,
                "taper_replanned": int(redo.sum()), "short_at_full_speed": int(short.sum())}  # fmt: skip
     return schedule, details
 

@@ -18,6 +18,8 @@ import numpy as np
 from charging.optimizer.lp import LpPlanner
 from charging.optimizer.problem import Problem, Request, Schedule
 
+FORECAST_PREFIX = "forecast:"
+
 
 def _empty(problem: Problem) -> Problem:
     """The same site and day with nobody known yet (requests are added as they arrive)."""
@@ -35,9 +37,22 @@ def _percentiles(values: list[float]) -> dict:
     }
 
 
-def replay(problem: Problem) -> tuple[Schedule, dict]:
+def expected(problem: Problem, forecast: list[Request]) -> list[Request]:
+    """The forecast's vehicles as the plan's placeholders: under the site's own limit (which connector a vehicle
+    will take is not known), low priority (a vehicle that is there comes first), without a taper."""
+    root = problem.root().id
+    return [replace(r, id=f"{FORECAST_PREFIX}{r.id}", node=root, priority="low", taper_from_soc=None)
+            for r in forecast if 0 < r.arrival < problem.intervals]  # fmt: skip
+
+
+def replay(problem: Problem, forecast: list[Request] | None = None) -> tuple[Schedule, dict]:
     """Replay the day online. Returns the executed schedule and the re-plans' statistics: how many, and their
-    p50 / p95 / max time (freeze + add + solve)."""
+    p50 / p95 / max time (freeze + add + solve).
+
+    `forecast`: the vehicles expected today (from history, e.g. the same day last week), planned as placeholders
+    (`expected`) until their arrival time comes, when the vehicles that really arrive take their place: with a
+    demand charge, the plan made at noon already knows the evening will need a peak, and spreads the first
+    arrivals' energy under it instead of finding out too late (model-predictive control)."""
     T = problem.intervals
     arrivals: dict[int, list[Request]] = defaultdict(list)
     for r in problem.requests:
@@ -45,13 +60,17 @@ def replay(problem: Problem) -> tuple[Schedule, dict]:
             arrivals[max(r.arrival, 0)].append(r)
     departures = {r.departure for r in problem.requests if 0 < r.departure < T}
     events = sorted(set(arrivals) | departures)
-    planner = LpPlanner(_empty(problem))
+    placeholders = expected(problem, forecast or [])
+    planner = LpPlanner(replace(_empty(problem), requests=list(placeholders)))
+    waiting = sorted(placeholders, key=lambda r: (r.arrival, r.id))
     executed = {r.id: [0.0] * T for r in problem.requests}
     timings, solves = [], 0.0
     status = "optimal"
     for k, t in enumerate(events):
         started = time.perf_counter()
         planner.freeze(t, executed)
+        while waiting and waiting[0].arrival <= t:
+            planner.remove(waiting.pop(0).id)
         for r in arrivals.get(t, []):
             planner.add(r)
         plan = planner.solve("online")
@@ -61,7 +80,8 @@ def replay(problem: Problem) -> tuple[Schedule, dict]:
             status = plan.status
         until = events[k + 1] if k + 1 < len(events) else T
         for request_id, series in plan.power_kw.items():
-            executed[request_id][t:until] = series[t:until]
+            if request_id in executed:
+                executed[request_id][t:until] = series[t:until]
     hours = problem.hours
     unmet = {r.id: max(0.0, max(r.energy_kwh, 0.0) - sum(executed[r.id]) * hours) for r in problem.requests}
     schedule = Schedule(
@@ -70,7 +90,7 @@ def replay(problem: Problem) -> tuple[Schedule, dict]:
         unmet_kwh=unmet,
         solve_seconds=sum(timings),
         status=status,
-        cannot_serve=dict(planner.cannot),
+        cannot_serve={k: v for k, v in planner.cannot.items() if not k.startswith(FORECAST_PREFIX)},
     )
     stats = {"replans": len(events), "solve_seconds": round(solves, 3), **_percentiles(timings)}
     return schedule, stats

@@ -74,6 +74,9 @@ class Problem:
     carbon_g_per_kwh: Sequence[float] | None = None
     carbon_price_per_kg: float = 0.0  # how much a kg of CO2e weighs against money in the objective
     demand_charge_per_kw: float = 0.0  # per kW of the horizon's peak site power
+    # the billing period's peak so far (kW, the building's load included): it is paid for whatever the plan does,
+    # so the demand charge is on max(peak, peak_floor_kw) and power up to it costs no more
+    peak_floor_kw: float = 0.0
     baseline_kw: Sequence[float] | None = None  # load at the root that is not ours to control (building)
 
     @property
@@ -124,6 +127,10 @@ class Problem:
                 errors[f"{where}.priority"] = f"{r.id}: priority is one of {', '.join(PRIORITIES)}."
             if r.node not in self.nodes:
                 errors[f"{where}.node"] = f"{r.id}: unknown connector {r.node!r}."
+        if self.demand_charge_per_kw < 0:
+            errors["demand_charge_per_kw"] = "A demand charge cannot be negative; use 0 for none."
+        if self.peak_floor_kw < 0:
+            errors["peak_floor_kw"] = "The peak so far cannot be negative; use 0 at the start of a billing period."
         if errors:
             raise ProblemError(errors)
         cannot = []

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from charging import selectors
 from charging.models import ChargingPlan, ChargingSession, Circuit, GridSignal, Reservation
-from charging.optimizer.lp import LpPlanner
+from charging.optimizer import lp
 from charging.optimizer.problem import LimitNode, Problem, ProblemError, Request
 from charging.optimizer.profiles import Battery, battery_limits
 from charging.pricing import engine
@@ -107,6 +107,16 @@ def interval_prices(site: Site, start: datetime, intervals: int) -> tuple[list[f
             if signal.starts_at <= start + STEP * t < signal.ends_at:
                 prices[t] = float(signal.price_per_kwh)
     return prices, currency, demand
+
+
+def peak_so_far_kw(site: Site, now: datetime) -> float:
+    """The site's highest 15-minute demand this month (its local month), from the analytics rollup: with a
+    demand charge it is paid whatever the plan does, so power up to it costs no more."""
+    from analytics.models import SiteDay
+
+    today = now.astimezone(ZoneInfo(site.time_zone)).date()
+    peaks = SiteDay.objects.filter(site=site, day__gte=today.replace(day=1), day__lte=today)
+    return float(max(peaks.values_list("peak_kw", flat=True), default=0.0))
 
 
 def interval_carbon(site: Site, start: datetime, intervals: int) -> list[float] | None:
@@ -287,6 +297,7 @@ def site_problem(site: Site, now: datetime, extra: list[tuple[Request, dict]] | 
         start=start, step=STEP, intervals=intervals, price=prices, nodes=nodes, requests=[r for r, _m in pairs],
         carbon_g_per_kwh=interval_carbon(site, start, intervals),
         carbon_price_per_kg=settings.SMART_CHARGING_CARBON_PRICE_PER_KG, demand_charge_per_kw=demand,
+        peak_floor_kw=peak_so_far_kw(site, now) if demand else 0.0,
     )  # fmt: skip
     return problem, {r.id: m for r, m in pairs}, currency
 
@@ -319,16 +330,26 @@ def _explain(problem: Problem, schedule, metas: dict[str, dict]) -> dict:
     site_kw = schedule.site_kw(problem.intervals)
     root = problem.root()
     binding = [t for t in range(problem.intervals) if site_kw[t] >= root.limit_at(t) - 1e-3]
+    summary = (
+        f"{len(vehicles)} vehicle(s); the site's limit binds in {len(binding)} of {problem.intervals} intervals; "
+        f"{sum(1 for v in vehicles if v['unmet_kwh'] > 0.01)} short by departure."
+    )
+    peak = max(site_kw, default=0.0)
+    if problem.demand_charge_per_kw:
+        summary += (
+            f" Demand charge {problem.demand_charge_per_kw:g} per kW: planned peak {peak:.1f} kW; this month's "
+            f"peak so far, {problem.peak_floor_kw:.1f} kW, is paid already."
+        )
     return {
         "vehicles": vehicles,
         "cannot_serve": [
             {"id": k, "label": metas.get(k, {}).get("label"), "reason": v} for k, v in schedule.cannot_serve.items()
         ],  # fmt: skip
         "site_limit_binding_intervals": binding,
-        "summary": (
-            f"{len(vehicles)} vehicle(s); the site's limit binds in {len(binding)} of {problem.intervals} intervals; "
-            f"{sum(1 for v in vehicles if v['unmet_kwh'] > 0.01)} short by departure."
-        ),
+        "planned_peak_kw": round(peak, 3),
+        "peak_so_far_kw": problem.peak_floor_kw if problem.demand_charge_per_kw else None,
+        "method": list(schedule.notes),
+        "summary": summary,
     }
 
 
@@ -350,14 +371,13 @@ def plan_site(
     now = now or timezone.now()
     problem, metas, currency = site_problem(site, now, extra=extra, include_current=include_current)
     try:
-        planner = LpPlanner(problem)
+        schedule = lp.plan(problem)
     except ProblemError as exc:  # bad data (a limit of 0 kW set in the database, say): kept as a refused plan
         log.warning("Smart charging cannot plan %s: %s", site, exc)
         return ChargingPlan.objects.create(
             site=site, trigger=trigger, starts_at=problem.start, intervals=problem.intervals, status="invalid",
             solve_ms=0.0, applied=False, explanation={"errors": exc.errors, "summary": f"Cannot plan: {exc}"},
         )  # fmt: skip
-    schedule = planner.solve()
     plan = ChargingPlan.objects.create(
         site=site, trigger=trigger, starts_at=problem.start, step_minutes=15, intervals=problem.intervals,
         status=schedule.status, solve_ms=round(schedule.solve_seconds * 1000, 2), objective=schedule.objective,

@@ -3,104 +3,28 @@ answer is known by hand, and seeded depot days checked against invariants (limit
 over the baselines)."""
 
 import functools
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from charging.optimizer import baselines, evaluate, lp, scenarios
-from charging.optimizer.problem import LimitNode, Problem, ProblemError, Request, Schedule
+from charging.optimizer.problem import LimitNode, Problem, ProblemError, Schedule
 from charging.optimizer.profiles import Battery, battery_limits
+from charging.tests.optimizer_helpers import (
+    HOUR,
+    WEIGHT,
+    assert_within_limits,
+    breaches,
+    delivered_by_departure,
+    req,
+    site_problem,
+    taper_breaches,
+    weighted_unmet,
+)
 
-START = datetime(2026, 1, 5, 0, tzinfo=UTC)
-HOUR = timedelta(hours=1)
 QUARTER = timedelta(minutes=15)
-TOL_KW = 1e-6
 TOL_KWH = 1e-6
 CONTROLLED = ["round_robin", "earliest_deadline_first", "least_laxity_first"]  # every baseline but uncontrolled
-WEIGHT = {"critical": 10_000.0, "normal": 100.0, "low": 1.0}  # lp.PRIORITY_FACTOR, restated
-
-
-# --- helpers ---------------------------------------------------------------------------------------------------
-
-
-def _req(request_id, need, *, max_kw=22.0, arrival=0, departure=4, node=None, **extra):
-    return Request(id=request_id, node=node or f"c-{request_id}", arrival=arrival, departure=departure,
-                   energy_kwh=need, max_kw=max_kw, **extra)  # fmt: skip
-
-
-def _problem(requests, *, site_kw=100.0, intervals=4, price=None, step=HOUR, connectors=(), connector_kw=50.0,
-             **extra):  # fmt: skip
-    """A site with one connector per request (and any spare `connectors`) directly under it."""
-    nodes = {"site": LimitNode("site", site_kw, None, "site")}
-    for node in [r.node for r in requests] + list(connectors):
-        nodes.setdefault(node, LimitNode(node, connector_kw, "site", "connector"))
-    return Problem(start=START, step=step, intervals=intervals, price=list(price or [0.30] * intervals), nodes=nodes,
-                   requests=list(requests), **extra)  # fmt: skip
-
-
-def _limit(node: LimitNode, t: int) -> float:
-    return float(node.max_kw[t]) if isinstance(node.max_kw, list | tuple) else float(node.max_kw)
-
-
-def _breaches(problem: Problem, schedule: Schedule) -> list[tuple]:
-    """An independent check of every limit: each vehicle's rate and window, and every node of the tree (walked up
-    through the parents here, not with Problem.ancestors), the root less the building's load."""
-    n = problem.intervals
-    load = {node_id: [0.0] * n for node_id in problem.nodes}
-    found = []
-    for r in problem.requests:
-        series = schedule.power_kw[r.id]
-        assert len(series) == n, (r.id, len(series))
-        for t, kw in enumerate(series):
-            if kw < -TOL_KW:
-                found.append((r.id, t, "negative power", kw))
-            if not r.arrival <= t < r.departure and abs(kw) > TOL_KW:
-                found.append((r.id, t, "power while not plugged in", kw))
-            if kw > r.max_kw + TOL_KW * max(1.0, r.max_kw):
-                found.append((r.id, t, "above the vehicle's rate", kw, r.max_kw))
-            node_id = r.node
-            while node_id is not None:
-                load[node_id][t] += kw
-                node_id = problem.nodes[node_id].parent
-    for node_id, node in problem.nodes.items():
-        for t in range(n):
-            limit = _limit(node, t)
-            if node.parent is None and problem.baseline_kw is not None:
-                limit -= problem.baseline_kw[t]
-            if load[node_id][t] > limit + TOL_KW * max(1.0, abs(limit)):
-                found.append((node_id, t, "above the limit", load[node_id][t], limit))
-    return found
-
-
-def _assert_within_limits(problem: Problem, schedule: Schedule) -> None:
-    assert evaluate.violations(problem, schedule) == [], schedule.algorithm
-    assert _breaches(problem, schedule) == [], schedule.algorithm
-
-
-def _delivered_by_departure(problem: Problem, schedule: Schedule, r: Request) -> float:
-    return sum(schedule.power_kw[r.id][: r.departure]) * problem.hours
-
-
-def _taper_breaches(problem: Problem, schedule: Schedule) -> list[tuple]:
-    """For every tapering vehicle: the SoC at the start of each interval from the schedule, and the power in that
-    interval against the CC-CV bound at that SoC."""
-    found = []
-    for r in problem.requests:
-        if not r.tapers:
-            continue
-        soc = r.soc_percent
-        for t, kw in enumerate(schedule.power_kw[r.id]):
-            bound = r.max_kw
-            if soc > r.taper_from_soc:
-                bound = r.taper_end_kw + (r.max_kw - r.taper_end_kw) * (100.0 - soc) / (100.0 - r.taper_from_soc)
-            if kw > max(bound, 0.0) + 1e-6:  # past 100 % the bound is negative: the rate must be 0
-                found.append((schedule.algorithm, r.id, t, round(soc, 4), kw, bound))
-            soc += kw * problem.hours / r.capacity_kwh * 100.0
-    return found
-
-
-def _weighted_unmet(problem: Problem, schedule: Schedule) -> float:
-    return sum(WEIGHT[r.priority] * schedule.unmet_kwh[r.id] for r in problem.requests)
 
 
 def _with_site_limit(problem: Problem, site_kw) -> Problem:
@@ -131,14 +55,14 @@ def test_no_limit_is_exceeded_on_seeded_depot_days(vehicles, tight, seed):
     problem, schedules = _depot(vehicles, tight, seed)
     assert schedules["optimal"].status == "optimal"
     for schedule in schedules.values():
-        _assert_within_limits(problem, schedule)
+        assert_within_limits(problem, schedule)
 
 
 def test_the_uncontrolled_baseline_does_exceed_the_limits_so_the_checks_can_fail():
     problem, _ = _depot(50, False, 2)
     schedule = baselines.uncontrolled(problem)
     assert evaluate.violations(problem, schedule)
-    assert _breaches(problem, schedule)
+    assert breaches(problem, schedule)
 
 
 @pytest.mark.parametrize(("vehicles", "seed"), [(10, 11), (50, 12), (200, 13)])
@@ -153,17 +77,17 @@ def test_no_limit_is_exceeded_with_a_per_interval_site_limit_and_a_building_load
     schedules = [lp.solve(problem)] + [baselines.BASELINES[name](problem) for name in CONTROLLED]
     assert schedules[0].status == "optimal"
     for schedule in schedules:
-        _assert_within_limits(problem, schedule)
+        assert_within_limits(problem, schedule)
     # the building's load counts: the site limit binds somewhere in our plan
     site_kw = schedules[0].site_kw(problem.intervals)
     assert any(abs(site_kw[t] + building[t] - site[t]) < 1e-6 for t in range(problem.intervals))
 
 
 def test_a_building_load_is_taken_off_the_site_limit():
-    problem = _problem([_req("a", 40.0, max_kw=30.0)], site_kw=[50.0] * 4, baseline_kw=[35.0, 20.0, 45.0, 40.0])
+    problem = site_problem([req("a", 40.0, max_kw=30.0)], site_kw=[50.0] * 4, baseline_kw=[35.0, 20.0, 45.0, 40.0])
     schedule = lp.solve(problem)
     assert schedule.power_kw["a"] == pytest.approx([15.0, 25.0, 0.0, 0.0], abs=1e-6)
-    _assert_within_limits(problem, schedule)
+    assert_within_limits(problem, schedule)
 
 
 # --- 2. deadlines --------------------------------------------------------------------------------------------------
@@ -172,29 +96,31 @@ def test_a_building_load_is_taken_off_the_site_limit():
 def test_deadlines_are_met_even_when_waiting_for_the_cheap_hours_would_save_money():
     # dear now, cheap later; A must leave after two hours and takes the 11 kW it can, B gets the rest of the
     # 20 kW site and then all 20 kW once A is gone: the only schedule that meets both deadlines
-    a = _req("a", 22.0, max_kw=11.0, departure=2)
-    b = _req("b", 58.0, max_kw=20.0)
-    problem = _problem([a, b], site_kw=20.0, price=[0.40, 0.40, 0.10, 0.10])
+    a = req("a", 22.0, max_kw=11.0, departure=2)
+    b = req("b", 58.0, max_kw=20.0)
+    problem = site_problem([a, b], site_kw=20.0, price=[0.40, 0.40, 0.10, 0.10])
     schedule = lp.solve(problem)
     assert schedule.power_kw["a"] == pytest.approx([11.0, 11.0, 0.0, 0.0], abs=1e-6)
     assert schedule.power_kw["b"] == pytest.approx([9.0, 9.0, 20.0, 20.0], abs=1e-6)
     assert schedule.unmet_kwh == pytest.approx({"a": 0.0, "b": 0.0}, abs=1e-6)
-    _assert_within_limits(problem, schedule)
+    assert_within_limits(problem, schedule)
 
 
 def test_staggered_arrivals_all_get_their_energy_by_departure():
     requests = [
-        _req("a", 30.0, max_kw=11.0, arrival=0, departure=8),
-        _req("b", 15.0, max_kw=22.0, arrival=2, departure=4),
-        _req("c", 40.0, max_kw=22.0, arrival=3, departure=8),
-        _req("d", 0.0, max_kw=11.0, arrival=1, departure=5),  # already full
+        req("a", 30.0, max_kw=11.0, arrival=0, departure=8),
+        req("b", 15.0, max_kw=22.0, arrival=2, departure=4),
+        req("c", 40.0, max_kw=22.0, arrival=3, departure=8),
+        req("d", 0.0, max_kw=11.0, arrival=1, departure=5),  # already full
     ]
-    problem = _problem(requests, site_kw=25.0, intervals=8, step=HOUR, price=[0.3, 0.3, 0.4, 0.4, 0.2, 0.1, 0.1, 0.2])
+    problem = site_problem(
+        requests, site_kw=25.0, intervals=8, step=HOUR, price=[0.3, 0.3, 0.4, 0.4, 0.2, 0.1, 0.1, 0.2]
+    )
     schedule = lp.solve(problem)
     for r in requests:
-        assert _delivered_by_departure(problem, schedule, r) == pytest.approx(r.energy_kwh, abs=TOL_KWH), r.id
+        assert delivered_by_departure(problem, schedule, r) == pytest.approx(r.energy_kwh, abs=TOL_KWH), r.id
         assert schedule.unmet_kwh[r.id] == pytest.approx(0.0, abs=TOL_KWH)
-    _assert_within_limits(problem, schedule)
+    assert_within_limits(problem, schedule)
 
 
 @pytest.mark.parametrize(("vehicles", "tight", "seed"), FEASIBLE_DAYS)
@@ -205,7 +131,7 @@ def test_every_deadline_is_met_on_feasible_depot_days(vehicles, tight, seed):
     schedule = schedules["optimal"]
     for r in problem.requests:
         assert schedule.unmet_kwh[r.id] == pytest.approx(0.0, abs=1e-5), r.id
-        assert _delivered_by_departure(problem, schedule, r) == pytest.approx(r.energy_kwh, abs=1e-5), r.id
+        assert delivered_by_departure(problem, schedule, r) == pytest.approx(r.energy_kwh, abs=1e-5), r.id
     assert evaluate.score(problem, schedule).ready_percent == 100.0
 
 
@@ -213,7 +139,7 @@ def test_every_deadline_is_met_on_feasible_depot_days(vehicles, tight, seed):
 
 
 def test_one_vehicle_charges_only_in_the_cheap_hours_when_they_are_enough():
-    problem = _problem([_req("a", 22.0, max_kw=11.0)], price=[0.40, 0.10, 0.40, 0.10])
+    problem = site_problem([req("a", 22.0, max_kw=11.0)], price=[0.40, 0.10, 0.40, 0.10])
     schedule = lp.solve(problem)
     assert schedule.power_kw["a"] == pytest.approx([0.0, 11.0, 0.0, 11.0], abs=1e-6)
     assert evaluate.score(problem, schedule).energy_cost == pytest.approx(2.20, abs=1e-9)
@@ -224,11 +150,11 @@ def test_a_demand_charge_makes_spreading_beat_peaking():
     # 20 kWh in 4 hours: all in the cheap first hour costs 0.10*20 + 1.00*20 kW peak = 22.00; spread at 5 kW:
     # 5*(0.10+0.20*3) + 1.00*5 = 8.50, and every other split costs more (each kW of peak above 5 saves at most
     # 0.10 of energy per kWh moved into the cheap hour)
-    requests = [_req("a", 20.0, max_kw=20.0)]
+    requests = [req("a", 20.0, max_kw=20.0)]
     price = [0.10, 0.20, 0.20, 0.20]
-    without = lp.solve(_problem(requests, price=price))
+    without = lp.solve(site_problem(requests, price=price))
     assert without.power_kw["a"] == pytest.approx([20.0, 0.0, 0.0, 0.0], abs=1e-6)
-    problem = _problem(requests, price=price, demand_charge_per_kw=1.0)
+    problem = site_problem(requests, price=price, demand_charge_per_kw=1.0)
     schedule = lp.solve(problem)
     assert schedule.power_kw["a"] == pytest.approx([5.0, 5.0, 5.0, 5.0], abs=1e-6)
     assert evaluate.score(problem, schedule).cost == pytest.approx(8.50, abs=1e-6)
@@ -238,7 +164,7 @@ def test_a_demand_charge_makes_spreading_beat_peaking():
 
 def test_a_demand_charge_fills_the_valleys_of_the_building_load():
     # the building alone peaks at 15 kW; 20 kWh fit under that peak only in the two 5 kW hours
-    problem = _problem([_req("a", 20.0, max_kw=20.0)], price=[0.20] * 4, baseline_kw=[15.0, 5.0, 5.0, 15.0],
+    problem = site_problem([req("a", 20.0, max_kw=20.0)], price=[0.20] * 4, baseline_kw=[15.0, 5.0, 5.0, 15.0],
                        demand_charge_per_kw=1.0)  # fmt: skip
     schedule = lp.solve(problem)
     assert schedule.power_kw["a"] == pytest.approx([0.0, 10.0, 10.0, 0.0], abs=1e-6)
@@ -248,11 +174,11 @@ def test_a_demand_charge_fills_the_valleys_of_the_building_load():
 
 
 def test_a_carbon_weight_shifts_energy_to_the_cleaner_hours():
-    requests = [_req("a", 20.0, max_kw=10.0)]
+    requests = [req("a", 20.0, max_kw=10.0)]
     carbon = [500.0, 100.0, 400.0, 50.0]
-    plain = lp.solve(_problem(requests, carbon_g_per_kwh=carbon))  # no weight: the tie goes to the earliest hours
+    plain = lp.solve(site_problem(requests, carbon_g_per_kwh=carbon))  # no weight: the tie goes to the earliest hours
     assert plain.power_kw["a"] == pytest.approx([10.0, 10.0, 0.0, 0.0], abs=1e-6)
-    problem = _problem(requests, carbon_g_per_kwh=carbon, carbon_price_per_kg=0.10)
+    problem = site_problem(requests, carbon_g_per_kwh=carbon, carbon_price_per_kg=0.10)
     schedule = lp.solve(problem)
     assert schedule.power_kw["a"] == pytest.approx([0.0, 10.0, 0.0, 10.0], abs=1e-6)
     # 10 kWh at 0.30 + 0.10 €/kg * 0.100 kg, and 10 kWh at 0.30 + 0.10 * 0.050
@@ -272,11 +198,11 @@ def test_the_optimal_plan_leaves_no_more_weighted_need_unmet_than_any_baseline_o
     vehicles, tight, seed
 ):
     problem, schedules = _depot(vehicles, tight, seed)
-    ours = _weighted_unmet(problem, schedules["optimal"])
+    ours = weighted_unmet(problem, schedules["optimal"])
     assert ours > 0  # tight indeed
     slack = 0.01 * sum(WEIGHT.values()) + 1e-3  # what the fair-share term may trade, at most
     for name in CONTROLLED:
-        assert ours <= _weighted_unmet(problem, schedules[name]) + slack, name
+        assert ours <= weighted_unmet(problem, schedules[name]) + slack, name
 
 
 # --- 4. priorities and fair shares ---------------------------------------------------------------------------------
@@ -286,42 +212,42 @@ def test_the_optimal_plan_leaves_no_more_weighted_need_unmet_than_any_baseline_o
 def test_the_higher_priority_gets_all_it_needs_when_energy_is_short(first, second):
     # 10 kW for two hours: 20 kWh for 30 kWh of need; the lower priority is listed first and is cheaper to serve
     requests = [
-        _req("lower", 15.0, priority=second, departure=2),
-        _req("higher", 15.0, priority=first, departure=2),
+        req("lower", 15.0, priority=second, departure=2),
+        req("higher", 15.0, priority=first, departure=2),
     ]
-    problem = _problem(requests, site_kw=10.0, intervals=2)
+    problem = site_problem(requests, site_kw=10.0, intervals=2)
     schedule = lp.solve(problem)
-    assert _delivered_by_departure(problem, schedule, requests[1]) == pytest.approx(15.0, abs=1e-6)
+    assert delivered_by_departure(problem, schedule, requests[1]) == pytest.approx(15.0, abs=1e-6)
     assert schedule.unmet_kwh["higher"] == pytest.approx(0.0, abs=1e-6)
-    assert _delivered_by_departure(problem, schedule, requests[0]) == pytest.approx(5.0, abs=1e-6)
+    assert delivered_by_departure(problem, schedule, requests[0]) == pytest.approx(5.0, abs=1e-6)
     assert schedule.unmet_kwh["lower"] == pytest.approx(10.0, abs=1e-6)
-    _assert_within_limits(problem, schedule)
+    assert_within_limits(problem, schedule)
 
 
 def test_critical_then_normal_then_low_with_three_classes():
-    requests = [_req("low", 12.0, priority="low"), _req("normal", 12.0), _req("critical", 12.0, priority="critical")]
-    problem = _problem(requests, site_kw=10.0, intervals=3)  # 30 kWh for 36
+    requests = [req("low", 12.0, priority="low"), req("normal", 12.0), req("critical", 12.0, priority="critical")]
+    problem = site_problem(requests, site_kw=10.0, intervals=3)  # 30 kWh for 36
     schedule = lp.solve(problem)
     assert schedule.unmet_kwh == pytest.approx({"critical": 0.0, "normal": 0.0, "low": 6.0}, abs=1e-6)
 
 
 def test_equal_priorities_share_a_shortage_in_proportion_to_need():
-    requests = [_req("a", 20.0), _req("b", 40.0)]
-    problem = _problem(requests, site_kw=15.0, intervals=2)  # 30 kWh for 60
+    requests = [req("a", 20.0), req("b", 40.0)]
+    problem = site_problem(requests, site_kw=15.0, intervals=2)  # 30 kWh for 60
     schedule = lp.solve(problem)
-    assert _delivered_by_departure(problem, schedule, requests[0]) == pytest.approx(10.0, abs=1e-6)
-    assert _delivered_by_departure(problem, schedule, requests[1]) == pytest.approx(20.0, abs=1e-6)
+    assert delivered_by_departure(problem, schedule, requests[0]) == pytest.approx(10.0, abs=1e-6)
+    assert delivered_by_departure(problem, schedule, requests[1]) == pytest.approx(20.0, abs=1e-6)
     assert schedule.unmet_kwh == pytest.approx({"a": 10.0, "b": 20.0}, abs=1e-6)
 
 
 def test_fair_shares_hold_within_a_class_after_a_higher_class_is_served():
     requests = [
-        _req("a", 20.0),
-        _req("crit", 10.0, priority="critical"),
-        _req("b", 40.0),
-        _req("lo", 5.0, priority="low"),
+        req("a", 20.0),
+        req("crit", 10.0, priority="critical"),
+        req("b", 40.0),
+        req("lo", 5.0, priority="low"),
     ]
-    problem = _problem(requests, site_kw=20.0, intervals=2)  # 40 kWh: 10 critical, then 30 for 60 of normal need
+    problem = site_problem(requests, site_kw=20.0, intervals=2)  # 40 kWh: 10 critical, then 30 for 60 of normal need
     schedule = lp.solve(problem)
     assert schedule.unmet_kwh == pytest.approx({"crit": 0.0, "a": 10.0, "b": 20.0, "lo": 5.0}, abs=1e-6)
 
@@ -331,12 +257,12 @@ def test_fair_shares_hold_within_a_class_after_a_higher_class_is_served():
 
 def test_a_vehicle_above_the_knee_starts_at_the_tapered_rate_and_follows_it_down():
     # a 200 kWh bus at 85 %, knee 80 %, 50 kW falling to 5 kW at 100 %: 38.75 kW at 85 %; 20 kWh to 95 %
-    bus = _req("bus", 20.0, max_kw=50.0, departure=8, soc_percent=85.0, capacity_kwh=200.0, taper_from_soc=80.0,
+    bus = req("bus", 20.0, max_kw=50.0, departure=8, soc_percent=85.0, capacity_kwh=200.0, taper_from_soc=80.0,
                taper_end_kw=5.0)  # fmt: skip
-    problem = _problem([bus], intervals=8, step=QUARTER)
+    problem = site_problem([bus], intervals=8, step=QUARTER)
     for schedule in [lp.solve(problem)] + [baselines.BASELINES[name](problem) for name in CONTROLLED]:
         assert schedule.power_kw["bus"][0] == pytest.approx(38.75, abs=1e-6), schedule.algorithm
-        assert _taper_breaches(problem, schedule) == []
+        assert taper_breaches(problem, schedule) == []
         assert schedule.unmet_kwh["bus"] == pytest.approx(0.0, abs=1e-6)
     # by hand: 38.75 kW for 15 min (9.6875 kWh), then 38.75 - 1.125 kW per kWh received = 27.8516 kW, then the rest
     ours = lp.solve(problem).power_kw["bus"]
@@ -344,16 +270,16 @@ def test_a_vehicle_above_the_knee_starts_at_the_tapered_rate_and_follows_it_down
 
 
 def test_a_vehicle_crossing_the_knee_never_exceeds_the_taper_at_the_soc_it_reached():
-    car = _req("car", 12.0, max_kw=40.0, departure=8, soc_percent=70.0, capacity_kwh=40.0, taper_from_soc=80.0,
+    car = req("car", 12.0, max_kw=40.0, departure=8, soc_percent=70.0, capacity_kwh=40.0, taper_from_soc=80.0,
                taper_end_kw=4.0)  # fmt: skip
-    problem = _problem([car], intervals=8, step=QUARTER, price=[0.1, 0.1, 0.1, 0.1, 0.5, 0.5, 0.5, 0.5])
+    problem = site_problem([car], intervals=8, step=QUARTER, price=[0.1, 0.1, 0.1, 0.1, 0.5, 0.5, 0.5, 0.5])
     schedule = lp.solve(problem)
-    assert _taper_breaches(problem, schedule) == []
+    assert taper_breaches(problem, schedule) == []
     assert max(schedule.power_kw["car"]) == pytest.approx(40.0, abs=1e-6)  # full rate below the knee
     assert sum(schedule.power_kw["car"]) * 0.25 == pytest.approx(12.0, abs=1e-6)
     # an unconstrained greedy plan would break the taper, so the check can fail
     greedy = Schedule("greedy", {"car": [40.0, 20.0, 0, 0, 0, 0, 0, 0]}, {"car": 0.0}, 0.0)  # 13 kW at 95 %
-    assert _taper_breaches(problem, greedy)
+    assert taper_breaches(problem, greedy)
 
 
 @pytest.mark.parametrize(("vehicles", "tight", "seed"), DEPOT_DAYS)
@@ -361,7 +287,7 @@ def test_no_vehicle_exceeds_its_taper_on_seeded_depot_days(vehicles, tight, seed
     problem, schedules = _depot(vehicles, tight, seed)
     assert any(r.tapers for r in problem.requests)
     for schedule in schedules.values():
-        assert _taper_breaches(problem, schedule) == []
+        assert taper_breaches(problem, schedule) == []
 
 
 # --- 6. battery-health limits --------------------------------------------------------------------------------------
@@ -470,24 +396,24 @@ def test_freezing_the_past_and_adding_an_arrival_keeps_the_past_and_the_limits()
     first = planner.solve()
     before = {request_id: list(series) for request_id, series in first.power_kw.items()}
     planner.freeze(40, first.power_kw)
-    newcomer = _req("late", 30.0, max_kw=11.0, arrival=40, departure=90, node="cp-24-2")
+    newcomer = req("late", 30.0, max_kw=11.0, arrival=40, departure=90, node="cp-24-2")
     planner.add(newcomer)
     second = planner.solve()
     assert second.status == "optimal"
     for request_id, series in before.items():
         assert second.power_kw[request_id][:40] == pytest.approx(series[:40], abs=1e-9), request_id
     assert second.power_kw["late"][:40] == [0.0] * 40
-    assert _delivered_by_departure(problem, second, newcomer) == pytest.approx(30.0, abs=1e-6)
-    _assert_within_limits(problem, second)
+    assert delivered_by_departure(problem, second, newcomer) == pytest.approx(30.0, abs=1e-6)
+    assert_within_limits(problem, second)
 
 
 def test_an_arrival_reported_late_gets_no_power_in_the_executed_past():
     # B plugged in at 0 but the planner learns of it at 2, after intervals 0 and 1 were executed without it
-    problem = _problem([_req("a", 10.0, max_kw=10.0)], site_kw=20.0, connectors=["c-b"])
+    problem = site_problem([req("a", 10.0, max_kw=10.0)], site_kw=20.0, connectors=["c-b"])
     planner = lp.LpPlanner(problem)
     first = planner.solve()
     planner.freeze(2, first.power_kw)
-    planner.add(_req("b", 20.0, max_kw=10.0, arrival=0, departure=4))
+    planner.add(req("b", 20.0, max_kw=10.0, arrival=0, departure=4))
     second = planner.solve()
     assert second.power_kw["a"][:2] == pytest.approx(first.power_kw["a"][:2], abs=1e-9)
     assert second.power_kw["b"][:2] == [0.0, 0.0]  # nothing was delivered to it then
@@ -497,8 +423,8 @@ def test_an_arrival_reported_late_gets_no_power_in_the_executed_past():
 def test_removing_a_faulted_vehicle_moves_its_power_to_the_others():
     # 20 kW for three 10 kW vehicles that each need 40 kWh: the site binds every hour. C's 26.7 kWh share cannot
     # all come in the first two hours (10 kW), so A and B had less than 20 kW between them later
-    requests = [_req("a", 40.0, max_kw=10.0), _req("b", 40.0, max_kw=10.0), _req("c", 40.0, max_kw=10.0)]
-    problem = _problem(requests, site_kw=20.0)
+    requests = [req("a", 40.0, max_kw=10.0), req("b", 40.0, max_kw=10.0), req("c", 40.0, max_kw=10.0)]
+    problem = site_problem(requests, site_kw=20.0)
     planner = lp.LpPlanner(problem)
     first = planner.solve()
     planner.freeze(2, first.power_kw)
@@ -511,12 +437,12 @@ def test_removing_a_faulted_vehicle_moves_its_power_to_the_others():
     later_after = sum(second.power_kw["a"][2:]) + sum(second.power_kw["b"][2:])
     assert later_before < 40.0 - 1.0
     assert later_after == pytest.approx(40.0, abs=1e-6)  # both at their full 10 kW: the site's 20 kW
-    _assert_within_limits(problem, second)
+    assert_within_limits(problem, second)
 
 
 def test_lowering_the_site_limit_is_obeyed_by_the_new_plan():
-    requests = [_req("a", 30.0), _req("b", 30.0)]
-    problem = _problem(requests, site_kw=60.0)
+    requests = [req("a", 30.0), req("b", 30.0)]
+    problem = site_problem(requests, site_kw=60.0)
     planner = lp.LpPlanner(problem)
     first = planner.solve()
     planner.freeze(1, first.power_kw)
@@ -525,13 +451,13 @@ def test_lowering_the_site_limit_is_obeyed_by_the_new_plan():
     second = planner.solve()
     assert max(first.site_kw(4)[1:]) > 12.0  # the old plan breaks the new limit
     assert max(second.site_kw(4)[1:]) <= 12.0 + 1e-6
-    _assert_within_limits(_with_site_limit(problem, [60.0, 12.0, 12.0, 12.0]), second)
+    assert_within_limits(_with_site_limit(problem, [60.0, 12.0, 12.0, 12.0]), second)
     assert second.unmet_kwh == pytest.approx({"a": 0.0, "b": 0.0}, abs=1e-6)
 
 
 def test_lowering_a_limit_that_never_bound_adds_it_to_the_plan():
     # the 50 kW connector never binds an 11 kW vehicle (no row in the model) until it is derated to 4 kW
-    problem = _problem([_req("a", 22.0, max_kw=11.0)])
+    problem = site_problem([req("a", 22.0, max_kw=11.0)])
     planner = lp.LpPlanner(problem)
     assert planner.solve().power_kw["a"] == pytest.approx([11.0, 11.0, 0.0, 0.0], abs=1e-6)
     planner.set_limit("c-a", 1, 4.0)
@@ -540,17 +466,17 @@ def test_lowering_a_limit_that_never_bound_adds_it_to_the_plan():
 
 def test_lowering_the_site_limit_still_leaves_room_for_the_building_load():
     # the site's 50 kW connection carries a 20 kW building; cut to 30 kW at t=2, 10 kW are left for charging
-    problem = _problem([_req("a", 80.0, max_kw=30.0)], site_kw=50.0, baseline_kw=[20.0] * 4)
+    problem = site_problem([req("a", 80.0, max_kw=30.0)], site_kw=50.0, baseline_kw=[20.0] * 4)
     planner = lp.LpPlanner(problem)
     assert planner.solve().power_kw["a"] == pytest.approx([30.0, 30.0, 20.0, 0.0], abs=1e-6)
     planner.set_limit("site", 2, 30.0)
     schedule = planner.solve()
     assert schedule.power_kw["a"][2] <= 10.0 + 1e-6, schedule.power_kw["a"]
-    _assert_within_limits(_with_site_limit(problem, [50.0, 50.0, 30.0, 50.0]), schedule)
+    assert_within_limits(_with_site_limit(problem, [50.0, 50.0, 30.0, 50.0]), schedule)
 
 
 def test_a_new_price_shifts_energy_to_the_cheaper_hours():
-    problem = _problem([_req("a", 20.0, max_kw=10.0)])
+    problem = site_problem([req("a", 20.0, max_kw=10.0)])
     planner = lp.LpPlanner(problem)
     assert planner.solve().power_kw["a"] == pytest.approx([10.0, 10.0, 0.0, 0.0], abs=1e-6)
     planner.set_price(0, 0.90)
@@ -562,24 +488,24 @@ def test_a_new_price_shifts_energy_to_the_cheaper_hours():
 
 def test_a_price_spike_never_outweighs_a_vehicles_need():
     # lp.py: "no price ever outweighs a vehicle's need"; a fresh solve at these prices charges the vehicle
-    problem = _problem([_req("a", 20.0, max_kw=10.0, priority="low")])
+    problem = site_problem([req("a", 20.0, max_kw=10.0, priority="low")])
     planner = lp.LpPlanner(problem)
     planner.solve()
     for t in range(4):
         planner.set_price(t, 50.0)
-    assert lp.solve(_problem([_req("a", 20.0, max_kw=10.0, priority="low")], price=[50.0] * 4)).unmet_kwh["a"] == 0
+    assert lp.solve(site_problem([req("a", 20.0, max_kw=10.0, priority="low")], price=[50.0] * 4)).unmet_kwh["a"] == 0
     schedule = planner.solve()
     assert schedule.unmet_kwh["a"] == pytest.approx(0.0, abs=1e-6), schedule.power_kw
 
 
 def test_a_rejected_arrival_leaves_the_planner_usable():
-    problem = _problem([_req("a", 10.0)], connectors=["c-b"])
+    problem = site_problem([req("a", 10.0)], connectors=["c-b"])
     planner = lp.LpPlanner(problem)
     planner.solve()
     with pytest.raises(ProblemError) as raised:
-        planner.add(_req("x", 10.0, node="nowhere"))
+        planner.add(req("x", 10.0, node="nowhere"))
     assert "requests[1].node" in raised.value.errors
-    planner.add(_req("b", 10.0))
+    planner.add(req("b", 10.0))
     schedule = planner.solve()
     assert "x" not in schedule.power_kw
     assert schedule.unmet_kwh["b"] == pytest.approx(0.0, abs=1e-6)
@@ -589,23 +515,23 @@ def test_a_rejected_arrival_leaves_the_planner_usable():
 
 
 def _bad(case):
-    ok = _req("ok", 10.0)
+    ok = req("ok", 10.0)
     if case == "departure":
-        return _problem([ok, _req("bad", 10.0, arrival=3, departure=1)]), "requests[1].departure"
+        return site_problem([ok, req("bad", 10.0, arrival=3, departure=1)]), "requests[1].departure"
     if case == "energy":
-        return _problem([ok, _req("bad", -5.0)]), "requests[1].energy_kwh"
+        return site_problem([ok, req("bad", -5.0)]), "requests[1].energy_kwh"
     if case == "unknown node":
-        problem = _problem([ok])
-        problem.requests.append(_req("bad", 10.0, node="cp-99-1"))
+        problem = site_problem([ok])
+        problem.requests.append(req("bad", 10.0, node="cp-99-1"))
         return problem, "requests[1].node"
     if case == "zero connector limit":
-        problem = _problem([ok, _req("bad", 10.0)])
+        problem = site_problem([ok, req("bad", 10.0)])
         problem.nodes["c-bad"] = LimitNode("c-bad", 0.0, "site", "connector")
         return problem, "nodes.c-bad.max_kw"
     if case == "negative site limit":
-        return _problem([ok], site_kw=-10.0), "nodes.site.max_kw"
+        return site_problem([ok], site_kw=-10.0), "nodes.site.max_kw"
     if case == "zero in a per-interval limit":
-        return _problem([ok], site_kw=[50.0, 0.0, 50.0, 50.0]), "nodes.site.max_kw"
+        return site_problem([ok], site_kw=[50.0, 0.0, 50.0, 50.0]), "nodes.site.max_kw"
     raise AssertionError(case)
 
 
@@ -633,8 +559,8 @@ def test_bad_input_raises_a_problem_error_naming_the_field(case):
 
 
 def test_a_vehicle_no_connector_can_serve_is_listed_with_a_reason_and_the_others_are_planned():
-    requests = [_req("a", 20.0, max_kw=11.0), _req("stuck", 30.0, max_kw=0.0), _req("b", 10.0, max_kw=11.0)]
-    problem = _problem(requests, site_kw=15.0)
+    requests = [req("a", 20.0, max_kw=11.0), req("stuck", 30.0, max_kw=0.0), req("b", 10.0, max_kw=11.0)]
+    problem = site_problem(requests, site_kw=15.0)
     schedule = lp.solve(problem)
     assert schedule.status == "optimal"
     assert list(schedule.cannot_serve) == ["stuck"]
@@ -643,7 +569,7 @@ def test_a_vehicle_no_connector_can_serve_is_listed_with_a_reason_and_the_others
     assert schedule.unmet_kwh["stuck"] == 30.0
     assert schedule.unmet_kwh["a"] == pytest.approx(0.0, abs=1e-6)
     assert schedule.unmet_kwh["b"] == pytest.approx(0.0, abs=1e-6)
-    _assert_within_limits(problem, schedule)
+    assert_within_limits(problem, schedule)
     for name in CONTROLLED:  # the baselines skip it without a crash too
         other = baselines.BASELINES[name](problem)
         assert other.power_kw["stuck"] == [0.0] * 4
@@ -651,7 +577,7 @@ def test_a_vehicle_no_connector_can_serve_is_listed_with_a_reason_and_the_others
 
 
 def test_a_vehicle_outside_the_horizon_cannot_be_served_and_says_why():
-    problem = _problem([_req("a", 10.0), _req("tomorrow", 10.0, arrival=6, departure=9)])
+    problem = site_problem([req("a", 10.0), req("tomorrow", 10.0, arrival=6, departure=9)])
     schedule = lp.solve(problem)
     assert "not plugged in within the planning horizon" in schedule.cannot_serve["tomorrow"]
     assert schedule.unmet_kwh["a"] == pytest.approx(0.0, abs=1e-6)

@@ -4,10 +4,12 @@ and the API's plan and what-if endpoints."""
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
 
+from analytics.models import SiteDay
 from charging.models import ChargingPlan, ChargingSession, Circuit
 from charging.services import smart
 from charging.tests.factories import DAY_NIGHT, SessionFactory, TariffFactory, TariffVersionFactory
@@ -313,3 +315,26 @@ def test_a_session_held_at_zero_by_the_plan_raises_no_energy_flow_alert(depot, s
     check_energy_flow()
     alerts = Alert.objects.filter(kind=Alert.Kind.NO_ENERGY_FLOW)
     assert [a.connector_id for a in alerts] == [depot["c2"].pk]  # the paused S-1 is not an alert
+
+
+def test_a_demand_charge_flattens_the_plan_and_this_months_peak_so_far_is_free(depot):
+    site = depot["site"]
+    plain = smart.plan_site(site=site, trigger="manual", now=NOW, apply=False)
+    tariff = site.tariffs.get()
+    tariff.demand_charge_per_kw = D("40")
+    tariff.save()
+    local_today = NOW.astimezone(ZoneInfo(site.time_zone)).date()
+    # last month's higher peak is another billing period
+    SiteDay.objects.create(site=site, department=site.department, day=local_today.replace(day=1) - timedelta(days=1),
+                           peak_kw=15.0)  # fmt: skip
+    flat = smart.plan_site(site=site, trigger="manual", now=NOW, apply=False)
+    assert flat.explanation["peak_so_far_kw"] == 0.0
+    assert flat.explanation["planned_peak_kw"] < plain.explanation["planned_peak_kw"] - 1.0
+    assert all(v["unmet_kwh"] == 0 for v in flat.explanation["vehicles"])  # flatter, and still everyone served
+    assert "planned peak" in flat.explanation["summary"]
+    # 15 kW were drawn this month already: up to it power costs no more, so the plan is the plain one again
+    SiteDay.objects.create(site=site, department=site.department, day=local_today.replace(day=1), peak_kw=15.0)
+    paid = smart.plan_site(site=site, trigger="manual", now=NOW, apply=False)
+    assert paid.explanation["peak_so_far_kw"] == 15.0
+    assert paid.energy_cost == pytest.approx(plain.energy_cost, abs=D("0.01"))
+    assert paid.explanation["planned_peak_kw"] == pytest.approx(plain.explanation["planned_peak_kw"], abs=0.01)

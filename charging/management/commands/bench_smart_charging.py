@@ -5,8 +5,10 @@ can deliver) and one with a demand charge. Per algorithm (uncontrolled, round ro
 least laxity first, ours) it reports energy delivered / requested, vehicles reaching their target, energy cost,
 peak site power, limit violations and solve time, and the LP optimum (the full model, solved by HiGHS) as the
 lower bound. The online replay re-plans the day at every arrival and departure knowing only the vehicles that
-have arrived, and is scored against the offline optimum; the re-plan after one arrival is timed with the rest of
-the day known. One JSON document on stdout (or the README's tables with --format markdown), progress on stderr.
+have arrived, and is scored against the offline optimum; with a demand charge it is replayed twice, blind and
+with a forecast (the same depot's day a week before, another seed: what a site knows from its history). The
+re-plan after one arrival is timed with the rest of the day known. One JSON document on stdout (or the README's
+tables with --format markdown), progress on stderr.
 """
 
 import json
@@ -95,6 +97,8 @@ class Command(BaseCommand):
                             help="Sizes whose demand-charge day is replayed online.")  # fmt: skip
         parser.add_argument("--tight-lp-up-to", type=int, default=1000,
                             help="Largest tight day solved as the full LP (above: the flow's bound only).")  # fmt: skip
+        parser.add_argument("--demand-lp-up-to", type=int, default=5000,
+                            help="Largest demand-charge day solved as the full LP (above: flow bound).")  # fmt: skip
         parser.add_argument("--replan-vehicles", type=int, default=1000,
                             help="Day size for timing the re-plan after one arrival (0: skip).")  # fmt: skip
         parser.add_argument("--repeat", type=int, default=3,
@@ -106,7 +110,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         _banner_to_stderr()
-        lp.plan(depot_day(20, seed=1))  # imports and first calls out of the timings
+        lp.plan(depot_day(lp.EXACT_UP_TO + 10, seed=1, demand_charge=1.0))  # imports, first calls: not timed
         started = time.perf_counter()
         seed = options["seed"]
         online_sizes = {d: set(_sizes(options[k])) for d, k in
@@ -168,11 +172,10 @@ class Command(BaseCommand):
                               "solve_ms_runs": [round(s * 1000.0, 1) for s in runs]}  # fmt: skip
         day["algorithms"] = algorithms
         day["ours_method"] = {k: (round(v, 8) if isinstance(v, float) else v) for k, v in details.items()}
-        # the LP optimum: with a demand charge ours is the LP itself
-        if kind == "demand_charge":
-            day["lp"] = {**algorithms["ours"], "method": "simplex (ours is the LP on this day)"}
-            day["_offline"] = ours
-        elif kind == "tight" and n > options["tight_lp_up_to"]:
+        # the LP optimum
+        if (kind == "tight" and n > options["tight_lp_up_to"]) or (
+            kind == "demand_charge" and n > options["demand_lp_up_to"]
+        ):
             day["lp"] = None
         else:
             self._log(f"{n} vehicles, {kind} day: the full LP ...")
@@ -193,19 +196,28 @@ class Command(BaseCommand):
         return day
 
     def _online(self, n: int, seed: int, kind: str, demand_charge: float, day: dict) -> dict:
-        self._log(f"{n} vehicles, {kind} day: online replay ...")
-        problem = depot_day(n, seed=seed, demand_charge=demand_charge if kind == "demand_charge" else 0.0)
-        schedule, stats = online.replay(problem)
-        replayed = evaluate.score(problem, schedule)
-        offline = evaluate.score(problem, day["_offline"])
-        return {
-            "delivered_percent_of_offline": _percent(replayed.delivered_percent, offline.delivered_percent),
-            "cost_percent_of_offline": _percent(replayed.cost, offline.cost),
-            "ready_percent": round(replayed.ready_percent, 2),
-            "limit_violations": replayed.limit_violations,
-            "online": replayed.as_dict(),
-            "replans": stats,
-        }
+        charge = demand_charge if kind == "demand_charge" else 0.0
+        offline = evaluate.score(depot_day(n, seed=seed, demand_charge=charge), day["_offline"])
+
+        def replayed(forecast) -> dict:
+            self._log(f"{n} vehicles, {kind} day: online replay{' with a forecast' if forecast else ''} ...")
+            problem = depot_day(n, seed=seed, demand_charge=charge)
+            schedule, stats = online.replay(problem, forecast=forecast)
+            score = evaluate.score(problem, schedule)
+            return {
+                "forecast": "the same depot a week before" if forecast else None,
+                "delivered_percent_of_offline": _percent(score.delivered_percent, offline.delivered_percent),
+                "cost_percent_of_offline": _percent(score.cost, offline.cost),
+                "ready_percent": round(score.ready_percent, 2),
+                "limit_violations": score.limit_violations,
+                "online": score.as_dict(),
+                "replans": stats,
+            }
+
+        if kind != "demand_charge":
+            return replayed(None)
+        # a week before: another draw of the same depot's day (the seed is the only difference)
+        return {**replayed(depot_day(n, seed=seed + 7).requests), "blind": replayed(None)}
 
     def _targets(self, days: list[dict], replan: dict | None) -> dict:
         for day in days:
@@ -223,7 +235,8 @@ class Command(BaseCommand):
         energy = [o["delivered_percent_of_offline"] for o in replays]
         cost = [d["online"]["cost_percent_of_offline"] for d in days if "online" in d and d["day"] == "feasible"]
         demand = [d["online"]["cost_percent_of_offline"] for d in days if "online" in d and d["day"] != "feasible"]
-        feasible_times = {d["vehicles"]: d["algorithms"]["ours"]["solve_ms"] for d in days if d["day"] == "feasible"}
+        blind = [d["online"]["blind"]["cost_percent_of_offline"] for d in days if "blind" in d.get("online", {})]
+        sizes = {d["vehicles"] for d in days}
         out = {
             "ours_within_0.5_percent_of_the_lp_cost_when_all_demand_is_feasible": {
                 "met": bool(gaps) and max(gaps) <= TARGETS["ours_gap_to_lp_percent_when_feasible"],
@@ -242,16 +255,16 @@ class Command(BaseCommand):
             },
             "online_cost_within_3_percent_of_offline_with_a_demand_charge": {
                 "met": bool(demand) and max(demand) <= 100.0 + TARGETS["online_cost_percent_over_offline"],
-                "max_percent": max(demand) if demand else None,
+                "max_percent_with_a_forecast": max(demand) if demand else None,
+                "max_percent_blind": max(blind) if blind else None,
             },
         }
         for n, limit in ((1000, TARGETS["plan_1000_s"]), (5000, TARGETS["plan_5000_s"])):
-            if n in feasible_times:
-                slowest = max(d["algorithms"]["ours"]["solve_ms"] for d in days if d["vehicles"] == n)
+            if n in sizes:  # every day of that size, the slowest counts
+                times = {d["day"]: d["algorithms"]["ours"]["solve_ms"] for d in days if d["vehicles"] == n}
                 out[f"plan_{n}_vehicles_within_{limit:g}_s"] = {
-                    "met": feasible_times[n] <= limit * 1000.0,
-                    "feasible_day_ms": feasible_times[n],
-                    "slowest_day_ms": slowest,
+                    "met": max(times.values()) <= limit * 1000.0,
+                    **{f"{day}_day_ms": ms for day, ms in times.items()},
                 }
         if replan is not None and replan["vehicles"] == 1000:
             out["replan_after_one_arrival_1000_within_100_ms"] = {
@@ -311,15 +324,17 @@ def _markdown(doc: dict) -> str:
     if replays:
         lines += ["", "Online replay (arrivals revealed when they happen, re-planned at every event) against the "
                   "offline optimum:", "",
-                  "| vehicles | day | energy delivered, % of offline | cost, % of offline | re-plans | "
-                  "re-plan p50 / p95 / max ms |", "|---|---|---|---|---|---|"]  # fmt: skip
+                  "| vehicles | day | forecast | energy delivered, % of offline | cost, % of offline | re-plans | "
+                  "re-plan p50 / p95 / max ms |", "|---|---|---|---|---|---|---|"]  # fmt: skip
         for d in replays:
-            o = d["online"]
-            r = o["replans"]
-            timing = f"{r['p50_ms']:,.1f} / {r['p95_ms']:,.1f} / {r['max_ms']:,.1f}"
-            lines.append(f"| {d['vehicles']:,} | {d['day'].replace('_', ' ')} | "
-                         f"{o['delivered_percent_of_offline']:.2f} | {o['cost_percent_of_offline']:.3f} | "
-                         f"{r['replans']} | {timing} |")  # fmt: skip
+            for o in (d["online"], d["online"].get("blind")):
+                if o is None:
+                    continue
+                r = o["replans"]
+                timing = f"{r['p50_ms']:,.1f} / {r['p95_ms']:,.1f} / {r['max_ms']:,.1f}"
+                lines.append(f"| {d['vehicles']:,} | {d['day'].replace('_', ' ')} | {o['forecast'] or 'none'} | "
+                             f"{o['delivered_percent_of_offline']:.2f} | {o['cost_percent_of_offline']:.3f} | "
+                             f"{r['replans']} | {timing} |")  # fmt: skip
     replan = doc["replan_after_one_arrival"]
     if replan is not None:
         lines += ["", f"The re-plan after one arrival with {replan['known']:,} vehicles known ({replan['arrivals']} "

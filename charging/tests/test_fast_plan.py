@@ -1,0 +1,161 @@
+"""The fast plan (lp.plan: min-cost flow, the least peak under a demand charge, the taper repair) against the LP
+and against independent checks, on seeded depot days and on small problems whose answer is known by hand; and
+the online replay with a forecast."""
+
+import functools
+from dataclasses import replace
+
+import pytest
+
+from charging.optimizer import evaluate, lp, online, scenarios
+from charging.optimizer.problem import ProblemError
+from charging.tests.optimizer_helpers import (
+    HOUR,
+    assert_within_limits,
+    delivered_by_departure,
+    req,
+    site_problem,
+    taper_breaches,
+    weighted_unmet,
+)
+
+DAYS = [
+    # (vehicles, kind, seed): plain, tight (more energy asked than the site can give) and demand-charge days; a
+    # demand charge of 12 per kW outweighs the price spread (the least peak is best), one of 1 does not (searched)
+    (10, "plain", 31), (120, "plain", 32), (10, "tight", 33), (120, "tight", 34),
+    (10, "demand", 35), (120, "demand", 36), (40, "small demand", 37), (120, "small demand", 38),
+]  # fmt: skip
+
+
+def _day(vehicles: int, kind: str, seed: int):
+    charge = {"demand": 12.0, "small demand": 1.0}.get(kind, 0.0)
+    return scenarios.depot_day(vehicles, seed=seed, tight=kind == "tight", demand_charge=charge)
+
+
+@functools.cache
+def _planned(vehicles: int, kind: str, seed: int):
+    problem = _day(vehicles, kind, seed)
+    schedule, details = lp.plan_details(_day(vehicles, kind, seed))
+    return problem, schedule, details, lp.solve(_day(vehicles, kind, seed))
+
+
+@pytest.mark.parametrize(("vehicles", "kind", "seed"), DAYS)
+def test_the_fast_plan_keeps_every_limit_and_taper(vehicles, kind, seed):
+    problem, schedule, _details, _optimum = _planned(vehicles, kind, seed)
+    assert_within_limits(problem, schedule)
+    assert taper_breaches(problem, schedule) == []
+
+
+@pytest.mark.parametrize(("vehicles", "kind", "seed"), [day for day in DAYS if day[1] != "tight"])
+def test_the_fast_plan_meets_every_deadline_and_costs_within_half_a_percent_of_the_lp(vehicles, kind, seed):
+    problem, schedule, details, optimum = _planned(vehicles, kind, seed)
+    assert evaluate.score(problem, optimum).delivered_percent == pytest.approx(100.0)  # the day is feasible
+    for r in problem.requests:
+        assert delivered_by_departure(problem, schedule, r) >= r.energy_kwh - 1e-3, r.id
+    ours, best = evaluate.score(problem, schedule).cost, evaluate.score(problem, optimum).cost
+    assert best - 1e-6 <= ours <= best * 1.005
+    if details["gap"] is not None:  # the reported gap is an upper bound of the true one
+        assert schedule.objective <= optimum.objective * (1 + details["gap"]) + 1e-6
+        assert details["lower_bound"] <= optimum.objective + 1e-6
+
+
+@pytest.mark.parametrize(("vehicles", "kind", "seed"), [day for day in DAYS if day[1] == "tight"])
+def test_on_a_tight_day_the_fast_plan_leaves_no_more_weighted_need_unmet_than_the_lp(vehicles, kind, seed):
+    problem, schedule, _details, optimum = _planned(vehicles, kind, seed)
+    assert weighted_unmet(problem, schedule) <= weighted_unmet(problem, optimum) * 1.001 + 1e-6
+    critical = [r for r in problem.requests if r.priority == "critical"]
+    assert sum(schedule.unmet_kwh[r.id] for r in critical) <= sum(optimum.unmet_kwh[r.id] for r in critical) + 1e-3
+
+
+def test_re_planning_the_tapering_vehicles_in_parts_keeps_limits_tapers_and_priorities(monkeypatch):
+    monkeypatch.setattr(lp, "REPLAN_PART", 7)  # a 120-vehicle tight day: dozens of parts
+    problem = _day(120, "tight", 34)
+    schedule, details = lp.plan_details(_day(120, "tight", 34))
+    assert details["taper_replanned"] > 7
+    assert_within_limits(problem, schedule)
+    assert taper_breaches(problem, schedule) == []
+    _problem, _schedule, _details, optimum = _planned(120, "tight", 34)
+    assert weighted_unmet(problem, schedule) <= weighted_unmet(problem, optimum) * 1.01 + 1e-6
+
+
+def _without_taper(problem):
+    return replace(problem, requests=[replace(r, taper_from_soc=None) for r in problem.requests])
+
+
+@pytest.mark.parametrize(("vehicles", "seed"), [(10, 41), (150, 42)])
+def test_under_a_demand_charge_the_least_peak_is_the_lps_peak_and_the_plan_is_the_lps_optimum(vehicles, seed):
+    # without the taper the flow at the least peak is the LP exactly: same peak, same cost
+    problem = _without_taper(scenarios.depot_day(vehicles, seed=seed, demand_charge=12.0))
+    schedule, details = lp.plan_details(problem)
+    optimum = lp.solve(problem)
+    ours, best = evaluate.score(problem, schedule), evaluate.score(problem, optimum)
+    assert ours.peak_kw == pytest.approx(best.peak_kw, abs=2 * lp.PEAK_MARGIN_KW)  # the margin, and Newton's steps
+    assert ours.cost == pytest.approx(best.cost, rel=1e-4)
+    assert details["lower_bound"] <= optimum.objective + 1e-6
+
+
+def test_a_small_demand_charge_is_searched_down_to_the_lps_peak():
+    problem = _without_taper(scenarios.depot_day(150, seed=43, demand_charge=0.5))
+    schedule, details = lp.plan_details(problem)
+    optimum = lp.solve(problem)
+    ours, best = evaluate.score(problem, schedule), evaluate.score(problem, optimum)
+    assert ours.cost == pytest.approx(best.cost, rel=2e-4)
+    assert details["gap"] < 1e-3
+    assert details["lower_bound"] <= optimum.objective + 1e-6
+
+
+# --- the billing period's peak so far ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fast", [False, True])
+def test_power_up_to_the_peak_so_far_costs_no_demand_charge(fast):
+    # 20 kWh in 4 hours, the first hour cheap. With no floor, 5 kW flat (8.50, see test_optimizer). A peak of 10
+    # kW is already paid for this month: 10 kWh in the cheap hour, 10 more at 0.20 (earliest first), and one kW
+    # more would save 0.10 for 1.00: 0.10*10 + 0.20*10 + 1.00*10 = 13.00. With 20 kW paid: all in the cheap hour.
+    solve = lp.plan if fast else lp.solve
+    price = [0.10, 0.20, 0.20, 0.20]
+    for floor, power, cost in ((10.0, [10.0, 10.0, 0.0, 0.0], 13.00), (20.0, [20.0, 0.0, 0.0, 0.0], 22.00)):
+        problem = site_problem([req("a", 20.0, max_kw=20.0)], price=price, demand_charge_per_kw=1.0,
+                               peak_floor_kw=floor)  # fmt: skip
+        schedule = solve(problem)
+        assert schedule.power_kw["a"] == pytest.approx(power, abs=0.02)
+        assert evaluate.score(problem, schedule).cost == pytest.approx(cost, abs=0.02)
+
+
+@pytest.mark.parametrize(
+    ("field", "extra"),
+    [("peak_floor_kw", {"peak_floor_kw": -1.0}), ("demand_charge_per_kw", {"demand_charge_per_kw": -0.5})],
+)
+def test_a_negative_peak_so_far_or_demand_charge_is_refused_naming_the_field(field, extra):
+    problem = site_problem([req("a", 10.0)], **extra)
+    for solve in (lp.solve, lp.plan):
+        with pytest.raises(ProblemError) as caught:
+            solve(problem)
+        assert field in caught.value.errors
+
+
+def test_the_fast_plan_of_nobody_costs_the_peak_so_far():
+    problem = site_problem([], step=HOUR, demand_charge_per_kw=2.0, peak_floor_kw=30.0)
+    schedule, details = lp.plan_details(problem)
+    assert schedule.objective == pytest.approx(60.0)
+    assert details["lower_bound"] == pytest.approx(60.0)
+
+
+# --- online, with a forecast ------------------------------------------------------------------------------------
+
+
+def test_a_forecast_makes_the_online_replay_spread_the_first_arrivals_under_the_evening_peak():
+    problem = scenarios.depot_day(100, seed=2, demand_charge=12.0)
+    offline = evaluate.score(problem, lp.solve(problem))
+    blind, _ = online.replay(scenarios.depot_day(100, seed=2, demand_charge=12.0))
+    last_week = scenarios.depot_day(100, seed=1002).requests
+    informed, stats = online.replay(scenarios.depot_day(100, seed=2, demand_charge=12.0), forecast=last_week)
+    blind_score, informed_score = evaluate.score(problem, blind), evaluate.score(problem, informed)
+    for score in (blind_score, informed_score):
+        assert score.limit_violations == 0
+        assert score.delivered_percent == pytest.approx(100.0)
+    assert informed_score.peak_kw < blind_score.peak_kw
+    assert informed_score.cost < blind_score.cost
+    assert informed_score.cost <= offline.cost * 1.05
+    assert set(informed.power_kw) == {r.id for r in problem.requests}  # the placeholders are never executed
+    assert stats["replans"] > 0
