@@ -50,11 +50,17 @@ def plan_figure(plan: ChargingPlan, site: Site) -> str:
     times = [(start + timedelta(minutes=15 * t)).astimezone(zone).strftime("%Y-%m-%d %H:%M")
              for t in range(plan.intervals)]  # fmt: skip
     labels = {v["id"]: v["label"] for v in plan.explanation.get("vehicles", [])}
-    traces = []
+    traces, expected = [], [0.0] * plan.intervals
     for key, series in sorted(plan.schedule.items(), key=lambda item: labels.get(item[0], item[0])):
-        if any(series):
+        if key.startswith("expected-"):  # placeholders from last week's sessions: one band
+            expected = [a + b for a, b in zip(expected, series, strict=False)]
+        elif any(series):
             traces.append(go.Scatter(x=times, y=series, name=labels.get(key, key), mode="lines", stackgroup="plan",
                                      line=dict(width=0.5, shape="hv")))  # fmt: skip
+    if any(expected):
+        traces.append(go.Scatter(x=times, y=[round(kw, 3) for kw in expected], name="Expected arrivals (last week)",
+                                 mode="lines", stackgroup="plan", line=dict(width=0.5, shape="hv", color="#bbbbbb"),
+                                 fillpattern=dict(shape="/")))  # fmt: skip
     traces.append(go.Scatter(x=times, y=plan.limit_kw, name="Site limit", mode="lines",
                              line=dict(color="#d62728", dash="dash", shape="hv")))  # fmt: skip
     actual_times, actual = _actual(site, start - timedelta(hours=ACTUAL_HOURS_BEFORE), timezone.now())

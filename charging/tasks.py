@@ -74,6 +74,15 @@ def smart_charging_plan(*, site_id: int, trigger: str) -> int | None:
     return smart.plan_site(site=site, trigger=trigger).pk if site is not None else None
 
 
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+def smart_charging_prune() -> int:
+    """Daily: delete the plans older than the retention period (each site's current plan stays) and the
+    what-ifs older than a day."""
+    from charging.services import smart
+
+    return smart.prune_plans()
+
+
 @shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=2)
 def smart_charging_tick() -> dict:
     """Every 5 minutes: re-plan the smart-charging sites whose horizon moved on, whose limits or prices changed,

@@ -213,6 +213,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=5),  # rolls the horizon on, and re-plans sites whose meters are off the plan
         "options": {"expires": 60 * 4},
     },
+    "smart-charging-prune": {
+        "task": "charging.tasks.smart_charging_prune",
+        "schedule": timedelta(hours=24),
+        "options": {"expires": 60 * 60 * 23},
+    },
     "activity-log-prune": {
         "task": "accounts.tasks.activity_log_prune",
         "schedule": timedelta(hours=24),
@@ -391,6 +396,8 @@ SMART_CHARGING_HORIZON = env_int("EVFLEET_SMART_CHARGING_HORIZON", 96, minimum=4
 SMART_CHARGING_CARBON_PRICE_PER_KG = env_float("EVFLEET_SMART_CHARGING_CARBON_PRICE_PER_KG", 0.0, minimum=0.0)
 # A session drawing this share more or less than planned (and at least 1 kW) is "off the plan": re-plan.
 SMART_CHARGING_OFF_PLAN_SHARE = 0.2
+# Plans older than this are deleted by the daily job (each site's current plan is kept); what-ifs after a day.
+SMART_CHARGING_PLAN_RETENTION_DAYS = env_int("EVFLEET_SMART_CHARGING_PLAN_RETENTION_DAYS", 30, minimum=1)
 
 # --- Domain limits ----------------------------------------------------------------------------
 TELEMETRY_BULK_MAX_POINTS = 10_000

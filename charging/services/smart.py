@@ -6,7 +6,9 @@ The plan covers SMART_CHARGING_HORIZON 15-minute intervals from the current quar
 a request: its vehicle's SoC now (latest telemetry, else the station's reading), its target (the session's,
 else 80 %, more when the next trip needs it), its departure (the session's, else its reservation's, else the end
 of the horizon), its priority class and its battery's limits (profiles.py). Confirmed reservations that start
-within the horizon are future arrivals on their connector.
+within the horizon are future arrivals on their connector. When the site's tariff charges for the peak, this
+month's peak so far is paid already (power up to it costs no more), and the vehicles that came in the same hours
+a week before are planned as expected arrivals, so the afternoon's plan leaves room for the evening.
 """
 
 import logging
@@ -18,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from charging import selectors
@@ -281,6 +283,45 @@ def site_requests(site: Site, start: datetime, intervals: int, now: datetime) ->
     return out
 
 
+FORECAST_LOOKBACK = timedelta(days=7)
+
+
+def expected_arrivals(site: Site, start: datetime, intervals: int, now: datetime,
+                      known_vehicles: set[int]) -> list[tuple[Request, dict]]:  # fmt: skip
+    """The vehicles expected later in the horizon, from the site's sessions of the same hours a week before
+    (model-predictive control): each a placeholder under the site's own limit (which connector it will take is
+    not known), asking the energy it took then, at low priority (a vehicle that is there comes first), so that
+    under a demand charge the plan keeps the evening's peak in mind when it spreads the afternoon's energy.
+    Vehicles already plugged in or booked are not expected twice."""
+    end = start + STEP * intervals
+    then = (
+        ChargingSession.objects.filter(
+            charge_point__site=site,
+            started_at__gte=now - FORECAST_LOOKBACK,
+            started_at__lt=end - FORECAST_LOOKBACK,
+            ended_at__isnull=False,
+            energy_kwh__gt=0,
+        )  # fmt: skip
+        .exclude(vehicle_id__in=known_vehicles)
+        .select_related("vehicle", "connector")
+        .order_by("started_at")
+    )
+    zone = ZoneInfo(site.time_zone)
+    out = []
+    for s in then:
+        arrival = max(0, _index(s.started_at + FORECAST_LOOKBACK, start))
+        departure = min(intervals, _index(s.ended_at + FORECAST_LOOKBACK, start) + 1)
+        if departure <= arrival:
+            continue
+        local = s.started_at.astimezone(zone)
+        request = Request(f"expected-{s.pk}", "site", arrival, departure, float(s.energy_kwh),
+                          float(s.connector.max_power_kw), "low",
+                          reasons=[f"expected: arrived {local:%a %H:%M} last week (session {s.pk})"])  # fmt: skip
+        out.append((request, {"label": f"expected: {_label(s.vehicle)}", "expected": True,
+                              "vehicle": s.vehicle_id, "departure_at": s.ended_at + FORECAST_LOOKBACK}))  # fmt: skip
+    return out
+
+
 # --- planning ----------------------------------------------------------------------------------------------------
 
 
@@ -293,6 +334,9 @@ def site_problem(site: Site, now: datetime, extra: list[tuple[Request, dict]] | 
     prices, currency, demand = interval_prices(site, start, intervals)
     pairs = site_requests(site, start, intervals, now) if include_current else []
     pairs += extra or []
+    if demand and include_current:  # the evening's peak matters at noon: plan with last week's arrivals
+        known = {meta["vehicle"] for _r, meta in pairs if meta.get("vehicle")}
+        pairs += expected_arrivals(site, start, intervals, now, known)
     problem = Problem(
         start=start, step=STEP, intervals=intervals, price=prices, nodes=nodes, requests=[r for r, _m in pairs],
         carbon_g_per_kwh=interval_carbon(site, start, intervals),
@@ -304,10 +348,15 @@ def site_problem(site: Site, now: datetime, extra: list[tuple[Request, dict]] | 
 
 def _explain(problem: Problem, schedule, metas: dict[str, dict]) -> dict:
     h = problem.hours
-    vehicles = []
+    vehicles, placeholders = [], []
     for r in problem.requests:
         meta = metas.get(r.id, {})
         planned = sum(schedule.power_kw.get(r.id, [])) * h
+        if meta.get("expected"):
+            placeholders.append({"id": r.id, "label": meta["label"], "arrival_interval": r.arrival,
+                             "departure_interval": r.departure, "energy_kwh": round(r.energy_kwh, 2),
+                             "planned_kwh": round(planned, 2), "reasons": list(r.reasons)})  # fmt: skip
+            continue
         expected = None
         if meta.get("soc_percent") is not None and meta.get("capacity_kwh"):
             expected = round(min(100.0, meta["soc_percent"] + planned / meta["capacity_kwh"] * 100.0), 1)
@@ -338,13 +387,15 @@ def _explain(problem: Problem, schedule, metas: dict[str, dict]) -> dict:
     if problem.demand_charge_per_kw:
         summary += (
             f" Demand charge {problem.demand_charge_per_kw:g} per kW: planned peak {peak:.1f} kW; this month's "
-            f"peak so far, {problem.peak_floor_kw:.1f} kW, is paid already."
+            f"peak so far, {problem.peak_floor_kw:.1f} kW, is paid already; {len(placeholders)} arrival(s) expected "
+            "from last week's sessions."
         )
     return {
         "vehicles": vehicles,
         "cannot_serve": [
             {"id": k, "label": metas.get(k, {}).get("label"), "reason": v} for k, v in schedule.cannot_serve.items()
         ],  # fmt: skip
+        "expected": placeholders,
         "site_limit_binding_intervals": binding,
         "planned_peak_kw": round(peak, 3),
         "peak_so_far_kw": problem.peak_floor_kw if problem.demand_charge_per_kw else None,
@@ -423,6 +474,25 @@ def current_plan(site: Site) -> ChargingPlan | None:
         .exclude(status="invalid")
         .first()
     )
+
+
+def prune_plans(now: datetime | None = None) -> int:
+    """Delete the plans made before the retention period, but each site's current plan (the page shows it
+    while smart charging is off), and the what-ifs made more than a day ago. Returns how many went."""
+    now = now or timezone.now()
+    current = (
+        ChargingPlan.objects.filter(site=OuterRef("site"))
+        .exclude(trigger=ChargingPlan.Trigger.WHAT_IF)
+        .exclude(status="invalid")
+        .order_by("-created_at", "-pk")
+        .values("pk")[:1]
+    )
+    old = Q(created_at__lt=now - timedelta(days=settings.SMART_CHARGING_PLAN_RETENTION_DAYS)) | Q(
+        trigger=ChargingPlan.Trigger.WHAT_IF, created_at__lt=now - timedelta(days=1)
+    )
+    kept = ChargingPlan.objects.filter(old).annotate(current=Subquery(current)).filter(pk=F("current"))
+    deleted, _ = ChargingPlan.objects.filter(old).exclude(pk__in=kept.values("pk")).delete()
+    return deleted
 
 
 NEEDS = ("departure_at", "target_soc_percent", "next_trip_kwh")

@@ -338,3 +338,56 @@ def test_a_demand_charge_flattens_the_plan_and_this_months_peak_so_far_is_free(d
     assert paid.explanation["peak_so_far_kw"] == 15.0
     assert paid.energy_cost == pytest.approx(plain.energy_cost, abs=D("0.01"))
     assert paid.explanation["planned_peak_kw"] == pytest.approx(plain.explanation["planned_peak_kw"], abs=0.01)
+
+
+def test_old_plans_and_what_ifs_are_pruned_but_each_sites_current_plan_stays(depot, settings):
+    settings.SMART_CHARGING_PLAN_RETENTION_DAYS = 30
+    other = SiteFactory(department=depot["site"].department, name="Idle depot")
+
+    def plan(site, age, trigger="periodic", status="optimal"):
+        made = ChargingPlan.objects.create(site=site, trigger=trigger, starts_at=NOW, intervals=4, status=status,
+                                           solve_ms=1.0)  # fmt: skip
+        ChargingPlan.objects.filter(pk=made.pk).update(created_at=NOW - age)
+        return made.pk
+
+    site = depot["site"]
+    gone = [plan(site, timedelta(days=50)), plan(site, timedelta(days=40)), plan(other, timedelta(days=50)),
+            plan(other, timedelta(days=39), status="invalid"),
+            plan(site, timedelta(days=2), trigger="what_if")]  # fmt: skip
+    kept = [plan(site, timedelta(hours=1)), plan(other, timedelta(days=40)),  # each site's current plan
+            plan(site, timedelta(hours=2), trigger="what_if"), plan(site, timedelta(days=29))]  # fmt: skip
+    assert smart.prune_plans(now=NOW) == len(gone)
+    assert set(ChargingPlan.objects.values_list("pk", flat=True)) == set(kept)
+    assert smart.current_plan(other).pk == kept[1]
+
+
+def test_under_a_demand_charge_last_weeks_arrivals_are_planned_as_expected_vehicles(org, client, depot):
+    site = depot["site"]
+    week = timedelta(days=7)
+    v3 = VehicleFactory(department=org.a, fleet_number="S-3", vehicle_model=depot["model"], soc_percent=30.0)
+    c3 = depot["c3"]
+    # S-3 came at 20:05 local last week and took 24 kWh until 06:05; S-1 (plugged in now) came too: not twice
+    came = SessionFactory(connector=c3, vehicle=v3, started_at=NOW + timedelta(hours=2) - week,
+                          ended_at=NOW + timedelta(hours=12) - week, energy_kwh=24.0, transaction_id="601")  # fmt: skip
+    SessionFactory(connector=c3, vehicle=depot["v1"], started_at=NOW + timedelta(hours=3) - week,
+                   ended_at=NOW + timedelta(hours=5) - week, energy_kwh=10.0, transaction_id="602")  # fmt: skip
+    SessionFactory(connector=c3, vehicle=v3, started_at=NOW - timedelta(hours=3) - week,  # before now: it happened
+                   ended_at=NOW - timedelta(hours=1) - week, energy_kwh=5.0, transaction_id="603")  # fmt: skip
+    plain = smart.plan_site(site=site, trigger="manual", now=NOW, apply=False)
+    assert plain.explanation["expected"] == [] and not any(k.startswith("expected-") for k in plain.schedule)
+    tariff = site.tariffs.get()
+    tariff.demand_charge_per_kw = D("40")
+    tariff.save()
+    plan = smart.plan_site(site=site, trigger="manual", now=NOW, apply=False)
+    (expected,) = plan.explanation["expected"]
+    assert expected["id"] == f"expected-{came.pk}" and expected["label"] == "expected: S-3"
+    assert expected["energy_kwh"] == 24.0 and expected["planned_kwh"] == pytest.approx(24.0, abs=0.01)
+    series = plan.schedule[expected["id"]]
+    assert sum(series[:8]) == 0 and sum(series[8:49]) == pytest.approx(24.0 * 4, abs=0.05)  # 20:05 to 06:05
+    assert [v["label"] for v in plan.explanation["vehicles"]] == ["S-1", "S-2"]
+    site_kw = [sum(s[t] for s in plan.schedule.values()) for t in range(plan.intervals)]
+    assert max(site_kw) <= 15.0 + 1e-6
+    assert smart.profiles_send(plan, now=NOW) == 2  # the placeholder is never sent to a station
+    client.force_login(org.fleet_manager_a)
+    page = client.get(f"/smart-charging/sites/{site.pk}/")
+    assert page.status_code == 200 and "Expected arrivals" in page.content.decode()
