@@ -57,9 +57,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from charging.optimizer.problem import PRIORITIES, Problem, ProblemError, Request, Schedule
+from charging.optimizer.problem import CLASSES, PRIORITIES, Problem, ProblemError, Request, Schedule
 
-PRIORITY_FACTOR = {"low": 1.0, "normal": 100.0, "critical": 10_000.0}
+# an expected arrival (a forecast's placeholder) still outweighs any price (unit_penalty is ten times the dearest
+# kWh), so the plan keeps room for it, but a vehicle that is there comes first
+PRIORITY_FACTOR = {"expected": 0.1, "low": 1.0, "normal": 100.0, "critical": 10_000.0}
 EARLY_BIAS = 1e-6  # per interval index, per kWh: breaks ties towards charging earlier
 INF = float("inf")
 SLACK_KW = 1e-6
@@ -232,6 +234,7 @@ class LpPlanner:
         self._pair_t = np.zeros(0, dtype=np.int64)
         self._u = np.zeros(0, dtype=np.int64)
         self._removed: set[str] = set()
+        self._fair_row: dict[str, int] = {}  # request -> its fair-share row
         self._known = {r.id for r in problem.requests}
         self._add([r for r in problem.requests if r.id not in self.cannot], initial=True)
 
@@ -359,8 +362,9 @@ class LpPlanner:
     def _fairness(self, b: _Builder, requests: list[Request], unmet: np.ndarray, energy: np.ndarray) -> None:
         """u[i] ≤ E[i]·z[c]: z, the largest unmet share in the class, is worth a hundredth of a kWh of the class's
         unmet energy, so it only orders plans of equal totals, towards equal shares of need."""
-        for priority in PRIORITIES:
-            chosen = [k for k, r in enumerate(requests) if r.priority == priority and energy[k] > 1e-9]
+        for priority in CLASSES:
+            chosen = [k for k, r in enumerate(requests)
+                      if r.priority == priority and energy[k] > 1e-9 and r.id not in self._removed]  # fmt: skip
             if not chosen:
                 continue
             z = self.class_cols.get(priority)
@@ -368,6 +372,7 @@ class LpPlanner:
                 weight = self.unit_penalty * PRIORITY_FACTOR[priority] * 0.01
                 z = self.class_cols[priority] = int(b.cols(weight, 0.0, 1.0, 1)[0])
             rows = b.rows(-INF, 0.0, len(chosen))
+            self._fair_row.update({requests[k].id: int(row) for k, row in zip(chosen, rows, strict=True)})
             b.entries(rows, unmet[chosen], 1.0)
             b.entries(rows, z, -energy[chosen])
 
@@ -469,6 +474,8 @@ class LpPlanner:
             self.h.changeColsBounds(len(future), future, np.zeros(len(future)), np.zeros(len(future)))
         self.h.changeColBounds(self.u_col[request_id], 0.0, INF)
         self.h.changeColCost(self.u_col[request_id], 0.0)
+        if request_id in self._fair_row:  # all its need is unmet now: it must not hold its class's share at 1
+            self.h.changeRowBounds(self._fair_row[request_id], -INF, INF)
         self._removed.add(request_id)
 
     def freeze(self, before: int, executed: dict[str, list[float]]) -> None:
@@ -581,6 +588,7 @@ class LpPlanner:
 FLOW_UNITS_PER_KWH = 1000  # the network counts energy in Wh (integers); rounding moves at most 0.5 Wh a vehicle
 TAPER_TOLERANCE_KW = 1e-6
 PEAK_MARGIN_KW = 0.01
+ROUNDING_KWH = 0.5 / FLOW_UNITS_PER_KWH + 1e-9
 REPLAN_PART = 50  # vehicles re-planned under their taper in one LP
 EXACT_UP_TO = 50  # vehicles: `plan` solves the full LP
 
@@ -651,7 +659,7 @@ def _flow(problem: Problem, tree: _Tree, requests: list[Request], cost: np.ndarr
     arc_cost = np.rint(cost[ts] / EARLY_BIAS).astype(np.int64)
     factor = np.array([PRIORITY_FACTOR[r.priority] for r in requests])
     low = 2 * int(np.abs(arc_cost).max(initial=0)) + 1
-    rank = np.array([PRIORITIES[::-1].index(r.priority) for r in requests])  # low 0, normal 1, critical 2
+    rank = np.array([CLASSES[::-1].index(r.priority) for r in requests])  # expected 0, low 1, normal 2, critical 3
     unmet_cost = low * 3**rank
     supply = np.rint(energy * FLOW_UNITS_PER_KWH).astype(np.int64)
     network = min_cost_flow.SimpleMinCostFlow()
@@ -669,7 +677,8 @@ def _flow(problem: Problem, tree: _Tree, requests: list[Request], cost: np.ndarr
     if status != network.OPTIMAL:
         raise RuntimeError(f"min-cost flow: {status}")
     power = net.power(network.flows(np.arange(len(net.tails))), problem)
-    unmet = np.maximum(0.0, energy - power.sum(axis=1) * problem.hours)
+    # against what the flow was asked, in whole Wh: the rounding of the need is no shortfall
+    unmet = np.maximum(0.0, supply / FLOW_UNITS_PER_KWH - power.sum(axis=1) * problem.hours)
     return power, float((cost[ts] * power[which, ts]).sum() + (penalty * factor * unmet).sum())
 
 
@@ -686,6 +695,22 @@ def _capped(tree: _Tree, problem: Problem, peak_kw: float) -> _Tree:
     return capped
 
 
+def _carried(problem: Problem, tree: _Tree, requests: list[Request], rates: np.ndarray, energy: np.ndarray) -> int:
+    """How much of the energy (in Wh) the network carries at the site's own limits: the most any peak can."""
+    from ortools.graph.python import max_flow
+
+    net = _Network(problem, tree, requests, rates)
+    source = net.sink + 1
+    supply = np.rint(energy * FLOW_UNITS_PER_KWH).astype(np.int64)
+    network = max_flow.SimpleMaxFlow()
+    network.add_arcs_with_capacity(np.concatenate([net.tails, np.full(net.n, source)]),
+                                   np.concatenate([net.heads, np.arange(net.n)]),
+                                   np.concatenate([net.capacities, supply]))  # fmt: skip
+    if network.solve(source, net.sink) != network.OPTIMAL:
+        raise RuntimeError("maximum flow failed")
+    return network.optimal_flow()
+
+
 def _min_peak(problem: Problem, tree: _Tree, requests: list[Request], rates: np.ndarray,
               energy: np.ndarray) -> float:  # fmt: skip
     """The lowest peak site power (the building's load included) at which the network still carries all the
@@ -699,9 +724,10 @@ def _min_peak(problem: Problem, tree: _Tree, requests: list[Request], rates: np.
     base = _base(problem)
     root_limit = tree.limits[tree.root]
     supply = np.rint(energy * units).astype(np.int64)
-    # no lower peak can carry the energy over the horizon: the network is built for it, so the root has a
-    # vertex wherever a higher cap could bind
-    low = max(float(base.max(initial=0.0)), float((energy.sum() / hours + base.sum()) / problem.intervals))
+    # what the network carries at the site's own limit; no lower peak can carry it over the horizon. The network
+    # is built for that peak, so the root has a vertex wherever a higher cap could bind
+    target = _carried(problem, tree, requests, rates, energy)
+    low = max(float(base.max(initial=0.0)), float((target / units / hours + base.sum()) / problem.intervals))
     net = _Network(problem, _capped(tree, problem, low), requests, rates)
     source = net.sink + 1
     network = max_flow.SimpleMaxFlow()
@@ -717,7 +743,6 @@ def _min_peak(problem: Problem, tree: _Tree, requests: list[Request], rates: np.
             raise RuntimeError("maximum flow failed")
         return network.optimal_flow()
 
-    target = carried(float((root_limit + base).max(initial=0.0)))
     peak = low
     for _ in range(100):
         flow = carried(peak)
@@ -883,9 +908,9 @@ def _as_early_as_possible(problem: Problem, tree: _Tree, requests: list[Request]
     nodes = chain[index]
     end = t1[index]
     start = _best_start(problem, [requests[k] for k in index], t0[index], end, lines, rate, left, penalty)
-    rank = np.array([PRIORITIES.index(requests[k].priority) for k in index])
+    rank = np.array([CLASSES.index(requests[k].priority) for k in index])
     for t in range(T):
-        for cls in range(len(PRIORITIES)):
+        for cls in range(len(CLASSES)):
             r = np.nonzero((rank == cls) & (start <= t) & (t < end) & (left > 1e-9))[0]
             if not len(r):
                 continue
@@ -910,17 +935,18 @@ def _as_early_as_possible(problem: Problem, tree: _Tree, requests: list[Request]
 
 
 def _replan_exactly(problem: Problem, tree: _Tree, requests: list[Request], power: np.ndarray, chosen: np.ndarray,
-                    room: np.ndarray) -> None:  # fmt: skip
+                    room: np.ndarray, others_kw: np.ndarray) -> None:  # fmt: skip
     """Re-plan the `chosen` requests (in place) with the full LP (taper, priorities, fair shares) in the room the
-    others leave, by column generation: each vehicle starts with the intervals no dearer than the dearest its flow
-    used (widened price level by price level until it could reach its target there alone); HiGHS' reduced costs
-    then bring back every other interval that would lower the cost, until none would: the LP's optimum."""
+    others leave (`others_kw`: their power at the site), by column generation: each vehicle starts with the
+    intervals no dearer than the dearest its flow used (widened price level by price level until it could reach
+    its target there alone); HiGHS' reduced costs then bring back every other interval that would lower the cost,
+    until none would: the LP's optimum."""
     index = np.nonzero(chosen)[0]
     carbon = {"carbon_g_per_kwh": problem.carbon_g_per_kwh, "carbon_price_per_kg": problem.carbon_price_per_kg}
     peak = {}
     if problem.demand_charge_per_kw > 0:  # the others' power joins the building's load under the peak
         peak = {"demand_charge_per_kw": problem.demand_charge_per_kw, "peak_floor_kw": problem.peak_floor_kw,
-                "baseline_kw": (_base(problem) + power[~chosen].sum(axis=0)).tolist()}  # fmt: skip
+                "baseline_kw": (_base(problem) + others_kw).tolist()}  # fmt: skip
     part = Problem(start=problem.start, step=problem.step, intervals=problem.intervals, price=list(problem.price),
                    nodes=problem.nodes, requests=[requests[k] for k in index], **carbon, **peak)  # fmt: skip
     planner = LpPlanner(part, limits=room, tree=tree)
@@ -955,21 +981,67 @@ def _replan_exactly(problem: Problem, tree: _Tree, requests: list[Request], powe
     bounds = upper[cols]
     if len(cols):
         planner.h.changeColsBounds(len(cols), cols, np.zeros(len(cols)), np.zeros(len(cols)))
-    while True:
-        planner.h.run()
-        if planner.h.getModelStatus() != planner.highspy.HighsModelStatus.kOptimal or not len(cols):
-            break
-        reduced = np.asarray(planner.h.getSolution().col_dual)[cols]
-        better = reduced < -1e-9
-        if not better.any():
-            break
-        planner.h.changeColsBounds(int(better.sum()), cols[better], np.zeros(int(better.sum())), bounds[better])
-        cols, bounds = cols[~better], bounds[~better]
-    schedule = planner.solve()  # the fair-share rows if some need is unmet, from the basis just found
+
+    def converge() -> None:
+        nonlocal cols, bounds
+        while True:
+            planner.h.run()
+            if planner.h.getModelStatus() != planner.highspy.HighsModelStatus.kOptimal or not len(cols):
+                return
+            reduced = np.asarray(planner.h.getSolution().col_dual)[cols]
+            better = reduced < -1e-9
+            if not better.any():
+                return
+            planner.h.changeColsBounds(int(better.sum()), cols[better], np.zeros(int(better.sum())), bounds[better])
+            cols, bounds = cols[~better], bounds[~better]
+
+    converge()
+    values = np.asarray(planner.h.getSolution().col_value)
+    if not planner.fair and len(planner._u) and len(values) and values[planner._u].max() > 1e-6:
+        planner._add_fairness()  # some need is unmet: the fair-share rows, and the columns they now price in
+        converge()
+    schedule = planner.schedule("optimal", 0.0)
     if schedule.status != "optimal":
         raise RuntimeError(f"the taper re-plan is {schedule.status}")
     for k in index:
         power[k] = schedule.power_kw[requests[k].id]
+
+
+def _repair(problem: Problem, tree: _Tree, requests: list[Request], power: np.ndarray, chain, t0, t1,
+            redo: np.ndarray, short: np.ndarray, penalty: float, scarce: bool) -> None:  # fmt: skip
+    """Re-plan (in place) the `redo` requests, whose taper the flow breaks, class by class from critical down, each
+    in the room everyone else leaves, holding its flow's plan until its turn. When energy is `scarce` (the flow
+    leaves some need unmet), the flow's power of the lower classes' re-planned requests is not theirs yet: a
+    higher class may take it. When it is not, each keeps to its own and the slack, which costs less: taking a
+    cheap hour from another vehicle pushes that one to a dearer hour. Within a class, those that cannot reach
+    their target even alone (`short`) charge flat out from their best start (`_as_early_as_possible`); the
+    others get the LP (`_replan_exactly`) in parts of REPLAN_PART (the simplex's time grows much faster than the
+    LP, and the vehicles of a feeder are neighbours in the request order, so a part is mostly whole feeders).
+    With a demand charge the short ones go through the LP too, which carries the peak, and the peak's base is
+    everyone else's power, the lower classes' included."""
+    n = len(requests)
+    rank = np.array([CLASSES.index(r.priority) for r in requests])
+    flat_ok = problem.demand_charge_per_kw <= 0
+    load = _load(tree, chain, power, np.ones(n, dtype=bool))  # everyone's power, as planned so far
+    for cls in range(len(CLASSES)):
+        here = redo & (rank == cls)
+        if not here.any():
+            continue
+        lower = _load(tree, chain, power, redo & (rank > cls)) if scarce else 0.0
+        flat = here & short if flat_ok else np.zeros(n, dtype=bool)
+        if flat.any():
+            own = _load(tree, chain, power, flat)
+            room = np.maximum(tree.limits - (load - lower - own), 0.0)
+            _as_early_as_possible(problem, tree, requests, power, chain, t0, t1, flat, room, penalty)
+            load += _load(tree, chain, power, flat) - own
+        chosen = np.nonzero(here & ~flat)[0]
+        for part in np.array_split(chosen, -(-len(chosen) // REPLAN_PART)) if len(chosen) else []:
+            mask = np.zeros(n, dtype=bool)
+            mask[part] = True
+            own = _load(tree, chain, power, mask)
+            _replan_exactly(problem, tree, requests, power, mask, np.maximum(tree.limits - (load - lower - own), 0.0),
+                            (load - own)[tree.root])  # fmt: skip
+            load += _load(tree, chain, power, mask) - own
 
 
 def plan_details(problem: Problem) -> tuple[Schedule, dict]:
@@ -1008,24 +1080,14 @@ def plan_details(problem: Problem) -> tuple[Schedule, dict]:
         else:
             power, lower_bound = _flow(problem, tree, requests, cost, penalty, rates, reachable)
         lower_bound += float((penalty * factor * (energy - reachable)).sum())
+        lower_bound -= ROUNDING_KWH * n * float(cost.max()) / hours  # a need rounded up to the next Wh
         chain = tree.chains(np.array([tree.index[r.node] for r in requests]))
         redo = _taper_violations(requests, power, t0, t1, hours)
         if redo.any():
-            room = _room(tree, chain, power, ~redo)
-            if (redo & short).any():  # all they can get: flat out, from the start best in the LP terms
-                _as_early_as_possible(problem, tree, requests, power, chain, t0, t1, redo & short, room, penalty)
-            if (redo & ~short).any():
-                # in parts: the simplex's time grows much faster than the LP, and the vehicles of a feeder are
-                # neighbours in the request order, so a part is mostly whole feeders
-                chosen = np.nonzero(redo & ~short)[0]
-                load = tree.limits - room + _load(tree, chain, power, redo & ~short)  # everyone's, as planned
-                for part in np.array_split(chosen, -(-len(chosen) // REPLAN_PART)):
-                    mask = np.zeros(n, dtype=bool)
-                    mask[part] = True
-                    own = _load(tree, chain, power, mask)
-                    _replan_exactly(problem, tree, requests, power, mask, np.maximum(tree.limits - load + own, 0.0))
-                    load += _load(tree, chain, power, mask) - own
+            scarce = bool(short.any() or (reachable - power.sum(axis=1) * hours > ROUNDING_KWH).any())
+            _repair(problem, tree, requests, power, chain, t0, t1, redo, short, penalty, scarce)
     unmet = np.maximum(0.0, energy - power.sum(axis=1) * hours)
+    unmet[unmet <= ROUNDING_KWH] = 0.0  # the flow counts whole Wh: half a Wh short is its rounding
     objective = float((power * cost).sum() + (penalty * factor * unmet).sum())
     if demand > 0:
         objective += demand * max(float((power.sum(axis=0) + _base(problem)).max(initial=0.0)), floor)

@@ -16,7 +16,7 @@ from dataclasses import replace
 import numpy as np
 
 from charging.optimizer.lp import LpPlanner
-from charging.optimizer.problem import Problem, Request, Schedule
+from charging.optimizer.problem import EXPECTED, Problem, Request, Schedule
 
 FORECAST_PREFIX = "forecast:"
 
@@ -39,9 +39,9 @@ def _percentiles(values: list[float]) -> dict:
 
 def expected(problem: Problem, forecast: list[Request]) -> list[Request]:
     """The forecast's vehicles as the plan's placeholders: under the site's own limit (which connector a vehicle
-    will take is not known), low priority (a vehicle that is there comes first), without a taper."""
+    will take is not known), in the class below every vehicle's (one that is there comes first), no taper."""
     root = problem.root().id
-    return [replace(r, id=f"{FORECAST_PREFIX}{r.id}", node=root, priority="low", taper_from_soc=None)
+    return [replace(r, id=f"{FORECAST_PREFIX}{r.id}", node=root, priority=EXPECTED, taper_from_soc=None)
             for r in forecast if 0 < r.arrival < problem.intervals]  # fmt: skip
 
 
@@ -59,8 +59,9 @@ def replay(problem: Problem, forecast: list[Request] | None = None) -> tuple[Sch
         if r.arrival < T:
             arrivals[max(r.arrival, 0)].append(r)
     departures = {r.departure for r in problem.requests if 0 < r.departure < T}
-    events = sorted(set(arrivals) | departures)
     placeholders = expected(problem, forecast or [])
+    # an expected vehicle's arrival time is an event too: the plan stops holding room for it then
+    events = sorted(set(arrivals) | departures | {r.arrival for r in placeholders})
     planner = LpPlanner(replace(_empty(problem), requests=list(placeholders)))
     waiting = sorted(placeholders, key=lambda r: (r.arrival, r.id))
     executed = {r.id: [0.0] * T for r in problem.requests}

@@ -9,7 +9,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-PRIORITIES = ("critical", "normal", "low")
+PRIORITIES = ("critical", "normal", "low")  # a vehicle's priority class
+# the optimizer's classes: the vehicles', and below them placeholders for the vehicles a forecast expects
+EXPECTED = "expected"
+CLASSES = (*PRIORITIES, EXPECTED)
 
 
 class ProblemError(ValueError):
@@ -123,7 +126,7 @@ class Problem:
                 errors[f"{where}.departure"] = f"{r.id}: the departure is not after the arrival."
             if r.energy_kwh < 0:
                 errors[f"{where}.energy_kwh"] = f"{r.id}: the target SoC is below the current SoC."
-            if r.priority not in PRIORITIES:
+            if r.priority not in CLASSES:
                 errors[f"{where}.priority"] = f"{r.id}: priority is one of {', '.join(PRIORITIES)}."
             if r.node not in self.nodes:
                 errors[f"{where}.node"] = f"{r.id}: unknown connector {r.node!r}."

@@ -26,7 +26,7 @@ from django.utils import timezone
 from charging import selectors
 from charging.models import ChargingPlan, ChargingSession, Circuit, GridSignal, Reservation
 from charging.optimizer import lp
-from charging.optimizer.problem import LimitNode, Problem, ProblemError, Request
+from charging.optimizer.problem import EXPECTED, LimitNode, Problem, ProblemError, Request
 from charging.optimizer.profiles import Battery, battery_limits
 from charging.pricing import engine
 from fleet.models import TelemetryPoint, Vehicle
@@ -111,12 +111,16 @@ def interval_prices(site: Site, start: datetime, intervals: int) -> tuple[list[f
     return prices, currency, demand
 
 
-def peak_so_far_kw(site: Site, now: datetime) -> float:
+def peak_so_far_kw(site: Site, now: datetime, end: datetime) -> float:
     """The site's highest 15-minute demand this month (its local month), from the analytics rollup: with a
-    demand charge it is paid whatever the plan does, so power up to it costs no more."""
+    demand charge it is paid whatever the plan does, so power up to it costs no more. 0 when the horizon (to
+    `end`) reaches into the next month, whose peak starts from nothing (the plan has one peak for its horizon)."""
     from analytics.models import SiteDay
 
-    today = now.astimezone(ZoneInfo(site.time_zone)).date()
+    zone = ZoneInfo(site.time_zone)
+    today = now.astimezone(zone).date()
+    if (end - timedelta(microseconds=1)).astimezone(zone).month != today.month:
+        return 0.0
     peaks = SiteDay.objects.filter(site=site, day__gte=today.replace(day=1), day__lte=today)
     return float(max(peaks.values_list("peak_kw", flat=True), default=0.0))
 
@@ -309,16 +313,21 @@ def expected_arrivals(site: Site, start: datetime, intervals: int, now: datetime
     zone = ZoneInfo(site.time_zone)
     out = []
     for s in then:
-        arrival = max(0, _index(s.started_at + FORECAST_LOOKBACK, start))
-        departure = min(intervals, _index(s.ended_at + FORECAST_LOOKBACK, start) + 1)
-        if departure <= arrival:
+        # the same local time a week on (aware arithmetic keeps the wall clock across a change to summer time)
+        comes, leaves = (
+            s.started_at.astimezone(zone) + FORECAST_LOOKBACK,
+            s.ended_at.astimezone(zone) + FORECAST_LOOKBACK,
+        )
+        arrival = max(0, _index(comes, start))
+        departure = min(intervals, _index(leaves, start) + 1)
+        if departure <= arrival or comes < now:
             continue
-        local = s.started_at.astimezone(zone)
         request = Request(f"expected-{s.pk}", "site", arrival, departure, float(s.energy_kwh),
-                          float(s.connector.max_power_kw), "low",
-                          reasons=[f"expected: arrived {local:%a %H:%M} last week (session {s.pk})"])  # fmt: skip
+                          float(s.connector.max_power_kw), EXPECTED,
+                          reasons=[f"expected: arrived {s.started_at.astimezone(zone):%a %H:%M} last week "
+                                   f"(session {s.pk})"])  # fmt: skip
         out.append((request, {"label": f"expected: {_label(s.vehicle)}", "expected": True,
-                              "vehicle": s.vehicle_id, "departure_at": s.ended_at + FORECAST_LOOKBACK}))  # fmt: skip
+                              "vehicle": s.vehicle_id, "departure_at": leaves}))  # fmt: skip
     return out
 
 
@@ -341,7 +350,7 @@ def site_problem(site: Site, now: datetime, extra: list[tuple[Request, dict]] | 
         start=start, step=STEP, intervals=intervals, price=prices, nodes=nodes, requests=[r for r, _m in pairs],
         carbon_g_per_kwh=interval_carbon(site, start, intervals),
         carbon_price_per_kg=settings.SMART_CHARGING_CARBON_PRICE_PER_KG, demand_charge_per_kw=demand,
-        peak_floor_kw=peak_so_far_kw(site, now) if demand else 0.0,
+        peak_floor_kw=peak_so_far_kw(site, now, start + STEP * intervals) if demand else 0.0,
     )  # fmt: skip
     return problem, {r.id: m for r, m in pairs}, currency
 

@@ -159,3 +159,67 @@ def test_a_forecast_makes_the_online_replay_spread_the_first_arrivals_under_the_
     assert informed_score.cost <= offline.cost * 1.05
     assert set(informed.power_kw) == {r.id for r in problem.requests}  # the placeholders are never executed
     assert stats["replans"] > 0
+
+
+# --- found in review ---------------------------------------------------------------------------------------------
+
+
+def _many(count: int, need: float, *, site_kw: float, intervals: int, priority: str = "normal", **extra):
+    return site_problem([req(f"v{i}", need, arrival=0, departure=intervals, priority=priority)
+                         for i in range(count)], site_kw=site_kw, intervals=intervals, connector_kw=22.0,
+                        **extra)  # fmt: skip
+
+
+def test_when_the_limits_cannot_carry_all_the_energy_the_least_peak_is_still_found_from_below():
+    # 60 vehicles x 15 kWh through a 60 kW site in 8 hours: 480 kWh of 900 can be carried, at a peak of 60 kW.
+    # Starting Newton from all the energy asked (112.5 kW) would overshoot and claim a bound above the optimum
+    problem = _many(60, 15.0, site_kw=60.0, intervals=8, demand_charge_per_kw=10.0)
+    schedule, details = lp.plan_details(problem)
+    optimum = lp.solve(_many(60, 15.0, site_kw=60.0, intervals=8, demand_charge_per_kw=10.0))
+    assert details["peak_kw"] == pytest.approx(60.0, abs=2 * lp.PEAK_MARGIN_KW)
+    assert details["lower_bound"] <= optimum.objective + 1e-6
+    assert evaluate.score(problem, schedule).peak_kw == pytest.approx(60.0, abs=1e-6)
+
+
+def test_a_need_that_is_not_whole_watt_hours_is_not_charged_as_unmet():
+    # 10.0004 kWh each: the flow counts whole Wh, and the 0.4 Wh it rounds away is no critical shortfall
+    problem = _many(60, 10.0004, site_kw=1000.0, intervals=4, priority="critical")
+    schedule, details = lp.plan_details(problem)
+    optimum = lp.solve(_many(60, 10.0004, site_kw=1000.0, intervals=4, priority="critical"))
+    assert schedule.objective == pytest.approx(optimum.objective, abs=60 * 0.0005 * 0.30)  # half a Wh each at most
+    assert details["lower_bound"] <= optimum.objective + 1e-6
+    assert schedule.status == "optimal" and all(v == 0 for v in schedule.unmet_kwh.values())
+
+
+@pytest.mark.parametrize("fast", [False, True])
+def test_an_expected_arrival_never_takes_energy_from_a_vehicle_that_is_there(fast):
+    # 15 kW for 4 hours (60 kWh): the low-priority van gets its 40 kWh, the placeholder the rest
+    site = {"demand_charge_per_kw": 5.0}
+    requests = [req("session-1", 40.0, departure=4, priority="low"),
+                req("expected-9", 40.0, departure=4, priority="expected", node="site")]  # fmt: skip
+    problem = site_problem(requests, site_kw=15.0, **site)
+    schedule = (lp.plan if fast else lp.solve)(problem)
+    assert schedule.unmet_kwh["session-1"] == pytest.approx(0.0, abs=1e-6)
+    assert schedule.unmet_kwh["expected-9"] == pytest.approx(20.0, abs=1e-3)
+
+
+def test_a_removed_vehicle_leaves_the_fair_shares_of_its_class_alone():
+    # three low vans share 10 kWh (a third each); when one leaves, the other two share it half and half
+    problem = site_problem([req(x, 10.0, departure=1, priority="low") for x in "abc"], site_kw=10.0)
+    planner = lp.LpPlanner(problem)
+    assert [planner.solve().power_kw[x][0] for x in "abc"] == [pytest.approx(10 / 3, abs=1e-6)] * 3
+    planner.remove("c")
+    schedule = planner.solve()
+    assert [schedule.power_kw[x][0] for x in "ab"] == [pytest.approx(5.0, abs=1e-6)] * 2
+
+
+@pytest.mark.parametrize(("vehicles", "seed"), [(80, 5), (100, 7)])
+def test_on_a_tight_day_with_a_demand_charge_the_repair_keeps_the_peak_near_the_lps(vehicles, seed):
+    # the vehicles short even at full speed were once planned flat out regardless of the peak (2.2x the LP's)
+    problem = scenarios.depot_day(vehicles, seed=seed, tight=True, demand_charge=12.0)
+    schedule = lp.plan(problem)
+    optimum = lp.solve(scenarios.depot_day(vehicles, seed=seed, tight=True, demand_charge=12.0))
+    ours, best = evaluate.score(problem, schedule), evaluate.score(problem, optimum)
+    assert ours.limit_violations == 0
+    assert weighted_unmet(problem, schedule) <= weighted_unmet(problem, optimum) * 1.001 + 1e-6
+    assert ours.peak_kw <= best.peak_kw * 1.2

@@ -391,3 +391,31 @@ def test_under_a_demand_charge_last_weeks_arrivals_are_planned_as_expected_vehic
     client.force_login(org.fleet_manager_a)
     page = client.get(f"/smart-charging/sites/{site.pk}/")
     assert page.status_code == 200 and "Expected arrivals" in page.content.decode()
+
+
+def test_an_expected_arrival_keeps_its_local_time_across_the_change_to_summer_time(depot):
+    # Europe/Berlin went to summer time on Sunday 29 March 2026: last Monday's 18:00 (17:00 UTC) is this Monday's
+    # 18:00, which is 16:00 UTC
+    site = depot["site"]
+    tariff = site.tariffs.get()
+    tariff.demand_charge_per_kw = D("40")
+    tariff.save()
+    now = datetime(2026, 3, 30, 9, 0, tzinfo=UTC)
+    v3 = VehicleFactory(department=site.department, fleet_number="S-3", vehicle_model=depot["model"])
+    came = SessionFactory(connector=depot["c3"], vehicle=v3, started_at=datetime(2026, 3, 23, 17, 0, tzinfo=UTC),
+                          ended_at=datetime(2026, 3, 23, 21, 0, tzinfo=UTC), energy_kwh=20.0)  # fmt: skip
+    start = smart.horizon_start(now)
+    ((request, meta),) = smart.expected_arrivals(site, start, 96, now, known_vehicles=set())
+    assert request.id == f"expected-{came.pk}" and request.priority == "expected" and request.node == "site"
+    assert request.arrival == (datetime(2026, 3, 30, 16, 0, tzinfo=UTC) - start) // timedelta(minutes=15)
+    assert meta["departure_at"] == datetime(2026, 3, 30, 20, 0, tzinfo=UTC)
+
+
+def test_the_peak_so_far_is_not_free_when_the_horizon_reaches_into_the_next_month(depot):
+    site = depot["site"]
+    SiteDay.objects.create(site=site, department=site.department, day=datetime(2026, 11, 2).date(), peak_kw=12.0)
+    mid_month = datetime(2026, 11, 24, 17, 0, tzinfo=UTC)
+    assert smart.peak_so_far_kw(site, mid_month, mid_month + timedelta(hours=24)) == 12.0
+    last_day = datetime(2026, 11, 30, 17, 0, tzinfo=UTC)  # 18:00 in Berlin: the horizon runs into December
+    assert smart.peak_so_far_kw(site, last_day, last_day + timedelta(hours=24)) == 0.0
+    assert smart.peak_so_far_kw(site, last_day, last_day + timedelta(hours=5)) == 12.0  # to 23:00 local
