@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Max, Min
+from django.db.models import F, Max, Min, Q
 from django.utils import timezone
 
 from charging.models import ChargingSession, MeterSample
@@ -110,6 +110,33 @@ def check_energy_flow() -> int:
                 kind=Alert.Kind.NO_ENERGY_FLOW, charge_point=session.charge_point, connector=session.connector
             )
     return raised
+
+
+def close_sessions_lost_in_reboot() -> int:
+    """Sessions a station forgot when it rebooted: open, with no sign of life (a meter value, else the start)
+    since the station's BootNotification, which came more than the grace period ago. Closed as the station would
+    have closed them, stop reason Reboot, at their last sign of life, with the energy metered until then (a
+    StopTransaction that arrives later still corrects them). Otherwise they stay open for ever: the connector
+    looks taken, smart charging plans for a vehicle that is gone."""
+    now = timezone.now()
+    grace = timedelta(seconds=settings.REBOOT_GRACE_S)
+    lost = (
+        ChargingSession.objects.filter(
+            ended_at__isnull=True,
+            charge_point__booted_at__isnull=False,
+            charge_point__booted_at__lte=now - grace,
+            started_at__lt=F("charge_point__booted_at"),
+        )
+        .filter(Q(last_meter_at__isnull=True) | Q(last_meter_at__lt=F("charge_point__booted_at")))
+        .exclude(transaction_id="")
+        .values_list("charge_point_id", "transaction_id", "started_at", "last_meter_at")
+    )
+    closed = 0
+    for charge_point_id, transaction_id, started_at, last_meter_at in list(lost):
+        services.transaction_stop(charge_point_id=charge_point_id, transaction_id=transaction_id, meter_stop_wh=None,
+                                  timestamp=last_meter_at or started_at, reason=services.REBOOT_REASON)  # fmt: skip
+        closed += 1
+    return closed
 
 
 def apply_maintenance_windows() -> int:

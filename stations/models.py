@@ -134,6 +134,13 @@ class ChargePoint(TimeStampedModel):
     is_connected = models.BooleanField("connected", default=False, editable=False)
     last_seen_at = models.DateTimeField("last message (UTC)", null=True, blank=True, editable=False)
     last_heartbeat_at = models.DateTimeField("last heartbeat (UTC)", null=True, blank=True, editable=False)
+    booted_at = models.DateTimeField(
+        "last boot (UTC)",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Its latest BootNotification: a transaction it does not carry on after it is closed.",
+    )
     status = models.CharField("status", max_length=12, choices=Status.choices, default=Status.OFFLINE, editable=False)
     status_since = models.DateTimeField("status since (UTC)", null=True, blank=True, editable=False)
     circuit = models.ForeignKey(

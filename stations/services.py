@@ -237,6 +237,7 @@ def station_boot(
         serial_number=(serial_number or "")[:50],
         firmware_version=(firmware_version or "")[:50],
         last_seen_at=timezone.now(),
+        booted_at=timezone.now(),
     )
     return charge_point.registration_status, charge_point.heartbeat_interval_s
 
@@ -444,6 +445,9 @@ def transaction_start(
     return session
 
 
+REBOOT_REASON = "Reboot"  # OCPP's stop reason; a session the platform closed after its station rebooted
+
+
 def transaction_stop(
     *, charge_point_id: int, transaction_id: str, meter_stop_wh: float | None, timestamp: datetime, reason: str = ""
 ) -> ChargingSession | None:
@@ -454,6 +458,10 @@ def transaction_stop(
             .filter(charge_point_id=charge_point_id, transaction_id=transaction_id)
             .first()
         )
+        if session is not None and session.stop_reason == REBOOT_REASON and meter_stop_wh is not None:
+            # closed when the station rebooted without it; the station remembered after all: its figures count
+            session.ended_at = None
+            session.meter_last_wh = max(session.meter_last_wh, meter_stop_wh)
         if session is None or session.ended_at is not None:
             return session
         if meter_stop_wh is not None and meter_stop_wh >= session.meter_start_wh:

@@ -283,3 +283,48 @@ def test_deleting_a_maintenance_window_under_way_returns_the_station_to_service(
     assert api(org.technician_a).delete(f"/api/v1/maintenance-windows/{window.pk}/").status_code == 204
     assert [c.request.get("type") for c in OcppCommand.objects.order_by("id")] == ["Inoperative", "Operative"]
     assert ChargePoint.objects.get(pk=cp.pk).status != "maintenance"
+
+
+def test_a_session_the_station_forgot_in_a_reboot_is_closed_and_a_late_stop_still_counts(cp, settings):
+    now = timezone.now()
+    grace = timedelta(seconds=settings.REBOOT_GRACE_S)
+    started = now - grace - timedelta(hours=2)
+    forgot = services.transaction_start(
+        charge_point_id=cp.pk, evse_id=1, connector_id=1, id_tag="", meter_start_wh=1000, timestamp=started
+    )
+    carried_on = services.transaction_start(
+        charge_point_id=cp.pk, evse_id=2, connector_id=1, id_tag="", meter_start_wh=5000, timestamp=started
+    )
+    last = now - grace - timedelta(minutes=30)
+    for session, evse, wh in ((forgot, 1, 7000), (carried_on, 2, 9000)):
+        services.meter_values_record(charge_point_id=cp.pk, evse_id=evse, connector_id=1,
+                                     transaction_id=session.transaction_id,
+                                     samples=[(last, {"energy_wh": wh})])  # fmt: skip
+    services.station_boot(charge_point_id=cp.pk, vendor="Sim", model="X")
+    ChargePoint.objects.filter(pk=cp.pk).update(booted_at=now - grace - timedelta(seconds=1))
+    # after the boot the station still reports the second transaction, not the first
+    services.meter_values_record(charge_point_id=cp.pk, evse_id=2, connector_id=1,
+                                 transaction_id=carried_on.transaction_id,
+                                 samples=[(now - timedelta(minutes=1), {"energy_wh": 9500})])  # fmt: skip
+    assert station_watchdog.delay().get()["sessions_lost_in_reboot"] == 1
+    forgot.refresh_from_db()
+    carried_on.refresh_from_db()
+    assert (forgot.status, forgot.stop_reason, forgot.ended_at, forgot.energy_kwh) == ("completed", "Reboot", last, 6.0)
+    assert carried_on.ended_at is None
+    assert station_watchdog.delay().get()["sessions_lost_in_reboot"] == 0  # once
+    # the station remembered after all and sends its stop: its figures replace the platform's
+    services.transaction_stop(charge_point_id=cp.pk, transaction_id=forgot.transaction_id, meter_stop_wh=7400,
+                              timestamp=last + timedelta(minutes=3), reason="PowerLoss")  # fmt: skip
+    forgot.refresh_from_db()
+    assert (forgot.stop_reason, forgot.energy_kwh, forgot.ended_at) == ("PowerLoss", 6.4, last + timedelta(minutes=3))
+
+
+def test_a_recent_boot_gives_the_station_time_to_speak_of_its_transactions(cp):
+    started = timezone.now() - timedelta(hours=3)
+    session = services.transaction_start(
+        charge_point_id=cp.pk, evse_id=1, connector_id=1, id_tag="", meter_start_wh=0, timestamp=started
+    )
+    services.station_boot(charge_point_id=cp.pk, vendor="Sim", model="X")  # just now: within the grace period
+    assert station_watchdog.delay().get()["sessions_lost_in_reboot"] == 0
+    session.refresh_from_db()
+    assert session.ended_at is None
