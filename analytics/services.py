@@ -3,7 +3,7 @@ their generation into files, and their delivery by email with retries and a fail
 
 import json
 import time
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage
 from django.db import transaction
+from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from accounts.audit import model_delete
@@ -266,6 +267,26 @@ def _content_type(fmt: str) -> str:
     from analytics.reporting.exports import EXPORTERS
 
     return EXPORTERS[fmt][1]
+
+
+def report_files_prune(now: datetime | None = None) -> int:
+    """Delete the files of the report runs made before the retention period; the runs stay, with what was sent
+    to whom and when. Returns how many files went."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.REPORT_FILE_RETENTION_DAYS)
+    pruned = 0
+    for run in ReportRun.objects.filter(created_at__lt=cutoff).exclude(file="").only("pk", "file").iterator():
+        run.file.delete(save=False)  # the storage's file; a file already gone is no error
+        ReportRun.objects.filter(pk=run.pk).update(file="")
+        pruned += 1
+    return pruned
+
+
+def no_file_reason(run: ReportRun) -> str:
+    """Why a run has no file to download."""
+    if run.status in (ReportRun.Status.GENERATED, ReportRun.Status.SENT):
+        return (f"This run's file was deleted after {settings.REPORT_FILE_RETENTION_DAYS} days "
+                "(EVFLEET_REPORT_FILE_RETENTION_DAYS); render the report again for its period.")  # fmt: skip
+    return "This run failed before a file was made."
 
 
 def report_failed_notify(report: SavedReport, run: ReportRun) -> None:

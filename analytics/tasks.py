@@ -13,6 +13,14 @@ def analytics_rollup() -> dict:
     return rollup.rollup_recent()
 
 
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+def report_files_prune() -> int:
+    """Daily: delete the report files older than the retention period (the runs stay)."""
+    from analytics import services
+
+    return services.report_files_prune()
+
+
 @shared_task(bind=True, max_retries=None)
 def saved_report_send(self, *, report_id: int, trigger: str = "schedule") -> int | None:
     """Generate and email a scheduled report; on failure retry with backoff (1, 2, 4 … minutes) up to

@@ -256,7 +256,7 @@ def report_download(request, pk: int, fmt: str):
 def run_download(request, pk: int):
     run = get_object_or_404(scoped(ReportRun.objects.select_related("report"), request.user), pk=pk)
     if not run.file:
-        return HttpResponse("This run has no file: it failed before one was made.", status=404)
+        return HttpResponse(services.no_file_reason(run), status=404)
     return FileResponse(run.file.open("rb"), as_attachment=True, filename=run.filename)
 
 

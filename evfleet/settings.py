@@ -203,6 +203,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=15),
         "options": {"expires": 60 * 14},
     },
+    "report-files-prune": {
+        "task": "analytics.tasks.report_files_prune",
+        "schedule": timedelta(hours=24),
+        "options": {"expires": 60 * 60 * 23},
+    },
     "analytics-rollup": {
         "task": "analytics.tasks.analytics_rollup",
         "schedule": timedelta(minutes=env_int("EVFLEET_ANALYTICS_ROLLUP_INTERVAL", 15, minimum=1)),
@@ -391,6 +396,8 @@ ANALYTICS_DEPARTURE_SOC_TARGET = env_int("EVFLEET_ANALYTICS_DEPARTURE_SOC_TARGET
 # Carbon intensity of a site with no grid zone, in g CO2e/kWh (roughly the EU average of 2024).
 ANALYTICS_DEFAULT_GCO2E_PER_KWH = float(env_int("EVFLEET_ANALYTICS_DEFAULT_GCO2E_PER_KWH", 250, minimum=0))
 REPORT_MAX_ATTEMPTS = env_int("EVFLEET_REPORT_MAX_ATTEMPTS", 3, minimum=1)
+# Report files older than this are deleted by the daily job (the run, who got it and when, stays).
+REPORT_FILE_RETENTION_DAYS = env_int("EVFLEET_REPORT_FILE_RETENTION_DAYS", 90, minimum=1)
 
 # --- Smart charging ----------------------------------------------------------------------------
 SMART_CHARGING_HORIZON = env_int("EVFLEET_SMART_CHARGING_HORIZON", 96, minimum=4, maximum=672)  # 15-minute intervals

@@ -274,7 +274,7 @@ class ReportRunViewSet(ScopedReadOnlyModelViewSet):
     def download(self, request, pk=None):
         run = self.get_object()
         if not run.file:
-            raise ValidationError({"file": ["This run failed before a file was made."]})
+            raise ValidationError({"file": [services.no_file_reason(run)]})
         return FileResponse(run.file.open("rb"), as_attachment=True, filename=run.filename)
 
 

@@ -113,3 +113,34 @@ def test_a_report_that_no_longer_validates_is_refused_when_saved(world):
         _report(world, start=date(2026, 1, 12), end=date(2026, 1, 11))
     assert "end" in caught.value.message_dict
     assert not SavedReport.objects.exists()
+
+
+def test_old_report_files_are_deleted_and_the_runs_say_why_there_is_nothing_to_download(world, client, api, settings):
+    from datetime import timedelta
+
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    settings.REPORT_FILE_RETENTION_DAYS = 90
+    report = _report(world)
+    now = timezone.now()
+    runs = {}
+    for name, age in (("old", 91), ("recent", 89)):
+        run = ReportRun.objects.create(report=report, status="sent", format="csv", size_bytes=3, recipients="a@x.org")
+        run.file.save(f"{name}.csv", ContentFile(b"a,b"), save=True)
+        ReportRun.objects.filter(pk=run.pk).update(created_at=now - timedelta(days=age))
+        runs[name] = ReportRun.objects.get(pk=run.pk)
+    failed = ReportRun.objects.create(report=report, status="failed", format="csv", error="SMTP refused")
+    path = runs["old"].file.path
+    assert services.report_files_prune(now=now) == 1
+    old, recent = (ReportRun.objects.get(pk=runs[k].pk) for k in ("old", "recent"))
+    assert not old.file and old.recipients == "a@x.org" and old.size_bytes == 3  # the run's history stays
+    assert recent.file and not __import__("os").path.exists(path)
+    client.force_login(world.org.fleet_manager_a)
+    page = client.get(f"/analytics/runs/{old.pk}/download/")
+    assert page.status_code == 404 and "deleted after 90 days" in page.content.decode()
+    assert "failed before a file was made" in client.get(f"/analytics/runs/{failed.pk}/download/").content.decode()
+    assert client.get(f"/analytics/runs/{recent.pk}/download/").status_code == 200
+    answer = api(world.org.fleet_manager_a).get(f"/api/v1/report-runs/{old.pk}/download/")
+    assert answer.status_code == 400 and "deleted after 90 days" in answer.json()["fields"]["file"][0]["message"]
+    assert "file deleted" in client.get(f"/analytics/reports/{report.pk}/").content.decode()
