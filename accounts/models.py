@@ -156,7 +156,7 @@ class ActivityLog(models.Model):
         ADMIN = "admin", "Django admin"
         SYSTEM = "system", "System (tasks, commands)"
 
-    timestamp = models.DateTimeField("time (UTC)", auto_now_add=True)
+    timestamp = models.DateTimeField("time", auto_now_add=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name="user",

@@ -48,7 +48,7 @@ class CarbonIntensity(models.Model):
     """The grid's carbon intensity in one hour of a zone, as a grid operator or a data provider reported it."""
 
     zone = models.ForeignKey(CarbonZone, on_delete=models.CASCADE, related_name="intensities")
-    hour_start = models.DateTimeField("hour (UTC)", help_text="Start of the hour, ISO 8601 with offset.")
+    hour_start = models.DateTimeField("hour", help_text="Start of the hour, ISO 8601 with offset.")
     gco2e_per_kwh = models.FloatField(
         "carbon intensity (g CO2e/kWh)", validators=[MinValueValidator(0.0), MaxValueValidator(2000.0)]
     )
@@ -266,7 +266,7 @@ class SiteDay(models.Model):
     connectors = models.PositiveIntegerField("connectors", default=0)
     energy_kwh = models.FloatField("energy delivered (kWh)", default=0.0, help_text="Delivered during the day.")
     peak_kw = models.FloatField("peak demand (kW)", default=0.0, help_text="Highest 15-minute average power.")
-    peak_at = models.DateTimeField("peak at (UTC)", null=True)
+    peak_at = models.DateTimeField("peak at", null=True)
     grid_limit_kw = models.FloatField("grid limit (kW)", null=True)
     occupied_hours = models.FloatField("connector hours in use (h)", default=0.0)
     available_hours = models.FloatField(
@@ -421,7 +421,7 @@ class ReportRun(models.Model):
     attempts = models.PositiveSmallIntegerField("attempts", default=1)
     error = models.CharField("error", max_length=500, blank=True)
     duration_ms = models.PositiveIntegerField("generation time (ms)", default=0)
-    created_at = models.DateTimeField("generated at (UTC)", auto_now_add=True)
+    created_at = models.DateTimeField("generated at", auto_now_add=True)
 
     scope_field = "report__department"
 

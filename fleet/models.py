@@ -227,7 +227,7 @@ class Vehicle(TimeStampedModel):
     last_longitude = models.FloatField(
         "last longitude (°)", null=True, blank=True, validators=[MinValueValidator(-180.0), MaxValueValidator(180.0)]
     )
-    last_telemetry_at = models.DateTimeField("last telemetry (UTC)", null=True, blank=True, editable=False)
+    last_telemetry_at = models.DateTimeField("last telemetry", null=True, blank=True, editable=False)
 
     scope_field = "department"
 
@@ -264,7 +264,7 @@ class TelemetryPoint(models.Model):
         Vehicle, verbose_name="vehicle", on_delete=models.CASCADE, related_name="telemetry", db_index=False
     )
     recorded_at = models.DateTimeField(
-        "recorded at (UTC)", help_text="When the vehicle took the reading, ISO 8601 with offset."
+        "recorded at", help_text="When the vehicle took the reading, ISO 8601 with offset."
     )
     soc_percent = _percent("state of charge (%)", null=True, blank=True)
     odometer_km = models.FloatField(

@@ -132,17 +132,17 @@ class ChargePoint(TimeStampedModel):
         "heartbeat interval (s)", default=300, validators=[MinValueValidator(10), MaxValueValidator(86400)]
     )
     is_connected = models.BooleanField("connected", default=False, editable=False)
-    last_seen_at = models.DateTimeField("last message (UTC)", null=True, blank=True, editable=False)
-    last_heartbeat_at = models.DateTimeField("last heartbeat (UTC)", null=True, blank=True, editable=False)
+    last_seen_at = models.DateTimeField("last message", null=True, blank=True, editable=False)
+    last_heartbeat_at = models.DateTimeField("last heartbeat", null=True, blank=True, editable=False)
     booted_at = models.DateTimeField(
-        "last boot (UTC)",
+        "last boot",
         null=True,
         blank=True,
         editable=False,
         help_text="Its latest BootNotification: a transaction it does not carry on after it is closed.",
     )
     status = models.CharField("status", max_length=12, choices=Status.choices, default=Status.OFFLINE, editable=False)
-    status_since = models.DateTimeField("status since (UTC)", null=True, blank=True, editable=False)
+    status_since = models.DateTimeField("status since", null=True, blank=True, editable=False)
     circuit = models.ForeignKey(
         "charging.Circuit",
         null=True,
@@ -217,7 +217,7 @@ class Connector(TimeStampedModel):
     )
     bidirectional = models.BooleanField("bidirectional", default=False, help_text="Can discharge a vehicle (V2G).")
     status = models.CharField("status", max_length=14, choices=Status.choices, default=Status.UNKNOWN, editable=False)
-    status_since = models.DateTimeField("status since (UTC)", null=True, blank=True, editable=False)
+    status_since = models.DateTimeField("status since", null=True, blank=True, editable=False)
     error_code = models.CharField("error code", max_length=50, blank=True, editable=False)
     status_info = models.CharField("status info", max_length=255, blank=True, editable=False)
 
@@ -261,7 +261,7 @@ class ConnectorStatusChange(models.Model):
     status = models.CharField("status", max_length=14, choices=Connector.Status.choices)
     error_code = models.CharField("error code", max_length=50, blank=True)
     info = models.CharField("info", max_length=255, blank=True)
-    changed_at = models.DateTimeField("changed at (UTC)")
+    changed_at = models.DateTimeField("changed at")
 
     scope_field = "connector__charge_point__site__department"
 
@@ -310,8 +310,8 @@ class MaintenanceWindow(TimeStampedModel):
     """A period an operator takes a charge point out of service; it is set Inoperative meanwhile."""
 
     charge_point = models.ForeignKey(ChargePoint, on_delete=models.CASCADE, related_name="maintenance_windows")
-    starts_at = models.DateTimeField("starts at (UTC)")
-    ends_at = models.DateTimeField("ends at (UTC)")
+    starts_at = models.DateTimeField("starts at")
+    ends_at = models.DateTimeField("ends at")
     reason = models.CharField("reason", max_length=200)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -362,7 +362,7 @@ class OcppMessage(models.Model):
     unique_id = models.CharField("message id", max_length=64, blank=True)
     payload = models.JSONField("payload", null=True, blank=True)
     raw = models.TextField("raw frame", blank=True, help_text="Kept only for frames that could not be parsed.")
-    logged_at = models.DateTimeField("logged at (UTC)", auto_now_add=True)
+    logged_at = models.DateTimeField("logged at", auto_now_add=True)
 
     scope_field = "charge_point__site__department"
 
@@ -399,7 +399,7 @@ class OcppCommand(TimeStampedModel):
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    answered_at = models.DateTimeField("answered at (UTC)", null=True, blank=True)
+    answered_at = models.DateTimeField("answered at", null=True, blank=True)
 
     scope_field = "charge_point__site__department"
 
@@ -435,10 +435,10 @@ class Alert(models.Model):
     connector = models.ForeignKey(Connector, null=True, blank=True, on_delete=models.CASCADE, related_name="alerts")
     message = models.CharField("message", max_length=255)
     details = models.JSONField("details", default=dict, blank=True)
-    opened_at = models.DateTimeField("opened at (UTC)")
-    last_seen_at = models.DateTimeField("last seen (UTC)")
+    opened_at = models.DateTimeField("opened at")
+    last_seen_at = models.DateTimeField("last seen")
     occurrences = models.PositiveIntegerField("occurrences", default=1)
-    resolved_at = models.DateTimeField("resolved at (UTC)", null=True, blank=True)
+    resolved_at = models.DateTimeField("resolved at", null=True, blank=True)
 
     scope_field = "charge_point__site__department"
 

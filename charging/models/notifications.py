@@ -67,9 +67,9 @@ class Notification(models.Model):
     dedup_key = models.CharField("same-thing key", max_length=120, blank=True)
     repeats = models.PositiveIntegerField("times", default=1, help_text="How often it happened in the window.")
     shown_in_app = models.BooleanField("in the dashboard list", default=True)
-    created_at = models.DateTimeField("first at (UTC)", auto_now_add=True)
-    last_at = models.DateTimeField("last at (UTC)", auto_now=True)
-    read_at = models.DateTimeField("read at (UTC)", null=True, blank=True)
+    created_at = models.DateTimeField("first at", auto_now_add=True)
+    last_at = models.DateTimeField("last at", auto_now=True)
+    read_at = models.DateTimeField("read at", null=True, blank=True)
 
     class Meta:
         ordering = ["-last_at", "-pk"]
@@ -109,7 +109,7 @@ class PushSubscription(models.Model):
     p256dh = models.CharField("p256dh key", max_length=200, help_text="The browser's public key, base64url.")
     auth = models.CharField("auth secret", max_length=60, help_text="base64url.")
     user_agent = models.CharField("browser", max_length=200, blank=True)
-    created_at = models.DateTimeField("subscribed at (UTC)", auto_now_add=True)
+    created_at = models.DateTimeField("subscribed at", auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -132,8 +132,8 @@ class Delivery(models.Model):
     status = models.CharField("status", max_length=8, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField("attempts", default=0)
     error = models.CharField("last error", max_length=300, blank=True)
-    created_at = models.DateTimeField("queued at (UTC)", auto_now_add=True)
-    sent_at = models.DateTimeField("sent at (UTC)", null=True, blank=True)
+    created_at = models.DateTimeField("queued at", auto_now_add=True)
+    sent_at = models.DateTimeField("sent at", null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

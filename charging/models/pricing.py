@@ -150,7 +150,7 @@ class Tariff(TimeStampedModel):
     )
     connector = models.ForeignKey(Connector, null=True, blank=True, on_delete=models.CASCADE, related_name="tariffs")
     valid_until = models.DateTimeField(
-        "valid until (UTC)",
+        "valid until",
         null=True,
         blank=True,
         help_text="Empty: open-ended. After it, the next less specific tariff applies (e.g. the site's after a "
@@ -210,7 +210,7 @@ class TariffVersion(models.Model):
 
     tariff = models.ForeignKey(Tariff, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField("version")
-    valid_from = models.DateTimeField("valid from (UTC)")
+    valid_from = models.DateTimeField("valid from")
     tax_percent = models.DecimalField(
         "tax rate (%)",
         max_digits=6,
@@ -225,7 +225,7 @@ class TariffVersion(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    created_at = models.DateTimeField("created at (UTC)", auto_now_add=True)
+    created_at = models.DateTimeField("created at", auto_now_add=True)
 
     scope_field = "tariff__department"
 
@@ -253,8 +253,8 @@ class Contract(TimeStampedModel):
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contracts")
     name = models.CharField("name", max_length=120)
     kind = models.CharField("kind", max_length=12, choices=Kind.choices)
-    valid_from = models.DateTimeField("valid from (UTC)")
-    valid_until = models.DateTimeField("valid until (UTC)", null=True, blank=True, help_text="Empty: open-ended.")
+    valid_from = models.DateTimeField("valid from")
+    valid_until = models.DateTimeField("valid until", null=True, blank=True, help_text="Empty: open-ended.")
     tariff = models.ForeignKey(
         Tariff,
         null=True,
@@ -403,8 +403,8 @@ class GridSignal(models.Model):
     """An external figure for a site's grid over an interval: a price (e.g. day-ahead) or the grid's load."""
 
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="grid_signals")
-    starts_at = models.DateTimeField("starts at (UTC)")
-    ends_at = models.DateTimeField("ends at (UTC)")
+    starts_at = models.DateTimeField("starts at")
+    ends_at = models.DateTimeField("ends at")
     price_per_kwh = models.DecimalField("grid price (per kWh)", **MONEY, null=True, blank=True)
     load_percent = models.DecimalField(
         "grid load (%)",
@@ -415,7 +415,7 @@ class GridSignal(models.Model):
         validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(200))],
     )
     source = models.CharField("source", max_length=60, help_text="Who published it, e.g. the grid operator's feed.")
-    received_at = models.DateTimeField("received at (UTC)", auto_now_add=True)
+    received_at = models.DateTimeField("received at", auto_now_add=True)
 
     scope_field = "site__department"
 
@@ -445,8 +445,8 @@ class PriceInterval(models.Model):
     can see it in advance; sessions are priced from these records."""
 
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="price_intervals")
-    starts_at = models.DateTimeField("starts at (UTC)")
-    ends_at = models.DateTimeField("ends at (UTC)")
+    starts_at = models.DateTimeField("starts at")
+    ends_at = models.DateTimeField("ends at")
     site_load_kw = models.DecimalField(
         "site load (kW)", max_digits=10, decimal_places=2, help_text="Average power drawn in the interval before."
     )
@@ -457,7 +457,7 @@ class PriceInterval(models.Model):
     adder = models.DecimalField("added per kWh", **MONEY, default=Decimal(0))
     floor_price = models.DecimalField("floor (per kWh)", **MONEY, null=True, blank=True)
     cap_price = models.DecimalField("cap (per kWh)", **MONEY, null=True, blank=True)
-    recorded_at = models.DateTimeField("recorded at (UTC)", auto_now_add=True)
+    recorded_at = models.DateTimeField("recorded at", auto_now_add=True)
 
     scope_field = "site__department"
 

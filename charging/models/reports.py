@@ -53,14 +53,14 @@ class SessionReportRun(models.Model):
     """One generated report: the period it covered, who got it, its figures and the attached CSV's size."""
 
     report = models.ForeignKey(SessionReport, on_delete=models.CASCADE, related_name="runs")
-    period_start = models.DateTimeField("from (UTC)")
-    period_end = models.DateTimeField("to (UTC)")
+    period_start = models.DateTimeField("from")
+    period_end = models.DateTimeField("to")
     recipients = models.CharField("sent to", max_length=500, blank=True)
     figures = models.JSONField("figures", default=dict)
     csv_rows = models.PositiveIntegerField("CSV rows", default=0)
     status = models.CharField("status", max_length=10, default="sent")
     error = models.CharField("error", max_length=300, blank=True)
-    created_at = models.DateTimeField("generated at (UTC)", auto_now_add=True)
+    created_at = models.DateTimeField("generated at", auto_now_add=True)
 
     scope_field = "report__department"
 

@@ -75,10 +75,10 @@ class Reservation(TimeStampedModel):
         related_name="reservations",
         help_text="The connector held; empty while queued.",
     )
-    starts_at = models.DateTimeField("starts at (UTC)")
-    ends_at = models.DateTimeField("ends at (UTC)")
+    starts_at = models.DateTimeField("starts at")
+    ends_at = models.DateTimeField("ends at")
     departure_at = models.DateTimeField(
-        "departure (UTC)", null=True, blank=True, help_text="When the vehicle must leave charged; orders the queue."
+        "departure", null=True, blank=True, help_text="When the vehicle must leave charged; orders the queue."
     )
     priority_class = models.CharField(
         "priority class", max_length=8, choices=Vehicle.PriorityClass.choices, help_text="The vehicle's, when asked."
@@ -89,10 +89,10 @@ class Reservation(TimeStampedModel):
         "charging.ChargingSession", null=True, blank=True, on_delete=models.SET_NULL, related_name="reservations"
     )
     expiry_warned_at = models.DateTimeField(
-        "owner warned (UTC)", null=True, blank=True, help_text="When the owner was told the hold will lapse."
+        "owner warned", null=True, blank=True, help_text="When the owner was told the hold will lapse."
     )
     held_at_station = models.DateTimeField(
-        "ReserveNow sent (UTC)", null=True, blank=True, help_text="When the station was asked to hold the connector."
+        "ReserveNow sent", null=True, blank=True, help_text="When the station was asked to hold the connector."
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -132,7 +132,7 @@ class ReservationDecision(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    decided_at = models.DateTimeField("decided at (UTC)", auto_now_add=True)
+    decided_at = models.DateTimeField("decided at", auto_now_add=True)
 
     scope_field = "reservation__site__department"
 

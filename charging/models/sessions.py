@@ -32,7 +32,7 @@ class IdToken(TimeStampedModel):
         help_text="Who is billed for sessions started with it (else the vehicle's customer).",
     )
     is_active = models.BooleanField("active", default=True)
-    expires_at = models.DateTimeField("expires at (UTC)", null=True, blank=True)
+    expires_at = models.DateTimeField("expires at", null=True, blank=True)
 
     scope_field = "department"
 
@@ -64,11 +64,11 @@ class ChargingSession(TimeStampedModel):
         Vehicle, null=True, blank=True, on_delete=models.SET_NULL, related_name="charging_sessions"
     )
     status = models.CharField("status", max_length=16, choices=Status.choices, default=Status.PENDING)
-    started_at = models.DateTimeField("started at (UTC)")
-    ended_at = models.DateTimeField("ended at (UTC)", null=True, blank=True)
+    started_at = models.DateTimeField("started at")
+    ended_at = models.DateTimeField("ended at", null=True, blank=True)
     meter_start_wh = models.FloatField("meter at start (Wh)", default=0.0)
     meter_last_wh = models.FloatField("latest meter (Wh)", default=0.0)
-    last_meter_at = models.DateTimeField("latest meter value (UTC)", null=True, blank=True)
+    last_meter_at = models.DateTimeField("latest meter value", null=True, blank=True)
     energy_kwh = models.FloatField("energy delivered (kWh)", default=0.0)
     stop_reason = models.CharField("stop reason", max_length=40, blank=True)
     reason = models.CharField(
@@ -108,9 +108,9 @@ class ChargingSession(TimeStampedModel):
         blank=True,
         help_text="The pricing engine's lines: element, interval, quantity, price.",
     )
-    priced_at = models.DateTimeField("priced at (UTC)", null=True, blank=True)
+    priced_at = models.DateTimeField("priced at", null=True, blank=True)
     departure_at = models.DateTimeField(
-        "departure (UTC)",
+        "departure",
         null=True,
         blank=True,
         help_text="When the vehicle must leave charged; smart charging plans to it (else its reservation's).",
@@ -165,7 +165,7 @@ class MeterSample(models.Model):
     session = models.ForeignKey(
         ChargingSession, null=True, blank=True, on_delete=models.CASCADE, related_name="meter_samples"
     )
-    sampled_at = models.DateTimeField("sampled at (UTC)")
+    sampled_at = models.DateTimeField("sampled at")
     energy_wh = models.FloatField(
         "energy register (Wh)", null=True, blank=True, help_text="Energy.Active.Import.Register in Wh."
     )

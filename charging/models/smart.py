@@ -63,8 +63,8 @@ class ChargingPlan(models.Model):
 
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="charging_plans")
     trigger = models.CharField("trigger", max_length=10, choices=Trigger.choices)
-    created_at = models.DateTimeField("planned at (UTC)", auto_now_add=True)
-    starts_at = models.DateTimeField("horizon start (UTC)")
+    created_at = models.DateTimeField("planned at", auto_now_add=True)
+    starts_at = models.DateTimeField("horizon start")
     step_minutes = models.PositiveSmallIntegerField("interval (minutes)", default=15)
     intervals = models.PositiveSmallIntegerField("intervals", validators=[MaxValueValidator(672)])
     status = models.CharField("solver status", max_length=20)
