@@ -639,6 +639,20 @@ class _Network:
         # the root's (limit, t) arcs: where a cap on the peak bites
         self.root_arcs = len(ts) + np.nonzero(limit_nodes == tree.root)[0]
 
+    def max_flow(self, energy: np.ndarray):
+        """The network as a maximum flow from a source feeding each request its energy (whole Wh): the OR-Tools
+        network, and the source and sink to solve it between."""
+        from ortools.graph.python import max_flow
+
+        source = self.sink + 1
+        network = max_flow.SimpleMaxFlow()
+        network.add_arcs_with_capacity(
+            np.concatenate([self.tails, np.full(self.n, source)]),
+            np.concatenate([self.heads, np.arange(self.n)]),
+            np.concatenate([self.capacities, np.rint(energy * FLOW_UNITS_PER_KWH).astype(np.int64)]),
+        )
+        return network, source, self.sink
+
     def power(self, flows: np.ndarray, problem: Problem) -> np.ndarray:
         power = np.zeros((self.n, problem.intervals))
         power[self.which, self.ts] = flows[: len(self.ts)] / (FLOW_UNITS_PER_KWH * problem.hours)
@@ -697,16 +711,8 @@ def _capped(tree: _Tree, problem: Problem, peak_kw: float) -> _Tree:
 
 def _carried(problem: Problem, tree: _Tree, requests: list[Request], rates: np.ndarray, energy: np.ndarray) -> int:
     """How much of the energy (in Wh) the network carries at the site's own limits: the most any peak can."""
-    from ortools.graph.python import max_flow
-
-    net = _Network(problem, tree, requests, rates)
-    source = net.sink + 1
-    supply = np.rint(energy * FLOW_UNITS_PER_KWH).astype(np.int64)
-    network = max_flow.SimpleMaxFlow()
-    network.add_arcs_with_capacity(np.concatenate([net.tails, np.full(net.n, source)]),
-                                   np.concatenate([net.heads, np.arange(net.n)]),
-                                   np.concatenate([net.capacities, supply]))  # fmt: skip
-    if network.solve(source, net.sink) != network.OPTIMAL:
+    network, source, sink = _Network(problem, tree, requests, rates).max_flow(energy)
+    if network.solve(source, sink) != network.OPTIMAL:
         raise RuntimeError("maximum flow failed")
     return network.optimal_flow()
 
@@ -718,22 +724,15 @@ def _min_peak(problem: Problem, tree: _Tree, requests: list[Request], rates: np.
     through the network with the root capped at P is concave and piecewise linear in P, and each minimum cut
     is a line above it (its capacity, with a slope of Δ per root arc it cuts that P bounds); the line's root
     never overshoots, so the iterates rise to the lowest such P in a few maximum flows."""
-    from ortools.graph.python import max_flow
-
     hours, units = problem.hours, FLOW_UNITS_PER_KWH
     base = _base(problem)
     root_limit = tree.limits[tree.root]
-    supply = np.rint(energy * units).astype(np.int64)
     # what the network carries at the site's own limit; no lower peak can carry it over the horizon. The network
     # is built for that peak, so the root has a vertex wherever a higher cap could bind
     target = _carried(problem, tree, requests, rates, energy)
     low = max(float(base.max(initial=0.0)), float((target / units / hours + base.sum()) / problem.intervals))
     net = _Network(problem, _capped(tree, problem, low), requests, rates)
-    source = net.sink + 1
-    network = max_flow.SimpleMaxFlow()
-    network.add_arcs_with_capacity(np.concatenate([net.tails, np.full(net.n, source)]),
-                                   np.concatenate([net.heads, np.arange(net.n)]),
-                                   np.concatenate([net.capacities, supply]))  # fmt: skip
+    network, source, _sink = net.max_flow(energy)
     at = net.limit_ts[net.root_arcs - len(net.ts)]  # each root arc's interval
 
     def carried(peak_kw: float) -> int:
@@ -861,11 +860,6 @@ def _load(tree: _Tree, chain: np.ndarray, power: np.ndarray, counted: np.ndarray
         ok = (level >= 0) & counted
         np.add.at(load, level[ok], power[ok])
     return load
-
-
-def _room(tree: _Tree, chain: np.ndarray, power: np.ndarray, counted: np.ndarray) -> np.ndarray:
-    """What each limit leaves per interval once the `counted` requests' power is under it."""
-    return np.maximum(tree.limits - _load(tree, chain, power, counted), 0.0)
 
 
 def _best_start(problem: Problem, vehicles: list[Request], t0, t1, lines, rate, need, penalty: float) -> np.ndarray:
