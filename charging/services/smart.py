@@ -294,8 +294,9 @@ def expected_arrivals(site: Site, start: datetime, intervals: int, now: datetime
                       known_vehicles: set[int]) -> list[tuple[Request, dict]]:  # fmt: skip
     """The vehicles expected later in the horizon, from the site's sessions of the same hours a week before
     (model-predictive control): each a placeholder under the site's own limit (which connector it will take is
-    not known), asking the energy it took then, at low priority (a vehicle that is there comes first), so that
-    under a demand charge the plan keeps the evening's peak in mind when it spreads the afternoon's energy.
+    not known), asking the energy it took then, in the class below low (a vehicle that is there comes first),
+    so that under a demand charge the plan keeps the evening's peak in mind when it spreads the afternoon's
+    energy.
     Vehicles already plugged in or booked are not expected twice."""
     end = start + STEP * intervals
     then = (
