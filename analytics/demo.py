@@ -1,5 +1,6 @@
 """Demo history for the analytics pages: eight weeks of priced overnight charging at the demo depots, the grid's
-hourly carbon intensity, offset certificates, a scheduled report, and the rollups over all of it.
+hourly carbon intensity, offset certificates, a scheduled report, the connectors' status over the weeks, and the
+rollups over all of it.
 
 Idempotent: sessions are recognised by their DEMO- transaction ids, intensities by their hour; running it again
 adds only what is missing. Costs come from the real pricing engine (the sites' tariffs and the customers'
@@ -23,7 +24,7 @@ from charging.services.pricing import PricingError, quote
 from fleet.demo import HISTORY_DAYS
 from fleet.models import Vehicle
 from stations import selectors as station_selectors
-from stations.models import Connector, Site
+from stations.models import Connector, ConnectorStatusChange, Site
 
 # which depot's site a team charges at
 HOME_SITE = {
@@ -256,6 +257,18 @@ def _departures(now: datetime) -> int:
     return made
 
 
+def _status_history(since: datetime, now: datetime) -> int:
+    """The depots' connectors were in service through the history (Available from its start) and are offline now
+    (Unknown) until a simulator connects their station: a connector without a status counts as not available."""
+    quiet = list(Connector.objects.filter(charge_point__site__name__in=HOME_SITE.values(), status_history=None))
+    ConnectorStatusChange.objects.bulk_create(
+        ConnectorStatusChange(connector=connector, status=status, changed_at=moment)
+        for connector in quiet
+        for status, moment in ((Connector.Status.AVAILABLE, since), (Connector.Status.UNKNOWN, now))
+    )
+    return len(quiet)
+
+
 def build_demo_analytics(departments: dict[str, Department], *, seed: int = 2026) -> dict:
     rng = random.Random(seed)
     now = timezone.now()
@@ -267,6 +280,7 @@ def build_demo_analytics(departments: dict[str, Department], *, seed: int = 2026
         sessions = _sessions(rng, first, today - timedelta(days=1))
         _offsets(departments, today)
         _saved_report(departments)
+        _status_history(datetime.combine(first - timedelta(days=2), time.min, tzinfo=ZoneInfo("UTC")), now)
     _departures(now)
     summary = rollup_range(first - timedelta(days=1), today + timedelta(days=1), now=now)
     return {"sessions": sessions, "carbon_hours": hours, **summary}

@@ -15,8 +15,9 @@ How the raw data becomes figures:
   of it, without samples) is spread evenly over the session. That profile gives the emissions hour by hour (the
   zone's hourly intensity, else its regional factor, else ANALYTICS_DEFAULT_GCO2E_PER_KWH) and the site's demand
   per 15-minute interval, whose highest value is the day's peak.
-- Connector hours in use: the overlap of sessions with the day. Available: the hours not spent Faulted,
-  Unavailable or Unknown (offline), from the connector's status history.
+- Connector hours in use: the overlap of sessions with the day. Available: the connector's availability over the
+  day (`stations.status.availability`, the definition the connector's endpoint uses too): not Faulted,
+  Unavailable or Unknown (offline, or no status yet) and outside its charge point's maintenance windows.
 """
 
 import bisect
@@ -46,13 +47,13 @@ from analytics.models import (
 )
 from charging.models import ChargingSession, MeterSample
 from fleet.models import TelemetryPoint, Vehicle
-from stations.models import Connector, ConnectorStatusChange, Site
+from stations.models import Connector, ConnectorStatusChange, MaintenanceWindow, Site
+from stations.status import availability
 
 CONSUMPTION_MAX_GAP = timedelta(hours=3)
 INTERVAL_S = 900  # demand is measured as 15-minute averages
 Status = ChargingSession.Status
 NOT_CHARGED = (Status.PENDING, Status.FAILED, Status.ABORTED)
-UNAVAILABLE = (Connector.Status.FAULTED, Connector.Status.UNAVAILABLE, Connector.Status.UNKNOWN)
 
 
 def local_window(first: date, last: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
@@ -208,21 +209,17 @@ def _overlap_hours(a0: float, a1: float, b0: float, b1: float) -> float:
     return max(0.0, min(a1, b1) - max(a0, b0)) / 3600.0
 
 
-def _status_hours(changes: list[tuple[float, str]], initial: str, day_start: float, day_end: float) -> float:
-    """Hours of [day_start, day_end) a connector spent in a state that is not unavailable."""
-    available, state, cursor = 0.0, initial, day_start
-    for moment, status in changes:
-        if moment <= day_start:
-            state = status
-            continue
-        if moment >= day_end:
-            break
-        if state not in UNAVAILABLE:
-            available += moment - cursor
-        cursor, state = moment, status
-    if state not in UNAVAILABLE:
-        available += day_end - cursor
-    return available / 3600.0
+def _available_hours(
+    history: list[tuple[datetime, str]], initial: str | None, windows, day_start: datetime, day_end: datetime
+) -> float:
+    """Hours of [day_start, day_end) the connector could serve, by the one definition of availability."""
+    moments = [moment for moment, _status in history]
+    first, last = bisect.bisect_right(moments, day_start), bisect.bisect_left(moments, day_end)
+    before = history[first - 1][1] if first else initial
+    result = availability(
+        changes=history[first:last], status_before=before, start=day_start, end=day_end, maintenance=windows
+    )
+    return result.available_s / 3600.0
 
 
 def rollup_site_days(first: date, last: date, sites: Iterable[Site] | None = None, now: datetime | None = None) -> int:
@@ -331,26 +328,32 @@ def _rollup_site(site: Site, first: date, last: date, now: datetime) -> int:
         row["renewable_kwh"] += renewable_kwh
         row["hourly_intensity_kwh"] += hourly_kwh
 
-    # connectors: status history for availability
-    connectors = list(Connector.objects.filter(charge_point__site=site).values_list("pk", flat=True))
+    # connectors: status history and maintenance windows for availability
+    charge_point_of = dict(Connector.objects.filter(charge_point__site=site).values_list("pk", "charge_point_id"))
+    connectors = list(charge_point_of)
     initial = dict(
         Connector.objects.filter(pk__in=connectors)
         .annotate(
             before=Subquery(
                 ConnectorStatusChange.objects.filter(connector=OuterRef("pk"), changed_at__lte=start)
-                .order_by("-changed_at")
+                .order_by("-changed_at", "-pk")
                 .values("status")[:1]
             )
         )
         .values_list("pk", "before")
     )
-    changes: dict[int, list[tuple[float, str]]] = defaultdict(list)
+    changes: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
     for connector_id, changed_at, status in (
         ConnectorStatusChange.objects.filter(connector__in=connectors, changed_at__gt=start, changed_at__lt=end)
-        .order_by("connector_id", "changed_at")
+        .order_by("connector_id", "changed_at", "pk")
         .values_list("connector_id", "changed_at", "status")
     ):
-        changes[connector_id].append((changed_at.timestamp(), status))
+        changes[connector_id].append((changed_at, status))
+    maintenance: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
+    for charge_point_id, window_start, window_end in MaintenanceWindow.objects.filter(
+        charge_point__site=site, starts_at__lt=end, ends_at__gt=start
+    ).values_list("charge_point_id", "starts_at", "ends_at"):
+        maintenance[charge_point_id].append((window_start, window_end))
 
     buckets_by_day: dict[int, list[tuple[float, float]]] = defaultdict(list)
     for bucket, kwh in buckets.items():
@@ -365,12 +368,13 @@ def _rollup_site(site: Site, first: date, last: date, now: datetime) -> int:
         d1_clipped = min(d1, max(d0, now_s))  # today: only the hours so far
         total_h = (d1_clipped - d0) / 3600.0
         occupied_sum = available_sum = 0.0
+        day_start = datetime.fromtimestamp(d0, UTC)
+        day_end = day_start + timedelta(seconds=d1_clipped - d0)
         for connector_id in connectors:
             sessions_n, occupied = connector_use.get((connector_id, index), (0, 0.0))
-            history = changes.get(connector_id, [])
-            # no history at all: the connector is taken as available (it never reported otherwise)
-            first_state = initial.get(connector_id) or (history[0][1] if history else Connector.Status.AVAILABLE)
-            available = _status_hours(history, first_state, d0, d1_clipped) if total_h > 0 else 0.0
+            windows = maintenance.get(charge_point_of[connector_id], ())
+            history, before = changes.get(connector_id, []), initial.get(connector_id)
+            available = _available_hours(history, before, windows, day_start, day_end) if total_h > 0 else 0.0
             occupied = min(occupied, total_h)
             occupied_sum += occupied
             available_sum += available

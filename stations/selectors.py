@@ -11,7 +11,14 @@ from accounts.scoping import scoped
 from fleet.models import Vehicle
 from stations import compatibility
 from stations import status as derive
-from stations.models import ChargePoint, CompatibilityRule, Connector, ConnectorStatusChange, Site
+from stations.models import (
+    ChargePoint,
+    CompatibilityRule,
+    Connector,
+    ConnectorStatusChange,
+    MaintenanceWindow,
+    Site,
+)
 
 
 def site_list(*, user: User) -> QuerySet[Site]:
@@ -36,19 +43,25 @@ def connector_list(*, user: User) -> QuerySet[Connector]:
 
 
 def connector_availability(*, connector: Connector, start: datetime, end: datetime) -> derive.Availability:
-    """Share of [start, end) the connector could serve, from its status history: two queries."""
+    """Share of [start, end) the connector could serve (`stations.status.availability`), from its status history
+    and its charge point's maintenance windows: three queries."""
     before = (
         ConnectorStatusChange.objects.filter(connector=connector, changed_at__lt=start)
-        .order_by("-changed_at")
+        .order_by("-changed_at", "-pk")
         .values_list("status", flat=True)
         .first()
     )
     changes = list(
-        ConnectorStatusChange.objects.filter(
-            connector=connector, changed_at__gte=start, changed_at__lt=end
-        ).values_list("changed_at", "status")
+        ConnectorStatusChange.objects.filter(connector=connector, changed_at__gte=start, changed_at__lt=end)
+        .order_by("changed_at", "pk")
+        .values_list("changed_at", "status")
     )
-    return derive.availability(changes=changes, status_before=before, start=start, end=end)
+    maintenance = list(
+        MaintenanceWindow.objects.filter(
+            charge_point_id=connector.charge_point_id, starts_at__lt=end, ends_at__gt=start
+        ).values_list("starts_at", "ends_at")
+    )
+    return derive.availability(changes=changes, status_before=before, start=start, end=end, maintenance=maintenance)
 
 
 def active_rules() -> list[compatibility.Rule]:

@@ -14,8 +14,9 @@ Sessions (all priced in EUR):
 - a failed session on C1 (no energy) does not count; s5 (V3, Org B) is Org B's.
 S1's demand: 20 kW from 09:00, 40 kW from 10:00 to 10:30 (both sessions), so its peak is 40 kW = 40 % of 100.
 S2's peak: 20 kW = 40 % of 50.
-Connector hours: S1 has 2 connectors * 48 h = 96, in use 2 + 0.5 = 2.5 h; C2 was Faulted 11:00-17:00 UTC on
-the 11th, so 90 h available. S2: 48 h, 1 h in use, 48 available.
+Connector hours: S1 has 2 connectors * 48 h = 96, in use 2 + 0.5 = 2.5 h; every connector reported Available on
+1 January (before its first status a connector counts as down), C2 was Faulted 11:00-17:00 UTC on the 11th, so
+90 h available. S2: 48 h, 1 h in use, 48 available.
 
 Telemetry: V1 on the 10th drives 1000 -> 1020 -> 1030 km at 06:00, 06:30, 07:00 UTC with -20 then -10 kW:
 30 km and 20*0.5 + 10*0.5 = 15 kWh. V2 on the 11th: 500 -> 560 km, -12 kW for an hour: 60 km, 12 kWh.
@@ -108,9 +109,10 @@ def build_world(org) -> World:
     w.c2 = ConnectorFactory(charge_point=cp1, evse_id=2)
     w.c3 = ConnectorFactory(charge_point=ChargePointFactory(site=w.s2, identity="CP-S2"), evse_id=1)
     c4 = ConnectorFactory(charge_point=ChargePointFactory(site=w.s3, identity="CP-S3"), evse_id=1)
-    ConnectorStatusChange.objects.create(
-        connector=w.c2, status="Available", changed_at=datetime(2026, 1, 1, tzinfo=UTC)
-    )
+    for connector in (w.c1, w.c2, w.c3, c4):
+        ConnectorStatusChange.objects.create(
+            connector=connector, status="Available", changed_at=datetime(2026, 1, 1, tzinfo=UTC)
+        )
     ConnectorStatusChange.objects.create(connector=w.c2, status="Faulted", changed_at=at(11, 11))
     ConnectorStatusChange.objects.create(connector=w.c2, status="Available", changed_at=at(11, 17))
 

@@ -9,6 +9,10 @@ The session is cut into segments at every instant where a restriction, the power
 interval or a volume tier could change, so every segment is priced by one element per dimension.
 Consecutive segments priced alike become one line. Amounts are Decimal throughout and rounded to
 the currency's minor unit only for the totals.
+
+Durations are physical time and restrictions are local time. Every instant is held in UTC: Python
+adds and subtracts aware datetimes of one zone on the wall clock (01:00 CEST + 6 h is 07:00 CET, seven
+hours later on the night the clocks go back), so the local clock is only ever read, never computed with.
 """
 
 import math
@@ -191,9 +195,13 @@ class Usage:
 
     points: tuple[tuple[datetime, Decimal], ...]
 
+    def __post_init__(self):
+        object.__setattr__(self, "points", tuple((_utc(moment), kwh) for moment, kwh in self.points))
+
     @classmethod
     def constant_power(cls, *, start: datetime, kwh: Decimal, charging_for: timedelta, connected_for: timedelta):
         """A quote: charge at constant power until `kwh`, then stay connected (parking) until the end."""
+        start = _utc(start)  # physical durations: added in UTC, not on a local wall clock
         points = [(start, ZERO), (start + charging_for, kwh)]
         if connected_for > charging_for:
             points.append((start + connected_for, kwh))
@@ -505,9 +513,39 @@ def _cut_points(tariff: Tariff, usage: Usage, zone: ZoneInfo, load: Sequence[Loa
             for fold in (0, 1):  # the repeated hour in autumn happens twice
                 cuts.add(datetime.combine(day, moment, tzinfo=zone).replace(fold=fold).astimezone(UTC))
         day += timedelta(days=1)
+    # Where the clock jumps, a clock time may not exist (spring) or come again (autumn): a piece must not straddle
+    # the jump, or its start's clock time would not hold for all of it.
+    cuts.update(_offset_changes(zone, start, end))
     for interval in load:
         cuts.update((interval.starts_at, interval.ends_at))
-    return {c for c in cuts if c is not None and start <= c <= end}
+    return {_utc(c) for c in cuts if c is not None and start <= c <= end}
+
+
+def _offset_changes(zone: ZoneInfo, start: datetime, end: datetime) -> list[datetime]:
+    """The instants in [start, end] at which the zone's UTC offset changes (daylight saving), to the second."""
+    changes = []
+    low, last = math.floor(start.timestamp()), math.ceil(end.timestamp())
+    while low < last:
+        high = min(low + 3600, last)  # no zone changes its offset twice within an hour
+        before = _offset_at(zone, low)
+        if _offset_at(zone, high) != before:
+            a, b = low, high  # the offset is `before` at a, not at b: halve until they are a second apart
+            while b - a > 1:
+                middle = (a + b) // 2
+                a, b = (middle, b) if _offset_at(zone, middle) == before else (a, middle)
+            changes.append(datetime.fromtimestamp(b, UTC))
+        low = high
+    return changes
+
+
+def _offset_at(zone: ZoneInfo, timestamp: int) -> timedelta | None:
+    return datetime.fromtimestamp(timestamp, zone).utcoffset()
+
+
+def _utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"An instant needs its time zone: {moment.isoformat()} has none.")
+    return moment.astimezone(UTC)
 
 
 def _seconds(delta: timedelta) -> Decimal:
