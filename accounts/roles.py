@@ -45,6 +45,7 @@ _MATRIX: dict[str, dict[str, str]] = {
         "charging.reservation": "vac",
         "charging.reservationdecision": "v",
         "charging.reservationpolicy": "vacd",
+        "charging.roamingpolicy": "vacd",
         "charging.chargingsession": "vac",
         "charging.circuit": "vacd",
         "charging.chargingplan": "va",  # plans and re-plans a site
@@ -68,6 +69,7 @@ _MATRIX: dict[str, dict[str, str]] = {
         "charging.reservation": "vac",  # dispatchers book chargers
         "charging.reservationdecision": "v",
         "charging.reservationpolicy": "v",
+        "charging.roamingpolicy": "v",
         "charging.chargingsession": "vac",  # and start and stop vehicles
         "charging.circuit": "v",
         "charging.chargingplan": "va",
@@ -107,6 +109,7 @@ _MATRIX: dict[str, dict[str, str]] = {
         **{f"charging.{m}": "v" for m in PRICING_MODELS},
         "charging.reservation": "v",
         "charging.reservationpolicy": "v",
+        "charging.roamingpolicy": "v",
         "charging.circuit": "v",
         "charging.chargingplan": "v",
         **ANALYTICS_READ,  # analysts: every figure, and reports of their own

@@ -140,6 +140,7 @@ def _sessions(rng: random.Random, first: date, last: date) -> int:
                     transaction_id=transaction_id,
                     id_tag=f"RFID-{vehicle.fleet_number}",
                     vehicle=vehicle,
+                    vehicle_department_id=vehicle.department_id,
                     status=ChargingSession.Status.COMPLETED,
                     started_at=start,
                     ended_at=end,

@@ -10,7 +10,7 @@ from django.utils.html import format_html, format_html_join, json_script
 from accounts.admin_base import ReadOnlyAdmin, ScopedAdmin
 from charging import selectors, services
 from charging.charts import price_day_chart
-from charging.forms import TariffVersionAdminForm
+from charging.forms import RoamingPolicyForm, TariffVersionAdminForm
 from charging.models import (
     ChargingPlan,
     ChargingSession,
@@ -30,6 +30,7 @@ from charging.models import (
     Reservation,
     ReservationDecision,
     ReservationPolicy,
+    RoamingPolicy,
     SessionReport,
     SessionReportRun,
     Tariff,
@@ -50,22 +51,48 @@ class IdTokenAdmin(ScopedAdmin):
 
 @admin.register(ChargingSession)
 class ChargingSessionAdmin(ReadOnlyAdmin):
+    """Sessions at the user's sites and of their vehicles elsewhere; a visiting vehicle shows by its fleet number or
+    plate, never by VIN or RFID tag (charging.selectors.session_visibility)."""
+
     list_display = [
         "started_at",
         "charge_point",
         "connector",
         "transaction_id",
-        "vehicle",
+        "vehicle_shown",
         "status",
+        "authorization_status",
         "energy_kwh",
         "cost_total",
         "currency",
         "ended_at",
     ]
     list_filter = ["status", "currency"]
-    search_fields = ["transaction_id", "id_tag", "charge_point__identity"]
-    list_select_related = ["charge_point", "connector", "vehicle"]
-    readonly_fields = ["cost_lines"]
+    search_fields = ["transaction_id", "charge_point__identity"]  # and an exact RFID tag of one's own: below
+    list_select_related = ["charge_point", "connector", "vehicle", "vehicle_department"]
+    readonly_fields = ["vehicle_shown", "cost_lines"]
+
+    def get_queryset(self, request):
+        user = request.user
+        path = None if user.is_admin else (user.department.path if user.department_id else "/none/")
+        return selectors.session_visibility(super().get_queryset(request), path=path)
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if obj is not None and obj.vehicle_hidden:
+            return [f for f in fields if f not in ("vehicle", "id_tag")]
+        return [f for f in fields if f != "vehicle_shown"]
+
+    def get_search_results(self, request, queryset, search_term):
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if search_term.strip():
+            found |= queryset.filter(id_tag=search_term.strip(), vehicle_hidden=False)
+        return found, may_have_duplicates
+
+    @admin.display(description="Vehicle")
+    def vehicle_shown(self, obj: ChargingSession):
+        label = selectors.session_vehicle_label(obj) or "–"
+        return f"{label} (visiting from {obj.vehicle_department})" if obj.vehicle_hidden else label
 
     @admin.display(description="Cost breakdown")
     def cost_lines(self, obj: ChargingSession):
@@ -346,6 +373,41 @@ class ReservationAdmin(ReadOnlyAdmin):
 class ReservationPolicyAdmin(ScopedAdmin):
     list_display = ["site", "allow_preemption", "max_duration_minutes", "no_show_grace_minutes"]
     list_select_related = ["site"]
+
+
+@admin.register(RoamingPolicy)
+class RoamingPolicyAdmin(ScopedAdmin):
+    """Which other departments' vehicles may charge at a department's sites; saved through the service, which
+    logs the listed departments too. Any department may be listed, also one outside the user's own tree."""
+
+    form = RoamingPolicyForm
+    list_display = ["department", "mode", "listed"]
+    list_select_related = ["department"]
+    filter_horizontal = ["allowed_departments"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("allowed_departments")
+
+    @admin.display(description="Listed departments")
+    def listed(self, obj: RoamingPolicy) -> str:
+        return ", ".join(str(d) for d in obj.allowed_departments.all()) or "–"
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        saved = services.roaming_policy_save(
+            actor=request.user,
+            department=data["department"],
+            mode=data["mode"],
+            allowed_departments=list(data.get("allowed_departments") or []),
+            policy=RoamingPolicy.objects.get(pk=obj.pk) if change else None,
+        )
+        obj.pk = saved.pk
+
+    def save_related(self, request, form, formsets, change):
+        pass  # the listed departments were saved (and logged) by roaming_policy_save
+
+    def delete_model(self, request, obj):
+        services.roaming_policy_delete(actor=request.user, policy=obj)
 
 
 class SessionReportRunInline(admin.TabularInline):

@@ -1,4 +1,5 @@
-"""Dashboard and admin forms for tariffs: one row per tariff element, or the OCPI JSON for experts."""
+"""Dashboard and admin forms: tariffs (one row per tariff element, or the OCPI JSON for experts) and roaming
+policies."""
 
 import json
 from decimal import Decimal
@@ -7,8 +8,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from accounts.models import Department
 from accounts.scoping import scoped, visible_departments
-from charging.models import Tariff, TariffVersion
+from charging.models import RoamingPolicy, Tariff, TariffVersion
 from charging.pricing.engine import DAYS
 from charging.pricing.validation import TariffInvalid, normalized_elements
 from stations.models import ChargePoint, Connector, Site
@@ -189,3 +191,39 @@ class TariffVersionAdminForm(forms.ModelForm):
             return normalized_elements(self.cleaned_data["elements"])
         except TariffInvalid as exc:
             raise ValidationError([f"{path}: {message}" for path, message in exc.errors.items()]) from None
+
+
+class RoamingPolicyForm(forms.ModelForm):
+    """A department's roaming policy: in the admin with its department, on the page for the department its
+    address names. Any department may be listed (naming one shows nothing of it); the service's rules apply."""
+
+    class Meta:
+        model = RoamingPolicy
+        fields = ["department", "mode", "allowed_departments"]
+
+    def __init__(self, *args, department: Department | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.department = department
+        if department is not None:
+            del self.fields["department"]
+        names = dict(Department.objects.values_list("pk", "name"))
+        listed = self.fields["allowed_departments"]
+        listed.queryset = Department.objects.order_by("path")
+        listed.label_from_instance = lambda d: " › ".join(names.get(int(i), "?") for i in d.path.strip("/").split("/"))
+
+    def clean(self):
+        from charging.services.roaming import roaming_policy_check
+
+        data = super().clean()
+        department = self.department or data.get("department")
+        if department is not None and data.get("mode"):
+            try:
+                roaming_policy_check(
+                    department=department,
+                    mode=data["mode"],
+                    allowed_departments=list(data.get("allowed_departments") or []),
+                )
+            except ValidationError as exc:
+                for field, errors in exc.error_dict.items():
+                    self.add_error(field if field in self.fields else None, errors)
+        return data

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db.models import Prefetch, Q, QuerySet, Sum
+from django.db.models import BooleanField, Case, Prefetch, Q, QuerySet, Sum, Value, When
 
 from accounts.models import User
 from accounts.scoping import scoped
@@ -40,13 +40,59 @@ def contract_list(*, user: User) -> QuerySet[Contract]:
     return scoped(Contract.objects.select_related("customer", "tariff").prefetch_related("tiers"), user)
 
 
-def session_list(*, user: User) -> QuerySet[ChargingSession]:
-    return scoped(
+def session_visibility(queryset: QuerySet[ChargingSession], *, path: str | None) -> QuerySet[ChargingSession]:
+    """What a viewer whose departments are the subtree at `path` (None: an administrator, who sees all) may see
+    of each session: `vehicle_hidden`, the vehicle (or RFID token) belongs to a department outside theirs, so
+    its id, VIN and tag are withheld (a host sees of a visiting vehicle only its fleet number or plate);
+    `at_own_site`, the session is at one of their sites, so they may open the station and stop the session."""
+    if path is None:
+        return queryset.annotate(vehicle_hidden=Value(False), at_own_site=Value(True))
+    return queryset.annotate(
+        vehicle_hidden=Case(
+            When(vehicle_department__isnull=True, then=Value(False)),
+            When(vehicle_department__path__startswith=path, then=Value(False)),
+            default=Value(True),
+            output_field=BooleanField(),
+        ),
+        at_own_site=Case(
+            When(charge_point__site__department__path__startswith=path, then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
+        ),
+    )
+
+
+def session_vehicle_label(session: ChargingSession) -> str | None:
+    """How the reader of a `session_list` row sees its vehicle: fleet number, else plate, else (a vehicle of
+    their departments) the VIN, else "a vehicle of <department>". None: no vehicle is known."""
+    vehicle = session.vehicle
+    if vehicle is None:
+        return None
+    if vehicle.fleet_number or vehicle.license_plate:
+        return vehicle.fleet_number or vehicle.license_plate
+    return f"a vehicle of {session.vehicle_department}" if session.vehicle_hidden else vehicle.vin
+
+
+def session_vehicle_column(session: ChargingSession) -> str:
+    """The vehicle column of a session export: the VIN of a vehicle of the reader's departments, else the label."""
+    if session.vehicle_id is None:
+        return ""
+    return session.vehicle.vin if not session.vehicle_hidden else session_vehicle_label(session)
+
+
+def session_list(*, user: User, owner_only: bool = False) -> QuerySet[ChargingSession]:
+    """The sessions at the user's sites and, unless `owner_only` (what only the host may change), those of
+    their vehicles at other departments' sites; annotated by `session_visibility`."""
+    sessions = scoped(
         ChargingSession.objects.select_related(
-            "charge_point__site", "connector", "vehicle", "customer", "tariff_version__tariff"
+            "charge_point__site", "connector", "vehicle", "vehicle_department", "customer", "tariff_version__tariff"
         ),
         user,
+        owner_only=owner_only,
     )
+    if getattr(user, "is_admin", False):
+        return session_visibility(sessions, path=None)
+    return session_visibility(sessions, path=user.department.path if user.department_id else "/none/")
 
 
 def tariff_for_connector(connector: Connector, moment: datetime) -> Tariff | None:

@@ -55,7 +55,7 @@ def session_list(request):
         if data["vehicle"]:
             q = data["vehicle"].strip()
             sessions = sessions.filter(
-                Q(vehicle__vin__icontains=q)
+                Q(vehicle__vin__icontains=q, vehicle_hidden=False)  # a visiting vehicle's VIN is not ours to search
                 | Q(vehicle__fleet_number__icontains=q)
                 | Q(vehicle__license_plate__icontains=q)
             )
@@ -70,6 +70,8 @@ def session_list(request):
     elif form.is_bound:
         sessions = sessions.none()  # a filter that cannot be read shows nothing rather than everything
     page = Paginator(sessions.order_by("-started_at"), 50).get_page(request.GET.get("page"))
+    for session in page:
+        session.vehicle_shown = selectors.session_vehicle_label(session)
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "charging/session_list.html", {"form": form, "page": page, "query": query.urlencode()})
@@ -79,6 +81,7 @@ def session_list(request):
 @permission_required("charging.view_chargingsession", raise_exception=True)
 def session_detail(request, pk: int):
     session = get_object_or_404(selectors.session_list(user=request.user), pk=pk)
+    session.vehicle_shown = selectors.session_vehicle_label(session)
     samples = list(
         session.meter_samples.order_by("sampled_at").values("sampled_at", "power_kw", "soc_percent", "energy_wh")
     )
@@ -142,7 +145,7 @@ def session_start(request):
 @require_POST
 @permission_required("charging.change_chargingsession", raise_exception=True)
 def session_stop(request, pk: int):
-    session = get_object_or_404(selectors.session_list(user=request.user), pk=pk)
+    session = get_object_or_404(selectors.session_list(user=request.user, owner_only=True), pk=pk)
     try:
         command = services.session_stop(actor=request.user, session=session)
     except ValidationError as exc:

@@ -110,13 +110,15 @@ def compatible_connectors(
     return sorted(found, key=lambda c: (-c.power_kw, c.connector.charge_point.identity, c.connector.evse_id))
 
 
-def incompatibility_reason(vehicle: Vehicle, connector: Connector) -> str | None:
-    """None when the vehicle can use the connector, else a message naming both sides."""
-    if vehicle_fit(vehicle, connector, active_rules()) is not None:
+def incompatibility_reason(
+    vehicle: Vehicle, connector: Connector, *, label: str | None = None, rules: list | None = None
+) -> str | None:
+    """None when the vehicle can use the connector, else a message naming both sides (the vehicle as `label`,
+    by default its fleet number, plate or VIN)."""
+    if vehicle_fit(vehicle, connector, active_rules() if rules is None else rules) is not None:
         return None
-    label = vehicle.fleet_number or vehicle.license_plate or vehicle.vin
     return compatibility.incompatibility_message(
-        vehicle_label=label,
+        vehicle_label=label or vehicle.fleet_number or vehicle.license_plate or vehicle.vin,
         inlets=vehicle.vehicle_model.inlets,
         connector_label=connector.label(),
         current_type=connector.current_type,

@@ -19,7 +19,7 @@ from django.utils import timezone
 from accounts.audit import model_create, model_delete, model_update
 from accounts.models import User
 from charging import tasks as charging_tasks
-from charging.models import ChargingSession, IdToken, MeterSample
+from charging.models import ChargingSession, MeterSample
 from evfleet import realtime
 from fleet.models import Vehicle
 from stations import status as derive
@@ -323,40 +323,61 @@ def mark_connectors_unknown(*, charge_point_id: int) -> None:
 # --- authorization and transactions ----------------------------------------------------------
 
 
-def id_token_status(*, token: str, charge_point_id: int) -> str:
-    """Accepted | Blocked | Expired | Invalid, as OCPP names them.
+def _authorization(**kwargs):
+    """charging.services.roaming.station_authorization, imported when needed (charging imports this module)."""
+    from charging.services.roaming import station_authorization
 
-    A token works at the stations of its own department's tree: a department's token at its teams' depots,
-    a team's token at its parent's. Another organisation's token is Invalid there.
+    return station_authorization(**kwargs)
+
+
+def _protocol(charge_point: ChargePoint) -> str:
+    return charge_point.protocol or ChargePoint.Protocol.OCPP16
+
+
+def id_token_status(*, token: str, charge_point_id: int) -> str:
+    """The answer to a station's Authorize (and to a stop's idTag): the idTagInfo / idTokenInfo status in the
+    station's protocol (charging.services.roaming): Accepted; Invalid (1.6) / Unknown (2.0.1) for a tag not
+    registered; Blocked or Expired for the token; Invalid / NotAtThisLocation when the roaming policy of the
+    site's department does not admit the tag's; Blocked for a vehicle in maintenance or retired; Invalid /
+    NotAllowedTypeEVSE when it fits none of the station's connectors; ConcurrentTx when it is charging at
+    another station.
     """
-    id_token = IdToken.objects.select_related("department").filter(token=token).first()
-    site_path = (
-        ChargePoint.objects.filter(pk=charge_point_id).values_list("site__department__path", flat=True).first() or ""
-    )
-    token_path = id_token.department.path if id_token is not None else ""
-    if id_token is None or not (site_path.startswith(token_path) or token_path.startswith(site_path)) or not site_path:
-        return "Invalid"
-    if not id_token.is_active:
-        return "Blocked"
-    if id_token.expires_at and id_token.expires_at <= timezone.now():
-        return "Expired"
-    return "Accepted"
+    charge_point = ChargePoint.objects.select_related("site__department").get(pk=charge_point_id)
+    return _authorization(token=token, charge_point=charge_point).status(_protocol(charge_point))
 
 
 class DuplicateTransaction(Exception):
     """The station reported a transaction id that is already stored."""
 
 
-def _billing_for(token: str) -> tuple[int | None, int | None]:
-    """The vehicle a token identifies and who is billed: the token's customer, else the vehicle's."""
-    if not token:
-        return None, None
-    row = IdToken.objects.filter(token=token).values_list("vehicle_id", "customer_id", "vehicle__customer_id").first()
-    if row is None:
-        # No card: a station that identifies the vehicle itself (ISO 15118, Autocharge) may report its VIN.
-        vehicle = Vehicle.objects.filter(vin=token.strip().upper()).values_list("pk", "customer_id").first()
-        return vehicle if vehicle is not None else (None, None)
-    return row[0], row[1] or row[2]
+def _authorize_session(
+    session: ChargingSession, connector: Connector, id_tag: str, timestamp: datetime, vehicle: Vehicle | None = None
+) -> None:
+    """Decide on the tag a transaction began with (or was authorized with later) and record it on the session:
+    the vehicle, its department, who is billed, what the station was told and, for a refusal, why. The station
+    has started already: a refused session is kept, open until the station ends it as OCPP asks it to."""
+    if not id_tag:
+        return
+    charge_point = connector.charge_point
+    decision = _authorization(
+        token=id_tag, charge_point=charge_point, connector=connector, vehicle=vehicle, session_id=session.pk
+    )
+    session.id_tag = id_tag
+    session.authorization_status = decision.status(_protocol(charge_point))
+    session.vehicle_department_id = decision.department_id
+    session.customer_id = decision.customer_id
+    vehicle_id = decision.vehicle.pk if decision.vehicle is not None else None
+    others = ChargingSession.objects.filter(vehicle_id=vehicle_id, ended_at__isnull=True).exclude(pk=session.pk)
+    if decision.accepted and vehicle_id is not None and session.ended_at is None:
+        # A vehicle charges at one place at a time: a session it left open elsewhere (a lost StopTransaction)
+        # has ended.
+        others.update(ended_at=timestamp, status=ChargingSession.Status.ABORTED, stop_reason="superseded",
+                      reason=f"the vehicle started charging at {connector.label()}")  # fmt: skip
+    elif vehicle_id is not None and others.exists():
+        vehicle_id = None  # refused while open elsewhere: that session stands, this one keeps the department only
+    session.vehicle_id = vehicle_id
+    if not decision.accepted:
+        session.reason = decision.session_reason(_protocol(charge_point))
 
 
 def transaction_start(
@@ -394,39 +415,16 @@ def transaction_start(
             earlier = earlier.exclude(pk=pending.pk)
         earlier.update(ended_at=timestamp, status=ChargingSession.Status.ABORTED, stop_reason="superseded",
                        reason="the station started another transaction on the connector")  # fmt: skip
-        vehicle_id, customer_id = _billing_for(id_tag)
-        if pending is not None and pending.vehicle_id:
-            vehicle_id, customer_id = pending.vehicle_id, pending.customer_id or customer_id
-        if vehicle_id is not None:
-            # A vehicle charges at one place at a time: a session it left open elsewhere (a lost
-            # StopTransaction) has ended.
-            ChargingSession.objects.filter(vehicle_id=vehicle_id, ended_at__isnull=True).exclude(
-                pk=getattr(pending, "pk", None)
-            ).update(
-                ended_at=timestamp,
-                status=ChargingSession.Status.ABORTED,
-                stop_reason="superseded",
-                reason=f"the vehicle started charging at {connector.label()}",
-            )
-        fields = {
-            "transaction_id": transaction_id or f"pending-{timezone.now().timestamp()}",
-            "id_tag": id_tag or "",
-            "vehicle_id": vehicle_id,
-            "customer_id": customer_id,
-            "status": ChargingSession.Status.CHARGING,
-            "started_at": timestamp,
-            "meter_start_wh": meter_start_wh,
-            "meter_last_wh": meter_start_wh,
-        }
-        if pending is not None:
-            for name, value in fields.items():
-                setattr(pending, name, value)
-            pending.save()
-            session = pending
-        else:
-            session = ChargingSession.objects.create(charge_point_id=charge_point_id, connector=connector, **fields)
-        _reservation_fulfilled(session)
-        _tell("session_event", session, "session.started")
+        session = pending or ChargingSession(charge_point_id=charge_point_id, connector=connector)
+        session.transaction_id = transaction_id or f"pending-{timezone.now().timestamp()}"
+        session.status, session.started_at = ChargingSession.Status.CHARGING, timestamp
+        session.meter_start_wh = session.meter_last_wh = meter_start_wh
+        _authorize_session(session, connector, id_tag, timestamp, vehicle=pending.vehicle if pending else None)
+        session.save()
+        refused = session.authorization_status not in ("", "Accepted")
+        if not refused:
+            _reservation_fulfilled(session)
+        _tell("session_event", session, "session.started", session.reason if refused else "")
         if transaction_id is None:
             session.transaction_id = str(session.pk)
             ChargingSession.objects.filter(pk=session.pk).update(transaction_id=session.transaction_id)
@@ -443,6 +441,36 @@ def transaction_start(
             _department_of(charge_point),
         )
     return session
+
+
+def transaction_authorize(*, charge_point_id: int, transaction_id: str, id_tag: str) -> str:
+    """OCPP 2.0.1: a TransactionEvent Updated or Ended that carries an idToken; answers its idTokenInfo status. A
+    transaction that began without one (cable first, card after) takes it now, with the checks of a start;
+    for one that has its tag, the answer is this tag's at the transaction's connector."""
+    with transaction.atomic():
+        session = (
+            ChargingSession.objects.select_for_update(of=("self",))
+            .select_related("connector__charge_point__site__department")
+            .filter(charge_point_id=charge_point_id, transaction_id=transaction_id)
+            .first()
+        )
+        if session is None:
+            return id_token_status(token=id_tag, charge_point_id=charge_point_id)
+        connector = session.connector
+        if session.id_tag:
+            decision = _authorization(
+                token=id_tag, charge_point=connector.charge_point, connector=connector, session_id=session.pk
+            )
+            return decision.status(_protocol(connector.charge_point))
+        _authorize_session(session, connector, id_tag, timezone.now())
+        session.save(
+            update_fields=[
+                "id_tag", "authorization_status", "vehicle_department", "customer", "vehicle", "reason", "updated_at"
+            ]
+        )  # fmt: skip
+        if session.authorization_status == "Accepted" and session.ended_at is None:
+            _reservation_fulfilled(session)
+        return session.authorization_status
 
 
 REBOOT_REASON = "Reboot"  # OCPP's stop reason; a session the platform closed after its station rebooted
@@ -576,6 +604,7 @@ def _check_repeated_failures(charge_point: ChargePoint, connector: Connector) ->
     count = settings.REPEATED_FAILURES_COUNT
     recent = list(
         ChargingSession.objects.filter(connector=connector, ended_at__isnull=False)
+        .filter(authorization_status__in=("", "Accepted"))  # a refused tag is no fault of the connector
         .order_by("-ended_at")
         .values_list("status", flat=True)[:count]
     )

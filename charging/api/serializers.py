@@ -3,6 +3,8 @@ from decimal import Decimal
 from django.utils import timezone
 from rest_framework import serializers
 
+from accounts.models import Department
+from charging import selectors
 from charging.models import (
     Channel,
     ChargingSession,
@@ -19,6 +21,7 @@ from charging.models import (
     Reservation,
     ReservationDecision,
     ReservationPolicy,
+    RoamingPolicy,
     Tariff,
     TariffVersion,
 )
@@ -278,8 +281,25 @@ class PriceSerializer(serializers.Serializer):
 
 
 class SessionSerializer(serializers.ModelSerializer):
+    """A session from charging.selectors.session_list, whose annotations say what the reader may see of its
+    vehicle: a host sees a visiting vehicle's fleet number or plate and department, not its id, VIN or tag."""
+
     site = serializers.IntegerField(source="charge_point.site_id", read_only=True)
     tariff = serializers.SerializerMethodField()
+    vehicle = serializers.SerializerMethodField(
+        help_text="The vehicle's id; null when unknown, or withheld (vehicle_hidden)."
+    )
+    vehicle_label = serializers.SerializerMethodField(
+        help_text="Fleet number, else plate; the VIN only for a vehicle of your departments."
+    )
+    vehicle_department_name = serializers.CharField(
+        source="vehicle_department.name", read_only=True, default=None, help_text="The vehicle's (or token's)."
+    )
+    vehicle_hidden = serializers.BooleanField(
+        read_only=True,
+        help_text="True for a visiting vehicle of a department outside yours: its id, VIN and RFID tag are withheld.",
+    )
+    id_tag = serializers.SerializerMethodField(help_text="The RFID tag it started with; null when withheld.")
 
     class Meta:
         model = ChargingSession
@@ -290,8 +310,13 @@ class SessionSerializer(serializers.ModelSerializer):
             "charge_point",
             "connector",
             "vehicle",
+            "vehicle_label",
+            "vehicle_department",
+            "vehicle_department_name",
+            "vehicle_hidden",
             "customer",
             "id_tag",
+            "authorization_status",
             "status",
             "started_at",
             "ended_at",
@@ -313,6 +338,15 @@ class SessionSerializer(serializers.ModelSerializer):
     def get_tariff(self, session) -> str | None:
         version = session.tariff_version
         return f"{version.tariff.name} v{version.number}" if version else None
+
+    def get_vehicle(self, session) -> int | None:
+        return None if session.vehicle_hidden else session.vehicle_id
+
+    def get_vehicle_label(self, session) -> str | None:
+        return selectors.session_vehicle_label(session)
+
+    def get_id_tag(self, session) -> str | None:
+        return None if session.vehicle_hidden else session.id_tag
 
 
 class SessionDetailSerializer(SessionSerializer):
@@ -387,6 +421,27 @@ class ReservationPolicySerializer(StrictModelSerializer):
     class Meta:
         model = ReservationPolicy
         fields = ["id", "site", "allow_preemption", "max_duration_minutes", "no_show_grace_minutes"]
+
+
+class RoamingPolicySerializer(StrictModelSerializer):
+    allowed_departments = serializers.PrimaryKeyRelatedField(
+        many=True,
+        required=False,
+        queryset=Department.objects.all(),
+        help_text="With mode 'listed': the departments (and their teams) whose vehicles may charge at the host's "
+        "sites; any department's id, also outside your own tree. Not the host itself, its teams or its parents.",
+    )
+
+    class Meta:
+        model = RoamingPolicy
+        fields = ["id", "department", "mode", "allowed_departments", "created_at", "updated_at"]
+        read_only_fields = ["created_at", "updated_at"]
+
+    def get_fields(self):
+        fields = super().get_fields()
+        # Listing a department lets its vehicles charge here and shows nothing of it: not scoped to yours.
+        fields["allowed_departments"].child_relation.queryset = Department.objects.all()
+        return fields
 
 
 class AlternativeSerializer(serializers.Serializer):

@@ -13,6 +13,7 @@ routes = [
     ("sessions", views.SessionViewSet),
     ("reservations", views.ReservationViewSet),
     ("reservation-policies", views.ReservationPolicyViewSet),
+    ("roaming-policies", views.RoamingPolicyViewSet),
     ("notifications", views.NotificationViewSet),
     ("circuits", smart.CircuitViewSet),
     ("charging-plans", smart.ChargingPlanViewSet),

@@ -32,6 +32,7 @@ from charging.api.serializers import (
     QuoteSerializer,
     ReservationPolicySerializer,
     ReservationSerializer,
+    RoamingPolicySerializer,
     SessionDetailSerializer,
     SessionNeedsSerializer,
     SessionSerializer,
@@ -53,6 +54,7 @@ from charging.models import (
     PushSubscription,
     Reservation,
     ReservationPolicy,
+    RoamingPolicy,
     Tariff,
 )
 from charging.pricing.ocpi import ocpi_tariff
@@ -391,6 +393,16 @@ class SessionViewSet(ScopedReadOnlyModelViewSet):
     def get_serializer_class(self):
         return SessionDetailSerializer if self.action == "retrieve" else SessionSerializer
 
+    def _hosted(self) -> ChargingSession:
+        """A session to change: only the department of its site may (the vehicle's department only sees it)."""
+        session = self.get_object()
+        if not session.at_own_site:
+            raise PermissionDenied(
+                f"Session {session.pk} is at another department's site: only that department may stop it or set its "
+                "needs."
+            )
+        return session
+
     @extend_schema(request=SessionStartSerializer, responses={201: SessionDetailSerializer})
     def create(self, request):
         """Start charging a vehicle at a connector now (a remote start). The session is pending until the
@@ -415,7 +427,7 @@ class SessionViewSet(ScopedReadOnlyModelViewSet):
     def needs(self, request, pk=None):
         """Set when the vehicle must leave, its target SoC or its next trip's energy: smart charging re-plans."""
         _require(request, "charging.change_chargingsession")
-        session = self.get_object()
+        session = self._hosted()
         serializer = SessionNeedsSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         try:
@@ -429,7 +441,7 @@ class SessionViewSet(ScopedReadOnlyModelViewSet):
     def stop(self, request, pk=None):
         """Stop a session: a remote stop to the station (or, before it started, cancel it)."""
         _require(request, "charging.change_chargingsession")
-        session = self.get_object()
+        session = self._hosted()
         try:
             services.session_stop(actor=request.user, session=session)
         except DjangoValidationError as exc:
@@ -450,7 +462,7 @@ class SessionViewSet(ScopedReadOnlyModelViewSet):
                 yield writer.writerow(
                     [
                         s.pk, s.transaction_id, s.charge_point.site.name if s.charge_point.site_id else "",
-                        s.charge_point.identity, s.connector.evse_id, s.vehicle.vin if s.vehicle_id else "",
+                        s.charge_point.identity, s.connector.evse_id, selectors.session_vehicle_column(s),
                         s.customer.name if s.customer_id else "", s.status, s.started_at.isoformat(),
                         s.ended_at.isoformat() if s.ended_at else "", s.energy_kwh,
                         f"{version.tariff.name} v{version.number}" if version else "", s.currency,
@@ -575,6 +587,35 @@ class ReservationPolicyViewSet(ScopedModelViewSet):
     queryset = ReservationPolicy.objects.select_related("site")
     serializer_class = ReservationPolicySerializer
     filterset_fields = ["site"]
+
+
+class RoamingPolicyViewSet(ScopedModelViewSet):
+    """Per department: which other departments' vehicles may charge at its sites (its teams' too, unless a team
+    has its own). Stations' Authorize, StartTransaction and TransactionEvent are answered by it."""
+
+    queryset = RoamingPolicy.objects.select_related("department").prefetch_related("allowed_departments")
+    serializer_class = RoamingPolicySerializer
+    filterset_fields = ["department", "mode"]
+
+    def create_object(self, data):
+        return services.roaming_policy_save(
+            actor=self.request.user,
+            department=data["department"],
+            mode=data.get("mode", RoamingPolicy.Mode.NONE),
+            allowed_departments=data.get("allowed_departments", []),
+        )
+
+    def update_object(self, instance, data):
+        return services.roaming_policy_save(
+            actor=self.request.user,
+            department=data.get("department", instance.department),
+            mode=data.get("mode", instance.mode),
+            allowed_departments=data.get("allowed_departments", list(instance.allowed_departments.all())),
+            policy=instance,
+        )
+
+    def delete_object(self, instance):
+        services.roaming_policy_delete(actor=self.request.user, policy=instance)
 
 
 class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

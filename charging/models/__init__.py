@@ -21,6 +21,7 @@ from charging.models.pricing import (
 )
 from charging.models.reports import SessionReport, SessionReportRun
 from charging.models.reservations import Reservation, ReservationDecision, ReservationPolicy
+from charging.models.roaming import RoamingPolicy
 from charging.models.sessions import ChargingSession, IdToken, MeterSample
 from charging.models.smart import ChargingPlan, Circuit
 
@@ -48,6 +49,7 @@ __all__ = [
     "Reservation",
     "ReservationDecision",
     "ReservationPolicy",
+    "RoamingPolicy",
     "SessionReport",
     "SessionReportRun",
     "Tariff",

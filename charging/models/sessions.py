@@ -63,6 +63,23 @@ class ChargingSession(TimeStampedModel):
     vehicle = models.ForeignKey(
         Vehicle, null=True, blank=True, on_delete=models.SET_NULL, related_name="charging_sessions"
     )
+    vehicle_department = models.ForeignKey(
+        Department,
+        verbose_name="vehicle's department",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The department of the vehicle (else of the RFID token) that charged, when it started: it sees "
+        "the session too, also at another department's site.",
+    )
+    authorization_status = models.CharField(
+        "authorization",
+        max_length=20,
+        blank=True,
+        help_text="What the central system answered the station for the id tag (OCPP idTagInfo / idTokenInfo "
+        "status): Accepted, or the refusal, e.g. Invalid, Blocked, NotAtThisLocation; empty: no tag (yet).",
+    )
     status = models.CharField("status", max_length=16, choices=Status.choices, default=Status.PENDING)
     started_at = models.DateTimeField("started at")
     ended_at = models.DateTimeField("ended at", null=True, blank=True)
@@ -131,6 +148,8 @@ class ChargingSession(TimeStampedModel):
     )
 
     scope_field = "charge_point__site__department"
+    # accounts.scoping: the vehicle's department sees the session too (read only: the host runs the station)
+    also_scope_fields = ("vehicle_department",)
 
     class Meta:
         ordering = ["-started_at"]

@@ -206,7 +206,13 @@ def session_event(session, event: str, detail: str = "") -> None:
     if charge_point.site_id is None:
         return
     where = f"{charge_point.identity}/{session.connector.evse_id}"
-    title = SESSION_TITLES[event].format(vehicle=_vehicle_name(session.vehicle), where=where)
+    vehicle = session.vehicle
+    name = _vehicle_name(vehicle)
+    if vehicle is not None and not vehicle.department.is_within(charge_point.site.department):
+        from charging.services.roaming import guest_label
+
+        name = guest_label(vehicle)  # a visiting vehicle: its fleet number or plate, never its VIN
+    title = SESSION_TITLES[event].format(vehicle=name, where=where)
     body = detail or f"Session {session.pk}: {session.get_status_display().lower()}, {session.energy_kwh:.2f} kWh."
     notify(
         event=event,

@@ -14,6 +14,7 @@ from django.db.models import Count, Q, Sum
 from django_celery_beat.models import PeriodicTask
 
 from accounts.models import Department, User
+from charging import selectors
 from charging.models import ChargingSession, Reservation, SessionReport, SessionReportRun
 from charging.models.pricing import currency_minor_units
 from evfleet.schedules import beat_task_save
@@ -96,7 +97,11 @@ def report_figures(department: Department, start: datetime, end: datetime) -> tu
         "cost_by_currency": costs,
         "not_charged_by_departure": sorted(set(not_ready)),
     }
-    rows = list(ended.select_related("charge_point__site", "connector", "vehicle", "customer").order_by("ended_at"))
+    rows = list(
+        selectors.session_visibility(ended, path=department.path)  # no VIN of a visiting vehicle
+        .select_related("charge_point__site", "connector", "vehicle", "vehicle_department", "customer")
+        .order_by("ended_at")
+    )
     return figures, rows
 
 
@@ -114,7 +119,7 @@ def report_csv(rows: list[ChargingSession]) -> str:
         writer.writerow(
             [
                 s.pk, s.charge_point.site.name if s.charge_point.site_id else "", s.charge_point.identity,
-                s.connector.evse_id, s.vehicle.vin if s.vehicle_id else "", s.customer.name if s.customer_id else "",
+                s.connector.evse_id, selectors.session_vehicle_column(s), s.customer.name if s.customer_id else "",
                 s.status, s.started_at.isoformat(), s.ended_at.isoformat() if s.ended_at else "", s.energy_kwh,
                 s.currency, s.cost_excl_tax if s.cost_excl_tax is not None else "",
                 s.cost_total if s.cost_total is not None else "", s.stop_reason, s.reason,

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from charging.models import ChargingSession, IdToken, Reservation
+from charging.services.roaming import roaming_refusal
 from fleet.models import Vehicle
 from stations import selectors as station_selectors
 from stations import services as station_services
@@ -64,6 +65,9 @@ def session_start(*, actor: User | None, vehicle: Vehicle, connector: Connector)
     # One start per connector at a time: the connector row is the lock; its state is read fresh under it.
     connector = Connector.objects.select_for_update(of=("self",)).select_related("charge_point").get(pk=connector.pk)
     charge_point = connector.charge_point
+    refusal = roaming_refusal(charge_point.site.department, vehicle.department) if charge_point.site_id else None
+    if refusal is not None:  # the station would refuse the tag: say so now (charging.services.roaming)
+        raise ValidationError({"vehicle": ValidationError(refusal[0].upper() + refusal[1:] + ".", code="roaming")})
     if not charge_point.is_connected:
         raise ValidationError({"connector": f"{charge_point.identity} is offline; it cannot be started remotely."})
     open_here = OPEN.filter(connector=connector).first()
@@ -106,6 +110,7 @@ def session_start(*, actor: User | None, vehicle: Vehicle, connector: Connector)
                 transaction_id=f"pending-{uuid.uuid4().hex[:24]}",
                 id_tag=token.token,
                 vehicle=vehicle,
+                vehicle_department_id=vehicle.department_id,
                 customer_id=token.customer_id or vehicle.customer_id,
                 status=ChargingSession.Status.PENDING,
                 started_at=now,

@@ -51,5 +51,7 @@ class SessionFactory(factory.django.DjangoModelFactory):
     connector = factory.SubFactory(ConnectorFactory)
     charge_point = factory.LazyAttribute(lambda s: s.connector.charge_point)
     transaction_id = factory.Sequence(lambda n: str(1000 + n))
+    # as the station's transaction records it: the vehicle's department sees the session too
+    vehicle_department = factory.LazyAttribute(lambda s: s.vehicle.department if getattr(s, "vehicle", None) else None)
     status = ChargingSession.Status.COMPLETED
     started_at = datetime(2026, 6, 10, 4, tzinfo=UTC)

@@ -161,7 +161,9 @@ class CentralSystem16(StationMixin, ChargePoint16):
             )
         except Connector.DoesNotExist as exc:
             raise PropertyConstraintViolationError(str(exc), {"connectorId": connector_id}) from None
-        status = await db(services.id_token_status)(token=id_tag, charge_point_id=self.charge_point_id)
+        # The station has started already: a refusal is recorded on the session, and the station should stop
+        # (StopTransactionOnInvalidId).
+        status = session.authorization_status or "Invalid"  # an empty idTag
         return result16.StartTransaction(transaction_id=int(session.transaction_id), id_tag_info={"status": status})
 
     @on("StopTransaction")
@@ -241,10 +243,11 @@ class CentralSystem201(StationMixin, ChargePoint201):
         moment = parse_time(timestamp)
         if event_type != "Updated":
             self.connectors_changed()
+        status = None
         if event_type == "Started":
             energy = next((v["energy_wh"] for _, v in samples if "energy_wh" in v), 0.0)
             try:
-                await db(services.transaction_start)(
+                session = await db(services.transaction_start)(
                     charge_point_id=self.charge_point_id,
                     evse_id=evse_id,
                     connector_id=connector_id,
@@ -260,6 +263,7 @@ class CentralSystem201(StationMixin, ChargePoint201):
                 ) from None
             except Connector.DoesNotExist as exc:
                 raise PropertyConstraintViolationError(str(exc), {"evse": evse}) from None
+            status = session.authorization_status or None
         else:
             await self.record_meter_values(evse_id, connector_id, transaction_id, samples)
             if transaction_info.get("charging_state"):
@@ -277,8 +281,11 @@ class CentralSystem201(StationMixin, ChargePoint201):
                 timestamp=moment,
                 reason=transaction_info.get("stopped_reason", ""),
             )
+        if token and status is None:  # a token after the start: the transaction takes it, or it is asked about
+            status = await db(services.transaction_authorize)(
+                charge_point_id=self.charge_point_id, transaction_id=transaction_id, id_tag=token
+            )
         if token:
-            status = await db(services.id_token_status)(token=token, charge_point_id=self.charge_point_id)
             return result201.TransactionEvent(id_token_info={"status": status})
         return result201.TransactionEvent()
 
