@@ -594,40 +594,6 @@ def _check_repeated_failures(charge_point: ChargePoint, connector: Connector) ->
 
 # --- meter values ----------------------------------------------------------------------------
 
-_MEASURAND_FIELD = {
-    "Energy.Active.Import.Register": "energy_wh",
-    "Power.Active.Import": "power_kw",
-    "SoC": "soc_percent",
-    "Current.Import": "current_a",
-    "Voltage": "voltage_v",
-}
-_SCALE = {("energy_wh", "kWh"): 1000.0, ("power_kw", "W"): 0.001, ("power_kw", "kW"): 1.0}
-
-
-def parse_sampled_values(sampled_values: list[dict[str, Any]]) -> dict[str, float]:
-    """OCPP sampledValue entries -> {field: value} in Wh, kW, %, A, V (phases summed for power and current)."""
-    values: dict[str, float] = {}
-    for entry in sampled_values:
-        field = _MEASURAND_FIELD.get(entry.get("measurand") or "Energy.Active.Import.Register")
-        if field is None:
-            continue
-        try:
-            number = float(entry["value"])
-        except (KeyError, TypeError, ValueError):
-            continue
-        unit = (
-            entry.get("unit")
-            or (entry.get("unit_of_measure") or {}).get("unit")
-            or ("Wh" if field == "energy_wh" else "W")
-        )
-        multiplier = (entry.get("unit_of_measure") or {}).get("multiplier", 0)
-        number *= _SCALE.get((field, unit), 1.0) * (10**multiplier)
-        if field in ("power_kw", "current_a") and entry.get("phase") and field in values:
-            values[field] += number
-        else:
-            values[field] = number
-    return values
-
 
 @dataclass(frozen=True)
 class ConnectorInfo:
