@@ -636,7 +636,8 @@ def meter_values_record(
     """Store meter samples, follow the session's energy, and check them for impossible readings.
 
     The common case at a busy depot, a reading from a connector with no open session, costs one
-    SELECT and one INSERT, without a transaction of its own.
+    SELECT and one INSERT, without a transaction of its own. A reading the connector already has for
+    that instant (a MeterValues sent again) is not stored, counted or checked again.
     """
     open_session = ChargingSession.objects.filter(connector=OuterRef("pk"), ended_at__isnull=True)
     connector = (
@@ -646,9 +647,17 @@ def meter_values_record(
         return 0
     charge_point = connector.charge_point
     if transaction_id is None and not connector.has_open_session and idle_readings_plausible(connector, samples):
-        MeterSample.objects.bulk_create(idle_meter_sample_rows(connector.pk, samples))
+        MeterSample.objects.bulk_create(idle_meter_sample_rows(connector.pk, samples), ignore_conflicts=True)
         return len(samples)
     with transaction.atomic():
+        sent_before = set(
+            MeterSample.objects.filter(connector=connector, sampled_at__in=[m for m, _ in samples]).values_list(
+                "sampled_at", flat=True
+            )
+        )
+        samples = [(moment, values) for moment, values in samples if moment not in sent_before]
+        if not samples:
+            return 0
         sessions = ChargingSession.objects.select_for_update().filter(connector=connector)
         session = (
             sessions.filter(transaction_id=transaction_id).first()
@@ -664,7 +673,7 @@ def meter_values_record(
                     session.meter_last_wh = values["energy_wh"]
                     session.energy_kwh = round((session.meter_last_wh - session.meter_start_wh) / 1000.0, 3)
                 session.last_meter_at = moment
-        MeterSample.objects.bulk_create(rows)
+        MeterSample.objects.bulk_create(rows, ignore_conflicts=True)  # one sent at the same time by another socket
         # Plausible readings again: the condition behind an open alert has cleared.
         for kind in {Alert.Kind.METER_BACKWARDS, Alert.Kind.POWER_ABOVE_MAX} - raised:
             alert_resolve(kind=kind, charge_point=charge_point, connector=connector)

@@ -119,12 +119,14 @@ def sampled_values(entries: list[dict[str, Any]], field: str) -> dict[str, float
 
 
 def meter_values(meter_values: list[dict[str, Any]] | None, field: str) -> list[tuple[datetime, dict[str, float]]]:
-    """OCPP meterValue entries -> [(time, {field: value})], every value checked; entries with nothing kept drop."""
-    samples = []
+    """OCPP meterValue entries -> [(time, {field: value})] in time order, every value checked. Entries of one instant
+    are one reading (the platform keeps one per connector and instant); instants with nothing kept drop."""
+    entries_by_instant: dict[datetime, list[dict[str, Any]]] = {}
     for index, meter_value in enumerate(meter_values or []):
         where = f"{field}[{index}]"
         moment = timestamp(meter_value.get("timestamp"), f"{where}.timestamp")
-        values = sampled_values(meter_value.get("sampled_value") or [], f"{where}.sampledValue")
-        if values:
-            samples.append((moment, values))
-    return samples
+        entries = meter_value.get("sampled_value") or []
+        sampled_values(entries, f"{where}.sampledValue")  # checked with each entry's place in the message
+        entries_by_instant.setdefault(moment, []).extend(entries)
+    samples = [(moment, sampled_values(entries, field)) for moment, entries in sorted(entries_by_instant.items())]
+    return [(moment, values) for moment, values in samples if values]
