@@ -67,7 +67,7 @@ class StationMixin:
     ) -> None:
         """MeterValues: most come from connectors with nothing plugged in, a few hundred a second at a big
         depot. Those are queued for a batched INSERT with no query of their own; readings of a session,
-        and implausible ones, go through the full checks."""
+        implausible ones and those of a connector with a reading alert open go through the full checks."""
         if not samples:
             return
         if transaction_id is None:
@@ -75,6 +75,8 @@ class StationMixin:
             if info is not None and not info.has_open_session and services.idle_readings_plausible(info, samples):
                 idle_meter_samples.add(services.idle_meter_sample_rows(info.pk, samples))
                 return
+            if info is not None:
+                self.connectors_changed()  # the checks may open or resolve a reading alert: load the state again
         await db(services.meter_values_record)(
             charge_point_id=self.charge_point_id,
             evse_id=evse_id,
