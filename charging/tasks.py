@@ -9,10 +9,26 @@ from charging.gridsignals import FeedError, NoFeed, configured_feed
 from charging.models import LoadPricing
 
 
-@shared_task(autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
-def session_price(*, session_id: int) -> str | None:
-    """Price a finished session (enqueued when its transaction stops)."""
-    session = services.session_price(session_id=session_id)
+@shared_task(bind=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
+def session_price(self, *, session_id: int) -> str | None:
+    """Price a finished session (enqueued when its transaction stops). One that cannot be priced says why, on its
+    page and in the API: at once when its figures give no price (retrying would not change them), else when the
+    last retry failed."""
+    try:
+        session = services.session_price(session_id=session_id)
+    except ArithmeticError as exc:  # decimal.InvalidOperation, OverflowError: a cost out of any range
+        services.session_price_failed(
+            session_id=session_id,
+            reason=f"its meter figures give no cost that can be computed and stored ({type(exc).__name__}); "
+            "correct the session's meter figures, then price it again.",
+        )
+        return None
+    except Exception as exc:
+        if self.request.retries >= self.max_retries:
+            services.session_price_failed(
+                session_id=session_id, reason=f"pricing failed {self.max_retries + 1} times: {exc!r}"[:500]
+            )
+        raise
     return None if session is None or session.cost_total is None else f"{session.cost_total} {session.currency}"
 
 

@@ -363,6 +363,8 @@ OCPP_MESSAGE_RETENTION_DAYS = env_int("EVFLEET_OCPP_MESSAGE_RETENTION_DAYS", 30,
 OCPP_COMMAND_TIMEOUT_S = env_int("EVFLEET_OCPP_COMMAND_TIMEOUT", 30, minimum=1)
 STUCK_CONNECTOR_AFTER_S = env_int("EVFLEET_STUCK_CONNECTOR_AFTER", 900, minimum=60)
 NO_ENERGY_FLOW_AFTER_S = env_int("EVFLEET_NO_ENERGY_FLOW_AFTER", 600, minimum=60)
+# A station registered this long ago that has never connected raises an alert (before, it may not be installed yet).
+NEVER_CONNECTED_AFTER_S = env_int("EVFLEET_NEVER_CONNECTED_AFTER", 86400, minimum=60)
 # A station that booted this long ago and has said nothing of a transaction open before its boot forgot it.
 REBOOT_GRACE_S = env_int("EVFLEET_REBOOT_GRACE", 300, minimum=30)
 REPEATED_FAILURES_COUNT = env_int("EVFLEET_REPEATED_FAILURES", 3, minimum=2)

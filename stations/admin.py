@@ -128,6 +128,7 @@ class AlertAdmin(ReadOnlyAdmin):
         "opened_at",
         "kind",
         "severity",
+        "site",
         "charge_point",
         "connector",
         "message",
@@ -135,7 +136,7 @@ class AlertAdmin(ReadOnlyAdmin):
         "resolved_at",
     ]
     list_filter = ["kind", "severity", ("resolved_at", admin.EmptyFieldListFilter)]
-    list_select_related = ["charge_point", "connector"]
+    list_select_related = ["site", "charge_point", "connector"]
 
 
 @admin.register(OcppMessage)

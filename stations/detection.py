@@ -1,14 +1,15 @@
 """Periodic checks that find station problems no single message reveals (run by stations.tasks)."""
 
+from collections import defaultdict
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import F, Max, Min, Q
+from django.db.models import DateTimeField, ExpressionWrapper, F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from charging.models import ChargingSession, MeterSample
-from stations import services
-from stations.models import Alert, ChargePoint, Connector, MaintenanceWindow
+from stations import services, status
+from stations.models import Alert, ChargePoint, Connector, MaintenanceWindow, Site
 
 ENERGY_FLOW_MIN_WH = 10.0
 
@@ -40,6 +41,84 @@ def check_heartbeats() -> int:
     return len(found)
 
 
+def check_never_connected() -> int:
+    """Stations registered more than EVFLEET_NEVER_CONNECTED_AFTER ago that have never connected (not installed, or
+    pointed at the wrong address, identity or password): an alert each, resolved once they connect. Stations
+    without a site (held pending) and rejected ones are left out."""
+    now = timezone.now()
+    registered_before = now - timedelta(seconds=settings.NEVER_CONNECTED_AFTER_S)
+    silent = list(
+        ChargePoint.objects.select_related("site")
+        .filter(last_seen_at__isnull=True, created_at__lt=registered_before, site__isnull=False)
+        .exclude(registration_status=ChargePoint.Registration.REJECTED)
+    )
+    for charge_point in silent:
+        hours = int((now - charge_point.created_at).total_seconds() // 3600)
+        services.alert_raise(
+            kind=Alert.Kind.NEVER_CONNECTED,
+            severity=Alert.Severity.WARNING,
+            charge_point=charge_point,
+            message=f"{charge_point.identity} was registered {hours} h ago and has never connected",
+            details={"registered_at": charge_point.created_at.isoformat()},
+            now=now,
+        )
+    cleared = (
+        Alert.objects.select_related("charge_point__site")
+        .filter(kind=Alert.Kind.NEVER_CONNECTED, resolved_at__isnull=True)
+        .exclude(charge_point__in=[cp.pk for cp in silent])
+    )
+    for alert in cleared:
+        services.alert_resolve(kind=alert.kind, charge_point=alert.charge_point, now=now)
+    return len(silent)
+
+
+def _down(station: dict, now) -> bool:
+    """Offline, and silent beyond its heartbeat interval plus grace (a reconnect is not an outage), or never seen."""
+    if station["status"] != ChargePoint.Status.OFFLINE:
+        return False
+    last_seen = station["last_seen_at"]
+    allowed = timedelta(seconds=station["heartbeat_interval_s"]) + status.HEARTBEAT_GRACE
+    return last_seen is None or now - last_seen > allowed
+
+
+def check_sites_offline() -> int:
+    """Depots where no station is online: one critical alert for the site, resolved when a station is back.
+
+    Every station is down (offline beyond its heartbeat interval plus grace, or never connected) and at least two
+    have connected before: a depot still being built has its stations' never_connected alerts instead, and one
+    with a single station its missed_heartbeat alert (a site alert would only repeat it). A station under
+    maintenance keeps its depot out of it."""
+    now = timezone.now()
+    by_site = defaultdict(list)
+    rows = ChargePoint.objects.filter(site__isnull=False).values(
+        "site_id", "status", "last_seen_at", "heartbeat_interval_s"
+    )
+    for row in rows:
+        by_site[row["site_id"]].append(row)
+    offline = {
+        site_id: max(s["last_seen_at"] for s in stations if s["last_seen_at"])
+        for site_id, stations in by_site.items()
+        if sum(1 for s in stations if s["last_seen_at"]) >= 2 and all(_down(s, now) for s in stations)
+    }
+    for site in Site.objects.filter(pk__in=offline):
+        stations, last = len(by_site[site.pk]), offline[site.pk]
+        services.alert_raise(
+            kind=Alert.Kind.SITE_OFFLINE,
+            severity=Alert.Severity.CRITICAL,
+            site=site,
+            message=f"No station of {site.name} is online: all {stations} offline, the last one heard "
+            f"{int((now - last).total_seconds() // 60)} min ago",
+            details={"stations": stations, "last_seen_at": last.isoformat()},
+            now=now,
+        )
+    cleared = Alert.objects.select_related("site").filter(
+        kind=Alert.Kind.SITE_OFFLINE, charge_point__isnull=True, resolved_at__isnull=True
+    )
+    for alert in cleared.exclude(site__in=list(offline)):
+        services.alert_resolve(kind=alert.kind, site=alert.site, now=now)
+    return len(offline)
+
+
 def check_stuck_connectors() -> int:
     """Connectors in Preparing or Finishing for too long get an alert; the others have theirs resolved."""
     now = timezone.now()
@@ -69,39 +148,66 @@ def check_stuck_connectors() -> int:
 
 
 def check_energy_flow() -> int:
-    """Sessions on a Charging connector whose meter has not moved over the window: no energy flows."""
+    """Sessions on a connector in use (Charging in 1.6, Occupied in 2.0.1) whose meter does not move: no energy flows.
+
+    Judged from the meter's last movement, not only from the readings inside the window (a station may sample as
+    seldom as the window, or more seldom): the meter has been seen standing still for the window (its newest
+    reading within ENERGY_FLOW_MIN_WH of the latest one at least the window before it), or it has fallen silent
+    for longer than the window plus its own sampling gap (the time between its last two readings). The session's
+    start, with its meter start, counts as its first reading; smart charging's planned pauses are not flagged."""
     now = timezone.now()
     window = timedelta(seconds=settings.NO_ENERGY_FLOW_AFTER_S)
+    readings = MeterSample.objects.filter(session=OuterRef("pk"), energy_wh__isnull=False).order_by("-sampled_at")
+    window_before_newest = ExpressionWrapper(OuterRef("newest_at") - window, output_field=DateTimeField())
     sessions = list(
-        ChargingSession.objects.select_related("connector", "charge_point__site").filter(
-            # OCPP 2.0.1 stations report a connector in use as Occupied; 1.6 ones say Charging.
+        ChargingSession.objects.select_related("connector", "charge_point__site")
+        .filter(
             ended_at__isnull=True,
             connector__status__in=[Connector.Status.CHARGING, Connector.Status.OCCUPIED],
             started_at__lt=now - window,
         )
-    )
-    moved = {
-        row["session"]: (row["high"] or 0) - (row["low"] or 0)
-        for row in MeterSample.objects.filter(
-            session__in=sessions, sampled_at__gte=now - window, energy_wh__isnull=False
+        .annotate(
+            newest_at=Subquery(readings.values("sampled_at")[:1]),
+            newest_wh=Subquery(readings.values("energy_wh")[:1]),
+            previous_at=Subquery(readings.values("sampled_at")[1:2]),
         )
-        .values("session")
-        .annotate(high=Max("energy_wh"), low=Min("energy_wh"))
-    }
+        .annotate(base_wh=Subquery(readings.filter(sampled_at__lte=window_before_newest).values("energy_wh")[:1]))
+    )
     from charging.services.smart import planned_pauses
 
     paused = planned_pauses(sessions, now - window, now)  # smart charging holds them at 0 kW on purpose
     raised = 0
     for session in sessions:
-        if moved.get(session.pk, 0.0) < ENERGY_FLOW_MIN_WH and session.pk not in paused:
+        newest_at, newest_wh = session.newest_at or session.started_at, session.newest_wh
+        if session.newest_at is None:
+            newest_wh, previous_at = session.meter_start_wh, None
+        else:
+            previous_at = session.previous_at or session.started_at
+        base_wh = session.base_wh
+        if base_wh is None and session.started_at <= newest_at - window:
+            base_wh = session.meter_start_wh
+        silent_for = now - newest_at
+        silent = silent_for > window + (newest_at - previous_at if previous_at else timedelta(0))
+        standing = base_wh is not None and newest_wh - base_wh < ENERGY_FLOW_MIN_WH
+        if (silent or standing) and session.pk not in paused:
+            label = session.connector.label()
+            message = (
+                f"{label} is in use but has sent no meter reading for {int(silent_for.total_seconds() // 60)} min"
+                if silent
+                else f"{label} is in use but its meter has not moved for {settings.NO_ENERGY_FLOW_AFTER_S // 60} min"
+            )
             services.alert_raise(
                 kind=Alert.Kind.NO_ENERGY_FLOW,
                 severity=Alert.Severity.WARNING,
                 charge_point=session.charge_point,
                 connector=session.connector,
-                message=f"{session.connector.label()} is Charging but its meter has not moved for "
-                f"{settings.NO_ENERGY_FLOW_AFTER_S // 60} min",
-                details={"session": session.pk, "transaction_id": session.transaction_id},
+                message=message,
+                details={
+                    "session": session.pk,
+                    "transaction_id": session.transaction_id,
+                    "silent": silent,
+                    "last_reading_at": newest_at.isoformat(),
+                },  # fmt: skip
                 now=now,
             )
             raised += 1

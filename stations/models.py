@@ -412,7 +412,7 @@ class OcppCommand(TimeStampedModel):
 
 
 class Alert(models.Model):
-    """A problem detected at a station: open while the condition lasts, resolved when it clears."""
+    """A problem detected at a station or a whole site: open while the condition lasts, resolved when it clears."""
 
     class Kind(models.TextChoices):
         MISSED_HEARTBEAT = "missed_heartbeat", "Missed heartbeats"
@@ -423,6 +423,8 @@ class Alert(models.Model):
         METER_BACKWARDS = "meter_backwards", "Meter reading went backwards"
         POWER_ABOVE_MAX = "power_above_max", "Power above the connector's maximum"
         REPEATED_FAILURES = "repeated_failures", "Repeated failed sessions"
+        NEVER_CONNECTED = "never_connected", "Never connected"
+        SITE_OFFLINE = "site_offline", "Whole site offline"
 
     class Severity(models.TextChoices):
         INFO = "info", "Info"
@@ -431,7 +433,22 @@ class Alert(models.Model):
 
     kind = models.CharField("kind", max_length=20, choices=Kind.choices)
     severity = models.CharField("severity", max_length=8, choices=Severity.choices)
-    charge_point = models.ForeignKey(ChargePoint, on_delete=models.CASCADE, related_name="alerts")
+    site = models.ForeignKey(
+        Site,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="alerts",
+        help_text="Where it happened: the station's site when it was raised (empty for a station without one).",
+    )
+    charge_point = models.ForeignKey(
+        ChargePoint,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="alerts",
+        help_text="Empty for an alert about the whole site.",
+    )
     connector = models.ForeignKey(Connector, null=True, blank=True, on_delete=models.CASCADE, related_name="alerts")
     message = models.CharField("message", max_length=255)
     details = models.JSONField("details", default=dict, blank=True)
@@ -440,12 +457,21 @@ class Alert(models.Model):
     occurrences = models.PositiveIntegerField("occurrences", default=1)
     resolved_at = models.DateTimeField("resolved at", null=True, blank=True)
 
-    scope_field = "charge_point__site__department"
+    scope_field = "site__department"
 
     class Meta:
         ordering = ["-opened_at"]
         constraints = [
-            # deduplication: one open alert per kind and place (station-wide, or one connector)
+            models.CheckConstraint(
+                condition=Q(charge_point__isnull=False) | Q(site__isnull=False, connector__isnull=True),
+                name="alert_at_a_station_or_a_site",
+            ),
+            # deduplication: one open alert per kind and place (a whole site, station-wide, or one connector)
+            models.UniqueConstraint(
+                fields=["kind", "site"],
+                condition=Q(resolved_at__isnull=True, charge_point__isnull=True),
+                name="alert_one_open_per_site",
+            ),
             models.UniqueConstraint(
                 fields=["kind", "charge_point"],
                 condition=Q(resolved_at__isnull=True, connector__isnull=True),
@@ -460,4 +486,4 @@ class Alert(models.Model):
         indexes = [models.Index(fields=["resolved_at", "-opened_at"], name="alert_open_idx")]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} at {self.charge_point_id}"
+        return f"{self.get_kind_display()} at {self.charge_point_id or f'site {self.site_id}'}"

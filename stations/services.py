@@ -37,6 +37,8 @@ from stations.models import (
 ADMINS_ONLY = realtime.ADMINS_ONLY
 # A reading above a connector's maximum power by more than this factor raises an alert (meter tolerance).
 POWER_TOLERANCE = 1.1
+# An energy reading more than this below the session's latest is the meter going backwards (rounding tolerance).
+METER_BACKWARDS_TOLERANCE_WH = 1.0
 
 
 # --- live updates ----------------------------------------------------------------------------
@@ -97,19 +99,32 @@ def charge_point_refresh_status(charge_point: ChargePoint, *, now: datetime | No
 # --- alerts ----------------------------------------------------------------------------------
 
 
+def _alert_place(charge_point: ChargePoint | None, connector: Connector | None, site: Site | None) -> dict:
+    """The lookup of the open alert at a place: a connector, a whole station, or a whole site."""
+    if charge_point is not None:
+        return {"charge_point": charge_point, "connector": connector}
+    if site is None:
+        raise ValueError("An alert is about a charge point or a site.")
+    return {"site": site, "charge_point__isnull": True}
+
+
 def alert_raise(
     *,
     kind: str,
     severity: str,
-    charge_point: ChargePoint,
+    charge_point: ChargePoint | None = None,
     message: str,
     connector: Connector | None = None,
+    site: Site | None = None,
     details: dict | None = None,
     now: datetime | None = None,
 ) -> Alert:
-    """Open an alert, or count another occurrence of the one already open for this kind and place."""
+    """Open an alert, or count another occurrence of the one already open for this kind and place.
+
+    The place is a connector or a whole charge point (`charge_point`, with its site), or a whole `site`."""
     now = now or timezone.now()
-    lookup = {"kind": kind, "charge_point": charge_point, "connector": connector, "resolved_at__isnull": True}
+    lookup = {"kind": kind, **_alert_place(charge_point, connector, site), "resolved_at__isnull": True}
+    site = charge_point.site if charge_point is not None else site
     with transaction.atomic():
         updated = Alert.objects.filter(**lookup).update(
             occurrences=F("occurrences") + 1, last_seen_at=now, message=message[:255], details=details or {}
@@ -121,6 +136,7 @@ def alert_raise(
                 alert = Alert.objects.create(
                     kind=kind,
                     severity=severity,
+                    site=site,
                     charge_point=charge_point,
                     connector=connector,
                     message=message[:255],
@@ -136,32 +152,41 @@ def alert_raise(
             "kind": kind,
             "severity": severity,
             "message": alert.message,
-            "charge_point_id": charge_point.pk,
+            "site_id": site.pk if site else None,
+            "charge_point_id": charge_point.pk if charge_point else None,
             "connector_id": connector.pk if connector else None,
         }
-        _announce("alert.opened", payload, _department_of(charge_point))
+        _announce("alert.opened", payload, site.department_id if site else ADMINS_ONLY)
         _tell("alert_event", alert)
     return alert
 
 
 def alert_resolve(
-    *, kind: str, charge_point: ChargePoint, connector: Connector | None = None, now: datetime | None = None
+    *,
+    kind: str,
+    charge_point: ChargePoint | None = None,
+    connector: Connector | None = None,
+    site: Site | None = None,
+    now: datetime | None = None,
 ) -> int:
     """Resolve the open alert of this kind and place, if any (the condition cleared)."""
     now = now or timezone.now()
-    ids = list(
-        Alert.objects.filter(
-            kind=kind, charge_point=charge_point, connector=connector, resolved_at__isnull=True
-        ).values_list("id", flat=True)
-    )
+    lookup = {"kind": kind, **_alert_place(charge_point, connector, site), "resolved_at__isnull": True}
+    site = charge_point.site if charge_point is not None else site
+    ids = list(Alert.objects.filter(**lookup).values_list("id", flat=True))
     if not ids:
         return 0
     Alert.objects.filter(pk__in=ids).update(resolved_at=now)
     for alert_id in ids:
         _announce(
             "alert.resolved",
-            {"id": alert_id, "kind": kind, "charge_point_id": charge_point.pk},
-            _department_of(charge_point),
+            {
+                "id": alert_id,
+                "kind": kind,
+                "site_id": site.pk if site else None,
+                "charge_point_id": charge_point.pk if charge_point else None,
+            },
+            site.department_id if site else ADMINS_ONLY,
         )
     return len(ids)
 
@@ -502,7 +527,8 @@ def transaction_stop(
         session.save(update_fields=["meter_last_wh", "energy_kwh", "ended_at", "stop_reason", "status", "updated_at"])
         charge_point = ChargePoint.objects.select_related("site").get(pk=charge_point_id)
         _smart_charging(charge_point, "departure", ended=session)
-        alert_resolve(kind=Alert.Kind.NO_ENERGY_FLOW, charge_point=charge_point, connector=session.connector)
+        for kind in (Alert.Kind.NO_ENERGY_FLOW, *READING_ALERTS):  # what they watched is over
+            alert_resolve(kind=kind, charge_point=charge_point, connector=session.connector)
         _check_repeated_failures(charge_point, session.connector)
         session_id = session.pk
         transaction.on_commit(lambda: charging_tasks.session_price.delay(session_id=session_id))
@@ -623,40 +649,6 @@ def _check_repeated_failures(charge_point: ChargePoint, connector: Connector) ->
 
 # --- meter values ----------------------------------------------------------------------------
 
-_MEASURAND_FIELD = {
-    "Energy.Active.Import.Register": "energy_wh",
-    "Power.Active.Import": "power_kw",
-    "SoC": "soc_percent",
-    "Current.Import": "current_a",
-    "Voltage": "voltage_v",
-}
-_SCALE = {("energy_wh", "kWh"): 1000.0, ("power_kw", "W"): 0.001, ("power_kw", "kW"): 1.0}
-
-
-def parse_sampled_values(sampled_values: list[dict[str, Any]]) -> dict[str, float]:
-    """OCPP sampledValue entries -> {field: value} in Wh, kW, %, A, V (phases summed for power and current)."""
-    values: dict[str, float] = {}
-    for entry in sampled_values:
-        field = _MEASURAND_FIELD.get(entry.get("measurand") or "Energy.Active.Import.Register")
-        if field is None:
-            continue
-        try:
-            number = float(entry["value"])
-        except (KeyError, TypeError, ValueError):
-            continue
-        unit = (
-            entry.get("unit")
-            or (entry.get("unit_of_measure") or {}).get("unit")
-            or ("Wh" if field == "energy_wh" else "W")
-        )
-        multiplier = (entry.get("unit_of_measure") or {}).get("multiplier", 0)
-        number *= _SCALE.get((field, unit), 1.0) * (10**multiplier)
-        if field in ("power_kw", "current_a") and entry.get("phase") and field in values:
-            values[field] += number
-        else:
-            values[field] = number
-    return values
-
 
 @dataclass(frozen=True)
 class ConnectorInfo:
@@ -665,23 +657,35 @@ class ConnectorInfo:
     pk: int
     max_power_kw: Decimal
     has_open_session: bool
+    has_reading_alert: bool = False  # an open meter_backwards or power_above_max: the next readings may resolve it
+
+
+# The alerts about impossible readings: raised by a reading, resolved by a sane one of the same quantity or when
+# the session ends.
+READING_ALERTS = (Alert.Kind.METER_BACKWARDS, Alert.Kind.POWER_ABOVE_MAX)
+
+
+def _with_reading_state(connectors):
+    """Connectors annotated with whether a session is open on them and whether a reading alert is open."""
+    open_session = ChargingSession.objects.filter(connector=OuterRef("pk"), ended_at__isnull=True)
+    reading_alert = Alert.objects.filter(connector=OuterRef("pk"), kind__in=READING_ALERTS, resolved_at__isnull=True)
+    return connectors.annotate(has_open_session=Exists(open_session), has_reading_alert=Exists(reading_alert))
 
 
 def station_connectors(*, charge_point_id: int) -> dict[tuple[int, int], ConnectorInfo]:
-    """Every connector of a station by (EVSE id, connector id), with whether a session is open on it."""
-    open_session = ChargingSession.objects.filter(connector=OuterRef("pk"), ended_at__isnull=True)
-    rows = (
-        Connector.objects.filter(charge_point_id=charge_point_id)
-        .annotate(has_open_session=Exists(open_session))
-        .values_list("evse_id", "connector_id", "pk", "max_power_kw", "has_open_session")
+    """Every connector of a station by (EVSE id, connector id), with whether a session or a reading alert is open
+    on it."""
+    rows = _with_reading_state(Connector.objects.filter(charge_point_id=charge_point_id)).values_list(
+        "evse_id", "connector_id", "pk", "max_power_kw", "has_open_session", "has_reading_alert"
     )
-    return {(evse, number): ConnectorInfo(pk, power, busy) for evse, number, pk, power, busy in rows}
+    return {(evse, number): ConnectorInfo(pk, power, busy, alert) for evse, number, pk, power, busy, alert in rows}
 
 
 def idle_readings_plausible(connector: Connector | ConnectorInfo, samples: list[tuple[datetime, dict]]) -> bool:
-    """Readings with no session to follow need no checks beyond this: no power above the connector's maximum."""
+    """Readings with no session to follow need no checks beyond this: no power above the connector's maximum, and
+    no reading alert open on the connector (which a plausible reading resolves)."""
     power = max((values.get("power_kw") or 0.0) for _, values in samples)
-    return power <= float(connector.max_power_kw) * POWER_TOLERANCE
+    return power <= float(connector.max_power_kw) * POWER_TOLERANCE and not connector.has_reading_alert
 
 
 def idle_meter_sample_rows(connector_pk: int, samples: list[tuple[datetime, dict]]) -> list[MeterSample]:
@@ -699,38 +703,53 @@ def meter_values_record(
     """Store meter samples, follow the session's energy, and check them for impossible readings.
 
     The common case at a busy depot, a reading from a connector with no open session, costs one
-    SELECT and one INSERT, without a transaction of its own.
+    SELECT and one INSERT, without a transaction of its own. A reading the connector already has for
+    that instant (a MeterValues sent again) is not stored, counted or checked again.
     """
-    open_session = ChargingSession.objects.filter(connector=OuterRef("pk"), ended_at__isnull=True)
-    connector = (
-        _connectors_at(charge_point_id, evse_id, connector_id).annotate(has_open_session=Exists(open_session)).first()
-    )
+    connector = _with_reading_state(_connectors_at(charge_point_id, evse_id, connector_id)).first()
     if connector is None or not samples:
         return 0
     charge_point = connector.charge_point
     if transaction_id is None and not connector.has_open_session and idle_readings_plausible(connector, samples):
-        MeterSample.objects.bulk_create(idle_meter_sample_rows(connector.pk, samples))
+        MeterSample.objects.bulk_create(idle_meter_sample_rows(connector.pk, samples), ignore_conflicts=True)
         return len(samples)
     with transaction.atomic():
+        sent_before = set(
+            MeterSample.objects.filter(connector=connector, sampled_at__in=[m for m, _ in samples]).values_list(
+                "sampled_at", flat=True
+            )
+        )
+        samples = [(moment, values) for moment, values in samples if moment not in sent_before]
+        if not samples:
+            return 0
         sessions = ChargingSession.objects.select_for_update().filter(connector=connector)
         session = (
             sessions.filter(transaction_id=transaction_id).first()
             if transaction_id
             else sessions.filter(ended_at__isnull=True).order_by("-started_at").first()
         )
-        rows, raised = [], set()
+        rows, verdicts, raised = [], {}, set()
         for moment, values in sorted(samples, key=lambda s: s[0]):
             rows.append(MeterSample(connector=connector, session=session, sampled_at=moment, **values))
-            raised |= _check_sample(charge_point, connector, session, moment, values)
-            if session is not None and values.get("energy_wh") is not None and session.ended_at is None:
-                if values["energy_wh"] >= session.meter_last_wh:
-                    session.meter_last_wh = values["energy_wh"]
-                    session.energy_kwh = round((session.meter_last_wh - session.meter_start_wh) / 1000.0, 3)
-                session.last_meter_at = moment
-        MeterSample.objects.bulk_create(rows)
-        # Plausible readings again: the condition behind an open alert has cleared.
-        for kind in {Alert.Kind.METER_BACKWARDS, Alert.Kind.POWER_ABOVE_MAX} - raised:
-            alert_resolve(kind=kind, charge_point=charge_point, connector=connector)
+            verdict = _check_sample(charge_point, connector, session, moment, values)
+            verdicts |= verdict
+            raised |= {kind for kind, impossible in verdict.items() if impossible}
+            energy = values.get("energy_wh")
+            if (
+                session is not None
+                and energy is not None
+                and session.ended_at is None
+                and not _backwards(session, energy)
+            ):
+                # the meter's latest good reading, and when: what the next reading's implied power is derived from
+                session.meter_last_wh = max(session.meter_last_wh, energy)
+                session.energy_kwh = round((session.meter_last_wh - session.meter_start_wh) / 1000.0, 3)
+                session.last_meter_at = max(moment, session.last_meter_at or moment)
+        MeterSample.objects.bulk_create(rows, ignore_conflicts=True)  # one sent at the same time by another socket
+        # The latest reading of a quantity is plausible again: the condition behind its open alert has cleared.
+        for kind, impossible in verdicts.items():
+            if not impossible and (connector.has_reading_alert or kind in raised):
+                alert_resolve(kind=kind, charge_point=charge_point, connector=connector)
         if session is not None:
             session.save(update_fields=["meter_last_wh", "energy_kwh", "last_meter_at", "updated_at"])
             _announce(
@@ -746,12 +765,21 @@ def meter_values_record(
     return len(rows)
 
 
-def _check_sample(charge_point, connector, session, moment, values) -> set[str]:
-    """Raise alerts for an impossible reading; returns the kinds raised."""
-    raised = set()
+def _backwards(session: ChargingSession, energy_wh: float) -> bool:
+    return energy_wh < session.meter_last_wh - METER_BACKWARDS_TOLERANCE_WH
+
+
+def _check_sample(charge_point, connector, session, moment, values) -> dict[str, bool]:
+    """Raise alerts for an impossible reading. Returns, per reading alert kind this reading says something about,
+    whether it is impossible: the meter_backwards verdict needs an energy reading in a session; power_above_max a
+    power reported, or one implied by the energy since the session's latest good reading (never from a backwards
+    one, in either place)."""
+    verdicts = {}
     energy = values.get("energy_wh")
-    if session is not None and energy is not None and energy < session.meter_last_wh - 1.0:
-        raised.add(Alert.Kind.METER_BACKWARDS)
+    backwards = session is not None and energy is not None and _backwards(session, energy)
+    if session is not None and energy is not None:
+        verdicts[Alert.Kind.METER_BACKWARDS] = backwards
+    if backwards:
         alert_raise(
             kind=Alert.Kind.METER_BACKWARDS,
             severity=Alert.Severity.WARNING,
@@ -763,12 +791,20 @@ def _check_sample(charge_point, connector, session, moment, values) -> set[str]:
     power = values.get("power_kw")
     limit = float(connector.max_power_kw) * POWER_TOLERANCE
     implied = None
-    if session is not None and energy is not None and session.last_meter_at and moment > session.last_meter_at:
+    if (
+        session is not None
+        and energy is not None
+        and not backwards
+        and session.last_meter_at
+        and moment > session.last_meter_at
+    ):
         hours = (moment - session.last_meter_at).total_seconds() / 3600
-        implied = (energy - session.meter_last_wh) / 1000.0 / hours
+        implied = max(0.0, (energy - session.meter_last_wh) / 1000.0 / hours)
+    if power is None and implied is None:
+        return verdicts
     worst = max(p for p in (power, implied, 0.0) if p is not None)
+    verdicts[Alert.Kind.POWER_ABOVE_MAX] = worst > limit
     if worst > limit:
-        raised.add(Alert.Kind.POWER_ABOVE_MAX)
         alert_raise(
             kind=Alert.Kind.POWER_ABOVE_MAX,
             severity=Alert.Severity.WARNING,
@@ -777,7 +813,7 @@ def _check_sample(charge_point, connector, session, moment, values) -> set[str]:
             message=f"{connector.label()}: {worst:.1f} kW is above its {connector.max_power_kw} kW maximum",
             details={"power_kw": power, "implied_kw": implied, "max_kw": float(connector.max_power_kw)},
         )
-    return raised
+    return verdicts
 
 
 # --- commands and maintenance ---------------------------------------------------------------

@@ -10,10 +10,12 @@ from stations.models import OcppMessage
 
 @shared_task(autoretry_for=(Exception,), retry_backoff=True, max_retries=2)
 def station_watchdog() -> dict:
-    """Beat job: missed heartbeats, stuck connectors, sessions without energy flow, sessions a rebooted station
-    forgot, maintenance windows."""
+    """Beat job: missed heartbeats, stations that never connected, depots offline, stuck connectors, sessions without
+    energy flow, sessions a rebooted station forgot, maintenance windows."""
     return {
         "silent_stations": detection.check_heartbeats(),
+        "never_connected": detection.check_never_connected(),
+        "sites_offline": detection.check_sites_offline(),
         "stuck_connectors": detection.check_stuck_connectors(),
         "no_energy_flow": detection.check_energy_flow(),
         "sessions_lost_in_reboot": detection.close_sessions_lost_in_reboot(),

@@ -200,7 +200,12 @@ class MeterSample(models.Model):
         indexes = [
             # a session's power and SoC curve
             models.Index(fields=["session", "sampled_at"], name="meter_session_time_idx"),
-            models.Index(fields=["connector", "sampled_at"], name="meter_connector_time_idx"),
+        ]
+        constraints = [
+            # A station that sends a MeterValues again (no answer reached it, a replayed queue) repeats readings:
+            # one reading per connector and instant, the repeat is not stored (ON CONFLICT DO NOTHING). Its index
+            # also serves a connector's readings in time order.
+            models.UniqueConstraint(fields=["connector", "sampled_at"], name="meter_sample_one_per_instant"),
         ]
 
     def __str__(self) -> str:

@@ -257,18 +257,23 @@ def reservation_event(reservation, action: str, reason: str, alternatives: list 
 
 
 def alert_event(alert) -> None:
-    """A station raised an alert: the people who look after the site's stations hear it."""
-    charge_point = alert.charge_point
-    if charge_point.site_id is None:
+    """A station, or a whole site, raised an alert: the people who look after the site's stations hear it."""
+    charge_point, site = alert.charge_point, alert.site
+    if site is None:
         return
+    if charge_point is not None:
+        where, link = charge_point.identity, f"/stations/charge-points/{charge_point.pk}/"
+        dedup_key = f"alert-{alert.kind}-{charge_point.pk}-{alert.connector_id or 0}"
+    else:  # the whole site
+        where, link, dedup_key = site.name, "/stations/", f"alert-{alert.kind}-site-{site.pk}"
     notify(
         event=Event.STATION_ALERT,
-        users=recipients(department_id=charge_point.site.department_id, permission="stations.change_alert"),
-        title=f"{alert.get_severity_display()} at {charge_point.identity}: {alert.get_kind_display()}",
+        users=recipients(department_id=site.department_id, permission="stations.change_alert"),
+        title=f"{alert.get_severity_display()} at {where}: {alert.get_kind_display()}",
         body=alert.message,
-        link=f"/stations/charge-points/{charge_point.pk}/",
+        link=link,
         data={"alert": alert.pk},
-        dedup_key=f"alert-{alert.kind}-{charge_point.pk}-{alert.connector_id or 0}",
+        dedup_key=dedup_key,
     )
 
 

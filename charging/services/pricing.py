@@ -2,6 +2,7 @@
 quotes and session costs. The API, the dashboard, the admin and the tasks all call these."""
 
 import logging
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -536,7 +537,7 @@ def session_usage(session: ChargingSession) -> engine.Usage:
     points = [(session.started_at, Decimal(0))]
     readings = session.meter_samples.filter(energy_wh__isnull=False).order_by("sampled_at")
     for moment, energy_wh in readings.values_list("sampled_at", "energy_wh"):
-        if session.started_at < moment < session.ended_at:
+        if session.started_at < moment < session.ended_at and math.isfinite(energy_wh):  # NaN, ±inf: no reading
             kwh = max((Decimal(str(energy_wh)) - start_wh) / 1000, points[-1][1])  # never backwards
             points.append((moment, kwh))
     final = max(Decimal(str(session.energy_kwh)).quantize(Decimal("0.001")), points[-1][1])
@@ -566,6 +567,12 @@ def session_price(*, session_id: int) -> ChargingSession | None:
         session.save(update_fields=["cost_breakdown", "updated_at"])
         logger.info("Session %s not priced: %s", session.pk, session.cost_breakdown["error"])
         return session
+    if not (math.isfinite(session.meter_start_wh) and math.isfinite(session.energy_kwh)):
+        return session_price_failed(
+            session_id=session.pk,
+            reason=f"its energy ({session.energy_kwh} kWh from a meter start of {session.meter_start_wh} Wh) is not "
+            "a number; correct the session's meter figures, then price it again.",
+        )
     if session.tariff_version_id is not None:
         version = session.tariff_version
     usage = session_usage(session)
@@ -582,6 +589,16 @@ def session_price(*, session_id: int) -> ChargingSession | None:
         load=load,
         contract=engine_contract(contract, month_kwh_before=month),
     )
+    cost_field = ChargingSession._meta.get_field("cost_total")
+    if not all(
+        abs(v) < Decimal(10) ** (cost_field.max_digits - cost_field.decimal_places)
+        for v in (result.total_excl_tax, result.tax, result.total)
+    ):
+        return session_price_failed(
+            session_id=session.pk,
+            reason=f"its cost ({result.total} {result.currency} for {session.energy_kwh} kWh) is beyond what a session "
+            "can cost; correct the session's meter figures, then price it again.",
+        )
     priced = Priced(result, version, contract, session.customer)
     session.tariff_version = version
     session.currency = result.currency
@@ -603,6 +620,18 @@ def session_price(*, session_id: int) -> ChargingSession | None:
     from charging.services.notifications import cost_threshold_check
 
     cost_threshold_check(session)
+    return session
+
+
+def session_price_failed(*, session_id: int, reason: str) -> ChargingSession | None:
+    """A session could not be priced, for good: it stays unpriced and says why (its page shows "Not priced: …",
+    the API its cost_breakdown). A session priced before keeps its price."""
+    session = ChargingSession.objects.filter(pk=session_id).first()
+    if session is None or session.cost_total is not None:
+        return session
+    session.cost_breakdown = {"error": reason[:500]}
+    session.save(update_fields=["cost_breakdown", "updated_at"])
+    logger.error("Session %s not priced: %s", session_id, reason)
     return session
 
 

@@ -217,6 +217,7 @@ class AlertSerializer(serializers.ModelSerializer):
             "id",
             "kind",
             "severity",
+            "site",
             "charge_point",
             "connector",
             "message",

@@ -281,11 +281,11 @@ class AlertFilter(django_filters.FilterSet):
 
     class Meta:
         model = Alert
-        fields = ["kind", "severity", "charge_point", "connector"]
+        fields = ["kind", "severity", "site", "charge_point", "connector"]
 
 
 class AlertViewSet(ScopedReadOnlyModelViewSet):
-    """Problems detected at stations, open until their condition clears."""
+    """Problems detected at stations and whole sites, open until their condition clears."""
 
     queryset = Alert.objects.all()
     serializer_class = AlertSerializer

@@ -8,7 +8,12 @@ against the official JSON schemas and turns exceptions into CALLERRORs.
 import time
 from datetime import UTC, datetime
 
-from ocpp.exceptions import OccurenceConstraintViolationError, PropertyConstraintViolationError
+from ocpp.exceptions import (
+    FormationViolationError,
+    FormatViolationError,
+    OccurenceConstraintViolationError,
+    PropertyConstraintViolationError,
+)
 from ocpp.routing import on
 from ocpp.v16 import ChargePoint as ChargePoint16
 from ocpp.v16 import call_result as result16
@@ -17,6 +22,7 @@ from ocpp.v201 import call_result as result201
 
 from stations import services
 from stations.models import Connector
+from stations.ocpp import values
 from stations.ocpp.messagelog import idle_meter_samples
 from stations.ocpp.threads import db
 
@@ -25,25 +31,9 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def parse_time(value: str | None) -> datetime:
-    if not value:
-        return datetime.now(UTC)
-    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 HEARTBEAT_STORE_EVERY_S = 30.0
 
 _REGISTRATION = {"accepted": "Accepted", "pending": "Pending", "rejected": "Rejected"}
-
-
-def _samples(meter_values: list[dict]) -> list[tuple[datetime, dict[str, float]]]:
-    samples = []
-    for meter_value in meter_values or []:
-        values = services.parse_sampled_values(meter_value.get("sampled_value", []))
-        if values:
-            samples.append((parse_time(meter_value.get("timestamp")), values))
-    return samples
 
 
 # How long a socket trusts what it loaded about its station's connectors (maximum power, open
@@ -77,7 +67,7 @@ class StationMixin:
     ) -> None:
         """MeterValues: most come from connectors with nothing plugged in, a few hundred a second at a big
         depot. Those are queued for a batched INSERT with no query of their own; readings of a session,
-        and implausible ones, go through the full checks."""
+        implausible ones and those of a connector with a reading alert open go through the full checks."""
         if not samples:
             return
         if transaction_id is None:
@@ -85,6 +75,8 @@ class StationMixin:
             if info is not None and not info.has_open_session and services.idle_readings_plausible(info, samples):
                 idle_meter_samples.add(services.idle_meter_sample_rows(info.pk, samples))
                 return
+            if info is not None:
+                self.connectors_changed()  # the checks may open or resolve a reading alert: load the state again
         await db(services.meter_values_record)(
             charge_point_id=self.charge_point_id,
             evse_id=evse_id,
@@ -105,6 +97,13 @@ class StationMixin:
 class CentralSystem16(StationMixin, ChargePoint16):
     """OCPP 1.6J. Connector n of a 1.6 station is stored as EVSE n, connector 1."""
 
+    async def _handle_call(self, msg):
+        # The library's schema check answers FormatViolation, 2.0.1's name; OCPP 1.6 calls it FormationViolation.
+        try:
+            return await super()._handle_call(msg)
+        except FormatViolationError as error:
+            raise FormationViolationError(error.description, error.details) from None
+
     @on("BootNotification")
     async def on_boot_notification(self, charge_point_vendor, charge_point_model, **kwargs):
         status, interval = await db(services.station_boot)(
@@ -123,7 +122,8 @@ class CentralSystem16(StationMixin, ChargePoint16):
 
     @on("StatusNotification")
     async def on_status_notification(self, connector_id, error_code, status, **kwargs):
-        if connector_id > 0:
+        moment = values.timestamp(kwargs["timestamp"], "timestamp") if "timestamp" in kwargs else datetime.now(UTC)
+        if values.integer(connector_id, "connectorId", minimum=0) > 0:
             await db(services.connector_status_update)(
                 charge_point_id=self.charge_point_id,
                 evse_id=connector_id,
@@ -131,15 +131,17 @@ class CentralSystem16(StationMixin, ChargePoint16):
                 status=status,
                 error_code=error_code,
                 info=kwargs.get("info", ""),
-                timestamp=parse_time(kwargs.get("timestamp")),
+                timestamp=moment,
             )
         return result16.StatusNotification()
 
     @on("MeterValues")
     async def on_meter_values(self, connector_id, meter_value, transaction_id=None, **kwargs):
-        if connector_id > 0:
-            transaction_id = str(transaction_id) if transaction_id is not None else None
-            await self.record_meter_values(connector_id, 1, transaction_id, _samples(meter_value))
+        samples = values.meter_values(meter_value, "meterValue")
+        if transaction_id is not None:
+            transaction_id = str(values.integer(transaction_id, "transactionId"))
+        if values.integer(connector_id, "connectorId", minimum=0) > 0:
+            await self.record_meter_values(connector_id, 1, transaction_id, samples)
         return result16.MeterValues()
 
     @on("Authorize")
@@ -149,6 +151,9 @@ class CentralSystem16(StationMixin, ChargePoint16):
 
     @on("StartTransaction")
     async def on_start_transaction(self, connector_id, id_tag, meter_start, timestamp, **kwargs):
+        meter_start = values.integer(meter_start, "meterStart", minimum=0)
+        moment = values.timestamp(timestamp, "timestamp")
+        values.integer(connector_id, "connectorId")
         self.connectors_changed()
         try:
             session = await db(services.transaction_start)(
@@ -157,7 +162,7 @@ class CentralSystem16(StationMixin, ChargePoint16):
                 connector_id=1,
                 id_tag=id_tag,
                 meter_start_wh=float(meter_start),
-                timestamp=parse_time(timestamp),
+                timestamp=moment,
             )
         except Connector.DoesNotExist as exc:
             raise PropertyConstraintViolationError(str(exc), {"connectorId": connector_id}) from None
@@ -168,12 +173,16 @@ class CentralSystem16(StationMixin, ChargePoint16):
 
     @on("StopTransaction")
     async def on_stop_transaction(self, meter_stop, timestamp, transaction_id, **kwargs):
+        meter_stop = values.integer(meter_stop, "meterStop", minimum=0)
+        moment = values.timestamp(timestamp, "timestamp")
+        values.integer(transaction_id, "transactionId")
+        values.meter_values(kwargs.get("transaction_data"), "transactionData")  # checked; the readings are not kept
         self.connectors_changed()
         await db(services.transaction_stop)(
             charge_point_id=self.charge_point_id,
             transaction_id=str(transaction_id),
             meter_stop_wh=float(meter_stop),
-            timestamp=parse_time(timestamp),
+            timestamp=moment,
             reason=kwargs.get("reason", ""),
         )
         id_tag = kwargs.get("id_tag")
@@ -213,19 +222,23 @@ class CentralSystem201(StationMixin, ChargePoint201):
 
     @on("StatusNotification")
     async def on_status_notification(self, timestamp, connector_status, evse_id, connector_id, **kwargs):
+        moment = values.timestamp(timestamp, "timestamp")
+        values.integer(evse_id, "evseId")
+        values.integer(connector_id, "connectorId")
         await db(services.connector_status_update)(
             charge_point_id=self.charge_point_id,
             evse_id=evse_id,
             connector_id=connector_id,
             status=connector_status,
-            timestamp=parse_time(timestamp),
+            timestamp=moment,
         )
         return result201.StatusNotification()
 
     @on("MeterValues")
     async def on_meter_values(self, evse_id, meter_value, **kwargs):
-        if evse_id > 0:
-            await self.record_meter_values(evse_id, 1, None, _samples(meter_value))
+        samples = values.meter_values(meter_value, "meterValue")
+        if values.integer(evse_id, "evseId", minimum=0) > 0:
+            await self.record_meter_values(evse_id, 1, None, samples)
         return result201.MeterValues()
 
     @on("Authorize")
@@ -237,10 +250,12 @@ class CentralSystem201(StationMixin, ChargePoint201):
     async def on_transaction_event(self, event_type, timestamp, trigger_reason, seq_no, transaction_info, **kwargs):
         transaction_id = transaction_info["transaction_id"]
         evse = kwargs.get("evse") or {}
-        evse_id, connector_id = evse.get("id", 1), evse.get("connector_id", 1)
-        samples = _samples(kwargs.get("meter_value"))
+        evse_id, connector_id = values.integer(evse.get("id", 1), "evse.id"), evse.get("connector_id", 1)
+        values.integer(connector_id, "evse.connectorId")
+        values.integer(seq_no, "seqNo", minimum=0)
+        samples = values.meter_values(kwargs.get("meter_value"), "meterValue")
         token = (kwargs.get("id_token") or {}).get("id_token", "")
-        moment = parse_time(timestamp)
+        moment = values.timestamp(timestamp, "timestamp")
         if event_type != "Updated":
             self.connectors_changed()
         status = None

@@ -30,8 +30,9 @@ class BufferedInserts:
     flush is writing at the time (the tests run the server's loop in a thread beside their own).
     """
 
-    def __init__(self, model: type[models.Model]):
+    def __init__(self, model: type[models.Model], *, ignore_conflicts: bool = False):
         self.model = model
+        self.ignore_conflicts = ignore_conflicts  # rows a unique constraint already holds are skipped
         self._pending: list[models.Model] = []
         self._pending_lock = threading.Lock()  # held only to add or take rows, never while writing
         self._write_lock = threading.Lock()
@@ -57,7 +58,7 @@ class BufferedInserts:
                 rows, self._pending = self._pending, []
             if rows:
                 try:
-                    self.model.objects.bulk_create(rows)
+                    self.model.objects.bulk_create(rows, ignore_conflicts=self.ignore_conflicts)
                 except Exception:
                     logger.exception("Could not store %d %s rows", len(rows), self.model._meta.label)
 
@@ -107,7 +108,7 @@ class MessageLog(BufferedInserts):
 
 
 message_log = MessageLog()
-idle_meter_samples = BufferedInserts(MeterSample)
+idle_meter_samples = BufferedInserts(MeterSample, ignore_conflicts=True)  # a reading sent again: stored once
 
 
 async def flush_all() -> None:

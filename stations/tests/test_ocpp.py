@@ -2,7 +2,7 @@
 
 import asyncio
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import httpx
@@ -131,10 +131,10 @@ def test_an_ocpp16_station_boots_reports_status_charges_and_is_seen_live(org, de
     assert {"BootNotification", "StatusNotification", "StartTransaction", "MeterValues", "StopTransaction"} <= actions
 
 
-def _reading(energy_wh: float, power_kw: float) -> list[dict]:
+def _reading(energy_wh: float, power_kw: float, ago_s: int = 0) -> list[dict]:
     return [
         {
-            "timestamp": now(),
+            "timestamp": (datetime.now(UTC) - timedelta(seconds=ago_s)).isoformat(timespec="seconds"),
             "sampled_value": [
                 {"value": str(energy_wh), "measurand": "Energy.Active.Import.Register", "unit": "Wh"},
                 {"value": str(power_kw), "measurand": "Power.Active.Import", "unit": "kW"},
@@ -148,8 +148,9 @@ def test_idle_readings_are_stored_in_batches_and_follow_a_session_once_it_starts
 
     async def scenario():
         async with station(asgi_live_server, "CP-16", "ocpp1.6") as cp:
-            await cp.call(call16.MeterValues(connector_id=2, meter_value=_reading(1000, 0.0)))
-            await cp.call(call16.MeterValues(connector_id=2, meter_value=_reading(1000, 80.0)))  # above 22 kW
+            # distinct instants: a connector has one reading per instant
+            await cp.call(call16.MeterValues(connector_id=2, meter_value=_reading(1000, 0.0, ago_s=2)))
+            await cp.call(call16.MeterValues(connector_id=2, meter_value=_reading(1000, 80.0, ago_s=1)))  # above 22 kW
             await cp.call(call16.StartTransaction(connector_id=2, id_tag="T", meter_start=1000, timestamp=now()))
             # No transactionId, as some 1.6 stations send: it still belongs to the session just started.
             await cp.call(call16.MeterValues(connector_id=2, meter_value=_reading(4000, 11.0)))
