@@ -118,8 +118,8 @@ def test_the_migration_keeps_one_of_each_repeated_reading_preferring_the_one_in_
     other = ConnectorFactory(charge_point=connector.charge_point)
     session = SessionFactory(connector=connector, started_at=datetime(2026, 5, 1, tzinfo=UTC))
     before, after = (
-        [("charging", "0016_verbose_names_in_local_time")],
-        [("charging", "0017_meter_sample_one_per_instant")],
+        [("charging", "0017_roaming")],
+        [("charging", "0018_meter_sample_one_per_instant")],
     )
     executor = MigrationExecutor(connection)
     executor.migrate(before)

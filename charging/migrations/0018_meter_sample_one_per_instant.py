@@ -17,7 +17,7 @@ def delete_repeated_readings(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("charging", "0016_verbose_names_in_local_time"),
+        ("charging", "0017_roaming"),
         ("stations", "0009_verbose_names_in_local_time"),
     ]
 
