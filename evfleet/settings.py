@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "channels",
     "django_celery_beat",
+    "axes",
     "evfleet",
     "accounts",
     "fleet",
@@ -71,6 +72,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "accounts.middleware.RequestContextMiddleware",
+    # Last, as django-axes asks: turns a sign-in refused for too many failures into the locked-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "evfleet.urls"
@@ -232,7 +235,8 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- Auth ------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["accounts.backends.RoleBackend"]
+# AxesStandaloneBackend first: it refuses a locked-out sign-in before the password is even checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "accounts.backends.RoleBackend"]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "fleet:overview"
 LOGOUT_REDIRECT_URL = "accounts:login"
@@ -242,6 +246,25 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Sign-in throttling (django-axes; accounts/lockout.py), for the sign-in page, the admin's and POST auth/token/.
+# After EVFLEET_LOGIN_FAILURE_LIMIT wrong passwords for one username from one client address, that pair is locked
+# for EVFLEET_LOGIN_COOLOFF seconds, counted from the last failure: the right password is refused too, the page
+# says until when and the API answers 429 with Retry-After. By username AND address: a depot's staff share one
+# address behind its NAT, so locking an address would lock out the whole depot for one person's typos, and
+# locking a username alone would let anyone lock any account (an administrator's) from anywhere; the pair stops a
+# guesser at one account and leaves its owner, at their own address, signing in. Administrators unlock early in
+# the admin (Axes > Access attempts) or with `manage.py axes_reset_username <name>` / `axes_reset`.
+AXES_FAILURE_LIMIT = env_int("EVFLEET_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(seconds=env_int("EVFLEET_LOGIN_COOLOFF", 900, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"  # shared by every process; the admin lists it
+AXES_CLIENT_IP_CALLABLE = "accounts.middleware.client_ip"  # X-Forwarded-For only behind declared proxies
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_RESET_ON_SUCCESS = True  # a successful sign-in forgets that pair's earlier failures
+# Attempts while locked are refused without moving the end of the lock, so "try again at" stays true.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins: User.last_login; the access log would grow without end
 
 # --- Internationalisation: store UTC, show the department's local time -------------------------
 LANGUAGE_CODE = "en-gb"
