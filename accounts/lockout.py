@@ -1,4 +1,5 @@
-"""Sign-in throttling on top of django-axes: until when a username is locked at an address, and how that is said.
+"""Sign-in throttling on top of django-axes: until when a username is locked at an address, and how that is said;
+and the throttle of password reset requests.
 
 The settings (evfleet/settings.py, AXES_*) lock a username at one client address after EVFLEET_LOGIN_FAILURE_LIMIT
 wrong passwords for EVFLEET_LOGIN_COOLOFF seconds from the last failure. The sign-in pages get the form again with
@@ -6,11 +7,14 @@ the time the lock lifts (429, via AxesMiddleware and AXES_LOCKOUT_CALLABLE); the
 `SignInLocked`, which the API's error handler turns into a 429 with Retry-After.
 """
 
+import hashlib
 import math
 from datetime import UTC, datetime
 
 from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_cool_off
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Max
 from django.shortcuts import render
 from django.utils import timezone
@@ -87,3 +91,40 @@ class SignInLocked(exceptions.APIException):
             f"(after {until.astimezone(UTC).isoformat(timespec='seconds').replace('+00:00', 'Z')}), "
             "or ask an administrator to unlock it."
         )
+
+
+# --- password reset requests --------------------------------------------------------------------------------
+
+RESET_THROTTLED_MESSAGE = (
+    "Too many password reset requests from your address or for this email address. Try again in {minutes} min."
+)
+
+
+def password_reset_keys(*, address: str | None, email: str) -> list[str]:
+    """The cache keys that count reset requests: one per client address, one per email address (hashed)."""
+    digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()
+    return [f"evfleet:password-reset:address:{address}", f"evfleet:password-reset:email:{digest}"]
+
+
+def password_reset_throttled(*, address: str | None, email: str) -> bool:
+    """Count one request; True when this address or this email address asked more than EVFLEET_LOGIN_FAILURE_LIMIT
+    times within EVFLEET_LOGIN_COOLOFF. The same answer whether or not an account has that email address.
+
+    In the cache (Redis in production, shared by every process; one process's memory in the embedded mode, which
+    runs one server process): a fixed window from the first request, kept by `add`, counted by `incr`.
+    """
+    window = int(settings.AXES_COOLOFF_TIME.total_seconds())
+    over = False
+    for key in password_reset_keys(address=address, email=email):
+        cache.add(key, 0, timeout=window)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=window)
+            count = 1
+        over = over or count > settings.AXES_FAILURE_LIMIT
+    return over
+
+
+def password_reset_throttled_message() -> str:
+    return RESET_THROTTLED_MESSAGE.format(minutes=math.ceil(settings.AXES_COOLOFF_TIME.total_seconds() / 60))
