@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.management.utils import get_random_secret_key
 
 from evfleet.env import env_bool, env_float, env_int, env_list, env_str, env_url
@@ -52,6 +53,7 @@ INSTALLED_APPS = [
     "channels",
     "django_celery_beat",
     "axes",
+    "csp",
     "evfleet",
     "accounts",
     "fleet",
@@ -64,6 +66,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -301,7 +304,28 @@ SECURE_SSL_REDIRECT = False  # the proxy redirects plain HTTP; Django would loop
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
-# Client addresses in the activity log come from X-Forwarded-For only when a proxy is declared.
+# Content-Security-Policy (django-csp): only this site's own files run. A page's inline <script> carries the
+# request's nonce (`nonce="{{ request.csp_nonce }}"`); no inline event handlers, no eval (Plotly's SVG charts
+# need none). Styles may be inline: plotly.js inserts <style> elements at run time (its global rules and the
+# bundled MapLibre stylesheet) and takes no nonce, and ReDoc does the same; CSS runs no script, so scripts stay
+# strict. ReDoc loosens the policy for itself (evfleet/urls.py says why). WebSockets: 'self' covers ws(s):// to
+# the same host and port.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "worker-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+# Client addresses (the activity log, sign-in throttling) come from X-Forwarded-For only when a proxy is declared.
 EVFLEET_TRUSTED_PROXY_COUNT = env_int("EVFLEET_TRUSTED_PROXY_COUNT", 0, minimum=0)
 
 # --- Email ------------------------------------------------------------------------------------
