@@ -3,8 +3,6 @@
 from django.contrib.auth import views as auth_views
 from django.shortcuts import redirect
 from django.urls import reverse_lazy
-from django.utils.decorators import method_decorator
-from django.views.decorators.debug import sensitive_post_parameters
 
 from accounts import services
 from accounts.forms import PasswordResetRequestForm
@@ -29,7 +27,6 @@ class PasswordResetView(auth_views.PasswordResetView):
         return redirect(self.success_url)
 
 
-@method_decorator(sensitive_post_parameters(), name="dispatch")
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     """The emailed link: a new password, set through the user service (validators, activity log)."""
 
