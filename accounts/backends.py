@@ -19,14 +19,18 @@ class RoleBackend(ModelBackend):
             return set()
         return set(permissions_for(user_obj.role))
 
+    # AnonymousUser has no role: every question about it is answered before the role is read (the admin's
+    # sign-in page asks has_module_perms for each app while nobody is signed in).
     def has_perm(self, user_obj, perm, obj=None):
-        if not user_obj.is_active:
+        if not user_obj.is_active or user_obj.is_anonymous:
             return False
         if user_obj.is_admin:
             return True
         return perm in self.get_all_permissions(user_obj, obj)
 
     def has_module_perms(self, user_obj, app_label):
+        if not user_obj.is_active or user_obj.is_anonymous:
+            return False
         if user_obj.is_admin:
             return True
         return any(p.startswith(f"{app_label}.") for p in self.get_all_permissions(user_obj))

@@ -1,10 +1,18 @@
-"""Write side of accounts: departments (a tree kept as materialized paths) and users."""
+"""Write side of accounts: departments (a tree kept as materialized paths), users and password resets."""
 
+from axes.handlers.proxy import AxesProxyHandler
+from django.conf import settings
 from django.contrib.auth import password_validation
+from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from accounts.audit import audited_save, model_delete, snapshot
 from accounts.models import Department, User
@@ -124,3 +132,30 @@ def user_delete(*, actor: User | None, user: User) -> None:
     if actor is not None and actor.pk == user.pk:
         raise ValidationError("You cannot delete your own account; ask another administrator.", code="self_delete")
     model_delete(instance=user, actor=actor)
+
+
+def password_reset_email_send(*, user: User) -> None:
+    """Mail `user` a one-time link to set a new password (Django's token: valid PASSWORD_RESET_TIMEOUT seconds,
+    spent once the password changes). The link is on EVFLEET_BASE_URL, the address people open the dashboard at."""
+    path = reverse(
+        "accounts:password-reset-confirm",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+        },
+    )
+    context = {
+        "user": user,
+        "link": settings.EVFLEET_BASE_URL.rstrip("/") + path,
+        "valid_hours": settings.PASSWORD_RESET_TIMEOUT // 3600,
+    }
+    subject = render_to_string("accounts/password_reset_subject.txt", context).strip()
+    send_mail(subject, render_to_string("accounts/password_reset_email.txt", context), None, [user.email])
+
+
+def password_reset_complete(*, user: User, password: str) -> User:
+    """Set the password chosen through an emailed reset link (checked by the validators, logged as the user's own
+    change) and lift any sign-in lock on the username: the link proved the account is theirs."""
+    user = user_update(actor=user, user=user, password=password)
+    AxesProxyHandler.reset_attempts(username=user.get_username())
+    return user

@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.management.utils import get_random_secret_key
 
 from evfleet.env import env_bool, env_float, env_int, env_list, env_str, env_url
@@ -51,6 +52,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "channels",
     "django_celery_beat",
+    "axes",
+    "csp",
     "evfleet",
     "accounts",
     "fleet",
@@ -63,6 +66,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -71,6 +75,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "accounts.middleware.RequestContextMiddleware",
+    # Last, as django-axes asks: turns a sign-in refused for too many failures into the locked-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "evfleet.urls"
@@ -232,7 +238,8 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- Auth ------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["accounts.backends.RoleBackend"]
+# AxesStandaloneBackend first: it refuses a locked-out sign-in before the password is even checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "accounts.backends.RoleBackend"]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "fleet:overview"
 LOGOUT_REDIRECT_URL = "accounts:login"
@@ -242,6 +249,25 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Sign-in throttling (django-axes; accounts/lockout.py), for the sign-in page, the admin's and POST auth/token/.
+# After EVFLEET_LOGIN_FAILURE_LIMIT wrong passwords for one username from one client address, that pair is locked
+# for EVFLEET_LOGIN_COOLOFF seconds, counted from the last failure: the right password is refused too, the page
+# says until when and the API answers 429 with Retry-After. By username AND address: a depot's staff share one
+# address behind its NAT, so locking an address would lock out the whole depot for one person's typos, and
+# locking a username alone would let anyone lock any account (an administrator's) from anywhere; the pair stops a
+# guesser at one account and leaves its owner, at their own address, signing in. Administrators unlock early in
+# the admin (Axes > Access attempts) or with `manage.py axes_reset_username <name>` / `axes_reset`.
+AXES_FAILURE_LIMIT = env_int("EVFLEET_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(seconds=env_int("EVFLEET_LOGIN_COOLOFF", 900, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"  # shared by every process; the admin lists it
+AXES_CLIENT_IP_CALLABLE = "accounts.middleware.client_ip"  # X-Forwarded-For only behind declared proxies
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_RESET_ON_SUCCESS = True  # a successful sign-in forgets that pair's earlier failures
+# Attempts while locked are refused without moving the end of the lock, so "try again at" stays true.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins: User.last_login; the access log would grow without end
 
 # --- Internationalisation: store UTC, show the department's local time -------------------------
 LANGUAGE_CODE = "en-gb"
@@ -278,7 +304,28 @@ SECURE_SSL_REDIRECT = False  # the proxy redirects plain HTTP; Django would loop
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
-# Client addresses in the activity log come from X-Forwarded-For only when a proxy is declared.
+# Content-Security-Policy (django-csp): only this site's own files run. A page's inline <script> carries the
+# request's nonce (`nonce="{{ request.csp_nonce }}"`); no inline event handlers, no eval (Plotly's SVG charts
+# need none). Styles may be inline: plotly.js inserts <style> elements at run time (its global rules and the
+# bundled MapLibre stylesheet) and takes no nonce, and ReDoc does the same; CSS runs no script, so scripts stay
+# strict. ReDoc loosens the policy for itself (evfleet/urls.py says why). WebSockets: 'self' covers ws(s):// to
+# the same host and port.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "worker-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+# Client addresses (the activity log, sign-in throttling) come from X-Forwarded-For only when a proxy is declared.
 EVFLEET_TRUSTED_PROXY_COUNT = env_int("EVFLEET_TRUSTED_PROXY_COUNT", 0, minimum=0)
 
 # --- Email ------------------------------------------------------------------------------------

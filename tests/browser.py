@@ -53,15 +53,46 @@ def browser():
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
+# Every Content-Security-Policy violation on any page a browser test opens fails that test: the browser fires
+# `securitypolicyviolation` at the document (an init script hands it to Python, on every page and navigation) and
+# logs a console error; both are collected.
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__cspViolation({page: document.location.href, directive: e.violatedDirective,
+                         blocked: e.blockedURI, source: e.sourceFile, line: e.lineNumber, sample: e.sample});
+});
+"""
+
+
 @pytest.fixture
-def page(browser, asgi_live_server):
-    """A fresh browser context on the live server; closed before the server stops."""
+def csp_violations():
+    """The CSP violations seen so far by the test's browser pages (see `page`)."""
+    return []
+
+
+@pytest.fixture
+def page(browser, asgi_live_server, csp_violations):
+    """A fresh browser context on the live server; closed before the server stops. Fails the test on any
+    Content-Security-Policy violation."""
     context = browser.new_context(base_url=asgi_live_server)
     context.set_default_timeout(10_000)
+    context.expose_binding("__cspViolation", lambda source, violation: csp_violations.append(violation))
+    context.add_init_script(CSP_LISTENER)
+    new_page = context.new_page()
+    new_page.on(
+        "console",
+        lambda message: (
+            csp_violations.append({"page": new_page.url, "console": message.text})
+            if "Content Security Policy" in message.text
+            else None
+        ),
+    )
     try:
-        yield context.new_page()
+        yield new_page
+        new_page.wait_for_timeout(100)  # violations are reported asynchronously
     finally:
         context.close()
+    assert csp_violations == [], f"Content-Security-Policy violations: {csp_violations}"
 
 
 def _log_in(page, user):

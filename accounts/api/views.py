@@ -15,8 +15,10 @@ from accounts.api.serializers import (
     TokenResponseSerializer,
     UserSerializer,
 )
+from accounts.lockout import SignInLocked, attempts_forget, locked_until
 from accounts.models import ActivityLog, Department, User
 from evfleet.api.base import ScopedModelViewSet, ScopedReadOnlyModelViewSet
+from evfleet.api.errors import ErrorSerializer
 
 
 class DepartmentViewSet(ScopedModelViewSet):
@@ -89,14 +91,29 @@ class TokenView(APIView):
     permission_classes = [permissions.AllowAny]
     authentication_classes = []
 
-    @extend_schema(request=TokenRequestSerializer, responses={200: TokenResponseSerializer}, auth=[])
+    @extend_schema(
+        request=TokenRequestSerializer,
+        responses={200: TokenResponseSerializer, 429: ErrorSerializer},
+        auth=[],
+        description=(
+            "After EVFLEET_LOGIN_FAILURE_LIMIT wrong passwords for a username from one address, that username is "
+            "locked there for EVFLEET_LOGIN_COOLOFF seconds: 429 `sign_in_locked` with Retry-After, even for the "
+            "right password."
+        ),
+    )
     def post(self, request):
         serializer = TokenRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user = authenticate(request, **serializer.validated_data)
+        credentials = serializer.validated_data
+        # django-axes (the first authentication backend) counts the failure and flags this request when the
+        # username is locked at the caller's address; the flag is on DRF's request, so the answer is ours (429).
+        user = authenticate(request, **credentials)
+        if user is None and getattr(request, "axes_locked_out", False):
+            raise SignInLocked(locked_until(request, {"username": credentials["username"]}))
         if user is None:
             raise ValidationError(
                 {"non_field_errors": [ErrorDetail("Wrong username or password.", code="invalid_credentials")]}
             )
+        attempts_forget(request, {"username": credentials["username"]})
         token, _ = Token.objects.select_related("user").get_or_create(user=user)
         return Response(TokenResponseSerializer.for_token(token))

@@ -16,6 +16,8 @@ from decimal import Decimal
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from evfleet.spreadsheet import csv_row, csv_text, xlsx_neutralise
+
 from .result import Chart, Column, ReportResult, Value
 
 TOTAL_LABEL = "Total"
@@ -65,15 +67,25 @@ def _money_decimals(value: Value) -> int:
 
 
 def export_csv(result: ReportResult) -> bytes:
-    """UTF-8 CSV (no BOM): a row of headings, one row per group, then the Total row when there are totals."""
+    """UTF-8 CSV (no BOM): a row of headings, one row per group, then the Total row when there are totals.
+
+    Text that a spreadsheet would run as a formula (a name starting with `=`, say) gets a leading `'`; the
+    figures of numeric columns stay as they are, negative ones included (evfleet/spreadsheet.py).
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow([column.heading for column in result.columns])
+    writer.writerow(csv_row(column.heading for column in result.columns))
     rows = list(result.rows)
     if (totals := _totals_row(result)) is not None:
         rows.append(totals)
     for row in rows:
-        writer.writerow([result.formatted(column, row.get(column.key)) for column in result.columns])
+        writer.writerow(
+            [
+                csv_text(result.formatted(column, value), is_number=_is_number(column, value))
+                for column in result.columns
+                for value in [row.get(column.key)]
+            ]
+        )
     return buffer.getvalue().encode("utf-8")
 
 
@@ -145,6 +157,7 @@ def export_xlsx(result: ReportResult) -> bytes:
     notes.append(["Generated at", _generated(result)])
     notes.column_dimensions["A"].width = min(max([len(note) for note in result.notes] + [14]) + 2, 120)
 
+    xlsx_neutralise(workbook)  # text is never a formula, whoever named the vehicle or the report
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

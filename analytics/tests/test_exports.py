@@ -5,6 +5,7 @@ import csv
 import io
 import json
 import re
+import zipfile
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -227,3 +228,49 @@ def test_every_format_is_registered_with_its_content_type():
 def test_an_unknown_format_is_refused_with_the_choices():
     with pytest.raises(ValueError, match=r"^Unknown format 'docx': choose csv, xlsx, json or pdf\.$"):
         export(make_result(), "docx")
+
+
+# --- formula injection (evfleet/spreadsheet.py) ----------------------------------------------------------------
+
+ATTACK = "=cmd|' /C calc'!A0"
+HOSTILE = [ATTACK, "+SUM(1,2)", "-2+3", "@SUM(A1)", "\tTAB", "\rCR"]
+
+
+def hostile_result() -> ReportResult:
+    rows = [{**ROWS[0], "label": label} for label in HOSTILE]
+    rows.append({**ROWS[1], "label": "Van 2", "energy_charged_kwh": -4.5, "cost": Decimal("-3.20")})
+    result = make_result(rows=rows, charts=[])
+    result.title, result.scope = '=HYPERLINK("http://evil")', "@Depot"
+    result.notes = ["-note from =someone"]
+    return result
+
+
+def test_csv_text_that_starts_like_a_formula_gets_a_leading_quote_and_numbers_stay_numbers():
+    rows = list(csv.reader(io.StringIO(export(hostile_result(), "csv")[0].decode("utf-8"), newline="")))
+
+    assert [row[0] for row in rows[1 : 1 + len(HOSTILE)]] == ["'" + label for label in HOSTILE]
+    assert rows[1 + len(HOSTILE)] == ["Van 2", "-4.5", "-3.20", "7", ""]  # negative figures are not text
+
+
+def test_xlsx_text_that_starts_like_a_formula_is_a_quoted_text_cell_and_numbers_stay_numbers():
+    data = export(hostile_result(), "xlsx")[0]
+    workbook = openpyxl.load_workbook(io.BytesIO(data))
+    sheet = workbook["Report"]
+
+    labels = [sheet.cell(row=4 + index, column=1) for index in range(len(HOSTILE))]
+    # shown as typed (XML reads a stored carriage return back as a line feed)
+    assert [cell.value for cell in labels] == [label.replace("\r", "\n") for label in HOSTILE]
+    assert all(cell.data_type == "s" and cell.quotePrefix for cell in labels)
+    assert sheet["A1"].data_type == "s" and sheet["A1"].quotePrefix
+    negative = sheet.cell(row=4 + len(HOSTILE), column=2)
+    assert negative.value == -4.5 and negative.data_type == "n" and not negative.quotePrefix
+    assert sheet.cell(row=4 + len(HOSTILE), column=3).value == -3.2
+    note = workbook["Notes"]["A2"]
+    assert note.value == "-note from =someone" and note.quotePrefix
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:  # no formula anywhere in the file
+        assert not any(b"<f>" in archive.read(name) or b"<f " in archive.read(name) for name in archive.namelist())
+
+
+def test_json_keeps_the_text_as_typed():
+    document = json.loads(export(hostile_result(), "json")[0])
+    assert [row["label"] for row in document["rows"][: len(HOSTILE)]] == HOSTILE

@@ -59,6 +59,7 @@ from charging.models import (
 )
 from charging.pricing.ocpi import ocpi_tariff
 from evfleet.api.base import ScopedModelViewSet, ScopedReadOnlyModelViewSet, ScopedViewSetMixin
+from evfleet.spreadsheet import csv_row
 
 
 def _require(request, *perms: str) -> None:
@@ -460,7 +461,7 @@ class SessionViewSet(ScopedReadOnlyModelViewSet):
             for s in sessions.iterator(chunk_size=2000):
                 version = s.tariff_version
                 yield writer.writerow(
-                    [
+                    csv_row([  # names typed by people: never a live formula in a spreadsheet
                         s.pk, s.transaction_id, s.charge_point.site.name if s.charge_point.site_id else "",
                         s.charge_point.identity, s.connector.evse_id, selectors.session_vehicle_column(s),
                         s.customer.name if s.customer_id else "", s.status, s.started_at.isoformat(),
@@ -469,7 +470,7 @@ class SessionViewSet(ScopedReadOnlyModelViewSet):
                         s.cost_excl_tax if s.cost_excl_tax is not None else "",
                         s.cost_tax if s.cost_tax is not None else "",
                         s.cost_total if s.cost_total is not None else "",
-                    ]
+                    ])
                 )  # fmt: skip
 
         response = StreamingHttpResponse(rows(), content_type="text/csv")

@@ -18,6 +18,7 @@ from charging import selectors
 from charging.models import ChargingSession, Reservation, SessionReport, SessionReportRun
 from charging.models.pricing import currency_minor_units
 from evfleet.schedules import beat_task_save
+from evfleet.spreadsheet import csv_row
 
 Status = ChargingSession.Status
 REPORT_TASK = "charging.tasks.session_report_send"
@@ -117,13 +118,13 @@ def report_csv(rows: list[ChargingSession]) -> str:
     writer.writerow(CSV_COLUMNS)
     for s in rows:
         writer.writerow(
-            [
+            csv_row([  # names and reasons typed by people: never a live formula in a spreadsheet
                 s.pk, s.charge_point.site.name if s.charge_point.site_id else "", s.charge_point.identity,
                 s.connector.evse_id, selectors.session_vehicle_column(s), s.customer.name if s.customer_id else "",
                 s.status, s.started_at.isoformat(), s.ended_at.isoformat() if s.ended_at else "", s.energy_kwh,
                 s.currency, s.cost_excl_tax if s.cost_excl_tax is not None else "",
                 s.cost_total if s.cost_total is not None else "", s.stop_reason, s.reason,
-            ]
+            ])
         )  # fmt: skip
     return out.getvalue()
 

@@ -1,5 +1,7 @@
 """Tariffs, versions, contracts, dynamic pricing, quotes and session costs through the services and the API."""
 
+import csv
+import io
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 
@@ -7,6 +9,7 @@ import pytest
 
 from charging import services
 from charging.models import (
+    ChargingSession,
     Contract,
     GridSignal,
     HolidayCalendar,
@@ -422,6 +425,24 @@ def test_the_session_export_has_the_costs(depot, org, api, django_capture_on_com
     assert row.endswith("North standard v1,EUR,5.0000,0.9500,5.9500")
     detail = api(org.analyst_a).get(f"/api/v1/sessions/{text.splitlines()[1].split(',')[0]}/").json()
     assert detail["cost_breakdown"]["total"] == "5.95"
+
+
+def test_the_session_export_never_holds_a_live_formula_and_keeps_negative_figures_as_numbers(
+    depot, org, api, django_capture_on_commit_callbacks
+):
+    site = depot["site"]
+    site.name = "=cmd|' /C calc'!A0"
+    site.save()
+    customer = CustomerFactory(department=org.a, name="-2+3")
+    session = _stop(_metered_session(depot["connector"], customer=customer), django_capture_on_commit_callbacks)
+    ChargingSession.objects.filter(pk=session.pk).update(cost_tax=D("-0.95"))  # a credit note, say
+
+    response = api(org.analyst_a).get("/api/v1/sessions/export/")
+    (row,) = csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode()))
+
+    assert row["site"] == "'=cmd|' /C calc'!A0"
+    assert row["customer"] == "'-2+3"
+    assert row["cost_tax"] == "-0.9500" and row["cost_total"] == "5.9500"
 
 
 def test_a_connector_promotion_ends_and_the_site_tariff_applies_again(depot, org):

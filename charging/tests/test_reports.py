@@ -12,7 +12,7 @@ from django_celery_beat.models import PeriodicTask
 from accounts.services import department_create
 from charging import services, tasks
 from charging.models import Reservation, SessionReport
-from charging.tests.factories import SessionFactory
+from charging.tests.factories import CustomerFactory, SessionFactory
 from fleet.tests.factories import VehicleFactory
 from stations.tests.factories import ChargePointFactory, ConnectorFactory, SiteFactory
 
@@ -105,3 +105,23 @@ def test_a_report_without_recipients_is_recorded_as_skipped_and_a_bad_address_is
     report.recipients = "not-an-address"
     with pytest.raises(Exception, match="valid email"):
         report.full_clean()
+
+
+def test_the_report_csv_never_holds_a_live_formula_and_keeps_negative_figures_as_numbers(org):
+    from charging.services.reports import report_csv
+
+    site = SiteFactory(department=org.a, name="=cmd|' /C calc'!A0")
+    connector = ConnectorFactory(charge_point=ChargePointFactory(site=site, identity="CP-X"))
+    customer = CustomerFactory(department=org.a, name="@SUM(A1:A9)")
+    day = datetime(2026, 6, 10, 8, tzinfo=UTC)
+    session = SessionFactory(connector=connector, customer=customer, started_at=day, ended_at=day + timedelta(hours=1),
+                             energy_kwh=-0.5, currency="EUR", cost_excl_tax=D("-2.10"), cost_total=D("-2.50"),
+                             stop_reason="Other", reason="+1+cmd|' /C calc'!A0", transaction_id="x")  # fmt: skip
+
+    (row,) = csv.DictReader(io.StringIO(report_csv([session])))
+
+    assert row["site"] == "'=cmd|' /C calc'!A0"
+    assert row["customer"] == "'@SUM(A1:A9)"
+    assert row["reason"] == "'+1+cmd|' /C calc'!A0"
+    assert (row["energy_kwh"], row["cost_excl_tax"], row["cost_total"]) == ("-0.5", "-2.10", "-2.50")
+    assert row["charge_point"] == "CP-X" and row["status"] == "completed"

@@ -31,6 +31,7 @@ class ErrorCode:
     PAYLOAD_TOO_LARGE = "payload_too_large"
     CONFLICT = "conflict"
     THROTTLED = "throttled"
+    SIGN_IN_LOCKED = "sign_in_locked"  # too many wrong passwords for a username from one address (accounts/lockout.py)
 
 
 NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
