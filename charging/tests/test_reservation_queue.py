@@ -6,6 +6,7 @@ from datetime import timedelta
 from decimal import Decimal as D
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from charging import services
@@ -266,3 +267,20 @@ def test_alternatives_offer_no_station_that_is_offline_or_never_connected(org, d
     queued = _book(org, vehicle, site=depot["site"], start=start)
     alternatives = queued.decisions.get(action="queued").details["alternatives"]
     assert {a["connector"] for a in alternatives} == {depot["fast"].pk}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the exclusion constraint is PostgreSQL's")
+def test_postgresql_an_offer_that_loses_a_race_leaves_the_request_queued(org, depot, monkeypatch):
+    from charging.services import reservations
+
+    holder = _book(org, _vehicle(org, "HOLD"), connector=depot["fast"])
+    waiting = _book(org, _vehicle(org, "B"), connector=depot["fast"])
+    assert waiting.status == "queued"
+    # The overlap check misses the holder, as if it had been booked a moment after the check: the database's
+    # exclusion constraint still refuses the second holder, and the request stays queued, unharmed.
+    monkeypatch.setattr(reservations, "_holding", lambda *a, **k: Reservation.objects.none())
+    assert services.queue_serve(connector_ids=[depot["fast"].pk]) == []
+    waiting.refresh_from_db()
+    assert (waiting.status, waiting.connector_id) == ("queued", None)
+    holder.refresh_from_db()
+    assert (holder.status, holder.connector_id) == ("confirmed", depot["fast"].pk)
