@@ -77,12 +77,18 @@ def diff(before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict[st
 
 
 def _department_id(instance: models.Model) -> int | None:
+    """The department the object belongs to, along its `scope_field` (e.g. charge_point__site__department)."""
     field = getattr(type(instance), "scope_field", None)
     if field == "pk":
         return instance.pk
-    if field and "__" not in field:
-        return getattr(instance, f"{field}_id", None)
-    return None
+    if not field:
+        return None
+    *hops, last = field.split("__")
+    for hop in hops:
+        instance = getattr(instance, hop, None)
+        if instance is None:
+            return None
+    return getattr(instance, f"{last}_id", None)
 
 
 def activity_record(

@@ -177,14 +177,17 @@ class ActivityLog(models.Model):
     changes = models.JSONField(
         "changed fields", default=dict, blank=True, help_text='{"field": [before, after]} for each changed field.'
     )
+    # No database constraint and no action on delete: an entry outlives its department (its own deletion
+    # included) and keeps the id; object type, id and label above say what the entry was about.
     department = models.ForeignKey(
         Department,
         verbose_name="department",
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
         related_name="+",
-        help_text="The department the object belonged to, for scoping.",
+        help_text="The department the object belonged to, for scoping; kept when the department is deleted.",
     )
 
     scope_field = "department"

@@ -82,7 +82,13 @@ def department_delete(*, actor: User | None, department: Department) -> None:
             "move or delete them first.",
             code="department_in_use",
         )
-    model_delete(instance=department, actor=actor)
+    from django_celery_beat.models import PeriodicTask
+
+    with transaction.atomic():
+        # its session reports go with it (cascade); their beat schedules would otherwise stay behind
+        schedules = list(department.session_reports.values_list("periodic_task_id", flat=True))
+        model_delete(instance=department, actor=actor)
+        PeriodicTask.objects.filter(pk__in=[pk for pk in schedules if pk is not None]).delete()
 
 
 def _apply_role(user: User) -> None:

@@ -14,11 +14,11 @@ from django.db import transaction
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
-from accounts.audit import model_delete
+from accounts.audit import Action, activity_record, audited_save, model_delete, snapshot
 from accounts.models import User
 from analytics import periods
 from analytics.metrics import Spec, compute, validate
-from analytics.models import ReportRun, SavedReport
+from analytics.models import CarbonIntensity, ReportRun, SavedReport
 from analytics.reporting.exports import export
 from evfleet.schedules import beat_task_save
 
@@ -67,6 +67,8 @@ def saved_report_save(*, actor: User, instance: SavedReport | None = None, **dat
         raise ValidationError({name: f"Unknown field {name!r}." for name in unknown})
     if instance is not None and not saved_report_may_edit(instance, actor):
         raise PermissionDenied("Only the report's owner or a fleet manager may change it.")
+    # what is stored, not the instance given (a page's form has already put its values on it)
+    before = snapshot(SavedReport.objects.get(pk=instance.pk)) if instance is not None else None
     report = instance or SavedReport(owner=actor)
     for name, value in data.items():
         setattr(report, name, value)
@@ -80,6 +82,8 @@ def saved_report_save(*, actor: User, instance: SavedReport | None = None, **dat
     validate(saved_report_spec(report), actor)  # metrics, grouping, filters, department
     report.save()
     saved_report_schedule(report)
+    action = Action.CREATE if before is None else Action.UPDATE
+    activity_record(action=action, instance=report, actor=actor, before=before, after=snapshot(report))
     return report
 
 
@@ -111,6 +115,21 @@ def saved_report_delete(*, report: SavedReport, actor: User) -> None:
     if report.periodic_task_id:
         PeriodicTask.objects.filter(pk=report.periodic_task_id).delete()
     model_delete(instance=report, actor=actor)
+
+
+@transaction.atomic
+def carbon_intensities_save(*, actor: User | None, rows: list[dict]) -> list[CarbonIntensity]:
+    """Store a provider's hourly intensities; an hour already stored is replaced. One log entry per hour that is
+    new or changed."""
+    saved = []
+    for row in rows:
+        instance = CarbonIntensity.objects.filter(zone=row["zone"], hour_start=row["hour_start"]).first()
+        before = snapshot(instance) if instance is not None else None
+        instance = instance or CarbonIntensity(zone=row["zone"], hour_start=row["hour_start"])
+        instance.gco2e_per_kwh, instance.renewable_percent = row["gco2e_per_kwh"], row.get("renewable_percent")
+        audited_save(instance, actor=actor, before=before)
+        saved.append(instance)
+    return saved
 
 
 def report_render(*, report: SavedReport, fmt: str, user: User, today: date | None = None):

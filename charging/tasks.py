@@ -106,3 +106,10 @@ def smart_charging_tick() -> dict:
     from charging.services import smart
 
     return smart.smart_charging_tick()
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+def reservation_queue_serve(*, connector_ids: list[int]) -> int:
+    """Connectors that may have freed up (a session ended, a fault cleared, maintenance over): offer them to the
+    reservation queue. The minute job does the same for every site, should this be lost."""
+    return len(services.queue_serve(connector_ids=connector_ids))

@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
-from accounts.audit import model_create, model_delete, model_update
+from accounts.audit import Action, activity_record, model_create, model_delete, model_update, snapshot
 from accounts.models import User
 from charging import tasks as charging_tasks
 from charging.models import ChargingSession, MeterSample
@@ -299,6 +299,11 @@ def connector_status_update(
         charge_point = connector.charge_point
         # a fault, or its end, changes what the connector can give: a smart-charging site re-plans
         newly_faulted = (status == Connector.Status.FAULTED) != (connector.status == Connector.Status.FAULTED)
+        # Available, or back from a fault or from Unavailable: it may take a vehicle that waits for it
+        freed = status == Connector.Status.AVAILABLE or (
+            connector.status in (Connector.Status.FAULTED, Connector.Status.UNAVAILABLE)
+            and status not in (Connector.Status.FAULTED, Connector.Status.UNAVAILABLE, Connector.Status.UNKNOWN)
+        )
         if connector.status != status or connector.error_code != error_code:
             connector.status, connector.error_code, connector.status_info = status, error_code[:50], (info or "")[:255]
             connector.status_since = moment
@@ -316,6 +321,8 @@ def connector_status_update(
             session_status_from_station(connector=connector, state=status)
         if newly_faulted:
             _smart_charging(charge_point, "fault")
+        if freed:
+            _connectors_freed(connector.pk)
         if status == Connector.Status.FAULTED:
             alert_raise(
                 kind=Alert.Kind.CONNECTOR_FAULT,
@@ -395,7 +402,8 @@ def _authorize_session(
     others = ChargingSession.objects.filter(vehicle_id=vehicle_id, ended_at__isnull=True).exclude(pk=session.pk)
     if decision.accepted and vehicle_id is not None and session.ended_at is None:
         # A vehicle charges at one place at a time: a session it left open elsewhere (a lost StopTransaction)
-        # has ended.
+        # has ended, and that connector is free.
+        _connectors_freed(*others.exclude(connector=connector).values_list("connector_id", flat=True))
         others.update(ended_at=timestamp, status=ChargingSession.Status.ABORTED, stop_reason="superseded",
                       reason=f"the vehicle started charging at {connector.label()}")  # fmt: skip
     elif vehicle_id is not None and others.exists():
@@ -530,6 +538,7 @@ def transaction_stop(
         for kind in (Alert.Kind.NO_ENERGY_FLOW, *READING_ALERTS):  # what they watched is over
             alert_resolve(kind=kind, charge_point=charge_point, connector=session.connector)
         _check_repeated_failures(charge_point, session.connector)
+        _connectors_freed(session.connector_id)
         session_id = session.pk
         transaction.on_commit(lambda: charging_tasks.session_price.delay(session_id=session_id))
         failed = session.status == ChargingSession.Status.FAILED
@@ -567,6 +576,15 @@ def _tell(function: str, *args, **kwargs) -> None:
     from charging.services import notifications
 
     getattr(notifications, function)(*args, **kwargs)
+
+
+def _connectors_freed(*connector_ids: int) -> None:
+    """Connectors that may take a vehicle again (a session ended, a fault cleared, Available, maintenance over):
+    the reservation queue is offered them once the change is committed. The one hook from stations into
+    reservations (charging.services.reservations), imported when needed."""
+    from charging.services.reservations import queue_serve_later
+
+    queue_serve_later(connector_ids=list(connector_ids))
 
 
 def _reservation_fulfilled(session: ChargingSession) -> None:
@@ -828,6 +846,24 @@ def command_create(
     return command
 
 
+def command_request(
+    *, actor: User | None, charge_point: ChargePoint, action: str, request: dict[str, Any], about: str = ""
+) -> OcppCommand:
+    """A command a person sends (the commands endpoint, a remote stop): sent like any other, and logged in the
+    activity log. Commands the platform sends by itself (ReserveNow, charging profiles, maintenance) are not:
+    their record is the command list and the message log."""
+    command = command_create(charge_point=charge_point, action=action, request=request, actor=actor)
+    activity_record(
+        action=Action.CREATE,
+        instance=command,
+        actor=actor,
+        after=snapshot(command),
+        object_repr=f"{action} to {charge_point.identity}{about}",
+        department_id=charge_point.site.department_id if charge_point.site_id else None,
+    )
+    return command
+
+
 def command_complete(*, command_id: int, state: str, response: dict | None = None, error: str = "") -> OcppCommand:
     command = OcppCommand.objects.select_related("charge_point__site").get(pk=command_id)
     command.state, command.response, command.error, command.answered_at = state, response, error[:255], timezone.now()
@@ -845,6 +881,7 @@ def command_complete(*, command_id: int, state: str, response: dict | None = Non
             session.reason = f"the station did not start it: {state}{f' ({error[:150]})' if error else ''}"
             session.save(update_fields=["status", "ended_at", "reason", "updated_at"])
             _tell("session_event", session, "session.failed", session.reason)
+            _connectors_freed(session.connector_id)
     _announce(
         "station.command",
         {"id": command.pk, "action": command.action, "state": state, "charge_point_id": command.charge_point_id},
@@ -886,11 +923,15 @@ def maintenance_window_delete(*, actor: User | None, window: MaintenanceWindow) 
         model_delete(instance=window, actor=actor)
         if under_way:
             maintenance_apply(charge_point=charge_point, actor=actor, operative=True)
+        else:  # a window still to come: its time is free again
+            _connectors_freed(*charge_point.connectors.values_list("pk", flat=True))
 
 
 def maintenance_apply(*, charge_point: ChargePoint, actor: User | None, operative: bool) -> OcppCommand | None:
     """Send ChangeAvailability for the whole station (connector/EVSE 0) and refresh the derived status."""
     charge_point_refresh_status(charge_point)
+    if operative:
+        _connectors_freed(*charge_point.connectors.values_list("pk", flat=True))
     if not charge_point.is_connected:
         return None
     if charge_point.protocol == ChargePoint.Protocol.OCPP201:

@@ -1,6 +1,9 @@
 import pytest
+from django_celery_beat.models import PeriodicTask
 
-from accounts.models import ActivityLog
+from accounts.models import ActivityLog, Department
+from accounts.services import department_create, department_update
+from charging.models import SessionReport
 from fleet.models import Vehicle
 from fleet.tests.factories import VehicleFactory, VehicleModelFactory
 
@@ -184,3 +187,56 @@ def test_a_password_set_in_the_admin_is_logged(org, client):
     assert response.status_code == 302
     entry = ActivityLog.objects.filter(content_type__model="user", object_id=str(org.analyst_a.pk)).first()
     assert entry.source == "admin" and "password" in entry.changes
+
+
+def _department_entries(department_id):
+    return ActivityLog.objects.filter(content_type__model="department", object_id=str(department_id)).order_by("id")
+
+
+def _empty_department_with_history(actor):
+    """A department created and renamed through the services (two entries), with nothing in it."""
+    department = department_create(actor=actor, name="Night shift")
+    return department_update(actor=actor, department=department, name="Night shift (closed)")
+
+
+@pytest.mark.django_db(transaction=True)  # committed for real: the log's rows are checked against the database
+def test_deleting_an_empty_department_through_the_api_keeps_its_entries_with_their_label(org, api):
+    department = _empty_department_with_history(org.admin)
+    schedules = list(SessionReport.objects.filter(department=department).values_list("periodic_task_id", flat=True))
+    assert len(schedules) == 2
+
+    response = api(org.admin).delete(f"/api/v1/departments/{department.pk}/", REMOTE_ADDR="10.9.8.7")
+
+    assert response.status_code == 204, response.content
+    assert not Department.objects.filter(pk=department.pk).exists()
+    created, renamed, deleted = _department_entries(department.pk)
+    assert [e.action for e in (created, renamed, deleted)] == ["create", "update", "delete"]
+    assert created.object_repr == "Night shift" and renamed.object_repr == "Night shift (closed)"
+    assert deleted.object_repr == "Night shift (closed)" and deleted.changes["name"] == ["Night shift (closed)", None]
+    assert (deleted.actor, deleted.source, deleted.ip_address) == (org.admin, "api", "10.9.8.7")
+    # the entries still say which department they were about, although it is gone
+    assert {e.department_id for e in (created, renamed, deleted)} == {department.pk}
+    # its daily and weekly session reports go with it, their beat schedules too
+    assert not PeriodicTask.objects.filter(pk__in=schedules).exists()
+    listed = api(org.admin).get("/api/v1/activity/", {"object_type": "accounts.department", "object_id": department.pk})
+    assert listed.status_code == 200
+    assert [e["object_repr"] for e in listed.json()["results"]][0] == "Night shift (closed)"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_deleting_an_empty_department_in_the_admin_keeps_its_entries_with_their_label(org, client):
+    department = _empty_department_with_history(org.admin)
+    client.force_login(org.admin)
+    confirm = client.get(f"/admin/accounts/department/{department.pk}/delete/")
+    assert confirm.status_code == 200
+    response = client.post(f"/admin/accounts/department/{department.pk}/delete/", {"post": "yes"})
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert not Department.objects.filter(pk=department.pk).exists()
+    entries = list(_department_entries(department.pk))
+    assert [e.action for e in entries] == ["create", "update", "delete"]
+    assert entries[-1].source == "admin" and entries[-1].object_repr == "Night shift (closed)"
+    page = client.get(f"/admin/accounts/activitylog/{entries[-1].pk}/change/")
+    assert page.status_code == 200 and "Night shift (closed)" in page.content.decode()
+    listing = client.get("/admin/accounts/activitylog/", {"q": "Night shift"})
+    assert listing.status_code == 200 and listing.content.decode().count("Night shift") >= 3

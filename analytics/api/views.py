@@ -307,14 +307,7 @@ class CarbonIntensityViewSet(mixins.CreateModelMixin, ScopedReadOnlyModelViewSet
         serializer = self.get_serializer(data=request.data, many=many)
         serializer.is_valid(raise_exception=True)
         rows = serializer.validated_data if many else [serializer.validated_data]
-        saved = []
-        for row in rows:
-            obj, _ = CarbonIntensity.objects.update_or_create(
-                zone=row["zone"],
-                hour_start=row["hour_start"],
-                defaults={"gco2e_per_kwh": row["gco2e_per_kwh"], "renewable_percent": row.get("renewable_percent")},
-            )
-            saved.append(obj)
+        saved = services.carbon_intensities_save(actor=request.user, rows=rows)
         return Response(CarbonIntensitySerializer(saved, many=True).data, status=status.HTTP_201_CREATED)
 
 

@@ -51,7 +51,6 @@ from charging.models import (
     LoadPricing,
     Notification,
     PriceInterval,
-    PushSubscription,
     Reservation,
     ReservationPolicy,
     RoamingPolicy,
@@ -685,15 +684,14 @@ class PushSubscriptionView(APIView):
         serializer = PushSubscriptionSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        PushSubscription.objects.update_or_create(
-            endpoint=data["endpoint"],
-            defaults={"user": request.user, "p256dh": data["keys"]["p256dh"], "auth": data["keys"]["auth"],
-                      "user_agent": request.headers.get("User-Agent", "")[:200]},
+        services.push_subscription_save(
+            user=request.user, endpoint=data["endpoint"], p256dh=data["keys"]["p256dh"], auth=data["keys"]["auth"],
+            user_agent=request.headers.get("User-Agent", ""),
         )  # fmt: skip
         return Response(status=status.HTTP_201_CREATED)
 
     @extend_schema(request=PushSubscriptionSerializer, responses={204: None})
     def delete(self, request):
         endpoint = (request.data or {}).get("endpoint", "")
-        PushSubscription.objects.filter(user=request.user, endpoint=endpoint).delete()
+        services.push_subscription_delete(user=request.user, endpoint=endpoint)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.audit import Action, activity_record
 from accounts.models import Department, User
 from accounts.roles import permissions_for
 from charging.models import Channel, Delivery, Event, Notification, NotificationPreference, PushSubscription
@@ -171,13 +172,69 @@ def notification_mark_read(*, user: User, ids: list[int] | None = None) -> int:
     return unread.update(read_at=timezone.now())
 
 
+@transaction.atomic
 def preferences_set(*, user: User, choices: dict[tuple[str, str], bool]) -> None:
+    """Store the user's choices; one activity log entry names those that changed (`event/channel`)."""
+    before = preferences_of(user)
     for (event, channel), enabled in choices.items():
         if event not in Event.values or channel not in Channel.values:
             continue
         NotificationPreference.objects.update_or_create(
             user=user, event=event, channel=channel, defaults={"enabled": enabled}
         )
+    after = preferences_of(user)
+    activity_record(
+        action=Action.UPDATE,
+        instance=NotificationPreference(user=user),
+        actor=user,
+        object_id=str(user.pk),
+        object_repr=f"notification preferences of {user.get_username()}",
+        department_id=user.department_id,
+        changes={f"{e}/{c}": [before[e, c], after[e, c]] for (e, c) in after if before[e, c] != after[e, c]},
+    )
+
+
+def push_subscription_save(*, user: User, endpoint: str, p256dh: str, auth: str, user_agent: str = "") -> None:
+    """A browser subscribes the user to push: stored (or moved to this user), and logged without its keys."""
+    with transaction.atomic():
+        existing = PushSubscription.objects.filter(endpoint=endpoint).first()
+        before = _push_fields(existing) if existing is not None else None
+        subscription, _created = PushSubscription.objects.update_or_create(
+            endpoint=endpoint, defaults={"user": user, "p256dh": p256dh, "auth": auth, "user_agent": user_agent[:200]}
+        )
+        activity_record(
+            action=Action.CREATE if existing is None else Action.UPDATE,
+            instance=subscription,
+            actor=user,
+            before=before,
+            after=_push_fields(subscription),
+            department_id=user.department_id,
+        )
+
+
+def push_subscription_delete(*, user: User, endpoint: str) -> int:
+    """The browser unsubscribed: its subscription goes (logged); an unknown endpoint changes nothing."""
+    with transaction.atomic():
+        deleted = 0
+        for subscription in PushSubscription.objects.filter(user=user, endpoint=endpoint):
+            before, object_id, label = _push_fields(subscription), str(subscription.pk), str(subscription)
+            subscription.delete()
+            activity_record(
+                action=Action.DELETE,
+                instance=subscription,
+                actor=user,
+                before=before,
+                object_id=object_id,
+                object_repr=label,
+                department_id=user.department_id,
+            )
+            deleted += 1
+        return deleted
+
+
+def _push_fields(subscription: PushSubscription) -> dict:
+    """What the log keeps of a subscription: never its keys."""
+    return {"user_id": subscription.user_id, "endpoint": subscription.endpoint, "user_agent": subscription.user_agent}
 
 
 def unread_count(user: User) -> int:

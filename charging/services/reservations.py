@@ -1,6 +1,10 @@
 """Reservations: booking a connector (or any compatible one at a site), the priority queue, pre-emption,
 alternatives, and the minute job that holds connectors at the stations and releases no-shows.
 
+The queue is served whenever a connector may have freed up (`queue_serve_later`, called by the station services
+when a session ends, a fault clears, a connector becomes Available or maintenance is over; by cancellations and
+no-shows here) and, as a safety net, by the minute job.
+
 No two holding (confirmed or active) reservations of one connector overlap: on PostgreSQL an exclusion
 constraint guarantees it (migration 0007); everywhere the booking locks the candidate connectors' rows
 (SQLite: its IMMEDIATE transaction takes the one write lock) before looking for a free one.
@@ -16,6 +20,7 @@ from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from accounts.audit import Action, activity_record, snapshot
 from accounts.models import User
 from charging.models import ChargingSession, Reservation, ReservationDecision, ReservationPolicy
 from charging.models.reservations import PRIORITY_RANK
@@ -25,11 +30,12 @@ from evfleet import realtime
 from fleet.models import Vehicle
 from stations import selectors as station_selectors
 from stations import services as station_services
-from stations.models import Connector, Site
+from stations.models import ChargePoint, Connector, MaintenanceWindow, Site
 
 PAST_TOLERANCE = timedelta(seconds=60)  # a window may start up to a minute ago (clocks differ)
 ALTERNATIVES_HORIZON = timedelta(days=7)
 ARRIVAL_EARLY = timedelta(minutes=30)  # a vehicle plugging in this early fulfils its reservation
+STATUS_HORIZON = timedelta(hours=1)  # a connector's state now (in use, Unavailable) matters to windows this close
 Status = Reservation.Status
 
 
@@ -66,16 +72,52 @@ def _holding(connectors, start: datetime, end: datetime) -> QuerySet[Reservation
     )
 
 
-def _in_use(connector: Connector, vehicle: Vehicle, starts_at: datetime) -> bool:
-    """Another vehicle is charging there now and the window starts within the hour: not free."""
-    if starts_at > timezone.now() + timedelta(hours=1):
-        return False
-    return ChargingSession.objects.filter(connector=connector, ended_at__isnull=True).exclude(vehicle=vehicle).exists()
+def online(charge_point: ChargePoint) -> bool:
+    """Connected and heard from: a station that is offline, or has never connected, is no place to send a vehicle."""
+    return (
+        charge_point.is_connected
+        and charge_point.last_seen_at is not None
+        and charge_point.status != ChargePoint.Status.OFFLINE
+    )
 
 
-def _compatible(vehicle: Vehicle, site: Site) -> list[tuple[Connector, Decimal]]:
+def _maintenance(connector: Connector, start: datetime, end: datetime) -> QuerySet[MaintenanceWindow]:
+    windows = MaintenanceWindow.objects.filter(charge_point_id=connector.charge_point_id)
+    return windows.filter(starts_at__lt=end, ends_at__gt=start)
+
+
+def _blocked(connector: Connector, vehicle: Vehicle, start: datetime, end: datetime, *, any_connector: bool) -> str:
+    """What else takes the connector in the window, besides other bookings ("" if nothing): maintenance of its
+    station in the window; for a window starting within the hour, another vehicle charging there or the connector
+    Unavailable now; for a booking of any connector of a site, its station offline or never connected. A phrase
+    that follows "Taken by" in messages."""
+    charge_point = connector.charge_point
+    window = _maintenance(connector, start, end).order_by("starts_at").first()
+    if window is not None:
+        return (
+            f"maintenance of {charge_point.identity} {window.starts_at.astimezone(UTC):%Y-%m-%d %H:%M}–"
+            f"{window.ends_at.astimezone(UTC):%H:%M} UTC"
+        )
+    if any_connector and not online(charge_point):
+        return f"{charge_point.identity} {'offline' if charge_point.last_seen_at else 'never connected'}"
+    if start <= timezone.now() + STATUS_HORIZON:
+        session = (
+            ChargingSession.objects.filter(connector=connector, ended_at__isnull=True)
+            .exclude(vehicle=vehicle)
+            .select_related("vehicle")
+            .first()
+        )
+        if session is not None:
+            who = vehicle_label(session.vehicle) if session.vehicle_id else "a vehicle"
+            return f"session {session.pk} of {who} charging at {connector.label()} now"
+        if connector.status == Connector.Status.UNAVAILABLE:
+            return f"{connector.label()} Unavailable now"
+    return ""
+
+
+def _compatible(vehicle: Vehicle, site: Site, rules=None) -> list[tuple[Connector, Decimal]]:
     """The site's connectors the vehicle can use, fastest first, with the power it would get."""
-    rules = station_selectors.active_rules()
+    rules = station_selectors.active_rules() if rules is None else rules
     found = []
     connectors = Connector.objects.filter(charge_point__site=site).select_related("charge_point__site")
     for connector in connectors.order_by("charge_point__identity", "evse_id"):
@@ -86,16 +128,22 @@ def _compatible(vehicle: Vehicle, site: Site) -> list[tuple[Connector, Decimal]]
 
 
 def _earliest_window(connector: Connector, start: datetime, duration: timedelta, exclude=None) -> datetime | None:
-    """The earliest start at or after `start` when `connector` is free for `duration`."""
-    blocking = _holding([connector], start, start + ALTERNATIVES_HORIZON).order_by("starts_at")
+    """The earliest start at or after `start` when `connector` is free for `duration` (no booking, no
+    maintenance of its station)."""
+    horizon = start + ALTERNATIVES_HORIZON
+    blocking = _holding([connector], start, horizon)
     if exclude is not None:
         blocking = blocking.exclude(pk=exclude.pk)
+    busy = sorted(
+        [*blocking.values_list("starts_at", "ends_at"), *_maintenance(connector, start, horizon).values_list(
+            "starts_at", "ends_at")]
+    )  # fmt: skip
     moment = start
-    for other in blocking:
-        if other.starts_at >= moment + duration:
+    for busy_from, busy_until in busy:
+        if busy_from >= moment + duration:
             return moment
-        moment = max(moment, other.ends_at)
-    return moment if moment + duration <= start + ALTERNATIVES_HORIZON else None
+        moment = max(moment, busy_until)
+    return moment if moment + duration <= horizon else None
 
 
 def alternatives(
@@ -108,16 +156,17 @@ def alternatives(
     exclude: Reservation | None = None,
 ) -> list[Alternative]:
     """What a vehicle could have instead of a window it cannot get: another compatible connector at the site
-    in the same window, else the earliest window of the same length on the connector asked for."""
+    in the same window, else the earliest window of the same length on the connector asked for. Only stations
+    that are online are offered."""
     options = []
-    compatible = _compatible(vehicle, site)
+    compatible = [(c, p) for c, p in _compatible(vehicle, site) if online(c.charge_point)]
     for candidate, power in compatible:
         if connector is not None and candidate.pk == connector.pk:
             continue
         blocking = _holding([candidate], starts_at, ends_at)
         if exclude is not None:
             blocking = blocking.exclude(pk=exclude.pk)
-        if not blocking.exists():
+        if not blocking.exists() and not _blocked(candidate, vehicle, starts_at, ends_at, any_connector=True):
             options.append(Alternative("other_connector", candidate, starts_at, ends_at, power))
     targets = [(c, p) for c, p in compatible if connector is None or c.pk == connector.pk][:1] if not options else []
     for target, power in targets:
@@ -146,6 +195,19 @@ def _decide(reservation: Reservation, action: str, reason: str, actor: User | No
     department = reservation.site.department_id
     transaction.on_commit(lambda: realtime.publish("reservation.changed", event, department_id=department))
     notifications.reservation_event(reservation, action, reason, details.get("alternatives"))
+
+
+def _log(reservation: Reservation, actor: User | None, before: dict | None) -> None:
+    """The activity log's entry for what a person did to a reservation: booked it (before=None), cancelled it,
+    or, by booking a critical vehicle, pre-empted it. What the platform decides by itself (offered from the
+    queue, held, no-show, expired, fulfilled) is in the reservation's decisions."""
+    activity_record(
+        action=Action.CREATE if before is None else Action.UPDATE,
+        instance=reservation,
+        actor=actor,
+        before=before,
+        after=snapshot(reservation),
+    )
 
 
 def _window_checks(*, vehicle, site, starts_at, ends_at, departure_at) -> None:
@@ -244,20 +306,31 @@ def reservation_request(
         priority_class=vehicle.priority_class,
         created_by=actor if actor is not None and actor.is_authenticated else None,
     )
+    obstacles = []  # why a connector without an overlapping booking is not free either
     for candidate, _power in compatible:
-        if not _holding([candidate], starts_at, ends_at).exists() and not _in_use(candidate, vehicle, starts_at):
+        if _holding([candidate], starts_at, ends_at).exists():
+            continue
+        obstacle = _blocked(candidate, vehicle, starts_at, ends_at, any_connector=connector is None)
+        if not obstacle:
             _confirm(reservation, candidate)
             _decide(reservation, "confirmed", f"{candidate.label()} is free in the window", actor)
+            _log(reservation, actor, None)
             return reservation
+        obstacles.append(obstacle)
     victim = _preemptable(reservation, [c for c, _ in compatible])
     if victim is not None:
         return _preempt(reservation, victim, actor)
     blocking = list(_holding([c for c, _ in compatible], starts_at, ends_at).select_related("vehicle", "connector"))
     options = alternatives(vehicle=vehicle, site=site, starts_at=starts_at, ends_at=ends_at, connector=connector)
     conflict = "; ".join(
-        f"reservation {b.pk} of {vehicle_label(b.vehicle)} on {b.connector.label()} "
-        f"{b.starts_at.astimezone(UTC):%H:%M}–{b.ends_at.astimezone(UTC):%H:%M} UTC"
-        for b in blocking[:3]
+        [
+            *(
+                f"reservation {b.pk} of {vehicle_label(b.vehicle)} on {b.connector.label()} "
+                f"{b.starts_at.astimezone(UTC):%H:%M}–{b.ends_at.astimezone(UTC):%H:%M} UTC"
+                for b in blocking[:3]
+            ),
+            *dict.fromkeys(obstacles[:3]),
+        ]
     )
     offered = "; ".join(str(o) for o in options) or "none in the next 7 days"
     if not queue:
@@ -274,6 +347,7 @@ def reservation_request(
         alternatives=[o.as_dict() for o in options],
         conflicts=[b.pk for b in blocking],
     )
+    _log(reservation, actor, None)
     return reservation
 
 
@@ -300,6 +374,7 @@ def _preemptable(reservation: Reservation, connectors: list[Connector]) -> Reser
 
 def _preempt(reservation: Reservation, victim: Reservation, actor: User | None) -> Reservation:
     connector = victim.connector
+    before = snapshot(victim)
     victim.status = Status.PREEMPTED
     victim.reason = f"pre-empted by critical vehicle {vehicle_label(reservation.vehicle)}"
     victim.save(update_fields=["status", "reason", "updated_at"])
@@ -326,6 +401,8 @@ def _preempt(reservation: Reservation, victim: Reservation, actor: User | None) 
         actor,
         preempted=victim.pk,
     )
+    _log(reservation, actor, None)
+    _log(victim, actor, before)
     return reservation
 
 
@@ -342,9 +419,11 @@ def reservation_cancel(*, actor: User | None, reservation: Reservation) -> Reser
         )
     was_holding = reservation.status in Reservation.HOLDING
     who = actor.get_username() if actor is not None and actor.is_authenticated else "the system"
+    before = snapshot(reservation)
     _release(reservation, Status.CANCELLED, "cancelled", f"cancelled by {who}", actor)
+    _log(reservation, actor, before)
     if was_holding:
-        offer_next(connector=reservation.connector, starts_at=reservation.starts_at, ends_at=reservation.ends_at)
+        queue_serve(connector_ids=[reservation.connector_id])
     return reservation
 
 
@@ -363,45 +442,83 @@ def _release(reservation: Reservation, status: str, action: str, reason: str, ac
     _decide(reservation, action, reason, actor)
 
 
-def offer_next(*, connector: Connector, starts_at: datetime, ends_at: datetime) -> list[Reservation]:
-    """A connector freed up in [starts_at, ends_at): offer it to the queue's head(s) whose window it fits."""
-    now = timezone.now()
-    waiting = queue_order(
-        Reservation.objects.filter(
-            site_id=connector.charge_point.site_id,
-            status=Status.QUEUED,
-            starts_at__lt=ends_at,
-            ends_at__gt=max(starts_at, now),
-        ).select_related("vehicle__vehicle_model", "site")
-    )
-    rules = station_selectors.active_rules()
-    offered = []
-    for request in waiting:
-        if request.requested_connector_id not in (None, connector.pk):
-            continue
-        if station_selectors.vehicle_fit(request.vehicle, connector, rules) is None:
-            continue
-        if _holding([connector], request.starts_at, request.ends_at).exists():
-            continue
-        holds = Reservation.objects.filter(
-            vehicle_id=request.vehicle_id,
-            status__in=Reservation.HOLDING,
-            starts_at__lt=request.ends_at,
-            ends_at__gt=request.starts_at,
+def queue_serve(*, connector_ids: list[int] | None = None, now: datetime | None = None) -> list[Reservation]:
+    """Serve the queue: in queue order, each waiting request whose window has not ended gets the fastest of the
+    connectors (those given, else every connector of its site) that it can use and that is free for its whole
+    window; a request for a named connector waits for that one. Returns the requests confirmed."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        waiting = Reservation.objects.filter(status=Status.QUEUED, ends_at__gt=now)
+        if connector_ids is not None:
+            sites = Connector.objects.filter(pk__in=connector_ids).values("charge_point__site_id")
+            waiting = waiting.filter(site_id__in=sites)
+        site_ids = set(waiting.values_list("site_id", flat=True))
+        if not site_ids:
+            return []
+        # Lock the connectors in id order, as a booking does, so that the two take turns; then the waiting
+        # requests, skipping those another transaction is serving (PostgreSQL; SQLite has one writer anyway).
+        locked = Connector.objects.select_for_update(of=("self",)).filter(charge_point__site_id__in=site_ids)
+        if connector_ids is not None:
+            locked = locked.filter(pk__in=connector_ids)
+        offered_to = {c.pk for c in locked.order_by("pk")}
+        waiting = queue_order(
+            waiting.select_for_update(of=("self",), skip_locked=True).select_related(
+                "vehicle__vehicle_model", "site", "created_by"
+            )
         )
-        if holds.exists():  # it got a connector for that time by another request
+        rules = station_selectors.active_rules()
+        return [request for request in waiting if _offer(request, offered_to, rules)]
+
+
+def _offer(request: Reservation, connector_ids: set[int], rules) -> bool:
+    if request.requested_connector_id is not None and request.requested_connector_id not in connector_ids:
+        return False
+    holds = Reservation.objects.filter(
+        vehicle_id=request.vehicle_id,
+        status__in=Reservation.HOLDING,
+        starts_at__lt=request.ends_at,
+        ends_at__gt=request.starts_at,
+    )
+    if holds.exists():  # it got a connector for that time by another request
+        return False
+    window = (request.starts_at, request.ends_at)
+    for connector, _power in _compatible(request.vehicle, request.site, rules):
+        if connector.pk not in connector_ids or request.requested_connector_id not in (None, connector.pk):
             continue
-        _confirm(request, connector)
+        if _holding([connector], *window).exists():
+            continue
+        if _blocked(connector, request.vehicle, *window, any_connector=request.requested_connector_id is None):
+            continue
+        try:
+            _confirm(request, connector)
+        except ValidationError:  # booked a moment ago by someone else (PostgreSQL's constraint said so)
+            request.connector, request.status = None, Status.QUEUED
+            continue
         request.reason = "a connector freed up; first in the queue"
         request.save(update_fields=["reason", "updated_at"])
+        deadline = (request.departure_at or request.ends_at).astimezone(UTC)
         _decide(
             request,
             "offered",
             f"{connector.label()} freed up and this request heads the queue "
-            f"({request.priority_class}, deadline {request.departure_at or request.ends_at:%H:%M} UTC)",
+            f"({request.priority_class}, deadline {deadline:%H:%M} UTC)",
         )
-        offered.append(request)
-    return offered
+        return True
+    return False
+
+
+def queue_serve_later(*, connector_ids: list[int]) -> None:
+    """These connectors may have freed up: once the change is committed, offer them to the queue (a task), if
+    anyone waits at their sites. Cheap when nobody does: one query."""
+    connector_ids = sorted({pk for pk in connector_ids if pk})
+    if not connector_ids:
+        return
+    sites = Connector.objects.filter(pk__in=connector_ids).values("charge_point__site_id")
+    waiting = Reservation.objects.filter(status=Status.QUEUED, ends_at__gt=timezone.now(), site_id__in=sites)
+    if waiting.exists():
+        from charging import tasks
+
+        transaction.on_commit(lambda: tasks.reservation_queue_serve.delay(connector_ids=connector_ids))
 
 
 def reservation_fulfil(*, session: ChargingSession) -> Reservation | None:
@@ -456,7 +573,8 @@ def _reserve_now(reservation: Reservation) -> bool:
 @transaction.atomic
 def reservations_tick(*, now: datetime | None = None) -> dict[str, int]:
     """The minute job: hold connectors at the stations as reservations start (ReserveNow), release no-shows
-    after the site's grace (CancelReservation) and offer their connector to the queue, expire what passed."""
+    after the site's grace (CancelReservation) and offer their connector to the queue, expire what passed, and
+    serve the queue wherever a connector is free."""
     now = now or timezone.now()
     counts = {"held": 0, "no_show": 0, "expired": 0, "offered": 0}
     due = Reservation.objects.select_for_update(of=("self",)).select_related(
@@ -483,12 +601,12 @@ def reservations_tick(*, now: datetime | None = None) -> dict[str, int]:
             )
             counts["expired" if late else "no_show"] += 1
             if not late:
-                counts["offered"] += len(
-                    offer_next(connector=reservation.connector, starts_at=now, ends_at=reservation.ends_at)
-                )
+                counts["offered"] += len(queue_serve(connector_ids=[reservation.connector_id], now=now))
     for reservation in due.filter(status=Status.QUEUED, ends_at__lte=now):
         _release(reservation, Status.EXPIRED, "expired", "no connector freed up in the window")
         counts["expired"] += 1
+    # The safety net: a connector that freed up without a word (a lost message, a change made elsewhere).
+    counts["offered"] += len(queue_serve(now=now))
     for reservation in due.filter(
         status__in=Reservation.HOLDING, session__isnull=True, starts_at__lt=now, expiry_warned_at__isnull=True
     ):

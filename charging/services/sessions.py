@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.audit import Action, activity_record, snapshot
 from accounts.models import User
 from charging.models import ChargingSession, IdToken, Reservation
 from charging.services.roaming import roaming_refusal
@@ -32,6 +33,24 @@ def vehicle_token(vehicle: Vehicle) -> IdToken:
             token=f"EVF-{vehicle.pk:08d}", defaults={"department": vehicle.department, "vehicle": vehicle}
         )
     return token
+
+
+def session_label(session: ChargingSession) -> str:
+    """How the activity log names a session: its id, vehicle and connector."""
+    vehicle = f" of {vehicle_label(session.vehicle)}" if session.vehicle_id else ""
+    return f"session {session.pk}{vehicle} at {session.connector.label()}"
+
+
+def session_log(session: ChargingSession, *, actor: User | None, before: dict | None) -> None:
+    """One activity log entry for a session a person started (before=None) or changed."""
+    activity_record(
+        action=Action.CREATE if before is None else Action.UPDATE,
+        instance=session,
+        actor=actor,
+        before=before,
+        after=snapshot(session),
+        object_repr=session_label(session),
+    )
 
 
 def vehicle_can_charge_check(vehicle: Vehicle) -> None:
@@ -122,28 +141,47 @@ def session_start(*, actor: User | None, vehicle: Vehicle, connector: Connector)
         charge_point=charge_point, action=action, request=payload, actor=actor
     )
     session.save(update_fields=["remote_start_command", "updated_at"])
+    session_log(session, actor=actor, before=None)
     return session
 
 
 @transaction.atomic
 def session_stop(*, actor: User | None, session: ChargingSession) -> OcppCommand | None:
     """Stop a session: a remote stop to the station, or, before the station started it, cancel it here."""
-    session = ChargingSession.objects.select_for_update(of=("self",)).select_related("charge_point").get(pk=session.pk)
+    session = (
+        ChargingSession.objects.select_for_update(of=("self",))
+        .select_related("charge_point__site", "connector__charge_point", "vehicle")
+        .get(pk=session.pk)
+    )
     if session.ended_at is not None:
         raise ValidationError({"session": f"Session {session.pk} has already ended ({session.status})."})
     if session.status == ChargingSession.Status.PENDING:
+        before = snapshot(session)
         session.status, session.ended_at = ChargingSession.Status.ABORTED, timezone.now()
         session.reason = "cancelled before the station started it"
         session.save(update_fields=["status", "ended_at", "reason", "updated_at"])
+        session_log(session, actor=actor, before=before)
+        _connector_freed(session)
         return None
     charge_point = session.charge_point
     if not charge_point.is_connected:
         raise ValidationError({"session": f"{charge_point.identity} is offline; stop the session at the station."})
     action = "RequestStopTransaction" if charge_point.protocol == "ocpp2.0.1" else "RemoteStopTransaction"
     transaction_id = session.transaction_id if action == "RequestStopTransaction" else int(session.transaction_id)
-    return station_services.command_create(
-        charge_point=charge_point, action=action, request={"transactionId": transaction_id}, actor=actor
+    return station_services.command_request(
+        charge_point=charge_point,
+        action=action,
+        request={"transactionId": transaction_id},
+        actor=actor,
+        about=f" (stop {session_label(session)})",
     )
+
+
+def _connector_freed(session: ChargingSession) -> None:
+    """The session ended before it began: its connector is offered to the reservation queue."""
+    from charging.services.reservations import queue_serve_later
+
+    queue_serve_later(connector_ids=[session.connector_id])
 
 
 PENDING_FOR_AT_MOST = timedelta(minutes=5)
@@ -167,5 +205,6 @@ def pending_sessions_expire(*, now=None) -> int:
             )
             session.save(update_fields=["status", "ended_at", "reason", "updated_at"])
             session_event(session, "session.failed", session.reason)
+            _connector_freed(session)
             count += 1
     return count

@@ -23,6 +23,7 @@ from django.db import transaction
 from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 
+from accounts.audit import snapshot
 from charging import selectors
 from charging.models import ChargingPlan, ChargingSession, Circuit, GridSignal, Reservation
 from charging.optimizer import lp
@@ -508,6 +509,7 @@ def prune_plans(now: datetime | None = None) -> int:
 NEEDS = ("departure_at", "target_soc_percent", "next_trip_kwh")
 
 
+@transaction.atomic
 def session_needs_update(*, session: ChargingSession, actor, **needs) -> ChargingSession:
     """When the vehicle must leave, the SoC it should have and the next trip's energy; a smart-charging site
     re-plans at once."""
@@ -528,10 +530,14 @@ def session_needs_update(*, session: ChargingSession, actor, **needs) -> Chargin
         errors["target_soc_percent"] = f"The target ({target} %) is below the vehicle's SoC now ({soc:.0f} %)."
     if errors:
         raise ValidationError(errors)
+    from charging.services.sessions import session_log
+
+    before = snapshot(session)
     for name, value in needs.items():
         setattr(session, name, value)
     session.full_clean()
     session.save(update_fields=[*needs, "updated_at"])
+    session_log(session, actor=actor, before=before)
     site = session.charge_point.site
     if site is not None and site.smart_charging:
         from charging import tasks

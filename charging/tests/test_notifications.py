@@ -41,7 +41,11 @@ def unb64url(text: str) -> bytes:
 
 @pytest.fixture
 def station(org):
-    cp = ChargePointFactory(site=SiteFactory(department=org.a), identity="CP-N1", is_connected=True)
+    from django.utils import timezone
+
+    # online (connected and heard from): alternatives offer only such stations
+    cp = ChargePointFactory(site=SiteFactory(department=org.a), identity="CP-N1", is_connected=True,
+                            status="operational", last_seen_at=timezone.now())  # fmt: skip
     connector = ConnectorFactory(charge_point=cp, evse_id=1)
     return {"cp": cp, "connector": connector}
 

@@ -32,7 +32,9 @@ def yard(org):
     for plug in ("ccs2", "type2"):
         CompatibilityRule.objects.get_or_create(inlet=plug, connector_type=plug, adapter="")
     site = SiteFactory(department=org.a, name="Yard")
-    cp = ChargePointFactory(site=site, identity="CP-R1", is_connected=True, protocol="ocpp1.6")
+    # online (connected, heard from): only such stations are offered to site bookings and as alternatives
+    cp = ChargePointFactory(site=site, identity="CP-R1", is_connected=True, protocol="ocpp1.6",
+                            status="operational", last_seen_at=timezone.now())  # fmt: skip
     fast = ConnectorFactory(charge_point=cp, evse_id=1, connector_type="ccs2", current_type="dc", max_power_kw=D("150"))
     slow = ConnectorFactory(charge_point=cp, evse_id=2, connector_type="type2", current_type="ac", max_power_kw=D("22"))
     return {"site": site, "cp": cp, "fast": fast, "slow": slow}

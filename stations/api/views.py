@@ -193,7 +193,7 @@ class ChargePointViewSet(ScopedModelViewSet):
         except ValueError:
             raise _field_error("wait", "wait is a whole number of seconds from 0 to 30.", "invalid") from None
         with transaction.atomic():
-            command = services.command_create(
+            command = services.command_request(
                 charge_point=charge_point, action=action_name, request=payload, actor=request.user
             )
         if not charge_point.is_connected:

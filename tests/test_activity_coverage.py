@@ -1,0 +1,1104 @@
+"""Every write the API and the pages offer leaves its entry in the activity log.
+
+The operations are enumerated, not listed by hand: the API's from the OpenAPI schema (every POST, PUT, PATCH
+and DELETE), the pages' from the URL router (every pattern outside the API and the admin). Each one must be
+either a case below, which performs one valid change and finds its entry (who, source, object, action), or an
+exemption with its reason, whose run is checked to write nothing but the tables it names. A new endpoint or
+page that is in neither list fails `test_every_*_is_a_case_or_an_exemption`.
+"""
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal as D
+from html.parser import HTMLParser
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
+from drf_spectacular.generators import SchemaGenerator
+
+from accounts.models import ActivityLog, User
+from accounts.services import department_create, user_create
+from analytics.models import CarbonOffset, CarbonZone, IceBaseline, SavedReport
+from analytics.services import saved_report_save
+from charging import services as charging
+from charging.models import (
+    ChargingSession,
+    Circuit,
+    Customer,
+    HolidayCalendar,
+    LoadPricing,
+    Notification,
+    PushSubscription,
+    Reservation,
+    ReservationPolicy,
+    Tariff,
+)
+from charging.tests.factories import DAY_NIGHT
+from fleet.tests.factories import VehicleFactory, VehicleModelFactory
+from stations import services as stations
+from stations.models import CompatibilityRule, Connector
+from stations.tests.factories import ChargePointFactory, ConnectorFactory, SiteFactory
+
+pytestmark = pytest.mark.django_db
+
+WRITE_METHODS = ("post", "put", "patch", "delete")
+
+
+# --- the world every case starts from -------------------------------------------------------------------------
+
+
+class World:
+    """Org A's depot with an online station, two connectors and a vehicle; made through factories and services
+    before the log is looked at, so a case's entries are only its own."""
+
+    def __init__(self, org):
+        self.org, self.admin = org, org.admin
+        for plug in ("ccs2", "type2"):
+            CompatibilityRule.objects.get_or_create(inlet=plug, connector_type=plug, adapter="")
+        self.site = SiteFactory(department=org.a, name="Walk depot")
+        self.cp = ChargePointFactory(site=self.site, identity="WALK-1", is_connected=True, protocol="ocpp1.6",
+                                     status="operational", last_seen_at=timezone.now())  # fmt: skip
+        self.fast = ConnectorFactory(charge_point=self.cp, evse_id=1, connector_type="ccs2", current_type="dc",
+                                     max_power_kw=D("150"), status=Connector.Status.AVAILABLE)  # fmt: skip
+        self.slow = ConnectorFactory(charge_point=self.cp, evse_id=2, connector_type="type2", current_type="ac",
+                                     max_power_kw=D("22"), status=Connector.Status.AVAILABLE)  # fmt: skip
+        self.model = VehicleModelFactory()
+        self.vehicle = VehicleFactory(department=org.a, fleet_number="WALK-V", vehicle_model=self.model)
+        self.n = 0
+
+    def unique(self, prefix: str) -> str:
+        self.n += 1
+        return f"{prefix}-{self.n}"
+
+    def later(self, hours: float = 2) -> str:
+        return (timezone.now() + timedelta(hours=hours)).replace(microsecond=0).isoformat()
+
+    def charging_session(self, connector=None, vehicle=None) -> ChargingSession:
+        """A session the station started (StartTransaction), of a vehicle of its own."""
+        vehicle = vehicle or VehicleFactory(department=self.org.a, vehicle_model=self.model)
+        token = charging.vehicle_token(vehicle).token
+        return stations.transaction_start(
+            charge_point_id=self.cp.pk, evse_id=(connector or self.fast).evse_id, connector_id=1, id_tag=token,
+            meter_start_wh=0.0, timestamp=timezone.now() - timedelta(minutes=5),
+        )  # fmt: skip
+
+    def reservation(self, **extra) -> Reservation:
+        start = timezone.now() + timedelta(hours=3)
+        return charging.reservation_request(
+            actor=self.admin, vehicle=VehicleFactory(department=self.org.a, vehicle_model=self.model),
+            connector=self.slow, starts_at=start, ends_at=start + timedelta(hours=1), **extra,
+        )  # fmt: skip
+
+    def saved_report(self) -> SavedReport:
+        return saved_report_save(actor=self.admin, name=self.unique("Report"), department=self.org.a,
+                                 metrics=["energy_charged_kwh"], grouping="site", period="last_month")  # fmt: skip
+
+    def tariff(self, site=None) -> Tariff:
+        return charging.tariff_create(actor=self.admin, name=self.unique("Tariff"), department=self.org.a,
+                                      currency="EUR", valid_from=timezone.now(), tax_percent=D("19"),
+                                      elements=DAY_NIGHT, site=site)  # fmt: skip
+
+
+@pytest.fixture
+def world(org):
+    return World(org)
+
+
+# --- what a case expects ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One expected log entry: the object's type (app_label.model) and the action."""
+
+    model: str
+    action: str
+
+
+@dataclass
+class Case:
+    """A valid change. `prepare(world)` makes what it needs (its own entries are not looked at);
+    `run(world, client, prepared)` performs it and returns the response and the changed object's id (or None when
+    the response does not name it); `entries` are the log entries it must write, in order."""
+
+    run: Callable
+    entries: list[Entry]
+    prepare: Callable = lambda w: None
+    why_more_than_one: str = ""
+
+
+@dataclass
+class Exempt:
+    """An operation that writes no log entry, why, and the only tables it may write to. `prepare(world)` makes
+    what it needs; `run(world, client, prepared)` performs it."""
+
+    reason: str
+    run: Callable
+    may_write: set[str] = field(default_factory=set)
+    prepare: Callable = lambda w: None
+
+
+def _json(response):
+    return (
+        response.json() if response.content and response.get("Content-Type", "").startswith("application/json") else {}
+    )
+
+
+def _created(response):
+    return response, _json(response).get("id")
+
+
+# --- the API: resources with the full set of writes -------------------------------------------------------------
+
+
+@dataclass
+class Resource:
+    """A router resource whose POST, PUT, PATCH and DELETE are each a case: `make` an instance, `body` for a new
+    one, `change` one field of an existing one (PUT sends the GET representation with that change)."""
+
+    model: str
+    make: Callable
+    body: Callable
+    change: Callable
+    created_with: str = ""  # a model whose object a POST creates with it, logged after it (and why)
+
+
+RESOURCES = {
+    "/api/v1/departments/": Resource(
+        "accounts.department",
+        make=lambda w: department_create(actor=None, name=w.unique("Dept"), parent=w.org.a),
+        body=lambda w: {"name": w.unique("Dept"), "parent": w.org.a.pk},
+        change=lambda w, obj: {"name": w.unique("Renamed")},
+    ),
+    "/api/v1/users/": Resource(
+        "accounts.user",
+        make=lambda w: user_create(actor=None, username=w.unique("walker"), role="analyst", department=w.org.a),
+        body=lambda w: {
+            "username": w.unique("walker"),
+            "role": "analyst",
+            "department": w.org.a.pk,
+            "password": "a-long-enough-password-1",
+        },  # fmt: skip
+        change=lambda w, obj: {"first_name": "Changed"},
+    ),
+    "/api/v1/vehicle-models/": Resource(
+        "fleet.vehiclemodel",
+        make=lambda w: VehicleModelFactory(name=w.unique("Van")),
+        body=lambda w: {
+            "make": "Walk",
+            "name": w.unique("Van"),
+            "model_year": 2025,
+            "vehicle_class": "van",
+            "usable_battery_kwh": "60.0",
+            "max_ac_kw": "11.0",
+            "max_dc_kw": "100.0",
+            "inlets": ["ccs2"],
+            "consumption_wh_per_km": 230,
+        },  # fmt: skip
+        change=lambda w, obj: {"consumption_wh_per_km": 250},
+    ),
+    "/api/v1/vehicles/": Resource(
+        "fleet.vehicle",
+        make=lambda w: VehicleFactory(department=w.org.a, vehicle_model=w.model),
+        body=lambda w: {
+            "vin": "WVWZZZE1ZPP0" + f"{w.n + 10000:05d}"[-5:],
+            "department": w.org.a.pk,
+            "vehicle_model": w.model.pk,
+        },  # fmt: skip
+        change=lambda w, obj: {"status": "maintenance"},
+    ),
+    "/api/v1/sites/": Resource(
+        "stations.site",
+        make=lambda w: SiteFactory(department=w.org.a, name=w.unique("Depot")),
+        body=lambda w: {
+            "name": w.unique("Depot"),
+            "department": w.org.a.pk,
+            "latitude": 52.5,
+            "longitude": 13.4,
+            "grid_limit_kw": "200.0",
+        },  # fmt: skip
+        change=lambda w, obj: {"grid_limit_kw": "250.0"},
+    ),
+    "/api/v1/charge-points/": Resource(
+        "stations.chargepoint",
+        make=lambda w: ChargePointFactory(site=w.site, identity=w.unique("WALK-CP")),
+        body=lambda w: {"identity": w.unique("WALK-CP"), "site": w.site.pk},
+        change=lambda w, obj: {"heartbeat_interval_s": 120},
+    ),
+    "/api/v1/connectors/": Resource(
+        "stations.connector",
+        make=lambda w: ConnectorFactory(
+            charge_point=w.cp, evse_id=10 + w.n, connector_type="type2", current_type="ac", max_power_kw=D("11")
+        ),  # fmt: skip
+        body=lambda w: {
+            "charge_point": w.cp.pk,
+            "evse_id": 20 + w.n,
+            "connector_type": "type2",
+            "current_type": "ac",
+            "max_power_kw": "11.0",
+            "max_current_a": 16,
+            "nominal_voltage_v": 400,
+        },  # fmt: skip
+        change=lambda w, obj: {"max_power_kw": "7.4"},
+    ),
+    "/api/v1/maintenance-windows/": Resource(
+        "stations.maintenancewindow",
+        make=lambda w: stations.maintenance_window_create(
+            actor=None,
+            charge_point=w.cp,
+            reason="later",
+            starts_at=timezone.now() + timedelta(days=2),
+            ends_at=timezone.now() + timedelta(days=2, hours=1),
+        ),  # fmt: skip
+        body=lambda w: {"charge_point": w.cp.pk, "starts_at": w.later(48), "ends_at": w.later(49), "reason": "fw"},
+        change=lambda w, obj: {"reason": "new firmware"},
+    ),
+    "/api/v1/compatibility-rules/": Resource(
+        "stations.compatibilityrule",
+        make=lambda w: CompatibilityRule.objects.create(inlet="type2", connector_type="type2", adapter=w.unique("A")),
+        body=lambda w: {"inlet": "type1", "connector_type": "type2", "adapter": w.unique("cable")},
+        change=lambda w, obj: {"max_power_kw": "7.0"},
+    ),
+    "/api/v1/circuits/": Resource(
+        "charging.circuit",
+        make=lambda w: Circuit.objects.create(site=w.site, name=w.unique("Feeder"), max_power_kw=D("100")),
+        body=lambda w: {"site": w.site.pk, "name": w.unique("Feeder"), "max_power_kw": "100.0"},
+        change=lambda w, obj: {"max_power_kw": "80.0"},
+    ),
+    "/api/v1/tariffs/": Resource(
+        "charging.tariff",
+        make=lambda w: w.tariff(),
+        body=lambda w: {
+            "name": w.unique("Tariff"),
+            "department": w.org.a.pk,
+            "currency": "EUR",
+            "tax_percent": "19",
+            "elements": DAY_NIGHT,
+        },  # fmt: skip
+        change=lambda w, obj: {"name": w.unique("Renamed tariff")},
+        created_with="charging.tariffversion: a tariff is created with its first version",
+    ),
+    "/api/v1/customers/": Resource(
+        "charging.customer",
+        make=lambda w: Customer.objects.create(name=w.unique("Customer"), department=w.org.a),
+        body=lambda w: {"name": w.unique("Customer"), "department": w.org.a.pk},
+        change=lambda w, obj: {"tax_id": "DE123456789"},
+    ),
+    "/api/v1/contracts/": Resource(
+        "charging.contract",
+        make=lambda w: charging.contract_create(
+            actor=None,
+            customer=Customer.objects.create(name=w.unique("Customer"), department=w.org.a),
+            name=w.unique("Contract"),
+            kind="discount",
+            valid_from=timezone.now(),
+            discount_percent=D("10"),
+        ),  # fmt: skip
+        body=lambda w: {
+            "customer": Customer.objects.create(name=w.unique("Customer"), department=w.org.a).pk,
+            "name": w.unique("Contract"),
+            "kind": "discount",
+            "valid_from": w.later(0),
+            "discount_percent": "10",
+        },  # fmt: skip
+        change=lambda w, obj: {"discount_percent": "15"},
+    ),
+    "/api/v1/holiday-calendars/": Resource(
+        "charging.holidaycalendar",
+        make=lambda w: HolidayCalendar.objects.create(name=w.unique("Holidays"), country="DE"),
+        body=lambda w: {"name": w.unique("Holidays"), "country": "DE"},
+        change=lambda w, obj: {"subdivision": "BE"},
+    ),
+    "/api/v1/load-pricing/": Resource(
+        "charging.loadpricing",
+        make=lambda w: LoadPricing.objects.create(
+            site=SiteFactory(department=w.org.a), curve=[[0, 0.9], [100, 1.5]]
+        ),  # fmt: skip
+        body=lambda w: {
+            "site": SiteFactory(department=w.org.a).pk,
+            "curve": [[0, 0.9], [100, 1.5]],
+        },  # fmt: skip
+        change=lambda w, obj: {"floor_price": "0.10"},
+    ),
+    "/api/v1/reservation-policies/": Resource(
+        "charging.reservationpolicy",
+        make=lambda w: ReservationPolicy.objects.create(site=SiteFactory(department=w.org.a)),
+        body=lambda w: {"site": SiteFactory(department=w.org.a).pk, "no_show_grace_minutes": 20},
+        change=lambda w, obj: {"allow_preemption": False},
+    ),
+    "/api/v1/reports/": Resource(
+        "analytics.savedreport",
+        make=lambda w: w.saved_report(),
+        body=lambda w: {
+            "name": w.unique("Report"),
+            "department": w.org.a.pk,
+            "metrics": ["energy_charged_kwh"],
+            "grouping": "site",
+            "period": "last_month",
+        },  # fmt: skip
+        change=lambda w, obj: {"recipients": "fleet@example.org"},
+    ),
+    "/api/v1/carbon-offsets/": Resource(
+        "analytics.carbonoffset",
+        make=lambda w: CarbonOffset.objects.create(
+            department=w.org.a,
+            registry="Gold Standard",
+            quantity_t_co2e=D("1.5"),
+            vintage=2024,
+            retired_on=timezone.now().date(),
+        ),  # fmt: skip
+        body=lambda w: {
+            "department": w.org.a.pk,
+            "registry": "Verra",
+            "quantity_t_co2e": "2.0",
+            "vintage": 2024,
+            "retired_on": timezone.now().date().isoformat(),
+        },  # fmt: skip
+        change=lambda w, obj: {"project": "Wind farm"},
+    ),
+    "/api/v1/carbon-zones/": Resource(
+        "analytics.carbonzone",
+        make=lambda w: CarbonZone.objects.create(code=w.unique("ZZ"), name="Zone", gco2e_per_kwh=300),
+        body=lambda w: {"code": w.unique("ZN"), "name": "New zone", "gco2e_per_kwh": 250.0},
+        change=lambda w, obj: {"gco2e_per_kwh": 240.0},
+    ),
+    "/api/v1/ice-baselines/": Resource(  # one per vehicle class, each seeded by a migration
+        "analytics.icebaseline",
+        make=lambda w: IceBaseline.objects.get(vehicle_class="bus"),
+        body=lambda w: (
+            IceBaseline.objects.filter(vehicle_class="truck").delete()
+            and {"vehicle_class": "truck", "fuel": "diesel", "litres_per_100km": 25.0, "kg_co2e_per_litre": 2.65}
+        ),
+        change=lambda w, obj: {"litres_per_100km": 28.0},
+    ),
+}
+
+
+def _resource_cases() -> dict[tuple[str, str, str], Case]:
+    cases = {}
+    for prefix, res in RESOURCES.items():
+        detail = prefix + "{id}/"
+
+        def create(w, client, body, prefix=prefix):
+            return _created(client.post(prefix, body, format="json"))
+
+        def put(w, client, obj, res=res, prefix=prefix):
+            current = client.get(f"{prefix}{obj.pk}/").json()
+            return client.put(f"{prefix}{obj.pk}/", {**current, **res.change(w, obj)}, format="json"), obj.pk
+
+        def patch(w, client, obj, res=res, prefix=prefix):
+            return client.patch(f"{prefix}{obj.pk}/", res.change(w, obj), format="json"), obj.pk
+
+        def delete(w, client, obj, prefix=prefix):
+            return client.delete(f"{prefix}{obj.pk}/"), obj.pk
+
+        created = [Entry(res.model, "create")]
+        if res.created_with:
+            model, why = res.created_with.split(": ")
+            created.append(Entry(model, "create"))
+        cases[("post", prefix, "")] = Case(create, created, prepare=res.body, why_more_than_one=res.created_with)
+        cases[("put", detail, "")] = Case(put, [Entry(res.model, "update")], prepare=res.make)
+        cases[("patch", detail, "")] = Case(patch, [Entry(res.model, "update")], prepare=res.make)
+        cases[("delete", detail, "")] = Case(delete, [Entry(res.model, "delete")], prepare=res.make)
+    return cases
+
+
+# --- the API: everything else -----------------------------------------------------------------------------------
+
+
+def _command(w, client, _):
+    response = client.post(f"/api/v1/charge-points/{w.cp.pk}/commands/?wait=0",
+                           {"action": "Reset", "payload": {"type": "Soft"}}, format="json")  # fmt: skip
+    return _created(response)
+
+
+def _reservation(w, client, vehicle):
+    body = {"vehicle": vehicle.pk, "site": w.site.pk, "starts_at": w.later(1), "ends_at": w.later(2)}
+    return _created(client.post("/api/v1/reservations/", body, format="json"))
+
+
+def _low_bookings(w):
+    """Both connectors booked by low-priority vehicles at a site that lets critical ones pre-empt."""
+    ReservationPolicy.objects.create(site=w.site, allow_preemption=True)
+    start, end = timezone.now() + timedelta(hours=1), timezone.now() + timedelta(hours=2)
+    for connector in (w.fast, w.slow):
+        low = VehicleFactory(department=w.org.a, vehicle_model=w.model, priority_class="low")
+        charging.reservation_request(actor=w.admin, vehicle=low, connector=connector, starts_at=start, ends_at=end)
+    critical = VehicleFactory(department=w.org.a, vehicle_model=w.model, priority_class="critical")
+    return {"vehicle": critical.pk, "site": w.site.pk, "starts_at": start.isoformat(), "ends_at": end.isoformat()}
+
+
+def _preempting_reservation(w, client, body):
+    response = client.post("/api/v1/reservations/", body, format="json")
+    assert _json(response).get("status") == "confirmed", response.content
+    return _created(response)
+
+
+def _cancel(w, client, reservation):
+    return client.post(f"/api/v1/reservations/{reservation.pk}/cancel/"), reservation.pk
+
+
+def _session_start(w, client, _):
+    return _created(client.post("/api/v1/sessions/", {"vehicle": w.vehicle.pk, "connector": w.fast.pk}, format="json"))
+
+
+def _session_needs(w, client, session):
+    response = client.post(f"/api/v1/sessions/{session.pk}/needs/", {"departure_at": w.later(4)}, format="json")
+    return response, session.pk
+
+
+def _session_stop(w, client, session):
+    return client.post(f"/api/v1/sessions/{session.pk}/stop/"), None
+
+
+def _session_stop_pending(w, client, session):
+    return client.post(f"/api/v1/sessions/{session.pk}/stop/"), session.pk
+
+
+def _tariff_version(w, client, tariff):
+    body = {"tax_percent": "19", "elements": DAY_NIGHT, "valid_from": w.later(24)}
+    return _created(client.post(f"/api/v1/tariffs/{tariff.pk}/versions/", body, format="json"))
+
+
+def _grid_signal(w, client, _):
+    start = timezone.now().replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    body = {"site": w.site.pk, "starts_at": start.isoformat(), "ends_at": (start + timedelta(minutes=15)).isoformat(),
+            "price_per_kwh": "0.12", "source": "walk"}  # fmt: skip
+    return _created(client.post("/api/v1/grid-signals/", body, format="json"))
+
+
+def _carbon_intensity(w, client, zone):
+    hour = timezone.now().replace(minute=0, second=0, microsecond=0)
+    body = {"zone": zone.code, "hour_start": hour.isoformat(), "gco2e_per_kwh": 310.0}
+    response = client.post("/api/v1/carbon-intensities/", body, format="json")
+    return response, _json(response)[0]["id"] if response.status_code == 201 else None
+
+
+def _telemetry(w, client, _):
+    point = {"vehicle": w.vehicle.pk, "recorded_at": timezone.now().isoformat(), "soc_percent": 55.0}
+    return client.post("/api/v1/telemetry/bulk/", {"points": [point]}, format="json"), "batch"
+
+
+def _preferences(w, client, _):
+    body = [{"event": "reservation.confirmed", "channel": "email", "enabled": True}]
+    return client.put("/api/v1/notification-preferences/", body, format="json"), str(w.admin.pk)
+
+
+PUSH = {"endpoint": "https://push.example.org/send/walk-1", "keys": {"p256dh": "B" * 87, "auth": "A" * 22}}
+
+
+def _push_subscribe(w, client, _):
+    return client.post("/api/v1/push-subscriptions/", PUSH, format="json"), None
+
+
+def _subscribed(w) -> PushSubscription:
+    charging.push_subscription_save(user=w.admin, endpoint=PUSH["endpoint"], p256dh="B" * 87, auth="A" * 22)
+    return PushSubscription.objects.get(endpoint=PUSH["endpoint"])
+
+
+def _push_unsubscribe(w, client, subscription):
+    response = client.delete("/api/v1/push-subscriptions/", {"endpoint": subscription.endpoint}, format="json")
+    return response, subscription.pk
+
+
+API_CASES: dict[tuple[str, str, str], Case] = {
+    **_resource_cases(),
+    ("post", "/api/v1/charge-points/{id}/commands/", ""): Case(_command, [Entry("stations.ocppcommand", "create")]),
+    ("post", "/api/v1/reservations/", ""): Case(
+        _reservation,
+        [Entry("charging.reservation", "create")],
+        prepare=lambda w: VehicleFactory(department=w.org.a, vehicle_model=w.model),
+    ),  # fmt: skip
+    ("post", "/api/v1/reservations/", "pre-empting"): Case(
+        _preempting_reservation,
+        [Entry("charging.reservation", "create"), Entry("charging.reservation", "update")],
+        prepare=_low_bookings,
+        why_more_than_one="the booking, and the low-priority booking it pre-empted",
+    ),
+    ("post", "/api/v1/reservations/{id}/cancel/", ""): Case(
+        _cancel, [Entry("charging.reservation", "update")], prepare=lambda w: w.reservation()
+    ),
+    ("post", "/api/v1/sessions/", ""): Case(_session_start, [Entry("charging.chargingsession", "create")]),
+    ("post", "/api/v1/sessions/{id}/needs/", ""): Case(
+        _session_needs, [Entry("charging.chargingsession", "update")], prepare=lambda w: w.charging_session()
+    ),
+    ("post", "/api/v1/sessions/{id}/stop/", ""): Case(
+        _session_stop, [Entry("stations.ocppcommand", "create")], prepare=lambda w: w.charging_session()
+    ),
+    ("post", "/api/v1/sessions/{id}/stop/", "pending"): Case(
+        _session_stop_pending,
+        [Entry("charging.chargingsession", "update")],
+        prepare=lambda w: charging.session_start(actor=w.admin, vehicle=w.vehicle, connector=w.fast),
+    ),  # fmt: skip
+    ("post", "/api/v1/tariffs/{id}/versions/", ""): Case(
+        _tariff_version, [Entry("charging.tariffversion", "create")], prepare=lambda w: w.tariff()
+    ),
+    ("post", "/api/v1/grid-signals/", ""): Case(_grid_signal, [Entry("charging.gridsignal", "create")]),
+    ("post", "/api/v1/carbon-intensities/", ""): Case(
+        _carbon_intensity,
+        [Entry("analytics.carbonintensity", "create")],
+        prepare=lambda w: CarbonZone.objects.create(code=w.unique("CI"), name="Zone", gco2e_per_kwh=300),
+    ),  # fmt: skip
+    ("post", "/api/v1/telemetry/bulk/", ""): Case(_telemetry, [Entry("fleet.telemetrypoint", "create")]),
+    ("put", "/api/v1/notification-preferences/", ""): Case(
+        _preferences, [Entry("charging.notificationpreference", "update")]
+    ),
+    ("post", "/api/v1/push-subscriptions/", ""): Case(_push_subscribe, [Entry("charging.pushsubscription", "create")]),
+    ("delete", "/api/v1/push-subscriptions/", ""): Case(
+        _push_unsubscribe, [Entry("charging.pushsubscription", "delete")], prepare=_subscribed
+    ),
+}
+
+
+def _notification(w) -> Notification:
+    return Notification.objects.create(user=w.admin, event="station.alert", title="Walk", body="", link="/")
+
+
+API_EXEMPT: dict[tuple[str, str], Exempt] = {
+    ("post", "/api/v1/auth/token/"): Exempt(
+        "signing in: it hands out a token and changes nothing else",
+        lambda w, client, _: client.post(
+            "/api/v1/auth/token/", {"username": "root", "password": "correct-horse-battery"}
+        ),
+        may_write={"authtoken_token", "accounts_user"},  # the token, last_login
+    ),
+    ("post", "/api/v1/pricing/quote/"): Exempt(
+        "a read: prices a charge that has not happened",
+        lambda w, client, _: client.post(
+            "/api/v1/pricing/quote/", {"connector": w.fast.pk, "energy_kwh": "20"}, format="json"
+        ),  # fmt: skip
+        prepare=lambda w: w.tariff(site=w.site),
+    ),
+    ("post", "/api/v1/smart-charging/what-if/"): Exempt(
+        "a read: a what-if plan is computed and kept a day for its page, and nothing is planned or sent",
+        lambda w, client, _: client.post(
+            "/api/v1/smart-charging/what-if/",
+            {"site": w.site.pk, "vehicles": [{"vehicle": w.vehicle.pk, "connector": w.fast.pk}]},
+            format="json",
+        ),
+        may_write={"charging_chargingplan"},
+    ),
+    ("post", "/api/v1/sites/{site_id}/charging-plan/"): Exempt(
+        "re-planning changes no stored setting: the plan is kept with trigger manual, as the 5-minute job keeps its",
+        lambda w, client, _: client.post(f"/api/v1/sites/{w.site.pk}/charging-plan/"),
+        may_write={"charging_chargingplan"},
+    ),
+    ("post", "/api/v1/reports/{id}/send/"): Exempt(
+        "sends the report as it is configured (whose changes are logged); the run is kept in its history",
+        lambda w, client, report: client.post(f"/api/v1/reports/{report.pk}/send/"),
+        may_write={"analytics_reportrun"},
+        prepare=lambda w: saved_report_save(actor=w.admin, instance=w.saved_report(), recipients="fleet@example.org"),
+    ),
+    ("post", "/api/v1/notifications/{id}/read/"): Exempt(
+        "reading one's own notification",
+        lambda w, client, notification: client.post(f"/api/v1/notifications/{notification.pk}/read/"),
+        may_write={"charging_notification"},
+        prepare=lambda w: _notification(w),
+    ),
+    ("post", "/api/v1/notifications/read-all/"): Exempt(
+        "reading one's own notifications",
+        lambda w, client, _: client.post("/api/v1/notifications/read-all/"),
+        may_write={"charging_notification"},
+        prepare=lambda w: _notification(w),
+    ),
+}
+
+
+def _schema_operations() -> set[tuple[str, str]]:
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    return {(method, path) for path, item in schema["paths"].items() for method in item if method in WRITE_METHODS}
+
+
+# --- checks shared by the API and the pages --------------------------------------------------------------------
+
+
+def _written_tables(queries) -> set[str]:
+    tables = set()
+    for query in queries:
+        sql = query["sql"].lstrip()
+        match = re.match(r'(?:INSERT INTO|UPDATE|DELETE FROM)\s+"?(\w+)"?', sql, re.IGNORECASE)
+        if match:
+            tables.add(match.group(1))
+    return tables
+
+
+def _check_entries(case: Case, entries: list[ActivityLog], *, user: User, source: str, object_id) -> None:
+    got = [Entry(f"{e.content_type.app_label}.{e.content_type.model}", e.action) for e in entries]
+    assert got == case.entries, f"expected {case.entries}, the log has {got}"
+    assert len(case.entries) == 1 or case.why_more_than_one
+    for entry in entries:
+        assert (entry.actor_id, entry.actor_username, entry.source) == (user.pk, user.username, source)
+        assert entry.object_repr
+        assert entry.changes or entry.action == "create", "an update names its changed fields"
+    if object_id is not None:
+        assert entries[0].object_id == str(object_id)
+
+
+def _new_entries(before_id: int) -> list[ActivityLog]:
+    return list(ActivityLog.objects.filter(pk__gt=before_id).select_related("content_type").order_by("pk"))
+
+
+def _last_id() -> int:
+    return ActivityLog.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
+# --- the API tests ---------------------------------------------------------------------------------------------
+
+
+def test_every_api_write_operation_is_a_case_or_an_exemption():
+    operations = _schema_operations()
+    cased = {(method, path) for method, path, _variant in API_CASES}
+    assert not cased & set(API_EXEMPT), "an operation is both a case and an exemption"
+    assert operations - cased - set(API_EXEMPT) == set(), "write operations with no case and no exemption"
+    assert (cased | set(API_EXEMPT)) - operations == set(), "cases for operations the schema does not have"
+
+
+@pytest.mark.parametrize("key", sorted(API_CASES), ids=lambda k: f"{k[0].upper()} {k[1]}{' ' + k[2] if k[2] else ''}")
+def test_each_api_write_leaves_its_activity_log_entry(key, world, api, django_capture_on_commit_callbacks):
+    case = API_CASES[key]
+    client = api(world.admin)
+    prepared = case.prepare(world)
+    before = _last_id()
+    with django_capture_on_commit_callbacks(execute=True):
+        response, object_id = case.run(world, client, prepared)
+    assert response.status_code < 300, response.content[:2000]
+    _check_entries(case, _new_entries(before), user=world.admin, source="api", object_id=object_id)
+
+
+@pytest.mark.parametrize("key", sorted(API_EXEMPT), ids=lambda k: f"{k[0].upper()} {k[1]}")
+def test_each_api_write_exempt_from_the_log_writes_only_what_its_reason_says(key, world, api):
+    exempt = API_EXEMPT[key]
+    client = api(world.admin)
+    prepared = exempt.prepare(world)
+    before = _last_id()
+    with CaptureQueriesContext(connection) as queries:
+        response = exempt.run(world, client, prepared)
+    assert response.status_code < 300, response.content[:2000]
+    assert _new_entries(before) == []
+    assert _written_tables(queries.captured_queries) - exempt.may_write == set()
+
+
+# --- the pages -------------------------------------------------------------------------------------------------
+
+
+class _FormParser(HTMLParser):
+    """The post forms of a page as a browser would submit them: their action, their successful controls (a
+    select without a selected option sends its first, checkboxes only when checked) and their named buttons."""
+
+    def __init__(self):
+        super().__init__()
+        self.forms, self._form, self._select, self._textarea = [], None, None, None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form":
+            self._form = {"action": a.get("action") or "", "method": (a.get("method") or "get").lower(),
+                          "data": {}, "buttons": {}}  # fmt: skip
+            self.forms.append(self._form)
+        elif self._form is None:
+            return
+        elif tag == "input" and a.get("name"):
+            kind = (a.get("type") or "text").lower()
+            if kind in ("submit", "image", "button", "reset"):
+                self._form["buttons"][a["name"]] = a.get("value") or ""
+            elif kind in ("checkbox", "radio"):
+                if "checked" in a:
+                    self._form["data"].setdefault(a["name"], []).append(a.get("value") or "on")
+            else:
+                self._form["data"][a["name"]] = [a.get("value") or ""]
+        elif tag == "button" and a.get("name"):
+            self._form["buttons"][a["name"]] = a.get("value") or ""
+        elif tag == "select" and a.get("name"):
+            self._select = {"name": a["name"], "multiple": "multiple" in a, "first": None, "chosen": []}
+        elif tag == "option" and self._select is not None:
+            value = a.get("value", "")
+            if self._select["first"] is None:
+                self._select["first"] = value
+            if "selected" in a:
+                self._select["chosen"].append(value)
+        elif tag == "textarea" and a.get("name"):
+            self._textarea = a["name"]
+            self._form["data"][a["name"]] = [""]
+
+    def handle_data(self, data):
+        if self._textarea is not None:
+            self._form["data"][self._textarea][0] += data
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self._form = None
+        elif tag == "select" and self._select is not None:
+            chosen = self._select["chosen"] or ([] if self._select["multiple"] else [self._select["first"]])
+            if chosen and chosen != [None]:
+                self._form["data"][self._select["name"]] = chosen
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
+
+
+@dataclass
+class PageCase:
+    """A page form filled in as a person would: GET `page(world, prepared)`, take its post form whose action
+    resolves to the case's URL name, apply `fill(world, prepared)` (field → value; None removes it), press
+    `button` if named, submit."""
+
+    page: Callable
+    entries: list[Entry]
+    fill: Callable = lambda w, p: {}
+    prepare: Callable = lambda w: None
+    button: str = ""
+    why_more_than_one: str = ""
+
+
+def _local(moment) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+
+
+def _report_fill(w, _):
+    return {"name": w.unique("Page report"), "department": str(w.org.a.pk), "metrics": ["energy_charged_kwh"],
+            "grouping": "site", "period": "last_month"}  # fmt: skip
+
+
+def _tariff_fill(w, _):
+    return {"tariff-name": w.unique("Page tariff"), "tariff-department": str(w.org.a.pk), "tariff-currency": "EUR",
+            "el-0-energy_price": "0.35"}  # fmt: skip
+
+
+def _reservation_fill(w, vehicle):
+    start = timezone.now() + timedelta(hours=1)
+    return {"vehicle": str(vehicle.pk), "site": str(w.site.pk), "connector": "", "starts_at": _local(start),
+            "ends_at": _local(start + timedelta(hours=1)), "queue": "on"}  # fmt: skip
+
+
+def _toggle_preference(w, _):
+    return {"pref:reservation.confirmed:email": "on"}  # off by default: not actionable
+
+
+PAGE_CASES: dict[tuple[str, str], PageCase] = {
+    ("fleet:vehicle-create", ""): PageCase(
+        lambda w, p: "/fleet/vehicles/new/",
+        [Entry("fleet.vehicle", "create")],
+        fill=lambda w, p: {
+            "vin": "WVWZZZE1ZPP0" + f"{w.n + 20000:05d}"[-5:],
+            "department": str(w.org.a.pk),
+            "vehicle_model": str(w.model.pk),
+            "state_of_health_percent": "100",
+        },
+    ),  # fmt: skip
+    ("fleet:vehicle-edit", ""): PageCase(
+        lambda w, v: f"/fleet/vehicles/{v.pk}/edit/",
+        [Entry("fleet.vehicle", "update")],
+        fill=lambda w, v: {"license_plate": "B-PAGE 1"},
+        prepare=lambda w: w.vehicle,
+    ),  # fmt: skip
+    ("fleet:vehicle-delete", ""): PageCase(
+        lambda w, v: f"/fleet/vehicles/{v.pk}/delete/",
+        [Entry("fleet.vehicle", "delete")],
+        prepare=lambda w: VehicleFactory(department=w.org.a, vehicle_model=w.model),
+    ),  # fmt: skip
+    ("stations:site-create", ""): PageCase(
+        lambda w, p: "/stations/sites/new/",
+        [Entry("stations.site", "create")],
+        fill=lambda w, p: {
+            "name": w.unique("Page depot"),
+            "department": str(w.org.a.pk),
+            "latitude": "52.5",
+            "longitude": "13.4",
+            "grid_limit_kw": "100",
+            "time_zone": "Europe/Berlin",
+        },
+    ),  # fmt: skip
+    ("stations:site-edit", ""): PageCase(
+        lambda w, p: f"/stations/sites/{w.site.pk}/edit/",
+        [Entry("stations.site", "update")],
+        fill=lambda w, p: {"address": "Hafenstraße 1"},
+    ),  # fmt: skip
+    ("stations:site-delete", ""): PageCase(
+        lambda w, site: f"/stations/sites/{site.pk}/delete/",
+        [Entry("stations.site", "delete")],
+        prepare=lambda w: SiteFactory(department=w.org.a),
+    ),  # fmt: skip
+    ("stations:charge-point-create", ""): PageCase(
+        lambda w, p: f"/stations/charge-points/new/?site={w.site.pk}",
+        [Entry("stations.chargepoint", "create")],
+        fill=lambda w, p: {"identity": w.unique("PAGE-CP"), "site": str(w.site.pk)},
+    ),  # fmt: skip
+    ("stations:charge-point-edit", ""): PageCase(
+        lambda w, p: f"/stations/charge-points/{w.cp.pk}/edit/",
+        [Entry("stations.chargepoint", "update")],
+        fill=lambda w, p: {"heartbeat_interval_s": "90"},
+    ),  # fmt: skip
+    ("stations:charge-point-delete", ""): PageCase(
+        lambda w, cp: f"/stations/charge-points/{cp.pk}/delete/",
+        [Entry("stations.chargepoint", "delete")],
+        prepare=lambda w: ChargePointFactory(site=w.site),
+    ),  # fmt: skip
+    ("stations:connector-create", ""): PageCase(
+        lambda w, p: f"/stations/charge-points/{w.cp.pk}/connectors/new/",
+        [Entry("stations.connector", "create")],
+        fill=lambda w, p: {
+            "evse_id": "7",
+            "connector_id": "1",
+            "connector_type": "type2",
+            "current_type": "ac",
+            "max_power_kw": "11",
+            "max_current_a": "16",
+            "nominal_voltage_v": "400",
+        },
+    ),  # fmt: skip
+    ("stations:connector-edit", ""): PageCase(
+        lambda w, p: f"/stations/connectors/{w.slow.pk}/edit/",
+        [Entry("stations.connector", "update")],
+        fill=lambda w, p: {"max_power_kw": "11"},
+    ),  # fmt: skip
+    ("stations:connector-delete", ""): PageCase(
+        lambda w, c: f"/stations/connectors/{c.pk}/delete/",
+        [Entry("stations.connector", "delete")],
+        prepare=lambda w: ConnectorFactory(charge_point=w.cp, evse_id=9),
+    ),  # fmt: skip
+    ("analytics:report-create", ""): PageCase(
+        lambda w, p: "/analytics/reports/new/", [Entry("analytics.savedreport", "create")], fill=_report_fill
+    ),
+    ("analytics:report-edit", ""): PageCase(
+        lambda w, r: f"/analytics/reports/{r.pk}/edit/",
+        [Entry("analytics.savedreport", "update")],
+        fill=lambda w, r: {"recipients": "depot@example.org"},
+        prepare=lambda w: w.saved_report(),
+    ),  # fmt: skip
+    ("analytics:report-delete", ""): PageCase(
+        lambda w, r: f"/analytics/reports/{r.pk}/",
+        [Entry("analytics.savedreport", "delete")],
+        prepare=lambda w: w.saved_report(),
+    ),  # fmt: skip
+    ("charging:tariff-create", ""): PageCase(
+        lambda w, p: "/pricing/tariffs/new/",
+        [Entry("charging.tariff", "create"), Entry("charging.tariffversion", "create")],
+        fill=_tariff_fill,
+        button="save",
+        why_more_than_one="a tariff is created with its first version",
+    ),  # fmt: skip
+    ("charging:tariff-edit", ""): PageCase(
+        lambda w, t: f"/pricing/tariffs/{t.pk}/edit/",
+        [Entry("charging.tariff", "update")],
+        fill=lambda w, t: {"name": w.unique("Renamed on the page")},
+        prepare=lambda w: w.tariff(),
+    ),  # fmt: skip
+    ("charging:tariff-version-create", ""): PageCase(
+        lambda w, t: f"/pricing/tariffs/{t.pk}/versions/new/",
+        [Entry("charging.tariffversion", "create")],
+        fill=lambda w, t: {"version-valid_from": _local(timezone.now() + timedelta(days=1))},
+        prepare=lambda w: w.tariff(),
+        button="save",
+    ),  # fmt: skip
+    ("charging:session-start", ""): PageCase(
+        lambda w, p: "/sessions/start/",
+        [Entry("charging.chargingsession", "create")],
+        fill=lambda w, p: {"vehicle": str(w.vehicle.pk), "connector": str(w.fast.pk)},
+    ),  # fmt: skip
+    ("charging:session-stop", ""): PageCase(
+        lambda w, s: f"/sessions/{s.pk}/",
+        [Entry("stations.ocppcommand", "create")],
+        prepare=lambda w: w.charging_session(),
+    ),  # fmt: skip
+    ("charging:reservation-create", ""): PageCase(
+        lambda w, v: "/reservations/new/",
+        [Entry("charging.reservation", "create")],
+        fill=_reservation_fill,
+        prepare=lambda w: VehicleFactory(department=w.org.a, vehicle_model=w.model),
+    ),  # fmt: skip
+    ("charging:reservation-cancel", ""): PageCase(
+        lambda w, r: "/reservations/", [Entry("charging.reservation", "update")], prepare=lambda w: w.reservation()
+    ),
+    ("charging:notifications", "preferences"): PageCase(
+        lambda w, p: "/notifications/",
+        [Entry("charging.notificationpreference", "update")],
+        fill=_toggle_preference,
+        button="preferences",
+    ),  # fmt: skip
+}
+
+
+def _get(w, client, url):
+    return client.get(url)
+
+
+def _post(url_of):
+    return lambda w, client, prepared: client.post(url_of(w, prepared))
+
+
+def _signed_relay(w, client, _):
+    import json
+
+    from evfleet.realtime import SIGNATURE_HEADER, _signature
+
+    body = json.dumps({"groups": ["live.all"], "message": {"type": "live.event", "event": "walk"}}).encode()
+    header = "HTTP_" + SIGNATURE_HEADER.upper().replace("-", "_")
+    return client.post("/internal/relay/", body, content_type="application/json", **{header: _signature(body)})
+
+
+READ_ONLY = "a page that shows data; a POST to it changes nothing"
+
+
+def _nothing(w):
+    return None
+
+
+PAGE_EXEMPT: dict[tuple[str, str], Exempt] = {
+    ("accounts:login", ""): Exempt(
+        "signing in: the session, last_login",
+        lambda w, client, _: client.post("/accounts/login/", {"username": "root", "password": "correct-horse-battery"}),
+        may_write={"django_session", "accounts_user"},
+    ),
+    ("accounts:logout", ""): Exempt(
+        "signing out: the session", lambda w, client, _: client.post("/accounts/logout/"), may_write={"django_session"}
+    ),
+    ("analytics:report-send", ""): Exempt(
+        "sends the report as it is configured (whose changes are logged); the run is kept in its history",
+        lambda w, client, report: client.post(f"/analytics/reports/{report.pk}/send/"),
+        may_write={"analytics_reportrun"},
+        prepare=lambda w: saved_report_save(actor=w.admin, instance=w.saved_report(), recipients="fleet@example.org"),
+    ),
+    ("charging:smart-replan", ""): Exempt(
+        "re-planning changes no stored setting: the plan is kept with trigger manual, as the 5-minute job keeps its",
+        lambda w, client, _: client.post(f"/smart-charging/sites/{w.site.pk}/replan/"),
+        may_write={"charging_chargingplan"},
+    ),
+    ("charging:notifications", "read_all"): Exempt(
+        "reading one's own notifications",
+        lambda w, client, _: client.post("/notifications/", {"read_all": "1"}),
+        may_write={"charging_notification"},
+        prepare=lambda w: _notification(w),
+    ),
+    ("realtime-relay", ""): Exempt(
+        "relays a worker's live event to the sockets; stores nothing", _signed_relay, may_write=set()
+    ),
+    **{
+        (name, ""): Exempt(READ_ONLY, _post(url), prepare=prepare)
+        for name, (url, prepare) in {
+            "home": (lambda w, p: "/", _nothing),
+            "healthz": (lambda w, p: "/healthz", _nothing),
+            "schema": (lambda w, p: "/api/schema/", _nothing),
+            "swagger-ui": (lambda w, p: "/api/docs/", _nothing),
+            "redoc": (lambda w, p: "/api/redoc/", _nothing),
+            "api-guide": (lambda w, p: "/api/guide/", _nothing),
+            "fleet:overview": (lambda w, p: "/fleet/", _nothing),
+            "fleet:vehicle-detail": (lambda w, p: f"/fleet/vehicles/{w.vehicle.pk}/", _nothing),
+            "stations:overview": (lambda w, p: "/stations/", _nothing),
+            "stations:charge-point-detail": (lambda w, p: f"/stations/charge-points/{w.cp.pk}/", _nothing),
+            "analytics:dashboard": (lambda w, p: "/analytics/", _nothing),
+            "analytics:compare": (lambda w, p: "/analytics/compare/", _nothing),
+            "analytics:trends": (lambda w, p: "/analytics/trends/", _nothing),
+            "analytics:environment": (lambda w, p: "/analytics/environment/", _nothing),
+            "analytics:export": (
+                lambda w, p: "/analytics/export.csv?metrics=energy_charged_kwh&grouping=site&period=last_month",
+                _nothing,
+            ),
+            "analytics:report-list": (lambda w, p: "/analytics/reports/", _nothing),
+            "analytics:report-detail": (lambda w, r: f"/analytics/reports/{r.pk}/", lambda w: w.saved_report()),
+            "analytics:report-download": (
+                lambda w, r: f"/analytics/reports/{r.pk}/download.csv",
+                lambda w: w.saved_report(),
+            ),
+            "analytics:run-download": (lambda w, run: f"/analytics/runs/{run.pk}/download/", lambda w: _run(w)),
+            "charging:overview": (lambda w, p: "/pricing/", _nothing),
+            "charging:tariff-detail": (lambda w, t: f"/pricing/tariffs/{t.pk}/", lambda w: w.tariff()),
+            "charging:session-list": (lambda w, p: "/sessions/", _nothing),
+            "charging:session-detail": (lambda w, s: f"/sessions/{s.pk}/", lambda w: w.charging_session()),
+            "charging:reservation-list": (lambda w, p: "/reservations/", lambda w: w.reservation()),
+            "charging:service-worker": (lambda w, p: "/sw.js", _nothing),
+            "charging:smart-overview": (lambda w, p: "/smart-charging/", _nothing),
+            "charging:smart-site": (lambda w, p: f"/smart-charging/sites/{w.site.pk}/", _nothing),
+        }.items()
+    },
+}
+
+
+def _run(w):
+    from analytics.services import report_generate
+
+    return report_generate(report=w.saved_report(), user=w.admin)
+
+
+def _page_names() -> set[str]:
+    """Every named URL outside the API (/api/v1/, walked through the schema) and the admin."""
+    names = set()
+
+    def walk(patterns, prefix, namespace):
+        for pattern in patterns:
+            route = prefix + str(pattern.pattern)
+            if route.startswith(("api/v1/", "admin/")):
+                continue
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns, route, pattern.namespace or namespace)
+            elif isinstance(pattern, URLPattern):
+                assert pattern.name, f"page {route} has no name: name it, and add it here"
+                names.add(f"{namespace}:{pattern.name}" if namespace else pattern.name)
+
+    walk(get_resolver().url_patterns, "", None)
+    return names
+
+
+def test_every_page_is_a_form_case_or_an_exemption():
+    names = _page_names()
+    cased, exempt = {name for name, _ in PAGE_CASES}, {name for name, _ in PAGE_EXEMPT}
+    assert names - cased - exempt == set(), "pages with no case and no exemption"
+    assert (cased | exempt) - names == set(), "cases for pages the router does not have"
+    assert not set(PAGE_CASES) & set(PAGE_EXEMPT)
+
+
+def _submit(client, page_url: str, name: str, case: PageCase, world, prepared):
+    from django.urls import resolve
+
+    page = client.get(page_url)
+    assert page.status_code == 200, page.content[:2000]
+    parser = _FormParser()
+    parser.feed(page.content.decode())
+    forms = [
+        f for f in parser.forms
+        if f["method"] == "post" and resolve((f["action"] or page_url).split("?")[0]).view_name == name
+        and (not case.button or case.button in f["buttons"])
+    ]  # fmt: skip
+    assert forms, f"{page_url} has no post form for {name}"
+    form = forms[0]
+    data = dict(form["data"])
+    for key, value in case.fill(world, prepared).items():
+        if value is None:
+            data.pop(key, None)
+        else:
+            data[key] = value if isinstance(value, list) else [value]
+    if case.button:
+        data[case.button] = form["buttons"][case.button]
+    return client.post(form["action"] or page_url, data)
+
+
+@pytest.mark.parametrize("key", sorted(PAGE_CASES), ids=lambda k: f"{k[0]}{' ' + k[1] if k[1] else ''}")
+def test_each_page_form_leaves_its_activity_log_entry(key, world, client, django_capture_on_commit_callbacks):
+    case = PAGE_CASES[key]
+    client.force_login(world.admin)
+    prepared = case.prepare(world)
+    before = _last_id()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _submit(client, case.page(world, prepared), key[0], case, world, prepared)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    entries = _new_entries(before)
+    _check_entries(Case(None, case.entries, why_more_than_one=case.why_more_than_one), entries,
+                   user=world.admin, source="dashboard", object_id=None)  # fmt: skip
+
+
+@pytest.mark.parametrize("key", sorted(PAGE_EXEMPT), ids=lambda k: f"{k[0]}{' ' + k[1] if k[1] else ''}")
+def test_each_page_exempt_from_the_log_writes_only_what_its_reason_says(key, world, client):
+    exempt = PAGE_EXEMPT[key]
+    if key[0] != "accounts:login":
+        client.force_login(world.admin)
+    prepared = exempt.prepare(world)
+    before = _last_id()
+    with CaptureQueriesContext(connection) as queries:
+        response = exempt.run(world, client, prepared)
+    assert response.status_code in (200, 302, 405), response.content[:2000]
+    assert _new_entries(before) == []
+    assert _written_tables(queries.captured_queries) - exempt.may_write == set()
