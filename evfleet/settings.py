@@ -95,17 +95,30 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 DATABASE_URL = env_url("DATABASE_URL", schemes=("postgres", "postgresql", "pgsql"))
 if DATABASE_URL:
+    # Under ASGI a request's sync code runs in a thread of its own that ends with the request, and Django keeps
+    # a persistent connection per thread: with CONN_MAX_AGE > 0 every request would leave one connection open
+    # until max_connections is exhausted. So connections live in a pool per process (psycopg_pool), shared by
+    # every thread: each request, OCPP message and task takes one and gives it back (CONN_MAX_AGE must be 0).
+    DATABASE_CONN_MAX_AGE_S = env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0)
+    DATABASE_POOL_MAX_SIZE = env_int("DATABASE_POOL_MAX_SIZE", 10, minimum=1)
     DATABASES = {
         "default": dj_database_url.parse(
             DATABASE_URL,
-            # Reused for a minute: a station message would otherwise open a PostgreSQL connection (a forked
-            # backend process) each time.
-            conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0),
-            # A health check is one more round trip ("SELECT 1") per request, and every OCPP message is one;
-            # without it a connection the server dropped fails one request and is then replaced.
+            conn_max_age=0,
+            # With the pool: a connection is checked with a round trip each time it is taken from it (one more
+            # per OCPP message); without, a connection the server dropped fails one request and is replaced.
             conn_health_checks=env_bool("DATABASE_CONN_HEALTH_CHECKS", False),
         )
     }
+    if DATABASE_CONN_MAX_AGE_S:
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": env_int("DATABASE_POOL_MIN_SIZE", 2, minimum=0, maximum=DATABASE_POOL_MAX_SIZE),
+            "max_size": DATABASE_POOL_MAX_SIZE,
+            # A caller waits this long for a free connection, then fails (500 for a request, a retry for a task).
+            "timeout": env_int("DATABASE_POOL_TIMEOUT", 10, minimum=1),
+            # How long a connection is reused before the pool replaces it (DATABASE_CONN_MAX_AGE's old meaning).
+            "max_lifetime": DATABASE_CONN_MAX_AGE_S,
+        }
 else:
     DATABASES = {
         "default": {
