@@ -183,6 +183,9 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 FLEET_SUMMARY_INTERVAL_S = env_int("EVFLEET_FLEET_SUMMARY_INTERVAL", 30, minimum=1)
+# An open dashboard socket re-reads its user this often and closes when the user was deactivated or given another
+# role or department (the services and the admin announce such a change at once; this catches any other write).
+DASHBOARD_ACCESS_CHECK_INTERVAL_S = env_int("EVFLEET_DASHBOARD_ACCESS_CHECK_INTERVAL", 30, minimum=1)
 # Every periodic job, defined in code; DatabaseScheduler copies them into django-celery-beat's
 # tables on start, so a fresh database has all of them and admins can pause or retime them.
 CELERY_BEAT_SCHEDULE = {
@@ -374,6 +377,14 @@ if OCPP_UNKNOWN_STATIONS not in ("reject", "pending"):
     raise ImproperlyConfigured("EVFLEET_OCPP_UNKNOWN_STATIONS must be reject or pending.")
 OCPP_MESSAGE_RETENTION_DAYS = env_int("EVFLEET_OCPP_MESSAGE_RETENTION_DAYS", 30, minimum=1)
 OCPP_COMMAND_TIMEOUT_S = env_int("EVFLEET_OCPP_COMMAND_TIMEOUT", 30, minimum=1)
+# The largest WebSocket message a station may send; a larger one closes its socket with 1009 (message too big).
+# `manage.py serve` gives uvicorn the same --ws-max-size, so the server never reads more than this.
+OCPP_MAX_FRAME_BYTES = env_int("EVFLEET_OCPP_MAX_FRAME_BYTES", 65536, minimum=1024, maximum=16 * 1024 * 1024)
+# The message log keeps at most this many characters of a frame (the rest is cut, and the cut is marked).
+OCPP_MESSAGE_LOG_MAX_CHARS = env_int("EVFLEET_OCPP_MESSAGE_LOG_MAX_CHARS", 16384, minimum=256)
+# Each server process confirms its open station sockets this often and marks stations whose socket it lost as
+# disconnected; the watchdog does so for stations no process has confirmed for three intervals.
+OCPP_SOCKET_CHECK_INTERVAL_S = env_int("EVFLEET_OCPP_SOCKET_CHECK_INTERVAL", 30, minimum=1)
 STUCK_CONNECTOR_AFTER_S = env_int("EVFLEET_STUCK_CONNECTOR_AFTER", 900, minimum=60)
 NO_ENERGY_FLOW_AFTER_S = env_int("EVFLEET_NO_ENERGY_FLOW_AFTER", 600, minimum=60)
 # A station that booted this long ago and has said nothing of a transaction open before its boot forgot it.

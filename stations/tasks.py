@@ -4,7 +4,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from stations import detection
+from stations import detection, services
 from stations.models import OcppMessage
 
 
@@ -14,6 +14,7 @@ def station_watchdog() -> dict:
     forgot, maintenance windows."""
     return {
         "silent_stations": detection.check_heartbeats(),
+        "stations_without_socket": services.stations_without_socket_disconnect(),
         "stuck_connectors": detection.check_stuck_connectors(),
         "no_energy_flow": detection.check_energy_flow(),
         "sessions_lost_in_reboot": detection.close_sessions_lost_in_reboot(),
