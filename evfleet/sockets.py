@@ -36,12 +36,15 @@ LAYER_RETRY_MAX_S = 5.0  # the longest pause between two attempts to reach the c
 async def refuse(consumer, status: int = 403, reason: str = "", retry_after: int | None = None) -> None:
     """Refuse a WebSocket handshake with an HTTP status (ASGI's denial response), where the server supports it;
     otherwise close before accepting, which servers answer with 403."""
+    if getattr(consumer, "closing", False):
+        return
     if "websocket.http.response" not in consumer.scope.get("extensions", {}):
         await consumer.close()
         return
     headers = [(b"content-type", b"text/plain; charset=utf-8")]
     if retry_after is not None:
         headers.append((b"retry-after", str(retry_after).encode()))
+    consumer.closing = True  # what arrives until the disconnect is ignored
     await consumer.base_send({"type": "websocket.http.response.start", "status": status, "headers": headers})
     await consumer.base_send({"type": "websocket.http.response.body", "body": reason.encode()})
 
@@ -99,7 +102,8 @@ class OutageTolerantConsumer:
                 if not self.layer_down:
                     self.layer_down = True
                     logger.warning("%s: the channel layer failed (%s); retrying", type(self).__name__, exc)
-                    await self.channel_layer_lost()
+                    if self.accepted:  # a handshake under way refuses itself (its group_add fails too)
+                        await self.channel_layer_lost()
             while self.layer_down:
                 await asyncio.sleep(pause * (0.5 + random.random()))  # spread a thousand sockets' attempts
                 pause = min(pause * 2, LAYER_RETRY_MAX_S)
@@ -110,7 +114,8 @@ class OutageTolerantConsumer:
                     continue
                 self.layer_down = False
                 logger.info("%s: the channel layer answers again", type(self).__name__)
-                await self.channel_layer_back()
+                if self.accepted:
+                    await self.channel_layer_back()
 
     async def channel_layer_lost(self) -> None:
         """The channel layer stopped answering: no group messages until it is back."""
