@@ -179,7 +179,7 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULER = "evfleet.schedules:BeatScheduler"  # django-celery-beat's, waiting out a broker outage
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 FLEET_SUMMARY_INTERVAL_S = env_int("EVFLEET_FLEET_SUMMARY_INTERVAL", 30, minimum=1)

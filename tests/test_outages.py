@@ -12,14 +12,11 @@ import asyncio
 import json
 import os
 import shutil
-import signal
-import subprocess
 import time
 import uuid
 
 import httpx
 import pytest
-import redis
 import websockets
 from django.db import connection
 from django.test import Client
@@ -31,53 +28,10 @@ from accounts.tests.factories import DepartmentFactory, UserFactory
 from stations.models import ChargePoint
 from stations.tests.factories import ChargePointFactory, ConnectorFactory, SiteFactory
 from stations.tests.ocpp_client import station
-from tests.server_process import free_port, uvicorn_process
+from tests.server_process import RedisServer, uvicorn_process
 from tests.stations import closing, wait_for
 
 pytestmark = pytest.mark.integration
-
-
-class RedisServer:
-    """A redis-server of the test's own on a free port; stopped by its process id, started again on that port."""
-
-    def __init__(self, directory):
-        self.port, self.directory, self.process = free_port(), directory, None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(  # noqa: S603
-            [
-                shutil.which("redis-server"),
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-            cwd=self.directory,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        client = redis.Redis(port=self.port)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                if client.ping():
-                    return
-            except redis.ConnectionError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-
-    def kill(self) -> None:
-        os.kill(self.process.pid, signal.SIGKILL)
-        self.process.wait(10)
 
 
 @pytest.fixture
