@@ -17,6 +17,7 @@ from django.utils.http import urlsafe_base64_encode
 from accounts.audit import audited_save, model_delete, snapshot
 from accounts.models import Department, User
 from accounts.roles import STAFF_ROLES
+from evfleet import realtime
 
 
 def _path_for(department: Department) -> str:
@@ -123,21 +124,37 @@ def user_create(
     return audited_save(user, actor=actor, before=None)
 
 
+# What a user's open dashboards are scoped by: a change to any of them closes those sockets (accounts.consumers).
+ACCESS_FIELDS = ("is_active", "role", "department_id")
+
+
+def _access_changed(user_id: int) -> None:
+    """After commit: the user's open dashboard sockets close (4403) and reconnect, if still allowed, anew."""
+    transaction.on_commit(lambda: realtime.group_send(realtime.user_group(user_id), {"type": "user.access_changed"}))
+
+
 def user_update(*, actor: User | None, user: User, password: str | None = None, **data) -> User:
     before = snapshot(user)
+    access_before = tuple(getattr(user, name) for name in ACCESS_FIELDS)
     for name, value in data.items():
         setattr(user, name, value)
     if not user.is_superuser:
         _apply_role(user)
     if password:
         _set_password(user, password)
-    return audited_save(user, actor=actor, before=before)
+    with transaction.atomic():
+        user = audited_save(user, actor=actor, before=before)
+        if tuple(getattr(user, name) for name in ACCESS_FIELDS) != access_before:
+            _access_changed(user.pk)
+    return user
 
 
 def user_delete(*, actor: User | None, user: User) -> None:
     if actor is not None and actor.pk == user.pk:
         raise ValidationError("You cannot delete your own account; ask another administrator.", code="self_delete")
-    model_delete(instance=user, actor=actor)
+    with transaction.atomic():
+        _access_changed(user.pk)
+        model_delete(instance=user, actor=actor)
 
 
 def password_reset_email_send(*, user: User) -> None:

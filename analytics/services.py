@@ -20,6 +20,7 @@ from analytics import periods
 from analytics.metrics import Spec, compute, validate
 from analytics.models import CarbonIntensity, ReportRun, SavedReport
 from analytics.reporting.exports import export
+from evfleet.outages import OUTAGE_ERRORS
 from evfleet.schedules import beat_task_save
 
 REPORT_TASK = "analytics.tasks.saved_report_send"
@@ -258,7 +259,8 @@ def saved_report_send(
         return run
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"[:500]
-        final = final or isinstance(exc, ReportUndeliverable)  # retrying cannot help
+        # retrying cannot help an undeliverable report; an outage is retried apart from the attempts (the task)
+        final = (final and not isinstance(exc, OUTAGE_ERRORS)) or isinstance(exc, ReportUndeliverable)
         status = ReportRun.Status.FAILED if final else ReportRun.Status.RETRYING
         if run is None:
             run = ReportRun.objects.create(

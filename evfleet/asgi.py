@@ -11,10 +11,11 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs the Django app loaded first)
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
-from django.urls import path  # noqa: E402
+from django.urls import path, re_path  # noqa: E402
 
 from accounts.consumers import DashboardConsumer  # noqa: E402
 from evfleet import realtime  # noqa: E402
+from evfleet.sockets import NoSuchSocket  # noqa: E402
 from stations.ocpp.consumer import OcppConsumer  # noqa: E402
 
 realtime.mark_server_process()
@@ -34,9 +35,11 @@ application = ProtocolTypeRouter(
         "websocket": URLRouter(
             [
                 # Charge points: no browser origin; identity, subprotocol and password are checked by the consumer.
-                path("ocpp/<str:identity>", OcppConsumer.as_asgi()),
-                path("ocpp/<str:identity>/", OcppConsumer.as_asgi()),
+                # Everything after /ocpp/ (decoded: "/", "..", NUL included) reaches it, and it refuses what is
+                # not an identity; a path that matches no route is refused too (Channels would answer 500).
+                re_path(r"^ocpp/(?P<identity>[\s\S]*?)/?\Z", OcppConsumer.as_asgi()),
                 path("ws/dashboard/", dashboard),
+                re_path(r"", NoSuchSocket.as_asgi()),
             ]
         ),
     }

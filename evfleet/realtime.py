@@ -29,6 +29,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.crypto import salted_hmac
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
+from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +41,7 @@ SIGNATURE_HEADER = "X-EVFleet-Signature"
 
 _in_server_process = False
 _relay_down = False
+_layer_down = False
 
 
 def mark_server_process() -> None:
@@ -93,24 +95,42 @@ def publish(event: str, payload: dict[str, Any], *, department_id: int | None, p
     if uses_relay():
         _post_to_relay(groups, message)
         return
-    layer = get_channel_layer()
     for group in groups:
-        async_to_sync(layer.group_send)(group, message)
+        if not _layer_send(group, message):
+            return
 
 
-def group_send(group: str, message: dict[str, Any]) -> None:
-    """Send a channel-layer message to a group from sync code in any process (relayed when embedded)."""
+def group_send(group: str, message: dict[str, Any]) -> bool:
+    """Send a channel-layer message to a group from sync code in any process (relayed when embedded).
+
+    Returns False when it could not be handed over (the channel layer, Redis, is down; logged once per outage)."""
     if uses_relay():
-        _post_to_relay([group], message)
-    else:
+        return _post_to_relay([group], message)
+    return _layer_send(group, message)
+
+
+def _layer_send(group: str, message: dict[str, Any]) -> bool:
+    """group_send on the channel layer. A failing layer (Redis down) must not fail the write that announces
+    something after its commit (a station's message, an API call): the event is dropped and logged."""
+    global _layer_down
+    try:
         async_to_sync(get_channel_layer().group_send)(group, message)
+    except (RedisError, OSError) as exc:  # connection refused or lost, timeouts: not delivered
+        log = logger.debug if _layer_down else logger.warning
+        log("Live update to %s not delivered: the channel layer failed (%s)", group, exc)
+        _layer_down = True
+        return False
+    if _layer_down:
+        logger.info("Live updates are delivered again.")
+        _layer_down = False
+    return True
 
 
 def _signature(body: bytes) -> str:
     return salted_hmac("evfleet.realtime.relay", body, secret=settings.SECRET_KEY, algorithm="sha256").hexdigest()
 
 
-def _post_to_relay(groups: list[str], message: dict[str, Any]) -> None:
+def _post_to_relay(groups: list[str], message: dict[str, Any]) -> bool:
     body = json.dumps({"groups": groups, "message": message}).encode()
     request = urllib.request.Request(
         settings.EVFLEET_RELAY_URL,
@@ -127,10 +147,11 @@ def _post_to_relay(groups: list[str], message: dict[str, Any]) -> None:
         log = logger.debug if _relay_down else logger.warning
         log("Live updates not relayed to %s (is the server running?): %s", settings.EVFLEET_RELAY_URL, exc)
         _relay_down = True
-    else:
-        if _relay_down:
-            logger.info("Live updates reach %s again.", settings.EVFLEET_RELAY_URL)
-        _relay_down = False
+        return False
+    if _relay_down:
+        logger.info("Live updates reach %s again.", settings.EVFLEET_RELAY_URL)
+    _relay_down = False
+    return True
 
 
 @csrf_exempt

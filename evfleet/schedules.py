@@ -7,6 +7,14 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Model
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
+from django_celery_beat.schedulers import DatabaseScheduler
+
+from evfleet.outages import OutageTolerantSchedulerMixin
+
+
+class BeatScheduler(OutageTolerantSchedulerMixin, DatabaseScheduler):
+    """django-celery-beat's schedule in the database; a send due while the broker (Redis) is down waits for it
+    instead of being dropped (a scheduled report would be lost until its next period)."""
 
 
 def beat_task_save(

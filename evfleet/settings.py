@@ -101,17 +101,30 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 DATABASE_URL = env_url("DATABASE_URL", schemes=("postgres", "postgresql", "pgsql"))
 if DATABASE_URL:
+    # Under ASGI a request's sync code runs in a thread of its own that ends with the request, and Django keeps
+    # a persistent connection per thread: with CONN_MAX_AGE > 0 every request would leave one connection open
+    # until max_connections is exhausted. So connections live in a pool per process (psycopg_pool), shared by
+    # every thread: each request, OCPP message and task takes one and gives it back (CONN_MAX_AGE must be 0).
+    DATABASE_CONN_MAX_AGE_S = env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0)
+    DATABASE_POOL_MAX_SIZE = env_int("DATABASE_POOL_MAX_SIZE", 10, minimum=1)
     DATABASES = {
         "default": dj_database_url.parse(
             DATABASE_URL,
-            # Reused for a minute: a station message would otherwise open a PostgreSQL connection (a forked
-            # backend process) each time.
-            conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0),
-            # A health check is one more round trip ("SELECT 1") per request, and every OCPP message is one;
-            # without it a connection the server dropped fails one request and is then replaced.
+            conn_max_age=0,
+            # With the pool: a connection is checked with a round trip each time it is taken from it (one more
+            # per OCPP message); without, a connection the server dropped fails one request and is replaced.
             conn_health_checks=env_bool("DATABASE_CONN_HEALTH_CHECKS", False),
         )
     }
+    if DATABASE_CONN_MAX_AGE_S:
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": env_int("DATABASE_POOL_MIN_SIZE", 2, minimum=0, maximum=DATABASE_POOL_MAX_SIZE),
+            "max_size": DATABASE_POOL_MAX_SIZE,
+            # A caller waits this long for a free connection, then fails (500 for a request, a retry for a task).
+            "timeout": env_int("DATABASE_POOL_TIMEOUT", 10, minimum=1),
+            # How long a connection is reused before the pool replaces it (DATABASE_CONN_MAX_AGE's old meaning).
+            "max_lifetime": DATABASE_CONN_MAX_AGE_S,
+        }
 else:
     DATABASES = {
         "default": {
@@ -172,10 +185,13 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULER = "evfleet.schedules:BeatScheduler"  # django-celery-beat's, waiting out a broker outage
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 FLEET_SUMMARY_INTERVAL_S = env_int("EVFLEET_FLEET_SUMMARY_INTERVAL", 30, minimum=1)
+# An open dashboard socket re-reads its user this often and closes when the user was deactivated or given another
+# role or department (the services and the admin announce such a change at once; this catches any other write).
+DASHBOARD_ACCESS_CHECK_INTERVAL_S = env_int("EVFLEET_DASHBOARD_ACCESS_CHECK_INTERVAL", 30, minimum=1)
 # Every periodic job, defined in code; DatabaseScheduler copies them into django-celery-beat's
 # tables on start, so a fresh database has all of them and admins can pause or retime them.
 CELERY_BEAT_SCHEDULE = {
@@ -408,6 +424,14 @@ if OCPP_UNKNOWN_STATIONS not in ("reject", "pending"):
     raise ImproperlyConfigured("EVFLEET_OCPP_UNKNOWN_STATIONS must be reject or pending.")
 OCPP_MESSAGE_RETENTION_DAYS = env_int("EVFLEET_OCPP_MESSAGE_RETENTION_DAYS", 30, minimum=1)
 OCPP_COMMAND_TIMEOUT_S = env_int("EVFLEET_OCPP_COMMAND_TIMEOUT", 30, minimum=1)
+# The largest WebSocket message a station may send; a larger one closes its socket with 1009 (message too big).
+# `manage.py serve` gives uvicorn the same --ws-max-size, so the server never reads more than this.
+OCPP_MAX_FRAME_BYTES = env_int("EVFLEET_OCPP_MAX_FRAME_BYTES", 65536, minimum=1024, maximum=16 * 1024 * 1024)
+# The message log keeps at most this many characters of a frame (the rest is cut, and the cut is marked).
+OCPP_MESSAGE_LOG_MAX_CHARS = env_int("EVFLEET_OCPP_MESSAGE_LOG_MAX_CHARS", 16384, minimum=256)
+# Each server process confirms its open station sockets this often and marks stations whose socket it lost as
+# disconnected; the watchdog does so for stations no process has confirmed for three intervals.
+OCPP_SOCKET_CHECK_INTERVAL_S = env_int("EVFLEET_OCPP_SOCKET_CHECK_INTERVAL", 30, minimum=1)
 STUCK_CONNECTOR_AFTER_S = env_int("EVFLEET_STUCK_CONNECTOR_AFTER", 900, minimum=60)
 NO_ENERGY_FLOW_AFTER_S = env_int("EVFLEET_NO_ENERGY_FLOW_AFTER", 600, minimum=60)
 # A station registered this long ago that has never connected raises an alert (before, it may not be installed yet).

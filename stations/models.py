@@ -132,6 +132,21 @@ class ChargePoint(TimeStampedModel):
         "heartbeat interval (s)", default=300, validators=[MinValueValidator(10), MaxValueValidator(86400)]
     )
     is_connected = models.BooleanField("connected", default=False, editable=False)
+    connection_token = models.CharField(
+        "connection token",
+        max_length=80,
+        blank=True,
+        editable=False,
+        help_text="The WebSocket that holds the station (server process and socket); a newer one replaces it, "
+        "and only the socket named here marks the station offline when it closes.",
+    )
+    connection_checked_at = models.DateTimeField(
+        "socket confirmed",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the server process holding the station's socket last confirmed it open.",
+    )
     last_seen_at = models.DateTimeField("last message", null=True, blank=True, editable=False)
     last_heartbeat_at = models.DateTimeField("last heartbeat", null=True, blank=True, editable=False)
     booted_at = models.DateTimeField(

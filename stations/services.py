@@ -201,8 +201,11 @@ class ConnectResult:
     reason: str = ""
 
 
-def station_connect(*, identity: str, password: str | None, protocol: str) -> ConnectResult:
-    """Admit a station's WebSocket: known identity and, if it has one, the right password (profile 1)."""
+def station_connect(*, identity: str, password: str | None, protocol: str, token: str = "") -> ConnectResult:
+    """Admit a station's WebSocket: known identity and, if it has one, the right password (profile 1).
+
+    `token` names the socket (server process and connection): a newer socket of the same station takes
+    the station over, and only the socket it names marks the station offline when it closes."""
     charge_point = ChargePoint.objects.select_related("site").filter(identity=identity).first()
     if charge_point is None:
         if settings.OCPP_UNKNOWN_STATIONS != "pending":
@@ -220,20 +223,53 @@ def station_connect(*, identity: str, password: str | None, protocol: str) -> Co
         return ConnectResult(False, charge_point.pk, reason="wrong or missing password")
     now = timezone.now()
     with transaction.atomic():
-        ChargePoint.objects.filter(pk=charge_point.pk).update(is_connected=True, protocol=protocol, last_seen_at=now)
+        ChargePoint.objects.filter(pk=charge_point.pk).update(
+            is_connected=True, protocol=protocol, last_seen_at=now, connection_token=token, connection_checked_at=now
+        )
         charge_point.is_connected, charge_point.protocol, charge_point.last_seen_at = True, protocol, now
         charge_point_refresh_status(charge_point, now=now)
         alert_resolve(kind=Alert.Kind.MISSED_HEARTBEAT, charge_point=charge_point, now=now)
     return ConnectResult(True, charge_point.pk)
 
 
-def station_disconnect(*, charge_point_id: int) -> None:
+def station_disconnect(*, charge_point_id: int, token: str | None = None) -> bool:
+    """The station's socket closed. With `token`, only if that socket still holds the station: the close of a
+    socket a newer one replaced changes nothing. Returns whether the station was marked disconnected."""
     now = timezone.now()
     with transaction.atomic():
+        holder = ChargePoint.objects.filter(pk=charge_point_id)
+        if token is not None:
+            holder = holder.filter(connection_token=token)
+        if not holder.update(is_connected=False, connection_token="", connection_checked_at=None):
+            return False
         charge_point = ChargePoint.objects.select_related("site").get(pk=charge_point_id)
-        ChargePoint.objects.filter(pk=charge_point_id).update(is_connected=False)
-        charge_point.is_connected = False
         charge_point_refresh_status(charge_point, now=now)
+    return True
+
+
+def station_sockets_confirm(*, process: str, open_tokens: list[str]) -> int:
+    """A server process's roll call of its station sockets (every EVFLEET_OCPP_SOCKET_CHECK_INTERVAL): the open
+    ones are confirmed, and a station whose socket of this process is gone is marked disconnected (its close
+    could not be written, e.g. while the database was down). Returns how many were marked disconnected."""
+    now = timezone.now()
+    ChargePoint.objects.filter(connection_token__in=open_tokens).update(connection_checked_at=now)
+    gone = (
+        ChargePoint.objects.filter(connection_token__startswith=f"{process}:")
+        .exclude(connection_token__in=open_tokens)
+        .values_list("pk", "connection_token")
+    )
+    return sum(station_disconnect(charge_point_id=pk, token=token) for pk, token in gone)
+
+
+def stations_without_socket_disconnect(*, now: datetime | None = None) -> int:
+    """Watchdog: stations shown connected whose server process has not confirmed their socket for three check
+    intervals (that process was killed, or cannot reach the database) are marked disconnected."""
+    now = now or timezone.now()
+    limit = now - timedelta(seconds=3 * settings.OCPP_SOCKET_CHECK_INTERVAL_S)
+    lost = ChargePoint.objects.filter(is_connected=True, connection_checked_at__lt=limit).values_list(
+        "pk", "connection_token"
+    )
+    return sum(station_disconnect(charge_point_id=pk, token=token) for pk, token in lost)
 
 
 def station_seen(*, charge_point_id: int, heartbeat: bool = False) -> None:
@@ -842,7 +878,7 @@ def command_create(
 ) -> OcppCommand:
     command = OcppCommand.objects.create(charge_point=charge_point, action=action, request=request, requested_by=actor)
     group, message = ocpp_group(charge_point.identity), {"type": "ocpp.command", "command_id": command.pk}
-    transaction.on_commit(lambda: realtime.group_send(group, message))
+    transaction.on_commit(lambda: _command_send(command.pk, group, message))
     return command
 
 
@@ -862,6 +898,16 @@ def command_request(
         department_id=charge_point.site.department_id if charge_point.site_id else None,
     )
     return command
+
+
+def _command_send(command_id: int, group: str, message: dict) -> None:
+    """Hand a command to the station's socket; if the channel layer is down it fails at once, not by timeout."""
+    if not realtime.group_send(group, message):
+        command_complete(
+            command_id=command_id,
+            state=OcppCommand.State.FAILED,
+            error="not sent: the channel layer (Redis) is unavailable; send it again later",
+        )
 
 
 def command_complete(*, command_id: int, state: str, response: dict | None = None, error: str = "") -> OcppCommand:

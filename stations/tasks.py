@@ -4,7 +4,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from stations import detection
+from stations import detection, services
 from stations.models import OcppMessage
 
 
@@ -14,6 +14,7 @@ def station_watchdog() -> dict:
     energy flow, sessions a rebooted station forgot, maintenance windows."""
     return {
         "silent_stations": detection.check_heartbeats(),
+        "stations_without_socket": services.stations_without_socket_disconnect(),
         "never_connected": detection.check_never_connected(),
         "sites_offline": detection.check_sites_offline(),
         "stuck_connectors": detection.check_stuck_connectors(),

@@ -30,6 +30,8 @@
     socket.onclose = (event) => {
       setState("disconnected");
       if (event.code === 4401) return;  // signed out: no retry
+      if (event.code === 4403) { location.reload(); return; }  // access changed: sign in or scope the page anew
+      // 1013 (live updates down for now) and every other close: reconnect with backoff
       setTimeout(connect, delay);
       delay = Math.min(delay * 2, 30000);
     };

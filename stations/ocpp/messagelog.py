@@ -11,6 +11,7 @@ import logging
 import threading
 
 import orjson
+from django.conf import settings
 from django.db import models
 
 from charging.models import MeterSample
@@ -21,6 +22,7 @@ logger = logging.getLogger(__name__)
 FLUSH_EVERY_S = 0.5
 FLUSH_AT = 500
 UNPARSED = object()
+TRUNCATED = "… [cut: the frame had {length:,} characters, the log keeps {limit:,}]"
 
 
 class BufferedInserts:
@@ -72,38 +74,31 @@ class MessageLog(BufferedInserts):
     def record(
         self, *, charge_point_id: int | None, identity: str, direction: str, frame: str, message=UNPARSED
     ) -> None:
-        """Queue one frame; `message` is the frame already parsed (None: it is not JSON), if the caller has it."""
+        """Queue one frame; `message` is the frame already parsed (None: it is not JSON), if the caller has it.
+
+        A frame longer than EVFLEET_OCPP_MESSAGE_LOG_MAX_CHARS keeps its type, id and action, and only its
+        first characters, as `raw`, followed by a note of its full length (`payload` stays empty)."""
+        limit = settings.OCPP_MESSAGE_LOG_MAX_CHARS
+        too_long = len(frame) > limit
         if message is UNPARSED:
             try:
-                message = orjson.loads(frame)
+                message = None if too_long else orjson.loads(frame)
             except orjson.JSONDecodeError:
                 message = None
-        valid = isinstance(message, list) and len(message) >= 3 and message[0] in (2, 3, 4)
-        if valid:
-            message_type, unique_id = message[0], str(message[1])[:64]
-            action = message[2] if message_type == 2 and isinstance(message[2], str) else ""
-            payload = (
-                message[3]
-                if message_type == 2 and len(message) > 3
-                else (message[2] if message_type == 3 else message[2:])
-            )
-            row = OcppMessage(
-                charge_point_id=charge_point_id,
-                identity=identity,
-                direction=direction,
-                message_type=message_type,
-                action=action[:50],
-                unique_id=unique_id,
-                payload=payload,
-            )
-        else:
-            row = OcppMessage(
-                charge_point_id=charge_point_id,
-                identity=identity,
-                direction=direction,
-                message_type=0,
-                raw=frame[:10_000],
-            )
+        row = OcppMessage(charge_point_id=charge_point_id, identity=identity, direction=direction, message_type=0)
+        if isinstance(message, list) and len(message) >= 3 and message[0] in (2, 3, 4):
+            row.message_type, row.unique_id = message[0], str(message[1])[:64]
+            row.action = (message[2] if row.message_type == 2 and isinstance(message[2], str) else "")[:50]
+            if not too_long:
+                row.payload = (
+                    message[3]
+                    if row.message_type == 2 and len(message) > 3
+                    else (message[2] if row.message_type == 3 else message[2:])
+                )
+        if too_long:
+            row.raw = frame[:limit] + TRUNCATED.format(length=len(frame), limit=limit)
+        elif row.message_type == 0:
+            row.raw = frame
         self.add([row])
 
 

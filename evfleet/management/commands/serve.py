@@ -13,6 +13,24 @@ from django.core.management.base import BaseCommand, CommandError
 from fleet.demo import DEMO_PASSWORD, USERS
 
 
+def uvicorn_arguments(host: str, port: int) -> list[str]:
+    """The web server as `serve` starts it (README's production command matches): it reads no WebSocket message
+    larger than a station may send (EVFLEET_OCPP_MAX_FRAME_BYTES), closing such a socket with 1009."""
+    return [
+        "uvicorn",
+        "evfleet.asgi:application",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--ws",
+        "websockets-sansio",
+        "--ws-max-size",
+        str(settings.OCPP_MAX_FRAME_BYTES),
+        "--no-access-log",
+    ]
+
+
 class Command(BaseCommand):
     help = "Start the ASGI server (uvicorn), a Celery worker and beat together; Ctrl-C stops them all."
 
@@ -27,24 +45,7 @@ class Command(BaseCommand):
     def handle(self, *args, host, port, no_worker, simulators, **options):
         env = {**os.environ, "EVFLEET_RELAY_URL": f"http://127.0.0.1:{port}/internal/relay/"}
         python = sys.executable
-        commands = [
-            (
-                "web",
-                [
-                    python,
-                    "-m",
-                    "uvicorn",
-                    "evfleet.asgi:application",
-                    "--host",
-                    host,
-                    "--port",
-                    str(port),
-                    "--ws",
-                    "websockets-sansio",
-                    "--no-access-log",
-                ],
-            ),
-        ]
+        commands = [("web", [python, "-m", *uvicorn_arguments(host, port)])]
         if not no_worker:
             # Beat runs inside the worker (-B): one process holds the schedule. In production, run
             # `celery -A evfleet beat` once and as many `celery -A evfleet worker` as needed instead.

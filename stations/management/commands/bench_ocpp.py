@@ -111,6 +111,8 @@ class Command(BaseCommand):
                 str(port),
                 "--ws",
                 "websockets-sansio",
+                "--ws-max-size",
+                str(settings.OCPP_MAX_FRAME_BYTES),
                 "--no-access-log",
                 "--workers",
                 str(workers),
