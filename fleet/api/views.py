@@ -10,6 +10,7 @@ from accounts.models import Department
 from accounts.scoping import visible_departments
 from evfleet.api.base import ScopedModelViewSet, ScopedReadOnlyModelViewSet
 from evfleet.api.errors import ErrorCode, PayloadTooLarge, error_body
+from evfleet.api.ids import IdFilter
 from evfleet.api.pagination import TimeCursorPagination
 from fleet import services
 from fleet.api.serializers import (
@@ -110,7 +111,7 @@ class VehicleFilter(django_filters.FilterSet):
     department = django_filters.ModelChoiceFilter(queryset=_visible_departments, help_text="Department id (exactly).")
     status = django_filters.MultipleChoiceFilter(choices=Vehicle.Status.choices)
     priority_class = django_filters.MultipleChoiceFilter(choices=Vehicle.PriorityClass.choices)
-    department_tree = django_filters.NumberFilter(
+    department_tree = IdFilter(
         method="filter_department_tree", help_text="A department id: its vehicles and those of all its teams."
     )
     soc_below = django_filters.NumberFilter(
@@ -169,7 +170,7 @@ class TelemetryFilter(django_filters.FilterSet):
     )
     vin = django_filters.CharFilter(field_name="vehicle__vin", lookup_expr="iexact")
     # A plain number, not a model choice: no lookup query, and no hint whether an out-of-scope id exists.
-    vehicle = django_filters.NumberFilter(field_name="vehicle_id", help_text="Vehicle id.")
+    vehicle = IdFilter(field_name="vehicle_id", help_text="Vehicle id.")
 
     class Meta:
         model = TelemetryPoint
