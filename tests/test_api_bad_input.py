@@ -229,3 +229,24 @@ def test_a_control_character_in_text_is_refused_naming_the_field(org, api):
     assert not SavedReport.objects.exists()
     body["name"] = "Energy\tby site\r\n"  # tabs and line breaks are text
     assert api(org.fleet_manager_a).post("/api/v1/reports/", body, format="json").status_code == 201
+
+
+def test_a_client_address_that_is_no_ip_is_logged_as_unknown_not_a_500(org, api):
+    """PostgreSQL's inet column refused "testclient" (an in-process ASGI client's address): every write was a 500."""
+    from accounts.models import ActivityLog
+
+    client = api(org.admin)
+    response = client.post("/api/v1/departments/", {"name": "Depot C"}, format="json", REMOTE_ADDR="testclient")
+    assert response.status_code == 201
+    assert ActivityLog.objects.filter(object_repr__contains="Depot C").get().ip_address is None
+
+
+@pytest.mark.parametrize("moment", ["1416-02-12T14:56:05%2B17:20", "2026-11-24T08:00:00%2B15:00", "1969-12-31T23:00Z"])
+def test_a_time_filter_out_of_range_is_a_400_not_a_database_error(org, api, moment):
+    response = api(org.admin).get(f"/api/v1/reservations/?after={moment}")
+    assert _first_error(response, "after")["code"] == "out_of_range"
+
+
+def test_a_time_query_parameter_out_of_range_is_a_400_naming_it(org, api, depot):
+    url = f"/api/v1/connectors/{depot['connector'].pk}/availability/?start=2026-11-01T00:00:00%2B17:20"
+    assert _first_error(api(org.admin).get(url), "start")["code"] == "out_of_range"

@@ -17,6 +17,7 @@ from accounts.api.serializers import (
 )
 from accounts.models import ActivityLog, Department, User
 from evfleet.api.base import ScopedModelViewSet, ScopedReadOnlyModelViewSet
+from evfleet.api.times import IsoDateTimeFilter
 
 
 class DepartmentViewSet(ScopedModelViewSet):
@@ -58,8 +59,8 @@ class UserViewSet(ScopedModelViewSet):
 
 
 class ActivityLogFilter(django_filters.FilterSet):
-    timestamp_after = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="gte")
-    timestamp_before = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="lt")
+    timestamp_after = IsoDateTimeFilter(field_name="timestamp", lookup_expr="gte")
+    timestamp_before = IsoDateTimeFilter(field_name="timestamp", lookup_expr="lt")
     object_type = django_filters.CharFilter(
         method="filter_object_type", help_text="app_label.model, e.g. fleet.vehicle"
     )

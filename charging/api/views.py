@@ -58,6 +58,7 @@ from charging.models import (
 from charging.pricing.ocpi import ocpi_tariff
 from evfleet.api.base import ScopedModelViewSet, ScopedReadOnlyModelViewSet, ScopedViewSetMixin
 from evfleet.api.ids import IdFilter, query_id
+from evfleet.api.times import IsoDateTimeFilter, query_instant
 
 
 def _require(request, *perms: str) -> None:
@@ -282,8 +283,8 @@ class LoadPricingViewSet(ScopedModelViewSet):
 
 
 class GridSignalFilter(django_filters.FilterSet):
-    after = django_filters.IsoDateTimeFilter(field_name="ends_at", lookup_expr="gt")
-    before = django_filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="lt")
+    after = IsoDateTimeFilter(field_name="ends_at", lookup_expr="gt")
+    before = IsoDateTimeFilter(field_name="starts_at", lookup_expr="lt")
 
     class Meta:
         model = GridSignal
@@ -311,8 +312,8 @@ class GridSignalViewSet(
 
 
 class PriceIntervalFilter(django_filters.FilterSet):
-    after = django_filters.IsoDateTimeFilter(field_name="ends_at", lookup_expr="gt")
-    before = django_filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="lt")
+    after = IsoDateTimeFilter(field_name="ends_at", lookup_expr="gt")
+    before = IsoDateTimeFilter(field_name="starts_at", lookup_expr="lt")
 
     class Meta:
         model = PriceInterval
@@ -357,8 +358,8 @@ class QuoteView(APIView):
 
 class SessionFilter(django_filters.FilterSet):
     site = IdFilter(field_name="charge_point__site")
-    started_after = django_filters.IsoDateTimeFilter(field_name="started_at", lookup_expr="gte")
-    started_before = django_filters.IsoDateTimeFilter(field_name="started_at", lookup_expr="lt")
+    started_after = IsoDateTimeFilter(field_name="started_at", lookup_expr="gte")
+    started_before = IsoDateTimeFilter(field_name="started_at", lookup_expr="lt")
 
     class Meta:
         model = ChargingSession
@@ -465,8 +466,8 @@ class SessionViewSet(ScopedReadOnlyModelViewSet):
 
 
 class ReservationFilter(django_filters.FilterSet):
-    after = django_filters.IsoDateTimeFilter(field_name="ends_at", lookup_expr="gt")
-    before = django_filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="lt")
+    after = IsoDateTimeFilter(field_name="ends_at", lookup_expr="gt")
+    before = IsoDateTimeFilter(field_name="starts_at", lookup_expr="lt")
 
     class Meta:
         model = Reservation
@@ -499,7 +500,7 @@ def _alternatives_params(request) -> dict:
         moment = parse_datetime(params.get(name, ""))
         if moment is None or moment.tzinfo is None:
             raise _field_error(name, "Give an ISO 8601 time with its offset, e.g. 2026-06-10T08:00:00Z.", "invalid")
-        window[name] = moment
+        window[name] = query_instant(name, moment)
     if window["ends_at"] <= window["starts_at"]:
         raise _field_error("ends_at", "The window must end after it starts.", "invalid")
     return {"vehicle": vehicle, "site": site, "connector": connector, **window}

@@ -1,7 +1,7 @@
 """Base classes every API viewset and serializer builds on: scoping, services, strict input."""
 
 import re
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.db import models
@@ -11,11 +11,10 @@ from accounts.audit import model_create, model_delete, model_update
 from accounts.middleware import activate_time_zone
 from accounts.scoping import scoped
 from evfleet.api.ids import PATH_ID, IdField
+from evfleet.api.times import EARLIEST, EARLIEST_DATE, LATEST, LATEST_DATE
 
-# Times and dates the API accepts. Outside them a value is a typo or a probe: year 264 in a European zone has a
-# local mean time offset (+00:53:28) that RFC 3339 cannot write, and year 9999 overflows in computations.
-EARLIEST_DATE, LATEST_DATE = date(1970, 1, 1), date(2200, 1, 1)
-EARLIEST, LATEST = datetime(1970, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC)
+# Times and dates the API accepts: 1970 to 2199. Outside them a value is a typo or a probe: year 264 in a European
+# zone has a local mean time offset (+00:53:28) that RFC 3339 cannot write, and year 9999 overflows in computations.
 
 
 def plausible_date(value: date | datetime) -> None:

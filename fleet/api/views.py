@@ -12,6 +12,7 @@ from evfleet.api.base import ScopedModelViewSet, ScopedReadOnlyModelViewSet
 from evfleet.api.errors import ErrorCode, PayloadTooLarge, error_body
 from evfleet.api.ids import IdFilter
 from evfleet.api.pagination import TimeCursorPagination
+from evfleet.api.times import IsoDateTimeFilter
 from fleet import services
 from fleet.api.serializers import (
     IngestReportSerializer,
@@ -162,10 +163,10 @@ class VehicleViewSet(ScopedModelViewSet):
 
 
 class TelemetryFilter(django_filters.FilterSet):
-    recorded_after = django_filters.IsoDateTimeFilter(
+    recorded_after = IsoDateTimeFilter(
         field_name="recorded_at", lookup_expr="gte", help_text="From this instant (inclusive), ISO 8601 with offset."
     )
-    recorded_before = django_filters.IsoDateTimeFilter(
+    recorded_before = IsoDateTimeFilter(
         field_name="recorded_at", lookup_expr="lt", help_text="Until this instant (exclusive), ISO 8601 with offset."
     )
     vin = django_filters.CharFilter(field_name="vehicle__vin", lookup_expr="iexact")

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from evfleet.api.base import ScopedModelViewSet, ScopedReadOnlyModelViewSet, ScopedViewSetMixin
 from evfleet.api.ids import query_id
 from evfleet.api.pagination import PageNumberPagination
+from evfleet.api.times import query_instant
 from fleet import selectors as fleet_selectors
 from stations import selectors, services
 from stations.api.serializers import (
@@ -105,7 +106,7 @@ def _instant(request, name: str):
             f"Give {name} as ISO 8601 with offset, e.g. 2026-11-01T00:00:00Z (encode + as %2B).",
             "invalid_datetime",
         )
-    return moment
+    return query_instant(name, moment)
 
 
 def _period(request, default_days: int = 30):
