@@ -1,5 +1,6 @@
 """Per-request context for the activity log and the user's local time zone."""
 
+import ipaddress
 import zoneinfo
 
 from django.conf import settings
@@ -9,14 +10,19 @@ from accounts.audit import Source, request_context
 
 
 def client_ip(request) -> str | None:
-    """REMOTE_ADDR, or the address the declared number of trusted proxies put in X-Forwarded-For."""
+    """REMOTE_ADDR, or the address the declared number of trusted proxies put in X-Forwarded-For; None if that
+    is no IP address (a test client's "testclient", a garbled header), which the log's inet column refuses."""
     proxies = settings.EVFLEET_TRUSTED_PROXY_COUNT
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    address = request.META.get("REMOTE_ADDR") or None
     if proxies and forwarded:
         hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
         if len(hops) >= proxies:
-            return hops[-proxies]
-    return request.META.get("REMOTE_ADDR") or None
+            address = hops[-proxies]
+    try:
+        return str(ipaddress.ip_address(address)) if address else None
+    except ValueError:
+        return None
 
 
 def source_for_path(path: str) -> str:

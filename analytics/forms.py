@@ -10,6 +10,7 @@ from accounts.scoping import scoped, visible_departments
 from analytics import periods
 from analytics.metrics import GROUPINGS, METRICS, Spec, validate
 from analytics.models import SavedReport
+from evfleet.api.ids import IdMultipleChoiceField
 from fleet.models import Vehicle, VehicleModel
 from stations.models import Site
 
@@ -72,10 +73,10 @@ class ReportQueryForm(PeriodForm):
     grouping = forms.ChoiceField(choices=list(GROUPINGS.items()), initial="vehicle")
     sort_by = forms.CharField(required=False, help_text="Rank rows by this metric.")
     compare_to = forms.ChoiceField(choices=COMPARE_CHOICES, required=False)
-    site = forms.ModelMultipleChoiceField(queryset=None, required=False)
-    vehicle_model = forms.ModelMultipleChoiceField(queryset=VehicleModel.objects.all(), required=False)
+    site = IdMultipleChoiceField(queryset=None, required=False)
+    vehicle_model = IdMultipleChoiceField(queryset=VehicleModel.objects.all(), required=False)
     vehicle_class = forms.MultipleChoiceField(choices=VehicleModel.VehicleClass.choices, required=False)
-    vehicle = forms.ModelMultipleChoiceField(queryset=None, required=False)
+    vehicle = IdMultipleChoiceField(queryset=None, required=False)
 
     def __init__(self, *args, user, today: date, **kwargs):
         super().__init__(*args, user=user, today=today, **kwargs)

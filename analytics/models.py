@@ -121,7 +121,15 @@ class CarbonOffset(TimeStampedModel):
         "vintage", validators=[MinValueValidator(1990), MaxValueValidator(2100)], help_text="Year of the reduction."
     )
     retired_on = models.DateField("retired on", help_text="Counts against the emissions of the period it falls in.")
-    price_total = models.DecimalField("price paid", max_digits=12, decimal_places=2, null=True, blank=True)
+    price_total = models.DecimalField(
+        "price paid",
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text="What the certificates cost, in `currency`; never negative.",
+    )
     currency = models.CharField("currency", max_length=3, blank=True)
 
     scope_field = "department"

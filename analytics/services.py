@@ -215,7 +215,11 @@ def report_generate(
     return run
 
 
-def _recipients(report: SavedReport) -> list[str]:
+NO_RECIPIENTS = "The report has no recipients and its owner no email address: add recipients to the report."
+
+
+def report_recipients(report: SavedReport) -> list[str]:
+    """The addresses a report goes to: its recipients, or else its owner."""
     if report.recipients.strip():
         return [a.strip() for a in report.recipients.replace(";", ",").split(",") if a.strip()]
     return [report.owner.email] if report.owner.email else []
@@ -230,7 +234,7 @@ def saved_report_send(
     if report is None:  # deleted: its schedule goes too
         PeriodicTask.objects.filter(task=REPORT_TASK, kwargs=json.dumps({"report_id": report_id})).delete()
         return None
-    recipients = _recipients(report)
+    recipients = report_recipients(report)
     run = None
     try:
         if not recipients:

@@ -53,3 +53,7 @@ urlpatterns = [
     path("api/guide/", views.api_guide, name="api-guide"),
     path("internal/relay/", realtime.relay_view, name="realtime-relay"),
 ]
+
+# Under /api/ an unknown address and a server error answer in the API's JSON error shape too.
+handler404 = "evfleet.api.errors.page_not_found"
+handler500 = "evfleet.api.errors.server_error"

@@ -68,3 +68,24 @@ def test_the_schema_and_its_viewers_are_served_without_a_cdn(client, url):
     body = response.content.decode()
     for host in ("cdn.jsdelivr.net", "unpkg.com", "cdnjs"):
         assert host not in body
+
+
+def test_the_schema_admits_what_the_api_answers(schema):
+    """Contract gaps the API fuzz (tests/test_api_fuzz.py) found, each documented as the API answers."""
+    components, paths = schema["components"]["schemas"], schema["paths"]
+    protocol = components["ChargePoint"]["properties"]["protocol"]
+    assert {"$ref": "#/components/schemas/BlankEnum"} in protocol["oneOf"]  # "" until the station connects
+    assert components["ReservationDecision"]["properties"]["actor"]["nullable"] is True  # the system decided
+    assert components["TariffVersion"]["properties"]["created_by"]["nullable"] is True
+    versions = paths["/api/v1/tariffs/{id}/versions/"]
+    assert versions["get"]["responses"]["200"]["content"]["application/json"]["schema"]["type"] == "array"
+    assert set(versions["post"]["responses"]) >= {"201"} and "200" not in versions["post"]["responses"]
+    feed = paths["/api/v1/carbon-intensities/"]["post"]["responses"]["201"]["content"]["application/json"]
+    assert feed["schema"]["type"] == "array"  # a bulk create answers the rows, not a page
+    assert "404" in paths["/api/v1/vehicles/"]["get"]["responses"]  # a page past the end
+    assert "400" in paths["/api/v1/analytics/dashboard/"]["get"]["responses"]  # a bad period
+    assert {"400", "409"} <= set(paths["/api/v1/sites/{id}/"]["delete"]["responses"])  # in use
+    render = paths["/api/v1/reports/{id}/render/"]["get"]["responses"]["200"]["content"]
+    assert {"application/json", "text/csv", "application/pdf"} <= set(render)
+    site = components["CircuitRequest"]["properties"]["site"]
+    assert (site["type"], site["minimum"]) == ("integer", 1)

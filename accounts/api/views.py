@@ -19,6 +19,7 @@ from accounts.lockout import SignInLocked, attempts_forget, locked_until
 from accounts.models import ActivityLog, Department, User
 from evfleet.api.base import ScopedModelViewSet, ScopedReadOnlyModelViewSet
 from evfleet.api.errors import ErrorSerializer
+from evfleet.api.times import IsoDateTimeFilter
 
 
 class DepartmentViewSet(ScopedModelViewSet):
@@ -60,8 +61,8 @@ class UserViewSet(ScopedModelViewSet):
 
 
 class ActivityLogFilter(django_filters.FilterSet):
-    timestamp_after = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="gte")
-    timestamp_before = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="lt")
+    timestamp_after = IsoDateTimeFilter(field_name="timestamp", lookup_expr="gte")
+    timestamp_before = IsoDateTimeFilter(field_name="timestamp", lookup_expr="lt")
     object_type = django_filters.CharFilter(
         method="filter_object_type", help_text="app_label.model, e.g. fleet.vehicle"
     )

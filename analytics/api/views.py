@@ -8,7 +8,7 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import FileResponse, HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -30,11 +30,17 @@ from analytics.forms import PeriodForm, ReportQueryForm
 from analytics.metrics import GROUPINGS, METRICS, compute, metric_groupings
 from analytics.models import CarbonIntensity, CarbonOffset, CarbonZone, IceBaseline, ReportRun, SavedReport
 from analytics.periods import RELATIVE
-from analytics.reporting.exports import export
+from analytics.reporting.exports import EXPORTERS, export
 from analytics.views import local_today
 from evfleet.api.base import ScopedModelViewSet, ScopedReadOnlyModelViewSet, ScopedViewSetMixin
+from evfleet.api.errors import ErrorSerializer
 
 VIEW = "analytics.view_vehicleday"
+# A report in each format it is made in: JSON in the body, the others as a file (Content-Disposition: attachment).
+REPORT_FILES = {
+    (200, content_type): OpenApiTypes.OBJECT if fmt == "json" else OpenApiTypes.BINARY
+    for fmt, (_exporter, content_type) in EXPORTERS.items()
+}
 PERIOD_PARAMETERS = [
     OpenApiParameter(
         "period",
@@ -141,7 +147,7 @@ class ReportView(AnalyticsView):
     """Any metrics, grouped, filtered, ranked and optionally compared with an earlier period: as JSON (the same
     document as the JSON export) or as a CSV, XLSX or PDF file."""
 
-    @extend_schema(parameters=REPORT_PARAMETERS, responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(parameters=REPORT_PARAMETERS, responses=REPORT_FILES)
     def get(self, request):
         _require(request)
         data = _form(request, ReportQueryForm, {"grouping": "vehicle"})
@@ -226,7 +232,7 @@ class SavedReportViewSet(FileFormatMixin, ScopedModelViewSet):
 
     @extend_schema(
         parameters=[OpenApiParameter("format", str, enum=["json", "csv", "xlsx", "pdf"])],
-        responses={200: OpenApiTypes.BINARY},
+        responses=REPORT_FILES,
     )
     @action(detail=True, methods=["get"])
     def render(self, request, pk=None):
@@ -256,6 +262,8 @@ class SavedReportViewSet(FileFormatMixin, ScopedModelViewSet):
             report, request.user
         ):
             raise PermissionDenied()
+        if not services.report_recipients(report):  # refused now, not failed later in the worker
+            raise ValidationError({"recipients": [services.NO_RECIPIENTS]})
         from analytics.tasks import saved_report_send
 
         saved_report_send.delay(report_id=report.pk, trigger="manual")
@@ -269,7 +277,27 @@ class ReportRunViewSet(ScopedReadOnlyModelViewSet):
     serializer_class = ReportRunSerializer
     filterset_fields = ["report", "status", "trigger"]
 
-    @extend_schema(responses={200: OpenApiTypes.BINARY})
+    @extend_schema(
+        responses={
+            **REPORT_FILES,
+            400: OpenApiResponse(
+                ErrorSerializer,
+                description="The run has no file: it failed, or its file was deleted after the retention period.",
+                examples=[
+                    OpenApiExample(
+                        "No file",
+                        {
+                            "code": "validation_error",
+                            "message": "Invalid input in: file. See 'fields' for each problem.",
+                            "fields": {
+                                "file": [{"code": "invalid", "message": "This run failed before a file was made."}]
+                            },
+                        },
+                    )
+                ],
+            ),
+        }
+    )
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):
         run = self.get_object()
@@ -304,7 +332,8 @@ class CarbonIntensityViewSet(mixins.CreateModelMixin, ScopedReadOnlyModelViewSet
     @extend_schema(request=CarbonIntensitySerializer(many=True), responses={201: CarbonIntensitySerializer(many=True)})
     def create(self, request, *args, **kwargs):
         many = isinstance(request.data, list)
-        serializer = self.get_serializer(data=request.data, many=many)
+        extra = {"allow_empty": False} if many else {}  # an empty feed is a mistake, not a success
+        serializer = self.get_serializer(data=request.data, many=many, **extra)
         serializer.is_valid(raise_exception=True)
         rows = serializer.validated_data if many else [serializer.validated_data]
         saved = services.carbon_intensities_save(actor=request.user, rows=rows)

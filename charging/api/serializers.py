@@ -41,7 +41,7 @@ ELEMENTS_HELP = (
 
 
 class TariffVersionSerializer(StrictModelSerializer):
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     elements = serializers.JSONField(help_text=ELEMENTS_HELP)
     valid_from = serializers.DateTimeField(
         required=False, help_text="When these prices start (default: now); after the latest version's start."
@@ -354,11 +354,18 @@ class SessionDetailSerializer(SessionSerializer):
         fields = [*SessionSerializer.Meta.fields, "cost_breakdown"]
 
 
+# The largest trip energy we accept: above any battery on the road (a heavy truck's is under 1,000 kWh). Without
+# a bound 1e308 kWh was planned for.
+MAX_TRIP_KWH = 2000
+
+
 class SessionNeedsSerializer(StrictSerializer):
     departure_at = serializers.DateTimeField(required=False, help_text="When the vehicle must leave charged.")
     target_soc_percent = serializers.FloatField(min_value=1, max_value=100, required=False,
                                                 help_text="Default: 80 % (battery health).")  # fmt: skip
-    next_trip_kwh = serializers.FloatField(min_value=0, required=False, help_text="Above 80 %, lifts the cap.")
+    next_trip_kwh = serializers.FloatField(
+        min_value=0, max_value=MAX_TRIP_KWH, required=False, help_text="kWh, 0 to 2,000. Above 80 %, lifts the cap."
+    )
 
 
 class SessionStartSerializer(SessionNeedsSerializer):
@@ -367,7 +374,7 @@ class SessionStartSerializer(SessionNeedsSerializer):
 
 
 class ReservationDecisionSerializer(serializers.ModelSerializer):
-    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = ReservationDecision

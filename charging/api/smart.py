@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.scoping import scoped
+from charging.api.serializers import MAX_TRIP_KWH
 from charging.models import ChargingPlan, Circuit
 from charging.optimizer.problem import PRIORITIES
 from charging.services import smart
@@ -126,7 +127,9 @@ class WhatIfVehicleSerializer(StrictSerializer):
     target_soc_percent = serializers.FloatField(
         min_value=1, max_value=100, required=False, help_text="Default: 80 % (battery health)."
     )
-    next_trip_kwh = serializers.FloatField(min_value=0, required=False)
+    next_trip_kwh = serializers.FloatField(
+        min_value=0, max_value=MAX_TRIP_KWH, required=False, help_text="Energy the next trip needs, kWh (0 to 2,000)."
+    )
     arrival = serializers.DateTimeField(required=False, help_text="Default: now.")
     departure = serializers.DateTimeField(required=False, help_text="Default: the end of the horizon.")
     priority = serializers.ChoiceField(choices=PRIORITIES, required=False)

@@ -58,6 +58,8 @@ from charging.models import (
 )
 from charging.pricing.ocpi import ocpi_tariff
 from evfleet.api.base import ScopedModelViewSet, ScopedReadOnlyModelViewSet, ScopedViewSetMixin
+from evfleet.api.ids import IdFilter, query_id
+from evfleet.api.times import IsoDateTimeFilter, query_instant
 from evfleet.spreadsheet import csv_row
 
 
@@ -108,11 +110,9 @@ class TariffViewSet(ScopedModelViewSet):
     def update_object(self, instance, data):
         return services.tariff_update(actor=self.request.user, tariff=instance, **data)
 
-    @extend_schema(
-        request=TariffVersionSerializer,
-        responses={200: TariffVersionSerializer(many=True), 201: TariffVersionSerializer},
-    )
-    @action(detail=True, methods=["get", "post"])
+    @extend_schema(methods=["GET"], responses={200: TariffVersionSerializer(many=True)})
+    @extend_schema(methods=["POST"], request=TariffVersionSerializer, responses={201: TariffVersionSerializer})
+    @action(detail=True, methods=["get", "post"], pagination_class=None)  # a tariff has a handful of versions
     def versions(self, request, pk=None):
         """Every version, newest first (GET), or a new version from `valid_from` on (POST)."""
         tariff = self.get_object()
@@ -179,8 +179,8 @@ def preview_params(request, tariff: Tariff) -> dict:
         except ValueError:
             raise _field_error("date", "Give the day as YYYY-MM-DD.") from None
     customer = None
-    if request.query_params.get("customer"):
-        customer = selectors.customer_list(user=request.user).filter(pk=request.query_params["customer"]).first()
+    if (customer_id := query_id(request, "customer")) is not None:
+        customer = selectors.customer_list(user=request.user).filter(pk=customer_id).first()
         if customer is None:
             raise _field_error("customer", "No such customer in your departments.", "does_not_exist")
     load = request.query_params.get("load_percent")
@@ -194,8 +194,8 @@ def preview_params(request, tariff: Tariff) -> dict:
     else:
         load = None
     version = None
-    if request.query_params.get("version"):
-        version = tariff.versions.filter(number=request.query_params["version"]).first()
+    if (number := query_id(request, "version")) is not None:
+        version = tariff.versions.filter(number=number).first()
         if version is None:
             raise _field_error("version", f"{tariff.name} has no such version.", "does_not_exist")
     return {"site": site, "day": day, "customer": customer, "load_percent": load, "version": version}
@@ -285,8 +285,8 @@ class LoadPricingViewSet(ScopedModelViewSet):
 
 
 class GridSignalFilter(django_filters.FilterSet):
-    after = django_filters.IsoDateTimeFilter(field_name="ends_at", lookup_expr="gt")
-    before = django_filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="lt")
+    after = IsoDateTimeFilter(field_name="ends_at", lookup_expr="gt")
+    before = IsoDateTimeFilter(field_name="starts_at", lookup_expr="lt")
 
     class Meta:
         model = GridSignal
@@ -314,8 +314,8 @@ class GridSignalViewSet(
 
 
 class PriceIntervalFilter(django_filters.FilterSet):
-    after = django_filters.IsoDateTimeFilter(field_name="ends_at", lookup_expr="gt")
-    before = django_filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="lt")
+    after = IsoDateTimeFilter(field_name="ends_at", lookup_expr="gt")
+    before = IsoDateTimeFilter(field_name="starts_at", lookup_expr="lt")
 
     class Meta:
         model = PriceInterval
@@ -359,9 +359,9 @@ class QuoteView(APIView):
 
 
 class SessionFilter(django_filters.FilterSet):
-    site = django_filters.NumberFilter(field_name="charge_point__site")
-    started_after = django_filters.IsoDateTimeFilter(field_name="started_at", lookup_expr="gte")
-    started_before = django_filters.IsoDateTimeFilter(field_name="started_at", lookup_expr="lt")
+    site = IdFilter(field_name="charge_point__site")
+    started_after = IsoDateTimeFilter(field_name="started_at", lookup_expr="gte")
+    started_before = IsoDateTimeFilter(field_name="started_at", lookup_expr="lt")
 
     class Meta:
         model = ChargingSession
@@ -478,8 +478,8 @@ class SessionViewSet(ScopedReadOnlyModelViewSet):
 
 
 class ReservationFilter(django_filters.FilterSet):
-    after = django_filters.IsoDateTimeFilter(field_name="ends_at", lookup_expr="gt")
-    before = django_filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="lt")
+    after = IsoDateTimeFilter(field_name="ends_at", lookup_expr="gt")
+    before = IsoDateTimeFilter(field_name="starts_at", lookup_expr="lt")
 
     class Meta:
         model = Reservation
@@ -493,20 +493,18 @@ def _alternatives_params(request) -> dict:
     from stations import selectors as station_selectors
 
     params, user = request.query_params, request.user
-    for name in ("vehicle", "connector", "site"):
-        if params.get(name) and not params[name].isdigit():
-            raise _field_error(name, f"{name} is a numeric id.", "invalid")
-    vehicle = fleet_selectors.vehicle_list(user=user).filter(pk=params.get("vehicle") or 0).first()
+    ids = {name: query_id(request, name) for name in ("vehicle", "connector", "site")}
+    vehicle = fleet_selectors.vehicle_list(user=user).filter(pk=ids["vehicle"] or 0).first()
     if vehicle is None:
         raise _field_error("vehicle", "Give a vehicle id in your departments.", "required")
     connector = site = None
-    if params.get("connector"):
-        connector = station_selectors.connector_list(user=user).filter(pk=params["connector"]).first()
+    if ids["connector"]:
+        connector = station_selectors.connector_list(user=user).filter(pk=ids["connector"]).first()
         if connector is None:
             raise _field_error("connector", "No such connector in your departments.", "does_not_exist")
         site = connector.charge_point.site
-    elif params.get("site"):
-        site = station_selectors.site_list(user=user).filter(pk=params["site"]).first()
+    elif ids["site"]:
+        site = station_selectors.site_list(user=user).filter(pk=ids["site"]).first()
     if site is None:
         raise _field_error("site", "Give a connector, or a site in your departments.", "required")
     window = {}
@@ -514,7 +512,7 @@ def _alternatives_params(request) -> dict:
         moment = parse_datetime(params.get(name, ""))
         if moment is None or moment.tzinfo is None:
             raise _field_error(name, "Give an ISO 8601 time with its offset, e.g. 2026-06-10T08:00:00Z.", "invalid")
-        window[name] = moment
+        window[name] = query_instant(name, moment)
     if window["ends_at"] <= window["starts_at"]:
         raise _field_error("ends_at", "The window must end after it starts.", "invalid")
     return {"vehicle": vehicle, "site": site, "connector": connector, **window}

@@ -1,5 +1,7 @@
 """Base classes every API viewset and serializer builds on: scoping, services, strict input."""
 
+import re
+from datetime import date, datetime
 from typing import Any
 
 from django.db import models
@@ -8,6 +10,58 @@ from rest_framework import serializers, viewsets
 from accounts.audit import model_create, model_delete, model_update
 from accounts.middleware import activate_time_zone
 from accounts.scoping import scoped
+from evfleet.api.ids import PATH_ID, IdField
+from evfleet.api.times import EARLIEST, EARLIEST_DATE, LATEST, LATEST_DATE
+
+# Times and dates the API accepts: 1970 to 2199. Outside them a value is a typo or a probe: year 264 in a European
+# zone has a local mean time offset (+00:53:28) that RFC 3339 cannot write, and year 9999 overflows in computations.
+
+
+def plausible_date(value: date | datetime) -> None:
+    """A validator for every date and time field of a strict serializer: 1970 to 2199."""
+    low, high = (EARLIEST, LATEST) if isinstance(value, datetime) else (EARLIEST_DATE, LATEST_DATE)
+    if not low <= value < high:
+        raise serializers.ValidationError(
+            f"Give a date from 1970 to 2199; got {value.isoformat()}.", code="out_of_range"
+        )
+
+
+# C0 control characters other than tab, line feed and carriage return, and DEL: invisible, and refused by
+# spreadsheets (an XLSX export of a name holding one failed).
+_CONTROL = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")  # NUL: DRF's own validator
+
+
+def printable_text(value: str) -> None:
+    """A validator for every text field of a strict serializer: tabs and line breaks, no other control characters."""
+    found = _CONTROL.search(value)
+    if found:
+        raise serializers.ValidationError(
+            f"Remove the control character U+{ord(found.group()):04X} at position {found.start() + 1}; "
+            "text may hold tabs and line breaks, no other control characters.",
+            code="control_character",
+        )
+
+
+def _has_integer_pk(field: serializers.RelatedField) -> bool:
+    queryset = getattr(field, "queryset", None)
+    return queryset is not None and isinstance(queryset.model._meta.pk, models.IntegerField)
+
+
+def _strict_input(field: serializers.Field) -> None:
+    """Whole-number ids (the lookup would cut 1.5 to 1), dates from 1970 to 2199, text without control characters."""
+    if field.read_only:
+        return
+    target = field.child_relation if isinstance(field, serializers.ManyRelatedField) else field
+    if isinstance(target, serializers.PrimaryKeyRelatedField) and target.pk_field is None and _has_integer_pk(target):
+        target.pk_field = IdField()
+    if isinstance(field, (serializers.DateTimeField, serializers.DateField)):
+        extra = plausible_date
+    elif isinstance(field, serializers.CharField):
+        extra = printable_text
+    else:
+        return
+    if extra not in field.validators:
+        field.validators = [*field.validators, extra]
 
 
 class StrictFieldsMixin:
@@ -15,11 +69,14 @@ class StrictFieldsMixin:
 
     Unknown names are errors (a typo like `priority` for `priority_class` must not pass silently);
     read-only fields sent back from a GET are ignored. Related-object choices are department-scoped,
-    so a user cannot attach an object to a department outside their own subtree.
+    so a user cannot attach an object to a department outside their own subtree. Ids are whole numbers,
+    dates lie from 1970 to 2199, and text holds no control characters but tabs and line breaks.
     """
 
     def get_fields(self):
         fields = super().get_fields()
+        for field in fields.values():
+            _strict_input(field)
         request = self.context.get("request")
         user = getattr(request, "user", None)
         if user is None:
@@ -61,6 +118,8 @@ class StrictSerializer(StrictFieldsMixin, serializers.Serializer):
 
 class ScopedViewSetMixin:
     """Department scoping of the queryset, and the user's local time zone once the API has authenticated."""
+
+    lookup_value_regex = PATH_ID  # only digits reach the lookup: int() would read "1_2" as 12
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)

@@ -12,7 +12,8 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ProtectedError
-from django.http import Http404
+from django.http import Http404, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -32,6 +33,7 @@ class ErrorCode:
     CONFLICT = "conflict"
     THROTTLED = "throttled"
     SIGN_IN_LOCKED = "sign_in_locked"  # too many wrong passwords for a username from one address (accounts/lockout.py)
+    SERVER_ERROR = "server_error"
 
 
 NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
@@ -53,7 +55,11 @@ MESSAGES = {
     ),
     ErrorCode.NOT_FOUND: "Not found, or not in your departments.",
     ErrorCode.PERMISSION_DENIED: "Your role does not allow this action.",
+    ErrorCode.SERVER_ERROR: "Internal error, logged on the server: retry later, or report it with the request's time.",
 }
+NO_SUCH_ADDRESS = (
+    "No such address in the API; ids in paths are whole numbers (e.g. /api/v1/vehicles/12/). See /api/docs/."
+)
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -166,3 +172,21 @@ def exception_handler(exc, context):
         body = error_body(code, message)
     set_rollback()
     return Response(body, status=exc.status_code, headers=headers)
+
+
+def _is_api(request) -> bool:
+    return request.path_info.startswith("/api/")
+
+
+def page_not_found(request, exception=None):
+    """Django's 404 for an address no view answers (an unknown path, a malformed id): JSON under /api/."""
+    if _is_api(request):
+        return JsonResponse(error_body(ErrorCode.NOT_FOUND, NO_SUCH_ADDRESS), status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    """Django's 500 (a bug, already logged): the API's JSON shape under /api/, the HTML page elsewhere."""
+    if _is_api(request):
+        return JsonResponse(error_body(ErrorCode.SERVER_ERROR, MESSAGES[ErrorCode.SERVER_ERROR]), status=500)
+    return defaults.server_error(request)

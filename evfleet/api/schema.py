@@ -1,5 +1,6 @@
 """OpenAPI generation: every operation documents its error responses, with examples and fixes."""
 
+from django.db import models
 from drf_spectacular import openapi
 from rest_framework import permissions
 
@@ -52,6 +53,26 @@ _STANDARD = {
             )
         },
     ),
+    "404_page": (
+        "No such page: past the last one, or not a page number (`page`, or `cursor` for time series).",
+        {
+            "page": _example(
+                "No such page",
+                {"code": ErrorCode.NOT_FOUND, "message": "Invalid page."},
+                "Follow `next` from the previous page, or start again without `page`.",
+            )
+        },
+    ),
+    "409": (
+        "The object is still referenced by others and cannot be deleted.",
+        {
+            "in_use": _example(
+                "Still referenced",
+                {"code": ErrorCode.CONFLICT, "message": "Still referenced by CP-007; remove or reassign those first."},
+                "Delete or reassign the objects named in the message first.",
+            )
+        },
+    ),
 }
 
 
@@ -76,13 +97,24 @@ class AutoSchema(openapi.AutoSchema):
             }
         return dict(sorted(responses.items()))
 
+    def _get_paginator(self):
+        # DRF paginates list() only: a POST answering a list (a bulk create) is a plain array.
+        return super()._get_paginator() if self.method == "GET" else None
+
+    def _get_parameters(self):
+        parameters = super()._get_parameters()
+        self._query_parameters = [p["name"] for p in parameters if p["in"] == "query"]
+        return parameters
+
     def _error_cases(self) -> dict[str, tuple[str, dict]]:
         cases: dict[str, tuple[str, dict]] = {}
         get_examples = getattr(self.view, "get_error_examples", None)
         declared = get_examples() if get_examples else getattr(self.view, "error_examples", {}) or {}
         writes = self.method in ("POST", "PUT", "PATCH")
         lists = self.method == "GET" and self._is_list_view()
-        if writes or lists or "400" in declared:
+        # A query parameter can be invalid (a filter, a period); a delete can be refused by the app's service.
+        reads_query = self.method == "GET" and bool(getattr(self, "_query_parameters", None))
+        if writes or lists or reads_query or self._delete_has_rules() or "400" in declared:
             examples = dict(declared.get("400", {}))
             if not examples:
                 examples["invalid"] = _example(
@@ -111,6 +143,10 @@ class AutoSchema(openapi.AutoSchema):
             cases["403"] = _STANDARD["403"]
         if "{" in self.path:
             cases["404"] = _STANDARD["404"]
+        elif lists and self._get_paginator() is not None:
+            cases["404"] = _STANDARD["404_page"]
+        if self.method == "DELETE" and self._protected_model():
+            cases["409"] = _STANDARD["409"]
         for code, examples in declared.items():
             if code != "400":
                 examples = dict(examples)
@@ -119,3 +155,26 @@ class AutoSchema(openapi.AutoSchema):
 
     def _allows_anonymous(self) -> bool:
         return any(isinstance(p, permissions.AllowAny) for p in self.view.get_permissions())
+
+    def _model(self) -> type[models.Model] | None:
+        queryset = getattr(self.view, "queryset", None)
+        return queryset.model if queryset is not None else None
+
+    def _delete_has_rules(self) -> bool:
+        """A viewset whose deletes go through a service of their own (delete_object) may refuse one with a 400."""
+        if self.method != "DELETE":
+            return False
+        from evfleet.api.base import ScopedModelViewSet
+
+        own = getattr(type(self.view), "delete_object", None)
+        return own is not None and own is not ScopedModelViewSet.delete_object
+
+    def _protected_model(self) -> bool:
+        """Objects pointing at this model with on_delete=PROTECT or RESTRICT make a delete a 409."""
+        model = self._model()
+        if model is None:
+            return False
+        return any(
+            getattr(relation, "on_delete", None) in (models.PROTECT, models.RESTRICT)
+            for relation in model._meta.related_objects
+        )

@@ -10,7 +10,9 @@ from accounts.models import Department
 from accounts.scoping import visible_departments
 from evfleet.api.base import ScopedModelViewSet, ScopedReadOnlyModelViewSet
 from evfleet.api.errors import ErrorCode, PayloadTooLarge, error_body
+from evfleet.api.ids import IdFilter
 from evfleet.api.pagination import TimeCursorPagination
+from evfleet.api.times import IsoDateTimeFilter
 from fleet import services
 from fleet.api.serializers import (
     IngestReportSerializer,
@@ -110,7 +112,7 @@ class VehicleFilter(django_filters.FilterSet):
     department = django_filters.ModelChoiceFilter(queryset=_visible_departments, help_text="Department id (exactly).")
     status = django_filters.MultipleChoiceFilter(choices=Vehicle.Status.choices)
     priority_class = django_filters.MultipleChoiceFilter(choices=Vehicle.PriorityClass.choices)
-    department_tree = django_filters.NumberFilter(
+    department_tree = IdFilter(
         method="filter_department_tree", help_text="A department id: its vehicles and those of all its teams."
     )
     soc_below = django_filters.NumberFilter(
@@ -161,15 +163,15 @@ class VehicleViewSet(ScopedModelViewSet):
 
 
 class TelemetryFilter(django_filters.FilterSet):
-    recorded_after = django_filters.IsoDateTimeFilter(
+    recorded_after = IsoDateTimeFilter(
         field_name="recorded_at", lookup_expr="gte", help_text="From this instant (inclusive), ISO 8601 with offset."
     )
-    recorded_before = django_filters.IsoDateTimeFilter(
+    recorded_before = IsoDateTimeFilter(
         field_name="recorded_at", lookup_expr="lt", help_text="Until this instant (exclusive), ISO 8601 with offset."
     )
     vin = django_filters.CharFilter(field_name="vehicle__vin", lookup_expr="iexact")
     # A plain number, not a model choice: no lookup query, and no hint whether an out-of-scope id exists.
-    vehicle = django_filters.NumberFilter(field_name="vehicle_id", help_text="Vehicle id.")
+    vehicle = IdFilter(field_name="vehicle_id", help_text="Vehicle id.")
 
     class Meta:
         model = TelemetryPoint

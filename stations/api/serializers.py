@@ -86,6 +86,13 @@ class ChargePointSerializer(StrictModelSerializer):
     )
     has_password = serializers.SerializerMethodField()
     connectors = NestedConnectorSerializer(many=True, read_only=True)
+    # Declared: a read-only model field loses allow_blank, and the schema would not admit "" (never connected).
+    protocol = serializers.ChoiceField(
+        choices=ChargePoint.Protocol.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="The OCPP version the station last connected with; empty until it first connects.",
+    )
 
     class Meta:
         model = ChargePoint

@@ -14,7 +14,9 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from evfleet.api.base import ScopedModelViewSet, ScopedReadOnlyModelViewSet, ScopedViewSetMixin
+from evfleet.api.ids import query_id
 from evfleet.api.pagination import PageNumberPagination
+from evfleet.api.times import query_instant
 from fleet import selectors as fleet_selectors
 from stations import selectors, services
 from stations.api.serializers import (
@@ -104,7 +106,7 @@ def _instant(request, name: str):
             f"Give {name} as ISO 8601 with offset, e.g. 2026-11-01T00:00:00Z (encode + as %2B).",
             "invalid_datetime",
         )
-    return moment
+    return query_instant(name, moment)
 
 
 def _period(request, default_days: int = 30):
@@ -157,9 +159,11 @@ class ChargePointViewSet(ScopedModelViewSet):
     def update_object(self, instance, data):
         return services.charge_point_update(actor=self.request.user, charge_point=instance, **data)
 
+    @extend_schema(methods=["GET"], responses={200: OcppCommandSerializer(many=True)})
     @extend_schema(
+        methods=["POST"],
         request=CommandRequestSerializer,
-        responses={201: OcppCommandSerializer, 200: OcppCommandSerializer(many=True)},
+        responses={201: OcppCommandSerializer},
         parameters=[
             OpenApiParameter(
                 "wait", int, description="POST: seconds (0-30) to wait for the station's answer; default 10."
@@ -327,12 +331,10 @@ class CompatibleConnectorViewSet(ScopedViewSetMixin, mixins.ListModelMixin, view
     def list(self, request, vehicle_pk=None):
         _require(request, "stations.view_connector")
         vehicle = get_object_or_404(fleet_selectors.vehicle_list(user=request.user), pk=vehicle_pk)
-        site = request.query_params.get("site")
-        if site is not None and not site.isdigit():
-            raise _field_error("site", "site is a site id.", "invalid")
+        site_id = query_id(request, "site")
         available = request.query_params.get("available", "").lower() in ("1", "true", "yes")
         found = selectors.compatible_connectors(
-            vehicle=vehicle, user=request.user, site_id=int(site) if site else None, available_only=available
+            vehicle=vehicle, user=request.user, site_id=site_id, available_only=available
         )
         page = self.paginate_queryset(found)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
