@@ -7,9 +7,13 @@ prefix (what typing a leading `'` does: shown as typed, never a formula, not eve
 touched: numbers stay numbers (-12.5 is a number, not an attack). Plain Python, no Django.
 """
 
+import re
 from collections.abc import Iterable
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# Characters an XLSX file cannot hold (XML 1.0 forbids these controls; openpyxl refuses them): shown as U+FFFD, so a
+# name someone typed with one in it still exports, with a visible mark where the character was.
+XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def is_formula_like(value: object) -> bool:
@@ -31,6 +35,13 @@ def csv_row(values: Iterable[object]) -> list[object]:
 def csv_text(value: str, *, is_number: bool) -> str:
     """A value already formatted as text: neutralised unless it is the text of a number (e.g. "-12.50")."""
     return value if is_number else csv_cell(value)  # type: ignore[return-value]
+
+
+def xlsx_text(value: object) -> object:
+    """A value an XLSX cell can hold: text with a character XML forbids gets U+FFFD in its place."""
+    if isinstance(value, str):
+        return XLSX_ILLEGAL.sub("\ufffd", value)
+    return value
 
 
 def xlsx_neutralise(workbook) -> None:

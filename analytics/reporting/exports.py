@@ -16,7 +16,7 @@ from decimal import Decimal
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from evfleet.spreadsheet import csv_row, csv_text, xlsx_neutralise
+from evfleet.spreadsheet import csv_row, csv_text, xlsx_neutralise, xlsx_text
 
 from .result import Chart, Column, ReportResult, Value
 
@@ -120,10 +120,10 @@ def export_xlsx(result: ReportResult) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "Report"
-    sheet.append([f"{result.title} · {result.scope} · {_period(result)}"])
+    sheet.append([xlsx_text(f"{result.title} · {result.scope} · {_period(result)}")])
     sheet["A1"].font = Font(bold=True, size=14)
     sheet.append([])
-    sheet.append([column.heading for column in result.columns])
+    sheet.append([xlsx_text(column.heading) for column in result.columns])
     header_row = sheet.max_row
     for cell in sheet[header_row]:
         cell.font = bold
@@ -135,7 +135,7 @@ def export_xlsx(result: ReportResult) -> bytes:
     for sheet_row, row in enumerate(rows, start=header_row + 1):
         for index, column in enumerate(result.columns):
             value, number_format = _xlsx_cell(result, column, row.get(column.key))
-            cell = sheet.cell(row=sheet_row, column=index + 1, value=value)
+            cell = sheet.cell(row=sheet_row, column=index + 1, value=xlsx_text(value))
             if number_format:
                 cell.number_format = number_format
             if row is totals:
@@ -151,7 +151,7 @@ def export_xlsx(result: ReportResult) -> bytes:
     notes.append(["Notes"])
     notes["A1"].font = bold
     for note in result.notes:
-        notes.append([note])
+        notes.append([xlsx_text(note)])
     notes.append([])
     # As text: Excel has no time zones, and the zone is part of what the time means.
     notes.append(["Generated at", _generated(result)])

@@ -274,3 +274,15 @@ def test_xlsx_text_that_starts_like_a_formula_is_a_quoted_text_cell_and_numbers_
 def test_json_keeps_the_text_as_typed():
     document = json.loads(export(hostile_result(), "json")[0])
     assert [row["label"] for row in document["rows"][: len(HOSTILE)]] == HOSTILE
+
+
+def test_xlsx_exports_a_name_holding_a_control_character_with_a_visible_mark_in_its_place():
+    rows = [{**ROWS[0], "label": "Van\x01 1\x1f"}]
+    result = make_result(rows=rows, charts=[])
+    result.title, result.notes = "Depot\x0b report", ["a note\x00"]
+
+    workbook = openpyxl.load_workbook(io.BytesIO(export(result, "xlsx")[0]))
+
+    assert workbook["Report"].cell(row=4, column=1).value == "Van\ufffd 1\ufffd"
+    assert workbook["Report"]["A1"].value.startswith("Depot\ufffd report")
+    assert workbook["Notes"]["A2"].value == "a note\ufffd"
