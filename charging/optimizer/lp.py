@@ -67,6 +67,9 @@ one vehicle in ten is a large share of the whole.
 
 import copy
 import math
+import os
+import sys
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Sequence
@@ -89,10 +92,37 @@ SLACK_KW = 1e-6
 TAPER_BLOCK = 8  # intervals between the taper's energy columns
 
 
+_FIRST_HIGHS = threading.Lock()
+_banner_gone = False
+
+
+def _quietly(make):
+    """`make()` with file descriptor 1 (stdout) on the null device: HiGHS prints its banner from C, on the first
+    model a process makes, before any option can be set."""
+    sys.stdout.flush()
+    try:
+        saved, null = os.dup(1), os.open(os.devnull, os.O_WRONLY)
+    except OSError:  # no stdout to protect
+        return make()
+    os.dup2(null, 1)
+    try:
+        return make()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(null)
+
+
 def _highs():
+    global _banner_gone
     import highspy
 
-    h = highspy.Highs()
+    if _banner_gone:
+        h = highspy.Highs()
+    else:
+        with _FIRST_HIGHS:
+            h = highspy.Highs() if _banner_gone else _quietly(highspy.Highs)
+            _banner_gone = True
     h.setOptionValue("output_flag", False)
     # the tie-break tells plans apart by EARLY_BIAS/DEADLINE_STEPS (1e-8) per kW: HiGHS' default tolerance on
     # reduced costs (1e-7) would call either optimal

@@ -4,7 +4,10 @@ over the baselines)."""
 
 import functools
 import random
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -647,3 +650,18 @@ def test_online_never_delivers_less_than_earliest_deadline_first_on_random_flat_
         if replayed < deadline_first - 1e-6:
             worse.append((seed, round(replayed, 3), round(deadline_first, 3)))
     assert worse == []
+
+
+# --- quiet (issue 13, item 15) -------------------------------------------------------------------------------------
+
+
+def test_planning_prints_nothing_on_stdout(capfd):
+    # HiGHS printed its banner from C on stdout with the first model a process made (a management command's JSON,
+    # a worker's log): a fresh process plans with the LP, the fast path and the warm planner
+    code = (
+        "from charging.optimizer import lp, scenarios; lp.solve(scenarios.depot_day(10, seed=1)); "
+        "lp.plan(scenarios.depot_day(60, seed=1)); lp.LpPlanner(scenarios.depot_day(5, seed=2)).solve()"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[2])
+    out, _err = capfd.readouterr()
+    assert out == ""

@@ -48,21 +48,6 @@ def _sizes(text: str) -> list[int]:
     return [int(s) for s in text.split(",") if s.strip()]
 
 
-def _banner_to_stderr() -> None:
-    """HiGHS prints its banner (from C, on file descriptor 1) when the first model is made: send it to stderr so
-    that stdout is the document alone."""
-    import highspy
-
-    sys.stdout.flush()
-    saved = os.dup(1)
-    os.dup2(2, 1)
-    try:
-        highspy.Highs()
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-
-
 def _lp(problem: Problem, interior: bool) -> Schedule:
     """The full LP; `interior`: by the interior-point method without crossover (the same optimum, to HiGHS'
     tolerances, five times sooner than the simplex on days where every vehicle tapers)."""
@@ -109,7 +94,6 @@ class Command(BaseCommand):
         print(message, file=sys.stderr, flush=True)
 
     def handle(self, *args, **options):
-        _banner_to_stderr()
         lp.plan(depot_day(lp.EXACT_UP_TO + 10, seed=1, demand_charge=1.0))  # imports, first calls: not timed
         started = time.perf_counter()
         seed = options["seed"]
