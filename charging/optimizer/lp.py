@@ -17,10 +17,11 @@ power (with a demand charge); e[i,t], the energy a tapering request has received
 
 W grows by a factor 100 per priority class over the most a kWh can cost, so no price ever outweighs a vehicle's
 need and a critical vehicle's need outweighs any number of normal ones'. w[c] is a hundredth of W[c]
-(FAIR_WEIGHT). Among equal plans τ[i,t] = (EARLY_BIAS/G)·t·(1 + steps[i]) (`_tie_break`, at most EARLY_BIAS·t)
-prefers earlier intervals, the more the earlier request i leaves: the schedule is deterministic, it front-loads
-energy a later fault could cost, and at flat prices the earlier deadline charges first, so an unannounced
-arrival finds the hours a vehicle that could wait would otherwise hold (as earliest deadline first does).
+(FAIR_WEIGHT). Among equal plans τ[i,t] = (EARLY_BIAS/G)·t·(1 + steps[i]) (`_tie_break`, at most EARLY_BIAS·t;
+EARLY_BIAS·t under a demand charge) prefers earlier intervals, the more the earlier request i leaves: the
+schedule is deterministic, it front-loads energy a later fault could cost, and at flat prices the earlier
+deadline charges first, so an unannounced arrival finds the hours a vehicle that could wait would otherwise
+hold (as earliest deadline first does).
 
 A row exists only where it can bind: a limit where the rates of the requests under a node at t add up to more
 than its limit (a connector with one vehicle is just that vehicle's bound), a taper row from the interval in
@@ -139,7 +140,10 @@ def _max_price(problem: Problem) -> float:
 
 
 def _grain(problem: Problem) -> float:
-    """The tie-break's step (per kW, per interval index): EARLY_BIAS / G, G = DEADLINE_STEPS or fewer intervals."""
+    """The tie-break's step (per kW, per interval index): EARLY_BIAS / G, G = DEADLINE_STEPS or fewer intervals;
+    EARLY_BIAS under a demand charge, where it has no deadline steps (`_deadline_steps`)."""
+    if problem.demand_charge_per_kw > 0:
+        return EARLY_BIAS
     return EARLY_BIAS / min(problem.intervals, DEADLINE_STEPS)
 
 
@@ -159,7 +163,11 @@ def _price_levels(problem: Problem) -> np.ndarray:
 
 def _deadline_steps(problem: Problem, departures: np.ndarray) -> np.ndarray:
     """Each request's weight in the deadline tie-break, in whole steps of 1/G (G = DEADLINE_STEPS, or fewer
-    intervals): how much earlier than the horizon's end it leaves, 0 for one that stays to the end."""
+    intervals): how much earlier than the horizon's end it leaves, 0 for one that stays to the end. None under a
+    demand charge: there the peak already spreads the energy, and the plans of equal cost it leaves are so many
+    that telling each vehicle's apart made HiGHS 4 to 27 times slower (100 and 1,000 vehicles)."""
+    if problem.demand_charge_per_kw > 0:
+        return np.zeros(len(departures), dtype=np.int64)
     steps = min(problem.intervals, DEADLINE_STEPS)
     left = problem.intervals - np.minimum(np.asarray(departures, dtype=np.int64), problem.intervals)
     return (np.maximum(left, 0) * steps) // problem.intervals
