@@ -312,3 +312,15 @@ def test_on_a_150_vehicle_short_day_the_low_class_keeps_within_a_point_of_the_lp
     # the LP gives every low vehicle 5.6 %; the fast path's split of the normal vehicles' tapers leaves 4.2 %
     problem, schedule, _details, optimum = _short(150, 43)
     assert _least_share(problem, schedule)["low"] >= _least_share(problem, optimum)["low"] - 0.01
+
+
+def test_on_a_short_day_with_a_demand_charge_the_shares_and_the_bound_hold_under_the_peak():
+    problem = scenarios.depot_day(120, seed=42, short=True, demand_charge=0.5)  # a small charge: the peak searched
+    schedule, details = lp.plan_details(scenarios.depot_day(120, seed=42, short=True, demand_charge=0.5))
+    optimum = lp.solve(scenarios.depot_day(120, seed=42, short=True, demand_charge=0.5))
+    ours, best = _least_share(problem, schedule), _least_share(problem, optimum)
+    for priority, share in best.items():
+        assert ours[priority] >= share - 0.01, priority
+    assert_within_limits(problem, schedule)
+    assert taper_breaches(problem, schedule) == []
+    assert details["lower_bound"] <= optimum.objective + 1e-6
