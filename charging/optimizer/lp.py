@@ -797,8 +797,6 @@ def _largest_share(need_wh: np.ndarray, most_wh: np.ndarray, room_wh: float) -> 
         return 1.0 if room_wh >= 0 else 0.0
     if room_wh <= 0:
         return 0.0
-    if most_wh.sum() <= room_wh:
-        return 1.0
     ends = most_wh / need_wh  # where each term stops growing
     order = np.argsort(ends)
     ends, need_wh, most_wh = ends[order], need_wh[order], most_wh[order]
