@@ -133,6 +133,15 @@ class WhatIfVehicleSerializer(StrictSerializer):
     arrival = serializers.DateTimeField(required=False, help_text="Default: now.")
     departure = serializers.DateTimeField(required=False, help_text="Default: the end of the horizon.")
     priority = serializers.ChoiceField(choices=PRIORITIES, required=False)
+    battery_temperature_c = serializers.FloatField(
+        min_value=-50, max_value=80, required=False,
+        help_text="°C. Default: the vehicle's newest telemetry reading, as a real plan reads it (DC power is derated "
+        "below 10 °C, below 0 °C and above 40 °C).",
+    )  # fmt: skip
+    state_of_health_percent = serializers.FloatField(
+        min_value=1, max_value=100, required=False,
+        help_text="%. Default: the vehicle's, as a real plan reads it (capacity, and DC power below 80 % and 70 %).",
+    )  # fmt: skip
 
     def validate(self, attrs):
         vehicle = attrs.get("vehicle")

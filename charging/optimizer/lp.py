@@ -4,7 +4,7 @@ Variables: p[i,t] ≥ 0, the power of request i in interval t while it is plugge
 energy it will lack at departure; z[c], the largest unmet share of need in priority class c; P, the peak site
 power (with a demand charge); e[i,t], the energy a tapering request has received before t.
 
-    minimise   Σ Δ·(price_t + carbon weight·carbon_t)·p[i,t]   energy cost (and carbon)
+    minimise   Σ (Δ·(price_t + carbon weight·carbon_t) + τ[i,t])·p[i,t]   energy cost (and carbon), tie-break
              + demand charge · P
              + Σ W[prio(i)]·u[i]                              unmet energy: critical ≫ normal ≫ low ≫ any price
              + Σ w[c]·z[c]                                    within a class, shares proportional to need
@@ -16,8 +16,12 @@ power (with a demand charge); e[i,t], the energy a tapering request has received
                e[i,t] = Δ·Σ_{s<t} p[i,s]
 
 W grows by a factor 100 per priority class over the most a kWh can cost, so no price ever outweighs a vehicle's
-need and a critical vehicle's need outweighs any number of normal ones'. Among equal plans a tiny preference
-for earlier intervals makes the schedule deterministic and front-loads energy a later fault could cost.
+need and a critical vehicle's need outweighs any number of normal ones'. w[c] is a hundredth of W[c]
+(FAIR_WEIGHT). Among equal plans τ[i,t] = (EARLY_BIAS/G)·t·(1 + steps[i]) (`_tie_break`, at most EARLY_BIAS·t;
+EARLY_BIAS·t under a demand charge) prefers earlier intervals, the more the earlier request i leaves: the
+schedule is deterministic, it front-loads energy a later fault could cost, and at flat prices the earlier
+deadline charges first, so an unannounced arrival finds the hours a vehicle that could wait would otherwise
+hold (as earliest deadline first does).
 
 A row exists only where it can bind: a limit where the rates of the requests under a node at t add up to more
 than its limit (a connector with one vehicle is just that vehicle's bound), a taper row from the interval in
@@ -38,6 +42,18 @@ generation (their cheaper intervals first, HiGHS' reduced costs bring in the res
 little more than the LP's optimum: the gap to the flow's bound is in the notes (the benchmark measures it
 against the LP).
 
+When power is short (the limits cannot carry what everyone can reach: one maximum flow tells), the flow alone
+would give the shortage to whoever its arcs happen to favour, some vehicles nothing at all. The LP's fair-share
+rows are then kept as floors (`_fair_shares`): class by class from critical down, the largest common share of
+need every vehicle of the class can get with the classes above served first, by Newton's method on the
+parametric maximum flow; the min-cost flow must give each its floor, then spends the rest by cost. A repair in
+the room the others leave at their floors would break the shares (the taper needs other hours), so tapering
+vehicles are kept to their taper inside the flow instead: each one's window is split into segments (its knee at
+full rate, then parts of the rest at the rate the taper allows once each is in, placed where a plan without the
+taper passed those energies), with the energy before each segment's end held to its part (`_Network.split`);
+what that costs them, `_fill_tapers` gives back where their taper and the limits still allow. The objective then
+counts the fair-share term, and the bound comes from the classes' maximum flows (`_short_bound`).
+
 With a demand charge D per kW of peak, the peak P couples every interval. For a fixed P the problem is again the
 flow, with the site held to P; its cost f(P) is convex, so g(P) = f(P) + D·max(P, floor) is too. The least peak
 that still carries all the energy comes from Newton's method on the parametric maximum flow (a few max-flows),
@@ -51,9 +67,14 @@ one vehicle in ten is a large share of the whole.
 """
 
 import copy
+import math
+import os
+import sys
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -62,17 +83,51 @@ from charging.optimizer.problem import CLASSES, PRIORITIES, Problem, ProblemErro
 # an expected arrival (a forecast's placeholder) still outweighs any price (unit_penalty is ten times the dearest
 # kWh), so the plan keeps room for it, but a vehicle that is there comes first
 PRIORITY_FACTOR = {"expected": 0.1, "low": 1.0, "normal": 100.0, "critical": 10_000.0}
-EARLY_BIAS = 1e-6  # per interval index, per kWh: breaks ties towards charging earlier
+FAIR_WEIGHT = 0.01  # z[c], the largest unmet share in class c, weighs a hundredth of a kWh of the class's need
+TAPER_BANDS = 3  # when power is short, the energy above a vehicle's knee in parts of their own rate (_taper_split)
+EARLY_BIAS = 1e-6  # per interval index, per kW: the most the tie-breaks add (`_tie_break`)
+DEADLINE_STEPS = 96  # the tie-break's resolution: how many departures it tells apart over the horizon
+DUAL_TOLERANCE = 1e-9  # HiGHS' tolerance on reduced costs, below the tie-break's smallest step (EARLY_BIAS/96)
 INF = float("inf")
 SLACK_KW = 1e-6
 TAPER_BLOCK = 8  # intervals between the taper's energy columns
 
 
+_FIRST_HIGHS = threading.Lock()
+_banner_gone = False
+
+
+def _quietly(make):
+    """`make()` with file descriptor 1 (stdout) on the null device: HiGHS prints its banner from C, on the first
+    model a process makes, before any option can be set."""
+    sys.stdout.flush()
+    try:
+        saved, null = os.dup(1), os.open(os.devnull, os.O_WRONLY)
+    except OSError:  # no stdout to protect
+        return make()
+    os.dup2(null, 1)
+    try:
+        return make()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(null)
+
+
 def _highs():
+    global _banner_gone
     import highspy
 
-    h = highspy.Highs()
+    if _banner_gone:
+        h = highspy.Highs()
+    else:
+        with _FIRST_HIGHS:
+            h = highspy.Highs() if _banner_gone else _quietly(highspy.Highs)
+            _banner_gone = True
     h.setOptionValue("output_flag", False)
+    # the tie-break tells plans apart by EARLY_BIAS/DEADLINE_STEPS (1e-8) per kW: HiGHS' default tolerance on
+    # reduced costs (1e-7) would call either optimal
+    h.setOptionValue("dual_feasibility_tolerance", DUAL_TOLERANCE)
     return h, highspy
 
 
@@ -84,12 +139,47 @@ def _max_price(problem: Problem) -> float:
     return top + problem.demand_charge_per_kw / problem.hours
 
 
+def _grain(problem: Problem) -> float:
+    """The tie-break's step (per kW, per interval index): EARLY_BIAS / G, G = DEADLINE_STEPS or fewer intervals;
+    EARLY_BIAS under a demand charge, where it has no deadline steps (`_deadline_steps`)."""
+    if problem.demand_charge_per_kw > 0:
+        return EARLY_BIAS
+    return EARLY_BIAS / min(problem.intervals, DEADLINE_STEPS)
+
+
 def _interval_costs(problem: Problem) -> np.ndarray:
-    """The objective's coefficient of 1 kW in each interval: Δ·(price + carbon weight·carbon) + the early bias."""
+    """The objective's coefficient of 1 kW in each interval: Δ·(price + carbon weight·carbon), and the least of
+    the tie-break (`_tie_break`: a vehicle that stays to the horizon's end) so that earlier is cheaper."""
     cost = np.asarray(problem.price, dtype=float).copy()
     if problem.carbon_g_per_kwh is not None and problem.carbon_price_per_kg:
         cost += problem.carbon_price_per_kg * np.asarray(problem.carbon_g_per_kwh, dtype=float) / 1000.0
-    return problem.hours * cost + EARLY_BIAS * np.arange(problem.intervals)
+    return problem.hours * cost + _grain(problem) * np.arange(problem.intervals)
+
+
+def _price_levels(problem: Problem) -> np.ndarray:
+    """Each interval's cost without the tie-break, rounded: equal prices are one level."""
+    return np.round(_interval_costs(problem) - _grain(problem) * np.arange(problem.intervals), 12)
+
+
+def _deadline_steps(problem: Problem, departures: np.ndarray) -> np.ndarray:
+    """Each request's weight in the deadline tie-break, in whole steps of 1/G (G = DEADLINE_STEPS, or fewer
+    intervals): how much earlier than the horizon's end it leaves, 0 for one that stays to the end. None under a
+    demand charge: there the peak already spreads the energy, and the plans of equal cost it leaves are so many
+    that telling each vehicle's apart made HiGHS 4 to 27 times slower (100 and 1,000 vehicles)."""
+    if problem.demand_charge_per_kw > 0:
+        return np.zeros(len(departures), dtype=np.int64)
+    steps = min(problem.intervals, DEADLINE_STEPS)
+    left = problem.intervals - np.minimum(np.asarray(departures, dtype=np.int64), problem.intervals)
+    return (np.maximum(left, 0) * steps) // problem.intervals
+
+
+def _tie_break(problem: Problem, steps: np.ndarray, ts: np.ndarray) -> np.ndarray:
+    """What a request's kW in interval t costs on top of `_interval_costs`: grain·t·(its steps). In all a kW in
+    interval t costs grain·t·(1 + steps): earlier is cheaper for everyone, and the more so the earlier a request
+    leaves, so among plans of equal cost the earlier deadline charges first (as earliest deadline first would)
+    and the hours a later arrival may need are not held by a vehicle that could have charged before. At most
+    EARLY_BIAS·t: 0.0004 per kWh at the end of a day of quarter hours, below any real price step."""
+    return _grain(problem) * ts * steps
 
 
 def _taper_line(r: Request) -> tuple[float, float]:
@@ -233,6 +323,7 @@ class LpPlanner:
         self._pair_request = np.zeros(0, dtype=np.int64)
         self._pair_t = np.zeros(0, dtype=np.int64)
         self._u = np.zeros(0, dtype=np.int64)
+        self._steps = np.zeros(0, dtype=np.int64)  # each planned request's deadline tie-break (_deadline_steps)
         self._removed: set[str] = set()
         self._fair_row: dict[str, int] = {}  # request -> its fair-share row
         self._known = {r.id for r in problem.requests}
@@ -309,7 +400,8 @@ class LpPlanner:
                 self._join(b, fresh, np.unique(new_nodes))
         # each request: its energy row, its power columns, its unmet energy
         energy_rows = b.rows(energy, energy)
-        cols = b.cols(self.interval_cost[ts], 0.0, upper)
+        steps = _deadline_steps(p, [r.departure for r in requests])
+        cols = b.cols(self.interval_cost[ts] + _tie_break(p, steps[which], ts), 0.0, upper)
         b.entries(energy_rows[which], cols, hours)
         for level in chain.T:
             node = level[which]
@@ -338,6 +430,7 @@ class LpPlanner:
         self._chain = np.concatenate([_widen(self._chain, width), _widen(chain, width)])
         self._pair_request = np.concatenate([self._pair_request, which + first])
         self._pair_t = np.concatenate([self._pair_t, ts])
+        self._steps = np.concatenate([self._steps, steps])
         if self.fair:
             self._fairness(b, requests, unmet, energy)
         for k, r in enumerate(requests):
@@ -369,7 +462,7 @@ class LpPlanner:
                 continue
             z = self.class_cols.get(priority)
             if z is None:
-                weight = self.unit_penalty * PRIORITY_FACTOR[priority] * 0.01
+                weight = self.unit_penalty * PRIORITY_FACTOR[priority] * FAIR_WEIGHT
                 z = self.class_cols[priority] = int(b.cols(weight, 0.0, 1.0, 1)[0])
             rows = b.rows(-INF, 0.0, len(chosen))
             self._fair_row.update({requests[k].id: int(row) for k, row in zip(chosen, rows, strict=True)})
@@ -528,7 +621,8 @@ class LpPlanner:
         if at.any():
             request = self._pair_request[at]
             cols = (self._col0[request] + t - self._t0[request]).astype(np.int32)
-            self.h.changeColsCost(len(cols), cols, np.full(len(cols), self.interval_cost[t]))
+            tie = _tie_break(self.problem, self._steps[request], np.full(len(cols), t))
+            self.h.changeColsCost(len(cols), cols, self.interval_cost[t] + tie)
         penalty = 10.0 * (_max_price(self.problem) + 1.0)
         if penalty > self.unit_penalty:  # no price may outweigh a vehicle's need, not even a new one
             self.unit_penalty = penalty
@@ -537,7 +631,7 @@ class LpPlanner:
                 factor = np.array([PRIORITY_FACTOR[self._planned[k].priority] for k in kept])
                 self.h.changeColsCost(len(kept), self._u[kept].astype(np.int32), penalty * factor)
             for priority, z in self.class_cols.items():
-                self.h.changeColCost(z, penalty * PRIORITY_FACTOR[priority] * 0.01)
+                self.h.changeColCost(z, penalty * PRIORITY_FACTOR[priority] * FAIR_WEIGHT)
 
     # --- solving -----------------------------------------------------------------------------------------------
 
@@ -590,6 +684,7 @@ TAPER_TOLERANCE_KW = 1e-6
 PEAK_MARGIN_KW = 0.01
 ROUNDING_KWH = 0.5 / FLOW_UNITS_PER_KWH + 1e-9
 REPLAN_PART = 50  # vehicles re-planned under their taper in one LP
+REPAIR_AGAIN_ABOVE = 0.02  # with a demand charge, a repair that raised the peak by more runs once more
 EXACT_UP_TO = 50  # vehicles: `plan` solves the full LP
 
 
@@ -638,13 +733,50 @@ class _Network:
         ])  # fmt: skip
         # the root's (limit, t) arcs: where a cap on the peak bites
         self.root_arcs = len(ts) + np.nonzero(limit_nodes == tree.root)[0]
+        self.vertices = sink + 1  # the source comes after them
+
+    def split(self, cumulative_wh: np.ndarray, caps_kw: np.ndarray, starts: np.ndarray,
+              hours: float) -> "_Network":  # fmt: skip
+        """A copy in which each tapering request's window is in segments (`_taper_split`): its first segment at its
+        rate and each later one at the rate its taper allows at the energy the next one starts from, and the
+        energy before each segment's end held to that energy, by a chain of vertices of its own: the request's
+        vertex feeds the last segment's, which feeds the one before, each up to the energy before its end.
+        Whatever the flow then gives it, no taper is broken. Rows of -1 are requests not split."""
+        net = copy.copy(self)
+        net.tails, net.capacities = self.tails.copy(), self.capacities.copy()
+        net._cut(cumulative_wh, caps_kw, starts, hours)
+        return net
+
+    def _cut(self, cumulative_wh: np.ndarray, caps_kw: np.ndarray, starts: np.ndarray, hours: float) -> None:
+        who = np.nonzero(cumulative_wh[:, 0] >= 0)[0]
+        if not len(who):
+            return
+        bands = starts.shape[1]  # segments per request
+        first = self.vertices + bands * np.arange(len(who))  # each request's vertices, the last segment's first
+        vertex0 = np.full(self.n, -1, dtype=np.int64)
+        vertex0[who] = first
+        arcs = np.nonzero(vertex0[self.which] >= 0)[0]  # the split requests' (request, t) arcs
+        request, t = self.which[arcs], self.ts[arcs]
+        segment = (t[:, None] >= starts[request]).sum(axis=1) - 1  # 0 the first (to the knee), bands-1 the last
+        segment = np.maximum(segment, 0)
+        self.tails[arcs] = vertex0[request] + (bands - 1 - segment)
+        cap = np.floor(caps_kw[request, segment] * hours * FLOW_UNITS_PER_KWH + 1e-9).astype(np.int64)
+        self.capacities[arcs] = np.minimum(self.capacities[arcs], cap)
+        # the request's vertex → the last segment's → … → the first's, each up to the energy before its end
+        links_from = np.concatenate([who[:, None], first[:, None] + np.arange(bands - 1)], axis=1)
+        links_to = first[:, None] + np.arange(bands)
+        links_cap = cumulative_wh[who][:, ::-1]  # the last segment's: all of it
+        self.tails = np.concatenate([self.tails, links_from.ravel()])
+        self.heads = np.concatenate([self.heads, links_to.ravel()])
+        self.capacities = np.concatenate([self.capacities, links_cap.ravel()])
+        self.vertices += bands * len(who)
 
     def max_flow(self, energy: np.ndarray):
         """The network as a maximum flow from a source feeding each request its energy (whole Wh): the OR-Tools
         network, and the source and sink to solve it between."""
         from ortools.graph.python import max_flow
 
-        source = self.sink + 1
+        source = self.vertices
         network = max_flow.SimpleMaxFlow()
         network.add_arcs_with_capacity(
             np.concatenate([self.tails, np.full(self.n, source)]),
@@ -659,41 +791,209 @@ class _Network:
         return power
 
 
+def _largest_share(need_wh: np.ndarray, most_wh: np.ndarray, room_wh: float) -> float:
+    """The largest s with Σ min(s·need, most) ≤ room (each term grows with s until its request's most)."""
+    if not len(need_wh) or most_wh.sum() <= room_wh:
+        return 1.0 if room_wh >= 0 else 0.0
+    if room_wh <= 0:
+        return 0.0
+    ends = most_wh / need_wh  # where each term stops growing
+    order = np.argsort(ends)
+    ends, need_wh, most_wh = ends[order], need_wh[order], most_wh[order]
+    capped = np.concatenate([[0.0], np.cumsum(most_wh)])  # Σ most of those capped before each end
+    growing = np.concatenate([np.cumsum(need_wh[::-1])[::-1], [0.0]])  # Σ need of those still growing
+    at_ends = capped[1:] + ends * growing[1:]  # the sum at each end
+    k = int(np.searchsorted(at_ends, room_wh, side="right"))  # the first end past the room
+    return float(min((room_wh - capped[k]) / growing[k], 1.0)) if growing[k] > 0 else 1.0
+
+
+def _fair_shares(net: "_Network", supply: np.ndarray, need: np.ndarray, rank: np.ndarray) -> np.ndarray:
+    """When power is short, the least energy (Wh) each request must get so that, class by class from critical
+    down, every request of a class gets the same share of its need (or all it can reach, if less): the largest
+    share the classes above leave room for.
+
+    The requests' vectors a network can carry form a polymatroid, so the LP's priorities (each class's total as
+    large as the classes above allow) leave each class the bases of a minor of it, whatever the others get: a
+    class's share s is feasible when the maximum flow with the classes above at their supply and this class at
+    min(s·need, supply) carries all of it. That flow F(s), less what the class asks, is concave in s, and each
+    minimum cut is a line above it whose root never passes the largest feasible s: Newton's method from s = 1
+    down, a few maximum flows per short class, one for a class that fits."""
+    n = len(supply)
+    network, source, sink = net.max_flow(supply / FLOW_UNITS_PER_KWH)
+    arcs = np.arange(len(net.tails), len(net.tails) + n)
+    need_wh = need * FLOW_UNITS_PER_KWH
+    floors = np.zeros(n, dtype=np.int64)
+    carried_above = 0  # what the network carries of the classes above, at their supply
+    for cls in range(len(CLASSES)):
+        members = (rank == cls) & (supply > 0) & (need_wh > 0)
+        if not members.any():
+            continue
+        above = rank < cls
+
+        def carried(share: float, members=members, above=above) -> tuple[int, np.ndarray]:
+            caps = np.where(above, supply, 0)
+            shared = np.floor(share * need_wh[members] + 1e-9).astype(np.int64)
+            caps[members] = supply[members] if share >= 1.0 else np.minimum(shared, supply[members])
+            network.set_arcs_capacity(arcs, caps)
+            if network.solve(source, sink) != network.OPTIMAL:
+                raise RuntimeError("maximum flow failed")
+            return network.optimal_flow(), caps
+
+        share = 1.0
+        flow, caps = carried(share)
+        everything = flow  # the classes above and this one at their supply
+        for _ in range(100):
+            if flow >= carried_above + caps[members].sum() or share <= 0.0:
+                break
+            side = np.zeros(net.vertices + 1, dtype=bool)
+            side[network.get_source_side_min_cut()] = True
+            inside = members & side[:n]  # this class's requests the cut leaves with the source: they bind
+            room = flow - carried_above - caps[members & ~side[:n]].sum()
+            lower = _largest_share(need_wh[inside], supply[inside].astype(float), float(room))
+            share = max(0.0, min(lower, share - 1e-9))
+            flow, caps = carried(share)
+        if flow < carried_above + caps[members].sum():  # never: F(0) carries the classes above
+            share, caps = 0.0, np.where(members, 0, caps)
+        floors[members] = caps[members]
+        carried_above = everything
+    return floors
+
+
+def _taper_split(problem: Problem, requests: list[Request], energy: np.ndarray, plan: np.ndarray):
+    """For `_Network.split`: each tapering request's window cut into TAPER_BANDS + 1 segments, the first at its
+    rate up to its knee, each later one for an equal part of the energy above the knee at the rate the taper
+    allows once that part is in. Each segment starts where `plan` (a plan without the taper in which the
+    request's class gets as much as it can) has given the request the energy before it, and lasts at least as
+    long as its part needs at its rate; the parts the plan does not reach run back from the departure. Returns
+    the energy (Wh) before each segment's end, the segments' rates and their first intervals (rows of -1 for
+    requests not split)."""
+    n, hours, bands = len(requests), problem.hours, TAPER_BANDS + 1
+    cumulative = np.full((n, bands), -1, dtype=np.int64)
+    caps, starts = np.zeros((n, bands)), np.zeros((n, bands), dtype=np.int64)
+    for k, r in enumerate(requests):
+        if not r.tapers:
+            continue
+        to_knee = max(0.0, (r.taper_from_soc - r.soc_percent) / 100.0 * r.capacity_kwh)
+        rest = energy[k] - to_knee
+        if rest <= ROUNDING_KWH:
+            continue
+        slope, bound = _taper_line(r)
+        ends = to_knee + rest * np.arange(1, TAPER_BANDS + 1) / TAPER_BANDS  # the energy at each part's end
+        rates = np.minimum(r.max_kw, bound - slope * ends)
+        if rates[-1] <= 0:
+            continue
+        t0, t1 = max(r.arrival, 0), min(r.departure, problem.intervals)
+        before = np.concatenate([[0.0], np.cumsum(plan[k, t0:t1])]) * hours  # the plan's energy before each t
+        begin = np.zeros(TAPER_BANDS, dtype=np.int64)
+        at = t1
+        for j in range(TAPER_BANDS - 1, -1, -1):  # where the plan does not reach a part: back from departure
+            at = max(at - math.ceil(rest / TAPER_BANDS / (rates[j] * hours) - 1e-9), t0)
+            begin[j] = at
+        for j, start in enumerate(np.concatenate([[to_knee], ends[:-1]])):
+            reached = np.nonzero(before[1:] >= start - ROUNDING_KWH)[0]
+            if len(reached):  # the interval after the one in which the plan passed it
+                begin[j] = min(begin[j], t0 + int(reached[0]) + 1)
+        for j in range(1, TAPER_BANDS):  # and each part at least as long as it needs at its rate
+            begin[j] = max(begin[j], begin[j - 1] + math.ceil(rest / TAPER_BANDS / (rates[j - 1] * hours) - 1e-9))
+        begin = np.minimum(begin, t1)
+        cumulative[k] = np.floor(np.concatenate([[to_knee], ends]) * FLOW_UNITS_PER_KWH).astype(np.int64)
+        cumulative[k, -1] = int(np.rint(energy[k] * FLOW_UNITS_PER_KWH))  # all of it, as the flow asks
+        caps[k] = np.concatenate([[r.max_kw], rates])
+        starts[k] = np.concatenate([[t0], begin])
+    return cumulative, caps, starts
+
+
 def _flow(problem: Problem, tree: _Tree, requests: list[Request], cost: np.ndarray, penalty: float,
-          rates: np.ndarray, energy: np.ndarray):  # fmt: skip
+          rates: np.ndarray, energy: np.ndarray, need: np.ndarray | None = None):  # fmt: skip
     """The min-cost flow over the network (`_Network`), each request's unmet arc straight to the sink at its
-    class's penalty. Returns the power matrix and the flow's objective."""
+    class's penalty. With `need` (each request's whole need; `energy` is what it can reach), when the network
+    cannot carry everyone's energy, power is short: each request must first get its class's fair share of its
+    need (`_fair_shares`), the LP's fair-share rows, which a flow cannot hold, as a floor under its energy; and
+    the tapering requests are split (`_Network.split`) so that the flow keeps their tapers, which then need no
+    repair (a repair in the room the others leave at their fair shares would break the shares). Returns the
+    power matrix, the flow's objective (without the fair-share term) and the floors in Wh (None when nobody is
+    short of power, or without `need`)."""
     from ortools.graph.python import min_cost_flow
 
     net = _Network(problem, tree, requests, rates)
+    rank = np.array([CLASSES[::-1].index(r.priority) for r in requests])  # expected 0, low 1, normal 2, critical 3
+    supply = np.rint(energy * FLOW_UNITS_PER_KWH).astype(np.int64)
+    floors = short = None
+    if need is not None:
+        found = _carried_wh(net, supply, len(CLASSES) - 1 - rank, problem)
+        if found is not None:
+            carried, plan = found
+            net = net.split(*_taper_split(problem, requests, energy, plan), problem.hours)
+            floors = _fair_shares(net, supply, need, len(CLASSES) - 1 - rank)
+            short = _Short(floors / FLOW_UNITS_PER_KWH, np.array(carried) / FLOW_UNITS_PER_KWH)
     n, sink, which, ts = net.n, net.sink, net.which, net.ts
-    # integer costs: 1 per interval of the early bias. In a network every unit of energy one vehicle gains
-    # another loses (or the grid carries), so the penalties only need the LP's order: critical ≫ normal ≫ low ≫
-    # the dearest path; small integers keep the totals in 64 bits and the cost scaling short
-    arc_cost = np.rint(cost[ts] / EARLY_BIAS).astype(np.int64)
+    # integer costs: 1 per step of the tie-break (`_grain` per interval index), so that the flow breaks ties as
+    # the LP does. In a network every unit of energy one vehicle gains another loses (or the grid
+    # carries), so the penalties only need the LP's order: critical ≫ normal ≫ low ≫ the dearest path; small
+    # integers keep the totals in 64 bits and the cost scaling short
+    grain = _grain(problem)
+    steps = _deadline_steps(problem, [r.departure for r in requests])
+    arc_cost = np.zeros(len(net.tails), dtype=np.int64)
+    arc_cost[: len(ts)] = np.rint(cost[ts] / grain).astype(np.int64) + ts * steps[which]
     factor = np.array([PRIORITY_FACTOR[r.priority] for r in requests])
     low = 2 * int(np.abs(arc_cost).max(initial=0)) + 1
-    rank = np.array([CLASSES[::-1].index(r.priority) for r in requests])  # expected 0, low 1, normal 2, critical 3
     unmet_cost = low * 3**rank
-    supply = np.rint(energy * FLOW_UNITS_PER_KWH).astype(np.int64)
+    tails, heads = np.concatenate([net.tails, np.arange(n)]), np.concatenate([net.heads, np.full(n, sink)])
+    capacities = np.concatenate([net.capacities, supply if floors is None else supply - floors])
+    costs = np.concatenate([arc_cost, unmet_cost])
+    if floors is not None:  # a request's fair share left unmet costs more than any class's need
+        tails, heads = np.concatenate([tails, np.arange(n)]), np.concatenate([heads, np.full(n, sink)])
+        capacities = np.concatenate([capacities, floors])
+        costs = np.concatenate([costs, np.full(n, low * 3 ** len(CLASSES), dtype=np.int64)])
     network = min_cost_flow.SimpleMinCostFlow()
-    network.add_arcs_with_capacity_and_unit_cost(
-        np.concatenate([net.tails, np.arange(n)]),
-        np.concatenate([net.heads, np.full(n, sink)]),
-        np.concatenate([net.capacities, supply]),
-        np.concatenate([arc_cost, np.zeros(len(net.limit_nodes), dtype=np.int64), unmet_cost]),
-    )
-    supplies = np.zeros(sink + 1, dtype=np.int64)
+    network.add_arcs_with_capacity_and_unit_cost(tails, heads, capacities, costs)
+    supplies = np.zeros(net.vertices, dtype=np.int64)
     supplies[:n] = supply
     supplies[sink] = -supply.sum()
-    network.set_nodes_supplies(np.arange(sink + 1), supplies)
+    network.set_nodes_supplies(np.arange(net.vertices), supplies)
     status = network.solve()
     if status != network.OPTIMAL:
         raise RuntimeError(f"min-cost flow: {status}")
     power = net.power(network.flows(np.arange(len(net.tails))), problem)
     # against what the flow was asked, in whole Wh: the rounding of the need is no shortfall
     unmet = np.maximum(0.0, supply / FLOW_UNITS_PER_KWH - power.sum(axis=1) * problem.hours)
-    return power, float((cost[ts] * power[which, ts]).sum() + (penalty * factor * unmet).sum())
+    spent = ((cost[ts] + _tie_break(problem, steps[which], ts)) * power[which, ts]).sum()
+    return power, float(spent + (penalty * factor * unmet).sum()), short
+
+
+@dataclass
+class _Short:
+    """Power is short (`_flow`): each request's fair-share floor (kWh) and the most the limits carry of the classes
+    from critical down to each (kWh, critical first)."""
+
+    floors: np.ndarray
+    carried_kwh: np.ndarray
+
+
+def _carried_wh(net: "_Network", supply: np.ndarray, rank: np.ndarray, problem: Problem):
+    """None when the network carries every request's supply (Wh). Else power is short: how much it carries of the
+    classes from critical down to each (Wh, one per class, critical first), the most any plan gives them, and a
+    plan (kW) in which each request's class and those above get that most."""
+    network, source, sink = net.max_flow(supply / FLOW_UNITS_PER_KWH)
+    if network.solve(source, sink) != network.OPTIMAL:
+        raise RuntimeError("maximum flow failed")
+    everything = network.optimal_flow()
+    if everything >= supply.sum():
+        return None
+    arcs = np.arange(len(net.tails), len(net.tails) + len(supply))
+    inner = np.arange(len(net.ts))
+    plan = net.power(network.flows(inner), problem)  # everyone's, right for the lowest class
+    carried = []
+    for cls in range(len(CLASSES) - 1):
+        if not (rank > cls).any():  # the classes below are empty: everything
+            break
+        network.set_arcs_capacity(arcs, np.where(rank <= cls, supply, 0))
+        if network.solve(source, sink) != network.OPTIMAL:
+            raise RuntimeError("maximum flow failed")
+        carried.append(network.optimal_flow())
+        members = rank == cls
+        plan[members] = net.power(network.flows(inner), problem)[members]
+    return carried + [everything] * (len(CLASSES) - len(carried)), plan
 
 
 def _base(problem: Problem) -> np.ndarray:
@@ -747,7 +1047,7 @@ def _min_peak(problem: Problem, tree: _Tree, requests: list[Request], rates: np.
         flow = carried(peak)
         if flow >= target:
             break
-        cut = np.zeros(net.sink + 2, dtype=bool)
+        cut = np.zeros(net.vertices + 1, dtype=bool)
         cut[network.get_source_side_min_cut()] = True
         sloped = cut[net.tails[net.root_arcs]] & (peak - base[at] < root_limit[at])
         if not sloped.any():
@@ -767,30 +1067,33 @@ PEAK_SEARCH_TOLERANCE = 1e-5  # of the objective: how close to the best peak the
 
 
 def _best_peak(problem: Problem, tree: _Tree, requests: list[Request], cost: np.ndarray, penalty: float,
-               rates: np.ndarray, energy: np.ndarray) -> tuple[float, np.ndarray, float, float]:  # fmt: skip
+               rates: np.ndarray, energy: np.ndarray, need: np.ndarray | None = None):  # fmt: skip
     """With a demand charge: the peak P that minimises g(P) = f(P) + D·max(P, floor), f(P) the min-cost flow
     with the site held to P. f is convex (an LP's value as its right-hand side moves) and non-increasing, so g
     is convex. Below the lowest peak that carries all the energy (`_min_peak`) the unmet penalty makes g fall
     steeply; above it one more kW of peak lets at most Δ·1 kWh per interval move from a dearer interval, so f
     falls by at most Σ_t (dearest cost - cost_t). When D is at least that (a demand charge outweighing the
     price spread, the usual case) the lowest peak is the best one, proven with one flow; else a golden-section
-    search brackets it. Returns the peak, the flow's power, g there and a lower bound of min g."""
+    search brackets it. Returns the peak, the flow's power, g there, a lower bound of min g and, when power is
+    short, the fair shares (`_flow`: then the flows are no relaxation, and the bound is not one either:
+    plan_details makes its own)."""
     D, floor = problem.demand_charge_per_kw, problem.peak_floor_kw
     steepest = _steepest(cost)
 
-    def g(peak_kw: float) -> tuple[float, np.ndarray]:
-        power, value = _flow(problem, _capped(tree, problem, peak_kw), requests, cost, penalty, rates, energy)
-        return value + D * max(peak_kw, floor), power
+    def g(peak_kw: float) -> tuple[float, np.ndarray, _Short | None]:
+        power, value, short = _flow(problem, _capped(tree, problem, peak_kw), requests, cost, penalty, rates,
+                                    energy, need)  # fmt: skip
+        return value + D * max(peak_kw, floor), power, short
 
     low = max(_min_peak(problem, tree, requests, rates, energy), floor)
-    value, power = g(low)
+    value, power, short = g(low)
     # the least peak is found to within the margin added and Newton's steps (at most another margin)
     slack = 2 * D * PEAK_MARGIN_KW
     if steepest <= D:
-        return low, power, value, value - slack
-    free, unbounded = _flow(problem, tree, requests, cost, penalty, rates, energy)
+        return low, power, value, value - slack, short
+    free, unbounded, free_short = _flow(problem, tree, requests, cost, penalty, rates, energy, need)
     high = max(float((free.sum(axis=0) + _base(problem)).max(initial=0.0)), low)
-    best = (value, low, power)
+    best = (value, low, power, short)
     a, c = low, high
     b, d = c - GOLDEN * (c - a), a + GOLDEN * (c - a)
     gb, gd = g(b), g(d)
@@ -805,12 +1108,12 @@ def _best_peak(problem: Problem, tree: _Tree, requests: list[Request], cost: np.
             a, b, gb = b, d, gd
             d = a + GOLDEN * (c - a)
             gd = g(d)
-    for candidate, peak in ((gb, b), (gd, d), ((unbounded + D * max(high, floor), free), high)):
+    for candidate, peak in ((gb, b), (gd, d), ((unbounded + D * max(high, floor), free, free_short), high)):
         if candidate[0] < best[0]:
-            best = (candidate[0], peak, candidate[1])
+            best = (candidate[0], peak, candidate[1], candidate[2])
     # g is convex: nowhere in the last bracket is it lower than the best found by more than the bracket's width
     # times the steepest slope g can have there
-    return best[1], best[2], best[0], best[0] - (c - a) * (D + steepest) - slack
+    return best[1], best[2], best[0], best[0] - (c - a) * (D + steepest) - slack, best[3]
 
 
 def _taper_violations(requests: list[Request], power: np.ndarray, t0, t1, hours: float) -> np.ndarray:
@@ -868,7 +1171,7 @@ def _best_start(problem: Problem, vehicles: list[Request], t0, t1, lines, rate, 
     and the start of every price block in the window (a later start within a block only loses energy)."""
     T, hours = problem.intervals, problem.hours
     cost = _interval_costs(problem)
-    level = np.round(cost - EARLY_BIAS * np.arange(T), 12)
+    level = _price_levels(problem)
     blocks = [0] + [t for t in range(1, T) if level[t] != level[t - 1]]
     weight = penalty * np.array([PRIORITY_FACTOR[r.priority] for r in vehicles])
     best, best_value = t0.copy(), np.full(len(vehicles), INF)
@@ -945,7 +1248,7 @@ def _replan_exactly(problem: Problem, tree: _Tree, requests: list[Request], powe
                    nodes=problem.nodes, requests=[requests[k] for k in index], **carbon, **peak)  # fmt: skip
     planner = LpPlanner(part, limits=room, tree=tree)
     T, hours = problem.intervals, problem.hours
-    level = np.unique(np.round(_interval_costs(problem) - EARLY_BIAS * np.arange(T), 12), return_inverse=True)[1]
+    level = np.unique(_price_levels(problem), return_inverse=True)[1]
     t0, length, col0 = planner._t0, planner._length, planner._col0
     m = len(index)
     inside = (np.arange(T) >= t0[:, None]) & (np.arange(T) < (t0 + length)[:, None])
@@ -1012,7 +1315,21 @@ def _repair(problem: Problem, tree: _Tree, requests: list[Request], power: np.nd
     others get the LP (`_replan_exactly`) in parts of REPLAN_PART (the simplex's time grows much faster than the
     LP, and the vehicles of a feeder are neighbours in the request order, so a part is mostly whole feeders).
     With a demand charge the short ones go through the LP too, which carries the peak, and the peak's base is
-    everyone else's power, the lower classes' included."""
+    everyone else's power, the lower classes' included. Each part sees the others as they are, so an early part
+    may take room a later one then buys with a higher peak: when the repair raised the peak by more than
+    REPAIR_AGAIN_ABOVE, every part is re-planned once more, now that the others are re-planned too, and may
+    bring it back down."""
+    peak_before = float((power.sum(axis=0) + _base(problem)).max(initial=0.0))
+    _repair_pass(problem, tree, requests, power, chain, t0, t1, redo, short, penalty, scarce)
+    if problem.demand_charge_per_kw > 0:
+        peak_after = float((power.sum(axis=0) + _base(problem)).max(initial=0.0))
+        if peak_after > peak_before * (1.0 + REPAIR_AGAIN_ABOVE):
+            _repair_pass(problem, tree, requests, power, chain, t0, t1, redo, short, penalty, False)
+
+
+def _repair_pass(problem: Problem, tree: _Tree, requests: list[Request], power: np.ndarray, chain, t0, t1,
+                 redo: np.ndarray, short: np.ndarray, penalty: float, scarce: bool) -> None:  # fmt: skip
+    """One pass of `_repair`, class by class and part by part."""
     n = len(requests)
     rank = np.array([CLASSES.index(r.priority) for r in requests])
     flat_ok = problem.demand_charge_per_kw <= 0
@@ -1038,6 +1355,107 @@ def _repair(problem: Problem, tree: _Tree, requests: list[Request], power: np.nd
             load += _load(tree, chain, power, mask) - own
 
 
+def _fill_tapers(problem: Problem, tree: _Tree, requests: list[Request], power: np.ndarray, chain: np.ndarray,
+                 t0: np.ndarray, t1: np.ndarray, energy: np.ndarray) -> None:  # fmt: skip
+    """The split (`_taper_split`) keeps the tapers but costs energy: give each tapering request still short of its
+    need what its taper and the limits' room still allow (in place), interval by interval from its departure back,
+    critical first, shared in proportion where a limit is short. Energy added before an interval lowers the
+    taper's bound there, so each request carries the least slack of its later intervals (kWh) and never adds more
+    before them."""
+    T, hours = problem.intervals, problem.hours
+    who = np.array([k for k, r in enumerate(requests) if r.tapers and energy[k] - power[k].sum() * hours > 1e-3],
+                   dtype=np.int64)  # fmt: skip
+    if not len(who):
+        return
+    lines = np.array([_taper_line(requests[k]) for k in who])
+    slope, bound = lines[:, 0], lines[:, 1]
+    rate = np.array([requests[k].max_kw for k in who])
+    p = power[who]
+    before = np.concatenate([np.zeros((len(who), 1)), np.cumsum(p, axis=1)[:, :-1]], axis=1) * hours  # e_t
+    left = energy[who] - p.sum(axis=1) * hours
+    slack = np.full(len(who), INF)  # what may still be added before the intervals already passed (kWh)
+    room = np.maximum(tree.limits - _load(tree, chain, power, np.ones(len(requests), dtype=bool)), 0.0)
+    nodes = chain[who]
+    rank = np.array([CLASSES.index(requests[k].priority) for k in who])
+    for t in range(T - 1, -1, -1):
+        inside = (t0[who] <= t) & (t < t1[who])
+        own = np.maximum(bound - slope * before[:, t] - p[:, t], 0.0)  # the taper's room at t, as planned
+        want = np.where(inside, np.minimum.reduce([rate - p[:, t], own, slack / hours, left / hours]), 0.0)
+        want = np.maximum(want, 0.0)
+        add = np.zeros(len(who))
+        for cls in range(len(CLASSES)):
+            r = np.nonzero((rank == cls) & (want > 1e-9))[0]
+            if not len(r):
+                continue
+            share = np.ones(len(r))
+            for level in nodes[r].T:
+                ok = level >= 0
+                asked = np.bincount(level[ok], weights=want[r][ok], minlength=len(tree.ids))
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    ratio = np.where(asked > 0, np.minimum(1.0, room[:, t] / asked), 1.0)
+                share[ok] = np.minimum(share[ok], ratio[level[ok]])
+            add[r] = want[r] * share
+            for level in nodes[r].T:
+                ok = level >= 0
+                room[:, t] -= np.bincount(level[ok], weights=add[r][ok], minlength=len(tree.ids))
+            np.maximum(room[:, t], 0.0, out=room[:, t])
+        p[:, t] += add
+        left -= add * hours
+        # this interval's slack (the energy that may still come before it), and what the addition took from later
+        mine = np.where(slope > 0, (bound - slope * before[:, t] - p[:, t]) / np.where(slope > 0, slope, 1.0), INF)
+        slack = np.minimum(slack - add * hours, np.where(inside, mine, INF))
+    power[who] = p
+
+
+def _least_shares(requests: list[Request], energy: np.ndarray, unmet: np.ndarray) -> dict[str, float]:
+    """Each class's least share of need (1 - z[c] in the LP: the requests that need something)."""
+    out: dict[str, float] = {}
+    for k, r in enumerate(requests):
+        if energy[k] > 1e-9:
+            out[r.priority] = min(out.get(r.priority, 1.0), max(0.0, 1.0 - unmet[k] / energy[k]))
+    return out
+
+
+def _short_bound(problem: Problem, tree: _Tree, requests: list[Request], rates: np.ndarray, cost: np.ndarray,
+                 penalty: float, reachable: np.ndarray, carried_kwh: np.ndarray) -> float:  # fmt: skip
+    """A lower bound of the LP's optimum (less the penalty of what the vehicles cannot reach) when power is short
+    and the fair shares' flow is no relaxation. The vectors of energy the limits can carry (without the taper)
+    form a polymatroid, so the least penalty of any plan is the greedy one: each class, from critical down, as
+    much as the limits carry with the classes above (`carried_kwh`, maximum flows). A plan that carries less
+    loses more to the penalty than the cheapest kWh and the peak could save; what is carried costs at least the
+    cheapest intervals filled to the site's limit (and the rates of those plugged in), and needs at least the
+    peak that spreads it flattest."""
+    hours = problem.hours
+    bound, above = 0.0, 0.0
+    for cls, name in enumerate(CLASSES):
+        asked = sum(float(reachable[k]) for k, r in enumerate(requests) if r.priority == name)
+        got = float(carried_kwh[cls]) - above
+        members = sum(1 for r in requests if r.priority == name)
+        bound += penalty * PRIORITY_FACTOR[name] * max(asked - got - ROUNDING_KWH * members, 0.0)
+        above = float(carried_kwh[cls])
+    total = float(carried_kwh[-1])
+    room = np.minimum(tree.limits[tree.root], rates.sum(axis=0)) * hours  # kWh per interval, at most
+    left = total
+    for t in np.argsort(cost, kind="stable"):
+        take = min(left, float(room[t]))
+        bound += cost[t] / hours * take
+        left -= take
+        if left <= 0:
+            break
+    D, floor = problem.demand_charge_per_kw, problem.peak_floor_kw
+    if D > 0:
+        base, cap = _base(problem), room / hours
+        low, high = 0.0, float((cap + base).max(initial=0.0))
+        for _ in range(60):  # the least peak P with Σ_t Δ·min(cap_t, P - base_t) ≥ the energy
+            middle = (low + high) / 2
+            if (np.clip(middle - base, 0.0, cap) * hours).sum() >= total:
+                high = middle
+            else:
+                low = middle
+        bound += D * max(low, floor)
+    return bound
+
+
 def plan_details(problem: Problem) -> tuple[Schedule, dict]:
     """`plan`, with what it knows about its own optimality: a lower bound of the LP's optimum (the flow's), the
     schedule's objective in the LP's terms, the gap between them and how many vehicles were re-planned."""
@@ -1048,8 +1466,11 @@ def plan_details(problem: Problem) -> tuple[Schedule, dict]:
         schedule = solve(problem)
         schedule.algorithm = "ours"
         schedule.notes.append(f"the full LP (at most {EXACT_UP_TO} vehicles)")
+        energy = np.array([max(r.energy_kwh, 0.0) for r in requests])
+        unmet = np.array([schedule.unmet_kwh[r.id] for r in requests])
         return schedule, {"method": "lp", "lower_bound": schedule.objective, "objective": schedule.objective,
-                          "gap": 0.0, "peak_kw": None, "taper_replanned": 0, "short_at_full_speed": 0}  # fmt: skip
+                          "gap": 0.0, "peak_kw": None, "taper_replanned": 0, "short_at_full_speed": 0,
+                          "least_share": _least_shares(requests, energy, unmet)}  # fmt: skip
     T, hours, n = problem.intervals, problem.hours, len(requests)
     penalty = 10.0 * (_max_price(problem) + 1.0)
     cost = _interval_costs(problem)
@@ -1070,19 +1491,31 @@ def plan_details(problem: Problem) -> tuple[Schedule, dict]:
         reachable = np.minimum(energy, most)
         short = reachable < energy - 1e-6
         if demand > 0:
-            peak, power, _, lower_bound = _best_peak(problem, tree, requests, cost, penalty, rates, reachable)
+            peak, power, _, lower_bound, short_of_power = _best_peak(problem, tree, requests, cost, penalty, rates,
+                                                                     reachable, energy)  # fmt: skip
         else:
-            power, lower_bound = _flow(problem, tree, requests, cost, penalty, rates, reachable)
-        lower_bound += float((penalty * factor * (energy - reachable)).sum())
-        lower_bound -= ROUNDING_KWH * n * float(cost.max()) / hours  # a need rounded up to the next Wh
+            power, lower_bound, short_of_power = _flow(problem, tree, requests, cost, penalty, rates, reachable,
+                                                       energy)  # fmt: skip
         chain = tree.chains(np.array([tree.index[r.node] for r in requests]))
+        if (
+            short_of_power is not None
+        ):  # power is short: the fair shares' flow is no relaxation, and its split costs energy
+            lower_bound = _short_bound(problem, tree, requests, rates, cost, penalty, reachable,
+                                       short_of_power.carried_kwh)  # fmt: skip
+            _fill_tapers(problem, tree, requests, power, chain, t0, t1, reachable)
+        lower_bound += float((penalty * factor * (energy - reachable)).sum())
+        lower_bound -= ROUNDING_KWH * n * (float(cost.max()) + EARLY_BIAS * T) / hours  # needs rounded to Wh
         redo = _taper_violations(requests, power, t0, t1, hours)
         if redo.any():
-            scarce = bool(short.any() or (reachable - power.sum(axis=1) * hours > ROUNDING_KWH).any())
+            scarce = bool(short_of_power is not None or short.any()
+                          or (reachable - power.sum(axis=1) * hours > ROUNDING_KWH).any())  # fmt: skip
             _repair(problem, tree, requests, power, chain, t0, t1, redo, short, penalty, scarce)
     unmet = np.maximum(0.0, energy - power.sum(axis=1) * hours)
     unmet[unmet <= ROUNDING_KWH] = 0.0  # the flow counts whole Wh: half a Wh short is its rounding
-    objective = float((power * cost).sum() + (penalty * factor * unmet).sum())
+    shares = _least_shares(requests, energy, unmet)
+    tie = _tie_break(problem, _deadline_steps(problem, [r.departure for r in requests])[:, None], np.arange(T))
+    objective = float((power * (cost + tie)).sum() + (penalty * factor * unmet).sum())
+    objective += sum(FAIR_WEIGHT * penalty * PRIORITY_FACTOR[c] * (1.0 - share) for c, share in shares.items())
     if demand > 0:
         objective += demand * max(float((power.sum(axis=0) + _base(problem)).max(initial=0.0)), floor)
     gap = (objective - lower_bound) / max(abs(lower_bound), 1e-9)
@@ -1090,6 +1523,9 @@ def plan_details(problem: Problem) -> tuple[Schedule, dict]:
     held = "" if peak is None else f" under a peak of {peak:.1f} kW (the building's load included)"
     notes = [f"min-cost flow{held}", f"{int(short.sum())} vehicle(s) short of their target at full speed",
              f"{int(redo.sum())} re-planned under their taper"]  # fmt: skip
+    if any(share < 1.0 for share in shares.values()):
+        notes.append("power is short, each class's least share of its need: "
+                     + ", ".join(f"{c} {shares[c]:.1%}" for c in CLASSES if c in shares))  # fmt: skip
     notes.append(f"objective at most {max(gap, 0.0):.4%} above the LP optimum")
     rows = power.tolist()
     series = {r.id: rows[k] for k, r in enumerate(requests)}
@@ -1105,7 +1541,8 @@ def plan_details(problem: Problem) -> tuple[Schedule, dict]:
         notes=["; ".join(notes)],
     )
     details = {"method": "flow", "lower_bound": lower_bound, "objective": objective, "gap": gap, "peak_kw": peak,
-               "taper_replanned": int(redo.sum()), "short_at_full_speed": int(short.sum())}  # fmt: skip
+               "taper_replanned": int(redo.sum()), "short_at_full_speed": int(short.sum()),
+               "least_share": shares}  # fmt: skip
     return schedule, details
 
 

@@ -5,7 +5,11 @@ tenth one a 150 kW DC charger; charge points in groups of ten on a feeder, feede
 connection. The site's limit is well below the sum of the charger ratings. The day runs from noon to noon in 96
 quarter hours with a time-of-use price (cheap at night, dear in the evening peak) and, optionally, a demand
 charge per kW of the day's peak. Vehicles arrive mostly in the afternoon and evening and leave in the morning,
-needing 10-70 kWh (a few critical ones more, on DC).
+needing 10-70 kWh (a few critical ones more, on DC). A short day (`short=True`) gives the site a limit of
+4 % of the chargers' rating, well below what the vehicles ask over their stays.
+
+A workplace day (`workplace_day`) is the other shape: vehicles arrive in the morning, top up at 11 kW and leave
+in the afternoon, all of one priority, under a site limit that cannot give everyone all they ask.
 """
 
 import random
@@ -35,10 +39,16 @@ def price_curve(intervals: int = INTERVALS) -> list[float]:
     return prices
 
 
+SHORT_SITE_SHARE = 0.04  # a short day's site limit, as a share of the chargers' rating
+
+
 def depot_day(vehicles: int, seed: int = 1, site_share: float = 0.3, demand_charge: float = 0.0,
-              tight: bool = False) -> Problem:  # fmt: skip
+              tight: bool = False, short: bool = False) -> Problem:  # fmt: skip
     """A depot day with `vehicles` vehicles. `site_share`: the site's limit as a share of all charger ratings.
-    `tight`: ask more energy than the site can deliver (to test priorities and fair shares)."""
+    `tight`: ask more energy than the batteries' taper lets in during the stay. `short`: a site limit of
+    SHORT_SITE_SHARE, far below what the vehicles ask (power is short: priorities and fair shares decide)."""
+    if short:
+        site_share = SHORT_SITE_SHARE
     rng = random.Random(seed)
     nodes: dict[str, LimitNode] = {}
     requests: list[Request] = []
@@ -90,4 +100,40 @@ def depot_day(vehicles: int, seed: int = 1, site_share: float = 0.3, demand_char
         nodes=nodes,
         requests=requests,
         demand_charge_per_kw=demand_charge,
+    )
+
+
+def workplace_price_curve(intervals: int = INTERVALS) -> list[float]:
+    """From 06:00: 0.30 per kWh, 0.24 from 11:00 to 15:00 (midday solar)."""
+    return [0.24 if 11 <= (6 + t * 0.25) % 24 < 15 else 0.30 for t in range(intervals)]
+
+
+def workplace_day(vehicles: int = 117, site_kw: float = 60.0, seed: int = 1) -> Problem:
+    """A workplace garage from 06:00: 11 kW AC charge points of two connectors (22 kW each), every vehicle of
+    normal priority arriving around 08:00 and staying 6 to 10 hours, topping up from 56-72 % to 80 %. With the
+    defaults (117 vehicles, 60 kW) the site can give about 62 % of what they ask."""
+    rng = random.Random(seed)
+    nodes: dict[str, LimitNode] = {"site": LimitNode("site", site_kw, None, "site")}
+    requests: list[Request] = []
+    for index in range(vehicles):
+        cp_id = f"cp-{index // 2}"
+        nodes.setdefault(cp_id, LimitNode(cp_id, 22.0, "site", "charge_point"))
+        connector = f"{cp_id}-{index % 2 + 1}"
+        nodes[connector] = LimitNode(connector, 11.0, cp_id, "connector")
+        arrival = max(0, min(20, int(rng.gauss(8, 3))))  # around 08:00
+        departure = min(INTERVALS, arrival + int(rng.uniform(24, 40)))
+        capacity = rng.choice([50.0, 60.0, 77.0])
+        soc = rng.uniform(56, 72)
+        requests.append(
+            Request(id=f"ev-{index}", node=connector, arrival=arrival, departure=departure,
+                    energy_kwh=round((80.0 - soc) / 100 * capacity, 3), max_kw=11.0, soc_percent=soc,
+                    capacity_kwh=capacity, taper_from_soc=80.0, taper_end_kw=3.0)
+        )  # fmt: skip
+    return Problem(
+        start=datetime(2026, 6, 1, 4, tzinfo=UTC),  # 06:00 in Berlin
+        step=STEP,
+        intervals=INTERVALS,
+        price=workplace_price_curve(),
+        nodes=nodes,
+        requests=requests,
     )

@@ -13,6 +13,7 @@ a week before are planned as expected arrivals, so the afternoon's plan leaves r
 
 import logging
 import math
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -167,6 +168,43 @@ def _vehicle_state(vehicle_ids: list[int]) -> dict[int, float | None]:
     )
 
 
+@dataclass
+class PlanInput:
+    """What the plan knows of one vehicle on one connector, before battery health (profiles.py) turns it into a
+    request: the same for a session, a booking and a what-if's vehicle (`plan_requests`). `temperature_c` and
+    `state_of_health_percent` left None are read as a real plan reads them: the vehicle's newest telemetry
+    reading of its battery temperature, its recorded state of health."""
+
+    key: str
+    vehicle: Vehicle | None
+    connector: Connector
+    arrival: int
+    departure: int
+    soc: float | None
+    target: float | None = None
+    next_trip_kwh: float | None = None
+    priority: str | None = None
+    temperature_c: float | None = None
+    state_of_health_percent: float | None = None
+
+
+def plan_requests(inputs: list[PlanInput]) -> list[tuple[Request, dict]]:
+    """The requests of the plan's vehicles (and what the explanation shows of each), one way for every plan: the
+    site's own and a what-if's. Battery temperatures come from telemetry in one query."""
+    unknown = [i.vehicle.pk for i in inputs if i.vehicle is not None and i.temperature_c is None]
+    temperatures = _vehicle_state(unknown) if unknown else {}
+    out = []
+    for i in inputs:
+        temperature = i.temperature_c
+        if temperature is None and i.vehicle is not None:
+            temperature = temperatures.get(i.vehicle.pk)
+        out.append(_request(i.key, vehicle=i.vehicle, connector=i.connector, arrival=i.arrival,
+                            departure=i.departure, soc=i.soc, target=i.target, next_trip_kwh=i.next_trip_kwh,
+                            temperature=temperature, state_of_health=i.state_of_health_percent,
+                            priority=i.priority))  # fmt: skip
+    return out
+
+
 def _request(
     key: str,
     *,
@@ -178,6 +216,7 @@ def _request(
     target: float | None,
     next_trip_kwh: float | None,
     temperature: float | None,
+    state_of_health: float | None = None,
     priority: str | None = None,
 ) -> tuple[Request, dict]:
     dc = connector.current_type == Connector.CurrentType.DC
@@ -189,8 +228,9 @@ def _request(
         return request, {**meta, "soc_percent": soc, "target_percent": None, "capacity_kwh": None}
     model = vehicle.vehicle_model
     vehicle_kw = float((model.max_dc_kw if dc else model.max_ac_kw) or 0)
+    health = vehicle.state_of_health_percent if state_of_health is None else state_of_health
     limits = battery_limits(
-        Battery(float(model.usable_battery_kwh), soc, vehicle.state_of_health_percent, temperature),
+        Battery(float(model.usable_battery_kwh), soc, health, temperature),
         requested_target_percent=target,
         next_trip_kwh=next_trip_kwh,
         vehicle_max_kw=vehicle_kw,
@@ -250,41 +290,36 @@ def site_requests(site: Site, start: datetime, intervals: int, now: datetime) ->
             site=site, status__in=Reservation.HOLDING + (Reservation.Status.FULFILLED,), ends_at__gt=now
         ).order_by("starts_at")  # fmt: skip
     }
-    temperatures = _vehicle_state(
-        [s.vehicle_id for s in sessions if s.vehicle_id] + [r.vehicle_id for r in reservations]
-    )
-    out = []
+    inputs, extras = [], []
     busy = set()
     for s in sessions:
-        vehicle = s.vehicle
-        departure_at = s.departure_at or (departures.get(s.vehicle_id) if vehicle else None)
+        departure_at = s.departure_at or (departures.get(s.vehicle_id) if s.vehicle else None)
         departure = _index(departure_at, start) if departure_at else intervals
-        soc = _soc_now(s)
-        request, meta = _request(
-            f"session-{s.pk}", vehicle=vehicle, connector=s.connector, arrival=0, departure=max(departure, 1),
-            soc=soc, target=s.target_soc_percent, next_trip_kwh=s.next_trip_kwh,
-            temperature=temperatures.get(s.vehicle_id),
-        )  # fmt: skip
-        if departure_at is None:
-            request.reasons.append("no departure given: planned to the end of the horizon")
-        if s.connector.status in (Connector.Status.FAULTED, Connector.Status.UNAVAILABLE):
-            request.max_kw = 0.0  # its power goes to the others
-            request.reasons.append(f"{s.connector.label()} is {s.connector.status.lower()}")
-        out.append((request, {**meta, "session": s.pk, "departure_at": departure_at}))
+        inputs.append(PlanInput(f"session-{s.pk}", s.vehicle, s.connector, 0, max(departure, 1), _soc_now(s),
+                                target=s.target_soc_percent, next_trip_kwh=s.next_trip_kwh))  # fmt: skip
+        extras.append((s, departure_at))
         busy.add(s.connector_id)
     for r in reservations:
         if r.connector_id in busy:  # its connector is still taken by an open session
             continue
         departure_at = r.departure_at or r.ends_at
-        request, meta = _request(
-            f"reservation-{r.pk}", vehicle=r.vehicle, connector=r.connector,
-            arrival=max(0, _index(r.starts_at, start)), departure=min(intervals, _index(departure_at, start)),
-            soc=r.vehicle.soc_percent, target=None, next_trip_kwh=None, temperature=temperatures.get(r.vehicle_id),
-            priority=r.priority_class,
-        )  # fmt: skip
-        local = r.starts_at.astimezone(ZoneInfo(site.time_zone))
-        request.reasons.append(f"booked from {local:%H:%M} {site.time_zone} (reservation {r.pk})")
-        out.append((request, {**meta, "reservation": r.pk, "departure_at": departure_at}))
+        inputs.append(PlanInput(f"reservation-{r.pk}", r.vehicle, r.connector, max(0, _index(r.starts_at, start)),
+                                min(intervals, _index(departure_at, start)), r.vehicle.soc_percent,
+                                priority=r.priority_class))  # fmt: skip
+        extras.append((r, departure_at))
+    out = []
+    for (request, meta), (source, departure_at) in zip(plan_requests(inputs), extras, strict=True):
+        if isinstance(source, ChargingSession):
+            if departure_at is None:
+                request.reasons.append("no departure given: planned to the end of the horizon")
+            if source.connector.status in (Connector.Status.FAULTED, Connector.Status.UNAVAILABLE):
+                request.max_kw = 0.0  # its power goes to the others
+                request.reasons.append(f"{source.connector.label()} is {source.connector.status.lower()}")
+            out.append((request, {**meta, "session": source.pk, "departure_at": departure_at}))
+        else:
+            local = source.starts_at.astimezone(ZoneInfo(site.time_zone))
+            request.reasons.append(f"booked from {local:%H:%M} {site.time_zone} (reservation {source.pk})")
+            out.append((request, {**meta, "reservation": source.pk, "departure_at": departure_at}))
     return out
 
 
@@ -456,20 +491,24 @@ def plan_site(
 
 def what_if(*, site: Site, vehicles: list[dict], include_current: bool, now: datetime | None = None) -> ChargingPlan:
     """A plan for the vehicles given (each: vehicle, connector, soc_percent, target_soc_percent, arrival,
-    departure, priority), with or without the site's current sessions; kept, never sent to the stations."""
+    departure, priority, battery_temperature_c, state_of_health_percent), with or without the site's current
+    sessions; kept, never sent to the stations. Its requests are built as a real plan's (`plan_requests`): a
+    vehicle's battery temperature and state of health, unless given, are those a real plan would read."""
     now = now or timezone.now()
     start = horizon_start(now)
     intervals = settings.SMART_CHARGING_HORIZON
-    extra = []
+    inputs = []
     for index, v in enumerate(vehicles):
-        arrival = max(0, _index(v.get("arrival") or now, start))
-        departure = min(intervals, _index(v["departure"], start)) if v.get("departure") else intervals
-        request, meta = _request(
-            f"what-if-{index}", vehicle=v.get("vehicle"), connector=v["connector"], arrival=arrival,
-            departure=departure, soc=v.get("soc_percent", v["vehicle"].soc_percent if v.get("vehicle") else None),
-            target=v.get("target_soc_percent"), next_trip_kwh=v.get("next_trip_kwh"), temperature=None,
-            priority=v.get("priority"),
-        )  # fmt: skip
+        vehicle = v.get("vehicle")
+        inputs.append(PlanInput(
+            f"what-if-{index}", vehicle, v["connector"], max(0, _index(v.get("arrival") or now, start)),
+            min(intervals, _index(v["departure"], start)) if v.get("departure") else intervals,
+            v.get("soc_percent", vehicle.soc_percent if vehicle else None), target=v.get("target_soc_percent"),
+            next_trip_kwh=v.get("next_trip_kwh"), priority=v.get("priority"),
+            temperature_c=v.get("battery_temperature_c"), state_of_health_percent=v.get("state_of_health_percent"),
+        ))  # fmt: skip
+    extra = []
+    for (request, meta), v in zip(plan_requests(inputs), vehicles, strict=True):
         if v.get("cannot"):  # no compatible connector: listed as not served, with the reason
             request.max_kw = 0.0
             request.reasons.append(v["cannot"])

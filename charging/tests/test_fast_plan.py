@@ -223,3 +223,104 @@ def test_on_a_tight_day_with_a_demand_charge_the_repair_keeps_the_peak_near_the_
     assert ours.limit_violations == 0
     assert weighted_unmet(problem, schedule) <= weighted_unmet(problem, optimum) * 1.001 + 1e-6
     assert ours.peak_kw <= best.peak_kw * 1.2
+
+
+# --- fair shares when power is short (issue 13, item 13) -----------------------------------------------------------
+
+
+def _least_share(problem, schedule) -> dict[str, float]:
+    """Each class's least share of need (what the LP's fair-share rows hold up), from the schedule's power."""
+    out: dict[str, float] = {}
+    for r in problem.requests:
+        if r.energy_kwh > 1e-9:
+            got = min(delivered_by_departure(problem, schedule, r), r.energy_kwh) / r.energy_kwh
+            out[r.priority] = min(out.get(r.priority, 1.0), got)
+    return out
+
+
+@functools.cache
+def _workplace():
+    problem = scenarios.workplace_day()  # 117 vehicles of one class under 60 kW: about 62 % of what they ask
+    schedule, details = lp.plan_details(scenarios.workplace_day())
+    return problem, schedule, details, lp.solve(scenarios.workplace_day())
+
+
+def test_on_a_short_workplace_day_the_fast_plan_shares_the_shortage_as_the_lp_does():
+    # the fast path once gave 10 of the 117 vehicles nothing and 20 under a quarter of their need
+    problem, schedule, _details, optimum = _workplace()
+    assert len(problem.requests) == 117 and problem.root().limit_at(0) == 60.0
+    best = _least_share(problem, optimum)["normal"]
+    assert best > 0.6  # the LP gives everyone at least 60 %
+    assert _least_share(problem, schedule)["normal"] >= best - 0.01
+    assert all(delivered_by_departure(problem, schedule, r) > 0 for r in problem.requests)
+    assert_within_limits(problem, schedule)
+    assert taper_breaches(problem, schedule) == []
+    assert evaluate.score(problem, schedule).delivered_percent == pytest.approx(
+        evaluate.score(problem, optimum).delivered_percent, abs=0.01
+    )
+
+
+def test_the_fast_plans_objective_counts_the_fair_share_term_so_it_is_never_below_the_lps():
+    problem, schedule, details, optimum = _workplace()
+    assert schedule.objective >= optimum.objective - 1e-6
+    assert details["lower_bound"] <= optimum.objective + 1e-6
+    assert details["least_share"]["normal"] == pytest.approx(_least_share(problem, schedule)["normal"], abs=1e-6)
+    assert "least share" in schedule.notes[0]
+
+
+def test_sixty_vans_on_a_short_site_each_get_the_same_share_after_the_critical_ones():
+    # 10 critical and 50 normal vans of 10 kWh, 60 kW for 8 hours (480 kWh): the critical ones get all 100 kWh,
+    # the 50 normal ones share 380 kWh, 7.6 kWh each
+    requests = [req(f"c{i}", 10.0, departure=8, priority="critical") for i in range(10)]
+    requests += [req(f"n{i}", 10.0, departure=8) for i in range(50)]
+    problem = site_problem(requests, site_kw=60.0, intervals=8, connector_kw=22.0)
+    schedule = lp.plan(problem)
+    assert schedule.notes[0].startswith("min-cost flow")  # the fast path, not the full LP
+    for r in requests:
+        expected = 10.0 if r.priority == "critical" else 7.6
+        assert delivered_by_departure(problem, schedule, r) == pytest.approx(expected, abs=2e-3), r.id
+    assert_within_limits(problem, schedule)
+
+
+SHORT_DAYS = [(120, 41), (120, 42), (120, 43), (150, 45)]  # seeded depot days, the site 4 % of the chargers
+
+
+@functools.cache
+def _short(vehicles: int, seed: int):
+    problem = scenarios.depot_day(vehicles, seed=seed, short=True)
+    schedule, details = lp.plan_details(scenarios.depot_day(vehicles, seed=seed, short=True))
+    return problem, schedule, details, lp.solve(scenarios.depot_day(vehicles, seed=seed, short=True))
+
+
+@pytest.mark.parametrize(("vehicles", "seed"), SHORT_DAYS)
+def test_on_a_short_depot_day_each_class_keeps_within_a_point_of_the_lps_least_share(vehicles, seed):
+    problem, schedule, details, optimum = _short(vehicles, seed)
+    assert evaluate.score(problem, optimum).delivered_percent < 95.0  # short indeed
+    ours, best = _least_share(problem, schedule), _least_share(problem, optimum)
+    for priority, share in best.items():
+        assert ours[priority] >= share - 0.01, priority
+    assert_within_limits(problem, schedule)
+    assert taper_breaches(problem, schedule) == []
+    critical = [r for r in problem.requests if r.priority == "critical"]
+    assert sum(schedule.unmet_kwh[r.id] for r in critical) <= sum(optimum.unmet_kwh[r.id] for r in critical) + 1e-3
+    assert details["lower_bound"] <= optimum.objective + 1e-6
+    assert schedule.objective <= optimum.objective * (1 + details["gap"]) + 1e-6
+
+
+@pytest.mark.xfail(strict=True, reason="known gap: the taper split leaves the low class 1.4 points below the LP here")
+def test_on_a_150_vehicle_short_day_the_low_class_keeps_within_a_point_of_the_lps_least_share():
+    # the LP gives every low vehicle 5.6 %; the fast path's split of the normal vehicles' tapers leaves 4.2 %
+    problem, schedule, _details, optimum = _short(150, 43)
+    assert _least_share(problem, schedule)["low"] >= _least_share(problem, optimum)["low"] - 0.01
+
+
+def test_on_a_short_day_with_a_demand_charge_the_shares_and_the_bound_hold_under_the_peak():
+    problem = scenarios.depot_day(120, seed=42, short=True, demand_charge=0.5)  # a small charge: the peak searched
+    schedule, details = lp.plan_details(scenarios.depot_day(120, seed=42, short=True, demand_charge=0.5))
+    optimum = lp.solve(scenarios.depot_day(120, seed=42, short=True, demand_charge=0.5))
+    ours, best = _least_share(problem, schedule), _least_share(problem, optimum)
+    for priority, share in best.items():
+        assert ours[priority] >= share - 0.01, priority
+    assert_within_limits(problem, schedule)
+    assert taper_breaches(problem, schedule) == []
+    assert details["lower_bound"] <= optimum.objective + 1e-6

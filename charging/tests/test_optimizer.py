@@ -3,11 +3,15 @@ answer is known by hand, and seeded depot days checked against invariants (limit
 over the baselines)."""
 
 import functools
+import random
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
-from charging.optimizer import baselines, evaluate, lp, scenarios
+from charging.optimizer import baselines, evaluate, lp, online, scenarios
 from charging.optimizer.problem import LimitNode, Problem, ProblemError, Schedule
 from charging.optimizer.profiles import Battery, battery_limits
 from charging.tests.optimizer_helpers import (
@@ -581,3 +585,83 @@ def test_a_vehicle_outside_the_horizon_cannot_be_served_and_says_why():
     schedule = lp.solve(problem)
     assert "not plugged in within the planning horizon" in schedule.cannot_serve["tomorrow"]
     assert schedule.unmet_kwh["a"] == pytest.approx(0.0, abs=1e-6)
+
+
+# --- 8. ties between deadlines (issue 13, item 14) ------------------------------------------------------------------
+
+
+def _x_y_and_b():
+    # flat prices, a 10 kW site: X due at hour 2 and Y at hour 3 need 10 kWh each; B, unannounced, arrives at hour
+    # 1 and needs 10 kWh by hour 2
+    return site_problem([req("X", 10.0, departure=2), req("Y", 10.0, departure=3),
+                         req("B", 10.0, arrival=1, departure=2)], site_kw=10.0, intervals=3)  # fmt: skip
+
+
+def test_with_flat_prices_an_unannounced_arrival_finds_the_hour_the_earlier_deadline_left_free():
+    # online once charged Y first (a tie at flat prices), so X and B then shared hour 1: 20 kWh of 30
+    problem = _x_y_and_b()
+    replayed, _stats = online.replay(_x_y_and_b())
+    assert replayed.power_kw["X"][0] == pytest.approx(10.0, abs=1e-6)  # the earlier deadline charges first
+    for schedule in (replayed, baselines.earliest_deadline_first(_x_y_and_b()), lp.solve(_x_y_and_b())):
+        assert evaluate.score(problem, schedule).delivered_percent == pytest.approx(100.0), schedule.algorithm
+        assert_within_limits(problem, schedule)
+
+
+def test_the_fast_plan_breaks_ties_towards_the_earlier_deadline_too():
+    # 60 vehicles (the min-cost flow, not the LP), the later deadlines listed first: at flat prices each of those
+    # due at hour 2 charges in hour 0, and hour 1 stays free for whoever comes
+    requests = [req(f"y{i}", 10.0, departure=3) for i in range(30)] + [
+        req(f"x{i}", 10.0, departure=2) for i in range(30)
+    ]
+    schedule = lp.plan(site_problem(requests, site_kw=300.0, intervals=3, connector_kw=22.0))
+    assert schedule.notes[0].startswith("min-cost flow")
+    assert [schedule.power_kw[f"x{i}"][0] for i in range(30)] == [pytest.approx(10.0, abs=1e-3)] * 30
+    assert [schedule.power_kw[f"y{i}"][0] for i in range(30)] == [pytest.approx(0.0, abs=1e-3)] * 30
+
+
+def test_a_price_a_cent_lower_still_beats_the_tie_breaks():
+    # a week of quarter hours, where the tie-breaks are largest: the last interval is a cent cheaper per kWh
+    problem = site_problem([req("a", 5.0, max_kw=20.0, departure=672)], intervals=672, step=QUARTER,
+                           price=[0.31] * 671 + [0.30])  # fmt: skip
+    for schedule in (lp.solve(problem), lp.plan(problem)):
+        assert schedule.power_kw["a"][671] == pytest.approx(20.0, abs=1e-6)
+
+
+def _random_flat_day(seed: int) -> Problem:
+    """A small day of one class at flat prices: vehicles arriving and leaving at random, one site limit."""
+    rng = random.Random(seed)
+    intervals = rng.choice([6, 8, 12, 16])
+    requests = []
+    for i in range(rng.randint(2, 7)):
+        arrival = rng.randint(0, intervals - 2)
+        requests.append(req(f"v{i}", round(rng.uniform(2, 30), 2), max_kw=rng.choice([7.0, 11.0, 22.0]),
+                            arrival=arrival, departure=rng.randint(arrival + 1, intervals)))  # fmt: skip
+    return site_problem(requests, site_kw=rng.choice([10.0, 15.0, 22.0, 30.0]), intervals=intervals,
+                        connector_kw=22.0)  # fmt: skip
+
+
+def test_online_never_delivers_less_than_earliest_deadline_first_on_random_flat_price_days():
+    # one class only: with priorities, serving a critical vehicle first may rightly cost a normal one's energy
+    worse = []
+    for seed in range(2000, 2200):
+        problem = _random_flat_day(seed)
+        replayed = evaluate.score(problem, online.replay(_random_flat_day(seed))[0]).delivered_percent
+        deadline_first = evaluate.score(problem, baselines.earliest_deadline_first(problem)).delivered_percent
+        if replayed < deadline_first - 1e-6:
+            worse.append((seed, round(replayed, 3), round(deadline_first, 3)))
+    assert worse == []
+
+
+# --- quiet (issue 13, item 15) -------------------------------------------------------------------------------------
+
+
+def test_planning_prints_nothing_on_stdout(capfd):
+    # HiGHS printed its banner from C on stdout with the first model a process made (a management command's JSON,
+    # a worker's log): a fresh process plans with the LP, the fast path and the warm planner
+    code = (
+        "from charging.optimizer import lp, scenarios; lp.solve(scenarios.depot_day(10, seed=1)); "
+        "lp.plan(scenarios.depot_day(60, seed=1)); lp.LpPlanner(scenarios.depot_day(5, seed=2)).solve()"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[2])
+    out, _err = capfd.readouterr()
+    assert out == ""

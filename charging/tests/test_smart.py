@@ -13,7 +13,7 @@ from analytics.models import SiteDay
 from charging.models import ChargingPlan, ChargingSession, Circuit
 from charging.services import smart
 from charging.tests.factories import DAY_NIGHT, SessionFactory, TariffFactory, TariffVersionFactory
-from fleet.tests.factories import VehicleFactory, VehicleModelFactory
+from fleet.tests.factories import TelemetryPointFactory, VehicleFactory, VehicleModelFactory
 from stations.models import ChargePoint, OcppCommand
 from stations.ocpp.commands import command_problem
 from stations.tests.factories import ChargePointFactory, ConnectorFactory, SiteFactory
@@ -419,3 +419,67 @@ def test_the_peak_so_far_is_not_free_when_the_horizon_reaches_into_the_next_mont
     last_day = datetime(2026, 11, 30, 17, 0, tzinfo=UTC)  # 18:00 in Berlin: the horizon runs into December
     assert smart.peak_so_far_kw(site, last_day, last_day + timedelta(hours=24)) == 0.0
     assert smart.peak_so_far_kw(site, last_day, last_day + timedelta(hours=5)) == 12.0  # to 23:00 local
+
+
+# --- a what-if plans with a real plan's inputs (issue 13, item 15) -------------------------------------------------
+
+
+@pytest.fixture
+def cold(org, depot):
+    """A DC connector of 50 kW at the depot, and a van whose newest telemetry says its battery is at -5 °C."""
+    dc = ConnectorFactory(charge_point=depot["cp"], evse_id=4, max_power_kw=D("50"))  # CCS, DC
+    model = VehicleModelFactory(name="Cold van", max_dc_kw=D("50"), usable_battery_kwh=D("64"))
+    vehicle = VehicleFactory(department=org.a, fleet_number="COLD", vehicle_model=model, soc_percent=30.0)
+    TelemetryPointFactory(vehicle=vehicle, recorded_at=NOW - timedelta(hours=3), battery_temperature_c=12.0)
+    TelemetryPointFactory(vehicle=vehicle, recorded_at=NOW - timedelta(minutes=10), battery_temperature_c=-5.0)
+    return {"dc": dc, "vehicle": vehicle, "model": model}
+
+
+def _what_if_vehicle(plan, index: int = 0) -> dict:
+    return next(v for v in plan.explanation["vehicles"] if v["id"] == f"what-if-{index}")
+
+
+def test_a_what_if_derates_a_cold_battery_as_the_real_plan_does(depot, cold):
+    # the what-if once planned 50 kW for the van the real plan derates to 12.5 kW (25 % of DC below 0 °C)
+    SessionFactory(connector=cold["dc"], vehicle=cold["vehicle"], status="charging", ended_at=None,
+                   started_at=NOW - timedelta(minutes=5), transaction_id="503",
+                   departure_at=NOW + timedelta(hours=8))  # fmt: skip
+    real = smart.plan_site(site=depot["site"], trigger=ChargingPlan.Trigger.MANUAL, now=NOW, apply=False)
+    what = smart.what_if(site=depot["site"], vehicles=[{"vehicle": cold["vehicle"], "connector": cold["dc"]}],
+                         include_current=False, now=NOW)  # fmt: skip
+    for vehicle in (_vehicle(real, "COLD"), _what_if_vehicle(what)):
+        assert vehicle["max_kw"] == 12.5
+        assert any("-5 °C" in reason for reason in vehicle["reasons"]), vehicle["reasons"]
+
+
+def test_a_what_if_takes_the_battery_temperature_and_health_it_is_given(org, api, depot, cold):
+    # a van with no telemetry at all, told -5 °C: 12.5 kW; told 65 % health at 20 °C: half of DC, and less energy
+    fresh = VehicleFactory(department=org.a, fleet_number="FRESH", vehicle_model=cold["model"], soc_percent=30.0)
+    url, site, dc = "/api/v1/smart-charging/what-if/", depot["site"].pk, cold["dc"].pk
+    vehicles = [{"vehicle": fresh.pk, "connector": dc, "battery_temperature_c": -5},
+                {"vehicle": fresh.pk, "connector": dc, "battery_temperature_c": 20, "state_of_health_percent": 65},
+                {"vehicle": fresh.pk, "connector": dc}]  # fmt: skip
+    response = api(org.fleet_manager_a).post(url, {"site": site, "include_current": False, "vehicles": vehicles},
+                                             format="json")  # fmt: skip
+    assert response.status_code == 201, response.json()
+    planned = {v["id"]: v for v in response.json()["explanation"]["vehicles"]}
+    assert planned["what-if-0"]["max_kw"] == 12.5
+    assert planned["what-if-1"]["max_kw"] == 25.0
+    assert planned["what-if-1"]["energy_needed_kwh"] == pytest.approx((80 - 30) / 100 * 64 * 0.65, abs=0.01)
+    assert planned["what-if-2"]["max_kw"] == 50.0  # nothing known: no derating
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("battery_temperature_c", -90),
+        ("battery_temperature_c", 1e308),
+        ("state_of_health_percent", 0),
+        ("state_of_health_percent", 120),
+    ],
+)
+def test_a_what_if_refuses_an_impossible_temperature_or_health_naming_the_field(org, api, depot, cold, field, value):
+    body = {"site": depot["site"].pk, "vehicles": [{"connector": cold["dc"].pk, field: value}]}
+    response = api(org.fleet_manager_a).post("/api/v1/smart-charging/what-if/", body, format="json")
+    assert response.status_code == 400
+    assert field in str(response.json())

@@ -1,14 +1,16 @@
 """Benchmark of smart charging on reproducible depot days (charging/optimizer/scenarios.py, seeded).
 
 For each size three days: a feasible one, a tight one (more energy asked than the site and the batteries' taper
-can deliver) and one with a demand charge. Per algorithm (uncontrolled, round robin, earliest deadline first,
-least laxity first, ours) it reports energy delivered / requested, vehicles reaching their target, energy cost,
-peak site power, limit violations and solve time, and the LP optimum (the full model, solved by HiGHS) as the
-lower bound. The online replay re-plans the day at every arrival and departure knowing only the vehicles that
-have arrived, and is scored against the offline optimum; with a demand charge it is replayed twice, blind and
-with a forecast (the same depot's day a week before, another seed: what a site knows from its history). The
-re-plan after one arrival is timed with the rest of the day known. One JSON document on stdout (or the README's
-tables with --format markdown), progress on stderr.
+can deliver) and one with a demand charge; at the short sizes a fourth, short of power (the site's limit 4 % of
+the chargers'); and a workplace day (117 vehicles of one class under 60 kW), short too. Per algorithm
+(uncontrolled, round robin, earliest deadline first, least laxity first, ours) it reports energy delivered /
+requested, vehicles reaching their target, energy cost, peak site power, limit violations, solve time and each
+class's least share of need, and the LP optimum (the full model, solved by HiGHS) as the lower bound; on the
+days short of power the least shares are compared with the LP's. The online replay re-plans the day at every
+arrival and departure knowing only the vehicles that have arrived, and is scored against the offline optimum;
+with a demand charge it is replayed twice, blind and with a forecast (the same depot's day a week before,
+another seed: what a site knows from its history). The re-plan after one arrival is timed with the rest of the
+day known. One JSON document on stdout (or the README's tables with --format markdown), progress on stderr.
 """
 
 import json
@@ -21,8 +23,8 @@ import time
 from django.core.management.base import BaseCommand
 
 from charging.optimizer import baselines, evaluate, lp, online
-from charging.optimizer.problem import Problem, Schedule
-from charging.optimizer.scenarios import depot_day
+from charging.optimizer.problem import PRIORITIES, Problem, Schedule
+from charging.optimizer.scenarios import depot_day, workplace_day
 
 TARGETS = {
     "ours_gap_to_lp_percent_when_feasible": 0.5,
@@ -31,6 +33,7 @@ TARGETS = {
     "plan_1000_s": 0.5,
     "plan_5000_s": 3.0,
     "replan_one_arrival_1000_ms": 100.0,
+    "least_share_points_below_the_lp_when_short": 1.0,
 }
 NAMES = ["uncontrolled", "round_robin", "earliest_deadline_first", "least_laxity_first", "ours"]
 LABELS = {
@@ -41,26 +44,13 @@ LABELS = {
     "ours": "**ours**",
     "lp": "LP optimum (lower bound)",
 }
-DAYS = ("feasible", "tight", "demand_charge")
+DAYS = ("feasible", "tight", "demand_charge", "short")
+SHORT = ("short", "workplace")  # the days short of power, where the least share counts
+SERVED_DAYS = ("feasible", "tight", "demand_charge")  # where serving fewer vehicles than another rule is a miss
 
 
 def _sizes(text: str) -> list[int]:
     return [int(s) for s in text.split(",") if s.strip()]
-
-
-def _banner_to_stderr() -> None:
-    """HiGHS prints its banner (from C, on file descriptor 1) when the first model is made: send it to stderr so
-    that stdout is the document alone."""
-    import highspy
-
-    sys.stdout.flush()
-    saved = os.dup(1)
-    os.dup2(2, 1)
-    try:
-        highspy.Highs()
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
 
 
 def _lp(problem: Problem, interior: bool) -> Schedule:
@@ -76,8 +66,23 @@ def _lp(problem: Problem, interior: bool) -> Schedule:
     return schedule
 
 
+def _least_shares(problem: Problem, schedule: Schedule) -> tuple[dict[str, float], int]:
+    """Each class's least share of need (%) and how many vehicles that need something get nothing."""
+    shares: dict[str, float] = {}
+    nothing = 0
+    for r in problem.requests:
+        if r.energy_kwh <= 1e-9:
+            continue
+        got = sum(schedule.power_kw.get(r.id, [])) * problem.hours
+        shares[r.priority] = min(shares.get(r.priority, 100.0), min(got, r.energy_kwh) / r.energy_kwh * 100.0)
+        nothing += got <= 1e-6
+    return {c: round(shares[c], 2) for c in PRIORITIES if c in shares}, nothing
+
+
 def _score(problem: Problem, schedule: Schedule) -> dict:
-    return {**evaluate.score(problem, schedule).as_dict(), "objective": schedule.objective}
+    shares, nothing = _least_shares(problem, schedule)
+    return {**evaluate.score(problem, schedule).as_dict(), "objective": schedule.objective,
+            "least_share_percent": shares, "given_nothing": nothing}  # fmt: skip
 
 
 def _percent(value: float, of: float) -> float | None:
@@ -99,6 +104,12 @@ class Command(BaseCommand):
                             help="Largest tight day solved as the full LP (above: the flow's bound only).")  # fmt: skip
         parser.add_argument("--demand-lp-up-to", type=int, default=5000,
                             help="Largest demand-charge day solved as the full LP (above: flow bound).")  # fmt: skip
+        parser.add_argument("--short-sizes", default="100,1000,5000",
+                            help="Sizes with a day short of power too (the site 4 %% of the chargers).")  # fmt: skip
+        parser.add_argument("--short-lp-up-to", type=int, default=5000,
+                            help="Largest short day solved as the full LP (above: the bound only).")  # fmt: skip
+        parser.add_argument("--workplace", type=int, default=117,
+                            help="Vehicles of the workplace day (60 kW; 0: none).")  # fmt: skip
         parser.add_argument("--replan-vehicles", type=int, default=1000,
                             help="Day size for timing the re-plan after one arrival (0: skip).")  # fmt: skip
         parser.add_argument("--repeat", type=int, default=3,
@@ -109,19 +120,23 @@ class Command(BaseCommand):
         print(message, file=sys.stderr, flush=True)
 
     def handle(self, *args, **options):
-        _banner_to_stderr()
         lp.plan(depot_day(lp.EXACT_UP_TO + 10, seed=1, demand_charge=1.0))  # imports, first calls: not timed
         started = time.perf_counter()
         seed = options["seed"]
         online_sizes = {d: set(_sizes(options[k])) for d, k in
                         (("feasible", "online_sizes"), ("demand_charge", "online_demand_sizes"))}  # fmt: skip
         days = []
+        short_sizes = set(_sizes(options["short_sizes"]))
         for n in _sizes(options["sizes"]):
             for kind in DAYS:
+                if kind == "short" and n not in short_sizes:
+                    continue
                 day = self._day(n, seed, kind, options)
                 if n in online_sizes.get(kind, ()):
                     day["online"] = self._online(n, seed, kind, options["demand_charge"], day)
                 days.append(day)
+        if options["workplace"]:
+            days.append(self._day(options["workplace"], seed, "workplace", options))
         replan = None
         if options["replan_vehicles"]:
             self._log(f"{options['replan_vehicles']} vehicles: the re-plan after one arrival ...")
@@ -143,6 +158,10 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(document, indent=1))
 
     def _problem(self, n: int, seed: int, kind: str, options) -> Problem:
+        if kind == "workplace":  # the issue's day, its own seed: 117 vehicles under 60 kW
+            return workplace_day(n)
+        if kind == "short":
+            return depot_day(n, seed=seed, short=True)
         if kind == "tight":
             return depot_day(n, seed=seed, tight=True)
         if kind == "demand_charge":
@@ -173,14 +192,17 @@ class Command(BaseCommand):
         day["algorithms"] = algorithms
         day["ours_method"] = {k: (round(v, 8) if isinstance(v, float) else v) for k, v in details.items()}
         # the LP optimum
-        if (kind == "tight" and n > options["tight_lp_up_to"]) or (
-            kind == "demand_charge" and n > options["demand_lp_up_to"]
+        if (
+            (kind == "tight" and n > options["tight_lp_up_to"])
+            or (kind == "demand_charge" and n > options["demand_lp_up_to"])
+            or (kind == "short" and n > options["short_lp_up_to"])
         ):
             day["lp"] = None
         else:
             self._log(f"{n} vehicles, {kind} day: the full LP ...")
-            optimum = _lp(self._problem(n, seed, kind, options), interior=kind == "tight")
-            day["lp"] = {**_score(problem, optimum), "method": "interior point" if kind == "tight" else "simplex"}
+            interior = kind == "tight" or (kind == "short" and n > 1000)  # the simplex takes minutes there
+            optimum = _lp(self._problem(n, seed, kind, options), interior=interior)
+            day["lp"] = {**_score(problem, optimum), "method": "interior point" if interior else "simplex"}
             day["_offline"] = optimum
         ours_score, lp_score = algorithms["ours"], day["lp"]
         if lp_score is not None:
@@ -190,6 +212,8 @@ class Command(BaseCommand):
                                                / abs(lp_score["objective"]) * 100.0, 6),
                 "delivered_points": round(ours_score["delivered_percent"] - lp_score["delivered_percent"], 3),
                 "ready_points": round(ours_score["ready_percent"] - lp_score["ready_percent"], 3),
+                "least_share_points": {c: round(ours_score["least_share_percent"][c] - share, 2)
+                                       for c, share in lp_score["least_share_percent"].items()},
             }  # fmt: skip
         else:
             day["ours_vs_lp"] = {"objective_gap_to_flow_bound_percent": round(details["gap"] * 100.0, 6)}
@@ -227,9 +251,14 @@ class Command(BaseCommand):
         fewer = [
             f"{d['vehicles']} {d['day']}: {name}"
             for d in days
+            if d["day"] in SERVED_DAYS
             for name, s in d["algorithms"].items()
             if s["ready_percent"] > d["algorithms"]["ours"]["ready_percent"] + 1e-9
         ]
+        shares = [(d, c, points) for d in days if d["day"] in SHORT and d["lp"] is not None
+                  for c, points in d["ours_vs_lp"]["least_share_points"].items()]  # fmt: skip
+        below = [f"{d['vehicles']} {d['day']}: {c} {p:+.2f}" for d, c, p in shares
+                 if p < -TARGETS["least_share_points_below_the_lp_when_short"]]  # fmt: skip
         violations = sum(s["limit_violations"] for d in days for n, s in d["algorithms"].items() if n != "uncontrolled")
         replays = [d["online"] for d in days if "online" in d]
         energy = [o["delivered_percent_of_offline"] for o in replays]
@@ -243,7 +272,17 @@ class Command(BaseCommand):
                 "max_gap_percent": max(gaps) if gaps else None,
                 "days": len(gaps),
             },
-            "ours_never_serves_fewer_vehicles": {"met": not fewer, "exceptions": fewer},
+            "ours_never_serves_fewer_vehicles": {
+                "met": not fewer,
+                "exceptions": fewer,
+                "days": "feasible, tight, demand charge",
+            },  # fmt: skip
+            "ours_least_share_per_class_within_1_point_of_the_lp_when_power_is_short": {
+                "met": bool(shares) and not below,
+                "least_points": min((p for _d, _c, p in shares), default=None),
+                "days": len({(d["vehicles"], d["day"]) for d, _c, _p in shares}),
+                "exceptions": below,
+            },
             "no_limit_violations_but_uncontrolled": {"met": violations == 0, "violations": violations},
             "online_energy_at_least_98_percent_of_offline": {
                 "met": bool(energy) and min(energy) >= TARGETS["online_delivered_percent_of_offline"],
@@ -285,6 +324,8 @@ def _fmt(value, digits: int = 1) -> str:
         return "yes" if value else "no"
     if isinstance(value, int):
         return f"{value:,}"
+    if isinstance(value, str):
+        return value
     return f"{value:,.{digits}f}"
 
 
@@ -305,6 +346,28 @@ def _markdown(doc: dict) -> str:
             lines.append(f"| {LABELS[name]} | {s['delivered_percent']:.2f} | {s['ready_percent']:.1f} | "
                          f"{s['energy_cost']:,.0f} | {s['demand_cost']:,.0f} | {s['peak_kw']:,.0f} | "
                          f"{s['limit_violations']:,} | {s['solve_ms']:,.0f} |")  # fmt: skip
+        lines.append("")
+    short = [d for d in days if d["day"] in SHORT]
+    if short:
+        lines += ["Power short: each class's least share of need (%; critical / normal / low), the vehicles given "
+                  "nothing, and those at their target (%):", "",
+                  "| vehicles | day | ours | LP | earliest deadline first | round robin "
+                  "| given nothing: ours / LP / EDF | at target %: ours / LP / EDF |",
+                  "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+
+        def classes(score) -> str:
+            return " / ".join(f"{score['least_share_percent'][c]:.1f}" if c in score["least_share_percent"] else "–"
+                              for c in PRIORITIES)  # fmt: skip
+
+        for d in short:
+            ours, edf, rr = (d["algorithms"][k] for k in ("ours", "earliest_deadline_first", "round_robin"))
+            optimum = d["lp"]
+            lines.append(f"| {d['vehicles']:,} | {d['day']} | {classes(ours)} | "
+                         f"{classes(optimum) if optimum else 'not solved'} | {classes(edf)} | {classes(rr)} | "
+                         f"{ours['given_nothing']} / {optimum['given_nothing'] if optimum else '–'} / "
+                         f"{edf['given_nothing']} | {ours['ready_percent']:.1f} / "
+                         f"{optimum['ready_percent'] if optimum else 0:.1f} / "
+                         f"{edf['ready_percent']:.1f} |")  # fmt: skip
         lines.append("")
     lines += ["Ours against the LP optimum, every size (cost: energy plus demand charge):", "",
               "| vehicles | day | ours: cost, solve ms | LP: cost, solve ms | cost gap | objective gap | "
