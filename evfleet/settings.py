@@ -498,5 +498,6 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "ocpp": {"level": "WARNING"},  # the library logs every frame at INFO; the message log keeps them
+        "axes": {"level": "WARNING"},  # its INFO start-up banner would open every manage.py command's output
     },
 }

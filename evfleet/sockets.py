@@ -24,6 +24,23 @@ from channels.utils import await_many_dispatch
 
 logger = logging.getLogger(__name__)
 
+
+def _client_gone_errors() -> tuple[type[BaseException], ...]:
+    """What a server raises when a handler sends to a client that has just gone away (the disconnect follows)."""
+    kinds: list[type[BaseException]] = []
+    with contextlib.suppress(ImportError):
+        from uvicorn.protocols.utils import ClientDisconnected
+
+        kinds.append(ClientDisconnected)
+    with contextlib.suppress(ImportError):
+        from websockets.exceptions import ConnectionClosed
+
+        kinds.append(ConnectionClosed)
+    return tuple(kinds)
+
+
+CLIENT_GONE = _client_gone_errors()
+
 # RFC 6455 close codes, and this platform's own (4000-4999) for the dashboards and stations.
 CLOSE_MESSAGE_TOO_BIG = 1009  # a station's frame exceeds EVFLEET_OCPP_MAX_FRAME_BYTES
 CLOSE_INTERNAL_ERROR = 1011  # a handler failed unexpectedly
@@ -130,6 +147,12 @@ class OutageTolerantConsumer:
             await super().dispatch(message)
         except StopConsumer:
             raise
+        except CLIENT_GONE as exc:
+            # not a fault: the socket closed while a handler answered; its disconnect still arrives and runs
+            self.closing = True
+            logger.info("%s: the client went away during %s (%s)", type(self).__name__, message.get("type"), exc)
+            if message.get("type") == "websocket.disconnect":
+                raise StopConsumer() from None
         except Exception:
             kind = message.get("type", "")
             logger.exception("%s failed on %s", type(self).__name__, kind)
