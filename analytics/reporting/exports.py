@@ -294,7 +294,7 @@ def _chart_svg(chart: Chart) -> str:
     if values and min(values) >= 0:
         axes.set_ylim(bottom=0)  # amounts read against zero
     if values and all(float(v).is_integer() for v in values):
-        axes.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts: no 1.5 sessions
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10]))  # counts: no 1.5 sessions
     # A 7 pt DejaVu character is about 0.055 in wide; turned 45° a label drops by 0.7 of its length.
     bottom = 0.3 + (0.04 * longest if rotate else 0.0)
     figure.subplots_adjust(left=0.75 / width, right=0.98, top=1 - 0.3 / height, bottom=bottom / height)
