@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db.models import ExpressionWrapper, F, FloatField, Max, Q, Sum
@@ -699,6 +700,7 @@ def compute(spec: Spec, user: User | None = None) -> ReportResult:
         if spec.department
         else (context.root.name if context.root is not None else "All departments")
     )
+    zone = report_time_zone(spec, user)
     result = ReportResult(
         title=spec.title or _title(spec),
         scope=scope,
@@ -710,10 +712,20 @@ def compute(spec: Spec, user: User | None = None) -> ReportResult:
         totals=totals if spec.grouping != "total" else {},
         currency=currency,
         notes=notes,
-        generated_at=timezone.now(),
+        generated_at=timezone.now().astimezone(ZoneInfo(zone)),
+        time_zone=zone,
     )
     result.charts = default_charts(result, spec)
     return result
+
+
+def report_time_zone(spec: Spec, user: User | None) -> str:
+    """The zone a report's local days are in: its department's, else the user's department's, else the site's."""
+    if spec.department is not None:
+        return spec.department.time_zone
+    if user is not None and user.department_id is not None:
+        return user.department.time_zone
+    return timezone.get_current_timezone_name()
 
 
 def _json_key(key):

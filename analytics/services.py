@@ -19,7 +19,7 @@ from accounts.models import User
 from analytics import periods
 from analytics.metrics import Spec, compute, validate
 from analytics.models import CarbonIntensity, ReportRun, SavedReport
-from analytics.reporting.exports import export
+from analytics.summary import export_report
 from evfleet.outages import OUTAGE_ERRORS
 from evfleet.schedules import beat_task_save
 
@@ -137,7 +137,7 @@ def report_render(*, report: SavedReport, fmt: str, user: User, today: date | No
     """The report as a file for a download, computed now for `user` (who must be allowed to see it); not kept in
     the history, which holds what was sent."""
     spec = saved_report_spec(report, today)
-    content, content_type, _extension = export(compute(spec, user), fmt)
+    content, content_type, _extension = export_report(compute(spec, user), spec, fmt, user)
     run = ReportRun(report=report, format=fmt, period_start=spec.period.first, period_end=spec.period.last)
     return content, content_type, run.filename
 
@@ -198,7 +198,7 @@ def report_generate(
     started = time.perf_counter()
     spec = saved_report_spec(report, today)
     result = compute(spec, user)
-    content, _content_type, extension = export(result, fmt)
+    content, _content_type, extension = export_report(result, spec, fmt, user)
     run = ReportRun(
         report=report,
         trigger=trigger,

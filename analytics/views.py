@@ -19,7 +19,7 @@ from analytics.dashboard import compare, dashboard, environment, trends
 from analytics.forms import PeriodForm, ReportQueryForm, SavedReportForm
 from analytics.metrics import GROUPINGS, METRICS, compute, metric_groupings
 from analytics.models import ReportRun, SavedReport
-from analytics.reporting.exports import export
+from analytics.summary import export_report
 from fleet.views import _dashboard_user
 
 VIEW = "analytics.view_vehicleday"
@@ -148,7 +148,7 @@ def analytics_export(request, fmt: str):
     how = form.cleaned_data.get("compare_to")
     result = compare(spec, how, request.user) if how else compute(spec, request.user)
     try:
-        content, content_type, extension = export(result, fmt)
+        content, content_type, extension = export_report(result, spec, fmt, request.user, how)
     except ValueError as exc:
         return HttpResponse(str(exc), status=400, content_type="text/plain")
     response = HttpResponse(content, content_type=content_type)

@@ -30,7 +30,8 @@ from analytics.forms import PeriodForm, ReportQueryForm
 from analytics.metrics import GROUPINGS, METRICS, compute, metric_groupings
 from analytics.models import CarbonIntensity, CarbonOffset, CarbonZone, IceBaseline, ReportRun, SavedReport
 from analytics.periods import RELATIVE
-from analytics.reporting.exports import EXPORTERS, export
+from analytics.reporting.exports import EXPORTERS
+from analytics.summary import export_report
 from analytics.views import local_today
 from evfleet.api.base import ScopedModelViewSet, ScopedReadOnlyModelViewSet, ScopedViewSetMixin
 from evfleet.api.errors import ErrorSerializer
@@ -106,9 +107,9 @@ def _form(request, form_class, defaults: dict | None = None):
     return form.cleaned_data
 
 
-def _file_response(result, fmt: str, stem: str):
+def _file_response(result, fmt: str, stem: str, spec, user, compare_to=None):
     try:
-        content, content_type, extension = export(result, fmt)
+        content, content_type, extension = export_report(result, spec, fmt, user, compare_to)
     except ValueError as exc:
         raise ValidationError({"format": [str(exc)]}) from None
     response = HttpResponse(content, content_type=content_type)
@@ -154,7 +155,8 @@ class ReportView(AnalyticsView):
         spec, how = data["spec"], data.get("compare_to")
         result = compare(spec, how, request.user) if how else compute(spec, request.user)
         fmt = request.query_params.get("format", "json")
-        return _file_response(result, fmt, f"evfleet-{spec.grouping}-{spec.period.first}-{spec.period.last}")
+        stem = f"evfleet-{spec.grouping}-{spec.period.first}-{spec.period.last}"
+        return _file_response(result, fmt, stem, spec, request.user, how)
 
 
 class TrendsView(AnalyticsView):

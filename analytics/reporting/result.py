@@ -45,6 +45,42 @@ class Chart:
     y_label: str = ""
 
 
+@dataclass(frozen=True)
+class Figure:
+    """One key figure of the summary a PDF opens with: its value in the period and in the period before.
+
+    `before` is None when the period before had no data for it (not when it was zero); `change` and
+    `change_percent` are then None too, and so is `change_percent` when the figure was zero before.
+    """
+
+    key: str
+    label: str
+    unit: str  # "kWh", "%", "kg CO2e"; money: "" (the report's currency) or "km" for a cost per km
+    kind: Literal["number", "money", "percent", "integer"]
+    decimals: int
+    value: int | float | Decimal | None
+    before: int | float | Decimal | None
+    change: int | float | Decimal | None = None
+    change_percent: float | None = None
+
+    @property
+    def direction(self) -> Literal["up", "down", "flat", ""]:
+        """Which way the figure went against the period before ("" when there is nothing to compare)."""
+        if self.change is None:
+            return ""
+        return "up" if self.change > 0 else "down" if self.change < 0 else "flat"
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The key figures of a report's period and of the period before, which it names."""
+
+    figures: list[Figure]
+    before_start: date
+    before_end: date
+    against: str = "the period before"  # or "a year before"
+
+
 @dataclass
 class ReportResult:
     """A table of metrics per group over a period, with totals, notes and charts."""
@@ -60,7 +96,9 @@ class ReportResult:
     currency: str = ""
     notes: list[str] = field(default_factory=list)
     charts: list[Chart] = field(default_factory=list)
-    generated_at: datetime | None = None
+    generated_at: datetime | None = None  # aware, in the report's time zone
+    time_zone: str = ""  # the IANA zone the local days of the period are in, e.g. "Europe/Berlin"
+    summary: Summary | None = None  # the key figures a PDF opens with (made for PDFs only: it costs queries)
 
     def formatted(self, column: Column, value: Value) -> str:
         """The value as text, the same in every format: fixed decimals, no thousands separators."""

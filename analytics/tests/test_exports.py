@@ -13,8 +13,21 @@ import openpyxl
 import pypdf
 import pytest
 
-from analytics.reporting.exports import EXPORTERS, _chart_svg, _html, export, export_pdf
-from analytics.reporting.result import Chart, Column, ReportResult, Series
+from analytics.reporting.exports import (
+    CONTENT_WIDTH_MM,
+    EXPORTERS,
+    MARGIN_BOTTOM_MM,
+    MARGIN_SIDE_MM,
+    MARGIN_TOP_MM,
+    PAGE_WIDTH_MM,
+    _chart_svg,
+    _html,
+    export,
+    export_pdf,
+)
+from analytics.reporting.numbers import figure_change, grouped
+from analytics.reporting.result import Chart, Column, ReportResult, Series, Summary
+from analytics.summary import figure
 
 # WeasyPrint falls back to fontTools when the system lacks libharfbuzz-subset, and says so once per process.
 pytestmark = pytest.mark.filterwarnings("ignore:HarfBuzz-Subset:DeprecationWarning")
@@ -184,7 +197,7 @@ def test_pdf_shows_the_title_each_vehicle_each_formatted_value_and_the_total():
     reader = pypdf.PdfReader(io.BytesIO(data))
     text = "\n".join(page.extract_text() for page in reader.pages)
 
-    for expected in ["Energy by vehicle", "Logistics", "2024-03-01 to 2024-03-31", "Notes", "Page 1 of"]:
+    for expected in ["Energy by vehicle", "Logistics", "1 Mar 2024 – 31 Mar 2024", "Notes", "Page 1 of"]:
         assert expected in text
     for value in {value for row in EXPECTED for value in row if value}:
         assert value in text
@@ -286,3 +299,158 @@ def test_xlsx_exports_a_name_holding_a_control_character_with_a_visible_mark_in_
     assert workbook["Report"].cell(row=4, column=1).value == "Van\ufffd 1\ufffd"
     assert workbook["Report"]["A1"].value.startswith("Depot\ufffd report")
     assert workbook["Notes"]["A2"].value == "a note\ufffd"
+
+
+# --- the PDF's summary and page layout ------------------------------------------------------------------------
+
+
+def summarised_result(**changes) -> ReportResult:
+    result = make_result(**changes)
+    result.time_zone = "Europe/Berlin"
+    result.summary = Summary(
+        [
+            figure("energy_charged_kwh", 12345.6, 10123.4),
+            figure("cost", Decimal("4567.89"), Decimal("4890.10"), "EUR"),
+            figure("sessions", 1234, 1234),
+            figure("connector_availability_percent", 97.5, 98.1),
+            figure("avoided_emissions_kg", 2345.6, None),
+        ],
+        date(2024, 2, 1),
+        date(2024, 2, 29),
+    )
+    return result
+
+
+def pdf_text(data: bytes) -> list[str]:
+    return [page.extract_text().replace("\u202f", " ") for page in pypdf.PdfReader(io.BytesIO(data)).pages]
+
+
+def test_pdf_opens_with_the_summary_of_key_figures_and_their_change_before_the_charts_and_table():
+    first = pdf_text(export_pdf(summarised_result()))[0]
+
+    summary = first.index("Summary")
+    assert summary < first.index("Charts") < first.index("Figures by vehicle")
+    assert "Changes against the period before: 1 Feb 2024 – 29 Feb 2024." in first
+    for expected in [
+        "12,345.6 kWh",
+        "▲ +2,222.2 kWh (+22.0 %)",
+        "4,567.89 €",
+        "▼ −322.21 € (−6.6 %)",
+        "1,234 sessions",
+        "no change",
+        "97.5 %",
+        "▼ −0.6 pp (−0.6 %)",
+        "2,345.6 kg CO2e",
+        "no data the period before",
+    ]:
+        assert expected in first[summary:], expected
+
+
+def test_every_pdf_page_names_the_department_the_local_period_with_its_zone_and_when_it_was_made():
+    pages = pdf_text(export_pdf(summarised_result(rows=many_rows(120), charts=[])))
+
+    assert len(pages) > 2
+    for number, page in enumerate(pages, start=1):
+        assert "Logistics · 1 Mar 2024 – 31 Mar 2024, Europe/Berlin (CET → CEST)" in page
+        assert "Generated 1 Apr 2024, 10:30 CEST" in page  # 08:30 UTC, in Berlin's summer time
+        assert f"Page {number} of {len(pages)}" in page
+
+
+def test_pdf_table_figures_have_thousands_separators_and_money_its_minor_unit():
+    rows = [{**ROWS[0], "energy_charged_kwh": 12345.6, "cost": Decimal("1234567.80"), "sessions": 4321}]
+
+    text = pdf_text(export_pdf(make_result(rows=rows, charts=[])))[0]
+
+    assert "12,345.6 1,234,567.80 4,321 61.0" in text
+    assert "Cost (€)" in text
+
+
+def test_a_chart_is_drawn_at_the_content_width_of_an_a4_portrait_page():
+    svg = _chart_svg(make_result().charts[0])
+    width_pt = float(re.search(r'<svg[^>]* width="([0-9.]+)pt"', svg).group(1))
+    content_width_pt = (PAGE_WIDTH_MM - 2 * MARGIN_SIDE_MM) / 25.4 * 72
+
+    assert CONTENT_WIDTH_MM == 180
+    assert width_pt == pytest.approx(content_width_pt)
+    assert f".chart img {{ display: block; width: {CONTENT_WIDTH_MM}mm;" in _html(make_result())
+
+
+def _boxes(box):
+    yield box
+    for child in getattr(box, "children", []):
+        yield from _boxes(child)
+
+
+def test_every_chart_and_table_lies_within_the_page_margins_once_laid_out():
+    from weasyprint import HTML
+    from weasyprint.formatting_structure.boxes import ReplacedBox, TableBox
+
+    wide_columns = [*COLUMNS, *[Column(f"extra{i}", f"Extra figure {i}", "kWh") for i in range(8)]]
+    for result in (summarised_result(rows=many_rows(80)), make_result(rows=many_rows(80))):
+        if result.summary is None:
+            result.columns = wide_columns
+        document = HTML(string=_html(result)).render()
+        placed = 0
+        for page in document.pages:
+            box = page._page_box  # WeasyPrint's laid-out page: its boxes with their final positions
+            left, right = MARGIN_SIDE_MM / 25.4 * 96, page.width - MARGIN_SIDE_MM / 25.4 * 96  # CSS px
+            top, bottom = MARGIN_TOP_MM / 25.4 * 96, page.height - MARGIN_BOTTOM_MM / 25.4 * 96
+            for child in _boxes(box):
+                if isinstance(child, ReplacedBox | TableBox):
+                    placed += 1
+                    x, y = child.border_box_x(), child.border_box_y()
+                    assert left - 0.5 <= x and x + child.border_width() <= right + 0.5, (type(child), x)
+                    assert top - 0.5 <= y and y + child.border_height() <= bottom + 0.5, (type(child), y)
+        assert placed >= len(document.pages)
+
+
+def test_a_pdf_is_a4_portrait_and_a_table_too_wide_for_it_prints_on_landscape_pages():
+    narrow = pypdf.PdfReader(io.BytesIO(export_pdf(make_result(rows=many_rows(60)))))
+    assert {(round(p.mediabox.width), round(p.mediabox.height)) for p in narrow.pages} == {(595, 842)}
+
+    result = make_result(rows=many_rows(60))
+    result.columns = [*COLUMNS, *[Column(f"extra{i}", f"Extra {i}", "kWh") for i in range(8)]]
+    wide = pypdf.PdfReader(io.BytesIO(export_pdf(result)))
+    sizes = [(round(p.mediabox.width), round(p.mediabox.height)) for p in wide.pages]
+    assert sizes[0] == (595, 842)  # the heading and charts
+    assert sizes[-1] == (842, 595) and "Extra 7" in wide.pages[-1].extract_text()
+
+
+def test_rendered_pdf_pages_leave_the_side_margins_blank():
+    """Rendered to pixels (pypdfium2, when installed): nothing of a chart or table reaches into the side margins."""
+    pdfium = pytest.importorskip("pypdfium2")
+    result = summarised_result(rows=many_rows(60))
+    result.charts.append(
+        Chart(
+            "Long labels", "bar", [f"Vehicle with a very long name {i}" for i in range(30)], [Series("kWh", [1.0] * 30)]
+        )
+    )
+    document = pdfium.PdfDocument(export_pdf(result))
+    for index in range(len(document)):
+        image = document[index].render(scale=2).to_pil().convert("L")
+        margin = round((MARGIN_SIDE_MM - 1) / 25.4 * 72 * 2)  # 1 mm inside the margin, in pixels
+        width, height = image.size
+        for x0, x1 in ((0, margin), (width - margin, width)):
+            strip = image.crop((x0, 0, x1, height))
+            assert strip.getextrema()[0] >= 250, f"page {index + 1}: ink in the margin at x {x0}-{x1}"
+
+
+def test_a_summary_figures_change_reads_with_its_sign_direction_and_unit():
+    def change(*args, **kwargs) -> str:
+        return figure_change(figure(*args), **kwargs).replace("\u202f", " ")
+
+    assert change("energy_charged_kwh", 10.0, 0.0) == "▲ +10.0 kWh (from zero)"
+    assert change("sessions", 1, 2) == "▼ −1 session (−50.0 %)"
+    assert change("cost", Decimal("0.00"), Decimal("0.00"), "EUR") == "no change"
+    assert change("cost_per_km", None, Decimal("0.250"), "EUR") == "no data this period (0.250 €/km the period before)"
+    assert change("renewable_share_percent", 41.0, 40.5) == "▲ +0.5 pp (+1.2 %)"  # a share changes in points
+    assert change("avoided_emissions_kg", -5.0, -10.0) == "▲ +5.0 kg CO2e (+50.0 %)"  # against the size before
+    assert change("distance_km", 5.0, None) == "no data the period before"
+    assert change("distance_km", 5.0, None, against="a year before") == "no data a year before"
+
+
+def test_pdf_figures_have_thousands_separators_a_true_minus_and_no_negative_zero():
+    assert grouped(1234567.891, 2) == "1,234,567.89"
+    assert grouped(Decimal("-1234.50"), 2) == "−1,234.50"
+    assert grouped(-0.04, 1) == "0.0"
+    assert grouped(0.0, 1, sign=True) == "±0.0"

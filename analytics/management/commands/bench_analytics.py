@@ -44,8 +44,8 @@ from analytics.models import (
     VehicleDay,
 )
 from analytics.periods import resolve
-from analytics.reporting.exports import export_pdf
 from analytics.rollup import rollup_range
+from analytics.summary import export_report
 from charging.models import ChargingSession, MeterSample, Reservation
 from fleet.management.commands.bench_fleet import DEPARTMENTS, MANAGER_USERNAME, ROOT_NAME
 from fleet.models import TelemetryPoint, Vehicle
@@ -605,7 +605,7 @@ class Command(BaseCommand):
                 started = perf_counter()
                 report = compute(spec, manager)
                 computed = perf_counter()
-                document = export_pdf(report)
+                document = export_report(report, spec, "pdf", manager)[0]  # with its summary, as sent
                 finished = perf_counter()
             pdf[grouping] = {
                 "period": {"start": last_12_months.first.isoformat(), "end": last_12_months.last.isoformat()},
