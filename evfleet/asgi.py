@@ -8,12 +8,11 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "evfleet.settings")
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs the Django app loaded first)
-from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402  (needs the Django app loaded first)
 from django.urls import path, re_path  # noqa: E402
 
 from accounts.consumers import DashboardConsumer  # noqa: E402
+from accounts.socket_auth import LiveSocketAuth  # noqa: E402
 from evfleet import realtime  # noqa: E402
 from evfleet.sockets import NoSuchSocket  # noqa: E402
 from stations.ocpp.consumer import OcppConsumer  # noqa: E402
@@ -26,8 +25,8 @@ realtime.mark_server_process()
 gc.freeze()
 gc.set_threshold(50_000, 20, 100)
 
-# Browsers: session-authenticated, same-origin only.
-dashboard = AllowedHostsOriginValidator(AuthMiddlewareStack(DashboardConsumer.as_asgi()))
+# Browsers: session-authenticated, same-origin only; programs: an API token, from anywhere (accounts/socket_auth.py).
+dashboard = LiveSocketAuth(DashboardConsumer.as_asgi())
 
 application = ProtocolTypeRouter(
     {

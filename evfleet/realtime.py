@@ -97,20 +97,39 @@ def uses_relay() -> bool:
     return isinstance(get_channel_layer(), InMemoryChannelLayer) and not _in_server_process
 
 
-def publish(event: str, payload: dict[str, Any], *, department_id: int | None, plain: bool = False) -> None:
-    """Send `event` to every dashboard allowed to see `department_id` (None: fleet-wide broadcast).
+def publish(
+    event: str,
+    payload: dict[str, Any],
+    *,
+    department_id: int | None,
+    plain: bool = False,
+    also_department_id: int | None = None,
+    withheld: tuple[str, ...] = (),
+) -> None:
+    """Send `event` to every socket allowed to see `department_id` (None: fleet-wide broadcast).
+
+    `also_department_id`: another department that sees the object too (a session's visiting vehicle's, as
+    `also_scope_fields` in accounts/scoping.py); its sockets get one copy, which a socket that also sees
+    `department_id` drops (it has the first). The payload's `withheld` keys are null for sockets that do not
+    see `also_department_id` (a host sees no visiting vehicle's id), as the API withholds them.
 
     Call it after the data is committed (transaction.on_commit). Delivery is best effort: a
-    dashboard that is not connected simply misses it and reloads the state on its next visit.
+    socket that is not connected simply misses it and reloads the state on its next visit.
     """
     message = _message(event, payload, department_id, plain)
-    groups = _groups_for(department_id)
-    if uses_relay():
-        _post_to_relay(groups, message)
-        return
-    for group in groups:
-        if not _layer_send(group, message):
-            return
+    sends = [(_groups_for(department_id), message)]
+    if also_department_id is not None:
+        message["also_department_id"], message["withheld"] = also_department_id, list(withheld)
+        if also_department_id != department_id:
+            copy = {**message, "department_id": also_department_id, "unless_sees": department_id}
+            sends.append(([department_group(also_department_id)], copy))
+    for groups, each in sends:
+        if uses_relay():
+            _post_to_relay(groups, each)
+            continue
+        for group in groups:
+            if not _layer_send(group, each):
+                return
 
 
 def group_send(group: str, message: dict[str, Any]) -> bool:

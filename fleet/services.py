@@ -6,23 +6,22 @@ from django.db import transaction
 
 from accounts.audit import model_create, model_delete, model_update
 from accounts.models import User
-from evfleet import realtime
+from evfleet import live_events, realtime
 from fleet.models import Vehicle, VehicleModel
 
 
-def _vehicle_payload(vehicle: Vehicle) -> dict[str, Any]:
-    return {
-        "id": vehicle.pk,
-        "vin": vehicle.vin,
-        "status": vehicle.status,
-        "priority_class": vehicle.priority_class,
-        "soc_percent": vehicle.soc_percent,
-        "department_id": vehicle.department_id,
-    }
-
-
 def _announce(event: str, vehicle: Vehicle) -> None:
-    payload, department_id = _vehicle_payload(vehicle), vehicle.department_id
+    payload = live_events.render(
+        event,
+        id=vehicle.pk,
+        vin=vehicle.vin,
+        status=vehicle.status,
+        priority_class=vehicle.priority_class,
+        soc_percent=vehicle.soc_percent,
+        department=vehicle.department_id,
+        updated_at=vehicle.updated_at,
+    )
+    department_id = vehicle.department_id
     transaction.on_commit(lambda: realtime.publish(event, payload, department_id=department_id))
 
 
@@ -39,13 +38,13 @@ def vehicle_update(*, actor: User | None, vehicle: Vehicle, **data: Any) -> Vehi
         vehicle = model_update(instance=vehicle, data=data, actor=actor)
         _announce("vehicle.updated", vehicle)
         if old_department_id != vehicle.department_id:
-            payload = {"id": vehicle.pk}
+            payload = live_events.render("vehicle.deleted", id=vehicle.pk)
             transaction.on_commit(lambda: realtime.publish("vehicle.deleted", payload, department_id=old_department_id))
     return vehicle
 
 
 def vehicle_delete(*, actor: User | None, vehicle: Vehicle) -> None:
-    payload, department_id = {"id": vehicle.pk}, vehicle.department_id
+    payload, department_id = live_events.render("vehicle.deleted", id=vehicle.pk), vehicle.department_id
     with transaction.atomic():
         model_delete(instance=vehicle, actor=actor)
         transaction.on_commit(lambda: realtime.publish("vehicle.deleted", payload, department_id=department_id))

@@ -20,7 +20,7 @@ from django.utils import timezone
 from accounts.audit import Action, activity_record
 from accounts.models import User
 from accounts.scoping import scoped
-from evfleet import realtime
+from evfleet import live_events, realtime
 from fleet.models import TelemetryPoint, Vehicle
 
 MEASUREMENTS = (
@@ -423,7 +423,7 @@ def telemetry_ingest(*, actor: User, points: list) -> IngestResult:
 def _publish_states(states: list[dict[str, Any]], vehicles: dict[int, dict]) -> None:
     by_department: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for state in states:
-        plain = {**state, "last_telemetry_at": state["last_telemetry_at"].isoformat()}
-        by_department[vehicles[state["id"]]["department_id"]].append(plain)
+        by_department[vehicles[state["id"]]["department_id"]].append(state)
     for department_id, department_states in by_department.items():
-        realtime.publish("vehicles.telemetry", {"vehicles": department_states}, department_id=department_id, plain=True)
+        payload = live_events.render("vehicles.telemetry", vehicles=department_states)
+        realtime.publish("vehicles.telemetry", payload, department_id=department_id, plain=True)

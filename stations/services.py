@@ -20,7 +20,7 @@ from accounts.audit import Action, activity_record, model_create, model_delete, 
 from accounts.models import User
 from charging import tasks as charging_tasks
 from charging.models import ChargingSession, MeterSample
-from evfleet import realtime
+from evfleet import live_events, realtime
 from fleet.models import Vehicle
 from stations import status as derive
 from stations.models import (
@@ -48,29 +48,85 @@ def _department_of(charge_point: ChargePoint) -> int:
     return charge_point.site.department_id if charge_point.site_id else ADMINS_ONLY
 
 
-def _announce(event: str, payload: dict[str, Any], department_id: int) -> None:
-    transaction.on_commit(lambda: realtime.publish(event, payload, department_id=department_id))
+def _announce(event: str, payload: dict[str, Any], department_id: int, **routing: Any) -> None:
+    """Publish a payload made by live_events.render after commit."""
+    transaction.on_commit(lambda: realtime.publish(event, payload, department_id=department_id, **routing))
 
 
 def _announce_status(charge_point: ChargePoint, connector: Connector | None = None) -> None:
-    payload = {
-        "charge_point_id": charge_point.pk,
-        "identity": charge_point.identity,
-        "site_id": charge_point.site_id,
-        "status": charge_point.status,
-        "status_since": charge_point.status_since,
-        "connected": charge_point.is_connected,
-    }
-    if connector is not None:
-        payload["connector"] = {
+    payload = live_events.render(
+        "station.status",
+        charge_point=charge_point.pk,
+        identity=charge_point.identity,
+        site=charge_point.site_id,
+        status=charge_point.status,
+        status_since=charge_point.status_since,
+        is_connected=charge_point.is_connected,
+        connector=None
+        if connector is None
+        else {
             "id": connector.pk,
             "evse_id": connector.evse_id,
             "connector_id": connector.connector_id,
             "status": connector.status,
             "error_code": connector.error_code,
             "status_since": connector.status_since,
-        }
+        },
+    )
     _announce("station.status", payload, _department_of(charge_point))
+
+
+def session_announce(
+    session: ChargingSession,
+    charge_point: ChargePoint,
+    *events: str,
+    reading: tuple[float | None, float | None] | None = None,
+) -> None:
+    """`session.status` (and `events`, e.g. session.ended) after commit, to the site's department and the
+    vehicle's, whose id only that department sees. `reading`: (power_kw, soc_percent) of the latest meter
+    reading, when the caller has it; else it is read."""
+    if reading is None:
+        latest = MeterSample.objects.filter(session=session).order_by("-sampled_at")
+        reading = latest.values_list("power_kw", "soc_percent").first() or (None, None)
+    payload = live_events.render(
+        "session.status",
+        id=session.pk,
+        transaction_id=session.transaction_id,
+        site=charge_point.site_id,
+        charge_point=charge_point.pk,
+        connector=session.connector_id,
+        vehicle=session.vehicle_id,
+        status=session.status,
+        started_at=session.started_at,
+        ended_at=session.ended_at,
+        energy_kwh=session.energy_kwh,
+        power_kw=reading[0],
+        soc_percent=reading[1],
+        last_meter_at=session.last_meter_at,
+        stop_reason=session.stop_reason,
+        reason=session.reason,
+        updated_at=session.updated_at,
+    )
+    department_id = _department_of(charge_point)
+    for event in ("session.status", *events):
+        _announce(event, payload, department_id, also_department_id=session.vehicle_department_id,
+                  withheld=("vehicle",))  # fmt: skip
+
+
+def _sessions_superseded(sessions, reason: str, timestamp: datetime) -> None:
+    """End the open sessions of `sessions` as aborted, superseded by a newer one, and announce each."""
+    ids = list(sessions.values_list("pk", flat=True))
+    if not ids:
+        return
+    ChargingSession.objects.filter(pk__in=ids).update(
+        ended_at=timestamp,
+        status=ChargingSession.Status.ABORTED,
+        stop_reason="superseded",
+        reason=reason,
+        updated_at=timezone.now(),
+    )
+    for session in ChargingSession.objects.select_related("charge_point__site").filter(pk__in=ids):
+        session_announce(session, session.charge_point, "session.ended")
 
 
 def _maintenance_active(charge_point: ChargePoint, now: datetime) -> bool:
@@ -147,15 +203,17 @@ def alert_raise(
         except IntegrityError:  # opened concurrently by another process: count it there
             Alert.objects.filter(**lookup).update(occurrences=F("occurrences") + 1, last_seen_at=now)
             return Alert.objects.get(**lookup)
-        payload = {
-            "id": alert.pk,
-            "kind": kind,
-            "severity": severity,
-            "message": alert.message,
-            "site_id": site.pk if site else None,
-            "charge_point_id": charge_point.pk if charge_point else None,
-            "connector_id": connector.pk if connector else None,
-        }
+        payload = live_events.render(
+            "alert.opened",
+            id=alert.pk,
+            kind=kind,
+            severity=severity,
+            message=alert.message,
+            site=site.pk if site else None,
+            charge_point=charge_point.pk if charge_point else None,
+            connector=connector.pk if connector else None,
+            opened_at=alert.opened_at,
+        )
         _announce("alert.opened", payload, site.department_id if site else ADMINS_ONLY)
         _tell("alert_event", alert)
     return alert
@@ -178,16 +236,16 @@ def alert_resolve(
         return 0
     Alert.objects.filter(pk__in=ids).update(resolved_at=now)
     for alert_id in ids:
-        _announce(
+        payload = live_events.render(
             "alert.resolved",
-            {
-                "id": alert_id,
-                "kind": kind,
-                "site_id": site.pk if site else None,
-                "charge_point_id": charge_point.pk if charge_point else None,
-            },
-            site.department_id if site else ADMINS_ONLY,
+            id=alert_id,
+            kind=kind,
+            site=site.pk if site else None,
+            charge_point=charge_point.pk if charge_point else None,
+            connector=connector.pk if connector else None,
+            resolved_at=now,
         )
+        _announce("alert.resolved", payload, site.department_id if site else ADMINS_ONLY)
     return len(ids)
 
 
@@ -440,8 +498,7 @@ def _authorize_session(
         # A vehicle charges at one place at a time: a session it left open elsewhere (a lost StopTransaction)
         # has ended, and that connector is free.
         _connectors_freed(*others.exclude(connector=connector).values_list("connector_id", flat=True))
-        others.update(ended_at=timestamp, status=ChargingSession.Status.ABORTED, stop_reason="superseded",
-                      reason=f"the vehicle started charging at {connector.label()}")  # fmt: skip
+        _sessions_superseded(others, f"the vehicle started charging at {connector.label()}", timestamp)
     elif vehicle_id is not None and others.exists():
         vehicle_id = None  # refused while open elsewhere: that session stands, this one keeps the department only
     session.vehicle_id = vehicle_id
@@ -482,8 +539,7 @@ def transaction_start(
         earlier = ChargingSession.objects.filter(connector=connector, ended_at__isnull=True)
         if pending is not None:
             earlier = earlier.exclude(pk=pending.pk)
-        earlier.update(ended_at=timestamp, status=ChargingSession.Status.ABORTED, stop_reason="superseded",
-                       reason="the station started another transaction on the connector")  # fmt: skip
+        _sessions_superseded(earlier, "the station started another transaction on the connector", timestamp)
         session = pending or ChargingSession(charge_point_id=charge_point_id, connector=connector)
         session.transaction_id = transaction_id or f"pending-{timezone.now().timestamp()}"
         session.status, session.started_at = ChargingSession.Status.CHARGING, timestamp
@@ -499,16 +555,7 @@ def transaction_start(
             ChargingSession.objects.filter(pk=session.pk).update(transaction_id=session.transaction_id)
         charge_point = ChargePoint.objects.select_related("site").get(pk=charge_point_id)
         _smart_charging(charge_point, "arrival")
-        _announce(
-            "session.started",
-            {
-                "id": session.pk,
-                "transaction_id": session.transaction_id,
-                "connector_id": connector.pk,
-                "charge_point_id": charge_point_id,
-            },
-            _department_of(charge_point),
-        )
+        session_announce(session, charge_point, "session.started", reading=(None, None))
     return session
 
 
@@ -579,16 +626,7 @@ def transaction_stop(
         transaction.on_commit(lambda: charging_tasks.session_price.delay(session_id=session_id))
         failed = session.status == ChargingSession.Status.FAILED
         _tell("session_event", session, "session.failed" if failed else "session.completed")
-        _announce(
-            "session.ended",
-            {
-                "id": session.pk,
-                "transaction_id": transaction_id,
-                "energy_kwh": session.energy_kwh,
-                "status": session.status,
-            },
-            _department_of(charge_point),
-        )
+        session_announce(session, charge_point, "session.ended")
     return session
 
 
@@ -658,12 +696,7 @@ def session_status_from_station(*, connector: Connector, state: str) -> Charging
     session.save(update_fields=["status", "updated_at"])
     if status in (ChargingSession.Status.SUSPENDED_EV, ChargingSession.Status.SUSPENDED_EVSE):
         _tell("session_event", session, "session.suspended", f"{connector.label()} reports {state}.")
-    charge_point = connector.charge_point
-    _announce(
-        "session.status",
-        {"id": session.pk, "status": status, "connector_id": connector.pk, "vehicle_id": session.vehicle_id},
-        _department_of(charge_point),
-    )
+    session_announce(session, connector.charge_point)
     return session
 
 
@@ -806,16 +839,8 @@ def meter_values_record(
                 alert_resolve(kind=kind, charge_point=charge_point, connector=connector)
         if session is not None:
             session.save(update_fields=["meter_last_wh", "energy_kwh", "last_meter_at", "updated_at"])
-            _announce(
-                "session.meter",
-                {
-                    "id": session.pk,
-                    "energy_kwh": session.energy_kwh,
-                    "power_kw": samples[-1][1].get("power_kw"),
-                    "connector_id": connector.pk,
-                },
-                _department_of(charge_point),
-            )
+            latest = max(samples, key=lambda s: s[0])[1]
+            session_announce(session, charge_point, reading=(latest.get("power_kw"), latest.get("soc_percent")))
     return len(rows)
 
 
@@ -928,11 +953,17 @@ def command_complete(*, command_id: int, state: str, response: dict | None = Non
             session.save(update_fields=["status", "ended_at", "reason", "updated_at"])
             _tell("session_event", session, "session.failed", session.reason)
             _connectors_freed(session.connector_id)
-    _announce(
+            session_announce(session, session.charge_point, "session.ended")
+    payload = live_events.render(
         "station.command",
-        {"id": command.pk, "action": command.action, "state": state, "charge_point_id": command.charge_point_id},
-        _department_of(command.charge_point),
+        id=command.pk,
+        charge_point=command.charge_point_id,
+        action=command.action,
+        state=state,
+        error=command.error,
+        answered_at=command.answered_at,
     )
+    _announce("station.command", payload, _department_of(command.charge_point))
     return command
 
 

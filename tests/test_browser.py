@@ -73,3 +73,17 @@ def test_a_telemetry_update_reaches_the_open_overview_page_live(org, page):
     assert (result.accepted, result.rejected) == (1, 0)
 
     expect(soc).to_have_text("37", timeout=5_000)
+
+
+def test_a_new_notification_reaches_the_open_notifications_page_live_with_its_time(org, page):
+    from charging.services.notifications import notify
+
+    _log_in(page, org.fleet_manager_a)
+    page.goto("/notifications/")
+    expect(page.locator('#live-status[data-state="connected"]')).to_be_visible()
+    notification = _in_thread(notify, event="session.failed", users=[org.fleet_manager_a], title="VAN-7 failed")[0]
+
+    row = page.locator(f'#notification-list tr[data-notification-id="{notification.pk}"]')
+    expect(row).to_contain_text("VAN-7 failed", timeout=5_000)
+    when = row.locator("td").first.text_content()
+    assert when and "Invalid" not in when, when  # written from the event's last_at

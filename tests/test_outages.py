@@ -170,7 +170,7 @@ def test_sockets_live_through_a_redis_outage_and_recover_when_it_returns(depot, 
                         call16.StatusNotification(connector_id=1, error_code="NoError", status="Available")
                     )
                     update = await _event(
-                        dashboard, "station.status", lambda p: p["identity"] == "OUT-1" and "connector" in p
+                        dashboard, "station.status", lambda p: p["identity"] == "OUT-1" and p["connector"] is not None
                     )
                     assert update["connector"]["status"] == "Available"
                     # ... and the old station socket gets commands again (it joined its group anew)

@@ -14,7 +14,7 @@ from accounts.models import Department, User
 from accounts.roles import permissions_for
 from charging.models import Channel, Delivery, Event, Notification, NotificationPreference, PushSubscription
 from charging.models.notifications import default_enabled
-from evfleet import realtime
+from evfleet import live_events, realtime
 
 
 def ancestor_paths(path: str) -> list[str]:
@@ -103,15 +103,18 @@ def _dispatch(delivery_ids: list[int]) -> None:
 
 
 def _payload(notification: Notification) -> dict:
-    return {
-        "id": notification.pk,
-        "event": notification.event,
-        "title": notification.title,
-        "body": notification.body,
-        "link": notification.link,
-        "repeats": notification.repeats,
-        "at": notification.last_at.isoformat(),
-    }
+    """The live event's payload, also what a browser push carries."""
+    return live_events.render(
+        "notification.new",
+        id=notification.pk,
+        event=notification.event,
+        title=notification.title,
+        body=notification.body,
+        link=notification.link,
+        repeats=notification.repeats,
+        created_at=notification.created_at,
+        last_at=notification.last_at,
+    )
 
 
 def deliver(*, delivery_id: int) -> str:

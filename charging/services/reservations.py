@@ -26,7 +26,7 @@ from charging.models import ChargingSession, Reservation, ReservationDecision, R
 from charging.models.reservations import PRIORITY_RANK
 from charging.services import notifications
 from charging.services.sessions import vehicle_can_charge_check, vehicle_label, vehicle_token
-from evfleet import realtime
+from evfleet import live_events, realtime
 from fleet.models import Vehicle
 from stations import selectors as station_selectors
 from stations import services as station_services
@@ -177,21 +177,27 @@ def alternatives(
 
 
 def _decide(reservation: Reservation, action: str, reason: str, actor: User | None = None, **details) -> None:
-    ReservationDecision.objects.create(
+    decision = ReservationDecision.objects.create(
         reservation=reservation,
         action=action,
         reason=reason[:300],
         details=details,
         actor=actor if actor is not None and actor.is_authenticated else None,
     )
-    event = {
-        "id": reservation.pk,
-        "vehicle_id": reservation.vehicle_id,
-        "status": reservation.status,
-        "connector_id": reservation.connector_id,
-        "action": action,
-        "reason": reason,
-    }
+    event = live_events.render(
+        "reservation.changed",
+        id=reservation.pk,
+        vehicle=reservation.vehicle_id,
+        site=reservation.site_id,
+        requested_connector=reservation.requested_connector_id,
+        connector=reservation.connector_id,
+        starts_at=reservation.starts_at,
+        ends_at=reservation.ends_at,
+        status=reservation.status,
+        reason=reservation.reason,
+        session=reservation.session_id,
+        decision={"action": decision.action, "reason": decision.reason, "decided_at": decision.decided_at},
+    )
     department = reservation.site.department_id
     transaction.on_commit(lambda: realtime.publish("reservation.changed", event, department_id=department))
     notifications.reservation_event(reservation, action, reason, details.get("alternatives"))

@@ -142,6 +142,7 @@ def session_start(*, actor: User | None, vehicle: Vehicle, connector: Connector)
     )
     session.save(update_fields=["remote_start_command", "updated_at"])
     session_log(session, actor=actor, before=None)
+    station_services.session_announce(session, charge_point, reading=(None, None))
     return session
 
 
@@ -162,6 +163,7 @@ def session_stop(*, actor: User | None, session: ChargingSession) -> OcppCommand
         session.save(update_fields=["status", "ended_at", "reason", "updated_at"])
         session_log(session, actor=actor, before=before)
         _connector_freed(session)
+        station_services.session_announce(session, session.charge_point, "session.ended")
         return None
     charge_point = session.charge_point
     if not charge_point.is_connected:
@@ -206,5 +208,6 @@ def pending_sessions_expire(*, now=None) -> int:
             session.save(update_fields=["status", "ended_at", "reason", "updated_at"])
             session_event(session, "session.failed", session.reason)
             _connector_freed(session)
+            station_services.session_announce(session, session.charge_point, "session.ended")
             count += 1
     return count
