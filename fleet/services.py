@@ -8,13 +8,14 @@ from accounts.audit import model_create, model_delete, model_update
 from accounts.models import User
 from evfleet import realtime
 from fleet.models import Vehicle, VehicleModel
+from fleet.selectors import current_status_of
 
 
 def _vehicle_payload(vehicle: Vehicle) -> dict[str, Any]:
     return {
         "id": vehicle.pk,
         "vin": vehicle.vin,
-        "status": vehicle.status,
+        "status": current_status_of(vehicle),
         "priority_class": vehicle.priority_class,
         "soc_percent": vehicle.soc_percent,
         "department_id": vehicle.department_id,

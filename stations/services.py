@@ -13,7 +13,7 @@ from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from accounts.audit import Action, activity_record, model_create, model_delete, model_update, snapshot
@@ -22,6 +22,7 @@ from charging import tasks as charging_tasks
 from charging.models import ChargingSession, MeterSample
 from evfleet import realtime
 from fleet.models import Vehicle
+from fleet.selectors import session_charges_vehicle
 from stations import status as derive
 from stations.models import (
     Alert,
@@ -71,6 +72,47 @@ def _announce_status(charge_point: ChargePoint, connector: Connector | None = No
             "status_since": connector.status_since,
         }
     _announce("station.status", payload, _department_of(charge_point))
+
+
+def session_announce(
+    session: ChargingSession,
+    *,
+    connector: Connector | None = None,
+    charge_point: ChargePoint | None = None,
+    reading: tuple[datetime, float | None, float | None] | None = None,
+) -> None:
+    """After commit, `session.status` with the session's state as the session page shows it: status, power, SoC
+    and energy as of `at` (the newest meter reading's instant, else now), and whether it charges its vehicle
+    (fleet.selectors: the one definition of a vehicle charging). Keys are the REST API's names. Every change of
+    a session announces it: started, a station status, a meter reading, ended, a remote start refused, a pending
+    start cancelled. `reading` is (instant, power kW, SoC %) when the caller holds it (no query then)."""
+    connector = connector or session.connector
+    if reading is None:
+        latest = (
+            MeterSample.objects.filter(session=session)
+            .order_by("-sampled_at")
+            .values_list("sampled_at", "power_kw", "soc_percent")
+            .first()
+        )
+        reading = latest or (timezone.now(), None, None)
+    at, power_kw, soc_percent = reading
+    ended = session.ended_at is not None
+    payload = {
+        "id": session.pk,
+        "status": session.status,
+        "charge_point": session.charge_point_id,
+        "connector": session.connector_id,
+        "vehicle": session.vehicle_id,
+        "power_kw": 0.0 if ended else power_kw,
+        "soc_percent": soc_percent,
+        "energy_kwh": session.energy_kwh,
+        "at": at,
+        "ended_at": session.ended_at,
+        "vehicle_charging": session_charges_vehicle(
+            session_status=session.status, ended=ended, connector_status=connector.status
+        ),
+    }
+    _announce("session.status", payload, _department_of(charge_point or connector.charge_point))
 
 
 def _maintenance_active(charge_point: ChargePoint, now: datetime) -> bool:
@@ -354,7 +396,11 @@ def connector_status_update(
                 changed_at=moment,
             )
             _announce_status(charge_point, connector)
-            session_status_from_station(connector=connector, state=status)
+            # the connector's status is half of whether its session charges the vehicle: announce the session
+            session = session_status_from_station(connector=connector, state=status, announce=False)
+            session = session or _open_session(connector)
+            if session is not None:
+                session_announce(session, connector=connector)
         if newly_faulted:
             _smart_charging(charge_point, "fault")
         if freed:
@@ -509,6 +555,7 @@ def transaction_start(
             },
             _department_of(charge_point),
         )
+        session_announce(session, connector=connector, reading=(timestamp, None, None))
     return session
 
 
@@ -589,6 +636,7 @@ def transaction_stop(
             },
             _department_of(charge_point),
         )
+        session_announce(session, charge_point=charge_point)
     return session
 
 
@@ -641,29 +689,31 @@ SESSION_STATUS_BY_STATION = {
 }
 
 
-def session_status_from_station(*, connector: Connector, state: str) -> ChargingSession | None:
-    """The station says how its transaction is going: charging, suspended by the EV or by itself, finishing."""
-    status = SESSION_STATUS_BY_STATION.get(state)
-    if status is None:
-        return None
-    session = (
+def _open_session(connector: Connector) -> ChargingSession | None:
+    """The transaction under way on the connector (a pending remote start is not one yet)."""
+    return (
         ChargingSession.objects.filter(connector=connector, ended_at__isnull=True)
         .exclude(status=ChargingSession.Status.PENDING)
         .order_by("-started_at")
         .first()
     )
+
+
+def session_status_from_station(*, connector: Connector, state: str, announce: bool = True) -> ChargingSession | None:
+    """The station says how its transaction is going: charging, suspended by the EV or by itself, finishing.
+    A change is announced (`session_announce`) unless the caller announces the session itself."""
+    status = SESSION_STATUS_BY_STATION.get(state)
+    if status is None:
+        return None
+    session = _open_session(connector)
     if session is None or session.status == status:
         return session
     session.status = status
     session.save(update_fields=["status", "updated_at"])
     if status in (ChargingSession.Status.SUSPENDED_EV, ChargingSession.Status.SUSPENDED_EVSE):
         _tell("session_event", session, "session.suspended", f"{connector.label()} reports {state}.")
-    charge_point = connector.charge_point
-    _announce(
-        "session.status",
-        {"id": session.pk, "status": status, "connector_id": connector.pk, "vehicle_id": session.vehicle_id},
-        _department_of(charge_point),
-    )
+    if announce:
+        session_announce(session, connector=connector)
     return session
 
 
@@ -816,7 +866,21 @@ def meter_values_record(
                 },
                 _department_of(charge_point),
             )
+            moment, values = max(samples, key=lambda s: s[0])
+            soc = values.get("soc_percent")
+            if session.ended_at is None:
+                _vehicle_soc_from_session(session, moment, soc)
+            session_announce(session, connector=connector, reading=(moment, values.get("power_kw"), soc))
     return len(rows)
+
+
+def _vehicle_soc_from_session(session: ChargingSession, moment: datetime, soc_percent: float | None) -> None:
+    """The vehicle's SoC is its open session's latest, unless its own telemetry is newer."""
+    if session.vehicle_id is None or soc_percent is None:
+        return
+    Vehicle.objects.filter(pk=session.vehicle_id).filter(
+        Q(last_telemetry_at__isnull=True) | Q(last_telemetry_at__lte=moment)
+    ).exclude(soc_percent=soc_percent).update(soc_percent=soc_percent, updated_at=timezone.now())
 
 
 def _backwards(session: ChargingSession, energy_wh: float) -> bool:
@@ -928,6 +992,7 @@ def command_complete(*, command_id: int, state: str, response: dict | None = Non
             session.save(update_fields=["status", "ended_at", "reason", "updated_at"])
             _tell("session_event", session, "session.failed", session.reason)
             _connectors_freed(session.connector_id)
+            session_announce(session, connector=session.connector, charge_point=session.charge_point)
     _announce(
         "station.command",
         {"id": command.pk, "action": command.action, "state": state, "charge_point_id": command.charge_point_id},

@@ -162,6 +162,7 @@ def session_stop(*, actor: User | None, session: ChargingSession) -> OcppCommand
         session.save(update_fields=["status", "ended_at", "reason", "updated_at"])
         session_log(session, actor=actor, before=before)
         _connector_freed(session)
+        station_services.session_announce(session, connector=session.connector, charge_point=session.charge_point)
         return None
     charge_point = session.charge_point
     if not charge_point.is_connected:
@@ -206,5 +207,6 @@ def pending_sessions_expire(*, now=None) -> int:
             session.save(update_fields=["status", "ended_at", "reason", "updated_at"])
             session_event(session, "session.failed", session.reason)
             _connector_freed(session)
+            station_services.session_announce(session, connector=session.connector, charge_point=session.charge_point)
             count += 1
     return count
