@@ -36,6 +36,7 @@ from analytics.periods import Period
 from analytics.reporting.result import Column, ReportResult
 from charging.models import ChargingSession, Reservation, ThresholdRule
 from fleet.models import Vehicle
+from fleet.selectors import session_charges_vehicle
 from stations.models import Connector
 
 KPI_METRICS = [
@@ -289,7 +290,10 @@ def vehicles_at_risk(user: User, department: Department | None, now: datetime) -
                     "soc_percent": round(vehicle.soc_percent, 1),
                     "expected_soc_percent": round(expected, 1),
                     "target_soc_percent": round(target, 1),
-                    "charging_now": session is not None,
+                    "charging_now": session is not None
+                    and session_charges_vehicle(
+                        session_status=session.status, ended=False, connector_status=session.connector.status
+                    ),
                     "reservation": r.pk,
                 }
             )

@@ -1,10 +1,12 @@
 """Read side of charging: sessions, tariffs, customers and what prices a connector, scoped by the user."""
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db.models import BooleanField, Case, Prefetch, Q, QuerySet, Sum, Value, When
+from django.db.models import BooleanField, Case, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value, When
+from django.utils import timezone
 
 from accounts.models import User
 from accounts.scoping import scoped
@@ -16,6 +18,7 @@ from charging.models import (
     HolidayCalendar,
     LoadPricing,
     PriceInterval,
+    Reservation,
     Tariff,
     TariffVersion,
 )
@@ -172,3 +175,76 @@ def grid_signals(site: Site, start: datetime, end: datetime) -> list[GridSignal]
 def interval_start(moment: datetime, minutes: int = 15) -> datetime:
     floor = moment.replace(second=0, microsecond=0)
     return floor - timedelta(minutes=floor.minute % minutes)
+
+
+@dataclass(frozen=True)
+class StartOption:
+    """A connector as the start form offers it: `reason` empty when it can start now, else why not (the option is
+    shown disabled); `power_kw` what the vehicle would get there (None: no vehicle chosen, or it does not fit)."""
+
+    connector: Connector
+    power_kw: Decimal | None
+    reason: str
+    rank: int  # listed in this order: startable, busy, reserved, offline, out of order, not allowed, incompatible
+
+
+def start_options(*, user: User, vehicle=None, now: datetime | None = None) -> list[StartOption]:
+    """Every connector in the user's scope for a remote start, the ones that can start now first (for `vehicle`:
+    those it fits, fastest first), then the others with the reason each cannot, as `session_start` would refuse
+    them: in use, station offline, not Available, reserved for another vehicle, roaming, incompatible. Four
+    queries, and one per other department whose sites the user sees."""
+    from charging.services.roaming import roaming_refusal
+    from charging.services.sessions import STARTABLE
+    from stations import selectors as station_selectors
+    from stations.choices import ConnectorType
+
+    now = now or timezone.now()
+    open_session = ChargingSession.objects.filter(connector=OuterRef("pk"), ended_at__isnull=True).order_by("-pk")
+    connectors = (
+        station_selectors.connector_list(user=user)
+        .select_related("charge_point__site__department")
+        .annotate(open_session=Subquery(open_session.values("pk")[:1]))
+        .order_by("charge_point__site__name", "charge_point__identity", "evse_id", "connector_id")
+    )
+    held = Reservation.objects.filter(
+        connector__in=connectors.values("pk"), status__in=Reservation.HOLDING, starts_at__lte=now, ends_at__gt=now
+    ).select_related("vehicle")
+    if vehicle is not None:
+        held = held.exclude(vehicle=vehicle)
+    reserved = {r.connector_id: r for r in held}
+    rules = station_selectors.active_rules() if vehicle is not None else []
+    refusals: dict[int, str | None] = {}
+    options = []
+    for connector in connectors:
+        charge_point, fit = connector.charge_point, None
+        if vehicle is not None:
+            fit = station_selectors.vehicle_fit(vehicle, connector, rules)
+            site = charge_point.site
+            if site is not None and site.department_id not in refusals:
+                refusals[site.department_id] = roaming_refusal(site.department, vehicle.department)
+        reservation = reserved.get(connector.pk)
+        # the most lasting reason wins: a connector the vehicle does not fit stays so once it is free
+        if vehicle is not None and fit is None:
+            inlets = ", ".join(
+                ConnectorType(i).label for i in vehicle.vehicle_model.inlets if i in ConnectorType.values
+            )
+            reason, rank = f"incompatible: the vehicle has {inlets}", 6
+        elif vehicle is not None and charge_point.site_id and refusals[charge_point.site.department_id]:
+            reason, rank = "roaming not allowed for this vehicle", 5
+        elif not charge_point.is_connected:
+            reason, rank = "station offline", 3
+        elif connector.status in (Connector.Status.FAULTED, Connector.Status.UNAVAILABLE, Connector.Status.UNKNOWN):
+            reason, rank = Connector.Status(connector.status).label.lower(), 4
+        elif connector.open_session is not None:
+            reason, rank = f"busy: session {connector.open_session}", 1
+        elif connector.status not in STARTABLE:
+            reason, rank = f"busy: {Connector.Status(connector.status).label.lower()}", 1
+        elif reservation is not None:
+            until = timezone.localtime(reservation.ends_at).strftime("%H:%M")
+            who = reservation.vehicle.fleet_number or reservation.vehicle.license_plate or reservation.vehicle.vin
+            reason, rank = f"reserved for {who} until {until}", 2
+        else:
+            reason, rank = "", 0
+        options.append(StartOption(connector, fit.power_kw if fit else None, reason, rank))
+    # sorted() is stable: within a rank the site / station / EVSE order stays
+    return sorted(options, key=lambda o: (o.rank, -(o.power_kw or 0) if o.rank == 0 else 0))

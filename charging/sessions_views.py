@@ -2,6 +2,7 @@
 starting and stopping vehicles, booking and cancelling connectors."""
 
 from datetime import datetime, time, timedelta
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
@@ -10,8 +11,10 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.scoping import scoped
 from charging import selectors, services
@@ -92,6 +95,8 @@ def session_detail(request, pk: int):
             "session": session,
             "figures": session_figures(samples, session.meter_start_wh),
             "samples": len(samples),
+            "latest": samples[-1] if samples else None,
+            "time_zone": timezone.get_current_timezone_name(),  # the charts' axis, extended live
             "breakdown": session.cost_breakdown,
             "reservation": session.reservations.first(),
         },
@@ -107,28 +112,75 @@ class ConnectorChoice(forms.ModelChoiceField):
 
 class VehicleChoice(forms.ModelChoiceField):
     def label_from_instance(self, v):
-        return f"{v.fleet_number or v.license_plate or v.vin} · {v.vehicle_model} · {v.get_status_display().lower()}"
+        status = v.get_current_status_display().lower()
+        return f"{v.fleet_number or v.license_plate or v.vin} · {v.vehicle_model} · {status}"
+
+
+class OptionSelect(forms.Select):
+    """A select whose options named in `disabled` (value → reason) are shown disabled, the reason as their title."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.disabled: dict[str, str] = {}
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        if str(value) in self.disabled:
+            option["attrs"]["disabled"] = True
+            option["attrs"]["title"] = self.disabled[str(value)]
+        return option
+
+
+def _connector_label(option: selectors.StartOption) -> str:
+    c = option.connector
+    site = c.charge_point.site.name if c.charge_point.site_id else "no site"
+    label = f"{site} · {c.charge_point.identity}/{c.evse_id} · {c.get_connector_type_display()} {c.max_power_kw} kW"
+    if option.power_kw is not None and not option.reason:
+        label += f" · {option.power_kw.normalize():f} kW for this vehicle"
+    return f"{label} — {option.reason}" if option.reason else label
 
 
 class StartForm(forms.Form):
-    vehicle = VehicleChoice(queryset=None)
-    connector = ConnectorChoice(queryset=None, help_text="It must be Available and its station online.")
+    vehicle = VehicleChoice(queryset=None, widget=forms.Select(attrs={"data-reload-on-change": ""}))
+    connector = forms.ModelChoiceField(
+        queryset=None,
+        widget=OptionSelect,
+        help_text="Connectors that can start now come first; the others are shown disabled with the reason.",
+    )
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, user, vehicle=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["vehicle"].queryset = fleet_selectors.vehicle_list(user=user).select_related("vehicle_model")
-        self.fields["connector"].queryset = (
-            station_selectors.connector_list(user=user)
-            .select_related("charge_point__site")
-            .order_by("charge_point__site__name", "charge_point__identity", "evse_id")
-        )
+        self.fields["connector"].queryset = station_selectors.connector_list(user=user)
+        self.options = selectors.start_options(user=user, vehicle=vehicle)
+        ready = [(o.connector.pk, _connector_label(o)) for o in self.options if not o.reason]
+        other = [(o.connector.pk, _connector_label(o)) for o in self.options if o.reason]
+        what = "for this vehicle" if vehicle is not None else "(choose the vehicle to check its fit)"
+        self.fields["connector"].choices = [
+            ("", "---------"),
+            *([(f"Can start now {what}", ready)] if ready else []),
+            *([("Not available now", other)] if other else []),
+        ]
+        self.fields["connector"].widget.disabled = {str(o.connector.pk): o.reason for o in self.options if o.reason}
+
+
+def _chosen_vehicle(request):
+    """The vehicle the start form is for (POST, else ?vehicle=), in the user's scope; None if none or unknown."""
+    raw = request.POST.get("vehicle") or request.GET.get("vehicle")
+    if not raw or not str(raw).isdigit():
+        return None
+    return fleet_selectors.vehicle_list(user=request.user).select_related("vehicle_model").filter(pk=raw).first()
 
 
 @_dashboard_user
 @permission_required("charging.add_chargingsession", raise_exception=True)
 def session_start(request):
-    form = StartForm(request.POST or None, user=request.user, initial=request.GET.dict())
-    if request.method == "POST" and form.is_valid():
+    vehicle = _chosen_vehicle(request)
+    checking = "check" in request.POST  # the button that lists the connectors for the chosen vehicle (no script)
+    bound = request.POST if request.method == "POST" and not checking else None
+    initial = request.GET.dict() | ({"vehicle": vehicle.pk} if vehicle is not None else {})
+    form = StartForm(bound, user=request.user, vehicle=vehicle, initial=initial)
+    if bound is not None and form.is_valid():
         try:
             session = services.session_start(actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
@@ -137,15 +189,21 @@ def session_start(request):
         else:
             messages.success(request, f"Start sent to {session.charge_point.identity}; the session is pending.")
             return redirect("charging:session-detail", pk=session.pk)
-    context = {"form": form, "title": "Start charging", "back": "/sessions/", "submit": "Start"}
-    return render(request, "form_page.html", context)
+    return render(request, "charging/session_start.html", {"form": form})
 
 
 @_dashboard_user
-@require_POST
+@require_http_methods(["GET", "POST"])
 @permission_required("charging.change_chargingsession", raise_exception=True)
 def session_stop(request, pk: int):
+    """GET asks for confirmation (a page of its own: no script needed); POST, its form, stops the session."""
     session = get_object_or_404(selectors.session_list(user=request.user, owner_only=True), pk=pk)
+    if request.method == "GET":
+        if session.ended_at is not None:
+            messages.info(request, f"Session {pk} has already ended ({session.get_status_display().lower()}).")
+            return redirect("charging:session-detail", pk=pk)
+        session.vehicle_shown = selectors.session_vehicle_label(session)
+        return render(request, "charging/session_stop.html", {"session": session})
     try:
         command = services.session_stop(actor=request.user, session=session)
     except ValidationError as exc:
@@ -196,10 +254,51 @@ def reservation_list(request):
     )  # fmt: skip
 
 
+RESERVATION_PREFILL = ("vehicle", "site", "connector", "starts_at", "ends_at", "departure_at")
+
+
+def _prefill(query) -> dict:
+    """The booking form's initial values from the query string (an alternative's link): ids as given, instants
+    (ISO 8601 with offset) in the user's zone, so that any date widget shows them."""
+    initial = {"queue": query.get("queue", "on") != ""}
+    for name in RESERVATION_PREFILL:
+        value = query.get(name, "")
+        if name.endswith("_at"):
+            moment = parse_datetime(value) if value else None
+            value = timezone.localtime(moment) if moment is not None and timezone.is_aware(moment) else None
+        if value:
+            initial[name] = value
+    return initial
+
+
+def _alternative_link(alternative, data: dict) -> dict:
+    """One alternative as the refused booking page offers it: what, when (local time) and the link that books it."""
+    query = {
+        "vehicle": data["vehicle"].pk,
+        "connector": alternative.connector.pk,
+        "starts_at": alternative.starts_at.isoformat(),
+        "ends_at": alternative.ends_at.isoformat(),
+        "queue": "",
+    }
+    if data.get("departure_at"):
+        query["departure_at"] = data["departure_at"].isoformat()
+    return {
+        "kind": alternative.kind,
+        "connector": alternative.connector.label(),
+        "site": alternative.connector.charge_point.site.name,
+        "starts_at": timezone.localtime(alternative.starts_at),
+        "ends_at": timezone.localtime(alternative.ends_at),
+        "power_kw": alternative.power_kw,
+        "url": f"{reverse('charging:reservation-create')}?{urlencode(query)}",
+    }
+
+
 @_dashboard_user
 @permission_required("charging.add_reservation", raise_exception=True)
 def reservation_create(request):
-    form = ReservationForm(request.POST or None, user=request.user, initial={"queue": True})
+    prefilled = request.method == "GET" and "connector" in request.GET
+    form = ReservationForm(request.POST or None, user=request.user, initial=_prefill(request.GET))
+    alternatives = []
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -211,14 +310,16 @@ def reservation_create(request):
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
+            alternatives = [_alternative_link(a, data) for a in getattr(exc, "alternatives", [])]
         else:
             if reservation.status == Reservation.Status.QUEUED:
                 messages.warning(request, f"Nothing free in that window: queued ({reservation.reason}).")
             else:
                 messages.success(request, f"Booked {reservation.connector.label()}.")
             return redirect("charging:reservation-list")
-    context = {"form": form, "title": "New reservation", "back": "/reservations/", "submit": "Book"}
-    return render(request, "form_page.html", context)
+    context = {"form": form, "alternatives": alternatives, "prefilled": prefilled,
+               "time_zone": timezone.get_current_timezone_name()}  # fmt: skip
+    return render(request, "charging/reservation_form.html", context)
 
 
 @_dashboard_user

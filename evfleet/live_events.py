@@ -52,7 +52,12 @@ def _session_fields() -> tuple[Field, ...]:
         Field("started_at", "datetime", "when it started"),
         Field("ended_at", "datetime", "when it ended; null while open", nullable=True),
         Field("energy_kwh", "number", "energy delivered so far, kWh"),
-        Field("power_kw", "number", "power of the latest meter reading, kW; null if it had none", nullable=True),
+        Field(
+            "power_kw",
+            "number",
+            "power of the latest meter reading, kW; 0 once ended; null if it had none",
+            nullable=True,
+        ),
         Field(
             "soc_percent", "number", "vehicle SoC of the latest meter reading, %; null if it had none", nullable=True
         ),  # fmt: skip
@@ -60,6 +65,12 @@ def _session_fields() -> tuple[Field, ...]:
         Field("stop_reason", "string", "the station's stop reason (OCPP), once ended"),
         Field("reason", "string", "why it failed, was refused or aborted, in words"),
         Field("updated_at", "datetime", "when the session last changed"),
+        Field(
+            "vehicle_charging",
+            "boolean",
+            "whether the session charges its vehicle now (open, and its connector reports charging): what makes "
+            "the vehicle's status `charging` in the fleet list and the API",
+        ),
     )
 
 

@@ -239,16 +239,14 @@ def build_demo_fleet(*, days: int = 7, seed: int = 2026) -> DemoSummary:
             TelemetryPoint.objects.bulk_create(series, batch_size=2000)
             points += len(series)
             last = series[-1]
-            charging = last.power_kw and last.power_kw > 0
+            # its status stays as set: charging is shown while a station charges it (fleet.selectors), and
+            # telemetry that reported charging power at home is no session on a connector
             Vehicle.objects.filter(pk=vehicle.pk).update(
                 soc_percent=last.soc_percent,
                 odometer_km=last.odometer_km,
                 last_latitude=last.latitude,
                 last_longitude=last.longitude,
                 last_telemetry_at=last.recorded_at,
-                status=Vehicle.Status.CHARGING
-                if charging and vehicle.status == Vehicle.Status.ACTIVE
-                else vehicle.status,
             )
     from stations.demo import build_demo_stations
 

@@ -24,6 +24,8 @@ class VehicleForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["department"].queryset = visible_departments(user)
         self.fields["vehicle_model"].queryset = VehicleModel.objects.all()
+        # charging is shown while a station charges the vehicle, never set (fleet.selectors.current_status)
+        self.fields["status"].choices = [c for c in Vehicle.Status.choices if c[0] != Vehicle.Status.CHARGING]
 
 
 class FleetFilterForm(forms.Form):

@@ -158,6 +158,12 @@ class VehicleModel(TimeStampedModel):
             )
 
 
+CHARGING_IS_DERIVED = (
+    "Charging is not set: a vehicle shows as charging while a station charges it (an open session on a "
+    "connector in use). Set active, maintenance or retired."
+)
+
+
 class Vehicle(TimeStampedModel):
     """One vehicle of the fleet, with its current state as last reported by telemetry."""
 
@@ -193,7 +199,14 @@ class Vehicle(TimeStampedModel):
     vehicle_model = models.ForeignKey(
         VehicleModel, verbose_name="model", on_delete=models.PROTECT, related_name="vehicles"
     )
-    status = models.CharField("status", max_length=12, choices=Status.choices, default=Status.ACTIVE)
+    status = models.CharField(
+        "status",
+        max_length=12,
+        choices=Status.choices,
+        default=Status.ACTIVE,
+        help_text="Set active, maintenance or retired. Reads show charging while an active vehicle has an open "
+        "session on a connector in use (Charging, or Occupied in OCPP 2.0.1); charging cannot be set.",
+    )
     priority_class = models.CharField(
         "priority class",
         max_length=8,
@@ -254,6 +267,14 @@ class Vehicle(TimeStampedModel):
     def __str__(self) -> str:
         label = self.fleet_number or self.license_plate
         return f"{label} ({self.vin})" if label else self.vin
+
+    def clean(self) -> None:
+        if self.status == self.Status.CHARGING:
+            raise ValidationError({"status": ValidationError(CHARGING_IS_DERIVED, code="derived")})
+
+    def get_current_status_display(self) -> str:
+        """The label of the status shown (`current_status`, annotated by fleet.selectors), else the stored one."""
+        return self.Status(getattr(self, "current_status", self.status)).label
 
 
 class TelemetryPoint(models.Model):

@@ -8,6 +8,7 @@ from accounts.audit import model_create, model_delete, model_update
 from accounts.models import User
 from evfleet import live_events, realtime
 from fleet.models import Vehicle, VehicleModel
+from fleet.selectors import current_status_of
 
 
 def _announce(event: str, vehicle: Vehicle) -> None:
@@ -15,7 +16,7 @@ def _announce(event: str, vehicle: Vehicle) -> None:
         event,
         id=vehicle.pk,
         vin=vehicle.vin,
-        status=vehicle.status,
+        status=current_status_of(vehicle),
         priority_class=vehicle.priority_class,
         soc_percent=vehicle.soc_percent,
         department=vehicle.department_id,

@@ -49,7 +49,7 @@ def overview(request):
                 Q(vin__icontains=q) | Q(license_plate__icontains=q) | Q(fleet_number__icontains=q)
             )
         if data["status"]:
-            filtered = filtered.filter(status=data["status"])
+            filtered = filtered.filter(current_status=data["status"])
         if data["priority_class"]:
             filtered = filtered.filter(priority_class=data["priority_class"])
         if data["department"]:
@@ -60,7 +60,7 @@ def overview(request):
     summary = selectors.fleet_summary(user=user)
     by_department = (
         vehicles.values("department__id", "department__name", "department__path")
-        .annotate(total=Count("id"), charging=Count("id", filter=Q(status=Vehicle.Status.CHARGING)))
+        .annotate(total=Count("id"), charging=Count("id", filter=Q(current_status=Vehicle.Status.CHARGING)))
         .order_by("department__path")
     )
     query = request.GET.copy()

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from accounts.audit import Action, activity_record, model_create, model_delete, model_update, snapshot
@@ -22,6 +22,7 @@ from charging import tasks as charging_tasks
 from charging.models import ChargingSession, MeterSample
 from evfleet import live_events, realtime
 from fleet.models import Vehicle
+from fleet.selectors import session_charges_vehicle
 from stations import status as derive
 from stations.models import (
     Alert,
@@ -81,10 +82,12 @@ def session_announce(
     charge_point: ChargePoint,
     *events: str,
     reading: tuple[float | None, float | None] | None = None,
+    connector: Connector | None = None,
 ) -> None:
     """`session.status` (and `events`, e.g. session.ended) after commit, to the site's department and the
     vehicle's, whose id only that department sees. `reading`: (power_kw, soc_percent) of the latest meter
-    reading, when the caller has it; else it is read."""
+    reading, when the caller has it; else it is read. `connector`: the session's, when the caller holds it
+    (its status is half of whether the session charges its vehicle; fleet.selectors)."""
     if reading is None:
         latest = MeterSample.objects.filter(session=session).order_by("-sampled_at")
         reading = latest.values_list("power_kw", "soc_percent").first() or (None, None)
@@ -100,8 +103,13 @@ def session_announce(
         started_at=session.started_at,
         ended_at=session.ended_at,
         energy_kwh=session.energy_kwh,
-        power_kw=reading[0],
+        power_kw=0.0 if session.ended_at else reading[0],
         soc_percent=reading[1],
+        vehicle_charging=session_charges_vehicle(
+            session_status=session.status,
+            ended=session.ended_at is not None,
+            connector_status=(connector or session.connector).status,
+        ),
         last_meter_at=session.last_meter_at,
         stop_reason=session.stop_reason,
         reason=session.reason,
@@ -412,7 +420,11 @@ def connector_status_update(
                 changed_at=moment,
             )
             _announce_status(charge_point, connector)
-            session_status_from_station(connector=connector, state=status)
+            # the connector's status is half of whether its session charges the vehicle: announce the session
+            session = session_status_from_station(connector=connector, state=status, announce=False)
+            session = session or _open_session(connector)
+            if session is not None:
+                session_announce(session, charge_point, connector=connector)
         if newly_faulted:
             _smart_charging(charge_point, "fault")
         if freed:
@@ -555,7 +567,7 @@ def transaction_start(
             ChargingSession.objects.filter(pk=session.pk).update(transaction_id=session.transaction_id)
         charge_point = ChargePoint.objects.select_related("site").get(pk=charge_point_id)
         _smart_charging(charge_point, "arrival")
-        session_announce(session, charge_point, "session.started", reading=(None, None))
+        session_announce(session, charge_point, "session.started", reading=(None, None), connector=connector)
     return session
 
 
@@ -679,24 +691,31 @@ SESSION_STATUS_BY_STATION = {
 }
 
 
-def session_status_from_station(*, connector: Connector, state: str) -> ChargingSession | None:
-    """The station says how its transaction is going: charging, suspended by the EV or by itself, finishing."""
-    status = SESSION_STATUS_BY_STATION.get(state)
-    if status is None:
-        return None
-    session = (
+def _open_session(connector: Connector) -> ChargingSession | None:
+    """The transaction under way on the connector (a pending remote start is not one yet)."""
+    return (
         ChargingSession.objects.filter(connector=connector, ended_at__isnull=True)
         .exclude(status=ChargingSession.Status.PENDING)
         .order_by("-started_at")
         .first()
     )
+
+
+def session_status_from_station(*, connector: Connector, state: str, announce: bool = True) -> ChargingSession | None:
+    """The station says how its transaction is going: charging, suspended by the EV or by itself, finishing.
+    A change is announced (`session_announce`) unless the caller announces the session itself."""
+    status = SESSION_STATUS_BY_STATION.get(state)
+    if status is None:
+        return None
+    session = _open_session(connector)
     if session is None or session.status == status:
         return session
     session.status = status
     session.save(update_fields=["status", "updated_at"])
     if status in (ChargingSession.Status.SUSPENDED_EV, ChargingSession.Status.SUSPENDED_EVSE):
         _tell("session_event", session, "session.suspended", f"{connector.label()} reports {state}.")
-    session_announce(session, connector.charge_point)
+    if announce:
+        session_announce(session, connector.charge_point, connector=connector)
     return session
 
 
@@ -839,9 +858,22 @@ def meter_values_record(
                 alert_resolve(kind=kind, charge_point=charge_point, connector=connector)
         if session is not None:
             session.save(update_fields=["meter_last_wh", "energy_kwh", "last_meter_at", "updated_at"])
-            latest = max(samples, key=lambda s: s[0])[1]
-            session_announce(session, charge_point, reading=(latest.get("power_kw"), latest.get("soc_percent")))
+            moment, latest = max(samples, key=lambda s: s[0])
+            if session.ended_at is None:
+                _vehicle_soc_from_session(session, moment, latest.get("soc_percent"))
+            session_announce(
+                session, charge_point, reading=(latest.get("power_kw"), latest.get("soc_percent")), connector=connector
+            )
     return len(rows)
+
+
+def _vehicle_soc_from_session(session: ChargingSession, moment: datetime, soc_percent: float | None) -> None:
+    """The vehicle's SoC is its open session's latest, unless its own telemetry is newer."""
+    if session.vehicle_id is None or soc_percent is None:
+        return
+    Vehicle.objects.filter(pk=session.vehicle_id).filter(
+        Q(last_telemetry_at__isnull=True) | Q(last_telemetry_at__lte=moment)
+    ).exclude(soc_percent=soc_percent).update(soc_percent=soc_percent, updated_at=timezone.now())
 
 
 def _backwards(session: ChargingSession, energy_wh: float) -> bool:

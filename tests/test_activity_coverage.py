@@ -917,7 +917,7 @@ PAGE_CASES: dict[tuple[str, str], PageCase] = {
         fill=lambda w, p: {"vehicle": str(w.vehicle.pk), "connector": str(w.fast.pk)},
     ),  # fmt: skip
     ("charging:session-stop", ""): PageCase(
-        lambda w, s: f"/sessions/{s.pk}/",
+        lambda w, s: f"/sessions/{s.pk}/stop/",  # the session page links to this confirmation
         [Entry("stations.ocppcommand", "create")],
         prepare=lambda w: w.charging_session(),
     ),  # fmt: skip

@@ -107,7 +107,10 @@ REST_NAMES = {
     "station.command": (OcppCommandSerializer, set()),
     "alert.opened": (AlertSerializer, set()),
     "alert.resolved": (AlertSerializer, set()),
-    "session.status": (SessionSerializer, {"power_kw", "soc_percent", "last_meter_at", "updated_at"}),
+    "session.status": (
+        SessionSerializer,
+        {"power_kw", "soc_percent", "last_meter_at", "updated_at", "vehicle_charging"},
+    ),
     "reservation.changed": (ReservationSerializer, {"decision"}),
     "notification.new": (NotificationSerializer, set()),
 }
@@ -341,7 +344,8 @@ def test_a_sessions_events_reach_the_vehicles_department_once_and_the_host_witho
     payload = live_events.render("session.status", id=7, transaction_id="7", site=1, charge_point=2, connector=3,
                                  vehicle=99, status="charging", started_at=timezone.now(), ended_at=None,
                                  energy_kwh=1.0, power_kw=None, soc_percent=None, last_meter_at=None, stop_reason="",
-                                 reason="", updated_at=timezone.now())  # fmt: skip
+                                 reason="", updated_at=timezone.now(),
+                                 vehicle_charging=True)  # fmt: skip
     key_a, key_b = _token(org.integrator_a), _token(org.integrator_b)
     key_a1 = _token(org.manager_a1)
 

@@ -86,7 +86,7 @@ def test_telemetry_reaches_its_departments_dashboards_only(org):
 
 
 def test_the_scheduled_summary_is_filtered_per_user(org):
-    VehicleFactory.create_batch(2, department=org.a, status="charging")
+    VehicleFactory.create_batch(2, department=org.a, status="maintenance")
     VehicleFactory.create_batch(3, department=org.b, soc_percent=10.0)
 
     async def scenario():
@@ -96,7 +96,7 @@ def test_the_scheduled_summary_is_filtered_per_user(org):
         await sync_to_async(fleet_summary_broadcast)()
         summary_a = (await _receive_event(manager_a, "fleet.summary"))["summary"]
         summary_all = (await _receive_event(admin, "fleet.summary"))["summary"]
-        assert (summary_a["total"], summary_a["status_charging"], summary_a["low_soc"]) == (2, 2, 0)
+        assert (summary_a["total"], summary_a["status_maintenance"], summary_a["low_soc"]) == (2, 2, 0)
         assert (summary_all["total"], summary_all["low_soc"]) == (5, 3)
         assert summary_all["avg_soc"] == 10.0
         for communicator in (manager_a, admin):
@@ -113,11 +113,11 @@ def test_a_vehicle_status_change_is_pushed(org, api):
         assert (await communicator.connect())[0]
         await sync_to_async(
             lambda: api(org.dispatcher_a).patch(
-                f"/api/v1/vehicles/{vehicle.pk}/", {"status": "charging"}, format="json"
+                f"/api/v1/vehicles/{vehicle.pk}/", {"status": "maintenance"}, format="json"
             )
         )()
         payload = await _receive_event(communicator, "vehicle.updated")
-        assert (payload["id"], payload["status"]) == (vehicle.pk, "charging")
+        assert (payload["id"], payload["status"]) == (vehicle.pk, "maintenance")
         await communicator.disconnect()
 
     _run(scenario())

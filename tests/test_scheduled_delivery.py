@@ -33,7 +33,7 @@ depot = department_create(actor=None, name="Depot")
 user_create(actor=None, username="watcher", password="{PASSWORD}", role=User.Role.FLEET_MANAGER, department=depot)
 model = VehicleModel.objects.first()
 for vin in ("WVWZZZE1ZPP000901", "WVWZZZE1ZPP000902"):
-    vehicle_create(actor=None, vin=vin, department=depot, vehicle_model=model, status="charging")
+    vehicle_create(actor=None, vin=vin, department=depot, vehicle_model=model, status="maintenance")
 """
 
 
@@ -142,7 +142,7 @@ def test_a_scheduled_jobs_update_arrives_on_the_dashboard_socket(service_env):
                     break
         summary = message["payload"]["summary"]
         assert summary["total"] == 2
-        assert summary["status_charging"] == 2
+        assert summary["status_maintenance"] == 2
     finally:
         os.killpg(server.pid, signal.SIGINT)
         try:

@@ -123,7 +123,7 @@ def test_the_client_address_comes_from_x_forwarded_for_only_behind_a_declared_pr
     vehicle = VehicleFactory(department=org.a)
     client = api(org.fleet_manager_a)
     spoof = {"HTTP_X_FORWARDED_FOR": "203.0.113.5", "REMOTE_ADDR": "127.0.0.1"}
-    client.patch(f"/api/v1/vehicles/{vehicle.pk}/", {"status": "charging"}, format="json", **spoof)
+    client.patch(f"/api/v1/vehicles/{vehicle.pk}/", {"status": "maintenance"}, format="json", **spoof)
     assert _entries(vehicle.pk).last().ip_address == "127.0.0.1"
     settings.EVFLEET_TRUSTED_PROXY_COUNT = 1
     client.patch(f"/api/v1/vehicles/{vehicle.pk}/", {"status": "active"}, format="json", **spoof)
@@ -151,11 +151,11 @@ def test_a_weak_password_is_rejected_with_the_validators_codes(org, api):
 
 def test_admins_filter_the_log_through_the_api(org, api):
     vehicle = VehicleFactory(department=org.a)
-    api(org.fleet_manager_a).patch(f"/api/v1/vehicles/{vehicle.pk}/", {"status": "charging"}, format="json")
+    api(org.fleet_manager_a).patch(f"/api/v1/vehicles/{vehicle.pk}/", {"status": "maintenance"}, format="json")
     client = api(org.admin)
     results = client.get(f"/api/v1/activity/?object_type=fleet.vehicle&object_id={vehicle.pk}&action=update").json()
     assert results["count"] == 1
-    assert results["results"][0]["changes"] == {"status": ["active", "charging"]}
+    assert results["results"][0]["changes"] == {"status": ["active", "maintenance"]}
     assert results["results"][0]["object_type"] == "fleet.vehicle"
     by_actor = client.get(f"/api/v1/activity/?actor={org.fleet_manager_a.pk}").json()
     assert by_actor["count"] == 1
@@ -165,7 +165,7 @@ def test_admins_filter_the_log_through_the_api(org, api):
 def test_the_activity_log_list_runs_a_constant_number_of_queries(org, api, django_assert_max_num_queries, count):
     vehicles = VehicleFactory.create_batch(count, department=org.a)
     for vehicle in vehicles:
-        api(org.fleet_manager_a).patch(f"/api/v1/vehicles/{vehicle.pk}/", {"status": "charging"}, format="json")
+        api(org.fleet_manager_a).patch(f"/api/v1/vehicles/{vehicle.pk}/", {"status": "maintenance"}, format="json")
     with django_assert_max_num_queries(2):
         api(org.admin).get("/api/v1/activity/?page_size=500")
 

@@ -340,7 +340,11 @@ def reservation_request(
     )
     offered = "; ".join(str(o) for o in options) or "none in the next 7 days"
     if not queue:
-        raise ValidationError({"connector" if connector else "site": f"Taken by {conflict}. Alternatives: {offered}."})
+        refused = ValidationError(
+            {"connector" if connector else "site": f"Taken by {conflict}. Alternatives: {offered}."}
+        )
+        refused.alternatives = options  # what the booking page offers to book with one click
+        raise refused
     wanted = f"{connector.label()} is taken" if connector else f"no compatible connector free at {site}"
     reservation.status, reservation.reason = Status.QUEUED, f"{wanted}: {conflict}"[:255]
     reservation.full_clean()

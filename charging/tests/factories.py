@@ -2,10 +2,11 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import factory
+from django.utils import timezone
 
 from accounts.tests.factories import DepartmentFactory
 from charging.models import ChargingSession, Customer, Tariff, TariffVersion
-from stations.tests.factories import ConnectorFactory
+from stations.tests.factories import ChargePointFactory, ConnectorFactory, SiteFactory
 
 DAY_NIGHT = [
     {
@@ -55,3 +56,10 @@ class SessionFactory(factory.django.DjangoModelFactory):
     vehicle_department = factory.LazyAttribute(lambda s: s.vehicle.department if getattr(s, "vehicle", None) else None)
     status = ChargingSession.Status.COMPLETED
     started_at = datetime(2026, 6, 10, 4, tzinfo=UTC)
+
+
+def plugged_in(vehicle, *, connector_status="Charging", status=ChargingSession.Status.CHARGING, site=None):
+    """An open session of `vehicle` on a connector of its department's station in `connector_status`."""
+    site = site or SiteFactory(department=vehicle.department)
+    connector = ConnectorFactory(charge_point=ChargePointFactory(site=site, is_connected=True), status=connector_status)
+    return SessionFactory(connector=connector, vehicle=vehicle, status=status, started_at=timezone.now())

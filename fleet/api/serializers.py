@@ -1,7 +1,8 @@
 from rest_framework import serializers
 
 from evfleet.api.base import StrictModelSerializer
-from fleet.models import TelemetryPoint, Vehicle, VehicleModel
+from fleet.models import CHARGING_IS_DERIVED, TelemetryPoint, Vehicle, VehicleModel
+from fleet.selectors import current_status_of
 from fleet.telemetry import MEASUREMENTS
 from stations.choices import ConnectorType
 
@@ -32,6 +33,15 @@ class VehicleModelSerializer(StrictModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["created_at", "updated_at"]
+
+
+def _shown_status(vehicle: Vehicle) -> str:
+    """The status shown everywhere (fleet.selectors.current_status). The annotation of a vehicle just written may
+    predate the write: only active and charging are read from it (a write does not change the sessions)."""
+    if vehicle.status != Vehicle.Status.ACTIVE:
+        return vehicle.status
+    shown = getattr(vehicle, "current_status", None)
+    return shown if shown in (Vehicle.Status.ACTIVE, Vehicle.Status.CHARGING) else current_status_of(vehicle)
 
 
 class VehicleSerializer(StrictModelSerializer):
@@ -70,6 +80,16 @@ class VehicleSerializer(StrictModelSerializer):
             "created_at",
             "updated_at",
         ]
+
+    def validate_status(self, value):
+        if value == Vehicle.Status.CHARGING:
+            raise serializers.ValidationError(CHARGING_IS_DERIVED, code="derived")
+        return value
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["status"] = _shown_status(instance)
+        return data
 
     def to_internal_value(self, data):
         # VINs are printed in capitals; accept any case and store the canonical form.

@@ -13,7 +13,7 @@ from evfleet.api.errors import ErrorCode, PayloadTooLarge, error_body
 from evfleet.api.ids import IdFilter
 from evfleet.api.pagination import TimeCursorPagination
 from evfleet.api.times import IsoDateTimeFilter
-from fleet import services
+from fleet import selectors, services
 from fleet.api.serializers import (
     IngestReportSerializer,
     TelemetryBulkRequestSerializer,
@@ -110,7 +110,11 @@ def _visible_departments(request):
 class VehicleFilter(django_filters.FilterSet):
     # Offered only within the user's departments, so an unknown id and another department's id look alike.
     department = django_filters.ModelChoiceFilter(queryset=_visible_departments, help_text="Department id (exactly).")
-    status = django_filters.MultipleChoiceFilter(choices=Vehicle.Status.choices)
+    status = django_filters.MultipleChoiceFilter(
+        field_name="current_status",
+        choices=Vehicle.Status.choices,
+        help_text="The status shown: charging while a station charges an active vehicle, else the one set.",
+    )
     priority_class = django_filters.MultipleChoiceFilter(choices=Vehicle.PriorityClass.choices)
     department_tree = IdFilter(
         method="filter_department_tree", help_text="A department id: its vehicles and those of all its teams."
@@ -150,7 +154,7 @@ class VehicleViewSet(ScopedModelViewSet):
     error_examples = VIN_EXAMPLES
 
     def get_base_queryset(self):
-        return Vehicle.objects.select_related("department", "vehicle_model")
+        return selectors.with_current_status(Vehicle.objects.select_related("department", "vehicle_model"))
 
     def create_object(self, data):
         return services.vehicle_create(actor=self.request.user, **data)

@@ -1,6 +1,7 @@
 import pytest
 from django.urls import reverse
 
+from charging.tests.factories import plugged_in
 from fleet.models import Vehicle
 from fleet.tests.factories import TelemetryPointFactory, VehicleFactory, VehicleModelFactory
 
@@ -149,7 +150,7 @@ def test_a_technician_can_put_a_vehicle_into_maintenance(org, api):
 
 
 def test_a_vehicle_list_filters_by_status_search_and_department_tree(org, api):
-    VehicleFactory(department=org.a, status="charging", license_plate="B-XY 1")
+    plugged_in(VehicleFactory(department=org.a, status="active", license_plate="B-XY 1"))
     VehicleFactory(department=org.a1, status="active", license_plate="B-XY 2")
     VehicleFactory(department=org.a1, status="maintenance", license_plate="M-ZZ 3")
     client = api(org.fleet_manager_a)

@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.tests.factories import DepartmentFactory, UserFactory
+from charging.tests.factories import plugged_in
 from fleet.models import Vehicle
 from fleet.tests.factories import TelemetryPointFactory, VehicleFactory, VehicleModelFactory
 
@@ -36,7 +37,7 @@ def test_the_vehicle_page_runs_a_constant_number_of_queries(org, client, django_
 
 
 def test_the_fleet_page_filters_and_counts(org, client):
-    VehicleFactory(department=org.a, status="charging", license_plate="CH-1")
+    plugged_in(VehicleFactory(department=org.a, status="active", license_plate="CH-1"))
     VehicleFactory(department=org.a1, status="active", license_plate="AC-1")
     client.force_login(org.fleet_manager_a)
     response = client.get("/fleet/", {"status": "charging"})
