@@ -1,0 +1,97 @@
+"""Template filters for figures, times and keys people read: `{% load formatting %}`. They wrap
+`evfleet.formatting`, which emails, notifications and PDF reports use too, so every surface shows the same.
+
+    {{ session.cost_total|money:session.currency }}   1,234.56 €      (the currency's minor unit)
+    {{ price|unit_price:"EUR/kWh" }}                  0.20 €/kWh
+    {{ session.energy_kwh|kwh }}                      12.3 kWh
+    {{ kw|kw }}  {{ soc|pct }}  {{ n|num:2 }}  {{ n|int }}
+    {{ vehicle.odometer_km|distance }}                12,345.6 mi     (the department's unit)
+    {{ cost_per_km|per_distance }}                    the figure per mi where the unit is miles
+    {% distance_unit %}                               km or mi, for headings
+    {{ reservation.starts_at|when }}                  2026-06-10 14:30 CEST  (the page's zone, named)
+    {{ r.starts_at|window:r.ends_at }}                2026-06-10 14:30–16:00 CEST
+    {{ "last_30_days"|label }}                        Last 30 days
+    {{ command.response|readable }}                   Accepted
+"""
+
+from django import template
+
+from evfleet import formatting
+
+register = template.Library()
+
+
+@register.filter
+def num(value, decimals=1):
+    return formatting.number(value, int(decimals))
+
+
+@register.filter(name="int")
+def integer(value):
+    return formatting.integer(value)
+
+
+@register.filter
+def money(amount, currency=""):
+    return formatting.money(amount, currency or "")
+
+
+@register.filter
+def unit_price(amount, currency_per_unit="EUR/kWh"):
+    """`currency_per_unit` is e.g. "EUR/kWh" (the currency, then the unit the price is for)."""
+    currency, _, unit = str(currency_per_unit).partition("/")
+    return formatting.unit_price(amount, currency, unit or "kWh")
+
+
+@register.filter
+def kwh(value, decimals=1):
+    return formatting.energy(value, int(decimals))
+
+
+@register.filter
+def kw(value, decimals=1):
+    return formatting.power(value, int(decimals))
+
+
+@register.filter
+def pct(value, decimals=0):
+    return formatting.percent(value, int(decimals))
+
+
+@register.filter
+def distance(km, decimals=1):
+    return formatting.distance(km, None, int(decimals))
+
+
+@register.filter
+def per_distance(value, decimals=2):
+    """A figure per km (a cost, g CO2e, kWh/100 km) per the department's unit, as a number."""
+    return formatting.number(formatting.per_km_to(value), int(decimals))
+
+
+@register.simple_tag
+def distance_unit():
+    return formatting.current_distance_unit()
+
+
+@register.filter
+def when(moment, fmt="%Y-%m-%d %H:%M"):
+    """An instant in the page's zone, with the zone's abbreviation."""
+    return formatting.local(moment, None, fmt)
+
+
+@register.filter
+def window(start, end):
+    if start is None or end is None:
+        return formatting.local(start) if start is not None else formatting.EMPTY
+    return formatting.span(start, end)
+
+
+@register.filter
+def label(key):
+    return formatting.label(key)
+
+
+@register.filter
+def readable(value):
+    return formatting.readable(value)
