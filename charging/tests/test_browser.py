@@ -58,7 +58,7 @@ def test_new_prices_are_previewed_then_saved(org, page, tariff):
     _log_in(page, org.fleet_manager_a)
     page.goto(f"/pricing/tariffs/{tariff.pk}/versions/new/")
     expect(page.locator("#id_el-0-energy_price")).to_have_value("0.20")  # rows start from v1
-    page.fill("#id_version-valid_from", "2026-12-01 00:00")
+    page.fill("#id_version-valid_from", "2026-12-01T00:00")  # a datetime-local picker
     page.fill("#id_el-0-energy_price", "0.25")  # the night row, 22:00 to 07:00
     page.get_by_role("button", name="Preview the day").click()
     expect(page.locator("#chart-price .main-svg").first).to_be_visible()

@@ -14,6 +14,8 @@
     {{ command.response|readable }}                   Accepted
 """
 
+from datetime import datetime
+
 from django import template
 
 from evfleet import formatting
@@ -74,17 +76,38 @@ def distance_unit():
     return formatting.current_distance_unit()
 
 
+def _instant(value):
+    """A datetime, or an ISO 8601 text of one (as stored in JSON: cost breakdowns, plan explanations)."""
+    if isinstance(value, str) and value:
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    return value if isinstance(value, datetime) else None
+
+
 @register.filter
 def when(moment, fmt="%Y-%m-%d %H:%M"):
     """An instant in the page's zone, with the zone's abbreviation."""
-    return formatting.local(moment, None, fmt)
+    return formatting.local(_instant(moment), None, fmt)
 
 
 @register.filter
 def window(start, end):
+    """From `start` to `end` in the page's zone: "2026-06-10 14:30–16:00 CEST"."""
+    start, end = _instant(start), _instant(end)
     if start is None or end is None:
-        return formatting.local(start) if start is not None else formatting.EMPTY
+        return formatting.local(start)
     return formatting.span(start, end)
+
+
+@register.filter
+def hours(start, end):
+    """The same without the date, for lines of one day: "14:30–16:00 CEST"."""
+    start, end = _instant(start), _instant(end)
+    if start is None or end is None:
+        return formatting.local(start, None, "%H:%M")
+    return formatting.span(start, end, with_date=False)
 
 
 @register.filter
@@ -95,3 +118,21 @@ def label(key):
 @register.filter
 def readable(value):
     return formatting.readable(value)
+
+
+@register.filter
+def price_num(amount, currency=""):
+    """A unit price without its unit, for a table whose heading names it: the minor unit, up to 4 decimals."""
+    return formatting.number(amount, formatting.price_decimals(amount, currency or ""))
+
+
+@register.filter
+def money_num(amount, currency=""):
+    """An amount without its currency, for a table whose heading names it: the currency's minor unit."""
+    return formatting.number(amount, formatting.minor_units(currency or ""))
+
+
+@register.filter
+def distance_num(km, decimals=1):
+    """A distance in the department's unit without the unit, for a table whose heading names it."""
+    return formatting.number(formatting.km_to(km), int(decimals))
