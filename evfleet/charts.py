@@ -25,5 +25,7 @@ def mark_empty(figure: go.Figure, *, start: date | datetime | str | None = None,
     if start is not None and end is not None:
         fmt = "%Y-%m-%d %H:%M:%S"
         xaxis.update(type="date", range=[v.strftime(fmt) if isinstance(v, datetime) else str(v) for v in (start, end)])
+    elif not any(getattr(trace, "x", None) for trace in figure.data):
+        xaxis.update(showticklabels=False)  # categories (vehicles, sites) without any: no made-up numbers
     figure.update_layout(xaxis=xaxis, yaxis={"visible": True, "showline": True, "zeroline": False, "range": [0, 1]})
     return figure

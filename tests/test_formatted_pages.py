@@ -81,3 +81,9 @@ def test_an_empty_analytics_chart_keeps_a_time_axis_and_says_there_is_no_data(or
     client.force_login(org.analyst_a)
     page = client.get("/analytics/?period=last_7_days").content.decode()
     assert "No data in this period" in page and '\\"type\\":\\"date\\"' in page
+
+
+def test_the_analytics_dashboard_names_the_departments_distance_unit(westbrook, client):
+    client.force_login(westbrook.analyst_a)
+    page = client.get("/analytics/?period=last_7_days").content.decode()
+    assert "Distance (mi)" in page and "kWh/100 mi" in page and "Distance (km)" not in page

@@ -136,3 +136,9 @@ def money_num(amount, currency=""):
 def distance_num(km, decimals=1):
     """A distance in the department's unit without the unit, for a table whose heading names it."""
     return formatting.number(formatting.km_to(km), int(decimals))
+
+
+@register.filter
+def per_distance_price(value, currency=""):
+    """A cost per km as a price per the department's unit: "0.261 €/km", "0.42 $/mi"."""
+    return formatting.unit_price(formatting.per_km_to(value), currency or "", formatting.current_distance_unit())
