@@ -9,13 +9,16 @@ from accounts.models import ActivityLog, Department, User
 
 @admin.register(Department)
 class DepartmentAdmin(ScopedAdmin):
-    list_display = ["name", "parent", "depth", "time_zone", "created_at"]
-    list_filter = ["depth", "time_zone"]
+    list_display = ["name", "parent", "depth", "time_zone", "distance_unit", "created_at"]
+    list_filter = ["depth", "time_zone", "distance_unit"]
     search_fields = ["name"]
     list_select_related = ["parent"]
 
     def create_object(self, request, obj, form):
-        return services.department_create(actor=request.user, name=obj.name, parent=obj.parent, time_zone=obj.time_zone)
+        return services.department_create(
+            actor=request.user, name=obj.name, parent=obj.parent, time_zone=obj.time_zone,
+            distance_unit=obj.distance_unit,
+        )  # fmt: skip
 
     def update_object(self, request, obj, form):
         original = Department.objects.get(pk=obj.pk)

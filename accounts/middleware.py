@@ -7,6 +7,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts.audit import Source, request_context
+from evfleet import formatting
 
 
 def client_ip(request) -> str | None:
@@ -34,10 +35,12 @@ def source_for_path(path: str) -> str:
 
 
 def activate_time_zone(user) -> None:
-    """Show times in the user's department's zone (the default zone for admins and anonymous users)."""
+    """Show times in the user's department's zone and distances in its unit (the default zone and km for admins
+    and anonymous users)."""
     department = getattr(user, "department", None) if user is not None and user.is_authenticated else None
     zone = department.time_zone if department is not None else settings.EVFLEET_DEFAULT_TIME_ZONE
     timezone.activate(zoneinfo.ZoneInfo(zone))
+    formatting.activate_distance_unit(department.distance_unit if department is not None else formatting.KM)
 
 
 class RequestContextMiddleware:
@@ -51,3 +54,4 @@ class RequestContextMiddleware:
                 return self.get_response(request)
         finally:
             timezone.deactivate()
+            formatting.deactivate_distance_unit()

@@ -26,6 +26,10 @@ def default_time_zone() -> str:
 class Department(TimeStampedModel):
     """A unit of the organisation; a department with a parent is a team. Scoping follows the tree."""
 
+    class DistanceUnit(models.TextChoices):
+        KM = "km", "kilometres"
+        MI = "mi", "miles"
+
     name = models.CharField("name", max_length=120)
     parent = models.ForeignKey(
         "self",
@@ -45,6 +49,13 @@ class Department(TimeStampedModel):
         default=default_time_zone,
         validators=[validate_time_zone],
         help_text="IANA time zone in which this department's pages show times, e.g. Europe/Berlin.",
+    )
+    distance_unit = models.CharField(
+        "distance unit",
+        max_length=2,
+        choices=DistanceUnit.choices,
+        default=DistanceUnit.KM,
+        help_text="Unit in which this department's pages, emails and reports show distances: km or mi.",
     )
 
     scope_field = "pk"  # accounts.scoping: a department is in scope when it is in the user's subtree

@@ -26,11 +26,18 @@ def _path_for(department: Department) -> str:
 
 
 def department_create(
-    *, actor: User | None, name: str, parent: Department | None = None, time_zone: str | None = None
+    *,
+    actor: User | None,
+    name: str,
+    parent: Department | None = None,
+    time_zone: str | None = None,
+    distance_unit: str | None = None,
 ) -> Department:
     department = Department(name=name, parent=parent)
     if time_zone:
         department.time_zone = time_zone
+    if distance_unit:
+        department.distance_unit = distance_unit
     with transaction.atomic():
         audited_save(department, actor=actor, before=None)
         department.path = _path_for(department)

@@ -2,12 +2,16 @@
 
 import plotly.graph_objects as go
 
+from evfleet.charts import mark_empty
+
 LAYOUT = dict(margin=dict(l=55, r=20, t=45, b=60), height=330, template="plotly_white", hovermode="x unified")
 COLORS = ["#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#d62728", "#17becf", "#8c564b", "#e377c2"]
 
 
-def _fig(traces, title: str, **layout) -> str:
-    return go.Figure(traces, layout=dict(LAYOUT, title=title, **layout)).to_json()
+def _fig(traces, title: str, *, period: dict | None = None, **layout) -> str:
+    """A figure as JSON; with no data it says so over its axes (a time axis over `period`, {"start", "end"})."""
+    figure = go.Figure(traces, layout=dict(LAYOUT, title=title, **layout))
+    return mark_empty(figure, **({"start": period["start"], "end": period["end"]} if period else {})).to_json()
 
 
 def dashboard_figures(data: dict) -> dict[str, str]:
@@ -28,6 +32,7 @@ def dashboard_figures(data: dict) -> dict[str, str]:
                 ),
             ],
             "Energy charged and sessions per day",
+            period=data.get("period"),
             yaxis=dict(title="kWh"),
             yaxis2=dict(title="sessions", overlaying="y", side="right", rangemode="tozero"),
             legend=dict(orientation="h", y=-0.25),
@@ -35,6 +40,7 @@ def dashboard_figures(data: dict) -> dict[str, str]:
         "cost": _fig(
             [go.Bar(x=days, y=[float(d["cost"] or 0) for d in daily], name="Cost", marker_color=COLORS[3])],
             f"Charging cost per day ({currency or 'no priced sessions'})",
+            period=data.get("period"),
             yaxis=dict(title=currency),
         ),
     }

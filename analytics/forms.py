@@ -11,6 +11,7 @@ from analytics import periods
 from analytics.metrics import GROUPINGS, METRICS, Spec, validate
 from analytics.models import SavedReport
 from evfleet.api.ids import IdMultipleChoiceField
+from evfleet.forms import DatePicker
 from fleet.models import Vehicle, VehicleModel
 from stations.models import Site
 
@@ -40,8 +41,8 @@ class PeriodForm(forms.Form):
     """A period (relative or custom dates) and a department of the user's subtree."""
 
     period = forms.ChoiceField(choices=list(periods.RELATIVE.items()), required=False, initial="last_30_days")
-    start = forms.DateField(required=False, help_text="First day (YYYY-MM-DD), for custom dates.")
-    end = forms.DateField(required=False, help_text="Last day (YYYY-MM-DD), included.")
+    start = forms.DateField(required=False, widget=DatePicker, help_text="First day, for custom dates.")
+    end = forms.DateField(required=False, widget=DatePicker, help_text="Last day, included.")
     department = forms.ModelChoiceField(queryset=None, required=False, empty_label="All my departments")
 
     def __init__(self, *args, user, today: date, **kwargs):
@@ -148,7 +149,7 @@ class SavedReportForm(forms.ModelForm):
             "send_at_hour",
             "recipients",
         ]
-        widgets = {"start": forms.DateInput(attrs={"type": "date"}), "end": forms.DateInput(attrs={"type": "date"})}
+        widgets = {"start": DatePicker, "end": DatePicker}
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

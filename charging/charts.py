@@ -4,6 +4,7 @@ import plotly.graph_objects as go
 from django.utils import timezone
 
 from charging import services
+from evfleet.charts import mark_empty
 
 
 def price_day_figure(preview: dict, *, title: str) -> str:
@@ -37,8 +38,9 @@ def price_day_figure(preview: dict, *, title: str) -> str:
     return figure.to_json()
 
 
-def session_figures(samples: list[dict], meter_start_wh: float) -> dict[str, str]:
-    """A session's power (kW) and state of charge (%) over local time, from its meter samples."""
+def session_figures(samples: list[dict], meter_start_wh: float, window: tuple | None = None) -> dict[str, str]:
+    """A session's power (kW) and state of charge (%) over local time, from its meter samples; without samples,
+    empty axes over `window` (its start and end or now) saying so."""
     times = [timezone.localtime(s["sampled_at"]).strftime("%Y-%m-%d %H:%M:%S") for s in samples]
     layout = {
         "template": "plotly_white",
@@ -63,7 +65,12 @@ def session_figures(samples: list[dict], meter_start_wh: float) -> dict[str, str
                 "yaxis": {"title": "%", "range": [0, 100]},
                 "yaxis2": {"title": "kWh", "overlaying": "y", "side": "right", "rangemode": "tozero"}},
     )  # fmt: skip
-    return {"power": power.to_json(), "soc": soc.to_json()}
+    span = {"start": timezone.localtime(window[0]), "end": timezone.localtime(window[1])} if window else {}
+    note = "No meter readings yet"
+    return {
+        "power": mark_empty(power, note=note, **span).to_json(),
+        "soc": mark_empty(soc, note=note, **span).to_json(),
+    }
 
 
 def price_day_chart(version, site, choices: dict) -> tuple[dict, str]:

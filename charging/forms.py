@@ -13,6 +13,7 @@ from accounts.scoping import scoped, visible_departments
 from charging.models import RoamingPolicy, Tariff, TariffVersion
 from charging.pricing.engine import DAYS
 from charging.pricing.validation import TariffInvalid, normalized_elements
+from evfleet.forms import LocalDateTimeField
 from stations.models import ChargePoint, Connector, Site
 
 PRICE_FIELDS = (
@@ -37,10 +38,13 @@ class ElementForm(forms.Form):
     parking_price = _price("Parking", "per hour connected, not charging")
     flat_fee = _price("Session fee", "once per session")
     start_time = forms.TimeField(
-        label="From", required=False, help_text="local HH:MM", widget=forms.TimeInput(format="%H:%M")
+        label="From",
+        required=False,
+        help_text="local HH:MM",
+        widget=forms.TimeInput(format="%H:%M", attrs={"type": "time"}),
     )
     end_time = forms.TimeField(label="To", required=False, help_text="before From = across midnight",
-                               widget=forms.TimeInput(format="%H:%M"))  # fmt: skip
+                               widget=forms.TimeInput(format="%H:%M", attrs={"type": "time"}))  # fmt: skip
     days = forms.MultipleChoiceField(
         label="Days",
         required=False,
@@ -117,8 +121,8 @@ ElementFormSet = forms.formset_factory(ElementForm, extra=2, max_num=50)
 class VersionForm(forms.Form):
     """A new version of a tariff's prices (the elements come from the row formset or the JSON)."""
 
-    valid_from = forms.DateTimeField(
-        label="Valid from", help_text="In your time zone; the new prices start then.", initial=timezone.now
+    valid_from = LocalDateTimeField(
+        label="Valid from", help_text="Your department's local time; the new prices start then.", initial=timezone.now
     )
     tax_percent = forms.DecimalField(
         label="Tax rate (%)", min_value=Decimal(0), max_value=Decimal(100), decimal_places=3
@@ -161,6 +165,7 @@ class TariffForm(forms.ModelForm):
             "valid_until",
             "demand_charge_per_kw",
         ]
+        field_classes = {"valid_until": LocalDateTimeField}
         help_texts = {"site": "Attach to one place at most: a site, a charge point or a connector (the most "
                       "specific wins). None: a tariff for contracts."}  # fmt: skip
 

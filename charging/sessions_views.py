@@ -20,6 +20,7 @@ from accounts.scoping import scoped
 from charging import selectors, services
 from charging.charts import session_figures
 from charging.models import ChargingSession, Reservation
+from evfleet.forms import DatePicker, LocalDateTimeField
 from fleet import selectors as fleet_selectors
 from fleet.views import _dashboard_user
 from stations import selectors as station_selectors
@@ -30,8 +31,8 @@ class SessionFilterForm(forms.Form):
     vehicle = forms.CharField(required=False, label="Vehicle", help_text="VIN, plate or fleet number")
     site = forms.ModelChoiceField(queryset=Site.objects.none(), required=False, empty_label="all sites")
     status = forms.ChoiceField(choices=[("", "any status"), *ChargingSession.Status.choices], required=False)
-    start = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(required=False, label="From", widget=DatePicker)
+    end = forms.DateField(required=False, label="To", widget=DatePicker)
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -93,7 +94,9 @@ def session_detail(request, pk: int):
         "charging/session_detail.html",
         {
             "session": session,
-            "figures": session_figures(samples, session.meter_start_wh),
+            "figures": session_figures(
+                samples, session.meter_start_wh, (session.started_at, session.ended_at or timezone.now())
+            ),
             "samples": len(samples),
             "latest": samples[-1] if samples else None,
             "time_zone": timezone.get_current_timezone_name(),  # the charts' axis, extended live
@@ -217,9 +220,9 @@ class ReservationForm(forms.Form):
     vehicle = VehicleChoice(queryset=None)
     site = forms.ModelChoiceField(queryset=None, required=False, help_text="Any compatible connector here…")
     connector = ConnectorChoice(queryset=None, required=False, help_text="…or this connector.")
-    starts_at = forms.DateTimeField(label="From", help_text="In your time zone, e.g. 2026-06-10 08:00")
-    ends_at = forms.DateTimeField(label="To")
-    departure_at = forms.DateTimeField(label="Departure", required=False, help_text="Orders the queue.")
+    starts_at = LocalDateTimeField(label="From", help_text="Your department's local time.")
+    ends_at = LocalDateTimeField(label="To")
+    departure_at = LocalDateTimeField(label="Departure", required=False, help_text="Orders the queue.")
     queue = forms.BooleanField(required=False, initial=True, label="Join the queue if nothing is free")
 
     def __init__(self, *args, user, **kwargs):

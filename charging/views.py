@@ -16,20 +16,30 @@ from charging import selectors, services
 from charging.charts import price_day_chart
 from charging.forms import ElementFormSet, TariffForm, VersionForm, element_initial, elements_from
 from charging.models import LoadPricing, Tariff, TariffVersion
-from charging.pricing.engine import DIMENSIONS
+from charging.pricing.engine import DIMENSIONS, ENERGY, FLAT, PARKING_TIME, TIME
 from charging.pricing.validation import parse_elements
+from evfleet import formatting
 from fleet.views import _dashboard_user
 
+PRICE_UNITS = {ENERGY: "kWh", TIME: "h", PARKING_TIME: "h", FLAT: ""}  # FLAT: once per session
 
-def _element_rows(elements: list[dict]) -> list[dict]:
-    """The elements for a table: prices by dimension and the restrictions in words."""
+
+def _price_text(price, currency: str, dimension: str) -> str:
+    if price in (None, ""):
+        return ""
+    unit = PRICE_UNITS[dimension]
+    return formatting.unit_price(price, currency, unit) if unit else formatting.money(price, currency)
+
+
+def _element_rows(elements: list[dict], currency: str) -> list[dict]:
+    """The elements for a table: prices by dimension with their unit, and the restrictions in words."""
     rows = []
     for index, (stored, parsed) in enumerate(zip(elements, parse_elements(elements), strict=True)):
         prices = {c["type"]: c["price"] for c in stored["price_components"]}
         rows.append(
             {
                 "index": index,
-                "prices": [prices.get(d, "") for d in DIMENSIONS],
+                "prices": [_price_text(prices.get(d), currency, d) for d in DIMENSIONS],
                 "when": parsed.restrictions.describe(),
             }
         )
@@ -104,7 +114,7 @@ def tariff_detail(request, pk: int):
             "site": site,
             "versions": versions,
             "shown": shown,
-            "rows": _element_rows(shown.elements) if shown else [],
+            "rows": _element_rows(shown.elements, tariff.currency) if shown else [],
             "dimensions": DIMENSIONS,
             "preview": preview,
             "figure": figure,

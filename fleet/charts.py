@@ -3,6 +3,8 @@
 import plotly.graph_objects as go
 from django.utils import timezone
 
+from evfleet.charts import mark_empty
+
 MAX_POINTS = 4000
 
 
@@ -11,8 +13,9 @@ def _thin(rows: list) -> list:
     return rows[::step]
 
 
-def vehicle_telemetry_figures(rows: list[dict]) -> dict[str, str]:
-    """SoC and power over time (local wall time of the active time zone), as Plotly JSON."""
+def vehicle_telemetry_figures(rows: list[dict], window: tuple | None = None) -> dict[str, str]:
+    """SoC and power over time (local wall time of the active time zone), as Plotly JSON; without readings,
+    empty axes over `window` (start, end) saying so."""
     rows = _thin(rows)
     times = [timezone.localtime(r["recorded_at"]).strftime("%Y-%m-%d %H:%M:%S") for r in rows]
     layout = dict(
@@ -44,4 +47,5 @@ def vehicle_telemetry_figures(rows: list[dict]) -> dict[str, str]:
         ),
         layout=dict(layout, title="Battery power (kW; + charging, − driving)", yaxis=dict(title="kW")),
     )
-    return {"soc": soc.to_json(), "power": power.to_json()}
+    span = {"start": timezone.localtime(window[0]), "end": timezone.localtime(window[1])} if window else {}
+    return {name: mark_empty(figure, **span).to_json() for name, figure in (("soc", soc), ("power", power))}

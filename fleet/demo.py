@@ -16,7 +16,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from accounts.models import Department, User
-from accounts.services import department_create, user_create, user_update
+from accounts.services import department_create, department_update, user_create, user_update
 from fleet.models import TelemetryPoint, Vehicle, VehicleModel
 from fleet.services import vehicle_create
 
@@ -36,6 +36,8 @@ DEPARTMENTS = [
     ("Westbrook Transit", None, "America/New_York", 40.73, -73.99),
     ("Brooklyn Yard", "Westbrook Transit", "America/New_York", 40.68, -73.95),
 ]
+
+MILES = {"Westbrook Transit", "Brooklyn Yard"}  # the US departments count distances in miles
 
 # (username, role, department or None)
 USERS = [
@@ -89,8 +91,11 @@ def _departments(actor: User | None) -> dict[str, Department]:
     for name, parent_name, zone, _lat, _lon in DEPARTMENTS:
         parent = found.get(parent_name) if parent_name else None
         department = Department.objects.filter(name=name, parent=parent).first()
+        unit = Department.DistanceUnit.MI if name in MILES else Department.DistanceUnit.KM
         if department is None:
-            department = department_create(actor=actor, name=name, parent=parent, time_zone=zone)
+            department = department_create(actor=actor, name=name, parent=parent, time_zone=zone, distance_unit=unit)
+        elif department.distance_unit != unit:  # a demo seeded before departments had a unit
+            department = department_update(actor=actor, department=department, distance_unit=unit)
         found[name] = department
     return found
 

@@ -97,7 +97,7 @@ def vehicle_detail(request, pk: int):
         "fleet/vehicle_detail.html",
         {
             "vehicle": vehicle,
-            "figures": vehicle_telemetry_figures(rows),
+            "figures": vehicle_telemetry_figures(rows, (end - PERIODS[period], end)),
             "points": len(rows),
             "period": period,
             "periods": list(PERIODS),

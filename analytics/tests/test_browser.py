@@ -35,8 +35,8 @@ def test_the_dashboard_draws_every_chart_and_the_period_form_redraws_them(world,
         expect(charts.nth(i).locator(".main-svg").first).to_be_visible()
     assert page.evaluate("[...document.querySelectorAll('[data-figure]')].every(el => el.data.length > 0)")
     assert page.evaluate(f"{data('chart-daily')}[0].y") == [50, 20]  # kWh on the 10th and the 11th
-    expect(page.locator("[data-kpi=energy_charged_kwh]")).to_have_text("70.0")
-    expect(page.locator("[data-kpi=cost]")).to_have_text("23.50")
+    expect(page.locator("[data-kpi=energy_charged_kwh]")).to_have_text("70.0 kWh")
+    expect(page.locator("[data-kpi=cost]")).to_have_text("23.50 €")
 
     form = page.get_by_role("form", name="Period")
     form.locator('select[name="period"]').select_option(label="Custom dates")
@@ -44,8 +44,8 @@ def test_the_dashboard_draws_every_chart_and_the_period_form_redraws_them(world,
     form.get_by_label("To", exact=True).fill("2026-01-10")
     form.get_by_role("button", name="Show").click()
     page.wait_for_url("**end=2026-01-10*")
-    expect(page.locator("[data-kpi=energy_charged_kwh]")).to_have_text("50.0")
-    expect(page.locator("[data-kpi=cost]")).to_have_text("16.50")
+    expect(page.locator("[data-kpi=energy_charged_kwh]")).to_have_text("50.0 kWh")
+    expect(page.locator("[data-kpi=cost]")).to_have_text("16.50 €")
     expect(page.locator("[data-testid=chart-daily] .main-svg").first).to_be_visible()
     assert page.evaluate(f"{data('chart-daily')}[0].y") == [50]
 
@@ -75,7 +75,7 @@ def test_the_environment_page_draws_its_chart_and_the_charging_emissions(world, 
     assert [(t["name"], t["y"]) for t in traces] == [
         ("Combustion baseline", [15.8]), ("Charging emissions", [24.4]), ("Net after offsets", [14.4]),
     ]  # fmt: skip
-    expect(page.locator("[data-kpi=charging_emissions_kg]")).to_have_text("24.4")
+    expect(page.locator("[data-kpi=charging_emissions_kg]")).to_have_text("24.4 kg")
 
 
 def test_a_report_is_built_previewed_and_downloaded_as_pdf(world, page):

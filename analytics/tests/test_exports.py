@@ -419,6 +419,7 @@ def test_a_pdf_is_a4_portrait_and_a_table_too_wide_for_it_prints_on_landscape_pa
 def test_rendered_pdf_pages_leave_the_side_margins_blank():
     """Rendered to pixels (pypdfium2): nothing of a chart or table reaches into the side margins."""
     import pypdfium2 as pdfium
+
     result = summarised_result(rows=many_rows(60))
     result.charts.append(
         Chart(

@@ -30,11 +30,11 @@ def test_every_analytics_page_opens_for_a_fleet_manager(manager, name):
 
 def test_the_dashboard_page_shows_the_hand_computed_figures(manager):
     page = manager.get(reverse("analytics:dashboard") + "?" + PERIOD_QS).content.decode()
-    assert 'data-kpi="energy_charged_kwh">70.0<' in page
-    assert 'data-kpi="cost">23.50<' in page
-    assert 'data-kpi="cost_per_km">0.261<' in page
-    assert 'data-kpi="efficiency_kwh_per_100km">30.0<' in page
-    assert 'data-kpi="connector_utilization_percent">2.4<' in page
+    assert 'data-kpi="energy_charged_kwh">70.0 kWh<' in page
+    assert 'data-kpi="cost">23.50 €<' in page
+    assert 'data-kpi="cost_per_km">0.261 €/km<' in page
+    assert 'data-kpi="efficiency_kwh_per_100km">30.0 kWh/100 km<' in page
+    assert 'data-kpi="connector_utilization_percent">2.4 %<' in page
     # Org B's vehicle, as a word of its own: random tokens on the page (CSRF, CSP nonces) may hold the letters V3
     assert not re.search(r"(?<![\w+/=-])V3(?![\w+/=-])", page)
 
@@ -99,8 +99,8 @@ def test_the_comparison_page_ranks_and_shows_the_change(manager):
 
 def test_the_environment_page_shows_the_emissions(manager):
     page = manager.get(reverse("analytics:environment") + "?" + PERIOD_QS).content.decode()
-    assert 'data-kpi="charging_emissions_kg">24.4<' in page
-    assert 'data-kpi="net_emissions_kg">14.4<' in page
+    assert 'data-kpi="charging_emissions_kg">24.4 kg<' in page
+    assert 'data-kpi="net_emissions_kg">14.4 kg<' in page
     assert "Gold Standard" in page
 
 

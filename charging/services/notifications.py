@@ -1,7 +1,7 @@
 """Telling users: who hears about what, on which channel, folding repeats, and delivering through Celery
 with a log. `notify()` is called inside the transaction that made the news; deliveries start after commit."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -14,7 +14,7 @@ from accounts.models import Department, User
 from accounts.roles import permissions_for
 from charging.models import Channel, Delivery, Event, Notification, NotificationPreference, PushSubscription
 from charging.models.notifications import default_enabled
-from evfleet import live_events, realtime
+from evfleet import formatting, live_events, realtime
 
 
 def ancestor_paths(path: str) -> list[str]:
@@ -254,6 +254,20 @@ SESSION_TITLES = {
 }
 
 
+def by_zone(users: list[User]) -> dict[str, list[User]]:
+    """Recipients grouped by the zone they read times in (their department's), so that a message with a time is
+    composed once per zone."""
+    groups: dict[str, list[User]] = {}
+    for user in users:
+        groups.setdefault(str(formatting.zone_of(user)), []).append(user)
+    return groups
+
+
+def _alternative_text(alternative: dict, zone) -> str:
+    start, end = (datetime.fromisoformat(alternative[key]) for key in ("starts_at", "ends_at"))
+    return f"{alternative['connector_label']} {formatting.span(start, end, zone)}"
+
+
 def _vehicle_name(vehicle) -> str:
     from charging.services.sessions import vehicle_label
 
@@ -273,7 +287,9 @@ def session_event(session, event: str, detail: str = "") -> None:
 
         name = guest_label(vehicle)  # a visiting vehicle: its fleet number or plate, never its VIN
     title = SESSION_TITLES[event].format(vehicle=name, where=where)
-    body = detail or f"Session {session.pk}: {session.get_status_display().lower()}, {session.energy_kwh:.2f} kWh."
+    body = detail or (
+        f"Session {session.pk}: {session.get_status_display().lower()}, {formatting.energy(session.energy_kwh)}."
+    )
     notify(
         event=event,
         users=recipients(department_id=charge_point.site.department_id, permission="charging.add_chargingsession"),
@@ -304,16 +320,16 @@ def reservation_event(reservation, action: str, reason: str, alternatives: list 
         department_id=reservation.site.department_id, permission="charging.add_reservation"
     )  # fmt: skip
     where = reservation.connector.label() if reservation.connector_id else str(reservation.site)
-    when = f"{timezone.localtime(reservation.starts_at):%d %b %H:%M}–{timezone.localtime(reservation.ends_at):%H:%M}"
-    title = f"Reservation {Event(event).label.split(' ', 1)[1]}: {_vehicle_name(reservation.vehicle)}, {when}"
-    body = f"{where}: {reason}."
-    if alternatives:
-        body += " Alternatives: " + "; ".join(
-            f"{a['connector_label']} {a['starts_at'][11:16]}–{a['ends_at'][11:16]} UTC" for a in alternatives
-        )
-    notify(event=event, users=users, title=title, body=body, link="/reservations/",
-           data={"reservation": reservation.pk, "alternatives": alternatives or []},
-           dedup_key=f"reservation-{reservation.pk}-{action}")  # fmt: skip
+    for group in by_zone(users).values():  # each reads the times in their department's zone
+        zone = formatting.zone_of(group[0])
+        when = formatting.span(reservation.starts_at, reservation.ends_at, zone)
+        title = f"Reservation {Event(event).label.split(' ', 1)[1]}: {_vehicle_name(reservation.vehicle)}, {when}"
+        body = f"{where}: {reason}."
+        if alternatives:
+            body += " Alternatives: " + "; ".join(_alternative_text(a, zone) for a in alternatives)
+        notify(event=event, users=group, title=title, body=body, link="/reservations/",
+               data={"reservation": reservation.pk, "alternatives": alternatives or []},
+               dedup_key=f"reservation-{reservation.pk}-{action}")  # fmt: skip
 
 
 def alert_event(alert) -> None:
@@ -351,12 +367,13 @@ def cost_threshold_check(session) -> None:
     department_id = session.charge_point.site.department_id
     for rule in _rules(department_id, "session_cost"):
         if session.cost_total > rule.threshold:
+            cost = formatting.money(session.cost_total, session.currency)
             notify(
                 event=Event.SESSION_COST,
                 users=recipients(department_id=department_id, permission="charging.view_chargingsession"),
-                title=f"Session {session.pk} cost {session.cost_total:.2f} {session.currency}, above {rule.threshold}",
+                title=f"Session {session.pk} cost {cost}, above {formatting.money(rule.threshold, session.currency)}",
                 body=f"{_vehicle_name(session.vehicle)} at {session.charge_point.identity}: "
-                f"{session.energy_kwh:.2f} kWh for {session.cost_total:.2f} {session.currency}.",
+                f"{formatting.energy(session.energy_kwh)} for {cost}.",
                 link=f"/sessions/{session.pk}/",
                 data={"session": session.pk, "threshold": str(rule.threshold)},
                 dedup_key=f"cost-{session.pk}",
@@ -374,14 +391,17 @@ def departure_soc_check(reservation) -> None:
             key = f"soc-departure-{reservation.pk}"
             if Notification.objects.filter(event=Event.SOC_AT_DEPARTURE, dedup_key=key).exists():
                 return
-            notify(
-                event=Event.SOC_AT_DEPARTURE,
-                users=recipients(department_id=vehicle.department_id, permission="charging.add_reservation"),
-                title=f"{_vehicle_name(vehicle)} leaves with {vehicle.soc_percent:.0f} % (below {rule.threshold} %)",
-                body=f"Departure {timezone.localtime(reservation.departure_at):%d %b %H:%M}, "
-                f"reservation {reservation.pk}.",
-                link=f"/fleet/vehicles/{vehicle.pk}/",
-                data={"vehicle": vehicle.pk, "reservation": reservation.pk},
-                dedup_key=key,
-            )
+            users = recipients(department_id=vehicle.department_id, permission="charging.add_reservation")
+            for group in by_zone(users).values():
+                departure = formatting.local(reservation.departure_at, formatting.zone_of(group[0]))
+                notify(
+                    event=Event.SOC_AT_DEPARTURE,
+                    users=group,
+                    title=f"{_vehicle_name(vehicle)} leaves with {formatting.percent(vehicle.soc_percent)} "
+                    f"(below {formatting.percent(rule.threshold)})",
+                    body=f"Departure {departure}, reservation {reservation.pk}.",
+                    link=f"/fleet/vehicles/{vehicle.pk}/",
+                    data={"vehicle": vehicle.pk, "reservation": reservation.pk},
+                    dedup_key=key,
+                )
             return

@@ -37,6 +37,7 @@ from charging.pricing.validation import (
     parse_curve,
     parse_elements,
 )
+from evfleet import formatting
 from fleet.models import Vehicle
 from stations import selectors as station_selectors
 from stations.models import Connector, Site
@@ -141,7 +142,10 @@ def tariff_version_create(
     latest = tariff.versions.order_by("-number").first()
     if latest is not None and valid_from <= latest.valid_from:
         raise ValidationError(
-            {"valid_from": f"Must be after {latest.valid_from.isoformat()}, when version {latest.number} starts."}
+            {
+                "valid_from": f"Must be after {formatting.local(latest.valid_from, formatting.zone_of(actor))}, "
+                f"when version {latest.number} starts."
+            }
         )
     return _version_save(
         tariff,
@@ -464,7 +468,7 @@ def _pricing_inputs(connector: Connector, customer: Customer | None, start: date
         raise PricingError(
             {
                 "start": f"Tariff {tariff.name!r} has no version in force then; its first starts "
-                f"{first.valid_from.isoformat() if first else 'never'}."
+                f"{formatting.local(first.valid_from) if first else 'never'}."
             }
         )
     return contract, version

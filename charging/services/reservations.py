@@ -11,8 +11,9 @@ constraint guarantees it (migration 0007); everywhere the booking locks the cand
 """
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -26,7 +27,7 @@ from charging.models import ChargingSession, Reservation, ReservationDecision, R
 from charging.models.reservations import PRIORITY_RANK
 from charging.services import notifications
 from charging.services.sessions import vehicle_can_charge_check, vehicle_label, vehicle_token
-from evfleet import live_events, realtime
+from evfleet import formatting, live_events, realtime
 from fleet.models import Vehicle
 from stations import selectors as station_selectors
 from stations import services as station_services
@@ -61,9 +62,24 @@ class Alternative:
             "power_kw": str(self.power_kw),
         }
 
+    def describe(self, zone: tzinfo | None = None) -> str:
+        """For people: the connector and the window in `zone` (the active one by default), the zone named."""
+        return f"{self.connector.label()} {formatting.span(self.starts_at, self.ends_at, zone)}"
+
     def __str__(self) -> str:
-        start, end = self.starts_at.astimezone(UTC), self.ends_at.astimezone(UTC)
-        return f"{self.connector.label()} {start:%Y-%m-%d %H:%M}–{end:%H:%M} UTC"
+        return self.describe()
+
+
+def zone_for(reservation: Reservation | None = None, actor: User | None = None, vehicle: Vehicle | None = None):
+    """The zone a reservation's messages speak: that of the person acting (in a request, the page's), else of
+    whoever booked it, else of its vehicle's department. The zone is named in every message."""
+    for user in (actor, reservation.created_by if reservation is not None else None):
+        if user is not None and getattr(user, "department_id", None):
+            return formatting.zone_of(user)
+    vehicle = vehicle or (reservation.vehicle if reservation is not None else None)
+    if vehicle is not None:
+        return ZoneInfo(vehicle.department.time_zone)
+    return formatting.zone_of(None)
 
 
 def _holding(connectors, start: datetime, end: datetime) -> QuerySet[Reservation]:
@@ -86,7 +102,9 @@ def _maintenance(connector: Connector, start: datetime, end: datetime) -> QueryS
     return windows.filter(starts_at__lt=end, ends_at__gt=start)
 
 
-def _blocked(connector: Connector, vehicle: Vehicle, start: datetime, end: datetime, *, any_connector: bool) -> str:
+def _blocked(
+    connector: Connector, vehicle: Vehicle, start: datetime, end: datetime, *, any_connector: bool, zone=None
+) -> str:
     """What else takes the connector in the window, besides other bookings ("" if nothing): maintenance of its
     station in the window; for a window starting within the hour, another vehicle charging there or the connector
     Unavailable now; for a booking of any connector of a site, its station offline or never connected. A phrase
@@ -94,10 +112,7 @@ def _blocked(connector: Connector, vehicle: Vehicle, start: datetime, end: datet
     charge_point = connector.charge_point
     window = _maintenance(connector, start, end).order_by("starts_at").first()
     if window is not None:
-        return (
-            f"maintenance of {charge_point.identity} {window.starts_at.astimezone(UTC):%Y-%m-%d %H:%M}–"
-            f"{window.ends_at.astimezone(UTC):%H:%M} UTC"
-        )
+        return f"maintenance of {charge_point.identity} {formatting.span(window.starts_at, window.ends_at, zone)}"
     if any_connector and not online(charge_point):
         return f"{charge_point.identity} {'offline' if charge_point.last_seen_at else 'never connected'}"
     if start <= timezone.now() + STATUS_HORIZON:
@@ -279,6 +294,7 @@ def reservation_request(
     if site is None:
         raise ValidationError({"site": "Name a connector, or a site to book any compatible connector there."})
     _window_checks(vehicle=vehicle, site=site, starts_at=starts_at, ends_at=ends_at, departure_at=departure_at)
+    zone = zone_for(actor=actor, vehicle=vehicle)
     compatible = _compatible(vehicle, site)
     if connector is not None:
         reason = station_selectors.incompatibility_reason(vehicle, connector)
@@ -299,7 +315,7 @@ def reservation_request(
         raise ValidationError(
             {
                 "starts_at": f"{vehicle_label(vehicle)} already holds reservation {own.pk} "
-                f"({own.connector.label()}, {own.starts_at:%H:%M}–{own.ends_at:%H:%M} UTC) in this window."
+                f"({own.connector.label()}, {formatting.span(own.starts_at, own.ends_at, zone)}) in this window."
             }
         )
     reservation = Reservation(
@@ -316,7 +332,7 @@ def reservation_request(
     for candidate, _power in compatible:
         if _holding([candidate], starts_at, ends_at).exists():
             continue
-        obstacle = _blocked(candidate, vehicle, starts_at, ends_at, any_connector=connector is None)
+        obstacle = _blocked(candidate, vehicle, starts_at, ends_at, any_connector=connector is None, zone=zone)
         if not obstacle:
             _confirm(reservation, candidate)
             _decide(reservation, "confirmed", f"{candidate.label()} is free in the window", actor)
@@ -332,13 +348,13 @@ def reservation_request(
         [
             *(
                 f"reservation {b.pk} of {vehicle_label(b.vehicle)} on {b.connector.label()} "
-                f"{b.starts_at.astimezone(UTC):%H:%M}–{b.ends_at.astimezone(UTC):%H:%M} UTC"
+                f"{formatting.span(b.starts_at, b.ends_at, zone)}"
                 for b in blocking[:3]
             ),
             *dict.fromkeys(obstacles[:3]),
         ]
     )
-    offered = "; ".join(str(o) for o in options) or "none in the next 7 days"
+    offered = "; ".join(o.describe(zone) for o in options) or "none in the next 7 days"
     if not queue:
         refused = ValidationError(
             {"connector" if connector else "site": f"Taken by {conflict}. Alternatives: {offered}."}
@@ -506,12 +522,12 @@ def _offer(request: Reservation, connector_ids: set[int], rules) -> bool:
             continue
         request.reason = "a connector freed up; first in the queue"
         request.save(update_fields=["reason", "updated_at"])
-        deadline = (request.departure_at or request.ends_at).astimezone(UTC)
+        deadline = formatting.local(request.departure_at or request.ends_at, zone_for(request), "%H:%M")
         _decide(
             request,
             "offered",
             f"{connector.label()} freed up and this request heads the queue "
-            f"({request.priority_class}, deadline {deadline:%H:%M} UTC)",
+            f"({request.priority_class}, deadline {deadline})",
         )
         return True
     return False
@@ -624,8 +640,8 @@ def reservations_tick(*, now: datetime | None = None) -> dict[str, int]:
         if reservation.starts_at + grace / 2 <= now:  # half the grace gone: tell the owner before it lapses
             reservation.expiry_warned_at = now
             reservation.save(update_fields=["expiry_warned_at", "updated_at"])
-            lapses = timezone.localtime(reservation.starts_at + grace)
-            _decide(reservation, "expiring", f"the vehicle is not plugged in; the hold lapses at {lapses:%H:%M}")
+            lapses = formatting.local(reservation.starts_at + grace, zone_for(reservation), "%H:%M")
+            _decide(reservation, "expiring", f"the vehicle is not plugged in; the hold lapses at {lapses}")
     departures = (
         Reservation.objects.filter(departure_at__gt=now - timedelta(minutes=5), departure_at__lte=now)
         .exclude(status=Status.CANCELLED)

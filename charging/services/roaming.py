@@ -16,6 +16,7 @@ from django.utils import timezone
 from accounts.audit import Action, activity_record, model_delete, snapshot
 from accounts.models import Department, User
 from charging.models import ChargingSession, IdToken, RoamingPolicy
+from evfleet import formatting
 from fleet.models import Vehicle
 from stations import selectors as station_selectors
 from stations.models import ChargePoint, Connector
@@ -252,11 +253,12 @@ def station_authorization(
         "customer_id": id_token.customer_id or (vehicle.customer_id if vehicle is not None else None),
     }
     now = now or timezone.now()
+    site = charge_point.site
     if not id_token.is_active:
         return Authorization(BLOCKED, "the RFID token is deactivated", **found)
     if id_token.expires_at and id_token.expires_at <= now:
-        return Authorization(EXPIRED, f"the RFID token expired at {id_token.expires_at:%Y-%m-%d %H:%M} UTC", **found)
-    site = charge_point.site
+        expired = formatting.local(id_token.expires_at, site.time_zone if site is not None else None)  # the site's
+        return Authorization(EXPIRED, f"the RFID token expired at {expired}", **found)
     if site is None:
         return Authorization(NOT_HERE, f"{charge_point.identity} belongs to no site", **found)
     refusal = roaming_refusal(site.department, department)

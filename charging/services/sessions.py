@@ -12,6 +12,7 @@ from accounts.audit import Action, activity_record, snapshot
 from accounts.models import User
 from charging.models import ChargingSession, IdToken, Reservation
 from charging.services.roaming import roaming_refusal
+from evfleet import formatting
 from fleet.models import Vehicle
 from stations import selectors as station_selectors
 from stations import services as station_services
@@ -117,7 +118,7 @@ def session_start(*, actor: User | None, vehicle: Vehicle, connector: Connector)
         raise ValidationError(
             {
                 "connector": f"{connector.label()} is reserved for {vehicle_label(held.vehicle)} until "
-                f"{held.ends_at:%Y-%m-%d %H:%M} UTC (reservation {held.pk})."
+                f"{formatting.local(held.ends_at, formatting.zone_of(actor))} (reservation {held.pk})."
             }
         )
     token = vehicle_token(vehicle)

@@ -61,7 +61,7 @@ def test_new_prices_are_previewed_then_saved(org, page, tariff):
     _log_in(page, org.fleet_manager_a)
     page.goto(f"/pricing/tariffs/{tariff.pk}/versions/new/")
     expect(page.locator("#id_el-0-energy_price")).to_have_value("0.20")  # rows start from v1
-    page.fill("#id_version-valid_from", "2026-12-01 00:00")
+    page.fill("#id_version-valid_from", "2026-12-01T00:00")  # a datetime-local picker
     page.fill("#id_el-0-energy_price", "0.25")  # the night row, 22:00 to 07:00
     page.get_by_role("button", name="Preview the day").click()
     expect(page.locator("#chart-price .main-svg").first).to_be_visible()
@@ -91,9 +91,9 @@ def test_the_session_page_follows_the_station_live(org, page):
     reading = {"energy_wh": 2500.0, "power_kw": 10.5, "soc_percent": 48.2}
     _in_thread(station_services.meter_values_record, charge_point_id=cp.pk, evse_id=1, connector_id=1,
                transaction_id="55", samples=[(timezone.now(), reading)])  # fmt: skip
-    expect(page.locator("#session-power")).to_have_text("10.5", timeout=5_000)
-    expect(page.locator("#session-soc")).to_have_text("48.2")
-    expect(page.locator("#session-energy")).to_have_text("2.5")
+    expect(page.locator("#session-power")).to_have_text("10.5 kW", timeout=5_000)
+    expect(page.locator("#session-soc")).to_have_text("48.2 %")
+    expect(page.locator("#session-energy")).to_have_text("2.5 kWh")
     assert page.evaluate("document.getElementById('chart-power').data[0].y.slice(-1)[0]") == 10.5  # drawn too
 
     _in_thread(station_services.connector_status_update, charge_point_id=cp.pk, evse_id=1, connector_id=1,
@@ -102,7 +102,7 @@ def test_the_session_page_follows_the_station_live(org, page):
     _in_thread(station_services.transaction_stop, charge_point_id=cp.pk, transaction_id="55", meter_stop_wh=3000.0,
                timestamp=timezone.now(), reason="Local")  # fmt: skip
     expect(page.locator("#session-status")).to_have_text("Completed", timeout=5_000)
-    expect(page.locator("#session-power")).to_have_text("0.0")
+    expect(page.locator("#session-power")).to_have_text("0.0 kW")
     expect(page.locator("#session-stop")).to_have_count(0)
     assert page.evaluate("performance.getEntriesByType('navigation').length") == 1  # no reload happened
 
