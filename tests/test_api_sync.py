@@ -363,3 +363,9 @@ def test_two_concurrent_identical_posts_create_one_object(org, api, monkeypatch)
     if codes == [201, 409]:
         conflict = next(answer for answer in answers if answer.status_code == 409)
         assert conflict.json()["code"] == "idempotency_in_progress" and conflict["Retry-After"] == "1"
+
+
+def test_an_unknown_parameter_on_another_departments_object_is_still_a_404(org, api):
+    other = VehicleFactory(department=org.b)
+    response = api(org.fleet_manager_a).get(f"/api/v1/vehicles/{other.pk}/?colour=red")
+    assert response.status_code == 404 and response.json()["code"] == "not_found"

@@ -5,6 +5,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db import models
+from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import ErrorDetail, ValidationError
@@ -178,6 +179,7 @@ class ApiViewMixin(IdempotencyMixin):
         unknown = sorted(set(request.query_params) - known)
         if not unknown:
             return
+        self._object_exists()
         accepted = ", ".join(sorted(known))
         raise ValidationError(
             {
@@ -190,6 +192,12 @@ class ApiViewMixin(IdempotencyMixin):
                 for name in unknown
             }
         )
+
+    def _object_exists(self) -> None:
+        """An object outside the user's departments is a 404 before any other problem, as for every method."""
+        kwarg = getattr(self, "lookup_url_kwarg", None) or getattr(self, "lookup_field", None)
+        if kwarg and kwarg in self.kwargs and hasattr(self, "get_queryset"):
+            get_object_or_404(self.get_queryset(), **{self.lookup_field: self.kwargs[kwarg]})
 
     def initial(self, request, *args, **kwargs):
         self.idempotency_read_body(request)
