@@ -118,6 +118,9 @@ class User(AbstractUser):
         related_name="members",
         help_text="The user sees this department and every team below it. Required except for administrators.",
     )
+    updated_at = models.DateTimeField(
+        "updated at", auto_now=True, help_text="Last change of the account (a sign-in is none), for API sync."
+    )
 
     objects = AccountManager()
 
@@ -218,3 +221,31 @@ class ActivityLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor_username or 'system'} {self.action} {self.object_repr}"
+
+
+class IdempotencyKey(models.Model):
+    """A POST under /api/ sent with an Idempotency-Key: who sent it, a fingerprint of it, and its first answer.
+
+    A retry with the same key, user and request gets that answer again for 24 hours (evfleet/api/idempotency.py);
+    the unique constraint lets only one of two concurrent duplicates through. The daily job deletes expired keys.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="user", on_delete=models.CASCADE, related_name="+")
+    key = models.CharField("key", max_length=255, help_text="The client's Idempotency-Key header.")
+    fingerprint = models.CharField(
+        "request fingerprint", max_length=64, help_text="SHA-256 of the method, the path with query and the body."
+    )
+    status_code = models.PositiveSmallIntegerField(
+        "answer status", null=True, blank=True, help_text="Empty while the first request is still running."
+    )
+    content_type = models.CharField("answer content type", max_length=100, blank=True)
+    body = models.BinaryField("answer body", blank=True, default=b"")
+    created_at = models.DateTimeField("first sent at", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "idempotency key"
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_one_per_user")]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_key_created_idx")]  # the daily purge
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.key}"

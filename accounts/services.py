@@ -11,6 +11,7 @@ from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
@@ -42,7 +43,7 @@ def department_create(
         audited_save(department, actor=actor, before=None)
         department.path = _path_for(department)
         department.depth = department.path.count("/") - 2
-        Department.objects.filter(pk=department.pk).update(path=department.path, depth=department.depth)
+        Department.objects.filter(pk=department.pk).update(path=department.path, depth=department.depth)  # just saved
         from charging.services.reports import session_reports_ensure
 
         session_reports_ensure(department)  # its daily and weekly session reports
@@ -73,6 +74,7 @@ def department_update(*, actor: User | None, department: Department, **data) -> 
             Department.objects.filter(path__startswith=old_path).update(
                 path=Concat(Value(new_path), Substr("path", len(old_path) + 1)),
                 depth=F("depth") + depth_change,
+                updated_at=timezone.now(),
             )
             department.refresh_from_db(fields=["path", "depth"])
     return department

@@ -16,6 +16,14 @@ def activity_log_prune() -> int:
     return deleted
 
 
+@shared_task(autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
+def idempotency_keys_purge() -> int:
+    """Delete the API's idempotency keys older than 24 hours (their answers are no longer replayed)."""
+    from evfleet.api.idempotency import purge
+
+    return purge()
+
+
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def password_reset_email_send(*, user_id: int) -> None:
     """Mail a password reset link; the token is made here, so it never passes through the broker."""

@@ -55,6 +55,7 @@ class CarbonIntensity(models.Model):
     renewable_percent = models.FloatField(
         "renewable share (%)", null=True, blank=True, validators=[MinValueValidator(0.0), MaxValueValidator(100.0)]
     )
+    updated_at = models.DateTimeField("updated at", auto_now=True)
 
     class Meta:
         ordering = ["zone", "hour_start"]
@@ -430,6 +431,7 @@ class ReportRun(models.Model):
     error = models.CharField("error", max_length=500, blank=True)
     duration_ms = models.PositiveIntegerField("generation time (ms)", default=0)
     created_at = models.DateTimeField("generated at", auto_now_add=True)
+    updated_at = models.DateTimeField("updated at", auto_now=True)
 
     scope_field = "report__department"
 

@@ -259,7 +259,7 @@ def saved_report_send(
             run.file.close()
         message.send()
         run.status = ReportRun.Status.SENT
-        run.save(update_fields=["status", "recipients", "attempts"])
+        run.save(update_fields=["status", "recipients", "attempts", "updated_at"])
         return run
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"[:500]
@@ -278,7 +278,7 @@ def saved_report_send(
             )
         else:
             run.status, run.error, run.attempts = status, error, attempt
-            run.save(update_fields=["status", "error", "attempts"])
+            run.save(update_fields=["status", "error", "attempts", "updated_at"])
         if final:
             report_failed_notify(report, run)
         raise
@@ -301,7 +301,7 @@ def report_files_prune(now: datetime | None = None) -> int:
     pruned = 0
     for run in ReportRun.objects.filter(created_at__lt=cutoff).exclude(file="").only("pk", "file").iterator():
         run.file.delete(save=False)  # the storage's file; a file already gone is no error
-        ReportRun.objects.filter(pk=run.pk).update(file="")
+        ReportRun.objects.filter(pk=run.pk).update(file="", updated_at=timezone.now())
         pruned += 1
     return pruned
 

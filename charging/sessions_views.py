@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
+from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -49,13 +50,31 @@ def _local_midnight(day):
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
+def _export_query(data: dict) -> str:
+    """The API export's parameters for the page's filters (GET /api/v1/sessions/export/): the CSV has its rows."""
+    query = QueryDict(mutable=True)
+    if data["vehicle"].strip():
+        query["vehicle_search"] = data["vehicle"].strip()
+    if data["site"]:
+        query["site"] = data["site"].pk
+    if data["status"]:
+        query["status"] = data["status"]
+    if data["start"]:
+        query["started_after"] = _local_midnight(data["start"]).isoformat()
+    if data["end"]:
+        query["started_before"] = (_local_midnight(data["end"]) + timedelta(days=1)).isoformat()
+    return query.urlencode()
+
+
 @_dashboard_user
 @permission_required("charging.view_chargingsession", raise_exception=True)
 def session_list(request):
     sessions = selectors.session_list(user=request.user)
     form = SessionFilterForm(request.GET or None, user=request.user)
+    export_query = ""
     if form.is_valid():
         data = form.cleaned_data
+        export_query = _export_query(data)
         if data["vehicle"]:
             q = data["vehicle"].strip()
             sessions = sessions.filter(
@@ -78,7 +97,8 @@ def session_list(request):
         session.vehicle_shown = selectors.session_vehicle_label(session)
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "charging/session_list.html", {"form": form, "page": page, "query": query.urlencode()})
+    context = {"form": form, "page": page, "query": query.urlencode(), "export_query": export_query}
+    return render(request, "charging/session_list.html", context)
 
 
 @_dashboard_user

@@ -250,6 +250,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(hours=24),
         "options": {"expires": 60 * 60 * 23},
     },
+    "idempotency-keys-purge": {
+        "task": "accounts.tasks.idempotency_keys_purge",
+        "schedule": timedelta(hours=1),  # keys live 24 h; hourly keeps the table at about a day's POSTs
+        "options": {"expires": 60 * 50},
+    },
 }
 
 # --- Auth ------------------------------------------------------------------------------------
@@ -365,10 +370,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["evfleet.api.permissions.RolePermission"],
     "DEFAULT_PAGINATION_CLASS": "evfleet.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
+    # Strict: an unknown parameter, ordering field or filter value is a 400 naming it (evfleet/api/filters.py).
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.SearchFilter",
-        "rest_framework.filters.OrderingFilter",
+        "evfleet.api.filters.FilterBackend",
+        "evfleet.api.filters.SearchFilter",
+        "evfleet.api.filters.OrderingFilter",
     ],
     "DEFAULT_PARSER_CLASSES": [
         "evfleet.api.parsers.JSONParser",

@@ -24,7 +24,7 @@ def check_heartbeats() -> int:
     now = timezone.now()
     found = services.stale_stations(now=now)
     for charge_point in found:
-        ChargePoint.objects.filter(pk=charge_point.pk).update(is_connected=False)
+        ChargePoint.objects.filter(pk=charge_point.pk).update(is_connected=False, updated_at=now)
         charge_point.is_connected = False
         services.mark_connectors_unknown(charge_point_id=charge_point.pk)
         services.charge_point_refresh_status(charge_point, now=now)
@@ -254,13 +254,13 @@ def apply_maintenance_windows() -> int:
     )
     for window in starting:
         services.maintenance_apply(charge_point=window.charge_point, actor=None, operative=False)
-        MaintenanceWindow.objects.filter(pk=window.pk).update(started_applied=True)
+        MaintenanceWindow.objects.filter(pk=window.pk).update(started_applied=True, updated_at=now)
         applied += 1
     ending = MaintenanceWindow.objects.select_related("charge_point__site").filter(
         ends_at__lte=now, ended_applied=False
     )
     for window in ending:
         services.maintenance_apply(charge_point=window.charge_point, actor=None, operative=True)
-        MaintenanceWindow.objects.filter(pk=window.pk).update(started_applied=True, ended_applied=True)
+        MaintenanceWindow.objects.filter(pk=window.pk).update(started_applied=True, ended_applied=True, updated_at=now)
         applied += 1
     return applied

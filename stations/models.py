@@ -471,6 +471,7 @@ class Alert(models.Model):
     last_seen_at = models.DateTimeField("last seen")
     occurrences = models.PositiveIntegerField("occurrences", default=1)
     resolved_at = models.DateTimeField("resolved at", null=True, blank=True)
+    updated_at = models.DateTimeField("updated at", auto_now=True)
 
     scope_field = "site__department"
 

@@ -155,7 +155,7 @@ def charge_point_refresh_status(charge_point: ChargePoint, *, now: datetime | No
     if new == charge_point.status:
         return False
     charge_point.status, charge_point.status_since = new, now
-    ChargePoint.objects.filter(pk=charge_point.pk).update(status=new, status_since=now)
+    ChargePoint.objects.filter(pk=charge_point.pk).update(status=new, status_since=now, updated_at=now)
     _announce_status(charge_point)
     return True
 
@@ -191,7 +191,11 @@ def alert_raise(
     site = charge_point.site if charge_point is not None else site
     with transaction.atomic():
         updated = Alert.objects.filter(**lookup).update(
-            occurrences=F("occurrences") + 1, last_seen_at=now, message=message[:255], details=details or {}
+            occurrences=F("occurrences") + 1,
+            last_seen_at=now,
+            message=message[:255],
+            details=details or {},
+            updated_at=now,
         )
         if updated:
             return Alert.objects.get(**lookup)
@@ -209,7 +213,7 @@ def alert_raise(
                     last_seen_at=now,
                 )
         except IntegrityError:  # opened concurrently by another process: count it there
-            Alert.objects.filter(**lookup).update(occurrences=F("occurrences") + 1, last_seen_at=now)
+            Alert.objects.filter(**lookup).update(occurrences=F("occurrences") + 1, last_seen_at=now, updated_at=now)
             return Alert.objects.get(**lookup)
         payload = live_events.render(
             "alert.opened",
@@ -242,7 +246,7 @@ def alert_resolve(
     ids = list(Alert.objects.filter(**lookup).values_list("id", flat=True))
     if not ids:
         return 0
-    Alert.objects.filter(pk__in=ids).update(resolved_at=now)
+    Alert.objects.filter(pk__in=ids).update(resolved_at=now, updated_at=now)
     for alert_id in ids:
         payload = live_events.render(
             "alert.resolved",
@@ -290,7 +294,12 @@ def station_connect(*, identity: str, password: str | None, protocol: str, token
     now = timezone.now()
     with transaction.atomic():
         ChargePoint.objects.filter(pk=charge_point.pk).update(
-            is_connected=True, protocol=protocol, last_seen_at=now, connection_token=token, connection_checked_at=now
+            is_connected=True,
+            protocol=protocol,
+            last_seen_at=now,
+            connection_token=token,
+            connection_checked_at=now,
+            updated_at=now,
         )
         charge_point.is_connected, charge_point.protocol, charge_point.last_seen_at = True, protocol, now
         charge_point_refresh_status(charge_point, now=now)
@@ -306,7 +315,7 @@ def station_disconnect(*, charge_point_id: int, token: str | None = None) -> boo
         holder = ChargePoint.objects.filter(pk=charge_point_id)
         if token is not None:
             holder = holder.filter(connection_token=token)
-        if not holder.update(is_connected=False, connection_token="", connection_checked_at=None):
+        if not holder.update(is_connected=False, connection_token="", connection_checked_at=None, updated_at=now):
             return False
         charge_point = ChargePoint.objects.select_related("site").get(pk=charge_point_id)
         charge_point_refresh_status(charge_point, now=now)
@@ -341,6 +350,7 @@ def stations_without_socket_disconnect(*, now: datetime | None = None) -> int:
 def station_seen(*, charge_point_id: int, heartbeat: bool = False) -> None:
     """Traffic from a station. One UPDATE normally; a station that was offline is brought back."""
     now = timezone.now()
+    # Liveness, not a change: updated_at (what API clients sync by) stays, or every station would sync every 30 s.
     fields = {"last_seen_at": now, "is_connected": True}
     if heartbeat:
         fields["last_heartbeat_at"] = now
@@ -365,12 +375,13 @@ def station_boot(
         firmware_version=(firmware_version or "")[:50],
         last_seen_at=timezone.now(),
         booted_at=timezone.now(),
+        updated_at=timezone.now(),
     )
     return charge_point.registration_status, charge_point.heartbeat_interval_s
 
 
 def station_firmware_status(*, charge_point_id: int, status: str) -> None:
-    ChargePoint.objects.filter(pk=charge_point_id).update(firmware_status=status[:40])
+    ChargePoint.objects.filter(pk=charge_point_id).update(firmware_status=status[:40], updated_at=timezone.now())
 
 
 def _connectors_at(charge_point_id: int, evse_id: int, connector_id: int):
@@ -410,7 +421,11 @@ def connector_status_update(
             connector.status, connector.error_code, connector.status_info = status, error_code[:50], (info or "")[:255]
             connector.status_since = moment
             Connector.objects.filter(pk=connector.pk).update(
-                status=status, error_code=connector.error_code, status_info=connector.status_info, status_since=moment
+                status=status,
+                error_code=connector.error_code,
+                status_info=connector.status_info,
+                status_since=moment,
+                updated_at=timezone.now(),
             )
             ConnectorStatusChange.objects.create(
                 connector=connector,
@@ -451,7 +466,7 @@ def mark_connectors_unknown(*, charge_point_id: int) -> None:
         Connector.objects.filter(charge_point_id=charge_point_id).exclude(status=Connector.Status.UNKNOWN)
     )
     Connector.objects.filter(pk__in=[c.pk for c in connectors]).update(
-        status=Connector.Status.UNKNOWN, status_since=now
+        status=Connector.Status.UNKNOWN, status_since=now, updated_at=now
     )
     ConnectorStatusChange.objects.bulk_create(
         [ConnectorStatusChange(connector=c, status=Connector.Status.UNKNOWN, changed_at=now) for c in connectors]
@@ -564,7 +579,9 @@ def transaction_start(
         _tell("session_event", session, "session.started", session.reason if refused else "")
         if transaction_id is None:
             session.transaction_id = str(session.pk)
-            ChargingSession.objects.filter(pk=session.pk).update(transaction_id=session.transaction_id)
+            ChargingSession.objects.filter(pk=session.pk).update(
+                transaction_id=session.transaction_id, updated_at=timezone.now()
+            )
         charge_point = ChargePoint.objects.select_related("site").get(pk=charge_point_id)
         _smart_charging(charge_point, "arrival")
         session_announce(session, charge_point, "session.started", reading=(None, None), connector=connector)
@@ -1020,7 +1037,7 @@ def maintenance_window_create(
         )
         if starts_at <= timezone.now() < ends_at:
             maintenance_apply(charge_point=charge_point, actor=actor, operative=False)
-            MaintenanceWindow.objects.filter(pk=window.pk).update(started_applied=True)
+            MaintenanceWindow.objects.filter(pk=window.pk).update(started_applied=True, updated_at=timezone.now())
     return window
 
 

@@ -89,3 +89,38 @@ def test_the_schema_admits_what_the_api_answers(schema):
     assert {"application/json", "text/csv", "application/pdf"} <= set(render)
     site = components["CircuitRequest"]["properties"]["site"]
     assert (site["type"], site["minimum"]) == ("integer", 1)
+
+
+def test_every_post_documents_the_idempotency_key_and_its_409(schema):
+    for path, method, operation in _operations(schema):
+        if method != "post" or path == "/api/v1/auth/token/":  # signing in is idempotent by nature
+            continue
+        headers = {p["name"]: p for p in operation.get("parameters", []) if p["in"] == "header"}
+        assert headers["Idempotency-Key"]["schema"]["maxLength"] == 255, path
+        examples = operation["responses"]["409"]["content"]["application/json"]["examples"]
+        assert {"key_reused", "in_progress"} <= set(examples), path
+
+
+def test_lists_document_their_sync_parameters_and_orderings_as_the_server_reads_them(schema):
+    sessions = {p["name"]: p for p in schema["paths"]["/api/v1/sessions/"]["get"]["parameters"]}
+    assert {"updated_after", "updated_before", "ended_after", "priced_after", "cursor"} <= set(sessions)
+    assert sessions["updated_after"]["schema"]["format"] == "date-time"
+    ordering = sessions["ordering"]
+    assert ordering["explode"] is False and "-started_at" in ordering["schema"]["items"]["enum"]
+    alerts = {p["name"] for p in schema["paths"]["/api/v1/alerts/"]["get"]["parameters"]}
+    assert "search" not in alerts  # alerts search nothing
+    commands = {p["name"] for p in schema["paths"]["/api/v1/charge-points/{id}/commands/"]["get"]["parameters"]}
+    assert commands == {"id", "page", "page_size"}  # the station's filters do not apply to its commands
+
+
+@pytest.mark.django_db
+def test_every_documented_query_parameter_of_a_list_is_one_the_server_knows(schema, org, api):
+    client = api(org.admin)
+    for path, method, operation in _operations(schema):
+        if method != "get" or "{" in path:
+            continue
+        names = [p["name"] for p in operation.get("parameters", []) if p["in"] == "query"]
+        response = client.get(path, dict.fromkeys(names, ""))
+        fields = response.json().get("fields", {}) if response.status_code == 400 else {}
+        unknown = [name for name, errors in fields.items() if errors[0]["code"] == "unknown_parameter"]
+        assert unknown == [], (path, unknown)

@@ -19,7 +19,8 @@ from accounts.lockout import SignInLocked, attempts_forget, locked_until
 from accounts.models import ActivityLog, Department, User
 from evfleet.api.base import ScopedModelViewSet, ScopedReadOnlyModelViewSet
 from evfleet.api.errors import ErrorSerializer
-from evfleet.api.times import IsoDateTimeFilter
+from evfleet.api.filters import AwareIsoDateTimeFilter as IsoDateTimeFilter
+from evfleet.api.filters import FilterSet
 
 
 class DepartmentViewSet(ScopedModelViewSet):
@@ -60,7 +61,7 @@ class UserViewSet(ScopedModelViewSet):
         services.user_delete(actor=self.request.user, user=instance)
 
 
-class ActivityLogFilter(django_filters.FilterSet):
+class ActivityLogFilter(FilterSet):
     timestamp_after = IsoDateTimeFilter(field_name="timestamp", lookup_expr="gte")
     timestamp_before = IsoDateTimeFilter(field_name="timestamp", lookup_expr="lt")
     object_type = django_filters.CharFilter(
@@ -84,6 +85,7 @@ class ActivityLogViewSet(ScopedReadOnlyModelViewSet):
     filterset_class = ActivityLogFilter
     search_fields = ["object_repr", "actor_username"]
     ordering_fields = ["timestamp"]
+    sync_field = "timestamp"  # entries never change
 
 
 class TokenView(APIView):

@@ -83,6 +83,7 @@ class ChargingPlanViewSet(ScopedReadOnlyModelViewSet):
     queryset = ChargingPlan.objects.all()
     serializer_class = ChargingPlanSerializer
     filterset_fields = ["site", "trigger", "applied"]
+    sync_field = "created_at"  # a plan never changes; a new one replaces it
 
 
 class SitePlanView(ScopedViewSetMixin, APIView):

@@ -5,6 +5,7 @@ from decimal import Decimal, InvalidOperation
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -57,9 +58,10 @@ from charging.models import (
     Tariff,
 )
 from charging.pricing.ocpi import ocpi_tariff
-from evfleet.api.base import ScopedModelViewSet, ScopedReadOnlyModelViewSet, ScopedViewSetMixin
+from evfleet.api.base import ApiViewMixin, ScopedModelViewSet, ScopedReadOnlyModelViewSet, ScopedViewSetMixin
+from evfleet.api.filters import AwareIsoDateTimeFilter, BooleanFilter, FilterSet
 from evfleet.api.ids import IdFilter, query_id
-from evfleet.api.times import IsoDateTimeFilter, query_instant
+from evfleet.api.times import query_instant
 from evfleet.spreadsheet import csv_row
 
 
@@ -72,7 +74,7 @@ def _field_error(field: str, message: str, code: str = "invalid") -> ValidationE
     return ValidationError({field: [ErrorDetail(message, code=code)]})
 
 
-class TariffFilter(django_filters.FilterSet):
+class TariffFilter(FilterSet):
     class Meta:
         model = Tariff
         fields = ["department", "currency", "site", "charge_point", "connector"]
@@ -284,9 +286,9 @@ class LoadPricingViewSet(ScopedModelViewSet):
         return services.load_pricing_save(actor=self.request.user, site=instance.site, instance=instance, **data)
 
 
-class GridSignalFilter(django_filters.FilterSet):
-    after = IsoDateTimeFilter(field_name="ends_at", lookup_expr="gt")
-    before = IsoDateTimeFilter(field_name="starts_at", lookup_expr="lt")
+class GridSignalFilter(FilterSet):
+    after = AwareIsoDateTimeFilter(field_name="ends_at", lookup_expr="gt")
+    before = AwareIsoDateTimeFilter(field_name="starts_at", lookup_expr="lt")
 
     class Meta:
         model = GridSignal
@@ -313,9 +315,9 @@ class GridSignalViewSet(
         serializer.instance = model_create(model=GridSignal, data=serializer.validated_data, actor=self.request.user)
 
 
-class PriceIntervalFilter(django_filters.FilterSet):
-    after = IsoDateTimeFilter(field_name="ends_at", lookup_expr="gt")
-    before = IsoDateTimeFilter(field_name="starts_at", lookup_expr="lt")
+class PriceIntervalFilter(FilterSet):
+    after = AwareIsoDateTimeFilter(field_name="ends_at", lookup_expr="gt")
+    before = AwareIsoDateTimeFilter(field_name="starts_at", lookup_expr="lt")
 
     class Meta:
         model = PriceInterval
@@ -329,9 +331,10 @@ class PriceIntervalViewSet(ScopedReadOnlyModelViewSet):
     serializer_class = PriceIntervalSerializer
     filterset_class = PriceIntervalFilter
     ordering_fields = ["starts_at"]
+    sync_field = "recorded_at"  # an interval's price is recorded once and never changes
 
 
-class QuoteView(APIView):
+class QuoteView(ApiViewMixin, APIView):
     """Price a planned charge before it happens, with the same engine and breakdown as a finished session."""
 
     permission_classes = [IsAuthenticated]
@@ -358,14 +361,34 @@ class QuoteView(APIView):
         return Response(priced.as_dict())
 
 
-class SessionFilter(django_filters.FilterSet):
+class SessionFilter(FilterSet):
     site = IdFilter(field_name="charge_point__site")
-    started_after = IsoDateTimeFilter(field_name="started_at", lookup_expr="gte")
-    started_before = IsoDateTimeFilter(field_name="started_at", lookup_expr="lt")
+    started_after = AwareIsoDateTimeFilter(field_name="started_at", lookup_expr="gte")
+    started_before = AwareIsoDateTimeFilter(field_name="started_at", lookup_expr="lt")
+    ended_after = AwareIsoDateTimeFilter(
+        field_name="ended_at", lookup_expr="gte", help_text="Sessions that ended at or after this instant."
+    )
+    vehicle_search = django_filters.CharFilter(
+        method="filter_vehicle_search",
+        help_text="Text in the vehicle's fleet number, licence plate or VIN (not a visiting vehicle's VIN).",
+    )
+    priced_after = AwareIsoDateTimeFilter(
+        field_name="priced_at",
+        lookup_expr="gte",
+        help_text="Sessions priced (or re-priced) at or after this instant: their cost is final from then on.",
+    )
 
     class Meta:
         model = ChargingSession
         fields = ["vehicle", "customer", "status", "connector", "charge_point"]
+
+    def filter_vehicle_search(self, queryset, name, value):
+        text = value.strip()
+        return queryset.filter(
+            Q(vehicle__vin__icontains=text, vehicle_hidden=False)  # as the sessions page searches
+            | Q(vehicle__fleet_number__icontains=text)
+            | Q(vehicle__license_plate__icontains=text)
+        )
 
 
 class _Echo:
@@ -386,6 +409,7 @@ class SessionViewSet(ScopedReadOnlyModelViewSet):
     serializer_class = SessionSerializer
     filterset_class = SessionFilter
     ordering_fields = ["started_at", "energy_kwh", "cost_total"]
+    filtered_actions = ("list", "export")
 
     def get_queryset(self):
         return selectors.session_list(user=self.request.user)
@@ -477,9 +501,9 @@ class SessionViewSet(ScopedReadOnlyModelViewSet):
         return response
 
 
-class ReservationFilter(django_filters.FilterSet):
-    after = IsoDateTimeFilter(field_name="ends_at", lookup_expr="gt")
-    before = IsoDateTimeFilter(field_name="starts_at", lookup_expr="lt")
+class ReservationFilter(FilterSet):
+    after = AwareIsoDateTimeFilter(field_name="ends_at", lookup_expr="gt")
+    before = AwareIsoDateTimeFilter(field_name="starts_at", lookup_expr="lt")
 
     class Meta:
         model = Reservation
@@ -616,19 +640,24 @@ class RoamingPolicyViewSet(ScopedModelViewSet):
         services.roaming_policy_delete(actor=self.request.user, policy=instance)
 
 
-class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class NotificationFilter(FilterSet):
+    unread = BooleanFilter(field_name="read_at", lookup_expr="isnull", help_text="true: only the unread ones.")
+
+    class Meta:
+        model = Notification
+        fields = ["event"]
+
+
+class NotificationViewSet(ApiViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Your own notifications, newest first (`?unread=true` for the unread ones)."""
 
     queryset = Notification.objects.none()  # the router's name; get_queryset gives the user's own
     serializer_class = NotificationSerializer
     permission_classes = [IsAuthenticated]
-    filterset_fields = ["event"]
+    filterset_class = NotificationFilter
 
     def get_queryset(self):
-        queryset = Notification.objects.filter(user=self.request.user, shown_in_app=True)
-        if self.request.query_params.get("unread") in ("true", "1"):
-            queryset = queryset.filter(read_at__isnull=True)
-        return queryset
+        return Notification.objects.filter(user=self.request.user, shown_in_app=True)
 
     @extend_schema(request=None, responses={200: NotificationSerializer})
     @action(detail=True, methods=["post"])
@@ -644,7 +673,7 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         return Response({"marked": services.notification_mark_read(user=request.user)})
 
 
-class PreferenceView(APIView):
+class PreferenceView(ApiViewMixin, APIView):
     """Which events you receive on which channel: GET the whole matrix, PUT the entries to change."""
 
     permission_classes = [IsAuthenticated]
@@ -666,7 +695,7 @@ class PreferenceView(APIView):
         return Response(self._matrix(request.user))
 
 
-class PushSubscriptionView(APIView):
+class PushSubscriptionView(ApiViewMixin, APIView):
     """Browser Web Push: GET the VAPID public key to subscribe with, POST the subscription, DELETE it."""
 
     permission_classes = [IsAuthenticated]

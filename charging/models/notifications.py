@@ -70,6 +70,7 @@ class Notification(models.Model):
     created_at = models.DateTimeField("first at", auto_now_add=True)
     last_at = models.DateTimeField("last at", auto_now=True)
     read_at = models.DateTimeField("read at", null=True, blank=True)
+    updated_at = models.DateTimeField("updated at", auto_now=True)
 
     class Meta:
         ordering = ["-last_at", "-pk"]

@@ -416,6 +416,7 @@ class GridSignal(models.Model):
     )
     source = models.CharField("source", max_length=60, help_text="Who published it, e.g. the grid operator's feed.")
     received_at = models.DateTimeField("received at", auto_now_add=True)
+    updated_at = models.DateTimeField("updated at", auto_now=True)
 
     scope_field = "site__department"
 

@@ -80,7 +80,7 @@ def notify(
             if earlier is not None:
                 earlier.repeats += 1
                 earlier.body = body or earlier.body
-                earlier.save(update_fields=["repeats", "body", "last_at"])
+                earlier.save(update_fields=["repeats", "body", "last_at", "updated_at"])
                 continue
         notification = Notification.objects.create(
             user=user, event=event, title=title[:200], body=body, link=link[:300], data=data or {},
@@ -172,7 +172,8 @@ def notification_mark_read(*, user: User, ids: list[int] | None = None) -> int:
     unread = Notification.objects.filter(user=user, read_at__isnull=True)
     if ids is not None:
         unread = unread.filter(pk__in=ids)
-    return unread.update(read_at=timezone.now())
+    now = timezone.now()
+    return unread.update(read_at=now, updated_at=now)
 
 
 @transaction.atomic

@@ -57,6 +57,23 @@ def test_the_session_list_filters_and_runs_a_constant_number_of_queries(
     assert "The period ends before it starts" in bad
 
 
+def test_the_csv_link_of_the_session_list_exports_the_rows_the_page_lists(org, client, bay):
+    """The link passed the page's own parameters to the API, which read `start` and `end` as nothing."""
+    import html
+    import re
+
+    for i in range(3):
+        _session(bay, i)
+    client.force_login(org.dispatcher_a)
+    query = {"start": "2026-06-11", "end": "2026-06-11", "vehicle": "", "site": bay["cp"].site_id}
+    page = client.get("/sessions/", query).content.decode()
+    link = html.unescape(re.search(r'href="(/api/v1/sessions/export/\?[^"]*)"', page).group(1))
+    export = client.get(link)
+    assert export.status_code == 200, export.content
+    rows = b"".join(export.streaming_content).decode().strip().splitlines()[1:]
+    assert len(rows) == page.count("data-session-id") == 1 and ",p-1," in rows[0]
+
+
 def test_a_session_page_draws_power_and_soc(org, client, bay):
     session = _session(bay)
     client.force_login(org.analyst_a)

@@ -5,11 +5,16 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db import models
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers, viewsets
+from rest_framework.exceptions import ErrorDetail, ValidationError
 
 from accounts.audit import model_create, model_delete, model_update
 from accounts.middleware import activate_time_zone
 from accounts.scoping import scoped
+from evfleet.api.filters import UNKNOWN_PARAMETER, backend_parameters
+from evfleet.api.idempotency import IdempotencyMixin
 from evfleet.api.ids import PATH_ID, IdField
 from evfleet.api.times import EARLIEST, EARLIEST_DATE, LATEST, LATEST_DATE
 
@@ -116,7 +121,92 @@ class StrictSerializer(StrictFieldsMixin, serializers.Serializer):
     """A plain (non-model) input serializer with the strict input rules above."""
 
 
-class ScopedViewSetMixin:
+def _declared_query_parameters(view, method: str) -> set[str]:
+    """The query parameters the handler's @extend_schema declares (drf-spectacular keeps its schema class there)."""
+    handler = getattr(view, method.lower(), None)
+    schema_class = getattr(handler, "kwargs", {}).get("schema")
+    if schema_class is None:
+        return set()
+    schema = schema_class() if isinstance(schema_class, type) else schema_class
+    schema.view, schema.method = view, method
+    return {
+        parameter.name
+        for parameter in schema.get_override_parameters()
+        if isinstance(parameter, OpenApiParameter) and parameter.location == OpenApiParameter.QUERY
+    }
+
+
+def paginator_parameters(paginator, view) -> set[str]:
+    if hasattr(paginator, "query_parameters"):
+        return set(paginator.query_parameters(view))
+    return {p["name"] for p in paginator.get_schema_operation_parameters(view) if p["in"] == "query"}
+
+
+_KNOWN: dict[tuple, frozenset[str]] = {}
+
+
+class ApiViewMixin(IdempotencyMixin):
+    """What every API view does: refuse query parameters it does not know, and replay retried POSTs.
+
+    A view accepts `format`, the parameters its @extend_schema declares and, on the actions in `filtered_actions`
+    (GET), those of its filter backends, and on those in `paged_actions` (GET), its paginator's. The OpenAPI
+    schema (evfleet/api/schema.py) documents exactly these. `sync_field` is the time `updated_after`,
+    `updated_before` and the `cursor` pages go by: `updated_at`, or for a model whose rows never change the time
+    they were made; None for a list without one.
+    """
+
+    sync_field: str | None = "updated_at"
+    filtered_actions: tuple[str, ...] = ("list",)
+    paged_actions: tuple[str, ...] = ("list",)
+
+    def lists(self, actions: tuple[str, ...]) -> bool:
+        return self.request.method == "GET" and getattr(self, "action", None) in actions
+
+    def query_parameters(self) -> frozenset[str]:
+        key = (type(self), getattr(self, "action", None), self.request.method)
+        if key not in _KNOWN:
+            names = {"format", *_declared_query_parameters(self, self.request.method)}
+            if self.lists(self.filtered_actions):
+                for backend in self.filter_backends:
+                    names |= backend_parameters(backend, self)
+            if self.lists(self.paged_actions) and self.paginator is not None:
+                names |= paginator_parameters(self.paginator, self)
+            _KNOWN[key] = frozenset(names)
+        return _KNOWN[key]
+
+    def check_query_parameters(self, request) -> None:
+        known = self.query_parameters()
+        unknown = sorted(set(request.query_params) - known)
+        if not unknown:
+            return
+        self._object_exists()
+        accepted = ", ".join(sorted(known))
+        raise ValidationError(
+            {
+                name: [
+                    ErrorDetail(
+                        f"Unknown query parameter {name!r}; this operation accepts: {accepted}.",
+                        code=UNKNOWN_PARAMETER,
+                    )
+                ]
+                for name in unknown
+            }
+        )
+
+    def _object_exists(self) -> None:
+        """An object outside the user's departments is a 404 before any other problem, as for every method."""
+        kwarg = getattr(self, "lookup_url_kwarg", None) or getattr(self, "lookup_field", None)
+        if kwarg and kwarg in self.kwargs and hasattr(self, "get_queryset"):
+            get_object_or_404(self.get_queryset(), **{self.lookup_field: self.kwargs[kwarg]})
+
+    def initial(self, request, *args, **kwargs):
+        self.idempotency_read_body(request)
+        super().initial(request, *args, **kwargs)
+        self.check_query_parameters(request)
+        self.idempotency_claim(request)
+
+
+class ScopedViewSetMixin(ApiViewMixin):
     """Department scoping of the queryset, and the user's local time zone once the API has authenticated."""
 
     lookup_value_regex = PATH_ID  # only digits reach the lookup: int() would read "1_2" as 12

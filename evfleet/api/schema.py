@@ -4,6 +4,8 @@ from django.db import models
 from drf_spectacular import openapi
 from rest_framework import permissions
 
+from evfleet.api import idempotency
+from evfleet.api.base import ApiViewMixin
 from evfleet.api.errors import MESSAGES, ErrorCode, ErrorSerializer
 
 
@@ -63,6 +65,27 @@ _STANDARD = {
             )
         },
     ),
+    "409_idempotency": (
+        "The Idempotency-Key was used with another request, or its first request is still running.",
+        {
+            "key_reused": _example(
+                "Key used with another request",
+                {
+                    "code": idempotency.IdempotencyKeyReused.default_code,
+                    "message": idempotency.IdempotencyKeyReused.default_detail,
+                },
+                "A key stands for one request (method, path and body) for 24 hours; send a new key.",
+            ),
+            "in_progress": _example(
+                "First request still running",
+                {
+                    "code": idempotency.IdempotencyInProgress.default_code,
+                    "message": idempotency.IdempotencyInProgress.default_detail,
+                },
+                "Retry after the seconds in Retry-After: you then get the first request's answer.",
+            ),
+        },
+    ),
     "409": (
         "The object is still referenced by others and cannot be deleted.",
         {
@@ -97,13 +120,36 @@ class AutoSchema(openapi.AutoSchema):
             }
         return dict(sorted(responses.items()))
 
+    # The query parameters documented are the ones the view accepts (evfleet.api.base.ApiViewMixin): filters on
+    # its `filtered_actions`, page parameters on its `paged_actions`, GET only.
+    def _view_lists(self, attribute: str) -> bool:
+        actions = getattr(self.view, attribute, ("list",))
+        return self.method == "GET" and getattr(self.view, "action", None) in actions
+
+    def get_filter_backends(self):
+        return list(getattr(self.view, "filter_backends", [])) if self._view_lists("filtered_actions") else []
+
     def _get_paginator(self):
-        # DRF paginates list() only: a POST answering a list (a bulk create) is a plain array.
-        return super()._get_paginator() if self.method == "GET" else None
+        # A POST answering a list (a bulk create) is a plain array; a GET action pages only if it says so.
+        return super()._get_paginator() if self._view_lists("paged_actions") else None
+
+    def _idempotent(self) -> bool:
+        return self.method == "POST" and isinstance(self.view, idempotency.IdempotencyMixin)
 
     def _get_parameters(self):
         parameters = super()._get_parameters()
         self._query_parameters = [p["name"] for p in parameters if p["in"] == "query"]
+        if self._idempotent():
+            parameters.append(
+                {
+                    "in": "header",
+                    "name": idempotency.HEADER,
+                    "required": False,
+                    "description": idempotency.KEY_HELP,
+                    "schema": {"type": "string", "minLength": 1, "maxLength": idempotency.MAX_KEY_LENGTH,
+                               "pattern": "^[\\x21-\\x7e]+$"},
+                }
+            )  # fmt: skip
         return parameters
 
     def _error_cases(self) -> dict[str, tuple[str, dict]]:
@@ -114,8 +160,12 @@ class AutoSchema(openapi.AutoSchema):
         lists = self.method == "GET" and self._is_list_view()
         # A query parameter can be invalid (a filter, a period); a delete can be refused by the app's service.
         reads_query = self.method == "GET" and bool(getattr(self, "_query_parameters", None))
-        if writes or lists or reads_query or self._delete_has_rules() or "400" in declared:
+        # Any GET of an API view refuses a query parameter it does not document (evfleet.api.base.ApiViewMixin).
+        strict_query = self.method == "GET" and isinstance(self.view, ApiViewMixin)
+        if writes or lists or reads_query or strict_query or self._delete_has_rules() or "400" in declared:
             examples = dict(declared.get("400", {}))
+            if strict_query:
+                examples.setdefault("unknown_parameter", self._unknown_parameter_example())
             if not examples:
                 examples["invalid"] = _example(
                     "Invalid input",
@@ -147,11 +197,28 @@ class AutoSchema(openapi.AutoSchema):
             cases["404"] = _STANDARD["404_page"]
         if self.method == "DELETE" and self._protected_model():
             cases["409"] = _STANDARD["409"]
+        if self._idempotent():
+            cases["409"] = _STANDARD["409_idempotency"]
         for code, examples in declared.items():
             if code != "400":
                 examples = dict(examples)
                 cases[code] = (examples.pop("_description", "Error."), examples)
         return cases
+
+    def _unknown_parameter_example(self) -> dict:
+        from evfleet.api.filters import UNKNOWN_PARAMETER
+
+        accepted = ", ".join(sorted({"format", *getattr(self, "_query_parameters", [])}))
+        message = f"Unknown query parameter 'colour'; this operation accepts: {accepted}."
+        return _example(
+            "Unknown query parameter",
+            {
+                "code": ErrorCode.VALIDATION,
+                "message": "Invalid input in: colour. See 'fields' for each problem.",
+                "fields": {"colour": [{"code": UNKNOWN_PARAMETER, "message": message}]},
+            },
+            "Every query parameter is documented here; a misspelt one is refused rather than ignored.",
+        )
 
     def _allows_anonymous(self) -> bool:
         return any(isinstance(p, permissions.AllowAny) for p in self.view.get_permissions())

@@ -10,9 +10,10 @@ from accounts.models import Department
 from accounts.scoping import visible_departments
 from evfleet.api.base import ScopedModelViewSet, ScopedReadOnlyModelViewSet
 from evfleet.api.errors import ErrorCode, PayloadTooLarge, error_body
+from evfleet.api.filters import AwareIsoDateTimeFilter as IsoDateTimeFilter
+from evfleet.api.filters import FilterBackend, FilterSet
 from evfleet.api.ids import IdFilter
 from evfleet.api.pagination import TimeCursorPagination
-from evfleet.api.times import IsoDateTimeFilter
 from fleet import selectors, services
 from fleet.api.serializers import (
     IngestReportSerializer,
@@ -107,7 +108,7 @@ def _visible_departments(request):
     return visible_departments(request.user) if request is not None else Department.objects.none()
 
 
-class VehicleFilter(django_filters.FilterSet):
+class VehicleFilter(FilterSet):
     # Offered only within the user's departments, so an unknown id and another department's id look alike.
     department = django_filters.ModelChoiceFilter(queryset=_visible_departments, help_text="Department id (exactly).")
     status = django_filters.MultipleChoiceFilter(
@@ -166,7 +167,7 @@ class VehicleViewSet(ScopedModelViewSet):
         services.vehicle_delete(actor=self.request.user, vehicle=instance)
 
 
-class TelemetryFilter(django_filters.FilterSet):
+class TelemetryFilter(FilterSet):
     recorded_after = IsoDateTimeFilter(
         field_name="recorded_at", lookup_expr="gte", help_text="From this instant (inclusive), ISO 8601 with offset."
     )
@@ -246,7 +247,10 @@ class TelemetryViewSet(ScopedReadOnlyModelViewSet):
     serializer_class = TelemetryPointSerializer
     filterset_class = TelemetryFilter
     pagination_class = TimeCursorPagination
-    filter_backends = [django_filters.rest_framework.DjangoFilterBackend]
+    filter_backends = [FilterBackend]
+    # Readings never change and carry the vehicle's clock, not the time they arrived: no updated_after here.
+    # Sync with recorded_after and the time cursor (a reading that arrives late, for an earlier time, is missed).
+    sync_field = None
 
     @extend_schema(
         request=TelemetryBulkRequestSerializer,

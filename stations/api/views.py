@@ -1,7 +1,6 @@
 import time
 from datetime import timedelta
 
-import django_filters
 from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -14,6 +13,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from evfleet.api.base import ScopedModelViewSet, ScopedReadOnlyModelViewSet, ScopedViewSetMixin
+from evfleet.api.filters import BooleanFilter, FilterSet
 from evfleet.api.ids import query_id
 from evfleet.api.pagination import PageNumberPagination
 from evfleet.api.times import query_instant
@@ -135,7 +135,7 @@ class SiteViewSet(ScopedModelViewSet):
         services.site_delete(actor=self.request.user, site=instance)
 
 
-class ChargePointFilter(django_filters.FilterSet):
+class ChargePointFilter(FilterSet):
     class Meta:
         model = ChargePoint
         fields = ["site", "status", "is_connected", "protocol", "registration_status"]
@@ -149,6 +149,7 @@ class ChargePointViewSet(ScopedModelViewSet):
     filterset_class = ChargePointFilter
     search_fields = ["identity", "vendor", "model", "serial_number"]
     ordering_fields = ["identity", "status", "last_seen_at"]
+    paged_actions = ("list", "commands", "messages")
 
     def get_queryset(self):
         return selectors.charge_point_list(user=self.request.user)
@@ -227,6 +228,7 @@ class ConnectorViewSet(ScopedModelViewSet):
     serializer_class = ConnectorSerializer
     filterset_fields = ["charge_point", "connector_type", "current_type", "status", "bidirectional"]
     ordering_fields = ["max_power_kw", "status_since"]
+    paged_actions = ("list", "status_history")
 
     def get_queryset(self):
         return selectors.connector_list(user=self.request.user)
@@ -278,10 +280,8 @@ class MaintenanceWindowViewSet(ScopedModelViewSet):
         services.maintenance_window_delete(actor=self.request.user, window=instance)
 
 
-class AlertFilter(django_filters.FilterSet):
-    open = django_filters.BooleanFilter(
-        field_name="resolved_at", lookup_expr="isnull", help_text="true: only open alerts."
-    )
+class AlertFilter(FilterSet):
+    open = BooleanFilter(field_name="resolved_at", lookup_expr="isnull", help_text="true: only open alerts.")
 
     class Meta:
         model = Alert
@@ -319,6 +319,8 @@ class CompatibleConnectorViewSet(ScopedViewSetMixin, mixins.ListModelMixin, view
     serializer_class = CompatibleConnectorSerializer
     pagination_class = PageNumberPagination
     queryset = Connector.objects.none()
+    filter_backends = []  # its own parameters, below: a ranking the selector computes, not a filtered table
+    sync_field = None
 
     @extend_schema(
         parameters=[
