@@ -1,14 +1,15 @@
 """Figures written for people in the PDF: thousands separators, money to its currency's minor unit, a unit on
 every figure, a change with its sign and direction.
 
-Local helpers of the PDF report, kept in this one module so that they can give way to the project's shared
-formatting filters (issue 14, item 11) when those land. CSV, XLSX and JSON keep `ReportResult.formatted`
-(no separators), which programs read back.
+What a PDF needs beyond the project's shared formatting (`evfleet.formatting`, whose currency symbols and
+minor units it uses): a table cell by its column's kind, a summary figure with its change, a true minus sign
+and no-break spaces before units. CSV, XLSX and JSON keep `ReportResult.formatted` (no separators), which
+programs read back.
 """
 
 from decimal import Decimal
 
-from babel.numbers import get_currency_precision, get_currency_symbol
+from evfleet import formatting
 
 from .result import Column, Figure, Value
 
@@ -25,7 +26,7 @@ def decimals_of(value: Value, kind: str, decimals: int, currency: str = "") -> i
             exponent = value.as_tuple().exponent
             if isinstance(exponent, int):
                 return max(-exponent, 0)
-        return get_currency_precision(currency) if currency else 2
+        return formatting.minor_units(currency)
     return decimals
 
 
@@ -40,7 +41,7 @@ def grouped(value: int | float | Decimal, decimals: int, sign: bool = False) -> 
 
 def currency_symbol(currency: str) -> str:
     """€ for EUR, $ for USD, £ for GBP; the code itself when a currency has no symbol of its own."""
-    return get_currency_symbol(currency, locale="en") if currency else ""
+    return formatting.currency_symbol(currency) if currency else ""
 
 
 def unit_text(unit: str, kind: str) -> str:
