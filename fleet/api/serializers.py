@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from evfleet.api.base import StrictModelSerializer
-from fleet.models import TelemetryPoint, Vehicle, VehicleModel
+from fleet.models import TelemetryPoint, Vehicle, VehicleModel, validate_inlets
 from fleet.telemetry import MEASUREMENTS
 from stations.choices import ConnectorType
 
@@ -10,7 +10,8 @@ class VehicleModelSerializer(StrictModelSerializer):
     inlets = serializers.ListField(
         child=serializers.ChoiceField(choices=ConnectorType.choices),
         min_length=1,
-        help_text='Connector types the vehicle\'s inlets accept, e.g. ["type2", "ccs2"].',
+        validators=[validate_inlets],
+        help_text='Connector types the vehicle\'s inlets accept, e.g. ["type2", "ccs2"], each once.',
     )
 
     class Meta:
