@@ -15,9 +15,11 @@
 import copy
 import io
 import json
+import re
 from decimal import Decimal
 
 from django.core import validators as django_validators
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from drf_spectacular import openapi
 from drf_spectacular.plumbing import ResolvedComponent, append_meta
@@ -111,7 +113,7 @@ def _validators_of(field: serializers.Field) -> list:
     if model is not None and isinstance(getattr(field, "source", None), str):
         try:
             model_field = model._meta.get_field(field.source)
-        except Exception:  # noqa: BLE001  (not a model field: a property, a method, a relation path)
+        except FieldDoesNotExist:  # a property, a method, a relation path
             model_field = None
         found += [v for v in getattr(model_field, "validators", []) if v not in found]
     return found
@@ -130,7 +132,8 @@ def _bounds(field: serializers.Field) -> tuple:
 def _decimal_schema(field: serializers.DecimalField) -> dict:
     """A decimal string: the pattern admits the values between the bounds, which also stand as minimum/maximum."""
     places = field.decimal_places or 0
-    largest = (Decimal(10) ** (field.max_whole_digits or 12) - Decimal(1).scaleb(-places)) if field.max_digits else None
+    whole = field.max_whole_digits
+    largest = Decimal(10) ** whole - Decimal(1).scaleb(-places) if whole is not None else None
     low, high = _bounds(field)
     low = Decimal(str(low)) if low is not None else (-largest if largest is not None else None)
     high = Decimal(str(high)) if high is not None else largest
@@ -139,6 +142,12 @@ def _decimal_schema(field: serializers.DecimalField) -> dict:
         schema["pattern"] = decimal_pattern(low, high, places)
         schema["minimum"], schema["maximum"] = float(low), float(high)
     return schema
+
+
+def _admits_blank(schema: dict) -> bool:
+    if "enum" in schema:
+        return "" in schema["enum"]
+    return "pattern" in schema and re.search(schema["pattern"], "") is not None
 
 
 class AutoSchema(openapi.AutoSchema):
@@ -167,6 +176,14 @@ class AutoSchema(openapi.AutoSchema):
             schema = self._described(field, schema, validator, described())
         return schema
 
+    def _insert_field_validators(self, field, schema):
+        super()._insert_field_validators(field, schema)
+        # drf-spectacular offers "" as a second branch of a blank-allowed pattern; where the pattern admits ""
+        # already, "" would match both branches of the oneOf, which no value may.
+        branches = schema.get("oneOf", [])
+        if len(branches) == 2 and branches[1] == {"type": "string", "maxLength": 0} and _admits_blank(branches[0]):
+            schema.update(schema.pop("oneOf")[0])
+
     def _register(self, components: dict[str, dict]) -> None:
         for name, body in components.items():
             self.registry.register_on_missing(
@@ -185,7 +202,7 @@ class AutoSchema(openapi.AutoSchema):
         else:
             inner = {k: v for k, v in schema.items() if k not in outer and k not in ("minLength",)}
             inner.update(described)
-        if getattr(field, "allow_blank", False):
+        if getattr(field, "allow_blank", False) and not _admits_blank(described):
             self._register({"BlankEnum": {"enum": [""]}})
             return {"oneOf": [inner, {"$ref": "#/components/schemas/BlankEnum"}], **outer}
         return {**inner, **outer} if not name else ({"allOf": [inner], **outer} if outer else inner)
@@ -363,7 +380,7 @@ class _Validation:
                 ]
             target.validators = []
             serializer.is_valid()
-        except Exception:  # noqa: BLE001  (a rule that needs a request or rows: no example from it)
+        except Exception:  # a rule that needs a request or database rows: no example from this input
             return None
         return serializer.errors or None
 
