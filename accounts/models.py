@@ -19,6 +19,16 @@ def validate_time_zone(value: str) -> None:
         )
 
 
+# The OpenAPI schema states what the validator admits (evfleet/api/schema.py): an enum shared as `TimeZone`.
+validate_time_zone.openapi_component = "TimeZone"
+validate_time_zone.openapi_schema = lambda: {
+    "type": "string",
+    "enum": sorted(zoneinfo.available_timezones()),
+    "description": "An IANA time zone name, e.g. Europe/Berlin.",
+}
+validate_time_zone.openapi_invalid = "Mars/Olympus_Mons"
+
+
 def default_time_zone() -> str:
     return settings.EVFLEET_DEFAULT_TIME_ZONE
 

@@ -417,6 +417,9 @@ SPECTACULAR_SETTINGS = {
         "CustomerKindEnum": "charging.models.Customer.Kind",
         "ContractKindEnum": "charging.models.Contract.Kind",
         "ReservationStatusEnum": "charging.models.Reservation.Status",
+        "VehicleClassEnum": "fleet.models.VehicleModel.VehicleClass",
+        "TariffDimensionEnum": "charging.pricing.engine.DIMENSIONS",
+        "WeekdayNameEnum": "charging.pricing.engine.DAYS",
     },
 }
 

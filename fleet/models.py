@@ -37,6 +37,7 @@ class VINValidator(RegexValidator):
 
 
 validate_vin = VINValidator()
+validate_vin.openapi_invalid = "WVWZZZ1JZ3W38652"  # 16 characters (evfleet/api/schema.py: the error examples)
 
 
 class VINFormField(forms.CharField):
@@ -68,6 +69,10 @@ def validate_inlets(value) -> None:
         )
     if len(set(value)) != len(value):
         raise ValidationError("Each inlet is listed once.", code="duplicate_inlet")
+
+
+validate_inlets.openapi_schema = lambda: {"minItems": 1, "uniqueItems": True}  # evfleet/api/schema.py
+validate_inlets.openapi_invalid = ["type2", "type2"]
 
 
 def _percent(name: str, **kwargs) -> models.FloatField:

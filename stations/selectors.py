@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, QuerySet
 
 from accounts.models import User
@@ -108,6 +109,18 @@ def compatible_connectors(
         if fit is not None:
             found.append(CompatibleConnector(connector, fit.power_kw, fit.limited_by, fit.adapter))
     return sorted(found, key=lambda c: (-c.power_kw, c.connector.charge_point.identity, c.connector.evse_id))
+
+
+INCOMPATIBLE_CONNECTOR = "incompatible_connector"  # the one code of this rule, wherever a vehicle meets a connector
+
+
+def incompatibility_error(vehicle: Vehicle, connector: Connector) -> ValidationError | None:
+    """None when the vehicle can use the connector, else the error every caller raises (a session, a reservation,
+    a quote, a remote start): the reason as a sentence, code `incompatible_connector`."""
+    reason = incompatibility_reason(vehicle, connector)
+    if reason is None:
+        return None
+    return ValidationError(reason[0].upper() + reason[1:] + ".", code=INCOMPATIBLE_CONNECTOR)
 
 
 def incompatibility_reason(

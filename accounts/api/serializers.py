@@ -2,7 +2,7 @@ from rest_framework import serializers
 from rest_framework.authtoken.models import Token
 
 from accounts.models import ActivityLog, Department, User
-from evfleet.api.base import StrictModelSerializer
+from evfleet.api.base import StrictModelSerializer, StrictSerializer
 
 
 class DepartmentSerializer(StrictModelSerializer):
@@ -67,7 +67,7 @@ class ActivityLogSerializer(serializers.ModelSerializer):
         return f"{entry.content_type.app_label}.{entry.content_type.model}"
 
 
-class TokenRequestSerializer(serializers.Serializer):
+class TokenRequestSerializer(StrictSerializer):
     username = serializers.CharField()
     password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
 

@@ -5,13 +5,27 @@ from analytics.metrics import GROUPINGS
 from analytics.models import CarbonIntensity, CarbonOffset, CarbonZone, IceBaseline, ReportRun, SavedReport
 from analytics.periods import RELATIVE
 from analytics.services import FIELDS
-from evfleet.api.base import StrictModelSerializer
+from evfleet.api.base import StrictModelSerializer, TypedJSONField
+from fleet.models import VehicleModel
 
 
 class CarbonZoneSerializer(StrictModelSerializer):
     class Meta:
         model = CarbonZone
         fields = ["id", "code", "name", "gco2e_per_kwh", "renewable_percent"]
+
+
+def whole_hour(value) -> None:
+    if value.minute or value.second or value.microsecond:
+        raise serializers.ValidationError("Give the start of an hour (minutes and seconds zero), e.g. 14:00.")
+
+
+# What the validator admits, for the OpenAPI schema (evfleet/api/schema.py): minutes and seconds zero, with an
+# offset in whole hours (the minutes are read in your department's time zone).
+whole_hour.openapi_schema = lambda: {
+    "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:00(?::00(?:\.0+)?)?(?:Z|[+-][0-9]{2}:00)$"
+}
+whole_hour.openapi_invalid = "2026-11-24T14:30:00Z"
 
 
 class CarbonIntensitySerializer(StrictModelSerializer):
@@ -21,11 +35,7 @@ class CarbonIntensitySerializer(StrictModelSerializer):
         model = CarbonIntensity
         fields = ["id", "zone", "hour_start", "gco2e_per_kwh", "renewable_percent"]
         validators = []  # an hour already stored is replaced (the view upserts), not refused
-
-    def validate_hour_start(self, value):
-        if value.minute or value.second or value.microsecond:
-            raise serializers.ValidationError("Give the start of an hour (minutes and seconds zero), e.g. 14:00.")
-        return value
+        extra_kwargs = {"hour_start": {"validators": [whole_hour]}}
 
 
 class IceBaselineSerializer(StrictModelSerializer):
@@ -53,13 +63,31 @@ class CarbonOffsetSerializer(StrictModelSerializer):
         ]
 
 
+_IDS = {"type": "array", "items": {"type": "integer", "minimum": 1}}
+# What analytics.services._check_filters admits: ids of things you can see, known vehicle classes.
+REPORT_FILTERS_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "description": "Only rows of these; each list holds ids you can see (vehicle_class: class names).",
+    "properties": {
+        "site": _IDS,
+        "vehicle_model": _IDS,
+        "vehicle": _IDS,
+        "vehicle_class": {"type": "array", "items": {"type": "string", "enum": VehicleModel.VehicleClass.values}},
+    },
+}
+
+
 class SavedReportSerializer(StrictModelSerializer):
     metrics = serializers.ListField(child=serializers.ChoiceField(choices=METRIC_CHOICES), allow_empty=False)
     grouping = serializers.ChoiceField(choices=list(GROUPINGS.items()))
     period = serializers.ChoiceField(choices=list(RELATIVE.items()))
     owner = serializers.StringRelatedField(read_only=True)
-    filters = serializers.JSONField(
-        required=False, help_text='{"site": [ids], "vehicle_model": [ids], "vehicle_class": ["van", ...]}'
+    filters = TypedJSONField(
+        schema={"$ref": "#/components/schemas/ReportFilters"},
+        components={"ReportFilters": REPORT_FILTERS_SCHEMA},
+        required=False,
+        help_text='{"site": [ids], "vehicle_model": [ids], "vehicle_class": ["van", ...]}',
     )
 
     class Meta:

@@ -33,8 +33,8 @@ from analytics.periods import RELATIVE
 from analytics.reporting.exports import EXPORTERS
 from analytics.summary import export_report
 from analytics.views import local_today
-from evfleet.api.base import ScopedModelViewSet, ScopedReadOnlyModelViewSet, ScopedViewSetMixin
-from evfleet.api.errors import ErrorSerializer
+from evfleet.api.base import ScopedModelViewSet, ScopedReadOnlyModelViewSet, ScopedViewSetMixin, takes_no_body
+from evfleet.api.errors import ErrorSerializer, django_validation_error_to_drf
 
 VIEW = "analytics.view_vehicleday"
 # A report in each format it is made in: JSON in the body, the others as a file (Content-Disposition: attachment).
@@ -221,7 +221,7 @@ class SavedReportViewSet(FileFormatMixin, ScopedModelViewSet):
         try:
             return services.saved_report_save(actor=self.request.user, instance=instance, **data)
         except DjangoValidationError as exc:
-            raise ValidationError(exc.message_dict) from None
+            raise django_validation_error_to_drf(exc) from None
 
     def create_object(self, data):
         return self._save(None, data)
@@ -249,7 +249,7 @@ class SavedReportViewSet(FileFormatMixin, ScopedModelViewSet):
                 report=report, fmt=fmt, today=local_today(request.user), user=request.user
             )
         except DjangoValidationError as exc:
-            raise ValidationError(exc.message_dict) from None
+            raise django_validation_error_to_drf(exc) from None
         response = HttpResponse(content, content_type=content_type)
         if fmt != "json":
             response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -257,6 +257,7 @@ class SavedReportViewSet(FileFormatMixin, ScopedModelViewSet):
 
     @extend_schema(request=None, responses={202: OpenApiTypes.OBJECT})
     @action(detail=True, methods=["post"])
+    @takes_no_body
     def send(self, request, pk=None):
         """Generate and email the report now, as its schedule would (retried on failure)."""
         report = self.get_object()
@@ -331,7 +332,10 @@ class CarbonIntensityViewSet(mixins.CreateModelMixin, ScopedReadOnlyModelViewSet
     serializer_class = CarbonIntensitySerializer
     filterset_fields = ["zone", "zone__code"]
 
-    @extend_schema(request=CarbonIntensitySerializer(many=True), responses={201: CarbonIntensitySerializer(many=True)})
+    @extend_schema(
+        request=CarbonIntensitySerializer(many=True, allow_empty=False),
+        responses={201: CarbonIntensitySerializer(many=True)},
+    )
     def create(self, request, *args, **kwargs):
         many = isinstance(request.data, list)
         extra = {"allow_empty": False} if many else {}  # an empty feed is a mistake, not a success

@@ -25,7 +25,9 @@ from charging.models import (
     Tariff,
     TariffVersion,
 )
-from evfleet.api.base import StrictModelSerializer, StrictSerializer
+from charging.pricing.engine import DAYS, DIMENSIONS
+from charging.pricing.validation import MAX_ELEMENTS
+from evfleet.api.base import StrictModelSerializer, StrictSerializer, TypedJSONField
 from fleet.models import Vehicle
 from stations.models import Connector
 
@@ -40,9 +42,116 @@ ELEMENTS_HELP = (
 )
 
 
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+# The shapes charging/pricing/validation.py checks, as OpenAPI components. Numbers there are decimal strings
+# ("0.35") or JSON numbers, never negative.
+PRICING_COMPONENTS = {
+    "NonNegativeDecimal": {
+        "oneOf": [
+            {"type": "string", "pattern": r"^(?:0|[1-9][0-9]*)(?:\.[0-9]+)?$", "example": "0.35"},
+            {"type": "number", "minimum": 0},
+        ],
+        "description": 'A number, 0 or more: a decimal string ("0.35", so no precision is lost) or a JSON number.',
+    },
+    "TariffPriceComponent": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["type", "price"],
+        "properties": {
+            "type": {"type": "string", "enum": list(DIMENSIONS), "description": "What is priced; once per element."},
+            "price": {
+                "allOf": [_ref("NonNegativeDecimal")],
+                "description": "Excluding tax: per kWh (ENERGY), per hour (TIME, PARKING_TIME), per session (FLAT).",
+            },
+            "step_size": {
+                "type": "integer",
+                "minimum": 1,
+                "default": 1,
+                "description": "Billing step: Wh (ENERGY) or seconds (TIME, PARKING_TIME).",
+            },
+            "vat": {
+                "type": "number",
+                "description": "Accepted from OCPI and not kept: the version's tax_percent applies.",
+            },
+        },
+    },
+    "TariffRestrictions": {
+        "type": "object",
+        "additionalProperties": False,
+        "nullable": True,
+        "description": "When the element applies; every restriction given must hold. Times are the site's local time.",
+        "properties": {
+            **{
+                key: {
+                    "type": "string",
+                    "nullable": True,
+                    "pattern": "^(?:[01][0-9]|2[0-3]):[0-5][0-9]$",
+                    "description": "HH:MM, local; an end before the start crosses midnight; not equal to the other.",
+                }
+                for key in ("start_time", "end_time")
+            },
+            **{
+                key: {
+                    "type": "string",
+                    "format": "date",
+                    "nullable": True,
+                    "description": "YYYY-MM-DD; the end is exclusive.",
+                }
+                for key in ("start_date", "end_date")
+            },
+            **{
+                key: {"allOf": [_ref("NonNegativeDecimal")], "nullable": True, "description": f"{unit}; max above min."}
+                for key, unit in (("min_kwh", "kWh"), ("max_kwh", "kWh"), ("min_power", "kW"), ("max_power", "kW"))
+            },
+            **{
+                key: {"type": "integer", "minimum": 0, "nullable": True, "description": "Seconds; max above min."}
+                for key in ("min_duration", "max_duration")
+            },
+            "day_of_week": {
+                "type": "array",
+                "nullable": True,
+                "minItems": 1,
+                "uniqueItems": True,
+                "items": {"type": "string", "enum": list(DAYS)},
+            },
+        },
+    },
+    "TariffElement": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["price_components"],
+        "properties": {
+            "price_components": {"type": "array", "minItems": 1, "items": _ref("TariffPriceComponent")},
+            "restrictions": _ref("TariffRestrictions"),
+        },
+    },
+}
+ELEMENTS_SCHEMA = {"type": "array", "minItems": 1, "maxItems": MAX_ELEMENTS, "items": _ref("TariffElement")}
+
+
+def elements_field(**kwargs) -> TypedJSONField:
+    return TypedJSONField(schema=ELEMENTS_SCHEMA, components=PRICING_COMPONENTS, help_text=ELEMENTS_HELP, **kwargs)
+
+
+LOAD_CURVE_SCHEMA = {
+    "type": "array",
+    "minItems": 2,
+    "items": {
+        "type": "array",
+        "minItems": 2,
+        "maxItems": 2,
+        "items": _ref("NonNegativeDecimal"),
+        "description": "[load in % of the grid limit (0 to 200, rising from point to point), price multiplier (> 0)]",
+    },
+}
+
+
 class TariffVersionSerializer(StrictModelSerializer):
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
-    elements = serializers.JSONField(help_text=ELEMENTS_HELP)
+    elements = elements_field()
     valid_from = serializers.DateTimeField(
         required=False, help_text="When these prices start (default: now); after the latest version's start."
     )
@@ -62,7 +171,7 @@ class TariffSerializer(StrictModelSerializer):
     tax_percent = serializers.DecimalField(
         max_digits=6, decimal_places=3, write_only=True, required=False, min_value=Decimal(0), max_value=Decimal(100)
     )
-    elements = serializers.JSONField(write_only=True, required=False, help_text=ELEMENTS_HELP)
+    elements = elements_field(write_only=True, required=False)
     note = serializers.CharField(write_only=True, required=False, allow_blank=True, max_length=200)
 
     class Meta:
@@ -173,6 +282,13 @@ class HolidayCalendarSerializer(StrictModelSerializer):
 
 
 class LoadPricingSerializer(StrictModelSerializer):
+    curve = TypedJSONField(
+        schema=LOAD_CURVE_SCHEMA,
+        components=PRICING_COMPONENTS,
+        help_text="Points [load %, price multiplier], load rising, e.g. [[0, 0.9], [50, 1.0], [90, 1.4]]; "
+        "linear in between, flat beyond.",
+    )
+
     class Meta:
         model = LoadPricing
         fields = [
@@ -374,7 +490,9 @@ class SessionStartSerializer(SessionNeedsSerializer):
 
 
 class ReservationDecisionSerializer(serializers.ModelSerializer):
-    actor = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    actor = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True, help_text="Who decided: a username; null: the system."
+    )
 
     class Meta:
         model = ReservationDecision
@@ -467,7 +585,7 @@ class NotificationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class PreferenceSerializer(serializers.Serializer):
+class PreferenceSerializer(StrictSerializer):
     event = serializers.ChoiceField(choices=Event.choices)
     channel = serializers.ChoiceField(choices=Channel.choices)
     enabled = serializers.BooleanField()

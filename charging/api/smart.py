@@ -20,7 +20,9 @@ from evfleet.api.base import (
     ScopedViewSetMixin,
     StrictModelSerializer,
     StrictSerializer,
+    takes_no_body,
 )
+from evfleet.api.errors import django_validation_error_to_drf
 from fleet.models import Vehicle
 from stations.models import Connector, Site
 
@@ -41,7 +43,7 @@ class CircuitSerializer(StrictModelSerializer):
         try:
             instance.clean()
         except DjangoValidationError as exc:
-            raise serializers.ValidationError(exc.message_dict) from None
+            raise django_validation_error_to_drf(exc) from None
         return attrs
 
 
@@ -109,6 +111,7 @@ class SitePlanView(ScopedViewSetMixin, APIView):
         return Response(ChargingPlanSerializer(plan).data)
 
     @extend_schema(request=None, responses={201: ChargingPlanSerializer})
+    @takes_no_body
     def post(self, request, site_id: int):
         if not request.user.has_perm("charging.add_chargingplan"):
             raise PermissionDenied()

@@ -58,7 +58,14 @@ from charging.models import (
     Tariff,
 )
 from charging.pricing.ocpi import ocpi_tariff
-from evfleet.api.base import ApiViewMixin, ScopedModelViewSet, ScopedReadOnlyModelViewSet, ScopedViewSetMixin
+from evfleet.api.base import (
+    ApiViewMixin,
+    ScopedModelViewSet,
+    ScopedReadOnlyModelViewSet,
+    ScopedViewSetMixin,
+    takes_no_body,
+)
+from evfleet.api.errors import django_validation_error_to_drf
 from evfleet.api.filters import AwareIsoDateTimeFilter, BooleanFilter, FilterSet
 from evfleet.api.ids import IdFilter, query_id
 from evfleet.api.times import query_instant
@@ -357,7 +364,7 @@ class QuoteView(ApiViewMixin, APIView):
                 power_kw=data.get("power_kw"),
             )
         except DjangoValidationError as exc:
-            raise ValidationError(exc.message_dict) from None
+            raise django_validation_error_to_drf(exc) from None
         return Response(priced.as_dict())
 
 
@@ -442,7 +449,7 @@ class SessionViewSet(ScopedReadOnlyModelViewSet):
                 if needs:
                     services.session_needs_update(session=session, actor=request.user, **needs)
         except DjangoValidationError as exc:
-            raise ValidationError(exc.message_dict) from None
+            raise django_validation_error_to_drf(exc) from None
         session = self.get_queryset().get(pk=session.pk)
         return Response(SessionDetailSerializer(session).data, status=status.HTTP_201_CREATED)
 
@@ -457,11 +464,12 @@ class SessionViewSet(ScopedReadOnlyModelViewSet):
         try:
             services.session_needs_update(session=session, actor=request.user, **serializer.validated_data)
         except DjangoValidationError as exc:
-            raise ValidationError(exc.message_dict) from None
+            raise django_validation_error_to_drf(exc) from None
         return Response(SessionDetailSerializer(self.get_queryset().get(pk=pk)).data)
 
     @extend_schema(request=None, responses={202: SessionDetailSerializer})
     @action(detail=True, methods=["post"])
+    @takes_no_body
     def stop(self, request, pk=None):
         """Stop a session: a remote stop to the station (or, before it started, cancel it)."""
         _require(request, "charging.change_chargingsession")
@@ -469,7 +477,7 @@ class SessionViewSet(ScopedReadOnlyModelViewSet):
         try:
             services.session_stop(actor=request.user, session=session)
         except DjangoValidationError as exc:
-            raise ValidationError(exc.message_dict) from None
+            raise django_validation_error_to_drf(exc) from None
         return Response(SessionDetailSerializer(self.get_queryset().get(pk=pk)).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
@@ -568,12 +576,13 @@ class ReservationViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, mixins.Lis
                 queue=data.get("queue", True),
             )
         except DjangoValidationError as exc:  # the service says "connector"; this API calls it requested_connector
-            errors = exc.message_dict
+            errors = django_validation_error_to_drf(exc).detail
             renamed = {("requested_connector" if k == "connector" else k): v for k, v in errors.items()}
             raise ValidationError(renamed) from None
 
     @extend_schema(request=None, responses={200: ReservationSerializer})
     @action(detail=True, methods=["post"])
+    @takes_no_body
     def cancel(self, request, pk=None):
         """Cancel a queued or held reservation; a held connector is offered to the queue."""
         _require(request, "charging.change_reservation")
@@ -581,7 +590,7 @@ class ReservationViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, mixins.Lis
         try:
             services.reservation_cancel(actor=request.user, reservation=reservation)
         except DjangoValidationError as exc:
-            raise ValidationError(exc.message_dict) from None
+            raise django_validation_error_to_drf(exc) from None
         return Response(ReservationSerializer(self.get_queryset().get(pk=pk)).data)
 
     @extend_schema(
@@ -661,6 +670,7 @@ class NotificationViewSet(ApiViewMixin, mixins.ListModelMixin, mixins.RetrieveMo
 
     @extend_schema(request=None, responses={200: NotificationSerializer})
     @action(detail=True, methods=["post"])
+    @takes_no_body
     def read(self, request, pk=None):
         notification = self.get_object()
         services.notification_mark_read(user=request.user, ids=[notification.pk])
@@ -669,6 +679,7 @@ class NotificationViewSet(ApiViewMixin, mixins.ListModelMixin, mixins.RetrieveMo
 
     @extend_schema(request=None, responses=inline_serializer("ReadAll", {"marked": serializers.IntegerField()}))
     @action(detail=False, methods=["post"], url_path="read-all")
+    @takes_no_body
     def read_all(self, request):
         return Response({"marked": services.notification_mark_read(user=request.user)})
 

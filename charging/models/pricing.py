@@ -24,6 +24,16 @@ def validate_currency(value: str) -> None:
         raise ValidationError(f"{value!r} is not an ISO 4217 currency code; use e.g. EUR, USD, GBP, JPY.")
 
 
+# What the validators admit, for the OpenAPI schema (evfleet/api/schema.py).
+validate_currency.openapi_component = "Currency"
+validate_currency.openapi_schema = lambda: {
+    "type": "string",
+    "enum": sorted(code for code in list_currencies() if code == code.upper()),
+    "description": "An ISO 4217 currency code, e.g. EUR.",
+}
+validate_currency.openapi_invalid = "EUX"
+
+
 def currency_minor_units(code: str) -> int:
     return get_currency_precision(code)
 
@@ -31,6 +41,15 @@ def currency_minor_units(code: str) -> int:
 def validate_country(value: str) -> None:
     if value and value not in holiday_data.list_supported_countries():
         raise ValidationError(f"No holiday data for {value!r}; use an ISO 3166 country code such as DE, FR, US.")
+
+
+validate_country.openapi_component = "Country"
+validate_country.openapi_schema = lambda: {
+    "type": "string",
+    "enum": sorted(code for code in holiday_data.list_supported_countries() if len(code) == 2),
+    "description": "An ISO 3166 country code with holiday data, e.g. DE.",
+}
+validate_country.openapi_invalid = "XX"
 
 
 class Weekday(models.IntegerChoices):

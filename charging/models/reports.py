@@ -12,6 +12,14 @@ def validate_recipients(value: str) -> None:
         validate_email(address)
 
 
+# What the validator admits, for the OpenAPI schema (evfleet/api/schema.py): addresses separated by , or ;.
+validate_recipients.openapi_schema = lambda: {
+    "type": "string",
+    "pattern": r"^[,;\s]*(?:[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+[,;\s]*)*$",
+}
+validate_recipients.openapi_invalid = "fleet@example.com, dispatch"
+
+
 class SessionReport(models.Model):
     """One department's daily or weekly session report; its schedule is a django-celery-beat task."""
 

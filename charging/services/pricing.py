@@ -498,9 +498,9 @@ def quote(
     if energy_kwh is not None and energy_kwh <= 0:
         raise PricingError({"energy_kwh": "Give a positive energy in kWh."})
     if vehicle is not None:
-        reason = station_selectors.incompatibility_reason(vehicle, connector)
-        if reason is not None:
-            raise PricingError({"vehicle": reason})
+        incompatible = station_selectors.incompatibility_error(vehicle, connector)
+        if incompatible is not None:
+            raise PricingError({"vehicle": incompatible})
         fit = station_selectors.vehicle_fit(vehicle, connector, station_selectors.active_rules())
         power = power_kw or fit.power_kw
         customer = customer or vehicle.customer

@@ -297,9 +297,9 @@ def reservation_request(
     zone = zone_for(actor=actor, vehicle=vehicle)
     compatible = _compatible(vehicle, site)
     if connector is not None:
-        reason = station_selectors.incompatibility_reason(vehicle, connector)
-        if reason is not None:
-            raise ValidationError({"connector": reason})
+        incompatible = station_selectors.incompatibility_error(vehicle, connector)
+        if incompatible is not None:
+            raise ValidationError({"connector": incompatible})
         if connector.status == Connector.Status.FAULTED:
             raise ValidationError({"connector": f"{connector.label()} is faulted; book another one or the site."})
         compatible = [(c, p) for c, p in compatible if c.pk == connector.pk]

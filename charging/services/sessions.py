@@ -79,9 +79,9 @@ def session_start(*, actor: User | None, vehicle: Vehicle, connector: Connector)
     """Start charging `vehicle` at `connector` now: a pending session, and the remote start to the station.
     The session starts charging when the station reports its transaction, or fails if the station says no."""
     vehicle_can_charge_check(vehicle)
-    reason = station_selectors.incompatibility_reason(vehicle, connector)
-    if reason is not None:
-        raise ValidationError({"connector": reason})
+    incompatible = station_selectors.incompatibility_error(vehicle, connector)
+    if incompatible is not None:
+        raise ValidationError({"connector": incompatible})
     # One start per connector at a time: the connector row is the lock; its state is read fresh under it.
     connector = Connector.objects.select_for_update(of=("self",)).select_related("charge_point").get(pk=connector.pk)
     charge_point = connector.charge_point

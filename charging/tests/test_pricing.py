@@ -311,15 +311,15 @@ def _el(price: str = "0.3", kind: str = "ENERGY", **restrictions) -> dict:
     [
         (  # overlapping tiers
             [_el(start_time="07:00", end_time="22:00"), _el("0.4", start_time="20:00", end_time="23:00")],
-            "elements[1].restrictions.start_time",
+            "elements.1.restrictions.start_time",
         ),
-        ([_el(start_time="07:00", end_time="07:00")], "elements[0].restrictions.end_time"),  # ends when it starts
-        ([_el("-0.3")], "elements[0].price_components[0].price"),  # negative price
-        ([_el(min_kwh="20", max_kwh="10")], "elements[0].restrictions.max_kwh"),  # contradictory
-        ([_el(), _el("0.2", day_of_week=["SUNDAY"])], "elements[1].restrictions"),  # after a catch-all: never applies
-        ([_el(start_time="25:00")], "elements[0].restrictions.start_time"),
-        ([_el(kind="WATER")], "elements[0].price_components[0].type"),
-        ([_el(min_current=16)], "elements[0].restrictions.min_current"),
+        ([_el(start_time="07:00", end_time="07:00")], "elements.0.restrictions.end_time"),  # ends when it starts
+        ([_el("-0.3")], "elements.0.price_components.0.price"),  # negative price
+        ([_el(min_kwh="20", max_kwh="10")], "elements.0.restrictions.max_kwh"),  # contradictory
+        ([_el(), _el("0.2", day_of_week=["SUNDAY"])], "elements.1.restrictions"),  # after a catch-all: never applies
+        ([_el(start_time="25:00")], "elements.0.restrictions.start_time"),
+        ([_el(kind="WATER")], "elements.0.price_components.0.type"),
+        ([_el(min_current=16)], "elements.0.restrictions.min_current"),
         ([], "elements"),
     ],
 )

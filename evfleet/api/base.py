@@ -1,5 +1,6 @@
 """Base classes every API viewset and serializer builds on: scoping, services, strict input."""
 
+import functools
 import re
 from datetime import date, datetime
 from typing import Any
@@ -9,6 +10,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import ErrorDetail, ValidationError
+from rest_framework.settings import api_settings
 
 from accounts.audit import model_create, model_delete, model_update
 from accounts.middleware import activate_time_zone
@@ -257,3 +259,40 @@ class ScopedModelViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
 
     def delete_object(self, instance: models.Model) -> None:
         model_delete(instance=instance, actor=self.request.user)
+
+
+NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
+NO_BODY = "This action takes no body; leave out '{name}'."
+
+
+def body_errors_of_bodiless(data) -> dict[str, list[serializers.ErrorDetail]]:
+    """What an action without a request body answers to one: each field named (an empty object or none is fine)."""
+    if data in (None, {}, b"", ""):
+        return {}
+    if not isinstance(data, dict):
+        return {NON_FIELD: [serializers.ErrorDetail("This action takes no body; send none.", code="no_body")]}
+    return {name: [serializers.ErrorDetail(NO_BODY.format(name=name), code="unknown_field")] for name in sorted(data)}
+
+
+def takes_no_body(handler):
+    """A POST action whose request has no body: a body with fields is refused (400) rather than ignored, and
+    the OpenAPI schema documents that answer (evfleet/api/schema.py)."""
+
+    @functools.wraps(handler)
+    def checked(self, request, *args, **kwargs):
+        errors = body_errors_of_bodiless(request.data)
+        if errors:
+            raise serializers.ValidationError(errors)
+        return handler(self, request, *args, **kwargs)
+
+    checked.takes_no_body = True
+    return checked
+
+
+class TypedJSONField(serializers.JSONField):
+    """A JSON field whose shape the OpenAPI schema states (`schema`, with the `components` it refers to by
+    `#/components/schemas/<name>`); the app's service validates it and names each offending path."""
+
+    def __init__(self, *, schema: dict, components: dict[str, dict] | None = None, **kwargs):
+        self.openapi_schema, self.openapi_components = schema, components or {}
+        super().__init__(**kwargs)

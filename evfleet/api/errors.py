@@ -5,7 +5,11 @@
 
 `code` is stable and meant for programs (the constants below); `message` is for people;
 `fields` appears on validation errors, keyed by field name ("non_field_errors" for the object).
+A field inside a list or an object is named by its dotted path, list positions counted from 0:
+`inlets.1`, `elements.1.restrictions.start_time`, `vehicles.0.departure` (never `elements[1]`).
 """
+
+import re
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -91,6 +95,14 @@ class ErrorSerializer(serializers.Serializer):
     )
 
 
+_BRACKETED = re.compile(r"\[(\d+)\]")
+
+
+def dotted(name: str) -> str:
+    """One style of nested keys: `elements[1].restrictions` (how a service may name it) -> `elements.1.restrictions`."""
+    return _BRACKETED.sub(r".\1", name).lstrip(".")
+
+
 def _flatten(details, prefix: str = "") -> dict[str, list[dict]]:
     """DRF's nested error details -> {"field" or "field.0.sub": [{"code", "message"}]}."""
     flat: dict[str, list[dict]] = {}
@@ -98,7 +110,7 @@ def _flatten(details, prefix: str = "") -> dict[str, list[dict]]:
         flat.setdefault(prefix or NON_FIELD, []).append({"code": details["code"], "message": details["message"]})
     elif isinstance(details, dict):
         for key, value in details.items():
-            for name, errors in _flatten(value, f"{prefix}.{key}" if prefix else str(key)).items():
+            for name, errors in _flatten(value, dotted(f"{prefix}.{key}" if prefix else str(key))).items():
                 flat.setdefault(name, []).extend(errors)
     elif isinstance(details, list):
         if all(isinstance(item, dict) and set(item) == {"message", "code"} for item in details):
@@ -135,7 +147,8 @@ def error_body(code: str, message: str, fields: dict | None = None) -> dict:
     return body
 
 
-def exception_handler(exc, context):
+def api_exception(exc) -> exceptions.APIException | None:
+    """The API exception an exception stands for; None for a bug (Django's 500 handler logs it)."""
     if isinstance(exc, RequestDataTooBig):
         limit_mb = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
         exc = PayloadTooLarge(f"The request body is larger than {limit_mb} MB; send smaller batches.")
@@ -148,7 +161,28 @@ def exception_handler(exc, context):
     elif isinstance(exc, ProtectedError):
         names = sorted({str(obj) for obj in list(exc.protected_objects)[:5]})
         exc = Conflict(f"Still referenced by {', '.join(names)}; remove or reassign those first.")
-    if not isinstance(exc, exceptions.APIException):
+    return exc if isinstance(exc, exceptions.APIException) else None
+
+
+def exception_body(exc: exceptions.APIException) -> dict:
+    """The body the API answers for an API exception (the OpenAPI examples are made with it too)."""
+    if isinstance(exc, exceptions.ValidationError):
+        fields = _flatten(exc.get_full_details())
+        names = ", ".join(fields)
+        return error_body(ErrorCode.VALIDATION, f"Invalid input in: {names}. See 'fields' for each problem.", fields)
+    code = getattr(exc, "default_code", None)
+    for klass, mapped in _CODE_BY_EXCEPTION.items():
+        if isinstance(exc, klass):
+            code = mapped
+            break
+    detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+    message = MESSAGES.get(code, detail) if detail == str(exc.default_detail) else detail
+    return error_body(code, message)
+
+
+def exception_handler(exc, context):
+    exc = api_exception(exc)
+    if exc is None:
         return None  # a bug: Django's 500 handler logs it
 
     headers = {}
@@ -156,22 +190,8 @@ def exception_handler(exc, context):
         headers["WWW-Authenticate"] = exc.auth_header
     if getattr(exc, "wait", None):
         headers["Retry-After"] = str(int(exc.wait))
-
-    if isinstance(exc, exceptions.ValidationError):
-        fields = _flatten(exc.get_full_details())
-        names = ", ".join(fields)
-        body = error_body(ErrorCode.VALIDATION, f"Invalid input in: {names}. See 'fields' for each problem.", fields)
-    else:
-        code = getattr(exc, "default_code", None)
-        for klass, mapped in _CODE_BY_EXCEPTION.items():
-            if isinstance(exc, klass):
-                code = mapped
-                break
-        detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
-        message = MESSAGES.get(code, detail) if detail == str(exc.default_detail) else detail
-        body = error_body(code, message)
     set_rollback()
-    return Response(body, status=exc.status_code, headers=headers)
+    return Response(exception_body(exc), status=exc.status_code, headers=headers)
 
 
 def _is_api(request) -> bool:

@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from evfleet.api.base import StrictModelSerializer
-from fleet.models import CHARGING_IS_DERIVED, TelemetryPoint, Vehicle, VehicleModel
+from fleet.models import CHARGING_IS_DERIVED, TelemetryPoint, Vehicle, VehicleModel, validate_inlets
 from fleet.selectors import current_status_of
 from fleet.telemetry import MEASUREMENTS
 from stations.choices import ConnectorType
@@ -11,7 +11,8 @@ class VehicleModelSerializer(StrictModelSerializer):
     inlets = serializers.ListField(
         child=serializers.ChoiceField(choices=ConnectorType.choices),
         min_length=1,
-        help_text='Connector types the vehicle\'s inlets accept, e.g. ["type2", "ccs2"].',
+        validators=[validate_inlets],
+        help_text='Connector types the vehicle\'s inlets accept, e.g. ["type2", "ccs2"], each once.',
     )
 
     class Meta:

@@ -25,65 +25,6 @@ from fleet.api.serializers import (
 from fleet.models import TelemetryPoint, Vehicle, VehicleModel
 from fleet.telemetry import BatchTooLarge, telemetry_ingest
 
-VIN_EXAMPLES = {
-    "400": {
-        "vin_length": {
-            "summary": "VIN of the wrong length",
-            "description": "A VIN has 17 characters; copy it from the registration document.",
-            "value": {
-                "code": ErrorCode.VALIDATION,
-                "message": "Invalid input in: vin. See 'fields' for each problem.",
-                "fields": {
-                    "vin": [{"code": "vin_length", "message": "A VIN has exactly 17 characters; this one has 16."}]
-                },
-            },
-        },
-        "vin_letters": {
-            "summary": "VIN with I, O or Q",
-            "description": "VINs never contain I, O or Q; they are usually the digits 1 and 0.",
-            "value": {
-                "code": ErrorCode.VALIDATION,
-                "message": "Invalid input in: vin. See 'fields' for each problem.",
-                "fields": {
-                    "vin": [
-                        {
-                            "code": "vin_forbidden_letter",
-                            "message": (
-                                "A VIN never contains I, O or Q (they look like 1 and 0); found O. "
-                                "Check the digits 1 and 0."
-                            ),
-                        }
-                    ]
-                },
-            },
-        },
-        "department_out_of_scope": {
-            "summary": "Department outside yours",
-            "description": "You can only place vehicles in your department or its teams.",
-            "value": {
-                "code": ErrorCode.VALIDATION,
-                "message": "Invalid input in: department. See 'fields' for each problem.",
-                "fields": {
-                    "department": [{"code": "does_not_exist", "message": 'Invalid pk "7" - object does not exist.'}]
-                },
-            },
-        },
-        "unknown_field": {
-            "summary": "Unknown field",
-            "description": "Field names are exact; the message lists the writable ones.",
-            "value": {
-                "code": ErrorCode.VALIDATION,
-                "message": "Invalid input in: priority. See 'fields' for each problem.",
-                "fields": {
-                    "priority": [
-                        {"code": "unknown_field", "message": "Unknown field 'priority'; writable fields are: ..."}
-                    ]
-                },
-            },
-        },
-    }
-}
-
 
 class VehicleModelViewSet(ScopedModelViewSet):
     """The catalogue of vehicle models: battery, charging power, inlets, consumption."""
@@ -152,7 +93,6 @@ class VehicleViewSet(ScopedModelViewSet):
         "last_telemetry_at",
         "status",
     ]
-    error_examples = VIN_EXAMPLES
 
     def get_base_queryset(self):
         return selectors.with_current_status(Vehicle.objects.select_related("department", "vehicle_model"))
@@ -200,7 +140,9 @@ BULK_ERROR_EXAMPLES = {
     "400": {
         "no_valid_point": {
             "summary": "No valid point",
-            "description": "Nothing was stored; fix each listed point and send the batch again.",
+            "description": "Nothing was stored; fix each listed point and send the batch again. Every problem of a "
+            "point is listed.",
+            "x-request-body": {"points": [{"vin": "WVWZZZE1ZPP000001", "recorded_at": "2026-11-24T08:00:00"}]},
             "value": {
                 "code": ErrorCode.VALIDATION,
                 "message": "None of the 1 points is valid; 'errors' lists each by index, field and reason.",
@@ -212,16 +154,23 @@ BULK_ERROR_EXAMPLES = {
                 "errors": [
                     {
                         "index": 0,
+                        "field": "vin",
+                        "code": "unknown_vehicle",
+                        "message": "No vehicle with VIN WVWZZZE1ZPP000001 in your departments.",
+                    },
+                    {
+                        "index": 0,
                         "field": "recorded_at",
                         "code": "naive_datetime",
                         "message": "recorded_at needs a UTC offset (Z or +01:00) so the instant is unambiguous.",
-                    }
+                    },
                 ],
             },
         },
         "no_points": {
             "summary": "Body without points",
             "description": "The body is an object with a non-empty `points` list.",
+            "x-request-body": {"points": []},
             "value": {
                 "code": ErrorCode.VALIDATION,
                 "message": "Invalid input in: points. See 'fields' for each problem.",

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from evfleet.api.base import StrictModelSerializer
+from evfleet.api.base import StrictModelSerializer, StrictSerializer
 from stations import selectors
 from stations.models import (
     Alert,
@@ -166,7 +166,7 @@ class MaintenanceWindowSerializer(StrictModelSerializer):
         read_only_fields = ["created_by", "created_at"]
 
 
-class CommandRequestSerializer(serializers.Serializer):
+class CommandRequestSerializer(StrictSerializer):
     action = serializers.ChoiceField(
         choices=sorted({a for actions in COMMANDS.values() for a in actions}),
         help_text="OCPP action; 1.6 and 2.0.1 names differ (RemoteStartTransaction vs RequestStartTransaction).",

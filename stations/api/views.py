@@ -79,9 +79,9 @@ def _remote_start_for_vehicle(
         raise _field_error(
             "payload", f"{charge_point.identity} has no connector {payload[evse_field]}.", "does_not_exist"
         )
-    reason = selectors.incompatibility_reason(vehicle, connector)
-    if reason:
-        raise _field_error("vehicle", reason[0].upper() + reason[1:] + ".", "incompatible_connector")
+    incompatible = selectors.incompatibility_error(vehicle, connector)
+    if incompatible is not None:
+        raise _field_error("vehicle", incompatible.message, selectors.INCOMPATIBLE_CONNECTOR)
     if tag_field not in payload:
         token = vehicle.id_tokens.filter(is_active=True).values_list("token", flat=True).first()
         if token is None:
