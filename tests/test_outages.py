@@ -120,7 +120,9 @@ def test_sockets_live_through_a_redis_outage_and_recover_when_it_returns(depot, 
         async def scenario():
             async with (
                 station(base_url, "OUT-1", "ocpp1.6") as first,
-                httpx.AsyncClient(base_url=base_url, headers={"Authorization": f"Token {depot['token']}"}) as api,
+                httpx.AsyncClient(  # commands wait up to 5 s for the station: read for longer than the server waits
+                    base_url=base_url, headers={"Authorization": f"Token {depot['token']}"}, timeout=30
+                ) as api,
             ):
                 dashboard = await _dashboard(base_url, depot["cookie"])
                 await first.call(call16.BootNotification(charge_point_model="M", charge_point_vendor="V"))
