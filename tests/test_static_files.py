@@ -140,3 +140,13 @@ def test_the_api_reference_pages_lead_back_to_the_dashboard_and_the_guide(path, 
     assert '<a class="back" href="/">← Back to the dashboard</a>' in html
     assert 'href="/api/guide/"' in html
     assert 'rel="icon" href="/static/img/favicon.svg"' in html
+
+
+@pytest.mark.parametrize(
+    "path", ["/analytics/", "/analytics/compare/", "/analytics/trends/", "/analytics/environment/"]
+)
+def test_the_analytics_pages_load_plotly_without_holding_up_their_first_paint(path, org, client):
+    client.force_login(org.fleet_manager_a)
+    html = client.get(path).content.decode()
+    assert '<script src="/static/vendor/plotly.min.js" defer></script>' in html
+    assert 'document.addEventListener("DOMContentLoaded"' in html  # the charts are drawn once Plotly has run
