@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: run test lint format bench bench-ocpp bench-smart-charging install install-dev serve clean
+.PHONY: run test lint format bench bench-ocpp bench-smart-charging bench-pages install install-dev serve clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,13 @@ bench-ocpp: install
 ## bench-smart-charging: ours against the classic baselines on seeded depot days, offline and online (no database)
 bench-smart-charging: install
 	$(PY) manage.py bench_smart_charging
+
+## bench-pages: first paint and load of the main pages in Chromium, cold and warm cache, on the demo (as `make run` sets it up)
+bench-pages: install-dev
+	$(PY) manage.py migrate --noinput --verbosity 0
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(PY) manage.py seed_demo > /dev/null
+	$(PY) manage.py bench_pages
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache

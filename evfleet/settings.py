@@ -298,6 +298,8 @@ USE_TZ = True
 EVFLEET_DEFAULT_TIME_ZONE = env_str("EVFLEET_DEFAULT_TIME_ZONE", "Europe/Berlin")
 
 # --- Static files: served by WhiteNoise, Plotly's JS straight from the installed package ------
+# Collected files get their content's hash in their name and are cached by browsers for good; pages link those
+# names once `collectstatic` has run (evfleet/staticfiles.py), and the plain names otherwise.
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
@@ -309,9 +311,11 @@ STATICFILES_FINDERS = [
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "evfleet.staticfiles.HashedStaticFilesStorage"},
 }
-WHITENOISE_USE_FINDERS = True
+WHITENOISE_USE_FINDERS = True  # plain names straight from their sources: pages work before collectstatic
+# Seconds a browser keeps a file under its plain name (hashed names are immutable: ten years, WhiteNoise's own).
+WHITENOISE_MAX_AGE = 0 if DEBUG else 60
 
 # --- Security: HTTPS is terminated by the reverse proxy; DJANGO_HTTPS=true tells Django so -----
 HTTPS = env_bool("DJANGO_HTTPS", False)
@@ -403,7 +407,7 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "",  # the site's own, linked by templates/drf_spectacular/swagger_ui.html
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "ConnectorTypeEnum": "stations.choices.ConnectorType",

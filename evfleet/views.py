@@ -2,13 +2,25 @@ from pathlib import Path
 
 import markdown
 from django.conf import settings
+from django.contrib.staticfiles import finders
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_safe
+
+FAVICON = "img/favicon.svg"
 
 
 def home(request):
     return redirect("fleet:overview")
+
+
+@require_safe
+@cache_control(public=True, max_age=86400)
+def favicon(request):
+    """/favicon.ico, where browsers and bookmark tools look unasked: the site's SVG icon (pages link it too)."""
+    return HttpResponse(Path(finders.find(FAVICON)).read_bytes(), content_type="image/svg+xml")
 
 
 def healthz(request):
