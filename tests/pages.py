@@ -119,7 +119,8 @@ def page_url(route: Route, objects: dict) -> str:
 
 # Run in the page: what spills. The page may not scroll sideways, and nothing inside a card (or a KPI tile) may
 # reach past the card's right edge, except inside a horizontal scroll container that sits inside the card and
-# keeps its table's first column in view (position: sticky). Inside an SVG only the SVG itself counts.
+# keeps its table's first column in view (position: sticky). Inside an SVG only the SVG itself counts. Nor may
+# a box's content run out of it (a figure wider than its KPI tile overlaps the next one).
 LAYOUT_PROBLEMS_JS = """
 () => {
   const problems = [];
@@ -149,6 +150,13 @@ LAYOUT_PROBLEMS_JS = """
           continue;
         }
         if (child.tagName.toLowerCase() === "svg") continue;
+        const style = getComputedStyle(child);
+        // text that runs out of its box (a figure in a KPI tile that is too narrow) overlaps what is next to it
+        if (style.display !== "inline" && style.overflowX === "visible" && child.clientWidth > 0
+            && child.scrollWidth > child.clientWidth + 1) {
+          problems.push(`${describe(child)} runs ${child.scrollWidth - child.clientWidth} px out of its own box`);
+          continue;
+        }
         if (scrollsSideways(child)) {
           if (child.scrollWidth > child.clientWidth) {
             for (const row of child.querySelectorAll("tr")) {
