@@ -69,8 +69,9 @@ def _intensities(start: datetime, end: datetime) -> int:
     return len(rows)
 
 
-def _sessions(rng: random.Random, first: date, last: date) -> int:
-    """Overnight sessions from the history's first to its last day, on free compatible connectors."""
+def _sessions(rng: random.Random, first: date, last: date, now: datetime) -> int:
+    """Overnight sessions from the history's first to its last day, on free compatible connectors; a session queued
+    so late that it would still run at `now` is left out (every one of them is completed)."""
     sites = {s.name: s for s in Site.objects.filter(name__in=HOME_SITE.values())}
     connectors = {
         name: list(Connector.objects.filter(charge_point__site=site).select_related("charge_point").order_by("pk"))
@@ -116,6 +117,8 @@ def _sessions(rng: random.Random, first: date, last: date) -> int:
             power = fits[(vehicle.pk, connector.pk)]
             charging = timedelta(hours=float(energy / power))
             end = start + charging + timedelta(minutes=rng.randint(5, 50))
+            if end > now:
+                continue
             busy_until[connector.pk] = end
             if transaction_id in existing:
                 continue
@@ -278,7 +281,7 @@ def build_demo_analytics(departments: dict[str, Department], *, seed: int = 2026
     with transaction.atomic():
         _zones()
         hours = _intensities(datetime.combine(first - timedelta(days=1), time.min, tzinfo=ZoneInfo("UTC")), now)
-        sessions = _sessions(rng, first, today - timedelta(days=1))
+        sessions = _sessions(rng, first, today - timedelta(days=1), now)
         _offsets(departments, today)
         _saved_report(departments)
         _status_history(datetime.combine(first - timedelta(days=2), time.min, tzinfo=ZoneInfo("UTC")), now)
