@@ -151,8 +151,10 @@ LAYOUT_PROBLEMS_JS = """
         }
         if (child.tagName.toLowerCase() === "svg") continue;
         const style = getComputedStyle(child);
-        // text that runs out of its box (a figure in a KPI tile that is too narrow) overlaps what is next to it
-        if (style.display !== "inline" && style.overflowX === "visible" && child.clientWidth > 0
+        // text that runs out of its box (a figure in a KPI tile that is too narrow) overlaps what is next to it:
+        // boxes of text only (no element inside; form controls draw their own)
+        const textBox = child.children.length === 0 && !/^(option|select|input|textarea|button)$/i.test(child.tagName);
+        if (textBox && style.display !== "inline" && style.overflowX === "visible" && child.clientWidth > 0
             && child.scrollWidth > child.clientWidth + 1) {
           problems.push(`${describe(child)} runs ${child.scrollWidth - child.clientWidth} px out of its own box`);
           continue;
