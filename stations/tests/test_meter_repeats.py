@@ -123,25 +123,28 @@ def test_the_migration_keeps_one_of_each_repeated_reading_preferring_the_one_in_
     )
     executor = MigrationExecutor(connection)
     executor.migrate(before)
-    t = datetime(2026, 5, 1, 10, tzinfo=UTC)
-    rows = [
-        (connector.pk, None, t, 100.0),  # the same instant three times: idle, in the session, idle
-        (connector.pk, session.pk, t, 100.0),
-        (connector.pk, None, t, 100.0),
-        (connector.pk, None, t + timedelta(minutes=1), 200.0),  # twice, idle
-        (connector.pk, None, t + timedelta(minutes=1), 200.0),
-        (other.pk, None, t, 5.0),  # another connector at the same instant: another reading
-    ]
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            "INSERT INTO charging_metersample (connector_id, session_id, sampled_at, energy_wh) "
-            "VALUES (%s, %s, %s, %s)",
-            rows,
-        )
-    ids = list(MeterSample.objects.order_by("pk").values_list("pk", flat=True))
-    executor = MigrationExecutor(connection)
-    executor.migrate(after)
-    kept = list(MeterSample.objects.order_by("pk").values_list("pk", "connector_id", "session_id", "energy_wh"))
+    try:
+        t = datetime(2026, 5, 1, 10, tzinfo=UTC)
+        rows = [
+            (connector.pk, None, t, 100.0),  # the same instant three times: idle, in the session, idle
+            (connector.pk, session.pk, t, 100.0),
+            (connector.pk, None, t, 100.0),
+            (connector.pk, None, t + timedelta(minutes=1), 200.0),  # twice, idle
+            (connector.pk, None, t + timedelta(minutes=1), 200.0),
+            (other.pk, None, t, 5.0),  # another connector at the same instant: another reading
+        ]
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                "INSERT INTO charging_metersample (connector_id, session_id, sampled_at, energy_wh) "
+                "VALUES (%s, %s, %s, %s)",
+                rows,
+            )
+        ids = list(MeterSample.objects.order_by("pk").values_list("pk", flat=True))
+        MigrationExecutor(connection).migrate(after)
+        kept = list(MeterSample.objects.order_by("pk").values_list("pk", "connector_id", "session_id", "energy_wh"))
+    finally:  # back to the latest schema: every migration after 0017 (in every app) was unapplied on the way down
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())
     assert kept == [
         (ids[1], connector.pk, session.pk, 100.0),
         (ids[3], connector.pk, None, 200.0),
