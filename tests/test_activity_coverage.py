@@ -1009,6 +1009,7 @@ PAGE_EXEMPT: dict[tuple[str, str], Exempt] = {
         for name, (url, prepare) in {
             "home": (lambda w, p: "/", _nothing),
             "healthz": (lambda w, p: "/healthz", _nothing),
+            "favicon": (lambda w, p: "/favicon.ico", _nothing),
             "schema": (lambda w, p: "/api/schema/", _nothing),
             "swagger-ui": (lambda w, p: "/api/docs/", _nothing),
             "redoc": (lambda w, p: "/api/redoc/", _nothing),
