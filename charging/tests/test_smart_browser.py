@@ -81,7 +81,7 @@ def test_the_vehicles_table_shows_each_vehicles_soc_at_departure_and_why(org, pa
     rows = page.locator("#plan-vehicles tbody tr")
     expect(rows).to_have_count(2)
     for label in ("S-1", "S-2"):
-        expect(rows.filter(has_text=label).locator("td").nth(8)).to_have_text("80.0")  # expected SoC at departure
+        expect(rows.filter(has_text=label).locator("td").nth(8)).to_have_text("80")  # SoC at departure, whole %
     critical = rows.filter(has_text="S-2")
     expect(critical.locator("td").nth(1)).to_have_text("critical")
     expect(critical.locator("td").nth(10)).to_contain_text("target capped at 80 %")  # it asked for 95 %
