@@ -341,7 +341,8 @@ def reservation_create(request):
                 messages.success(request, f"Booked {reservation.connector.label()}.")
             return redirect("charging:reservation-list")
     context = {"form": form, "alternatives": alternatives, "prefilled": prefilled,
-               "time_zone": timezone.get_current_timezone_name()}  # fmt: skip
+               "time_zone": timezone.get_current_timezone_name(), "title": "New reservation", "submit": "Book",
+               "back": reverse("charging:reservation-list"), "form_id": "reservation-form"}  # fmt: skip
     return render(request, "charging/reservation_form.html", context)
 
 

@@ -133,7 +133,7 @@ def _sessions_superseded(sessions, reason: str, timestamp: datetime) -> None:
         reason=reason,
         updated_at=timezone.now(),
     )
-    for session in ChargingSession.objects.select_related("charge_point__site").filter(pk__in=ids):
+    for session in ChargingSession.objects.select_related("charge_point__site", "connector").filter(pk__in=ids):
         session_announce(session, session.charge_point, "session.ended")
 
 
