@@ -117,7 +117,8 @@ def test_reservations_are_booked_listed_and_cancelled(org, client, bay):
 
 def _option(body: str, connector) -> str:
     """The <option> of `connector` in the start form."""
-    match = re.search(rf'<option value="{connector.pk}"[^>]*>[^<]*</option>', body)
+    connectors = body.split('name="connector"')[1]  # the vehicle select above may hold the same number
+    match = re.search(rf'<option value="{connector.pk}"[^>]*>[^<]*</option>', connectors)
     assert match, f"no option for connector {connector.pk}"
     return match.group(0)
 
