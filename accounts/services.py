@@ -81,11 +81,9 @@ def department_update(*, actor: User | None, department: Department, **data) -> 
 
 
 def department_delete(*, actor: User | None, department: Department) -> None:
-    from fleet.models import Vehicle
-
     teams = department.children.count()
     members = department.members.count()
-    vehicles = Vehicle.objects.filter(department=department).count()
+    vehicles = department.vehicles.count()  # fleet's vehicles, by their relation: accounts imports no app above it
     if teams or members or vehicles:
         raise ValidationError(
             f"{department} still has {teams} team(s), {members} user(s) and {vehicles} vehicle(s); "

@@ -92,6 +92,16 @@ def build_demo_pricing(departments: dict[str, Department]) -> int:
     return Tariff.objects.count()
 
 
+def build_demo_tokens() -> None:
+    """An RFID tag per vehicle with a fleet number (RFID-<fleet number>): what the simulated stations start with."""
+    from charging.models import IdToken
+
+    for vehicle in Vehicle.objects.exclude(fleet_number=""):
+        IdToken.objects.get_or_create(
+            token=f"RFID-{vehicle.fleet_number}", defaults={"department": vehicle.department, "vehicle": vehicle}
+        )
+
+
 def build_demo_smart_charging() -> None:
     """Berlin-Nord plans its charging: two feeders (the DC chargers on one, the AC pairs on the other), each
     AC pair limited to 33 kW, a demand charge on its tariff, and a first plan."""

@@ -188,15 +188,18 @@ class StartOption:
     rank: int  # listed in this order: startable, busy, reserved, offline, out of order, not allowed, incompatible
 
 
+# The connector statuses a remote start is sent in: free, or a vehicle plugged in waiting for authorization.
+STARTABLE = (Connector.Status.AVAILABLE, Connector.Status.PREPARING)
+
+
 def start_options(*, user: User, vehicle=None, now: datetime | None = None) -> list[StartOption]:
     """Every connector in the user's scope for a remote start, the ones that can start now first (for `vehicle`:
     those it fits, fastest first), then the others with the reason each cannot, as `session_start` would refuse
     them: in use, station offline, not Available, reserved for another vehicle, roaming, incompatible. Four
     queries, and one per other department whose sites the user sees."""
-    from charging.services.roaming import roaming_refusal
-    from charging.services.sessions import STARTABLE
+    from charging.roaming_rules import roaming_refusal
+    from fleet.connectors import ConnectorType
     from stations import selectors as station_selectors
-    from stations.choices import ConnectorType
 
     now = now or timezone.now()
     open_session = ChargingSession.objects.filter(connector=OuterRef("pk"), ended_at__isnull=True).order_by("-pk")

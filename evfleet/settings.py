@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "v2g",
     "simulation",
     "analytics",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -410,7 +411,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "",  # the site's own, linked by templates/drf_spectacular/swagger_ui.html
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
-        "ConnectorTypeEnum": "stations.choices.ConnectorType",
+        "ConnectorTypeEnum": "fleet.connectors.ConnectorType",
         "VehicleStatusEnum": "fleet.models.Vehicle.Status",
         "PriorityClassEnum": "fleet.models.Vehicle.PriorityClass",
         "RoleEnum": "accounts.models.User.Role",

@@ -8,7 +8,7 @@ from django.db.models import Q
 
 from accounts.models import Department
 from evfleet.models import TimeStampedModel
-from stations.choices import DC_CONNECTORS, ConnectorType
+from fleet.connectors import DC_CONNECTORS, ConnectorType
 
 
 class VINValidator(RegexValidator):

@@ -8,7 +8,7 @@ from django.db.models import Q
 
 from accounts.models import Department, default_time_zone, validate_time_zone
 from evfleet.models import TimeStampedModel
-from stations.choices import ConnectorType
+from fleet.connectors import ConnectorType
 
 validate_ocpp_identity = RegexValidator(
     r"^[A-Za-z0-9._:*\-]{1,48}$",

@@ -38,6 +38,7 @@ from charging.models import (
     ReservationPolicy,
     Tariff,
 )
+from charging.services import transactions
 from charging.services.roaming import roaming_policy_save
 from charging.tests.factories import DAY_NIGHT
 from fleet.tests.factories import VehicleFactory, VehicleModelFactory
@@ -83,7 +84,7 @@ class World:
         """A session the station started (StartTransaction), of a vehicle of its own."""
         vehicle = vehicle or VehicleFactory(department=self.org.a, vehicle_model=self.model)
         token = charging.vehicle_token(vehicle).token
-        return stations.transaction_start(
+        return transactions.transaction_start(
             charge_point_id=self.cp.pk, evse_id=(connector or self.fast).evse_id, connector_id=1, id_tag=token,
             meter_start_wh=0.0, timestamp=timezone.now() - timedelta(minutes=5),
         )  # fmt: skip

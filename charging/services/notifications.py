@@ -270,7 +270,7 @@ def _alternative_text(alternative: dict, zone) -> str:
 
 
 def _vehicle_name(vehicle) -> str:
-    from charging.services.sessions import vehicle_label
+    from charging.services.vehicles import vehicle_label
 
     return vehicle_label(vehicle) if vehicle is not None else "A vehicle"
 

@@ -26,8 +26,9 @@ from accounts.models import User
 from charging.models import ChargingSession, Reservation, ReservationDecision, ReservationPolicy
 from charging.models.reservations import PRIORITY_RANK
 from charging.services import notifications
-from charging.services.sessions import vehicle_can_charge_check, vehicle_label, vehicle_token
+from charging.services.vehicles import vehicle_can_charge_check, vehicle_label, vehicle_token
 from evfleet import formatting, live_events, realtime
+from evfleet.jobs import enqueue
 from fleet.models import Vehicle
 from stations import selectors as station_selectors
 from stations import services as station_services
@@ -542,9 +543,7 @@ def queue_serve_later(*, connector_ids: list[int]) -> None:
     sites = Connector.objects.filter(pk__in=connector_ids).values("charge_point__site_id")
     waiting = Reservation.objects.filter(status=Status.QUEUED, ends_at__gt=timezone.now(), site_id__in=sites)
     if waiting.exists():
-        from charging import tasks
-
-        transaction.on_commit(lambda: tasks.reservation_queue_serve.delay(connector_ids=connector_ids))
+        enqueue("charging.tasks.reservation_queue_serve", connector_ids=connector_ids)
 
 
 def reservation_fulfil(*, session: ChargingSession) -> Reservation | None:

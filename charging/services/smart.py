@@ -26,11 +26,13 @@ from django.utils import timezone
 
 from accounts.audit import snapshot
 from charging import selectors
+from charging.history import site_history
 from charging.models import ChargingPlan, ChargingSession, Circuit, GridSignal, Reservation
 from charging.optimizer import lp
 from charging.optimizer.problem import EXPECTED, LimitNode, Problem, ProblemError, Request
 from charging.optimizer.profiles import Battery, battery_limits
 from charging.pricing import engine
+from evfleet.jobs import enqueue
 from fleet.models import TelemetryPoint, Vehicle
 from stations.models import ChargePoint, Connector, Site
 
@@ -117,27 +119,20 @@ def peak_so_far_kw(site: Site, now: datetime, end: datetime) -> float:
     """The site's highest 15-minute demand this month (its local month), from the analytics rollup: with a
     demand charge it is paid whatever the plan does, so power up to it costs no more. 0 when the horizon (to
     `end`) reaches into the next month, whose peak starts from nothing (the plan has one peak for its horizon)."""
-    from analytics.models import SiteDay
-
     zone = ZoneInfo(site.time_zone)
     today = now.astimezone(zone).date()
     if (end - timedelta(microseconds=1)).astimezone(zone).month != today.month:
         return 0.0
-    peaks = SiteDay.objects.filter(site=site, day__gte=today.replace(day=1), day__lte=today)
-    return float(max(peaks.values_list("peak_kw", flat=True), default=0.0))
+    return site_history().peak_kw(site_id=site.pk, first_day=today.replace(day=1), last_day=today)
 
 
 def interval_carbon(site: Site, start: datetime, intervals: int) -> list[float] | None:
     """g CO2e/kWh per interval: the zone's hourly figure where reported, else its yearly factor."""
-    from analytics.models import CarbonIntensity
-
     if site.carbon_zone_id is None:
         return None
     zone = site.carbon_zone
-    hourly = dict(
-        CarbonIntensity.objects.filter(
-            zone=zone, hour_start__gte=start - timedelta(hours=1), hour_start__lt=start + STEP * intervals
-        ).values_list("hour_start", "gco2e_per_kwh")
+    hourly = site_history().carbon_by_hour(
+        zone_id=zone.pk, start=start - timedelta(hours=1), end=start + STEP * intervals
     )
     out = []
     for t in range(intervals):
@@ -569,7 +564,7 @@ def session_needs_update(*, session: ChargingSession, actor, **needs) -> Chargin
         errors["target_soc_percent"] = f"The target ({target} %) is below the vehicle's SoC now ({soc:.0f} %)."
     if errors:
         raise ValidationError(errors)
-    from charging.services.sessions import session_log
+    from charging.services.session_log import session_log
 
     before = snapshot(session)
     for name, value in needs.items():
@@ -579,9 +574,7 @@ def session_needs_update(*, session: ChargingSession, actor, **needs) -> Chargin
     session_log(session, actor=actor, before=before)
     site = session.charge_point.site
     if site is not None and site.smart_charging:
-        from charging import tasks
-
-        transaction.on_commit(lambda: tasks.smart_charging_plan.delay(site_id=site.pk, trigger="manual"))
+        enqueue("charging.tasks.smart_charging_plan", site_id=site.pk, trigger="manual")
     return session
 
 

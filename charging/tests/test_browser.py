@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from charging import services
 from charging.models import Contract
+from charging.services import meter_values, transactions
 from charging.tests.factories import DAY_NIGHT, CustomerFactory, SessionFactory
 from fleet.tests.factories import VehicleFactory
 from stations import services as station_services
@@ -89,7 +90,7 @@ def test_the_session_page_follows_the_station_live(org, page):
     expect(page.locator("#session-status")).to_have_text("Charging")
 
     reading = {"energy_wh": 2500.0, "power_kw": 10.5, "soc_percent": 48.2}
-    _in_thread(station_services.meter_values_record, charge_point_id=cp.pk, evse_id=1, connector_id=1,
+    _in_thread(meter_values.meter_values_record, charge_point_id=cp.pk, evse_id=1, connector_id=1,
                transaction_id="55", samples=[(timezone.now(), reading)])  # fmt: skip
     expect(page.locator("#session-power")).to_have_text("10.5 kW", timeout=5_000)
     expect(page.locator("#session-soc")).to_have_text("48.2 %")
@@ -99,7 +100,7 @@ def test_the_session_page_follows_the_station_live(org, page):
     _in_thread(station_services.connector_status_update, charge_point_id=cp.pk, evse_id=1, connector_id=1,
                status="SuspendedEV")  # fmt: skip
     expect(page.locator("#session-status")).to_have_text("Suspended by vehicle", timeout=5_000)
-    _in_thread(station_services.transaction_stop, charge_point_id=cp.pk, transaction_id="55", meter_stop_wh=3000.0,
+    _in_thread(transactions.transaction_stop, charge_point_id=cp.pk, transaction_id="55", meter_stop_wh=3000.0,
                timestamp=timezone.now(), reason="Local")  # fmt: skip
     expect(page.locator("#session-status")).to_have_text("Completed", timeout=5_000)
     expect(page.locator("#session-power")).to_have_text("0.0 kW")

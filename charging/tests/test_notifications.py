@@ -22,6 +22,7 @@ from django.db import transaction
 
 from charging import push, services
 from charging.models import Delivery, Notification, NotificationPreference, PushSubscription, ThresholdRule
+from charging.services import transactions
 from charging.tests.factories import SessionFactory
 from fleet.tests.factories import VehicleFactory
 from stations import services as station_services
@@ -53,7 +54,7 @@ def station(org):
 def _session_failed(station, django_capture_on_commit_callbacks):
     session = SessionFactory(connector=station["connector"], started_at=datetime.now(UTC) - timedelta(minutes=5))
     with django_capture_on_commit_callbacks(execute=True):
-        station_services.transaction_stop(
+        transactions.transaction_stop(
             charge_point_id=station["cp"].pk, transaction_id=session.transaction_id, meter_stop_wh=0.0,
             timestamp=datetime.now(UTC), reason="EmergencyStop",
         )  # fmt: skip

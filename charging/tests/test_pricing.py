@@ -19,9 +19,9 @@ from charging.models import (
     Tariff,
     TariffVersion,
 )
+from charging.services import transactions
 from charging.tests.factories import DAY_NIGHT, CustomerFactory, SessionFactory
 from fleet.tests.factories import VehicleFactory, VehicleModelFactory
-from stations import services as station_services
 from stations.tests.factories import ChargePointFactory, ConnectorFactory, SiteFactory
 
 pytestmark = pytest.mark.django_db
@@ -69,7 +69,7 @@ def _metered_session(connector, *, start=T, hours=2, kw=10, customer=None, **ext
 
 def _stop(session, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        station_services.transaction_stop(
+        transactions.transaction_stop(
             charge_point_id=session.charge_point_id,
             transaction_id=session.transaction_id,
             meter_stop_wh=session.meter_samples.order_by("-sampled_at").first().energy_wh,
@@ -138,7 +138,7 @@ def test_the_customer_comes_from_the_token_else_the_vehicle(depot, org):
     IdToken.objects.create(token="VEH", department=org.a, vehicle=vehicle)
     IdToken.objects.create(token="CARD", department=org.a, vehicle=vehicle, customer=card_customer)
     started = [
-        station_services.transaction_start(
+        transactions.transaction_start(
             charge_point_id=depot["connector"].charge_point_id, evse_id=1, connector_id=1, id_tag=tag,
             meter_start_wh=0.0, timestamp=T, transaction_id=tag,
         )

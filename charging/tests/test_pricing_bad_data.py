@@ -10,8 +10,8 @@ from celery.exceptions import Retry
 from charging import services, tasks
 from charging.models import ChargingSession, MeterSample
 from charging.pricing import engine
+from charging.services import transactions
 from charging.tests.factories import SessionFactory
-from stations import services as station_services
 from stations.tests.factories import ChargePointFactory, ConnectorFactory, SiteFactory
 
 pytestmark = pytest.mark.django_db
@@ -40,7 +40,7 @@ def _session(connector, **fields) -> ChargingSession:
 
 def _stop(session, meter_stop_wh, django_capture_on_commit_callbacks) -> ChargingSession:
     with django_capture_on_commit_callbacks(execute=True):  # the pricing task runs (eager Celery)
-        station_services.transaction_stop(
+        transactions.transaction_stop(
             charge_point_id=session.charge_point_id,
             transaction_id=session.transaction_id,
             meter_stop_wh=meter_stop_wh,

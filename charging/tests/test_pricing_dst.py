@@ -21,8 +21,8 @@ from accounts.tests.factories import DepartmentFactory, UserFactory
 from charging import services
 from charging.demo import BERLIN
 from charging.models import MeterSample
+from charging.services import transactions
 from charging.tests.factories import SessionFactory
-from stations import services as station_services
 from stations.tests.factories import ChargePointFactory, ConnectorFactory, SiteFactory
 
 pytestmark = pytest.mark.django_db
@@ -94,7 +94,7 @@ def _metered(connector, capture, *, start: datetime, kw: float, charging_until: 
             connector=connector, session=session, sampled_at=moment, energy_wh=round(kw * 1000 * charged_h, 3)
         )
     with capture(execute=True):
-        station_services.transaction_stop(
+        transactions.transaction_stop(
             charge_point_id=session.charge_point_id,
             transaction_id=session.transaction_id,
             meter_stop_wh=round(kw * 1000 * (charging_until - start).total_seconds() / 3600, 3),

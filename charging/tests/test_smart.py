@@ -95,10 +95,10 @@ def test_an_applied_plan_sends_each_session_its_profile_and_the_end_clears_it(
         smart.plan_site(site=depot["site"], trigger="manual", now=NOW, apply=True)
     sent = OcppCommand.objects.filter(charge_point=depot["cp"], action="SetChargingProfile")
     assert sorted(c.request["csChargingProfiles"]["transactionId"] for c in sent) == [501, 502]
-    from stations import services as station_services
+    from charging.services import transactions
 
     with django_capture_on_commit_callbacks(execute=True):
-        station_services.transaction_stop(charge_point_id=depot["cp"].pk, transaction_id="501", meter_stop_wh=9000.0,
+        transactions.transaction_stop(charge_point_id=depot["cp"].pk, transaction_id="501", meter_stop_wh=9000.0,
                                           timestamp=timezone.now(), reason="EVDisconnected")  # fmt: skip
     cleared = OcppCommand.objects.get(charge_point=depot["cp"], action="ClearChargingProfile")
     assert cleared.request == {"id": depot["s1"].pk}
@@ -301,7 +301,7 @@ def test_the_station_soc_of_a_charging_vehicle_is_newer_than_its_telemetry(depot
 
 
 def test_a_session_held_at_zero_by_the_plan_raises_no_energy_flow_alert(depot, settings):
-    from stations.detection import check_energy_flow
+    from charging.detection import check_energy_flow
     from stations.models import Alert
 
     ChargingPlan.objects.create(site=depot["site"], trigger="manual", starts_at=smart.horizon_start(timezone.now())

@@ -1,7 +1,8 @@
 from django.core.management.base import BaseCommand
 
+from demo.build import build_demo
 from evfleet import realtime
-from fleet.demo import DEMO_PASSWORD, build_demo_fleet
+from fleet.demo import DEMO_PASSWORD
 
 
 class Command(BaseCommand):
@@ -20,7 +21,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, days, **options):
         with realtime.no_server_expected():
-            summary = build_demo_fleet(days=days)
+            summary = build_demo(days=days)
         self.stdout.write(
             f"Demo fleet ready: {summary.departments} departments, {summary.vehicles} vehicles, "
             f"{summary.telemetry_points} new telemetry points, {summary.stations} simulated charge points."

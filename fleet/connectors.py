@@ -1,4 +1,4 @@
-"""Connector standards, shared by vehicle inlets (fleet) and charge point connectors (stations)."""
+"""Connector standards: a vehicle's inlets (fleet) and, with the same names, charge point connectors (stations)."""
 
 from django.db import models
 
