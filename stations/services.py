@@ -675,10 +675,12 @@ def _smart_charging(charge_point: ChargePoint, trigger: str, ended: ChargingSess
 
 
 def _tell(function: str, *args, **kwargs) -> None:
-    """Notifications about stations and sessions (charging.services.notifications), imported when needed."""
-    from charging.services import notifications
+    """Notifications about stations (stations.notices) and sessions (charging.services.notices), imported when
+    needed."""
+    from charging.services import notices as session_notices
+    from stations import notices
 
-    getattr(notifications, function)(*args, **kwargs)
+    getattr(notices if hasattr(notices, function) else session_notices, function)(*args, **kwargs)
 
 
 def _connectors_freed(*connector_ids: int) -> None:

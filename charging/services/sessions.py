@@ -197,7 +197,7 @@ def pending_sessions_expire(*, now=None) -> int:
     stale = ChargingSession.objects.filter(
         status=ChargingSession.Status.PENDING, ended_at__isnull=True, started_at__lte=now - PENDING_FOR_AT_MOST
     ).select_related("charge_point__site", "connector", "vehicle")
-    from charging.services.notifications import session_event
+    from charging.services.notices import session_event
 
     count = 0
     with transaction.atomic():

@@ -10,8 +10,9 @@ from django.db import connection
 from django.utils import timezone
 
 from charging import services
-from charging.models import ChargingSession, Notification, Reservation
+from charging.models import ChargingSession, Reservation
 from fleet.tests.factories import VehicleFactory
+from notifications.models import Notification
 from stations import detection
 from stations import services as station_services
 from stations.models import ChargePoint, CompatibilityRule, Connector, MaintenanceWindow, OcppCommand
