@@ -1,14 +1,12 @@
 from datetime import timedelta
 
 from celery import shared_task
-from celery.utils.time import get_exponential_backoff_interval
 from django.db import OperationalError
 from django.utils import timezone
 
 from charging import selectors, services
 from charging.gridsignals import FeedError, NoFeed, configured_feed
 from charging.models import LoadPricing
-from evfleet.outages import OUTAGE_ERRORS, attempt_retry, outage_retry
 
 
 @shared_task(bind=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
@@ -67,32 +65,6 @@ def reservations_tick() -> dict:
     counts = services.reservations_tick()
     counts["pending_expired"] = services.pending_sessions_expire()
     return counts
-
-
-@shared_task(autoretry_for=(Exception,), retry_backoff=True, retry_backoff_max=600, max_retries=5)
-def deliver(*, delivery_id: int) -> str:
-    """One notification on one channel (in-app, email, push); retried with backoff, logged in Delivery."""
-    return services.deliver(delivery_id=delivery_id)
-
-
-SESSION_REPORT_MAX_RETRIES = 5
-
-
-@shared_task(bind=True, max_retries=None)
-def session_report_send(self, *, report_id: int, outages: int = 0) -> str:
-    """A department's daily or weekly session report, by email with the CSV (scheduled per report). A failure is
-    retried with backoff up to 5 times; an outage of the database or Redis apart from those (evfleet/outages.py)."""
-    try:
-        run = services.session_report_send(report_id=report_id)
-    except OUTAGE_ERRORS as exc:
-        raise outage_retry(self, exc, outages=outages) from exc
-    except Exception as exc:
-        retries = self.request.retries - outages
-        if retries >= SESSION_REPORT_MAX_RETRIES:
-            raise
-        countdown = get_exponential_backoff_interval(1, retries + 1, 1800, full_jitter=True)
-        raise attempt_retry(self, exc, countdown=countdown) from exc
-    return "inactive" if run is None else f"{run.status}: {run.csv_rows} sessions to {run.recipients or 'nobody'}"
 
 
 @shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from charging import notification_views, roaming_views, sessions_views, smart_views, views
+from charging import roaming_views, sessions_views, smart_views, views
 
 app_name = "charging"
 
@@ -19,8 +19,6 @@ urlpatterns = [
     path("reservations/<int:pk>/cancel/", sessions_views.reservation_cancel, name="reservation-cancel"),
     path("roaming/", roaming_views.roaming_list, name="roaming"),
     path("roaming/<int:department_pk>/", roaming_views.roaming_edit, name="roaming-edit"),
-    path("notifications/", notification_views.notification_list, name="notifications"),
-    path("sw.js", notification_views.service_worker, name="service-worker"),
     path("smart-charging/", smart_views.smart_overview, name="smart-overview"),
     path("smart-charging/sites/<int:pk>/", smart_views.smart_site, name="smart-site"),
     path("smart-charging/sites/<int:pk>/replan/", smart_views.smart_replan, name="smart-replan"),

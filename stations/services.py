@@ -21,7 +21,7 @@ from django.utils import timezone
 from accounts.audit import Action, activity_record, model_create, model_delete, model_update, snapshot
 from accounts.models import User
 from evfleet import live_events, realtime
-from stations import signals
+from stations import notices, signals
 from stations import status as derive
 from stations.models import (
     Alert,
@@ -96,13 +96,6 @@ def charge_point_refresh_status(charge_point: ChargePoint, *, now: datetime | No
     return True
 
 
-def _tell(function: str, *args, **kwargs) -> None:
-    """MERGE: replaced by stations.notices (notifications helper)."""
-    from charging.services import notifications
-
-    getattr(notifications, function)(*args, **kwargs)
-
-
 # --- alerts ----------------------------------------------------------------------------------
 
 
@@ -170,7 +163,7 @@ def alert_raise(
             opened_at=alert.opened_at,
         )
         announce("alert.opened", payload, site.department_id if site else ADMINS_ONLY)
-        _tell("alert_event", alert)
+        notices.alert_event(alert)
     return alert
 
 

@@ -23,7 +23,6 @@ from charging.models import (
     IdToken,
     LoadPricing,
     MeterSample,
-    Notification,
     PriceInterval,
     Reservation,
     ReservationDecision,
@@ -31,6 +30,7 @@ from charging.models import (
 )
 from charging.tests.factories import CustomerFactory, SessionFactory, TariffFactory, TariffVersionFactory
 from fleet.tests.factories import TelemetryPointFactory, VehicleFactory
+from notifications.models import Notification
 from stations.models import Alert, ConnectorStatusChange, MaintenanceWindow, OcppCommand, OcppMessage
 from stations.tests.factories import ChargePointFactory, ConnectorFactory, SiteFactory
 

@@ -26,7 +26,7 @@ NOT_PAGES = {
     "charging:session-stop": "POST only",
     "charging:reservation-cancel": "POST only",
     "charging:smart-replan": "POST only",
-    "charging:service-worker": "a script",
+    "notifications:service-worker": "a script",
     "schema": "the OpenAPI document (YAML)",
 }
 

@@ -32,8 +32,6 @@ from charging.models import (
     Customer,
     HolidayCalendar,
     LoadPricing,
-    Notification,
-    PushSubscription,
     Reservation,
     ReservationPolicy,
     Tariff,
@@ -42,6 +40,8 @@ from charging.services import transactions
 from charging.services.roaming import roaming_policy_save
 from charging.tests.factories import DAY_NIGHT
 from fleet.tests.factories import VehicleFactory, VehicleModelFactory
+from notifications import services as notifications
+from notifications.models import Notification, PushSubscription
 from stations import services as stations
 from stations.models import CompatibilityRule, Connector
 from stations.tests.factories import ChargePointFactory, ConnectorFactory, SiteFactory
@@ -514,7 +514,7 @@ def _push_subscribe(w, client, _):
 
 
 def _subscribed(w) -> PushSubscription:
-    charging.push_subscription_save(user=w.admin, endpoint=PUSH["endpoint"], p256dh="B" * 87, auth="A" * 22)
+    notifications.push_subscription_save(user=w.admin, endpoint=PUSH["endpoint"], p256dh="B" * 87, auth="A" * 22)
     return PushSubscription.objects.get(endpoint=PUSH["endpoint"])
 
 
@@ -563,11 +563,13 @@ API_CASES: dict[tuple[str, str, str], Case] = {
     ),  # fmt: skip
     ("post", "/api/v1/telemetry/bulk/", ""): Case(_telemetry, [Entry("fleet.telemetrypoint", "create")]),
     ("put", "/api/v1/notification-preferences/", ""): Case(
-        _preferences, [Entry("charging.notificationpreference", "update")]
+        _preferences, [Entry("notifications.notificationpreference", "update")]
     ),
-    ("post", "/api/v1/push-subscriptions/", ""): Case(_push_subscribe, [Entry("charging.pushsubscription", "create")]),
+    ("post", "/api/v1/push-subscriptions/", ""): Case(
+        _push_subscribe, [Entry("notifications.pushsubscription", "create")]
+    ),
     ("delete", "/api/v1/push-subscriptions/", ""): Case(
-        _push_unsubscribe, [Entry("charging.pushsubscription", "delete")], prepare=_subscribed
+        _push_unsubscribe, [Entry("notifications.pushsubscription", "delete")], prepare=_subscribed
     ),
 }
 
@@ -937,9 +939,9 @@ PAGE_CASES: dict[tuple[str, str], PageCase] = {
         fill=lambda w, d: {"mode": "any"},
         prepare=lambda w: department_create(actor=None, name=w.unique("Host"), parent=w.org.a),
     ),  # fmt: skip
-    ("charging:notifications", "preferences"): PageCase(
+    ("notifications:list", "preferences"): PageCase(
         lambda w, p: "/notifications/",
-        [Entry("charging.notificationpreference", "update")],
+        [Entry("notifications.notificationpreference", "update")],
         fill=_toggle_preference,
         button="preferences",
     ),  # fmt: skip
@@ -991,7 +993,7 @@ PAGE_EXEMPT: dict[tuple[str, str], Exempt] = {
         lambda w, client, _: client.post(f"/smart-charging/sites/{w.site.pk}/replan/"),
         may_write={"charging_chargingplan"},
     ),
-    ("charging:notifications", "read_all"): Exempt(
+    ("notifications:list", "read_all"): Exempt(
         "reading one's own notifications",
         lambda w, client, _: client.post("/notifications/", {"read_all": "1"}),
         may_write={"charging_notification"},
@@ -1039,7 +1041,7 @@ PAGE_EXEMPT: dict[tuple[str, str], Exempt] = {
             "charging:session-list": (lambda w, p: "/sessions/", _nothing),
             "charging:session-detail": (lambda w, s: f"/sessions/{s.pk}/", lambda w: w.charging_session()),
             "charging:reservation-list": (lambda w, p: "/reservations/", lambda w: w.reservation()),
-            "charging:service-worker": (lambda w, p: "/sw.js", _nothing),
+            "notifications:service-worker": (lambda w, p: "/sw.js", _nothing),
             "charging:smart-overview": (lambda w, p: "/smart-charging/", _nothing),
             "charging:smart-site": (lambda w, p: f"/smart-charging/sites/{w.site.pk}/", _nothing),
             "charging:roaming": (lambda w, p: "/roaming/", _nothing),

@@ -19,8 +19,8 @@ from rest_framework.authtoken.models import Token
 
 from accounts.consumers import CLOSE_ACCESS_CHANGED
 from accounts.roles import ROLE_PERMISSIONS
-from charging.api.serializers import NotificationSerializer, ReservationSerializer, SessionSerializer
-from charging.services import meter_values, notifications, reservations, transactions
+from charging.api.serializers import ReservationSerializer, SessionSerializer
+from charging.services import meter_values, reservations, transactions
 from evfleet import live_events, realtime
 from evfleet.asgi import application
 from fleet import services as fleet_services
@@ -28,6 +28,9 @@ from fleet.api.serializers import VehicleSerializer
 from fleet.models import Vehicle
 from fleet.telemetry import telemetry_ingest
 from fleet.tests.factories import VehicleFactory
+from notifications.api.serializers import NotificationSerializer
+from notifications.events import Notice
+from notifications.services import notify
 from stations import services as station_services
 from stations.api.serializers import AlertSerializer, ConnectorSerializer, OcppCommandSerializer
 from stations.models import Alert, CompatibilityRule
@@ -193,7 +196,7 @@ def test_every_documented_event_is_emitted_with_its_documented_payload(
     step(station_services.command_complete, command_id=command.pk, state="rejected")
     step(reservations.reservation_request, actor=org.dispatcher_a, vehicle=VehicleFactory(department=org.a),
          starts_at=now + timedelta(hours=2), ends_at=now + timedelta(hours=3), connector=connector)  # fmt: skip
-    step(notifications.notify, event="session.failed", users=[org.fleet_manager_a], title="VAN-7 failed")
+    step(notify, event=Notice(kind="session.failed", users=[org.fleet_manager_a], title="VAN-7 failed"))
 
     for event, payload in published:
         assert event in live_events.EVENTS, event

@@ -6,17 +6,14 @@ from rest_framework import serializers
 from accounts.models import Department
 from charging import selectors
 from charging.models import (
-    Channel,
     ChargingSession,
     Contract,
     ContractVolumeTier,
     Customer,
-    Event,
     GridSignal,
     Holiday,
     HolidayCalendar,
     LoadPricing,
-    Notification,
     PriceInterval,
     Reservation,
     ReservationDecision,
@@ -576,32 +573,3 @@ class AlternativeSerializer(serializers.Serializer):
     starts_at = serializers.DateTimeField()
     ends_at = serializers.DateTimeField()
     power_kw = serializers.CharField()
-
-
-class NotificationSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Notification
-        fields = ["id", "event", "title", "body", "link", "data", "repeats", "created_at", "last_at", "read_at"]
-        read_only_fields = fields
-
-
-class PreferenceSerializer(StrictSerializer):
-    event = serializers.ChoiceField(choices=Event.choices)
-    channel = serializers.ChoiceField(choices=Channel.choices)
-    enabled = serializers.BooleanField()
-
-
-class PushSubscriptionSerializer(StrictSerializer):
-    """What the browser's PushSubscription.toJSON() gives."""
-
-    endpoint = serializers.URLField(max_length=600)
-    keys = serializers.DictField(child=serializers.CharField(max_length=200), help_text="p256dh and auth, base64url.")
-    expirationTime = serializers.IntegerField(required=False, allow_null=True)  # noqa: N815  (the browser's name)
-
-    def validate_keys(self, keys):
-        missing = [k for k in ("p256dh", "auth") if not keys.get(k)]
-        if missing:
-            raise serializers.ValidationError(f"Missing {', '.join(missing)}: send PushSubscription.toJSON().")
-        if len(keys["auth"]) > 60 or len(keys["p256dh"]) > 200:
-            raise serializers.ValidationError("auth is at most 60 and p256dh at most 200 characters (base64url).")
-        return keys

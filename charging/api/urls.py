@@ -14,7 +14,6 @@ routes = [
     ("reservations", views.ReservationViewSet),
     ("reservation-policies", views.ReservationPolicyViewSet),
     ("roaming-policies", views.RoamingPolicyViewSet),
-    ("notifications", views.NotificationViewSet),
     ("circuits", smart.CircuitViewSet),
     ("charging-plans", smart.ChargingPlanViewSet),
 ]
@@ -23,6 +22,4 @@ urlpatterns = [
     path("sites/<int:site_id>/charging-plan/", smart.SitePlanView.as_view(), name="site-charging-plan"),
     path("smart-charging/what-if/", smart.WhatIfView.as_view(), name="smart-charging-what-if"),
     path("pricing/quote/", views.QuoteView.as_view(), name="pricing-quote"),
-    path("notification-preferences/", views.PreferenceView.as_view(), name="notification-preferences"),
-    path("push-subscriptions/", views.PushSubscriptionView.as_view(), name="push-subscriptions"),
 ]

@@ -1,12 +1,3 @@
-from charging.models.notifications import (
-    Channel,
-    Delivery,
-    Event,
-    Notification,
-    NotificationPreference,
-    PushSubscription,
-    ThresholdRule,
-)
 from charging.models.pricing import (
     Contract,
     ContractVolumeTier,
@@ -19,20 +10,12 @@ from charging.models.pricing import (
     Tariff,
     TariffVersion,
 )
-from charging.models.reports import SessionReport, SessionReportRun
 from charging.models.reservations import Reservation, ReservationDecision, ReservationPolicy
 from charging.models.roaming import RoamingPolicy
 from charging.models.sessions import ChargingSession, IdToken, MeterSample
 from charging.models.smart import ChargingPlan, Circuit
 
 __all__ = [
-    "Channel",
-    "Delivery",
-    "Event",
-    "Notification",
-    "NotificationPreference",
-    "PushSubscription",
-    "ThresholdRule",
     "ChargingPlan",
     "ChargingSession",
     "Circuit",
@@ -50,8 +33,6 @@ __all__ = [
     "ReservationDecision",
     "ReservationPolicy",
     "RoamingPolicy",
-    "SessionReport",
-    "SessionReportRun",
     "Tariff",
     "TariffVersion",
 ]

@@ -1,8 +1,7 @@
-"""Write side of charging, by domain: pricing, sessions, reservations, roaming, notifications, reports, smart
-charging.
+"""Write side of charging, by domain: pricing, sessions, reservations, roaming, what the session reports say
+(their figures and CSV), smart charging; what charging tells people (`notices`, through notifications).
 Callers use `charging.services.<name>`."""
 
-from charging.services.notifications import *  # noqa: F403
 from charging.services.pricing import *  # noqa: F403
 from charging.services.reports import *  # noqa: F403
 from charging.services.reservations import *  # noqa: F403

@@ -621,7 +621,7 @@ def session_price(*, session_id: int) -> ChargingSession | None:
             "updated_at",
         ]
     )
-    from charging.services.notifications import cost_threshold_check
+    from charging.services.notices import cost_threshold_check
 
     cost_threshold_check(session)
     return session

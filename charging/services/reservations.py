@@ -25,7 +25,7 @@ from accounts.audit import Action, activity_record, snapshot
 from accounts.models import User
 from charging.models import ChargingSession, Reservation, ReservationDecision, ReservationPolicy
 from charging.models.reservations import PRIORITY_RANK
-from charging.services import notifications
+from charging.services import notices
 from charging.services.vehicles import vehicle_can_charge_check, vehicle_label, vehicle_token
 from evfleet import formatting, live_events, realtime
 from evfleet.jobs import enqueue
@@ -216,7 +216,7 @@ def _decide(reservation: Reservation, action: str, reason: str, actor: User | No
     )
     department = reservation.site.department_id
     transaction.on_commit(lambda: realtime.publish("reservation.changed", event, department_id=department))
-    notifications.reservation_event(reservation, action, reason, details.get("alternatives"))
+    notices.reservation_event(reservation, action, reason, details.get("alternatives"))
 
 
 def _log(reservation: Reservation, actor: User | None, before: dict | None) -> None:
@@ -647,7 +647,7 @@ def reservations_tick(*, now: datetime | None = None) -> dict[str, int]:
         .select_related("vehicle")
     )
     for reservation in departures:
-        notifications.departure_soc_check(reservation)
+        notices.departure_soc_check(reservation)
     return counts
 
 

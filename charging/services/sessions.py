@@ -13,7 +13,7 @@ from accounts.models import User
 from charging.models import ChargingSession, Reservation
 from charging.roaming_rules import roaming_refusal
 from charging.selectors import STARTABLE
-from charging.services import transactions
+from charging.services import notices, transactions
 from charging.services.reservations import queue_serve_later
 from charging.services.session_log import session_label, session_log
 from charging.services.vehicles import vehicle_can_charge_check, vehicle_label, vehicle_token
@@ -157,8 +157,6 @@ def pending_sessions_expire(*, now=None) -> int:
     stale = ChargingSession.objects.filter(
         status=ChargingSession.Status.PENDING, ended_at__isnull=True, started_at__lte=now - PENDING_FOR_AT_MOST
     ).select_related("charge_point__site", "connector", "vehicle")
-    from charging.services.notifications import session_event
-
     count = 0
     with transaction.atomic():
         for session in stale.select_for_update(of=("self",)):
@@ -167,7 +165,7 @@ def pending_sessions_expire(*, now=None) -> int:
                 f"the station did not begin a transaction within {PENDING_FOR_AT_MOST.seconds // 60} minutes"
             )
             session.save(update_fields=["status", "ended_at", "reason", "updated_at"])
-            session_event(session, "session.failed", session.reason)
+            notices.session_event(session, "session.failed", session.reason)
             _connector_freed(session)
             transactions.session_announce(session, session.charge_point, "session.ended")
             count += 1

@@ -11,9 +11,9 @@
 from django.utils import timezone
 
 from charging.models import ChargingSession
+from charging.services import notices
 from charging.services.reservations import reservation_hold_refused
 from charging.services.transactions import (
-    _tell,
     open_session,
     reservation_queue_offer,
     session_announce,
@@ -53,7 +53,7 @@ def command_answered(*, command, accepted: bool, **_) -> None:
         error = command.error[:150]
         session.reason = f"the station did not start it: {command.state}{f' ({error})' if error else ''}"
         session.save(update_fields=["status", "ended_at", "reason", "updated_at"])
-        _tell("session_event", session, "session.failed", session.reason)
+        notices.session_event(session, "session.failed", session.reason)
         reservation_queue_offer(session.connector_id)
         session_announce(session, session.charge_point, "session.ended")
 

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from charging.models import ChargingSession, MeterSample
-from charging.services import smart
+from charging.services import notices, smart
 from charging.services.reservations import queue_serve_later, reservation_fulfil
 from charging.services.roaming import station_authorization
 from evfleet import live_events
@@ -192,7 +192,7 @@ def transaction_start(
         refused = session.authorization_status not in ("", "Accepted")
         if not refused:
             _reservation_fulfilled(session)
-        _tell("session_event", session, "session.started", session.reason if refused else "")
+        notices.session_event(session, "session.started", session.reason if refused else "")
         if transaction_id is None:
             session.transaction_id = str(session.pk)
             ChargingSession.objects.filter(pk=session.pk).update(
@@ -269,7 +269,7 @@ def transaction_stop(
         reservation_queue_offer(session.connector_id)
         enqueue("charging.tasks.session_price", session_id=session.pk)
         failed = session.status == ChargingSession.Status.FAILED
-        _tell("session_event", session, "session.failed" if failed else "session.completed")
+        notices.session_event(session, "session.failed" if failed else "session.completed")
         session_announce(session, charge_point, "session.ended")
     return session
 
@@ -283,13 +283,6 @@ def smart_charging_replan(charge_point: ChargePoint, trigger: str, ended: Chargi
     if ended is not None:
         transaction.on_commit(lambda: smart.profile_clear(ended))
     enqueue("charging.tasks.smart_charging_plan", site_id=site.pk, trigger=trigger)
-
-
-def _tell(function: str, *args, **kwargs) -> None:
-    """MERGE: notices."""
-    from charging.services import notifications
-
-    getattr(notifications, function)(*args, **kwargs)
 
 
 def reservation_queue_offer(*connector_ids: int) -> None:
@@ -336,7 +329,7 @@ def session_status_from_station(*, connector: Connector, state: str, announce: b
     session.status = status
     session.save(update_fields=["status", "updated_at"])
     if status in (ChargingSession.Status.SUSPENDED_EV, ChargingSession.Status.SUSPENDED_EVSE):
-        _tell("session_event", session, "session.suspended", f"{connector.label()} reports {state}.")
+        notices.session_event(session, "session.suspended", f"{connector.label()} reports {state}.")
     if announce:
         session_announce(session, connector.charge_point, connector=connector)
     return session

@@ -10,6 +10,8 @@ from charging import services
 from charging.models import Contract, GridSignal, LoadPricing, PriceInterval, ReservationPolicy
 from charging.tests.factories import CustomerFactory
 from fleet.tests.factories import VehicleFactory
+from notifications import services as notification_services
+from notifications.events import Notice
 from stations.tests.factories import ChargePointFactory, ConnectorFactory, SiteFactory
 from tests.queries import request_queries
 
@@ -46,7 +48,9 @@ def _data(org, count: int) -> None:
                 actor=org.dispatcher_a, vehicle=VehicleFactory(department=org.a), connector=connector,
                 starts_at=now + timedelta(hours=hours), ends_at=now + timedelta(hours=hours + 1),
             )  # fmt: skip
-        services.notify(event="station.alert", users=[org.fleet_manager_a], title=f"alert {i}")
+        notification_services.notify(
+            event=Notice(kind="station.alert", users=[org.fleet_manager_a], title=f"alert {i}")
+        )
 
 
 @pytest.mark.parametrize("path", LISTS)

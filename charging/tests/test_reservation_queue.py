@@ -11,9 +11,10 @@ from django.utils import timezone
 
 from charging import detection as session_checks
 from charging import services
-from charging.models import ChargingSession, Notification, Reservation
+from charging.models import ChargingSession, Reservation
 from charging.services import transactions
 from fleet.tests.factories import VehicleFactory
+from notifications.models import Notification
 from stations import detection
 from stations import services as station_services
 from stations.models import ChargePoint, CompatibilityRule, Connector, MaintenanceWindow, OcppCommand

@@ -155,16 +155,6 @@ def test_a_station_that_reports_the_vehicles_identity_is_matched_to_it(org, bay)
     assert session.vehicle == bay["vehicle"]
 
 
-def test_thresholds_and_the_delivery_log_are_in_the_admin(org, client):
-    client.force_login(org.admin)
-    form = {"department": org.a.pk, "kind": "soc_at_departure", "threshold": "150", "is_active": "on"}
-    response = client.post("/admin/charging/thresholdrule/add/", form)
-    assert response.status_code == 200 and "A SoC threshold is a percentage" in response.content.decode()
-    assert client.post("/admin/charging/thresholdrule/add/", {**form, "threshold": "30"}).status_code == 302
-    assert client.get("/admin/charging/delivery/").status_code == 200
-    assert client.get("/admin/charging/notification/").status_code == 200
-
-
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("protocol", ["ocpp1.6", "ocpp2.0.1"])
 def test_a_remote_start_and_stop_drive_a_simulated_station(org, asgi_live_server, protocol):

@@ -11,8 +11,9 @@ from django.db.models import F
 from django.utils import timezone
 from ocpp.v16 import call as call16
 
-from charging.models import MeterSample, Notification
+from charging.models import MeterSample
 from charging.services import meter_values, transactions
+from notifications.models import Notification
 from stations import services
 from stations.models import Alert, ChargePoint
 from stations.ocpp.messagelog import flush_all

@@ -10,10 +10,12 @@ import pytest
 from django_celery_beat.models import PeriodicTask
 
 from accounts.services import department_create
-from charging import services, tasks
-from charging.models import Reservation, SessionReport
+from charging.models import Reservation
 from charging.tests.factories import CustomerFactory, SessionFactory
 from fleet.tests.factories import VehicleFactory
+from notifications import reports as session_reports
+from notifications import tasks
+from notifications.models import SessionReport
 from stations.tests.factories import ChargePointFactory, ConnectorFactory, SiteFactory
 
 pytestmark = pytest.mark.django_db
@@ -37,7 +39,7 @@ def test_a_new_department_gets_a_daily_and_a_weekly_schedule_in_its_time_zone(db
     report = reports["daily"]
     report.send_at_hour, report.is_active = 19, False
     report.save()
-    services.session_report_schedule(report)
+    session_reports.session_report_schedule(report)
     task = PeriodicTask.objects.get(pk=daily.pk)
     assert (task.crontab.hour, task.enabled) == ("19", False)
 
@@ -68,7 +70,7 @@ def test_the_daily_report_arrives_by_email_with_its_csv(org, smtp):
         departure_at=day + timedelta(hours=2), priority_class="normal", status="no_show",
     )  # fmt: skip
     report = _report(org.a, "daily")
-    run = services.session_report_send(report_id=report.pk, today=date(2026, 6, 11))
+    run = session_reports.session_report_send(report_id=report.pk, today=date(2026, 6, 11))
     assert run.figures == {
         "sessions_completed": 2,
         "sessions_failed": 1,
@@ -93,7 +95,7 @@ def test_the_weekly_report_covers_last_monday_to_sunday_and_runs_as_its_task(org
     org.fleet_manager_a.email = "m@example.com"
     org.fleet_manager_a.save()
     report = _report(org.a, "weekly", recipients="ops@example.com; boss@example.com")
-    start, end = services.report_period(report, date(2026, 6, 10))  # a Wednesday
+    start, end = session_reports.report_period(report, date(2026, 6, 10))  # a Wednesday
     assert (start.date(), end.date(), start.weekday()) == (date(2026, 6, 1), date(2026, 6, 8), 0)
     assert tasks.session_report_send.apply(kwargs={"report_id": report.pk}).get().startswith("sent: 0 sessions")
     assert smtp[0].rcpt_tos == ["ops@example.com", "boss@example.com"]
@@ -101,7 +103,7 @@ def test_the_weekly_report_covers_last_monday_to_sunday_and_runs_as_its_task(org
 
 def test_a_report_without_recipients_is_recorded_as_skipped_and_a_bad_address_is_refused(org):
     report = _report(org.b, "daily")
-    assert services.session_report_send(report_id=report.pk).status == "skipped"
+    assert session_reports.session_report_send(report_id=report.pk).status == "skipped"
     report.recipients = "not-an-address"
     with pytest.raises(Exception, match="valid email"):
         report.full_clean()

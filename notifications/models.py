@@ -1,12 +1,17 @@
 """Notifications: what users hear about sessions, reservations, station problems and thresholds, on
-which channel (in the dashboard, by email, by browser push), with a log of every delivery."""
+which channel (in the dashboard, by email, by browser push), with a log of every delivery; and the scheduled
+session reports by email.
+
+The models moved here from `charging` (issue 15) with their tables: each keeps its `charging_<model>` table,
+its constraint and index names, so no row moved."""
 
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, validate_email
 from django.db import models
 from django.db.models import Q
+from django_celery_beat.models import PeriodicTask
 
 from accounts.models import Department
 
@@ -73,6 +78,7 @@ class Notification(models.Model):
     updated_at = models.DateTimeField("updated at", auto_now=True)
 
     class Meta:
+        db_table = "charging_notification"
         ordering = ["-last_at", "-pk"]
         indexes = [
             # the unread list and badge
@@ -94,6 +100,7 @@ class NotificationPreference(models.Model):
     enabled = models.BooleanField("on", default=True)
 
     class Meta:
+        db_table = "charging_notificationpreference"
         constraints = [
             models.UniqueConstraint(fields=["user", "event", "channel"], name="notification_pref_unique"),
         ]
@@ -113,6 +120,7 @@ class PushSubscription(models.Model):
     created_at = models.DateTimeField("subscribed at", auto_now_add=True)
 
     class Meta:
+        db_table = "charging_pushsubscription"
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
@@ -137,6 +145,7 @@ class Delivery(models.Model):
     sent_at = models.DateTimeField("sent at", null=True, blank=True)
 
     class Meta:
+        db_table = "charging_delivery"
         ordering = ["-created_at"]
         verbose_name_plural = "deliveries"
 
@@ -162,6 +171,7 @@ class ThresholdRule(models.Model):
     scope_field = "department"
 
     class Meta:
+        db_table = "charging_thresholdrule"
         ordering = ["department", "kind"]
         constraints = [
             models.UniqueConstraint(fields=["department", "kind"], name="threshold_rule_one_per_kind"),
@@ -174,3 +184,80 @@ class ThresholdRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.department}: {self.get_kind_display()} {self.threshold}"
+
+
+# --- Scheduled reports of completed sessions: a daily and a weekly email per department with a CSV -----------
+
+
+def validate_recipients(value: str) -> None:
+    for address in [a.strip() for a in value.replace(";", ",").split(",") if a.strip()]:
+        validate_email(address)
+
+
+# What the validator admits, for the OpenAPI schema (evfleet/api/schema.py): addresses separated by , or ;.
+validate_recipients.openapi_schema = lambda: {
+    "type": "string",
+    "pattern": r"^[,;\s]*(?:[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+[,;\s]*)*$",
+}
+validate_recipients.openapi_invalid = "fleet@example.com, dispatch"
+
+
+class SessionReport(models.Model):
+    """One department's daily or weekly session report; its schedule is a django-celery-beat task."""
+
+    class Period(models.TextChoices):
+        DAILY = "daily", "Daily (yesterday)"
+        WEEKLY = "weekly", "Weekly (last Monday to Sunday)"
+
+    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="session_reports")
+    period = models.CharField("period", max_length=6, choices=Period.choices)
+    recipients = models.CharField(
+        "recipients",
+        max_length=500,
+        blank=True,
+        validators=[validate_recipients],
+        help_text="Comma-separated addresses; empty: the department's fleet managers.",
+    )
+    send_at_hour = models.PositiveSmallIntegerField(
+        "send at (hour, department time)",
+        default=6,
+        validators=[MaxValueValidator(23)],
+        help_text="0-23, in the department's time zone.",
+    )
+    is_active = models.BooleanField("active", default=True)
+    periodic_task = models.OneToOneField(
+        PeriodicTask, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+
+    scope_field = "department"
+
+    class Meta:
+        db_table = "charging_sessionreport"
+        ordering = ["department", "period"]
+        constraints = [models.UniqueConstraint(fields=["department", "period"], name="session_report_one_per_period")]
+
+    def __str__(self) -> str:
+        return f"{self.department}: {self.get_period_display()}"
+
+
+class SessionReportRun(models.Model):
+    """One generated report: the period it covered, who got it, its figures and the attached CSV's size."""
+
+    report = models.ForeignKey(SessionReport, on_delete=models.CASCADE, related_name="runs")
+    period_start = models.DateTimeField("from")
+    period_end = models.DateTimeField("to")
+    recipients = models.CharField("sent to", max_length=500, blank=True)
+    figures = models.JSONField("figures", default=dict)
+    csv_rows = models.PositiveIntegerField("CSV rows", default=0)
+    status = models.CharField("status", max_length=10, default="sent")
+    error = models.CharField("error", max_length=300, blank=True)
+    created_at = models.DateTimeField("generated at", auto_now_add=True)
+
+    scope_field = "report__department"
+
+    class Meta:
+        db_table = "charging_sessionreportrun"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.report} {self.period_start:%Y-%m-%d}"

@@ -3,6 +3,6 @@ def notifications(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or user.is_api_only:
         return {}
-    from charging.services.notifications import unread_count
+    from notifications.selectors import unread_count
 
     return {"unread_notifications": unread_count(user)}

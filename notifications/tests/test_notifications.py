@@ -20,11 +20,13 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.db import transaction
 
-from charging import push, services
-from charging.models import Delivery, Notification, NotificationPreference, PushSubscription, ThresholdRule
-from charging.services import transactions
+from charging import services as charging_services
+from charging.services import notices, transactions
 from charging.tests.factories import SessionFactory
 from fleet.tests.factories import VehicleFactory
+from notifications import push, services
+from notifications.events import Notice
+from notifications.models import Delivery, Notification, NotificationPreference, PushSubscription, ThresholdRule
 from stations import services as station_services
 from stations.models import Alert
 from stations.tests.factories import ChargePointFactory, ConnectorFactory, SiteFactory
@@ -64,7 +66,9 @@ def _session_failed(station, django_capture_on_commit_callbacks):
 def test_the_same_thing_within_the_window_is_folded_into_one(org, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         for _ in range(3):
-            services.notify(event="station.alert", users=[org.fleet_manager_a], title="Fault at CP-1", dedup_key="k")
+            services.notify(
+                event=Notice(kind="station.alert", users=[org.fleet_manager_a], title="Fault at CP-1", dedup_key="k")
+            )
     notification = Notification.objects.get()
     assert notification.repeats == 3
     assert sorted(notification.deliveries.values_list("channel", "status")) == [
@@ -131,7 +135,9 @@ def test_web_push_is_encrypted_for_the_browser_and_signed_by_the_platform(
         p256dh=b64url(browser_key.public_key().public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)),
     )  # fmt: skip
     with django_capture_on_commit_callbacks(execute=True):
-        services.notify(event="station.alert", users=[org.technician_a], title="Fault at CP-9", body="GroundFailure")
+        services.notify(
+            event=Notice(kind="station.alert", users=[org.technician_a], title="Fault at CP-9", body="GroundFailure")
+        )
     path, headers, body = push_service["requests"][0]
     assert path == "/push/browser-1" and headers["content-encoding"] == "aes128gcm" and int(headers["ttl"]) > 0
     message = json.loads(http_ece.decrypt(body, private_key=browser_key, auth_secret=auth, version="aes128gcm"))
@@ -149,7 +155,7 @@ def test_web_push_is_encrypted_for_the_browser_and_signed_by_the_platform(
     assert Delivery.objects.get(channel="push").status == "sent"
     push_service["status"] = 410  # the browser unsubscribed: the subscription is forgotten
     with django_capture_on_commit_callbacks(execute=True):
-        services.notify(event="station.alert", users=[org.technician_a], title="Another fault")
+        services.notify(event=Notice(kind="station.alert", users=[org.technician_a], title="Another fault"))
     assert not PushSubscription.objects.exists()
 
 
@@ -168,7 +174,7 @@ def test_an_in_app_notification_arrives_on_the_users_socket_only(org):
 
         def tell():
             with transaction.atomic():
-                services.notify(event="session.suspended", users=[org.manager_a1], title="VAN-1 finished")
+                services.notify(event=Notice(kind="session.suspended", users=[org.manager_a1], title="VAN-1 finished"))
 
         await sync_to_async(tell)()
         message = await sockets["fleet_manager-a1"].receive_json_from(timeout=3)
@@ -186,9 +192,9 @@ def test_a_preempted_owner_hears_it_with_the_alternatives(org, station, django_c
     start = (timezone.now() + timedelta(hours=2)).replace(second=0, microsecond=0)
     low = VehicleFactory(department=org.a, priority_class="low", fleet_number="LOW-1")
     with django_capture_on_commit_callbacks(execute=True):
-        services.reservation_request(actor=org.dispatcher_a, vehicle=low, connector=station["connector"],
+        charging_services.reservation_request(actor=org.dispatcher_a, vehicle=low, connector=station["connector"],
                                      starts_at=start, ends_at=start + timedelta(hours=1))  # fmt: skip
-        services.reservation_request(
+        charging_services.reservation_request(
             actor=org.fleet_manager_a, vehicle=VehicleFactory(department=org.a, priority_class="critical"),
             connector=station["connector"], starts_at=start, ends_at=start + timedelta(hours=1),
         )  # fmt: skip
@@ -212,13 +218,13 @@ def test_station_alerts_and_cost_thresholds_are_told(org, station, django_captur
     }
     ThresholdRule.objects.create(department=org.a, kind="session_cost", threshold=D("20"))
     session = SessionFactory(connector=station["connector"], cost_total=D("25.00"), currency="EUR")
-    services.cost_threshold_check(session)
+    notices.cost_threshold_check(session)
     assert Notification.objects.filter(event="threshold.session_cost", dedup_key=f"cost-{session.pk}").exists()
 
 
 def test_the_api_lists_reads_and_sets_preferences_for_oneself(org, api, settings, tmp_path):
-    services.notify(event="session.suspended", users=[org.dispatcher_a], title="Mine")
-    services.notify(event="session.suspended", users=[org.dispatcher_b], title="Theirs")
+    services.notify(event=Notice(kind="session.suspended", users=[org.dispatcher_a], title="Mine"))
+    services.notify(event=Notice(kind="session.suspended", users=[org.dispatcher_b], title="Theirs"))
     client = api(org.dispatcher_a)
     listed = client.get("/api/v1/notifications/?unread=true").json()
     assert [n["title"] for n in listed["results"]] == ["Mine"]
@@ -246,7 +252,7 @@ def test_the_api_lists_reads_and_sets_preferences_for_oneself(org, api, settings
 @pytest.mark.parametrize("count", [1, 8])
 def test_the_notifications_page_runs_a_constant_number_of_queries(org, client, django_assert_max_num_queries, count):
     for i in range(count):
-        services.notify(event="session.suspended", users=[org.fleet_manager_a], title=f"N{i}")
+        services.notify(event=Notice(kind="session.suspended", users=[org.fleet_manager_a], title=f"N{i}"))
     client.force_login(org.fleet_manager_a)
     with django_assert_max_num_queries(12):
         body = client.get("/notifications/").content.decode()
@@ -273,7 +279,7 @@ def test_the_managers_above_a_teams_depot_hear_of_it_and_a_stale_remote_start_fa
     connector = ConnectorFactory(charge_point=cp, evse_id=1)
     pending = SessionFactory(connector=connector, status="pending", started_at=timezone.now() - timedelta(minutes=6))
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.pending_sessions_expire() == 1
+        assert charging_services.pending_sessions_expire() == 1
     pending.refresh_from_db()
     assert pending.status == "failed" and "did not begin a transaction" in pending.reason
     told = set(Notification.objects.filter(event="session.failed").values_list("user__username", flat=True))

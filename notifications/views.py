@@ -9,13 +9,13 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import cache_control
 
-from charging import services
-from charging.models import Channel, Event, Notification
-from charging.services.notifications import preferences_of
-from fleet.views import _dashboard_user
+from accounts.decorators import dashboard_user
+from notifications import services
+from notifications.models import Channel, Event, Notification
+from notifications.selectors import preferences_of
 
 
-@_dashboard_user
+@dashboard_user
 def notification_list(request):
     user = request.user
     if request.method == "POST":
@@ -31,7 +31,7 @@ def notification_list(request):
                 },
             )
             messages.success(request, "Your notification choices are saved.")
-        return redirect("charging:notifications")
+        return redirect("notifications:list")
     page = Paginator(Notification.objects.filter(user=user, shown_in_app=True), 50).get_page(request.GET.get("page"))
     chosen = preferences_of(user)
     matrix = [
@@ -40,7 +40,7 @@ def notification_list(request):
     ]
     return render(
         request,
-        "charging/notifications.html",
+        "notifications/notification_list.html",
         {"page": page, "matrix": matrix, "channels": Channel.choices},
     )
 
