@@ -256,7 +256,7 @@ def build_demo_fleet(*, days: int = 7, seed: int = 2026) -> DemoSummary:
     from stations.demo import build_demo_stations
 
     stations = build_demo_stations(departments)
-    from charging.demo import build_demo_pricing
+    from pricing.demo import build_demo_pricing
 
     build_demo_pricing(departments)
     from analytics.demo import build_demo_analytics

@@ -7,18 +7,6 @@ from charging.models.notifications import (
     PushSubscription,
     ThresholdRule,
 )
-from charging.models.pricing import (
-    Contract,
-    ContractVolumeTier,
-    Customer,
-    GridSignal,
-    Holiday,
-    HolidayCalendar,
-    LoadPricing,
-    PriceInterval,
-    Tariff,
-    TariffVersion,
-)
 from charging.models.reports import SessionReport, SessionReportRun
 from charging.models.reservations import Reservation, ReservationDecision, ReservationPolicy
 from charging.models.roaming import RoamingPolicy
@@ -36,22 +24,12 @@ __all__ = [
     "ChargingPlan",
     "ChargingSession",
     "Circuit",
-    "Contract",
-    "ContractVolumeTier",
-    "Customer",
-    "GridSignal",
-    "Holiday",
-    "HolidayCalendar",
     "IdToken",
-    "LoadPricing",
     "MeterSample",
-    "PriceInterval",
     "Reservation",
     "ReservationDecision",
     "ReservationPolicy",
     "RoamingPolicy",
     "SessionReport",
     "SessionReportRun",
-    "Tariff",
-    "TariffVersion",
 ]

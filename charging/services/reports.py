@@ -16,9 +16,9 @@ from django_celery_beat.models import PeriodicTask
 from accounts.models import Department, User
 from charging import selectors
 from charging.models import ChargingSession, Reservation, SessionReport, SessionReportRun
-from charging.models.pricing import currency_minor_units
 from evfleet.schedules import beat_task_save
 from evfleet.spreadsheet import csv_row
+from pricing.models import currency_minor_units
 
 Status = ChargingSession.Status
 REPORT_TASK = "charging.tasks.session_report_send"

@@ -12,8 +12,9 @@ from django_celery_beat.models import PeriodicTask
 from accounts.services import department_create
 from charging import services, tasks
 from charging.models import Reservation, SessionReport
-from charging.tests.factories import CustomerFactory, SessionFactory
+from charging.tests.factories import SessionFactory
 from fleet.tests.factories import VehicleFactory
+from pricing.tests.factories import CustomerFactory
 from stations.tests.factories import ChargePointFactory, ConnectorFactory, SiteFactory
 
 pytestmark = pytest.mark.django_db
