@@ -1,12 +1,7 @@
-from datetime import timedelta
-
 from celery import shared_task
 from django.db import OperationalError
-from django.utils import timezone
 
-from charging import selectors, services
-from charging.gridsignals import FeedError, NoFeed, configured_feed
-from charging.models import LoadPricing
+from charging import services
 
 
 @shared_task(bind=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
@@ -30,32 +25,6 @@ def session_price(self, *, session_id: int) -> str | None:
             )
         raise
     return None if session is None or session.cost_total is None else f"{session.cost_total} {session.currency}"
-
-
-@shared_task(autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
-def price_intervals_record() -> int:
-    """Beat job, every few minutes: set the dynamic price of the current 15-minute interval at every site
-    with load-based pricing, from the load measured in the interval before (once per interval)."""
-    start = selectors.interval_start(timezone.now())
-    recorded = 0
-    for policy in LoadPricing.objects.filter(is_active=True).select_related("site"):
-        if services.price_interval_record(site=policy.site, starts_at=start, policy=policy) is not None:
-            recorded += 1
-    return recorded
-
-
-@shared_task(autoretry_for=(FeedError,), retry_backoff=True, max_retries=3)
-def grid_signals_fetch() -> int:
-    """Beat job, every 15 minutes: read the grid signal feed (if one is configured) for the next 24 hours
-    of every site with load-based pricing."""
-    feed = configured_feed()
-    if isinstance(feed, NoFeed):
-        return 0
-    start = selectors.interval_start(timezone.now())
-    stored = 0
-    for policy in LoadPricing.objects.filter(is_active=True).select_related("site"):
-        stored += services.grid_signals_fetch(site=policy.site, start=start, end=start + timedelta(hours=24), feed=feed)
-    return stored
 
 
 @shared_task(autoretry_for=(Exception,), retry_backoff=True, max_retries=2)

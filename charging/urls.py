@@ -1,15 +1,10 @@
 from django.urls import path
 
-from charging import roaming_views, sessions_views, smart_views, views
+from charging import roaming_views, sessions_views, smart_views
 
 app_name = "charging"
 
 urlpatterns = [
-    path("pricing/", views.pricing_overview, name="overview"),
-    path("pricing/tariffs/new/", views.tariff_create, name="tariff-create"),
-    path("pricing/tariffs/<int:pk>/", views.tariff_detail, name="tariff-detail"),
-    path("pricing/tariffs/<int:pk>/edit/", views.tariff_edit, name="tariff-edit"),
-    path("pricing/tariffs/<int:pk>/versions/new/", views.tariff_version_create, name="tariff-version-create"),
     path("sessions/", sessions_views.session_list, name="session-list"),
     path("sessions/start/", sessions_views.session_start, name="session-start"),
     path("sessions/<int:pk>/", sessions_views.session_detail, name="session-detail"),

@@ -4,9 +4,10 @@ analytics history and smart charging. Idempotent like each part: a second run ad
 from dataclasses import dataclass
 
 from analytics.demo import build_demo_analytics
-from charging.demo import build_demo_pricing, build_demo_smart_charging, build_demo_tokens
+from charging.demo import build_demo_smart_charging, build_demo_tokens
 from fleet.demo import build_demo_fleet
 from fleet.models import Vehicle
+from pricing.demo import build_demo_pricing
 from stations.demo import build_demo_stations
 
 

@@ -11,6 +11,7 @@ from charging.api import urls as charging_api
 from evfleet import realtime, views
 from fleet.api import urls as fleet_api
 from notifications.api import urls as notifications_api
+from pricing.api import urls as pricing_api
 from stations.api import urls as stations_api
 
 # ReDoc (templates/drf_spectacular/redoc.html: its start-up script with the nonce, no web fonts) needs two things the
@@ -25,6 +26,7 @@ for prefix, viewset in [
     *accounts_api.routes,
     *fleet_api.routes,
     *stations_api.routes,
+    *pricing_api.routes,
     *charging_api.routes,
     *notifications_api.routes,
     *analytics_api.routes,
@@ -34,6 +36,7 @@ for prefix, viewset in [
 api_v1 = [
     *accounts_api.urlpatterns,
     *stations_api.urlpatterns,
+    *pricing_api.urlpatterns,
     *charging_api.urlpatterns,
     *notifications_api.urlpatterns,
     *analytics_api.urlpatterns,
@@ -43,6 +46,19 @@ api_v1 = [
 # Admin pages of the models that moved out of `charging` (issue 15): model name -> its new app. Their old
 # addresses (bookmarks, links in emails and logs) redirect to the new ones, with the rest of the path and the query.
 MOVED_ADMIN_MODELS = {
+    **dict.fromkeys(
+        (
+            "tariff",
+            "tariffversion",
+            "customer",
+            "contract",
+            "holidaycalendar",
+            "loadpricing",
+            "gridsignal",
+            "priceinterval",
+        ),
+        "pricing",
+    ),
     "notification": "notifications",
     "notificationpreference": "notifications",
     "pushsubscription": "notifications",
@@ -71,6 +87,7 @@ urlpatterns = [
     path("fleet/", include("fleet.urls")),
     path("stations/", include("stations.urls")),
     path("analytics/", include("analytics.urls")),
+    path("pricing/", include("pricing.urls")),
     path("", include("notifications.urls")),
     path("", include("charging.urls")),
     path("admin/charging/", include(moved_admin)),

@@ -220,7 +220,7 @@ class Vehicle(TimeStampedModel):
         help_text="Critical vehicles charge first when chargers or power are short.",
     )
     customer = models.ForeignKey(
-        "charging.Customer",
+        "pricing.Customer",
         null=True,
         blank=True,
         on_delete=models.SET_NULL,

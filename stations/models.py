@@ -42,7 +42,7 @@ class Site(TimeStampedModel):
         help_text="The most power in kW the site may draw from its grid connection.",
     )
     holiday_calendar = models.ForeignKey(
-        "charging.HolidayCalendar",
+        "pricing.HolidayCalendar",
         null=True,
         blank=True,
         on_delete=models.SET_NULL,

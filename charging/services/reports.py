@@ -13,9 +13,9 @@ from django.db.models import Count, Q, Sum
 from accounts.models import Department
 from charging import selectors
 from charging.models import ChargingSession, Reservation
-from charging.models.pricing import currency_minor_units
 from evfleet.spreadsheet import csv_row
 from notifications.reports import ReportContent
+from pricing.models import currency_minor_units
 
 Status = ChargingSession.Status
 

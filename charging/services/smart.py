@@ -25,15 +25,15 @@ from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from accounts.audit import snapshot
-from charging import selectors
 from charging.history import site_history
-from charging.models import ChargingPlan, ChargingSession, Circuit, GridSignal, Reservation
+from charging.models import ChargingPlan, ChargingSession, Circuit, Reservation
 from charging.optimizer import lp
 from charging.optimizer.problem import EXPECTED, LimitNode, Problem, ProblemError, Request
 from charging.optimizer.profiles import Battery, battery_limits
-from charging.pricing import engine
 from evfleet.jobs import enqueue
 from fleet.models import TelemetryPoint, Vehicle
+from pricing import engine, selectors
+from pricing.models import GridSignal
 from stations.models import ChargePoint, Connector, Site
 
 log = logging.getLogger(__name__)
@@ -89,7 +89,7 @@ def site_limits(site: Site, connectors: list[Connector]) -> dict[str, LimitNode]
 def interval_prices(site: Site, start: datetime, intervals: int) -> tuple[list[float], str, float]:
     """The energy price (incl. tax, per kWh) of each interval from the site's tariff, replaced by a grid signal's
     price where one covers the interval; the currency; the tariff's demand charge per kW."""
-    from charging.services.pricing import _calendar, engine_tariff
+    from pricing.services import engine_calendar, engine_tariff
 
     connector = Connector.objects.filter(charge_point__site=site).select_related("charge_point").first()
     tariff = selectors.tariff_for_connector(connector, start) if connector else None
@@ -99,7 +99,7 @@ def interval_prices(site: Site, start: datetime, intervals: int) -> tuple[list[f
     if version is not None:
         compiled = engine_tariff(version)
         end = start + STEP * intervals
-        calendar = _calendar(site, start, end)
+        calendar = engine_calendar(site, start, end)
         for t in range(intervals):
             moment = start + STEP * t
             usage = engine.Usage(((moment, Decimal(0)), (moment + timedelta(minutes=1), Decimal(1))))

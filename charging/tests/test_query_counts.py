@@ -7,11 +7,12 @@ import pytest
 from django.utils import timezone
 
 from charging import services
-from charging.models import Contract, GridSignal, LoadPricing, PriceInterval, ReservationPolicy
-from charging.tests.factories import CustomerFactory
+from charging.models import ReservationPolicy
 from fleet.tests.factories import VehicleFactory
 from notifications import services as notification_services
 from notifications.events import Notice
+from pricing.models import Contract, GridSignal, LoadPricing, PriceInterval
+from pricing.tests.factories import CustomerFactory
 from stations.tests.factories import ChargePointFactory, ConnectorFactory, SiteFactory
 from tests.queries import request_queries
 

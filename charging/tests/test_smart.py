@@ -12,8 +12,9 @@ from django.utils import timezone
 from analytics.models import SiteDay
 from charging.models import ChargingPlan, ChargingSession, Circuit
 from charging.services import smart
-from charging.tests.factories import DAY_NIGHT, SessionFactory, TariffFactory, TariffVersionFactory
+from charging.tests.factories import SessionFactory
 from fleet.tests.factories import TelemetryPointFactory, VehicleFactory, VehicleModelFactory
+from pricing.tests.factories import DAY_NIGHT, TariffFactory, TariffVersionFactory
 from stations.models import ChargePoint, OcppCommand
 from stations.ocpp.commands import command_problem
 from stations.tests.factories import ChargePointFactory, ConnectorFactory, SiteFactory

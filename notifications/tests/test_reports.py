@@ -11,11 +11,12 @@ from django_celery_beat.models import PeriodicTask
 
 from accounts.services import department_create
 from charging.models import Reservation
-from charging.tests.factories import CustomerFactory, SessionFactory
+from charging.tests.factories import SessionFactory
 from fleet.tests.factories import VehicleFactory
 from notifications import reports as session_reports
 from notifications import tasks
 from notifications.models import SessionReport
+from pricing.tests.factories import CustomerFactory
 from stations.tests.factories import ChargePointFactory, ConnectorFactory, SiteFactory
 
 pytestmark = pytest.mark.django_db
