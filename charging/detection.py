@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from charging.models import ChargingSession, MeterSample
 from charging.services import transactions
-from charging.services.smart import planned_pauses
+from charging.services.smart_profiles import planned_pauses
 from stations import detection, services
 from stations.models import Alert, Connector
 

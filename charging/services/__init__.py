@@ -5,6 +5,8 @@ app's (pricing.services).
 Callers use `charging.services.<name>`."""
 
 from charging.services.reports import *  # noqa: F403
+from charging.services.reservation_queue import *  # noqa: F403
+from charging.services.reservation_rules import *  # noqa: F403
 from charging.services.reservations import *  # noqa: F403
 from charging.services.roaming import *  # noqa: F403
 from charging.services.session_costs import *  # noqa: F403

@@ -14,7 +14,7 @@ from charging.models import ChargingSession, Reservation
 from charging.roaming_rules import roaming_refusal
 from charging.selectors import STARTABLE
 from charging.services import notices, transactions
-from charging.services.reservations import queue_serve_later
+from charging.services.reservation_queue import queue_serve_later
 from charging.services.session_log import session_label, session_log
 from charging.services.vehicles import vehicle_can_charge_check, vehicle_label, vehicle_token
 from evfleet import formatting

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from charging.models import ChargingSession
 from charging.services import notices
-from charging.services.reservations import reservation_hold_refused
+from charging.services.reservation_queue import reservation_hold_refused
 from charging.services.transactions import (
     open_session,
     reservation_queue_offer,

@@ -13,8 +13,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from charging.models import ChargingSession, MeterSample
-from charging.services import notices, smart
-from charging.services.reservations import queue_serve_later, reservation_fulfil
+from charging.services import notices, smart_profiles
+from charging.services.reservation_queue import queue_serve_later, reservation_fulfil
 from charging.services.roaming import station_authorization
 from evfleet import live_events
 from evfleet.jobs import enqueue
@@ -281,7 +281,7 @@ def smart_charging_replan(charge_point: ChargePoint, trigger: str, ended: Chargi
     if site is None or not site.smart_charging:
         return
     if ended is not None:
-        transaction.on_commit(lambda: smart.profile_clear(ended))
+        transaction.on_commit(lambda: smart_profiles.profile_clear(ended))
     enqueue("charging.tasks.smart_charging_plan", site_id=site.pk, trigger=trigger)
 
 

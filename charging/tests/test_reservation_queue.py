@@ -274,14 +274,14 @@ def test_alternatives_offer_no_station_that_is_offline_or_never_connected(org, d
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the exclusion constraint is PostgreSQL's")
 def test_postgresql_an_offer_that_loses_a_race_leaves_the_request_queued(org, depot, monkeypatch):
-    from charging.services import reservations
+    from charging.services import reservation_rules
 
     holder = _book(org, _vehicle(org, "HOLD"), connector=depot["fast"])
     waiting = _book(org, _vehicle(org, "B"), connector=depot["fast"])
     assert waiting.status == "queued"
     # The overlap check misses the holder, as if it had been booked a moment after the check: the database's
     # exclusion constraint still refuses the second holder, and the request stays queued, unharmed.
-    monkeypatch.setattr(reservations, "_holding", lambda *a, **k: Reservation.objects.none())
+    monkeypatch.setattr(reservation_rules, "holding", lambda *a, **k: Reservation.objects.none())
     assert services.queue_serve(connector_ids=[depot["fast"].pk]) == []
     waiting.refresh_from_db()
     assert (waiting.status, waiting.connector_id) == ("queued", None)
