@@ -5,6 +5,8 @@
 
 from django.db import migrations
 
+from evfleet.migration_helpers import relabel_content_types
+
 MOVED = [
     "notification",
     "notificationpreference",
@@ -16,32 +18,12 @@ MOVED = [
 ]
 
 
-def _relabel(apps, schema_editor, old: str, new: str) -> None:
-    db = schema_editor.connection.alias
-    ContentType = apps.get_model("contenttypes", "ContentType")
-    pointing = [apps.get_model("accounts", "ActivityLog"), apps.get_model("admin", "LogEntry")]
-    for model in MOVED:
-        kept = ContentType.objects.using(db).filter(app_label=old, model=model).first()
-        if kept is None:
-            continue
-        duplicate = ContentType.objects.using(db).filter(app_label=new, model=model).first()
-        if duplicate is not None:  # made meanwhile (after a migrate back): its log entries move to the kept row
-            for entry in pointing:
-                entry.objects.using(db).filter(content_type=duplicate).update(content_type=kept)
-            duplicate.delete()
-        kept.app_label = new
-        kept.save(update_fields=["app_label"])
-    from django.contrib.contenttypes.models import ContentType as LiveContentType
-
-    LiveContentType.objects.clear_cache()  # this process may have cached the old labels
-
-
 def forwards(apps, schema_editor):
-    _relabel(apps, schema_editor, "charging", "notifications")
+    relabel_content_types(apps, schema_editor, models=MOVED, old="charging", new="notifications")
 
 
 def backwards(apps, schema_editor):
-    _relabel(apps, schema_editor, "notifications", "charging")
+    relabel_content_types(apps, schema_editor, models=MOVED, old="notifications", new="charging")
 
 
 class Migration(migrations.Migration):

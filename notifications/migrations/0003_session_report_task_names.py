@@ -5,7 +5,8 @@
 # notifications/tasks.py, for messages already queued under them.)
 
 from django.db import migrations
-from django.utils import timezone
+
+from evfleet.migration_helpers import rename_beat_tasks
 
 RENAMED = {
     "charging.tasks.session_report_send": "notifications.tasks.session_report_send",
@@ -13,20 +14,12 @@ RENAMED = {
 }
 
 
-def _rename(apps, names: dict[str, str]) -> None:
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    PeriodicTasks = apps.get_model("django_celery_beat", "PeriodicTasks")
-    changed = sum(PeriodicTask.objects.filter(task=old).update(task=new) for old, new in names.items())
-    if changed:  # a running beat reloads its schedule when this moves (what PeriodicTask's save signal does)
-        PeriodicTasks.objects.update_or_create(ident=1, defaults={"last_update": timezone.now()})
-
-
 def forwards(apps, schema_editor):
-    _rename(apps, RENAMED)
+    rename_beat_tasks(apps, schema_editor, RENAMED)
 
 
 def backwards(apps, schema_editor):
-    _rename(apps, {new: old for old, new in RENAMED.items()})
+    rename_beat_tasks(apps, schema_editor, {new: old for old, new in RENAMED.items()})
 
 
 class Migration(migrations.Migration):

@@ -2,7 +2,8 @@
 backwards renamed back. (pricing/tasks.py also keeps the old names registered, for messages already queued.)"""
 
 from django.db import migrations
-from django.utils import timezone
+
+from evfleet.migration_helpers import rename_beat_tasks
 
 RENAMED = {
     "charging.tasks.price_intervals_record": "pricing.tasks.price_intervals_record",
@@ -10,21 +11,12 @@ RENAMED = {
 }
 
 
-def _rename(apps, schema_editor, names: dict[str, str]) -> None:
-    db = schema_editor.connection.alias
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    changed = sum(PeriodicTask.objects.using(db).filter(task=old).update(task=new) for old, new in names.items())
-    if changed:  # a running beat re-reads its entries when this moves (as a save in the admin does)
-        PeriodicTasks = apps.get_model("django_celery_beat", "PeriodicTasks")
-        PeriodicTasks.objects.using(db).update_or_create(ident=1, defaults={"last_update": timezone.now()})
-
-
 def forwards(apps, schema_editor):
-    _rename(apps, schema_editor, RENAMED)
+    rename_beat_tasks(apps, schema_editor, RENAMED)
 
 
 def backwards(apps, schema_editor):
-    _rename(apps, schema_editor, {new: old for old, new in RENAMED.items()})
+    rename_beat_tasks(apps, schema_editor, {new: old for old, new in RENAMED.items()})
 
 
 class Migration(migrations.Migration):
