@@ -1,7 +1,9 @@
 """The admin's share of scoping and auditing: every admin class of the project builds on this."""
 
 from django.contrib import admin
+from django.core.paginator import Paginator
 from django.db import transaction
+from django.utils.functional import cached_property
 
 from accounts.audit import audited_save, model_delete, snapshot
 from accounts.scoping import scoped
@@ -51,3 +53,14 @@ class ReadOnlyAdmin(ScopedAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class CappedCountPaginator(Paginator):
+    """Logs with millions of rows (telemetry, deliveries): count at most 100,000 of them, so a page never scans
+    the table."""
+
+    cap = 100_000
+
+    @cached_property
+    def count(self):
+        return self.object_list[: self.cap].count()

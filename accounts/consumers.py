@@ -24,7 +24,6 @@ from accounts.scoping import visible_departments
 from accounts.socket_auth import SUBPROTOCOL
 from evfleet import live_events, realtime
 from evfleet.sockets import CLOSE_TRY_AGAIN_LATER, RETRY_AFTER_S, OutageTolerantConsumer, refuse
-from fleet.selectors import combine_summaries
 
 logger = logging.getLogger(__name__)
 
@@ -149,7 +148,7 @@ class DashboardConsumer(OutageTolerantConsumer, AsyncJsonWebsocketConsumer):
             payload = {**payload, **dict.fromkeys(message["withheld"])}
         if event == "fleet.summary":
             per_department = {int(k): v for k, v in payload["departments"].items()}
-            summary = combine_summaries(per_department, self.visible)
+            summary = live_events.combine_summaries(per_department, self.visible)
             counts = live_events.EVENTS["fleet.summary"].fields[0].fields  # departments without vehicles count 0
             summary = {f.name: summary.get(f.name, 0 if f.kind == "integer" else None) for f in counts}
             payload = live_events.render("fleet.summary", summary=summary)

@@ -18,6 +18,7 @@ from django.utils.http import urlsafe_base64_encode
 from accounts.audit import audited_save, model_delete, snapshot
 from accounts.models import Department, User
 from accounts.roles import STAFF_ROLES
+from accounts.signals import department_created
 from evfleet import realtime
 
 
@@ -44,9 +45,8 @@ def department_create(
         department.path = _path_for(department)
         department.depth = department.path.count("/") - 2
         Department.objects.filter(pk=department.pk).update(path=department.path, depth=department.depth)  # just saved
-        from charging.services.reports import session_reports_ensure
-
-        session_reports_ensure(department)  # its daily and weekly session reports
+        # the apps above hear of it (notifications: its daily and weekly session reports)
+        department_created.send(sender=Department, department=department, actor=actor)
     return department
 
 
@@ -81,11 +81,9 @@ def department_update(*, actor: User | None, department: Department, **data) -> 
 
 
 def department_delete(*, actor: User | None, department: Department) -> None:
-    from fleet.models import Vehicle
-
     teams = department.children.count()
     members = department.members.count()
-    vehicles = Vehicle.objects.filter(department=department).count()
+    vehicles = department.vehicles.count()  # fleet's vehicles, by their relation: accounts imports no app above it
     if teams or members or vehicles:
         raise ValidationError(
             f"{department} still has {teams} team(s), {members} user(s) and {vehicles} vehicle(s); "

@@ -34,9 +34,10 @@ from analytics.metrics import (
 from analytics.models import CarbonOffset, ChargingDay, ChargingGroupDay, SiteDay
 from analytics.periods import Period
 from analytics.reporting.result import Column, ReportResult
-from charging.models import ChargingSession, Reservation, ThresholdRule
+from charging.models import ChargingSession, Reservation
 from fleet.models import Vehicle
 from fleet.selectors import session_charges_vehicle
+from notifications.models import ThresholdRule
 from stations.models import Connector
 
 KPI_METRICS = [

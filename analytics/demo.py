@@ -20,9 +20,9 @@ from accounts.models import Department, User
 from analytics.models import CarbonIntensity, CarbonOffset, CarbonZone, SavedReport
 from analytics.rollup import rollup_range
 from charging.models import ChargingSession
-from charging.services.pricing import PricingError, quote
 from fleet.demo import HISTORY_DAYS
 from fleet.models import Vehicle
+from pricing.services import PricingError, quote
 from stations import selectors as station_selectors
 from stations.models import Connector, ConnectorStatusChange, Site
 

@@ -31,8 +31,8 @@ from analytics.models import (
 )
 from analytics.periods import Period
 from analytics.reporting.result import Chart, Column, ReportResult, Series
-from charging.models.pricing import currency_minor_units
 from fleet.models import Vehicle, VehicleModel
+from pricing.models import currency_minor_units
 from stations.models import Site
 
 # --- Catalogue ---------------------------------------------------------------------------------------------------

@@ -10,9 +10,9 @@ from django.db.models import Q
 from django_celery_beat.models import PeriodicTask
 
 from accounts.models import Department
-from charging.models.reports import validate_recipients
 from evfleet.models import TimeStampedModel
 from fleet.models import Vehicle, VehicleModel
+from notifications.models import validate_recipients
 from stations.models import Connector, Site
 
 # --- Emission factors -------------------------------------------------------------------------------------------

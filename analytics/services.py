@@ -316,15 +316,17 @@ def no_file_reason(run: ReportRun) -> str:
 
 def report_failed_notify(report: SavedReport, run: ReportRun) -> None:
     """Tell the owner (in the dashboard and by email, unless they chose otherwise) that a report did not go out."""
-    from charging.models import Event
-    from charging.services.notifications import notify
+    from notifications.events import Event, Notice
+    from notifications.services import notify
 
     notify(
-        event=Event.REPORT_FAILED,
-        users=[report.owner],
-        title=f"Report “{report.name}” could not be sent",
-        body=f"After {run.attempts} attempt(s): {run.error}",
-        link=f"/analytics/reports/{report.pk}/",
-        data={"report": report.pk, "run": run.pk},
-        dedup_key=f"report-failed-{report.pk}",
+        event=Notice(
+            kind=Event.REPORT_FAILED,
+            users=[report.owner],
+            title=f"Report “{report.name}” could not be sent",
+            body=f"After {run.attempts} attempt(s): {run.error}",
+            link=f"/analytics/reports/{report.pk}/",
+            data={"report": report.pk, "run": run.pk},
+            dedup_key=f"report-failed-{report.pk}",
+        )
     )

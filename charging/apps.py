@@ -2,6 +2,25 @@ from django.apps import AppConfig
 
 
 class ChargingConfig(AppConfig):
-    """Charging sessions, reservations, pricing, notifications and session reports; smart charging (issue 7)."""
+    """Charging sessions and their costs, RFID tokens, meter samples, reservations, roaming and smart charging.
+
+    Layer: above pricing, stations, fleet, notifications and accounts; below simulation, v2g and analytics.
+    It listens to what stations announce (stations.signals), plugs its session checks into the station
+    watchdog (stations.detection), says what the scheduled session reports contain (notifications) and tells
+    pricing what it measured (pricing.usage)."""
 
     name = "charging"
+
+    def ready(self) -> None:
+        from charging import detection
+        from charging.pricing_usage import ChargingUsage
+        from charging.services import station_events
+        from charging.services.reports import session_report_content
+        from notifications.reports import SESSIONS, register_content
+        from pricing import usage
+
+        station_events.connect()
+        detection.register()
+        # notifications sends the scheduled session reports; what they say is charging's
+        register_content(SESSIONS, session_report_content)
+        usage.register(ChargingUsage())  # a site's measured load and a customer's month, for pricing

@@ -1,46 +1,19 @@
-"""Read side of charging: sessions, tariffs, customers and what prices a connector, scoped by the user."""
+"""Read side of charging: sessions and what a viewer may see of them, the start form's connectors, and what
+charging measured for pricing (a site's load, a customer's energy this month; see charging/pricing_usage.py)."""
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db.models import BooleanField, Case, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value, When
+from django.db.models import Avg, BooleanField, Case, OuterRef, QuerySet, Subquery, Sum, Value, When
 from django.utils import timezone
 
 from accounts.models import User
 from accounts.scoping import scoped
-from charging.models import (
-    ChargingSession,
-    Contract,
-    Customer,
-    GridSignal,
-    HolidayCalendar,
-    LoadPricing,
-    PriceInterval,
-    Reservation,
-    Tariff,
-    TariffVersion,
-)
+from charging.models import ChargingSession, MeterSample, Reservation
+from pricing.models import Customer
 from stations.models import Connector, Site
-
-
-def tariff_list(*, user: User) -> QuerySet[Tariff]:
-    latest = TariffVersion.objects.order_by("-valid_from")
-    return scoped(
-        Tariff.objects.select_related("department", "site", "charge_point", "connector__charge_point").prefetch_related(
-            Prefetch("versions", queryset=latest)
-        ),
-        user,
-    )
-
-
-def customer_list(*, user: User) -> QuerySet[Customer]:
-    return scoped(Customer.objects.select_related("department", "billed_department"), user)
-
-
-def contract_list(*, user: User) -> QuerySet[Contract]:
-    return scoped(Contract.objects.select_related("customer", "tariff").prefetch_related("tiers"), user)
 
 
 def session_visibility(queryset: QuerySet[ChargingSession], *, path: str | None) -> QuerySet[ChargingSession]:
@@ -98,47 +71,6 @@ def session_list(*, user: User, owner_only: bool = False) -> QuerySet[ChargingSe
     return session_visibility(sessions, path=user.department.path if user.department_id else "/none/")
 
 
-def tariff_for_connector(connector: Connector, moment: datetime) -> Tariff | None:
-    """The posted tariff of a connector at `moment`: its own, else its charge point's, else its site's, among
-    those not expired by then. One query."""
-    charge_point = connector.charge_point
-    found = list(
-        Tariff.objects.filter(
-            Q(connector=connector) | Q(charge_point_id=charge_point.pk) | Q(site_id=charge_point.site_id)
-        ).filter(Q(valid_until__isnull=True) | Q(valid_until__gt=moment))
-    )
-    for level in ("connector_id", "charge_point_id", "site_id"):
-        for tariff in found:
-            if getattr(tariff, level) is not None:
-                return tariff
-    return None
-
-
-def tariff_site(tariff: Tariff) -> Site | None:
-    """The site whose time zone and holidays a tariff's prices follow (None: a contracts-only tariff)."""
-    if tariff.connector_id:
-        return tariff.connector.charge_point.site
-    if tariff.charge_point_id:
-        return tariff.charge_point.site
-    return tariff.site
-
-
-def version_at(tariff: Tariff, moment: datetime) -> TariffVersion | None:
-    return tariff.versions.filter(valid_from__lte=moment).order_by("-valid_from").first()
-
-
-def contract_at(customer: Customer | None, moment: datetime) -> Contract | None:
-    if customer is None:
-        return None
-    return (
-        customer.contracts.filter(Q(valid_until__isnull=True) | Q(valid_until__gt=moment), valid_from__lte=moment)
-        .select_related("tariff")
-        .prefetch_related("tiers")
-        .order_by("-valid_from")
-        .first()
-    )
-
-
 def customer_month_kwh(customer: Customer, *, before: datetime, time_zone: str) -> Decimal:
     """The customer's energy in the calendar month (site time) of `before`, from sessions started earlier."""
     local = before.astimezone(ZoneInfo(time_zone))
@@ -149,32 +81,16 @@ def customer_month_kwh(customer: Customer, *, before: datetime, time_zone: str) 
     return Decimal(str(round(total or 0.0, 3)))
 
 
-def holiday_dates(site: Site, start: datetime, end: datetime) -> tuple[frozenset, int]:
-    calendar: HolidayCalendar | None = site.holiday_calendar
-    if calendar is None:
-        return frozenset(), 6
-    years = list(range(start.year - 1, end.year + 2))
-    extra = list(calendar.extra_days.values_list("date", flat=True))
-    return calendar.dates(years, extra), calendar.priced_as
-
-
-def load_pricing_of(site: Site) -> LoadPricing | None:
-    return LoadPricing.objects.filter(site=site, is_active=True).first()
-
-
-def price_intervals(site: Site, start: datetime, end: datetime) -> list[PriceInterval]:
-    return list(PriceInterval.objects.filter(site=site, starts_at__lt=end, ends_at__gt=start).order_by("starts_at"))
-
-
-def grid_signals(site: Site, start: datetime, end: datetime) -> list[GridSignal]:
-    return list(
-        GridSignal.objects.filter(site=site, starts_at__lt=end, ends_at__gt=start).order_by("starts_at", "-received_at")
+def site_load_kw(site: Site, start: datetime, end: datetime) -> Decimal:
+    """The site's average draw over [start, end): per connector, the mean of its power readings; summed."""
+    per_connector = (
+        MeterSample.objects.filter(
+            connector__charge_point__site=site, sampled_at__gte=start, sampled_at__lt=end, power_kw__isnull=False
+        )
+        .values("connector_id")
+        .annotate(mean=Avg("power_kw"))
     )
-
-
-def interval_start(moment: datetime, minutes: int = 15) -> datetime:
-    floor = moment.replace(second=0, microsecond=0)
-    return floor - timedelta(minutes=floor.minute % minutes)
+    return Decimal(str(round(sum(row["mean"] for row in per_connector), 2)))
 
 
 @dataclass(frozen=True)
@@ -188,15 +104,18 @@ class StartOption:
     rank: int  # listed in this order: startable, busy, reserved, offline, out of order, not allowed, incompatible
 
 
+# The connector statuses a remote start is sent in: free, or a vehicle plugged in waiting for authorization.
+STARTABLE = (Connector.Status.AVAILABLE, Connector.Status.PREPARING)
+
+
 def start_options(*, user: User, vehicle=None, now: datetime | None = None) -> list[StartOption]:
     """Every connector in the user's scope for a remote start, the ones that can start now first (for `vehicle`:
     those it fits, fastest first), then the others with the reason each cannot, as `session_start` would refuse
     them: in use, station offline, not Available, reserved for another vehicle, roaming, incompatible. Four
     queries, and one per other department whose sites the user sees."""
-    from charging.services.roaming import roaming_refusal
-    from charging.services.sessions import STARTABLE
+    from charging.roaming_rules import roaming_refusal
+    from fleet.connectors import ConnectorType
     from stations import selectors as station_selectors
-    from stations.choices import ConnectorType
 
     now = now or timezone.now()
     open_session = ChargingSession.objects.filter(connector=OuterRef("pk"), ended_at__isnull=True).order_by("-pk")

@@ -1,14 +1,7 @@
-from datetime import timedelta
-
 from celery import shared_task
-from celery.utils.time import get_exponential_backoff_interval
 from django.db import OperationalError
-from django.utils import timezone
 
-from charging import selectors, services
-from charging.gridsignals import FeedError, NoFeed, configured_feed
-from charging.models import LoadPricing
-from evfleet.outages import OUTAGE_ERRORS, attempt_retry, outage_retry
+from charging import services
 
 
 @shared_task(bind=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
@@ -34,32 +27,6 @@ def session_price(self, *, session_id: int) -> str | None:
     return None if session is None or session.cost_total is None else f"{session.cost_total} {session.currency}"
 
 
-@shared_task(autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
-def price_intervals_record() -> int:
-    """Beat job, every few minutes: set the dynamic price of the current 15-minute interval at every site
-    with load-based pricing, from the load measured in the interval before (once per interval)."""
-    start = selectors.interval_start(timezone.now())
-    recorded = 0
-    for policy in LoadPricing.objects.filter(is_active=True).select_related("site"):
-        if services.price_interval_record(site=policy.site, starts_at=start, policy=policy) is not None:
-            recorded += 1
-    return recorded
-
-
-@shared_task(autoretry_for=(FeedError,), retry_backoff=True, max_retries=3)
-def grid_signals_fetch() -> int:
-    """Beat job, every 15 minutes: read the grid signal feed (if one is configured) for the next 24 hours
-    of every site with load-based pricing."""
-    feed = configured_feed()
-    if isinstance(feed, NoFeed):
-        return 0
-    start = selectors.interval_start(timezone.now())
-    stored = 0
-    for policy in LoadPricing.objects.filter(is_active=True).select_related("site"):
-        stored += services.grid_signals_fetch(site=policy.site, start=start, end=start + timedelta(hours=24), feed=feed)
-    return stored
-
-
 @shared_task(autoretry_for=(Exception,), retry_backoff=True, max_retries=2)
 def reservations_tick() -> dict:
     """Beat job, every minute: ReserveNow as reservations start, no-shows released, the queue served; remote
@@ -67,32 +34,6 @@ def reservations_tick() -> dict:
     counts = services.reservations_tick()
     counts["pending_expired"] = services.pending_sessions_expire()
     return counts
-
-
-@shared_task(autoretry_for=(Exception,), retry_backoff=True, retry_backoff_max=600, max_retries=5)
-def deliver(*, delivery_id: int) -> str:
-    """One notification on one channel (in-app, email, push); retried with backoff, logged in Delivery."""
-    return services.deliver(delivery_id=delivery_id)
-
-
-SESSION_REPORT_MAX_RETRIES = 5
-
-
-@shared_task(bind=True, max_retries=None)
-def session_report_send(self, *, report_id: int, outages: int = 0) -> str:
-    """A department's daily or weekly session report, by email with the CSV (scheduled per report). A failure is
-    retried with backoff up to 5 times; an outage of the database or Redis apart from those (evfleet/outages.py)."""
-    try:
-        run = services.session_report_send(report_id=report_id)
-    except OUTAGE_ERRORS as exc:
-        raise outage_retry(self, exc, outages=outages) from exc
-    except Exception as exc:
-        retries = self.request.retries - outages
-        if retries >= SESSION_REPORT_MAX_RETRIES:
-            raise
-        countdown = get_exponential_backoff_interval(1, retries + 1, 1800, full_jitter=True)
-        raise attempt_retry(self, exc, countdown=countdown) from exc
-    return "inactive" if run is None else f"{run.status}: {run.csv_rows} sessions to {run.recipients or 'nobody'}"
 
 
 @shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)

@@ -1,27 +1,20 @@
 from django.urls import path
 
-from charging import notification_views, roaming_views, sessions_views, smart_views, views
+from charging.views import reservations, roaming, sessions, smart
 
 app_name = "charging"
 
 urlpatterns = [
-    path("pricing/", views.pricing_overview, name="overview"),
-    path("pricing/tariffs/new/", views.tariff_create, name="tariff-create"),
-    path("pricing/tariffs/<int:pk>/", views.tariff_detail, name="tariff-detail"),
-    path("pricing/tariffs/<int:pk>/edit/", views.tariff_edit, name="tariff-edit"),
-    path("pricing/tariffs/<int:pk>/versions/new/", views.tariff_version_create, name="tariff-version-create"),
-    path("sessions/", sessions_views.session_list, name="session-list"),
-    path("sessions/start/", sessions_views.session_start, name="session-start"),
-    path("sessions/<int:pk>/", sessions_views.session_detail, name="session-detail"),
-    path("sessions/<int:pk>/stop/", sessions_views.session_stop, name="session-stop"),
-    path("reservations/", sessions_views.reservation_list, name="reservation-list"),
-    path("reservations/new/", sessions_views.reservation_create, name="reservation-create"),
-    path("reservations/<int:pk>/cancel/", sessions_views.reservation_cancel, name="reservation-cancel"),
-    path("roaming/", roaming_views.roaming_list, name="roaming"),
-    path("roaming/<int:department_pk>/", roaming_views.roaming_edit, name="roaming-edit"),
-    path("notifications/", notification_views.notification_list, name="notifications"),
-    path("sw.js", notification_views.service_worker, name="service-worker"),
-    path("smart-charging/", smart_views.smart_overview, name="smart-overview"),
-    path("smart-charging/sites/<int:pk>/", smart_views.smart_site, name="smart-site"),
-    path("smart-charging/sites/<int:pk>/replan/", smart_views.smart_replan, name="smart-replan"),
+    path("sessions/", sessions.session_list, name="session-list"),
+    path("sessions/start/", sessions.session_start, name="session-start"),
+    path("sessions/<int:pk>/", sessions.session_detail, name="session-detail"),
+    path("sessions/<int:pk>/stop/", sessions.session_stop, name="session-stop"),
+    path("reservations/", reservations.reservation_list, name="reservation-list"),
+    path("reservations/new/", reservations.reservation_create, name="reservation-create"),
+    path("reservations/<int:pk>/cancel/", reservations.reservation_cancel, name="reservation-cancel"),
+    path("roaming/", roaming.roaming_list, name="roaming"),
+    path("roaming/<int:department_pk>/", roaming.roaming_edit, name="roaming-edit"),
+    path("smart-charging/", smart.smart_overview, name="smart-overview"),
+    path("smart-charging/sites/<int:pk>/", smart.smart_site, name="smart-site"),
+    path("smart-charging/sites/<int:pk>/replan/", smart.smart_replan, name="smart-replan"),
 ]

@@ -368,6 +368,25 @@ def _object(fields: tuple[Field, ...], values: dict[str, Any], where: str) -> di
     return {f.name: _value(f, values[f.name], f"{where}.{f.name}") for f in fields}
 
 
+def combine_summaries(per_department: dict[int, dict], department_ids: set[int] | None) -> dict:
+    """Add up `fleet.summary` payloads per department (None: all departments) for one socket; the mean SoC is
+    weighted by the vehicles counted in it (retired ones left out)."""
+    total: dict = {}
+    weighted_soc, soc_weight = 0.0, 0
+    for department_id, row in per_department.items():
+        if department_ids is not None and department_id not in department_ids:
+            continue
+        for key, value in row.items():
+            if key != "avg_soc":
+                total[key] = total.get(key, 0) + value
+        if row.get("avg_soc") is not None:
+            counted = row["total"] - row.get("status_retired", 0)
+            weighted_soc += row["avg_soc"] * counted
+            soc_weight += counted
+    total["avg_soc"] = round(weighted_soc / soc_weight, 1) if soc_weight else None
+    return total
+
+
 def render(event: str, /, **values: Any) -> dict[str, Any]:
     """The payload of `event` from exactly its documented keys, written like the REST API."""
     if event not in EVENTS:

@@ -56,12 +56,15 @@ INSTALLED_APPS = [
     "csp",
     "evfleet",
     "accounts",
+    "notifications",
     "fleet",
     "stations",
+    "pricing",
     "charging",
     "v2g",
     "simulation",
     "analytics",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -92,7 +95,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "charging.context_processors.notifications",
+                "notifications.context_processors.notifications",
             ],
         },
     },
@@ -211,7 +214,7 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 60 * 60 * 23},
     },
     "price-intervals-record": {
-        "task": "charging.tasks.price_intervals_record",
+        "task": "pricing.tasks.price_intervals_record",
         "schedule": timedelta(minutes=1),  # records each 15-minute interval once, within a minute of its start
         "options": {"expires": 50},
     },
@@ -221,7 +224,7 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 50},
     },
     "grid-signals-fetch": {
-        "task": "charging.tasks.grid_signals_fetch",
+        "task": "pricing.tasks.grid_signals_fetch",
         "schedule": timedelta(minutes=15),
         "options": {"expires": 60 * 14},
     },
@@ -410,7 +413,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "",  # the site's own, linked by templates/drf_spectacular/swagger_ui.html
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
-        "ConnectorTypeEnum": "stations.choices.ConnectorType",
+        "ConnectorTypeEnum": "fleet.connectors.ConnectorType",
         "VehicleStatusEnum": "fleet.models.Vehicle.Status",
         "PriorityClassEnum": "fleet.models.Vehicle.PriorityClass",
         "RoleEnum": "accounts.models.User.Role",
@@ -418,12 +421,12 @@ SPECTACULAR_SETTINGS = {
         "ConnectorStatusEnum": "stations.models.Connector.Status",
         "CommandStateEnum": "stations.models.OcppCommand.State",
         "SessionStatusEnum": "charging.models.ChargingSession.Status",
-        "CustomerKindEnum": "charging.models.Customer.Kind",
-        "ContractKindEnum": "charging.models.Contract.Kind",
+        "CustomerKindEnum": "pricing.models.Customer.Kind",
+        "ContractKindEnum": "pricing.models.Contract.Kind",
         "ReservationStatusEnum": "charging.models.Reservation.Status",
         "VehicleClassEnum": "fleet.models.VehicleModel.VehicleClass",
-        "TariffDimensionEnum": "charging.pricing.engine.DIMENSIONS",
-        "WeekdayNameEnum": "charging.pricing.engine.DAYS",
+        "TariffDimensionEnum": "pricing.engine.DIMENSIONS",
+        "WeekdayNameEnum": "pricing.engine.DAYS",
     },
 }
 
@@ -454,7 +457,7 @@ REBOOT_GRACE_S = env_int("EVFLEET_REBOOT_GRACE", 300, minimum=30)
 REPEATED_FAILURES_COUNT = env_int("EVFLEET_REPEATED_FAILURES", 3, minimum=2)
 
 # --- Pricing ----------------------------------------------------------------------------------
-# A grid operator's feed of prices and load per interval (JSON over HTTP, see charging/gridsignals.py).
+# A grid operator's feed of prices and load per interval (JSON over HTTP, see pricing/gridsignals.py).
 # Empty, the offline default: no feed is read, and integrators may still POST /api/v1/grid-signals/.
 GRID_SIGNAL_URL = env_url("EVFLEET_GRID_SIGNAL_URL", schemes=("http", "https"))
 GRID_SIGNAL_TIMEOUT_S = env_int("EVFLEET_GRID_SIGNAL_TIMEOUT", 10, minimum=1)

@@ -1,6 +1,7 @@
 from csp.decorators import csp_update
 from django.contrib import admin
-from django.urls import include, path
+from django.http import HttpResponsePermanentRedirect
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
@@ -9,6 +10,8 @@ from analytics.api import urls as analytics_api
 from charging.api import urls as charging_api
 from evfleet import realtime, views
 from fleet.api import urls as fleet_api
+from notifications.api import urls as notifications_api
+from pricing.api import urls as pricing_api
 from stations.api import urls as stations_api
 
 # ReDoc (templates/drf_spectacular/redoc.html: its start-up script with the nonce, no web fonts) needs two things the
@@ -23,7 +26,9 @@ for prefix, viewset in [
     *accounts_api.routes,
     *fleet_api.routes,
     *stations_api.routes,
+    *pricing_api.routes,
     *charging_api.routes,
+    *notifications_api.routes,
     *analytics_api.routes,
 ]:
     router.register(prefix, viewset)
@@ -31,9 +36,47 @@ for prefix, viewset in [
 api_v1 = [
     *accounts_api.urlpatterns,
     *stations_api.urlpatterns,
+    *pricing_api.urlpatterns,
     *charging_api.urlpatterns,
+    *notifications_api.urlpatterns,
     *analytics_api.urlpatterns,
     *router.urls,
+]
+
+# Admin pages of the models that moved out of `charging` (issue 15): model name -> its new app. Their old
+# addresses (bookmarks, links in emails and logs) redirect to the new ones, with the rest of the path and the query.
+MOVED_ADMIN_MODELS = {
+    **dict.fromkeys(
+        (
+            "tariff",
+            "tariffversion",
+            "customer",
+            "contract",
+            "holidaycalendar",
+            "loadpricing",
+            "gridsignal",
+            "priceinterval",
+        ),
+        "pricing",
+    ),
+    "notification": "notifications",
+    "notificationpreference": "notifications",
+    "pushsubscription": "notifications",
+    "delivery": "notifications",
+    "thresholdrule": "notifications",
+    "sessionreport": "notifications",
+    "sessionreportrun": "notifications",
+}
+
+
+def moved_admin_page(request, model: str, rest: str = ""):
+    new = request.path.replace(f"/admin/charging/{model}", f"/admin/{MOVED_ADMIN_MODELS[model]}/{model}", 1)
+    query = request.META.get("QUERY_STRING", "")
+    return HttpResponsePermanentRedirect(f"{new}?{query}" if query else new)
+
+
+moved_admin = [
+    re_path(rf"^(?P<model>{'|'.join(MOVED_ADMIN_MODELS)})(?P<rest>/.*)?$", moved_admin_page, name="moved-admin-page"),
 ]
 
 urlpatterns = [
@@ -44,7 +87,10 @@ urlpatterns = [
     path("fleet/", include("fleet.urls")),
     path("stations/", include("stations.urls")),
     path("analytics/", include("analytics.urls")),
+    path("pricing/", include("pricing.urls")),
+    path("", include("notifications.urls")),
     path("", include("charging.urls")),
+    path("admin/charging/", include(moved_admin)),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

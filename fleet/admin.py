@@ -1,8 +1,6 @@
 from django.contrib import admin
-from django.core.paginator import Paginator
-from django.utils.functional import cached_property
 
-from accounts.admin_base import ReadOnlyAdmin, ScopedAdmin
+from accounts.admin_base import CappedCountPaginator, ReadOnlyAdmin, ScopedAdmin
 from fleet import services
 from fleet.models import TelemetryPoint, Vehicle, VehicleModel
 
@@ -57,16 +55,6 @@ class VehicleAdmin(ScopedAdmin):
 
     def delete_model(self, request, obj):
         services.vehicle_delete(actor=request.user, vehicle=obj)
-
-
-class CappedCountPaginator(Paginator):
-    """Telemetry has millions of rows: count at most 100,000 of them, so a page never scans the table."""
-
-    cap = 100_000
-
-    @cached_property
-    def count(self):
-        return self.object_list[: self.cap].count()
 
 
 @admin.register(TelemetryPoint)

@@ -1,4 +1,5 @@
-"""A realistic demo fleet: departments, one user per role, vehicles of the catalogue, a week of telemetry.
+"""A realistic demo fleet: departments, one user per role, vehicles of the catalogue, a week of telemetry
+(the whole demo, stations and prices and analytics on top of it, is put together by `demo.build`).
 
 Idempotent: running it again finds what exists (by name, username, VIN) and adds only what is missing.
 The telemetry is simulated per vehicle from a seeded random stream: morning-to-afternoon driving
@@ -68,13 +69,13 @@ _WMI = {"Volkswagen": "WV1", "Nissan": "SJN", "Renault": "VF1", "Ford": "WF0", "
 
 
 @dataclass
-class DemoSummary:
-    departments: int
-    users: list[tuple[str, str, str]]
-    vehicles: int
-    telemetry_points: int
+class FleetDemo:
+    """What the fleet part of the demo made: the other apps' demo data is built on its departments."""
+
+    departments: dict[str, Department]
+    users: list[tuple[str, str, str]]  # (username, role, scope) of each demo login
     integrator_token: str
-    stations: int = 0
+    telemetry_points: int  # added by this run
 
 
 def _market(model: VehicleModel) -> str:
@@ -182,7 +183,9 @@ def _simulate(
     return out
 
 
-def build_demo_fleet(*, days: int = 7, seed: int = 2026) -> DemoSummary:
+def build_demo_fleet(*, days: int = 7, seed: int = 2026) -> FleetDemo:
+    """Departments, one user per role, the vehicles and their telemetry; the rest of the demo is built on them
+    by `demo.build` (stations, prices, analytics, smart charging)."""
     rng = random.Random(seed)
     with transaction.atomic():
         departments = _departments(actor=None)
@@ -253,23 +256,4 @@ def build_demo_fleet(*, days: int = 7, seed: int = 2026) -> DemoSummary:
                 last_longitude=last.longitude,
                 last_telemetry_at=last.recorded_at,
             )
-    from stations.demo import build_demo_stations
-
-    stations = build_demo_stations(departments)
-    from charging.demo import build_demo_pricing
-
-    build_demo_pricing(departments)
-    from analytics.demo import build_demo_analytics
-
-    build_demo_analytics(departments)
-    from charging.demo import build_demo_smart_charging
-
-    build_demo_smart_charging()  # after the analytics demo booked tomorrow's early departures
-    return DemoSummary(
-        stations=stations,
-        departments=len(departments),
-        users=users,
-        vehicles=Vehicle.objects.count(),
-        telemetry_points=points,
-        integrator_token=token.key,
-    )
+    return FleetDemo(departments=departments, users=users, integrator_token=token.key, telemetry_points=points)

@@ -8,7 +8,7 @@ from django.db.models import Q
 
 from accounts.models import Department
 from evfleet.models import TimeStampedModel
-from stations.choices import DC_CONNECTORS, ConnectorType
+from fleet.connectors import DC_CONNECTORS, ConnectorType
 
 
 class VINValidator(RegexValidator):
@@ -220,7 +220,7 @@ class Vehicle(TimeStampedModel):
         help_text="Critical vehicles charge first when chargers or power are short.",
     )
     customer = models.ForeignKey(
-        "charging.Customer",
+        "pricing.Customer",
         null=True,
         blank=True,
         on_delete=models.SET_NULL,

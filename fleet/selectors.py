@@ -98,21 +98,3 @@ def fleet_summary(*, user: User) -> dict:
     """The same figures for everything `user` may see, in one query."""
     row = vehicle_list(user=user).aggregate(**_summary_aggregates())
     return row
-
-
-def combine_summaries(per_department: dict[int, dict], department_ids: set[int] | None) -> dict:
-    """Add up per-department summaries (None: all departments); the mean SoC is weighted by vehicles."""
-    total: dict = {}
-    weighted_soc, soc_weight = 0.0, 0
-    for department_id, row in per_department.items():
-        if department_ids is not None and department_id not in department_ids:
-            continue
-        for key, value in row.items():
-            if key != "avg_soc":
-                total[key] = total.get(key, 0) + value
-        if row.get("avg_soc") is not None:
-            counted = row["total"] - row.get(f"status_{Vehicle.Status.RETIRED}", 0)
-            weighted_soc += row["avg_soc"] * counted
-            soc_weight += counted
-    total["avg_soc"] = round(weighted_soc / soc_weight, 1) if soc_weight else None
-    return total

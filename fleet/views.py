@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
@@ -11,26 +11,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.decorators import dashboard_user as _dashboard_user  # pages of other apps import it from here too
 from fleet import selectors, services
 from fleet.charts import vehicle_telemetry_figures
 from fleet.forms import FleetFilterForm, VehicleForm
 from fleet.models import TelemetryPoint, Vehicle, VehicleModel
 
 PERIODS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
-
-
-def _dashboard_user(view):
-    """Pages are for people: integrator accounts are sent to the API guide."""
-    decorated = login_required(view)
-
-    def wrapper(request, *args, **kwargs):
-        if request.user.is_authenticated and request.user.is_api_only:
-            messages.error(request, "Integrator accounts use the REST API, not the dashboard.")
-            return redirect("api-guide")
-        return decorated(request, *args, **kwargs)
-
-    wrapper.__name__ = view.__name__
-    return wrapper
 
 
 @_dashboard_user

@@ -61,7 +61,7 @@ def incompatibility_message(
     *, vehicle_label: str, inlets: list[str], connector_label: str, current_type: str, has_dc: bool
 ) -> str:
     """Names both sides, e.g. "vehicle ABC (inlets: Type 2, CCS2) cannot use connector 3 of CP-17 (CHAdeMO)"."""
-    from stations.choices import ConnectorType
+    from fleet.connectors import ConnectorType
 
     inlet_names = ", ".join(ConnectorType(i).label for i in inlets if i in ConnectorType.values)
     message = f"vehicle {vehicle_label} (inlets: {inlet_names}) cannot use {connector_label}"

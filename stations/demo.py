@@ -3,8 +3,6 @@
 from decimal import Decimal
 
 from accounts.models import Department
-from charging.models import IdToken
-from fleet.models import Vehicle
 from stations.models import ChargePoint, Connector, Site
 
 # depot team -> (site name, grid limit kW, [(identity, [(type, current, kW, A, V)])])
@@ -66,8 +64,4 @@ def build_demo_stations(departments: dict[str, Department]) -> int:
                         "nominal_voltage_v": volts,
                     },
                 )
-    for vehicle in Vehicle.objects.exclude(fleet_number=""):
-        IdToken.objects.get_or_create(
-            token=f"RFID-{vehicle.fleet_number}", defaults={"department": vehicle.department, "vehicle": vehicle}
-        )
     return ChargePoint.objects.filter(identity__startswith="SIM-").count()

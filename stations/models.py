@@ -8,7 +8,7 @@ from django.db.models import Q
 
 from accounts.models import Department, default_time_zone, validate_time_zone
 from evfleet.models import TimeStampedModel
-from stations.choices import ConnectorType
+from fleet.connectors import ConnectorType
 
 validate_ocpp_identity = RegexValidator(
     r"^[A-Za-z0-9._:*\-]{1,48}$",
@@ -42,7 +42,7 @@ class Site(TimeStampedModel):
         help_text="The most power in kW the site may draw from its grid connection.",
     )
     holiday_calendar = models.ForeignKey(
-        "charging.HolidayCalendar",
+        "pricing.HolidayCalendar",
         null=True,
         blank=True,
         on_delete=models.SET_NULL,

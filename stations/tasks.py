@@ -18,8 +18,7 @@ def station_watchdog() -> dict:
         "never_connected": detection.check_never_connected(),
         "sites_offline": detection.check_sites_offline(),
         "stuck_connectors": detection.check_stuck_connectors(),
-        "no_energy_flow": detection.check_energy_flow(),
-        "sessions_lost_in_reboot": detection.close_sessions_lost_in_reboot(),
+        **detection.registered_checks(),  # charging's: no_energy_flow, sessions_lost_in_reboot
         "maintenance_changes": detection.apply_maintenance_windows(),
     }
 

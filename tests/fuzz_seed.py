@@ -17,20 +17,17 @@ from charging.models import (
     ChargingPlan,
     ChargingSession,
     Circuit,
-    Contract,
-    GridSignal,
-    HolidayCalendar,
     IdToken,
-    LoadPricing,
     MeterSample,
-    Notification,
-    PriceInterval,
     Reservation,
     ReservationDecision,
     ReservationPolicy,
 )
-from charging.tests.factories import CustomerFactory, SessionFactory, TariffFactory, TariffVersionFactory
+from charging.tests.factories import SessionFactory
 from fleet.tests.factories import TelemetryPointFactory, VehicleFactory
+from notifications.models import Notification
+from pricing.models import Contract, GridSignal, HolidayCalendar, LoadPricing, PriceInterval
+from pricing.tests.factories import CustomerFactory, TariffFactory, TariffVersionFactory
 from stations.models import Alert, ConnectorStatusChange, MaintenanceWindow, OcppCommand, OcppMessage
 from stations.tests.factories import ChargePointFactory, ConnectorFactory, SiteFactory
 

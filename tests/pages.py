@@ -26,7 +26,7 @@ NOT_PAGES = {
     "charging:session-stop": "POST only",
     "charging:reservation-cancel": "POST only",
     "charging:smart-replan": "POST only",
-    "charging:service-worker": "a script",
+    "notifications:service-worker": "a script",
     "schema": "the OpenAPI document (YAML)",
 }
 
@@ -47,9 +47,9 @@ PARAMETERS = {
     "stations:connector-delete": {"pk": "connector"},
     "analytics:report-detail": {"pk": "report"},
     "analytics:report-edit": {"pk": "report"},
-    "charging:tariff-detail": {"pk": "tariff"},
-    "charging:tariff-edit": {"pk": "tariff"},
-    "charging:tariff-version-create": {"pk": "tariff"},
+    "pricing:tariff-detail": {"pk": "tariff"},
+    "pricing:tariff-edit": {"pk": "tariff"},
+    "pricing:tariff-version-create": {"pk": "tariff"},
     "charging:session-detail": {"pk": "session"},
     "charging:roaming-edit": {"department_pk": "department"},
     "charging:smart-site": {"pk": "site"},

@@ -26,21 +26,15 @@ from accounts.services import department_create, user_create
 from analytics.models import CarbonOffset, CarbonZone, IceBaseline, SavedReport
 from analytics.services import saved_report_save
 from charging import services as charging
-from charging.models import (
-    ChargingSession,
-    Circuit,
-    Customer,
-    HolidayCalendar,
-    LoadPricing,
-    Notification,
-    PushSubscription,
-    Reservation,
-    ReservationPolicy,
-    Tariff,
-)
+from charging.models import ChargingSession, Circuit, Reservation, ReservationPolicy
+from charging.services import transactions
 from charging.services.roaming import roaming_policy_save
-from charging.tests.factories import DAY_NIGHT
 from fleet.tests.factories import VehicleFactory, VehicleModelFactory
+from notifications import services as notifications
+from notifications.models import Notification, PushSubscription
+from pricing import services as pricing
+from pricing.models import Customer, HolidayCalendar, LoadPricing, Tariff
+from pricing.tests.factories import DAY_NIGHT
 from stations import services as stations
 from stations.models import CompatibilityRule, Connector
 from stations.tests.factories import ChargePointFactory, ConnectorFactory, SiteFactory
@@ -83,7 +77,7 @@ class World:
         """A session the station started (StartTransaction), of a vehicle of its own."""
         vehicle = vehicle or VehicleFactory(department=self.org.a, vehicle_model=self.model)
         token = charging.vehicle_token(vehicle).token
-        return stations.transaction_start(
+        return transactions.transaction_start(
             charge_point_id=self.cp.pk, evse_id=(connector or self.fast).evse_id, connector_id=1, id_tag=token,
             meter_start_wh=0.0, timestamp=timezone.now() - timedelta(minutes=5),
         )  # fmt: skip
@@ -100,7 +94,7 @@ class World:
                                  metrics=["energy_charged_kwh"], grouping="site", period="last_month")  # fmt: skip
 
     def tariff(self, site=None) -> Tariff:
-        return charging.tariff_create(actor=self.admin, name=self.unique("Tariff"), department=self.org.a,
+        return pricing.tariff_create(actor=self.admin, name=self.unique("Tariff"), department=self.org.a,
                                       currency="EUR", valid_from=timezone.now(), tax_percent=D("19"),
                                       elements=DAY_NIGHT, site=site)  # fmt: skip
 
@@ -272,7 +266,7 @@ RESOURCES = {
         change=lambda w, obj: {"max_power_kw": "80.0"},
     ),
     "/api/v1/tariffs/": Resource(
-        "charging.tariff",
+        "pricing.tariff",
         make=lambda w: w.tariff(),
         body=lambda w: {
             "name": w.unique("Tariff"),
@@ -282,17 +276,17 @@ RESOURCES = {
             "elements": DAY_NIGHT,
         },  # fmt: skip
         change=lambda w, obj: {"name": w.unique("Renamed tariff")},
-        created_with="charging.tariffversion: a tariff is created with its first version",
+        created_with="pricing.tariffversion: a tariff is created with its first version",
     ),
     "/api/v1/customers/": Resource(
-        "charging.customer",
+        "pricing.customer",
         make=lambda w: Customer.objects.create(name=w.unique("Customer"), department=w.org.a),
         body=lambda w: {"name": w.unique("Customer"), "department": w.org.a.pk},
         change=lambda w, obj: {"tax_id": "DE123456789"},
     ),
     "/api/v1/contracts/": Resource(
-        "charging.contract",
-        make=lambda w: charging.contract_create(
+        "pricing.contract",
+        make=lambda w: pricing.contract_create(
             actor=None,
             customer=Customer.objects.create(name=w.unique("Customer"), department=w.org.a),
             name=w.unique("Contract"),
@@ -310,13 +304,13 @@ RESOURCES = {
         change=lambda w, obj: {"discount_percent": "15"},
     ),
     "/api/v1/holiday-calendars/": Resource(
-        "charging.holidaycalendar",
+        "pricing.holidaycalendar",
         make=lambda w: HolidayCalendar.objects.create(name=w.unique("Holidays"), country="DE"),
         body=lambda w: {"name": w.unique("Holidays"), "country": "DE"},
         change=lambda w, obj: {"subdivision": "BE"},
     ),
     "/api/v1/load-pricing/": Resource(
-        "charging.loadpricing",
+        "pricing.loadpricing",
         make=lambda w: LoadPricing.objects.create(
             site=SiteFactory(department=w.org.a), curve=[[0, 0.9], [100, 1.5]]
         ),  # fmt: skip
@@ -513,7 +507,7 @@ def _push_subscribe(w, client, _):
 
 
 def _subscribed(w) -> PushSubscription:
-    charging.push_subscription_save(user=w.admin, endpoint=PUSH["endpoint"], p256dh="B" * 87, auth="A" * 22)
+    notifications.push_subscription_save(user=w.admin, endpoint=PUSH["endpoint"], p256dh="B" * 87, auth="A" * 22)
     return PushSubscription.objects.get(endpoint=PUSH["endpoint"])
 
 
@@ -552,9 +546,9 @@ API_CASES: dict[tuple[str, str, str], Case] = {
         prepare=lambda w: charging.session_start(actor=w.admin, vehicle=w.vehicle, connector=w.fast),
     ),  # fmt: skip
     ("post", "/api/v1/tariffs/{id}/versions/", ""): Case(
-        _tariff_version, [Entry("charging.tariffversion", "create")], prepare=lambda w: w.tariff()
+        _tariff_version, [Entry("pricing.tariffversion", "create")], prepare=lambda w: w.tariff()
     ),
-    ("post", "/api/v1/grid-signals/", ""): Case(_grid_signal, [Entry("charging.gridsignal", "create")]),
+    ("post", "/api/v1/grid-signals/", ""): Case(_grid_signal, [Entry("pricing.gridsignal", "create")]),
     ("post", "/api/v1/carbon-intensities/", ""): Case(
         _carbon_intensity,
         [Entry("analytics.carbonintensity", "create")],
@@ -562,11 +556,13 @@ API_CASES: dict[tuple[str, str, str], Case] = {
     ),  # fmt: skip
     ("post", "/api/v1/telemetry/bulk/", ""): Case(_telemetry, [Entry("fleet.telemetrypoint", "create")]),
     ("put", "/api/v1/notification-preferences/", ""): Case(
-        _preferences, [Entry("charging.notificationpreference", "update")]
+        _preferences, [Entry("notifications.notificationpreference", "update")]
     ),
-    ("post", "/api/v1/push-subscriptions/", ""): Case(_push_subscribe, [Entry("charging.pushsubscription", "create")]),
+    ("post", "/api/v1/push-subscriptions/", ""): Case(
+        _push_subscribe, [Entry("notifications.pushsubscription", "create")]
+    ),
     ("delete", "/api/v1/push-subscriptions/", ""): Case(
-        _push_unsubscribe, [Entry("charging.pushsubscription", "delete")], prepare=_subscribed
+        _push_unsubscribe, [Entry("notifications.pushsubscription", "delete")], prepare=_subscribed
     ),
 }
 
@@ -891,22 +887,22 @@ PAGE_CASES: dict[tuple[str, str], PageCase] = {
         [Entry("analytics.savedreport", "delete")],
         prepare=lambda w: w.saved_report(),
     ),  # fmt: skip
-    ("charging:tariff-create", ""): PageCase(
+    ("pricing:tariff-create", ""): PageCase(
         lambda w, p: "/pricing/tariffs/new/",
-        [Entry("charging.tariff", "create"), Entry("charging.tariffversion", "create")],
+        [Entry("pricing.tariff", "create"), Entry("pricing.tariffversion", "create")],
         fill=_tariff_fill,
         button="save",
         why_more_than_one="a tariff is created with its first version",
     ),  # fmt: skip
-    ("charging:tariff-edit", ""): PageCase(
+    ("pricing:tariff-edit", ""): PageCase(
         lambda w, t: f"/pricing/tariffs/{t.pk}/edit/",
-        [Entry("charging.tariff", "update")],
+        [Entry("pricing.tariff", "update")],
         fill=lambda w, t: {"name": w.unique("Renamed on the page")},
         prepare=lambda w: w.tariff(),
     ),  # fmt: skip
-    ("charging:tariff-version-create", ""): PageCase(
+    ("pricing:tariff-version-create", ""): PageCase(
         lambda w, t: f"/pricing/tariffs/{t.pk}/versions/new/",
-        [Entry("charging.tariffversion", "create")],
+        [Entry("pricing.tariffversion", "create")],
         fill=lambda w, t: {"version-valid_from": _local(timezone.now() + timedelta(days=1))},
         prepare=lambda w: w.tariff(),
         button="save",
@@ -936,9 +932,9 @@ PAGE_CASES: dict[tuple[str, str], PageCase] = {
         fill=lambda w, d: {"mode": "any"},
         prepare=lambda w: department_create(actor=None, name=w.unique("Host"), parent=w.org.a),
     ),  # fmt: skip
-    ("charging:notifications", "preferences"): PageCase(
+    ("notifications:list", "preferences"): PageCase(
         lambda w, p: "/notifications/",
-        [Entry("charging.notificationpreference", "update")],
+        [Entry("notifications.notificationpreference", "update")],
         fill=_toggle_preference,
         button="preferences",
     ),  # fmt: skip
@@ -990,7 +986,7 @@ PAGE_EXEMPT: dict[tuple[str, str], Exempt] = {
         lambda w, client, _: client.post(f"/smart-charging/sites/{w.site.pk}/replan/"),
         may_write={"charging_chargingplan"},
     ),
-    ("charging:notifications", "read_all"): Exempt(
+    ("notifications:list", "read_all"): Exempt(
         "reading one's own notifications",
         lambda w, client, _: client.post("/notifications/", {"read_all": "1"}),
         may_write={"charging_notification"},
@@ -1033,12 +1029,12 @@ PAGE_EXEMPT: dict[tuple[str, str], Exempt] = {
                 lambda w: w.saved_report(),
             ),
             "analytics:run-download": (lambda w, run: f"/analytics/runs/{run.pk}/download/", lambda w: _run(w)),
-            "charging:overview": (lambda w, p: "/pricing/", _nothing),
-            "charging:tariff-detail": (lambda w, t: f"/pricing/tariffs/{t.pk}/", lambda w: w.tariff()),
+            "pricing:overview": (lambda w, p: "/pricing/", _nothing),
+            "pricing:tariff-detail": (lambda w, t: f"/pricing/tariffs/{t.pk}/", lambda w: w.tariff()),
             "charging:session-list": (lambda w, p: "/sessions/", _nothing),
             "charging:session-detail": (lambda w, s: f"/sessions/{s.pk}/", lambda w: w.charging_session()),
             "charging:reservation-list": (lambda w, p: "/reservations/", lambda w: w.reservation()),
-            "charging:service-worker": (lambda w, p: "/sw.js", _nothing),
+            "notifications:service-worker": (lambda w, p: "/sw.js", _nothing),
             "charging:smart-overview": (lambda w, p: "/smart-charging/", _nothing),
             "charging:smart-site": (lambda w, p: f"/smart-charging/sites/{w.site.pk}/", _nothing),
             "charging:roaming": (lambda w, p: "/roaming/", _nothing),

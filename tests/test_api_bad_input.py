@@ -196,7 +196,7 @@ def test_sending_a_report_nobody_would_receive_is_a_400_naming_the_recipients(or
 
 
 def test_a_tariff_preview_refuses_a_fractional_customer_or_version(org, api):
-    from charging.tests.factories import TariffFactory, TariffVersionFactory
+    from pricing.tests.factories import TariffFactory, TariffVersionFactory
 
     tariff = TariffFactory(department=org.a)
     TariffVersionFactory(tariff=tariff, number=1)

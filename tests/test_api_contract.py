@@ -183,7 +183,7 @@ def test_a_method_the_address_does_not_take_answers_the_json_error_shape(org, ap
 
 @pytest.mark.django_db
 def test_a_server_error_answers_the_json_error_shape(org, monkeypatch):
-    from charging.api import views
+    from pricing.api import views
 
     def broken(self, request):
         raise RuntimeError("a bug")
@@ -212,7 +212,7 @@ def test_a_body_sent_to_an_action_without_one_is_refused_not_ignored(org, api):
 
 @pytest.mark.django_db
 def test_nested_fields_are_named_by_dotted_paths(org, api):
-    from charging.tests.factories import TariffFactory, TariffVersionFactory
+    from pricing.tests.factories import TariffFactory, TariffVersionFactory
 
     tariff = TariffFactory(department=org.a)
     TariffVersionFactory(tariff=tariff, number=1)

@@ -76,12 +76,15 @@ def test_a_telemetry_update_reaches_the_open_overview_page_live(org, page):
 
 
 def test_a_new_notification_reaches_the_open_notifications_page_live_with_its_time(org, page):
-    from charging.services.notifications import notify
+    from notifications.events import Notice
+    from notifications.services import notify
 
     _log_in(page, org.fleet_manager_a)
     page.goto("/notifications/")
     expect(page.locator('#live-status[data-state="connected"]')).to_be_visible()
-    notification = _in_thread(notify, event="session.failed", users=[org.fleet_manager_a], title="VAN-7 failed")[0]
+    notification = _in_thread(
+        notify, event=Notice(kind="session.failed", users=[org.fleet_manager_a], title="VAN-7 failed")
+    )[0]
 
     row = page.locator(f'#notification-list tr[data-notification-id="{notification.pk}"]')
     expect(row).to_contain_text("VAN-7 failed", timeout=5_000)

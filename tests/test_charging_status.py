@@ -8,6 +8,7 @@ from decimal import Decimal as D
 import pytest
 from django.utils import timezone
 
+from charging.services import meter_values, transactions
 from charging.tests.factories import SessionFactory, plugged_in
 from evfleet import live_events, realtime
 from fleet.models import Vehicle
@@ -116,7 +117,7 @@ def open_session(org):
 
 
 def _reading(session, moment, soc, power=11.0, energy=1500.0):
-    return station_services.meter_values_record(
+    return meter_values.meter_values_record(
         charge_point_id=session.charge_point_id, evse_id=1, connector_id=1, transaction_id="77",
         samples=[(moment, {"energy_wh": energy, "power_kw": power, "soc_percent": soc})],
     )  # fmt: skip
@@ -179,7 +180,7 @@ def test_a_connector_status_and_the_end_of_the_transaction_are_announced_too(
         station_services.connector_status_update(
             charge_point_id=open_session.charge_point_id, evse_id=1, connector_id=1, status="Charging"
         )
-        station_services.transaction_stop(
+        transactions.transaction_stop(
             charge_point_id=open_session.charge_point_id, transaction_id="77", meter_stop_wh=3000.0,
             timestamp=timezone.now(), reason="Local",
         )  # fmt: skip

@@ -7,8 +7,9 @@ from decimal import Decimal as D
 import pytest
 
 from analytics.models import SavedReport
-from charging.tests.factories import SessionFactory, TariffFactory, TariffVersionFactory
+from charging.tests.factories import SessionFactory
 from fleet.tests.factories import VehicleFactory
+from pricing.tests.factories import TariffFactory, TariffVersionFactory
 from stations.models import OcppCommand
 from stations.tests.factories import ChargePointFactory, ConnectorFactory, SiteFactory
 

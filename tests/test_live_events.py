@@ -19,8 +19,8 @@ from rest_framework.authtoken.models import Token
 
 from accounts.consumers import CLOSE_ACCESS_CHANGED
 from accounts.roles import ROLE_PERMISSIONS
-from charging.api.serializers import NotificationSerializer, ReservationSerializer, SessionSerializer
-from charging.services import notifications, reservations
+from charging.api.serializers import ReservationSerializer, SessionSerializer
+from charging.services import meter_values, reservations, transactions
 from evfleet import live_events, realtime
 from evfleet.asgi import application
 from fleet import services as fleet_services
@@ -28,6 +28,9 @@ from fleet.api.serializers import VehicleSerializer
 from fleet.models import Vehicle
 from fleet.telemetry import telemetry_ingest
 from fleet.tests.factories import VehicleFactory
+from notifications.api.serializers import NotificationSerializer
+from notifications.events import Notice
+from notifications.services import notify
 from stations import services as station_services
 from stations.api.serializers import AlertSerializer, ConnectorSerializer, OcppCommandSerializer
 from stations.models import Alert, CompatibilityRule
@@ -175,15 +178,15 @@ def test_every_documented_event_is_emitted_with_its_documented_payload(
     step(fleet_services.vehicle_delete, actor=org.admin, vehicle=vehicle)
     step(station_services.connector_status_update, charge_point_id=cp.pk, evse_id=1, connector_id=1,
          status="Preparing")  # fmt: skip
-    session = step(station_services.transaction_start, charge_point_id=cp.pk, evse_id=1, connector_id=1, id_tag="",
+    session = step(transactions.transaction_start, charge_point_id=cp.pk, evse_id=1, connector_id=1, id_tag="",
                    meter_start_wh=1000.0, timestamp=now - timedelta(minutes=10))  # fmt: skip
-    step(station_services.meter_values_record, charge_point_id=cp.pk, evse_id=1, connector_id=1,
+    step(meter_values.meter_values_record, charge_point_id=cp.pk, evse_id=1, connector_id=1,
          transaction_id=session.transaction_id,
          samples=[(now - timedelta(minutes=5), {"energy_wh": 6000.0, "power_kw": 48.5, "soc_percent": 37.0})],
          )  # fmt: skip
     step(station_services.connector_status_update, charge_point_id=cp.pk, evse_id=1, connector_id=1,
          status="SuspendedEV")  # fmt: skip
-    step(station_services.transaction_stop, charge_point_id=cp.pk, transaction_id=session.transaction_id,
+    step(transactions.transaction_stop, charge_point_id=cp.pk, transaction_id=session.transaction_id,
          meter_stop_wh=9000.0, timestamp=now)  # fmt: skip
     step(station_services.alert_raise, kind=Alert.Kind.CONNECTOR_FAULT, severity="critical", charge_point=cp,
          connector=connector, message="broken")  # fmt: skip
@@ -193,7 +196,7 @@ def test_every_documented_event_is_emitted_with_its_documented_payload(
     step(station_services.command_complete, command_id=command.pk, state="rejected")
     step(reservations.reservation_request, actor=org.dispatcher_a, vehicle=VehicleFactory(department=org.a),
          starts_at=now + timedelta(hours=2), ends_at=now + timedelta(hours=3), connector=connector)  # fmt: skip
-    step(notifications.notify, event="session.failed", users=[org.fleet_manager_a], title="VAN-7 failed")
+    step(notify, event=Notice(kind="session.failed", users=[org.fleet_manager_a], title="VAN-7 failed"))
 
     for event, payload in published:
         assert event in live_events.EVENTS, event

@@ -14,8 +14,8 @@ from django.utils.http import urlsafe_base64_encode
 from analytics import services as analytics_services
 from analytics.tests.world import build_world
 from charging.models import ChargingSession
-from charging.tests.factories import TariffFactory, TariffVersionFactory
 from fleet.tests.factories import VehicleFactory, VehicleModelFactory
+from pricing.tests.factories import TariffFactory, TariffVersionFactory
 from tests.browser import _log_in
 from tests.pages import LAYOUT_PROBLEMS_JS, SIGNED_OUT_PAGES, dashboard_pages, page_url
 

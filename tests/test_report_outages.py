@@ -22,11 +22,11 @@ from analytics import services as analytics_services
 from analytics.models import ReportRun
 from analytics.tasks import saved_report_send
 from analytics.tests.world import build_world
-from charging import tasks as charging_tasks
-from charging.models import Event, Notification, SessionReport
 from charging.services import reports as session_reports
 from evfleet.outages import OutageTolerantSchedulerMixin, publish_through_outage
 from evfleet.schedules import BeatScheduler
+from notifications import tasks as notification_tasks
+from notifications.models import Event, Notification, SessionReport
 from tests.server_process import RedisServer
 
 OUTAGE = OperationalError("connection to server at 127.0.0.1, port 5432 failed: Connection refused")
@@ -89,7 +89,7 @@ def test_a_session_report_meeting_an_outage_after_five_failures_is_still_retried
 
     monkeypatch.setattr(session_reports, "report_figures", database_down)
     with pytest.raises(Retry) as caught:
-        charging_tasks.session_report_send.apply(kwargs={"report_id": report.pk}, retries=5, throw=True)
+        notification_tasks.session_report_send.apply(kwargs={"report_id": report.pk}, retries=5, throw=True)
     assert caught.value.sig.kwargs == {"report_id": report.pk, "outages": 1}
 
 
@@ -103,9 +103,9 @@ def test_a_session_report_gives_up_after_five_real_failures(org, monkeypatch):
 
     monkeypatch.setattr(session_reports, "report_figures", broken)
     with pytest.raises(Retry):
-        charging_tasks.session_report_send.apply(kwargs={"report_id": report.pk}, retries=4, throw=True)
+        notification_tasks.session_report_send.apply(kwargs={"report_id": report.pk}, retries=4, throw=True)
     with pytest.raises(ValueError, match="a bug"):
-        charging_tasks.session_report_send.apply(kwargs={"report_id": report.pk}, retries=5, throw=True)
+        notification_tasks.session_report_send.apply(kwargs={"report_id": report.pk}, retries=5, throw=True)
 
 
 @pytest.fixture

@@ -3,9 +3,9 @@ from django_celery_beat.models import PeriodicTask
 
 from accounts.models import ActivityLog, Department
 from accounts.services import department_create, department_update
-from charging.models import SessionReport
 from fleet.models import Vehicle
 from fleet.tests.factories import VehicleFactory, VehicleModelFactory
+from notifications.models import SessionReport
 
 pytestmark = pytest.mark.django_db
 

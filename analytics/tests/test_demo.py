@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from charging.models import ChargingSession
-from fleet.demo import build_demo_fleet
+from demo.build import build_demo
 
 
 @pytest.mark.django_db
@@ -16,7 +16,7 @@ def test_the_demos_charging_history_holds_no_session_that_starts_or_ends_in_the_
     now = real.replace(hour=3, minute=0, second=0, microsecond=0)
     now = now if now <= real else now - timedelta(days=1)
     monkeypatch.setattr(timezone, "now", lambda: now)
-    build_demo_fleet(days=1)
+    build_demo(days=1)
     history = ChargingSession.objects.filter(transaction_id__startswith="DEMO-")
     assert history.exists()
     assert not history.filter(started_at__gt=now).exists()

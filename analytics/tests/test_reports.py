@@ -11,7 +11,7 @@ from analytics import services
 from analytics.models import ReportRun, SavedReport
 from analytics.tasks import saved_report_send
 from analytics.tests.world import build_world
-from charging.models import Event, Notification
+from notifications.models import Event, Notification
 
 
 @pytest.fixture

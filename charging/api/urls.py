@@ -3,18 +3,10 @@ from django.urls import path
 from charging.api import smart, views
 
 routes = [
-    ("tariffs", views.TariffViewSet),
-    ("customers", views.CustomerViewSet),
-    ("contracts", views.ContractViewSet),
-    ("holiday-calendars", views.HolidayCalendarViewSet),
-    ("load-pricing", views.LoadPricingViewSet),
-    ("grid-signals", views.GridSignalViewSet),
-    ("price-intervals", views.PriceIntervalViewSet),
     ("sessions", views.SessionViewSet),
     ("reservations", views.ReservationViewSet),
     ("reservation-policies", views.ReservationPolicyViewSet),
     ("roaming-policies", views.RoamingPolicyViewSet),
-    ("notifications", views.NotificationViewSet),
     ("circuits", smart.CircuitViewSet),
     ("charging-plans", smart.ChargingPlanViewSet),
 ]
@@ -22,7 +14,4 @@ routes = [
 urlpatterns = [
     path("sites/<int:site_id>/charging-plan/", smart.SitePlanView.as_view(), name="site-charging-plan"),
     path("smart-charging/what-if/", smart.WhatIfView.as_view(), name="smart-charging-what-if"),
-    path("pricing/quote/", views.QuoteView.as_view(), name="pricing-quote"),
-    path("notification-preferences/", views.PreferenceView.as_view(), name="notification-preferences"),
-    path("push-subscriptions/", views.PushSubscriptionView.as_view(), name="push-subscriptions"),
 ]

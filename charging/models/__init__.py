@@ -1,57 +1,16 @@
-from charging.models.notifications import (
-    Channel,
-    Delivery,
-    Event,
-    Notification,
-    NotificationPreference,
-    PushSubscription,
-    ThresholdRule,
-)
-from charging.models.pricing import (
-    Contract,
-    ContractVolumeTier,
-    Customer,
-    GridSignal,
-    Holiday,
-    HolidayCalendar,
-    LoadPricing,
-    PriceInterval,
-    Tariff,
-    TariffVersion,
-)
-from charging.models.reports import SessionReport, SessionReportRun
 from charging.models.reservations import Reservation, ReservationDecision, ReservationPolicy
 from charging.models.roaming import RoamingPolicy
 from charging.models.sessions import ChargingSession, IdToken, MeterSample
 from charging.models.smart import ChargingPlan, Circuit
 
 __all__ = [
-    "Channel",
-    "Delivery",
-    "Event",
-    "Notification",
-    "NotificationPreference",
-    "PushSubscription",
-    "ThresholdRule",
     "ChargingPlan",
     "ChargingSession",
     "Circuit",
-    "Contract",
-    "ContractVolumeTier",
-    "Customer",
-    "GridSignal",
-    "Holiday",
-    "HolidayCalendar",
     "IdToken",
-    "LoadPricing",
     "MeterSample",
-    "PriceInterval",
     "Reservation",
     "ReservationDecision",
     "ReservationPolicy",
     "RoamingPolicy",
-    "SessionReport",
-    "SessionReportRun",
-    "Tariff",
-    "TariffVersion",
 ]

@@ -24,7 +24,7 @@ class IdToken(TimeStampedModel):
         help_text="The vehicle it identifies.",
     )
     customer = models.ForeignKey(
-        "charging.Customer",
+        "pricing.Customer",
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
@@ -100,7 +100,7 @@ class ChargingSession(TimeStampedModel):
         help_text="The RemoteStart/RequestStartTransaction sent for a session started from the platform.",
     )
     customer = models.ForeignKey(
-        "charging.Customer",
+        "pricing.Customer",
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
@@ -108,7 +108,7 @@ class ChargingSession(TimeStampedModel):
         help_text="Who is billed: the RFID token's customer, else the vehicle's.",
     )
     tariff_version = models.ForeignKey(
-        "charging.TariffVersion",
+        "pricing.TariffVersion",
         null=True,
         blank=True,
         on_delete=models.PROTECT,

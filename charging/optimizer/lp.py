@@ -64,6 +64,13 @@ building's, so a vehicle raises the peak only where its taper leaves no other wa
 
 Up to EXACT_UP_TO vehicles `plan` solves the full LP instead: it takes a few milliseconds there, and a repair of
 one vehicle in ten is a large share of the whole.
+
+Why one file of some 1,500 lines: it is one model solved two ways. The fast path is the LP's own objective and
+limits seen as a flow, it re-plans its hard cases with the LP's builder (`_replan_exactly`), and the two are held
+to each other (the gap in the notes). Both share the tree of limits, the windows, the interval costs, the
+priority weights and the tie-break; split in two files, a reader would follow each term of the objective
+across both. The rest of the optimizer is in its own modules: problem.py (the data), profiles.py (batteries
+and the OCPP profiles), baselines.py, online.py, evaluate.py, scenarios.py.
 """
 
 import copy

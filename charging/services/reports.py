@@ -1,65 +1,23 @@
-"""Scheduled session reports: the schedule (a django-celery-beat task per report, editable in the admin),
-the figures of a period, the CSV, and the email."""
+"""What charging's scheduled session reports say: the figures of a period (sessions of a department's sites,
+and the vehicles not charged by their departure) and the CSV of its sessions. notifications schedules and sends
+the reports (`notifications/reports.py`); `session_report_content` is registered there as the content of
+"sessions" reports in `ChargingConfig.ready()`."""
 
 import csv
 import io
-import json
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
-from django.core.mail import EmailMessage
-from django.db import transaction
 from django.db.models import Count, Q, Sum
-from django_celery_beat.models import PeriodicTask
 
-from accounts.models import Department, User
+from accounts.models import Department
 from charging import selectors
-from charging.models import ChargingSession, Reservation, SessionReport, SessionReportRun
-from charging.models.pricing import currency_minor_units
-from evfleet.schedules import beat_task_save
+from charging.models import ChargingSession, Reservation
 from evfleet.spreadsheet import csv_row
+from notifications.reports import ReportContent
+from pricing.models import currency_minor_units
 
 Status = ChargingSession.Status
-REPORT_TASK = "charging.tasks.session_report_send"
-
-
-def session_report_schedule(report: SessionReport) -> PeriodicTask:
-    """Create or update the report's beat task: every day, or every Monday, at its hour in the department's
-    time zone. The task can be retimed or paused in the admin like any other."""
-    return beat_task_save(
-        report,
-        name=f"Session report {report.pk}: {report.department.path} {report.period}",
-        task=REPORT_TASK,
-        kwargs={"report_id": report.pk},
-        hour=report.send_at_hour,
-        time_zone=report.department.time_zone,
-        day_of_week="1" if report.period == SessionReport.Period.WEEKLY else "*",
-        enabled=report.is_active,
-    )
-
-
-@transaction.atomic
-def session_reports_ensure(department: Department) -> list[SessionReport]:
-    """Every department gets a daily and a weekly report (to its fleet managers unless told otherwise)."""
-    reports = []
-    for period in SessionReport.Period.values:
-        report, created = SessionReport.objects.get_or_create(department=department, period=period)
-        if created or report.periodic_task_id is None:
-            session_report_schedule(report)
-        reports.append(report)
-    return reports
-
-
-def report_period(report: SessionReport, today: date) -> tuple[datetime, datetime]:
-    """Yesterday, or last Monday to Sunday, in the department's time zone (as UTC instants)."""
-    zone = ZoneInfo(report.department.time_zone)
-    if report.period == SessionReport.Period.DAILY:
-        first, last = today - timedelta(days=1), today
-    else:
-        monday = today - timedelta(days=today.weekday())
-        first, last = monday - timedelta(days=7), monday
-    return datetime.combine(first, time.min, tzinfo=zone), datetime.combine(last, time.min, tzinfo=zone)
 
 
 def report_figures(department: Department, start: datetime, end: datetime) -> tuple[dict, list[ChargingSession]]:
@@ -129,59 +87,19 @@ def report_csv(rows: list[ChargingSession]) -> str:
     return out.getvalue()
 
 
-def _recipients(report: SessionReport) -> list[str]:
-    if report.recipients.strip():
-        return [a.strip() for a in report.recipients.replace(";", ",").split(",") if a.strip()]
-    managers = User.objects.filter(department=report.department, role=User.Role.FLEET_MANAGER, is_active=True).exclude(
-        email=""
-    )
-    return sorted(managers.values_list("email", flat=True))
-
-
-def session_report_send(*, report_id: int, today: date | None = None) -> SessionReportRun | None:
-    """Generate and email one report for its last full period; the run is kept as history. A failure to send
-    raises (the task retries it) after recording the failed run."""
-    report = SessionReport.objects.select_related("department").filter(pk=report_id).first()
-    if report is None:  # deleted (with its department, perhaps): its schedule goes too
-        PeriodicTask.objects.filter(task=REPORT_TASK, kwargs=json.dumps({"report_id": report_id})).delete()
-        return None
-    if not report.is_active:
-        return None
-    zone = ZoneInfo(report.department.time_zone)
-    today = today or datetime.now(zone).date()
-    start, end = report_period(report, today)
-    figures, rows = report_figures(report.department, start, end)
-    recipients = _recipients(report)
-    run = SessionReportRun(report=report, period_start=start, period_end=end, recipients=", ".join(recipients)[:500],
-                           figures=figures, csv_rows=len(rows))  # fmt: skip
-    if not recipients:
-        run.status, run.error = "skipped", "no recipients: set them, or give the fleet managers an email address"
-        run.save()
-        return run
-    label = f"{start:%d %b %Y}" if report.period == SessionReport.Period.DAILY else (
-        f"{start:%d %b} – {(end - timedelta(days=1)):%d %b %Y}"
-    )  # fmt: skip
+def session_report_content(department: Department, start: datetime, end: datetime) -> ReportContent:
+    """The session report of [start, end) for the department's tree: its figures, and every session in the CSV."""
+    figures, rows = report_figures(department, start, end)
     costs = ", ".join(f"{Decimal(v):.2f} {k}" for k, v in figures["cost_by_currency"].items()) or "none"
-    body = "\n".join(
-        [
-            f"Charging at {report.department} ({report.get_period_display().split(' ')[0].lower()}), {label}:",
-            "",
-            f"Sessions completed: {figures['sessions_completed']}",
-            f"Energy: {figures['energy_kwh']:.1f} kWh",
-            f"Cost: {costs}",
-            f"Failed or aborted: {figures['sessions_failed']}",
-            "Vehicles not charged by their departure: " + (", ".join(figures["not_charged_by_departure"]) or "none"),
-            "",
-            f"Every session of the period is in the attached CSV ({len(rows)} rows).",
-        ]
+    lines = [
+        f"Sessions completed: {figures['sessions_completed']}",
+        f"Energy: {figures['energy_kwh']:.1f} kWh",
+        f"Cost: {costs}",
+        f"Failed or aborted: {figures['sessions_failed']}",
+        "Vehicles not charged by their departure: " + (", ".join(figures["not_charged_by_departure"]) or "none"),
+        "",
+        f"Every session of the period is in the attached CSV ({len(rows)} rows).",
+    ]
+    return ReportContent(
+        title="Charging", figures=figures, lines=lines, csv=report_csv(rows), csv_rows=len(rows), file_prefix="sessions"
     )
-    message = EmailMessage(f"[EV Fleet] Charging report {report.department}: {label}", body, None, recipients)
-    message.attach(f"sessions-{report.department.pk}-{start:%Y%m%d}-{report.period}.csv", report_csv(rows), "text/csv")
-    try:
-        message.send()
-    except Exception as exc:
-        run.status, run.error = "failed", f"{type(exc).__name__}: {exc}"[:300]
-        run.save()
-        raise
-    run.save()
-    return run

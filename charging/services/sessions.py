@@ -1,5 +1,5 @@
 """Sessions started and stopped from the platform (API, dashboard): the checks, the pending session and the
-remote start sent to the station. The station's own transaction messages live in stations.services."""
+remote start sent to the station. The station's own transaction messages: charging.services.transactions."""
 
 import uuid
 from datetime import timedelta
@@ -8,60 +8,22 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.audit import Action, activity_record, snapshot
+from accounts.audit import snapshot
 from accounts.models import User
-from charging.models import ChargingSession, IdToken, Reservation
-from charging.services.roaming import roaming_refusal
+from charging.models import ChargingSession, Reservation
+from charging.roaming_rules import roaming_refusal
+from charging.selectors import STARTABLE
+from charging.services import notices, transactions
+from charging.services.reservation_queue import queue_serve_later
+from charging.services.session_log import session_label, session_log
+from charging.services.vehicles import vehicle_can_charge_check, vehicle_label, vehicle_token
 from evfleet import formatting
 from fleet.models import Vehicle
 from stations import selectors as station_selectors
 from stations import services as station_services
 from stations.models import Connector, OcppCommand
 
-STARTABLE = (Connector.Status.AVAILABLE, Connector.Status.PREPARING)
 OPEN = ChargingSession.objects.filter(ended_at__isnull=True)
-
-
-def vehicle_label(vehicle: Vehicle) -> str:
-    return vehicle.fleet_number or vehicle.license_plate or vehicle.vin
-
-
-def vehicle_token(vehicle: Vehicle) -> IdToken:
-    """The vehicle's RFID token for a remote start: its own active one, else a platform token made for it."""
-    token = vehicle.id_tokens.filter(is_active=True).order_by("pk").first()
-    if token is None:
-        token, _ = IdToken.objects.get_or_create(
-            token=f"EVF-{vehicle.pk:08d}", defaults={"department": vehicle.department, "vehicle": vehicle}
-        )
-    return token
-
-
-def session_label(session: ChargingSession) -> str:
-    """How the activity log names a session: its id, vehicle and connector."""
-    vehicle = f" of {vehicle_label(session.vehicle)}" if session.vehicle_id else ""
-    return f"session {session.pk}{vehicle} at {session.connector.label()}"
-
-
-def session_log(session: ChargingSession, *, actor: User | None, before: dict | None) -> None:
-    """One activity log entry for a session a person started (before=None) or changed."""
-    activity_record(
-        action=Action.CREATE if before is None else Action.UPDATE,
-        instance=session,
-        actor=actor,
-        before=before,
-        after=snapshot(session),
-        object_repr=session_label(session),
-    )
-
-
-def vehicle_can_charge_check(vehicle: Vehicle) -> None:
-    if vehicle.status in (Vehicle.Status.MAINTENANCE, Vehicle.Status.RETIRED):
-        raise ValidationError(
-            {
-                "vehicle": f"{vehicle_label(vehicle)} is {vehicle.get_status_display().lower()}; "
-                "set it active before charging or booking it."
-            }
-        )
 
 
 def _remote_start_payload(connector: Connector, token: str, session: ChargingSession) -> tuple[str, dict]:
@@ -143,7 +105,7 @@ def session_start(*, actor: User | None, vehicle: Vehicle, connector: Connector)
     )
     session.save(update_fields=["remote_start_command", "updated_at"])
     session_log(session, actor=actor, before=None)
-    station_services.session_announce(session, charge_point, reading=(None, None))
+    transactions.session_announce(session, charge_point, reading=(None, None))
     return session
 
 
@@ -164,7 +126,7 @@ def session_stop(*, actor: User | None, session: ChargingSession) -> OcppCommand
         session.save(update_fields=["status", "ended_at", "reason", "updated_at"])
         session_log(session, actor=actor, before=before)
         _connector_freed(session)
-        station_services.session_announce(session, session.charge_point, "session.ended")
+        transactions.session_announce(session, session.charge_point, "session.ended")
         return None
     charge_point = session.charge_point
     if not charge_point.is_connected:
@@ -182,8 +144,6 @@ def session_stop(*, actor: User | None, session: ChargingSession) -> OcppCommand
 
 def _connector_freed(session: ChargingSession) -> None:
     """The session ended before it began: its connector is offered to the reservation queue."""
-    from charging.services.reservations import queue_serve_later
-
     queue_serve_later(connector_ids=[session.connector_id])
 
 
@@ -197,8 +157,6 @@ def pending_sessions_expire(*, now=None) -> int:
     stale = ChargingSession.objects.filter(
         status=ChargingSession.Status.PENDING, ended_at__isnull=True, started_at__lte=now - PENDING_FOR_AT_MOST
     ).select_related("charge_point__site", "connector", "vehicle")
-    from charging.services.notifications import session_event
-
     count = 0
     with transaction.atomic():
         for session in stale.select_for_update(of=("self",)):
@@ -207,8 +165,8 @@ def pending_sessions_expire(*, now=None) -> int:
                 f"the station did not begin a transaction within {PENDING_FOR_AT_MOST.seconds // 60} minutes"
             )
             session.save(update_fields=["status", "ended_at", "reason", "updated_at"])
-            session_event(session, "session.failed", session.reason)
+            notices.session_event(session, "session.failed", session.reason)
             _connector_freed(session)
-            station_services.session_announce(session, session.charge_point, "session.ended")
+            transactions.session_announce(session, session.charge_point, "session.ended")
             count += 1
     return count

@@ -10,9 +10,10 @@ from django.core import mail
 from django.utils import timezone
 
 from charging import services
-from charging.models import Notification, NotificationPreference, Reservation
+from charging.models import Reservation
 from evfleet import formatting
 from fleet.tests.factories import VehicleFactory
+from notifications.models import Notification, NotificationPreference
 from stations.models import CompatibilityRule
 from stations.tests.factories import ChargePointFactory, ConnectorFactory, SiteFactory
 

@@ -7,9 +7,12 @@ import pytest
 from django.utils import timezone
 
 from charging import services
-from charging.models import Contract, GridSignal, LoadPricing, PriceInterval, ReservationPolicy
-from charging.tests.factories import CustomerFactory
+from charging.models import ReservationPolicy
 from fleet.tests.factories import VehicleFactory
+from notifications import services as notification_services
+from notifications.events import Notice
+from pricing.models import Contract, GridSignal, LoadPricing, PriceInterval
+from pricing.tests.factories import CustomerFactory
 from stations.tests.factories import ChargePointFactory, ConnectorFactory, SiteFactory
 from tests.queries import request_queries
 
@@ -46,7 +49,9 @@ def _data(org, count: int) -> None:
                 actor=org.dispatcher_a, vehicle=VehicleFactory(department=org.a), connector=connector,
                 starts_at=now + timedelta(hours=hours), ends_at=now + timedelta(hours=hours + 1),
             )  # fmt: skip
-        services.notify(event="station.alert", users=[org.fleet_manager_a], title=f"alert {i}")
+        notification_services.notify(
+            event=Notice(kind="station.alert", users=[org.fleet_manager_a], title=f"alert {i}")
+        )
 
 
 @pytest.mark.parametrize("path", LISTS)

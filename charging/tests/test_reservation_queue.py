@@ -9,9 +9,12 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from charging import detection as session_checks
 from charging import services
-from charging.models import ChargingSession, Notification, Reservation
+from charging.models import ChargingSession, Reservation
+from charging.services import transactions
 from fleet.tests.factories import VehicleFactory
+from notifications.models import Notification
 from stations import detection
 from stations import services as station_services
 from stations.models import ChargePoint, CompatibilityRule, Connector, MaintenanceWindow, OcppCommand
@@ -60,7 +63,7 @@ def _charging(depot, vehicle, *, connector="fast", tag="TAG-X") -> ChargingSessi
     from charging.models import IdToken
 
     IdToken.objects.get_or_create(token=tag, defaults={"department": vehicle.department, "vehicle": vehicle})
-    return station_services.transaction_start(
+    return transactions.transaction_start(
         charge_point_id=depot["cp"].pk, evse_id=depot[connector].evse_id, connector_id=1, id_tag=tag,
         meter_start_wh=0.0, timestamp=timezone.now() - timedelta(minutes=20),
     )  # fmt: skip
@@ -88,7 +91,7 @@ def test_a_queued_booking_is_confirmed_when_the_station_stops_the_session(org, d
     waiting = _book(org, _vehicle(org, "B"), connector=depot["fast"])
     assert waiting.status == "queued"
     with committed():
-        station_services.transaction_stop(
+        transactions.transaction_stop(
             charge_point_id=depot["cp"].pk, transaction_id=session.transaction_id, meter_stop_wh=5000.0,
             timestamp=timezone.now(), reason="EVDisconnected",
         )  # fmt: skip
@@ -101,7 +104,7 @@ def test_a_queued_site_booking_is_confirmed_when_a_session_ends_at_any_of_its_co
     waiting = _book(org, _vehicle(org, "B"), site=depot["site"])
     assert waiting.status == "queued"
     with committed():
-        station_services.transaction_stop(charge_point_id=depot["cp"].pk, transaction_id=fast_session.transaction_id,
+        transactions.transaction_stop(charge_point_id=depot["cp"].pk, transaction_id=fast_session.transaction_id,
                                           meter_stop_wh=5000.0, timestamp=timezone.now())  # fmt: skip
     _assert_served(org, waiting, depot["fast"])
 
@@ -138,7 +141,7 @@ def test_a_queued_booking_is_confirmed_when_a_session_lost_in_a_reboot_is_closed
         booted_at=timezone.now() - timedelta(seconds=settings.REBOOT_GRACE_S + 60)
     )
     with committed():
-        assert detection.close_sessions_lost_in_reboot() == 1
+        assert session_checks.close_sessions_lost_in_reboot() == 1
     session.refresh_from_db()
     assert session.stop_reason == "Reboot"
     _assert_served(org, waiting, depot["fast"])
@@ -150,7 +153,7 @@ def test_a_queued_booking_is_confirmed_when_its_vehicle_leaves_the_connector_for
     waiting = _book(org, _vehicle(org, "B"), connector=depot["fast"])
     # the same vehicle starts at the slow connector: its session at the fast one has ended
     with committed():
-        station_services.transaction_start(charge_point_id=depot["cp"].pk, evse_id=2, connector_id=1, id_tag="TAG-X",
+        transactions.transaction_start(charge_point_id=depot["cp"].pk, evse_id=2, connector_id=1, id_tag="TAG-X",
                                            meter_start_wh=0.0, timestamp=timezone.now())  # fmt: skip
     _assert_served(org, waiting, depot["fast"])
 
@@ -236,7 +239,7 @@ def test_serving_the_queue_skips_a_connector_still_in_use_or_faulted(org, depot,
         station_services.connector_status_update(charge_point_id=depot["cp"].pk, evse_id=1, connector_id=1,
                                                  status="Faulted", error_code="GroundFailure")  # fmt: skip
     with committed():
-        station_services.transaction_stop(charge_point_id=depot["cp"].pk, transaction_id=session.transaction_id,
+        transactions.transaction_stop(charge_point_id=depot["cp"].pk, transaction_id=session.transaction_id,
                                           meter_stop_wh=100.0, timestamp=timezone.now())  # fmt: skip
     waiting.refresh_from_db()
     assert waiting.status == "queued"  # free of the session, but faulted
@@ -271,14 +274,14 @@ def test_alternatives_offer_no_station_that_is_offline_or_never_connected(org, d
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the exclusion constraint is PostgreSQL's")
 def test_postgresql_an_offer_that_loses_a_race_leaves_the_request_queued(org, depot, monkeypatch):
-    from charging.services import reservations
+    from charging.services import reservation_rules
 
     holder = _book(org, _vehicle(org, "HOLD"), connector=depot["fast"])
     waiting = _book(org, _vehicle(org, "B"), connector=depot["fast"])
     assert waiting.status == "queued"
     # The overlap check misses the holder, as if it had been booked a moment after the check: the database's
     # exclusion constraint still refuses the second holder, and the request stays queued, unharmed.
-    monkeypatch.setattr(reservations, "_holding", lambda *a, **k: Reservation.objects.none())
+    monkeypatch.setattr(reservation_rules, "holding", lambda *a, **k: Reservation.objects.none())
     assert services.queue_serve(connector_ids=[depot["fast"].pk]) == []
     waiting.refresh_from_db()
     assert (waiting.status, waiting.connector_id) == ("queued", None)

@@ -12,9 +12,9 @@ from django.utils import timezone
 
 from charging import services
 from charging.models import Reservation, ReservationPolicy
+from charging.services import transactions
 from fleet.models import Vehicle
 from fleet.tests.factories import VehicleFactory, VehicleModelFactory
-from stations import services as station_services
 from stations.models import CompatibilityRule, OcppCommand
 from stations.tests.factories import ChargePointFactory, ConnectorFactory, SiteFactory
 from stations.tests.ocpp_client import station
@@ -175,7 +175,7 @@ def test_plugging_in_fulfils_the_reservation(org, yard):
     vehicle = _vehicle(org, "A")
     IdToken.objects.create(token="TAG-A", department=org.a, vehicle=vehicle)
     booked = _book(vehicle, start=timezone.now(), connector=yard["fast"])
-    session = station_services.transaction_start(
+    session = transactions.transaction_start(
         charge_point_id=yard["cp"].pk, evse_id=1, connector_id=1, id_tag="TAG-A", meter_start_wh=0.0,
         timestamp=timezone.now(),
     )  # fmt: skip

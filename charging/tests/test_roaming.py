@@ -8,7 +8,7 @@ from django.contrib.contenttypes.models import ContentType
 
 from accounts.models import ActivityLog
 from charging.models import ChargingSession, IdToken, RoamingPolicy
-from charging.services import reports, roaming
+from charging.services import reports, roaming, transactions
 from fleet.tests.factories import VehicleFactory
 from stations import services as station_services
 from stations.models import CompatibilityRule
@@ -36,10 +36,10 @@ def visit(org):
     own = VehicleFactory(department=org.a, fleet_number="A-1")
     IdToken.objects.create(token="A-CARD-0001", department=org.a, vehicle=own)
     start = datetime.now(UTC) - timedelta(hours=1)
-    visiting = station_services.transaction_start(
+    visiting = transactions.transaction_start(
         charge_point_id=cp.pk, evse_id=1, connector_id=1, id_tag=TAG, meter_start_wh=0, timestamp=start
     )
-    home = station_services.transaction_start(
+    home = transactions.transaction_start(
         charge_point_id=cp.pk, evse_id=2, connector_id=1, id_tag="A-CARD-0001", meter_start_wh=0, timestamp=start
     )
     assert visiting.authorization_status == "Accepted" and visiting.vehicle_department == org.b
@@ -127,7 +127,7 @@ def test_the_admin_shows_a_visitor_to_the_host_without_vin_or_tag_and_finds_only
 
 
 def test_the_hosts_session_report_names_a_visitor_without_its_vin(org, visit):
-    station_services.transaction_stop(charge_point_id=visit["cp"].pk, transaction_id=visit["visiting"].transaction_id,
+    transactions.transaction_stop(charge_point_id=visit["cp"].pk, transaction_id=visit["visiting"].transaction_id,
                                       meter_stop_wh=5000, timestamp=datetime.now(UTC))  # fmt: skip
     day = datetime.now(UTC)
     _figures, rows = reports.report_figures(org.a, day - timedelta(days=1), day + timedelta(days=1))
@@ -138,7 +138,7 @@ def test_the_hosts_session_report_names_a_visitor_without_its_vin(org, visit):
 def test_a_remote_start_the_hosts_roaming_policy_refuses_is_a_400(org, api, visit):
     RoamingPolicy.objects.filter(department=org.a).update(mode=RoamingPolicy.Mode.NONE)
     RoamingPolicy.objects.get(department=org.a).allowed_departments.clear()
-    station_services.transaction_stop(charge_point_id=visit["cp"].pk, transaction_id=visit["visiting"].transaction_id,
+    transactions.transaction_stop(charge_point_id=visit["cp"].pk, transaction_id=visit["visiting"].transaction_id,
                                       meter_stop_wh=5000, timestamp=datetime.now(UTC))  # fmt: skip
     connector = visit["cp"].connectors.get(evse_id=1)
     response = api(org.admin).post(

@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from charging import services
 from charging.models import ChargingSession, MeterSample, Reservation
+from charging.services import transactions
 from charging.tests.factories import SessionFactory
 from fleet.tests.factories import VehicleFactory
-from stations import services as station_services
 from stations.models import ChargePoint
 from stations.tests.factories import ChargePointFactory, ConnectorFactory, SiteFactory
 
@@ -29,7 +29,7 @@ def bay(org):
 
 def _session(bay, i=0):
     start = datetime(2026, 6, 10, 4, tzinfo=UTC) + timedelta(days=i)
-    session = station_services.transaction_start(
+    session = transactions.transaction_start(
         charge_point_id=bay["cp"].pk, evse_id=1, connector_id=1, id_tag="", meter_start_wh=0.0, timestamp=start,
         transaction_id=f"p-{i}",
     )  # fmt: skip

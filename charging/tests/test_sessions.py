@@ -7,6 +7,7 @@ import pytest
 
 from charging import services
 from charging.models import ChargingSession, IdToken
+from charging.services import transactions
 from fleet.models import Vehicle
 from fleet.tests.factories import VehicleFactory, VehicleModelFactory
 from stations import services as station_services
@@ -42,7 +43,7 @@ def test_a_remote_start_makes_a_pending_session_that_the_stations_transaction_ad
     command = session.remote_start_command
     token = IdToken.objects.get(vehicle=bay["vehicle"])  # made for the vehicle: it had none
     assert (command.action, command.request) == ("RemoteStartTransaction", {"connectorId": 1, "idTag": token.token})
-    started = station_services.transaction_start(
+    started = transactions.transaction_start(
         charge_point_id=bay["cp"].pk, evse_id=1, connector_id=1, id_tag=token.token, meter_start_wh=500.0,
         timestamp=datetime.now(UTC),
     )  # fmt: skip
@@ -56,7 +57,7 @@ def test_a_remote_start_makes_a_pending_session_that_the_stations_transaction_ad
 
 
 def test_the_station_reports_how_the_session_goes(org, bay):
-    session = station_services.transaction_start(
+    session = transactions.transaction_start(
         charge_point_id=bay["cp"].pk, evse_id=1, connector_id=1, id_tag="", meter_start_wh=0.0,
         timestamp=datetime.now(UTC),
     )  # fmt: skip
@@ -66,7 +67,7 @@ def test_the_station_reports_how_the_session_goes(org, bay):
         session.refresh_from_db()
         seen.append(session.status)
     assert seen == ["suspended_ev", "charging", "suspended_evse", "finishing"]
-    station_services.transaction_stop(
+    transactions.transaction_stop(
         charge_point_id=bay["cp"].pk, transaction_id=session.transaction_id, meter_stop_wh=0.0,
         timestamp=datetime.now(UTC), reason="EVDisconnected",
     )  # fmt: skip
@@ -111,7 +112,7 @@ def test_a_stop_is_a_remote_stop_and_a_pending_session_is_cancelled(org, api, ba
     client = api(org.dispatcher_a)
     pending_id = _start(api, org.dispatcher_a, bay["vehicle"], bay["ac"]).json()["id"]
     assert client.post(f"/api/v1/sessions/{pending_id}/stop/").json()["status"] == "aborted"
-    session = station_services.transaction_start(
+    session = transactions.transaction_start(
         charge_point_id=bay["cp"].pk, evse_id=2, connector_id=1, id_tag="", meter_start_wh=0.0,
         timestamp=datetime.now(UTC) - timedelta(minutes=5),
     )  # fmt: skip
@@ -123,10 +124,10 @@ def test_a_stop_is_a_remote_stop_and_a_pending_session_is_cancelled(org, api, ba
 def test_a_vehicle_left_open_elsewhere_is_closed_when_it_starts_again(org, bay):
     IdToken.objects.create(token="T-7", department=org.a, vehicle=bay["vehicle"])
     now = datetime.now(UTC)
-    first = station_services.transaction_start(
+    first = transactions.transaction_start(
         charge_point_id=bay["cp"].pk, evse_id=1, connector_id=1, id_tag="T-7", meter_start_wh=0.0, timestamp=now
     )
-    second = station_services.transaction_start(
+    second = transactions.transaction_start(
         charge_point_id=bay["cp"].pk, evse_id=2, connector_id=1, id_tag="T-7", meter_start_wh=0.0, timestamp=now
     )
     first.refresh_from_db()
@@ -136,7 +137,7 @@ def test_a_vehicle_left_open_elsewhere_is_closed_when_it_starts_again(org, bay):
 @pytest.mark.parametrize("count", [1, 6])
 def test_the_session_list_runs_a_constant_number_of_queries(org, api, bay, django_assert_max_num_queries, count):
     for i in range(count):
-        station_services.transaction_start(
+        transactions.transaction_start(
             charge_point_id=bay["cp"].pk, evse_id=1, connector_id=1, id_tag="", meter_start_wh=0.0,
             timestamp=datetime.now(UTC) + timedelta(seconds=i), transaction_id=f"tx-{i}",
         )  # fmt: skip
@@ -147,21 +148,11 @@ def test_the_session_list_runs_a_constant_number_of_queries(org, api, bay, djang
 
 
 def test_a_station_that_reports_the_vehicles_identity_is_matched_to_it(org, bay):
-    session = station_services.transaction_start(
+    session = transactions.transaction_start(
         charge_point_id=bay["cp"].pk, evse_id=1, connector_id=1, id_tag=bay["vehicle"].vin.lower(),
         meter_start_wh=0.0, timestamp=datetime.now(UTC),
     )  # fmt: skip
     assert session.vehicle == bay["vehicle"]
-
-
-def test_thresholds_and_the_delivery_log_are_in_the_admin(org, client):
-    client.force_login(org.admin)
-    form = {"department": org.a.pk, "kind": "soc_at_departure", "threshold": "150", "is_active": "on"}
-    response = client.post("/admin/charging/thresholdrule/add/", form)
-    assert response.status_code == 200 and "A SoC threshold is a percentage" in response.content.decode()
-    assert client.post("/admin/charging/thresholdrule/add/", {**form, "threshold": "30"}).status_code == 302
-    assert client.get("/admin/charging/delivery/").status_code == 200
-    assert client.get("/admin/charging/notification/").status_code == 200
 
 
 @pytest.mark.django_db(transaction=True)

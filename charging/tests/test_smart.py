@@ -11,9 +11,10 @@ from django.utils import timezone
 
 from analytics.models import SiteDay
 from charging.models import ChargingPlan, ChargingSession, Circuit
-from charging.services import smart
-from charging.tests.factories import DAY_NIGHT, SessionFactory, TariffFactory, TariffVersionFactory
+from charging.services import smart, smart_inputs, smart_profiles
+from charging.tests.factories import SessionFactory
 from fleet.tests.factories import TelemetryPointFactory, VehicleFactory, VehicleModelFactory
+from pricing.tests.factories import DAY_NIGHT, TariffFactory, TariffVersionFactory
 from stations.models import ChargePoint, OcppCommand
 from stations.ocpp.commands import command_problem
 from stations.tests.factories import ChargePointFactory, ConnectorFactory, SiteFactory
@@ -81,7 +82,9 @@ def test_the_charging_profiles_validate_against_the_ocpp_schema(depot, protocol)
     for session in ChargingSession.objects.filter(pk__in=[depot["s1"].pk, depot["s2"].pk]).select_related(
         "charge_point", "connector"
     ):
-        action, payload = smart.profile_request(session, plan.schedule[f"session-{session.pk}"], plan.starts_at, NOW)
+        action, payload = smart_profiles.profile_request(
+            session, plan.schedule[f"session-{session.pk}"], plan.starts_at, NOW
+        )
         assert command_problem(protocol=protocol, action=action, payload=payload) is None
         periods = (payload["chargingProfile"]["chargingSchedule"][0] if protocol == "ocpp2.0.1"
                    else payload["csChargingProfiles"]["chargingSchedule"])["chargingSchedulePeriod"]  # fmt: skip
@@ -95,10 +98,10 @@ def test_an_applied_plan_sends_each_session_its_profile_and_the_end_clears_it(
         smart.plan_site(site=depot["site"], trigger="manual", now=NOW, apply=True)
     sent = OcppCommand.objects.filter(charge_point=depot["cp"], action="SetChargingProfile")
     assert sorted(c.request["csChargingProfiles"]["transactionId"] for c in sent) == [501, 502]
-    from stations import services as station_services
+    from charging.services import transactions
 
     with django_capture_on_commit_callbacks(execute=True):
-        station_services.transaction_stop(charge_point_id=depot["cp"].pk, transaction_id="501", meter_stop_wh=9000.0,
+        transactions.transaction_stop(charge_point_id=depot["cp"].pk, transaction_id="501", meter_stop_wh=9000.0,
                                           timestamp=timezone.now(), reason="EVDisconnected")  # fmt: skip
     cleared = OcppCommand.objects.get(charge_point=depot["cp"], action="ClearChargingProfile")
     assert cleared.request == {"id": depot["s1"].pk}
@@ -301,11 +304,12 @@ def test_the_station_soc_of_a_charging_vehicle_is_newer_than_its_telemetry(depot
 
 
 def test_a_session_held_at_zero_by_the_plan_raises_no_energy_flow_alert(depot, settings):
-    from stations.detection import check_energy_flow
+    from charging.detection import check_energy_flow
     from stations.models import Alert
 
-    ChargingPlan.objects.create(site=depot["site"], trigger="manual", starts_at=smart.horizon_start(timezone.now())
-                                - timedelta(hours=1), intervals=96, status="optimal", solve_ms=1.0, applied=True,
+    start = smart_inputs.horizon_start(timezone.now()) - timedelta(hours=1)
+    ChargingPlan.objects.create(site=depot["site"], trigger="manual", starts_at=start, intervals=96,
+                                status="optimal", solve_ms=1.0, applied=True,
                                 schedule={f"session-{depot['s1'].pk}": [0.0] * 96,
                                           f"session-{depot['s2'].pk}": [11.0] * 96})  # fmt: skip
     type(depot["c1"]).objects.filter(pk__in=[depot["c1"].pk, depot["c2"].pk]).update(status="Charging")
@@ -387,7 +391,7 @@ def test_under_a_demand_charge_last_weeks_arrivals_are_planned_as_expected_vehic
     assert [v["label"] for v in plan.explanation["vehicles"]] == ["S-1", "S-2"]
     site_kw = [sum(s[t] for s in plan.schedule.values()) for t in range(plan.intervals)]
     assert max(site_kw) <= 15.0 + 1e-6
-    assert smart.profiles_send(plan, now=NOW) == 2  # the placeholder is never sent to a station
+    assert smart_profiles.profiles_send(plan, now=NOW) == 2  # the placeholder is never sent to a station
     client.force_login(org.fleet_manager_a)
     page = client.get(f"/smart-charging/sites/{site.pk}/")
     assert page.status_code == 200 and "Expected arrivals" in page.content.decode()
@@ -404,8 +408,8 @@ def test_an_expected_arrival_keeps_its_local_time_across_the_change_to_summer_ti
     v3 = VehicleFactory(department=site.department, fleet_number="S-3", vehicle_model=depot["model"])
     came = SessionFactory(connector=depot["c3"], vehicle=v3, started_at=datetime(2026, 3, 23, 17, 0, tzinfo=UTC),
                           ended_at=datetime(2026, 3, 23, 21, 0, tzinfo=UTC), energy_kwh=20.0)  # fmt: skip
-    start = smart.horizon_start(now)
-    ((request, meta),) = smart.expected_arrivals(site, start, 96, now, known_vehicles=set())
+    start = smart_inputs.horizon_start(now)
+    ((request, meta),) = smart_inputs.expected_arrivals(site, start, 96, now, known_vehicles=set())
     assert request.id == f"expected-{came.pk}" and request.priority == "expected" and request.node == "site"
     assert request.arrival == (datetime(2026, 3, 30, 16, 0, tzinfo=UTC) - start) // timedelta(minutes=15)
     assert meta["departure_at"] == datetime(2026, 3, 30, 20, 0, tzinfo=UTC)
@@ -415,10 +419,10 @@ def test_the_peak_so_far_is_not_free_when_the_horizon_reaches_into_the_next_mont
     site = depot["site"]
     SiteDay.objects.create(site=site, department=site.department, day=datetime(2026, 11, 2).date(), peak_kw=12.0)
     mid_month = datetime(2026, 11, 24, 17, 0, tzinfo=UTC)
-    assert smart.peak_so_far_kw(site, mid_month, mid_month + timedelta(hours=24)) == 12.0
+    assert smart_inputs.peak_so_far_kw(site, mid_month, mid_month + timedelta(hours=24)) == 12.0
     last_day = datetime(2026, 11, 30, 17, 0, tzinfo=UTC)  # 18:00 in Berlin: the horizon runs into December
-    assert smart.peak_so_far_kw(site, last_day, last_day + timedelta(hours=24)) == 0.0
-    assert smart.peak_so_far_kw(site, last_day, last_day + timedelta(hours=5)) == 12.0  # to 23:00 local
+    assert smart_inputs.peak_so_far_kw(site, last_day, last_day + timedelta(hours=24)) == 0.0
+    assert smart_inputs.peak_so_far_kw(site, last_day, last_day + timedelta(hours=5)) == 12.0  # to 23:00 local
 
 
 # --- a what-if plans with a real plan's inputs (issue 13, item 15) -------------------------------------------------

@@ -11,8 +11,9 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from charging.models import ChargingPlan, Circuit, MeterSample
-from charging.tests.factories import DAY_NIGHT, SessionFactory, TariffFactory, TariffVersionFactory
+from charging.tests.factories import SessionFactory
 from fleet.tests.factories import VehicleFactory, VehicleModelFactory
+from pricing.tests.factories import DAY_NIGHT, TariffFactory, TariffVersionFactory
 from stations.models import OcppCommand
 from stations.tests.factories import ChargePointFactory, ConnectorFactory, SiteFactory
 from tests.browser import _log_in

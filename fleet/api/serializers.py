@@ -1,10 +1,10 @@
 from rest_framework import serializers
 
 from evfleet.api.base import StrictModelSerializer
+from fleet.connectors import ConnectorType
 from fleet.models import CHARGING_IS_DERIVED, TelemetryPoint, Vehicle, VehicleModel, validate_inlets
 from fleet.selectors import current_status_of
 from fleet.telemetry import MEASUREMENTS
-from stations.choices import ConnectorType
 
 
 class VehicleModelSerializer(StrictModelSerializer):

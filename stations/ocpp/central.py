@@ -1,7 +1,10 @@
 """What the central system answers to each station message, for OCPP 1.6J and 2.0.1.
 
-Handlers translate OCPP payloads into calls of stations.services (run in a worker thread, since
-they use the ORM) and the results back into OCPP answers; the `ocpp` library validates both
+Handlers translate OCPP payloads into calls of the domains (run in a worker thread, since they use the
+ORM): stations.services for the station's own state (boot, heartbeats, statuses, firmware),
+charging.services.transactions for authorization and transactions, charging.services.meter_values for
+meter values; and the results back into OCPP answers. This gateway sits above both in the layers
+(docs/architecture.md); the `ocpp` library validates both
 against the official JSON schemas and turns exceptions into CALLERRORs.
 """
 
@@ -20,6 +23,7 @@ from ocpp.v16 import call_result as result16
 from ocpp.v201 import ChargePoint as ChargePoint201
 from ocpp.v201 import call_result as result201
 
+from charging.services import meter_values, transactions
 from stations import services
 from stations.models import Connector
 from stations.ocpp import values
@@ -48,17 +52,17 @@ class StationMixin:
         super().__init__(identity, connection, **kwargs)
         self.charge_point_id = charge_point_id
         self.heartbeat_stored = 0.0
-        self.connectors: dict[tuple[int, int], services.ConnectorInfo] = {}
+        self.connectors: dict[tuple[int, int], meter_values.ConnectorInfo] = {}
         self.connectors_loaded = float("-inf")
 
     def connectors_changed(self) -> None:
         self.connectors_loaded = float("-inf")
 
-    async def connector_info(self, evse_id: int, connector_id: int) -> services.ConnectorInfo | None:
+    async def connector_info(self, evse_id: int, connector_id: int) -> meter_values.ConnectorInfo | None:
         now = time.monotonic()
         stale = now - self.connectors_loaded > CONNECTORS_FRESH_S
         if stale or ((evse_id, connector_id) not in self.connectors and now - self.connectors_loaded > 1.0):
-            self.connectors = await db(services.station_connectors)(charge_point_id=self.charge_point_id)
+            self.connectors = await db(meter_values.station_connectors)(charge_point_id=self.charge_point_id)
             self.connectors_loaded = now
         return self.connectors.get((evse_id, connector_id))
 
@@ -72,12 +76,12 @@ class StationMixin:
             return
         if transaction_id is None:
             info = await self.connector_info(evse_id, connector_id)
-            if info is not None and not info.has_open_session and services.idle_readings_plausible(info, samples):
-                idle_meter_samples.add(services.idle_meter_sample_rows(info.pk, samples))
+            if info is not None and not info.has_open_session and meter_values.idle_readings_plausible(info, samples):
+                idle_meter_samples.add(meter_values.idle_meter_sample_rows(info.pk, samples))
                 return
             if info is not None:
                 self.connectors_changed()  # the checks may open or resolve a reading alert: load the state again
-        await db(services.meter_values_record)(
+        await db(meter_values.meter_values_record)(
             charge_point_id=self.charge_point_id,
             evse_id=evse_id,
             connector_id=connector_id,
@@ -146,7 +150,7 @@ class CentralSystem16(StationMixin, ChargePoint16):
 
     @on("Authorize")
     async def on_authorize(self, id_tag):
-        status = await db(services.id_token_status)(token=id_tag, charge_point_id=self.charge_point_id)
+        status = await db(transactions.id_token_status)(token=id_tag, charge_point_id=self.charge_point_id)
         return result16.Authorize(id_tag_info={"status": status})
 
     @on("StartTransaction")
@@ -156,7 +160,7 @@ class CentralSystem16(StationMixin, ChargePoint16):
         values.integer(connector_id, "connectorId")
         self.connectors_changed()
         try:
-            session = await db(services.transaction_start)(
+            session = await db(transactions.transaction_start)(
                 charge_point_id=self.charge_point_id,
                 evse_id=connector_id,
                 connector_id=1,
@@ -178,7 +182,7 @@ class CentralSystem16(StationMixin, ChargePoint16):
         values.integer(transaction_id, "transactionId")
         values.meter_values(kwargs.get("transaction_data"), "transactionData")  # checked; the readings are not kept
         self.connectors_changed()
-        await db(services.transaction_stop)(
+        await db(transactions.transaction_stop)(
             charge_point_id=self.charge_point_id,
             transaction_id=str(transaction_id),
             meter_stop_wh=float(meter_stop),
@@ -187,7 +191,7 @@ class CentralSystem16(StationMixin, ChargePoint16):
         )
         id_tag = kwargs.get("id_tag")
         if id_tag:
-            status = await db(services.id_token_status)(token=id_tag, charge_point_id=self.charge_point_id)
+            status = await db(transactions.id_token_status)(token=id_tag, charge_point_id=self.charge_point_id)
             return result16.StopTransaction(id_tag_info={"status": status})
         return result16.StopTransaction()
 
@@ -243,7 +247,9 @@ class CentralSystem201(StationMixin, ChargePoint201):
 
     @on("Authorize")
     async def on_authorize(self, id_token, **kwargs):
-        status = await db(services.id_token_status)(token=id_token["id_token"], charge_point_id=self.charge_point_id)
+        status = await db(transactions.id_token_status)(
+            token=id_token["id_token"], charge_point_id=self.charge_point_id
+        )
         return result201.Authorize(id_token_info={"status": status})
 
     @on("TransactionEvent")
@@ -262,7 +268,7 @@ class CentralSystem201(StationMixin, ChargePoint201):
         if event_type == "Started":
             energy = next((v["energy_wh"] for _, v in samples if "energy_wh" in v), 0.0)
             try:
-                session = await db(services.transaction_start)(
+                session = await db(transactions.transaction_start)(
                     charge_point_id=self.charge_point_id,
                     evse_id=evse_id,
                     connector_id=connector_id,
@@ -271,7 +277,7 @@ class CentralSystem201(StationMixin, ChargePoint201):
                     timestamp=moment,
                     transaction_id=transaction_id,
                 )
-            except services.DuplicateTransaction:
+            except transactions.DuplicateTransaction:
                 raise OccurenceConstraintViolationError(
                     f"transactionId {transaction_id} was already started at this station",
                     {"transactionId": transaction_id},
@@ -282,14 +288,14 @@ class CentralSystem201(StationMixin, ChargePoint201):
         else:
             await self.record_meter_values(evse_id, connector_id, transaction_id, samples)
             if transaction_info.get("charging_state"):
-                await db(services.transaction_state)(
+                await db(transactions.transaction_state)(
                     charge_point_id=self.charge_point_id,
                     transaction_id=transaction_id,
                     state=transaction_info["charging_state"],
                 )
         if event_type == "Ended":
             energy = next((v["energy_wh"] for _, v in reversed(samples) if "energy_wh" in v), None)
-            await db(services.transaction_stop)(
+            await db(transactions.transaction_stop)(
                 charge_point_id=self.charge_point_id,
                 transaction_id=transaction_id,
                 meter_stop_wh=energy,
@@ -297,7 +303,7 @@ class CentralSystem201(StationMixin, ChargePoint201):
                 reason=transaction_info.get("stopped_reason", ""),
             )
         if token and status is None:  # a token after the start: the transaction takes it, or it is asked about
-            status = await db(services.transaction_authorize)(
+            status = await db(transactions.transaction_authorize)(
                 charge_point_id=self.charge_point_id, transaction_id=transaction_id, id_tag=token
             )
         if token:

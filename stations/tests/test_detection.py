@@ -5,6 +5,7 @@ import pytest
 from django.utils import timezone
 
 from charging.models import ChargingSession, MeterSample
+from charging.services import meter_values, transactions
 from stations import services
 from stations.models import Alert, ChargePoint, Connector, MaintenanceWindow, OcppCommand
 from stations.tasks import station_watchdog
@@ -82,7 +83,7 @@ def test_a_connector_stuck_in_preparing_raises_an_alert_that_clears(cp, settings
 def test_charging_without_energy_flow_is_detected(cp, settings):
     started = timezone.now() - timedelta(seconds=settings.NO_ENERGY_FLOW_AFTER_S + 120)
     _status(cp.pk, 1, "Charging")
-    session = services.transaction_start(
+    session = transactions.transaction_start(
         charge_point_id=cp.pk, evse_id=1, connector_id=1, id_tag="", meter_start_wh=1000, timestamp=started
     )
     connector = session.connector
@@ -99,7 +100,7 @@ def test_charging_without_energy_flow_is_detected(cp, settings):
 
 def test_meter_going_backwards_or_above_the_maximum_power_is_flagged(cp):
     now = timezone.now()
-    services.transaction_start(
+    transactions.transaction_start(
         charge_point_id=cp.pk,
         evse_id=1,
         connector_id=1,
@@ -107,7 +108,7 @@ def test_meter_going_backwards_or_above_the_maximum_power_is_flagged(cp):
         meter_start_wh=10_000,
         timestamp=now - timedelta(hours=1),
     )
-    record = lambda at, **values: services.meter_values_record(  # noqa: E731
+    record = lambda at, **values: meter_values.meter_values_record(  # noqa: E731
         charge_point_id=cp.pk, evse_id=1, connector_id=1, transaction_id=None, samples=[(at, values)]
     )
     record(now - timedelta(minutes=30), energy_wh=20_000.0, power_kw=40.0)
@@ -122,7 +123,7 @@ def test_meter_going_backwards_or_above_the_maximum_power_is_flagged(cp):
 def test_repeated_failed_sessions_raise_an_alert(cp, settings):
     now = timezone.now()
     for i in range(settings.REPEATED_FAILURES_COUNT):
-        session = services.transaction_start(
+        session = transactions.transaction_start(
             charge_point_id=cp.pk,
             evse_id=2,
             connector_id=1,
@@ -130,7 +131,7 @@ def test_repeated_failed_sessions_raise_an_alert(cp, settings):
             meter_start_wh=0,
             timestamp=now - timedelta(minutes=30 - i),
         )
-        services.transaction_stop(
+        transactions.transaction_stop(
             charge_point_id=cp.pk,
             transaction_id=session.transaction_id,
             meter_stop_wh=0,
@@ -138,10 +139,10 @@ def test_repeated_failed_sessions_raise_an_alert(cp, settings):
             reason="EmergencyStop",
         )
     assert Alert.objects.get().kind == "repeated_failures"
-    session = services.transaction_start(
+    session = transactions.transaction_start(
         charge_point_id=cp.pk, evse_id=2, connector_id=1, id_tag="", meter_start_wh=0, timestamp=now
     )
-    services.transaction_stop(
+    transactions.transaction_stop(
         charge_point_id=cp.pk, transaction_id=session.transaction_id, meter_stop_wh=5000, timestamp=now, reason="Local"
     )
     assert Alert.objects.get().resolved_at is not None
@@ -221,7 +222,7 @@ def test_an_unreadable_availability_period_is_a_clear_error(org, api, cp):
 
 def test_impossible_reading_alerts_resolve_when_readings_are_plausible_again(cp):
     now = timezone.now()
-    services.transaction_start(
+    transactions.transaction_start(
         charge_point_id=cp.pk,
         evse_id=1,
         connector_id=1,
@@ -229,7 +230,7 @@ def test_impossible_reading_alerts_resolve_when_readings_are_plausible_again(cp)
         meter_start_wh=10_000,
         timestamp=now - timedelta(hours=1),
     )
-    record = lambda at, **values: services.meter_values_record(  # noqa: E731
+    record = lambda at, **values: meter_values.meter_values_record(  # noqa: E731
         charge_point_id=cp.pk, evse_id=1, connector_id=1, transaction_id=None, samples=[(at, values)]
     )
     record(now - timedelta(minutes=20), energy_wh=20_000.0, power_kw=400.0)
@@ -241,7 +242,7 @@ def test_impossible_reading_alerts_resolve_when_readings_are_plausible_again(cp)
 def test_an_ocpp201_connector_occupied_without_energy_flow_is_detected(cp, settings):
     started = timezone.now() - timedelta(seconds=settings.NO_ENERGY_FLOW_AFTER_S + 120)
     _status(cp.pk, 1, "Occupied")
-    services.transaction_start(
+    transactions.transaction_start(
         charge_point_id=cp.pk,
         evse_id=1,
         connector_id=1,
@@ -261,7 +262,7 @@ def test_an_rfid_token_works_only_in_its_departments_tree(cp, org):
     IdToken.objects.create(token="TEAM", department=org.a1)
     IdToken.objects.create(token="FOREIGN", department=org.b)
     IdToken.objects.create(token="LOST", department=org.a, is_active=False)
-    status = lambda token: services.id_token_status(token=token, charge_point_id=cp.pk)  # noqa: E731
+    status = lambda token: transactions.id_token_status(token=token, charge_point_id=cp.pk)  # noqa: E731
     assert [status(t) for t in ("OWN", "TEAM", "FOREIGN", "LOST", "NOPE")] == [
         "Accepted",
         "Accepted",
@@ -289,21 +290,21 @@ def test_a_session_the_station_forgot_in_a_reboot_is_closed_and_a_late_stop_stil
     now = timezone.now()
     grace = timedelta(seconds=settings.REBOOT_GRACE_S)
     started = now - grace - timedelta(hours=2)
-    forgot = services.transaction_start(
+    forgot = transactions.transaction_start(
         charge_point_id=cp.pk, evse_id=1, connector_id=1, id_tag="", meter_start_wh=1000, timestamp=started
     )
-    carried_on = services.transaction_start(
+    carried_on = transactions.transaction_start(
         charge_point_id=cp.pk, evse_id=2, connector_id=1, id_tag="", meter_start_wh=5000, timestamp=started
     )
     last = now - grace - timedelta(minutes=30)
     for session, evse, wh in ((forgot, 1, 7000), (carried_on, 2, 9000)):
-        services.meter_values_record(charge_point_id=cp.pk, evse_id=evse, connector_id=1,
+        meter_values.meter_values_record(charge_point_id=cp.pk, evse_id=evse, connector_id=1,
                                      transaction_id=session.transaction_id,
                                      samples=[(last, {"energy_wh": wh})])  # fmt: skip
     services.station_boot(charge_point_id=cp.pk, vendor="Sim", model="X")
     ChargePoint.objects.filter(pk=cp.pk).update(booted_at=now - grace - timedelta(seconds=1))
     # after the boot the station still reports the second transaction, not the first
-    services.meter_values_record(charge_point_id=cp.pk, evse_id=2, connector_id=1,
+    meter_values.meter_values_record(charge_point_id=cp.pk, evse_id=2, connector_id=1,
                                  transaction_id=carried_on.transaction_id,
                                  samples=[(now - timedelta(minutes=1), {"energy_wh": 9500})])  # fmt: skip
     assert station_watchdog.delay().get()["sessions_lost_in_reboot"] == 1
@@ -313,7 +314,7 @@ def test_a_session_the_station_forgot_in_a_reboot_is_closed_and_a_late_stop_stil
     assert carried_on.ended_at is None
     assert station_watchdog.delay().get()["sessions_lost_in_reboot"] == 0  # once
     # the station remembered after all and sends its stop: its figures replace the platform's
-    services.transaction_stop(charge_point_id=cp.pk, transaction_id=forgot.transaction_id, meter_stop_wh=7400,
+    transactions.transaction_stop(charge_point_id=cp.pk, transaction_id=forgot.transaction_id, meter_stop_wh=7400,
                               timestamp=last + timedelta(minutes=3), reason="PowerLoss")  # fmt: skip
     forgot.refresh_from_db()
     assert (forgot.stop_reason, forgot.energy_kwh, forgot.ended_at) == ("PowerLoss", 6.4, last + timedelta(minutes=3))
@@ -321,7 +322,7 @@ def test_a_session_the_station_forgot_in_a_reboot_is_closed_and_a_late_stop_stil
 
 def test_a_recent_boot_gives_the_station_time_to_speak_of_its_transactions(cp):
     started = timezone.now() - timedelta(hours=3)
-    session = services.transaction_start(
+    session = transactions.transaction_start(
         charge_point_id=cp.pk, evse_id=1, connector_id=1, id_tag="", meter_start_wh=0, timestamp=started
     )
     services.station_boot(charge_point_id=cp.pk, vendor="Sim", model="X")  # just now: within the grace period

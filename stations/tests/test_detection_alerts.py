@@ -11,7 +11,9 @@ from django.db.models import F
 from django.utils import timezone
 from ocpp.v16 import call as call16
 
-from charging.models import MeterSample, Notification
+from charging.models import MeterSample
+from charging.services import meter_values, transactions
+from notifications.models import Notification
 from stations import services
 from stations.models import Alert, ChargePoint
 from stations.ocpp.messagelog import flush_all
@@ -37,14 +39,14 @@ def _open(kind: str | None = None):
 
 def _charging_session(cp, started, meter_start_wh=0.0, transaction_id="T-1"):
     services.connector_status_update(charge_point_id=cp.pk, evse_id=1, connector_id=1, status="Charging")
-    return services.transaction_start(
+    return transactions.transaction_start(
         charge_point_id=cp.pk, evse_id=1, connector_id=1, id_tag="", meter_start_wh=meter_start_wh,
         timestamp=started, transaction_id=transaction_id,
     )  # fmt: skip
 
 
 def _record(cp, session, at, **values):
-    services.meter_values_record(
+    meter_values.meter_values_record(
         charge_point_id=cp.pk, evse_id=1, connector_id=1, transaction_id=session.transaction_id, samples=[(at, values)]
     )
 
@@ -114,7 +116,7 @@ def test_impossible_reading_alerts_are_resolved_when_the_session_ends(cp):
     _record(cp, session, now - timedelta(minutes=40), energy_wh=20_000.0, power_kw=400.0)
     _record(cp, session, now - timedelta(minutes=35), energy_wh=15_000.0, power_kw=400.0)
     assert _open() == {"meter_backwards", "power_above_max"}
-    services.transaction_stop(
+    transactions.transaction_stop(
         charge_point_id=cp.pk, transaction_id=session.transaction_id, meter_stop_wh=15_000.0, timestamp=now
     )
     assert _open() == set()

@@ -12,8 +12,8 @@ from decimal import Decimal as D
 import pytest
 import websockets
 
-from charging import services as charging_services
 from charging.models import ChargingSession, MeterSample
+from pricing import services as pricing_services
 from stations.models import Connector, ConnectorStatusChange
 from stations.tests.factories import ChargePointFactory, ConnectorFactory, SiteFactory
 
@@ -35,7 +35,7 @@ def priced_depot(org):
             current_type="ac",
             max_power_kw=D("22"),
         )
-    charging_services.tariff_create(
+    pricing_services.tariff_create(
         actor=None, name="Flat", department=org.a, currency="EUR", site=site,
         valid_from=datetime(2020, 1, 1, tzinfo=UTC), tax_percent=D("0"),
         elements=[{"price_components": [{"type": "ENERGY", "price": "0.50"}]}],

@@ -12,6 +12,7 @@ from ocpp.v201 import call as call201
 
 from accounts.tests.factories import DepartmentFactory
 from charging.models import ChargingSession, IdToken, RoamingPolicy
+from charging.services import transactions
 from fleet.models import Vehicle
 from fleet.tests.factories import VehicleFactory, VehicleModelFactory
 from stations import services
@@ -242,7 +243,7 @@ def test_an_open_session_whose_connector_is_free_again_is_superseded_not_concurr
         services.station_connect(identity=cp.identity, password=None, protocol="ocpp1.6")
 
     def start(cp, evse):
-        return services.transaction_start(charge_point_id=cp.pk, evse_id=evse, connector_id=1, id_tag="TAG-OWN",
+        return transactions.transaction_start(charge_point_id=cp.pk, evse_id=evse, connector_id=1, id_tag="TAG-OWN",
                                           meter_start_wh=0, timestamp=datetime.now(UTC))  # fmt: skip
 
     lost = start(cp201, 1)

@@ -47,9 +47,9 @@ from analytics.periods import resolve
 from analytics.rollup import rollup_range
 from analytics.summary import export_report
 from charging.models import ChargingSession, MeterSample, Reservation
+from fleet.connectors import ConnectorType
 from fleet.management.commands.bench_fleet import DEPARTMENTS, MANAGER_USERNAME, ROOT_NAME
 from fleet.models import TelemetryPoint, Vehicle
-from stations.choices import ConnectorType
 from stations.models import ChargePoint, Connector, Site
 
 SITE_PREFIX = "Bench Site "

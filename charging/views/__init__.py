@@ -1,0 +1,1 @@
+"""Charging's dashboard pages: sessions, reservations, roaming and smart charging, a module each."""
