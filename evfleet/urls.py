@@ -12,6 +12,7 @@ from evfleet import realtime, views
 from fleet.api import urls as fleet_api
 from notifications.api import urls as notifications_api
 from pricing.api import urls as pricing_api
+from simulation.api import urls as simulation_api
 from stations.api import urls as stations_api
 
 # ReDoc (templates/drf_spectacular/redoc.html: its start-up script with the nonce, no web fonts) needs two things the
@@ -26,6 +27,7 @@ for prefix, viewset in [
     *accounts_api.routes,
     *fleet_api.routes,
     *stations_api.routes,
+    *simulation_api.routes,
     *pricing_api.routes,
     *charging_api.routes,
     *notifications_api.routes,
@@ -36,6 +38,7 @@ for prefix, viewset in [
 api_v1 = [
     *accounts_api.urlpatterns,
     *stations_api.urlpatterns,
+    *simulation_api.urlpatterns,
     *pricing_api.urlpatterns,
     *charging_api.urlpatterns,
     *notifications_api.urlpatterns,
@@ -88,6 +91,7 @@ urlpatterns = [
     path("stations/", include("stations.urls")),
     path("analytics/", include("analytics.urls")),
     path("pricing/", include("pricing.urls")),
+    path("simulation/", include("simulation.urls")),
     path("", include("notifications.urls")),
     path("", include("charging.urls")),
     path("admin/charging/", include(moved_admin)),
