@@ -189,9 +189,12 @@ def age(
         temperature = np.broadcast_to(temperature, soc.shape)
     except ValueError as exc:
         raise BatteryInputError("temperature_c", f"must broadcast to {soc.shape}, got {temperature.shape}") from exc
-    hours = float(hours_per_step) if np.isfinite(float(hours_per_step)) and float(hours_per_step) > 0 else 1.0
-    window = max(1, int(round(float(window_hours) / hours)))
     state = AgingState.new(soc.shape[0])
+    _, _, hours = _checked_inputs(state, soc[:, :0], 20.0, hours_per_step)
+    try:
+        window = max(1, int(round(float(window_hours) / hours)))
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise BatteryInputError("window_hours", "must be a finite number of hours > 0") from exc
     for first in range(0, soc.shape[1], window):
         state = age_increment(
             state,
