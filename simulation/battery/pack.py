@@ -8,9 +8,10 @@ the battery management lets the driver use:
 
 Where the maker (or EV Database) publishes the gross energy, the derating follows from the two figures.
 Where it does not, ``DEFAULT_DERATING`` = 0.95 is assumed: the median of the 14 distinct packs below that
-publish both figures (range 0.907…0.975; the two entries whose catalogue "usable" is the total are left out). Where the series/parallel count is published it is used and the cell capacity follows from the
-gross energy; where it is not, the series count is derived from a nominal pack voltage of about 350 V (96 NMC
-cells of 3.65 V, 108 LFP cells of 3.2 V) with one large-format cell per series position (P = 1), and
+publish both figures (range 0.907…0.975; the two entries whose catalogue "usable" is the total are left out).
+Where the series/parallel count is published it is used and the cell capacity follows from the gross energy;
+where it is not, the series count is derived from a nominal pack voltage of about 350 V (96 NMC cells of
+3.65 V, 108 LFP cells of 3.2 V) with one large-format cell per series position (P = 1), and
 ``configuration_published`` is False. Every entry says where its figures come from.
 
 Chemistry mapping: the aging models know NMC (Schmalstieg 2014) and LFP (Naumann 2018/2020). Nickel-rich
@@ -69,7 +70,8 @@ PACK_SPECS: dict[tuple[str, str, str], tuple] = {
     ("Nissan", "Leaf", "SV Plus 62 kWh (NA)"): (
         _NMC, 96, 3, 3.65, 62.0, True, "Nissan press kit 2019: 62 kWh, 288 cells (96S3P), NMC"),
     ("Renault", "Zoe", "R135 Z.E. 50 with CCS (EU)"): (
-        _NMC, 96, 2, 3.65, 54.7, True, "Renault press kit 2019: 12 modules × 16 LG Chem NMC cells (96S2P), 54.7 kWh gross"),
+        _NMC, 96, 2, 3.65, 54.7, True, "Renault press kit 2019: 12 modules × 16 LG Chem NMC cells (96S2P), "
+                                       "54.7 kWh gross"),
     ("Renault", "Kangoo Van E-Tech Electric", "L1 45 kWh, 22 kW AC + DC option (EU)"): (
         _NMC, 96, 1, 3.65, None, False, "Renault 2022: LG NMC cells; configuration and gross not published (derived)"),
     ("Volkswagen", "ID.3", "Pro 58 kWh (EU)"): (
@@ -89,7 +91,8 @@ PACK_SPECS: dict[tuple[str, str, str], tuple] = {
     ("Ford", "F-150 Lightning", "Extended Range (NA)"): (
         _NMC, 96, 1, 3.65, None, False, "Ford 2022: 131 kWh usable, SK On NMC; gross and configuration derived"),
     ("Mercedes-Benz", "eVito Panel Van", "60 kWh (EU)"): (
-        _NMC, 96, 1, 3.65, 66.0, False, "Mercedes-Benz Vans 2021: 66 kWh gross / 60 kWh usable, NMC; configuration derived"),
+        _NMC, 96, 1, 3.65, 66.0, False, "Mercedes-Benz Vans 2021: 66 kWh gross / 60 kWh usable, NMC; "
+                                        "configuration derived"),
     ("Mercedes-Benz", "eSprinter", 'Cargo Van 170" WB High Roof 113 kWh (NA)'): (
         _LFP, 108, 1, 3.2, None, False,
         "Mercedes-Benz Vans press release 2023-02 (electrive.net 2023-02-08): 113 kWh usable, LFP cells; "
@@ -102,21 +105,25 @@ PACK_SPECS: dict[tuple[str, str, str], tuple] = {
     ("Tesla", "Model 3", "RWD (EU)"): (
         _LFP, 106, 1, 3.2, 60.0, True, "EV Database 2023: CATL LFP prismatic, 106S1P, 60 kWh nominal / 57.5 usable"),
     ("Tesla", "Model 3", "Long Range AWD (NA)"): (
-        _NMC, 96, 46, 3.6, 78.1, True, "EV Database: 4416 2170 cells (96S46P), 78.1 kWh nominal; NCA/NCMA mapped to NMC"),
+        _NMC, 96, 46, 3.6, 78.1, True, "EV Database: 4416 2170 cells (96S46P), 78.1 kWh nominal; "
+                                       "NCA/NCMA mapped to NMC"),
     ("Tesla", "Model Y", "Long Range AWD (EU)"): (
         _NMC, 96, 46, 3.6, 78.1, True, "EV Database: 4416 2170 cells (96S46P), 78.1 kWh nominal; NCMA mapped to NMC"),
     ("Tesla", "Model Y", "Long Range AWD (NA)"): (
         _NMC, 96, 46, 3.6, 78.1, True, "EV Database: 4416 2170 cells (96S46P), 78.1 kWh nominal; NCA mapped to NMC"),
     ("Hyundai", "Kona Electric", "64 kWh (EU)"): (
-        _NMC, 98, 3, 3.65, 67.5, True, "Hyundai 2018: 294 LG Chem NMC 622 pouch cells (98S3P); EV Database 67.5 kWh gross"),
+        _NMC, 98, 3, 3.65, 67.5, True, "Hyundai 2018: 294 LG Chem NMC 622 pouch cells (98S3P); "
+                                       "EV Database 67.5 kWh gross"),
     ("Kia", "Niro EV", "64.8 kWh (NA)"): (
         _NMC, 96, 1, 3.65, None, False, "Kia 2022: 64.8 kWh, SK On NMC; gross and configuration derived"),
     ("Chevrolet", "Bolt EV", "65 kWh (NA)"): (
-        _NMC, 96, 3, 3.65, 68.0, True, "GM 2020: 288 LG NMC pouch cells (96S3P); EV Database 68 kWh nominal / 65 usable"),
+        _NMC, 96, 3, 3.65, 68.0, True, "GM 2020: 288 LG NMC pouch cells (96S3P); "
+                                       "EV Database 68 kWh nominal / 65 usable"),
     ("Skoda", "Enyaq iV", "80 (EU)"): (
         _NMC, 96, 3, 3.65, 82.0, True, "Skoda 2021: MEB 82 kWh gross pack, 12 modules × 24 NMC cells (96S3P)"),
     ("Polestar", "Polestar 2", "Long Range Single Motor (EU)"): (
-        _NMC, 108, 3, 3.65, 78.0, True, "Polestar 2022: 27 modules, 324 LG NMC cells (108S3P), 78 kWh gross / 75 usable"),
+        _NMC, 108, 3, 3.65, 78.0, True, "Polestar 2022: 27 modules, 324 LG NMC cells (108S3P), "
+                                        "78 kWh gross / 75 usable"),
     ("BYD", "Atto 3", "60.5 kWh (EU)"): (
         _LFP, 126, 1, 3.2, 60.48, True,
         "BYD 2022: Blade LFP, 126 cells in series (403.2 V), 60.48 kWh; the catalogue's usable equals it (derating 1)"),
