@@ -1,0 +1,1 @@
+"""Battery models in plain Python and numpy (no Django): chemistry, aging, packs."""
