@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from simulation.battery.chemistry import BatteryInputError
 from simulation.battery.health import (
     AC_EFFICIENCY,
     DC_EFFICIENCY,
@@ -13,7 +14,6 @@ from simulation.battery.health import (
     filter_step,
     predict_band,
 )
-from simulation.battery.temperature import BatteryInputError
 
 
 def test_a_wide_session_gives_the_capacity_corrected_for_charging_losses():

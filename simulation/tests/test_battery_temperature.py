@@ -5,9 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from simulation.battery.chemistry import Chemistry
+from simulation.battery.chemistry import BatteryInputError, Chemistry
 from simulation.battery.temperature import (
-    BatteryInputError,
     dc_power_factor,
     dc_power_share,
     resistance_factor,
