@@ -85,7 +85,8 @@ HIGHWAY_TESTS = (
         "speeds_kmh": (90.0, 120.0),
         "wh_per_km": (167.0, 229.0),
         "ambient_c": 15.0,
-        "source": "Bjørn Nyland range test, InsideEVs 2020-08-22 (insideevs.com/news/440382/polestar-2-range-test-90-120-kmh/)",
+        "source": "Bjørn Nyland range test, InsideEVs 2020-08-22 "
+        "(insideevs.com/news/440382/polestar-2-range-test-90-120-kmh/)",
     },
     {
         "model": ("Volkswagen", "ID.3", "Pro 58 kWh (EU)"),
@@ -152,7 +153,8 @@ def _aaa_rows() -> list[dict]:
                 float(np.mean(changes)),
                 AAA_TOLERANCE_PP,
                 "% range",
-                "EPA combined pattern on a dynamometer; mean of Nissan Leaf 40 kWh and Chevrolet Bolt EV, resistive heat",
+                "EPA combined pattern on a dynamometer; mean of Nissan Leaf 40 kWh and Chevrolet Bolt EV, "
+                "resistive heat",
             )
         )
     return rows

@@ -699,7 +699,7 @@ def _build() -> dict[tuple[str, str, str], EnergyParams]:
     for make, name, variant, klass, mass, cd, area, heat_pump, battery, overrides, row_sources in _ROWS:
         values = dict(_CLASS[klass])
         values.update(overrides)
-        sources = {key: text for key, text in _CLASS_SOURCES.items()}
+        sources = dict(_CLASS_SOURCES)
         sources.update(row_sources)
         sources["drag_area_m2"] = f"Cd {cd} x A {area} m2; Cd: {row_sources['Cd']}; A: {row_sources['A']}"
         sources.pop("Cd", None)
