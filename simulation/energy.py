@@ -12,6 +12,7 @@ Traction, per segment at constant mean speed v (m/s), head wind w (m/s), grade s
     E_road  = E_wheel / eta_drive               if E_wheel >= 0
             = E_wheel * eta_drive               if E_wheel <  0   (downhill: the motor brakes and recovers)
     E_stops = n_stops d  1/2 m_eff v_peak^2 (1 / eta_drive - eta_regen),   m_eff = 1.05 m,  v_peak = 1.6 v
+    eta_drive(T) = drivetrain_efficiency (1 - cold_drivetrain_per_k clip(20 - T, 0, 30))   (calibrated, AAA 2019)
 
 (road-load formulation as in Fiori, Ahn & Rakha 2016, Applied Energy 168, 257-268, and Genikomsakis &
 Mitrentsis 2017, Transp. Res. D 50, 98-118: the kinetic energy of each stop-start is spent at the drivetrain
@@ -24,11 +25,11 @@ Cabin HVAC, from the steady cabin heat balance at the set point T_set = 21 °C:
     Q_cabin = UA_cabin (T_set - T) - Q_gain      (> 0 heating, < 0 cooling; W)
     P_hvac  = min(|Q_cabin| / COP, P_max)
     COP heating: heat pump 2.0 + 0.06 T, clipped to [1, 3.5] (falls to 1 near -17 °C, where the resistive backup
-                 takes over); resistive 1.0.   COP cooling: 3.0 - 0.05 (T - 25), clipped to [1.5, 3].
+                 takes over); resistive 1.0.   COP cooling: 2.5 - 0.05 (T - 25), clipped to [1.2, 2.5].
 
 (the fall of heat-pump COP with ambient temperature follows the measurements reviewed in Zhang, Li, Wang & Wu
 2018, "A review of heat pump systems for electric vehicles", Renew. Sust. Energy Rev. 70, about 2 at 0 °C and
-1.2-1.5 near -15 °C; the AC figures are typical R-1234yf mobile air conditioning at 25-45 °C).
+1.2-1.5 near -15 °C; the AC level is typical mobile air conditioning at 25-45 °C, set against AAA 2019 at 35 °C).
 
 Battery conditioning: the battery management holds the pack inside [keep_above, keep_below] while driving;
 the pack loses UA_batt (keep_above - T) to a colder ambient and gains the I^2 R losses (loss_fraction x the
