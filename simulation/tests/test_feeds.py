@@ -330,6 +330,18 @@ def test_tomtom_road_classes_map_to_the_models_road_classes(org, fake, frc, road
     assert TrafficReading.objects.get().road_class == road_class
 
 
+def test_traffic_readings_older_than_the_retention_are_deleted_by_the_next_run(org, fake):
+    SiteFactory(department=org.a)
+    fake["body"] = flow()
+    feed = TomTomTraffic(fake["traffic_url"], KEY, 5)
+    services.traffic_fetch(feed=feed, now=T)
+    services.traffic_fetch(feed=feed, now=T + timedelta(days=29))
+    services.traffic_fetch(feed=feed, now=T + timedelta(days=31))
+    assert sorted(TrafficReading.objects.values_list("observed_at", flat=True)) == [
+        T + timedelta(days=29), T + timedelta(days=31),
+    ]  # fmt: skip
+
+
 def test_a_closed_road_reads_zero_speed(org, fake):
     SiteFactory(department=org.a)
     fake["body"] = flow(roadClosure=True, currentSpeed=52)
