@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: run test lint format bench bench-ocpp bench-smart-charging bench-pages install install-dev serve clean
+.PHONY: run test lint format bench bench-ocpp bench-smart-charging bench-pages bench-simulation install install-dev serve clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -69,6 +69,10 @@ bench-pages: install-dev
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py seed_demo > /dev/null
 	$(PY) manage.py bench_pages
+
+## bench-simulation: battery aging of 10,000 vehicles over a year of hourly data, energy for 100,000 trip segments, the calibration table (no database)
+bench-simulation: install
+	$(PY) manage.py bench_simulation
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache

@@ -9,6 +9,7 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from django.db.models import OuterRef, Q, Subquery
@@ -20,6 +21,8 @@ from charging.optimizer.profiles import Battery, battery_limits
 from fleet.models import TelemetryPoint, Vehicle
 from pricing import engine, selectors
 from pricing.models import GridSignal
+from simulation.battery.chemistry import Chemistry
+from simulation.battery.pack import pack_for
 from stations.models import Connector, Site
 
 log = logging.getLogger(__name__)
@@ -211,7 +214,7 @@ def _request(
     vehicle_kw = float((model.max_dc_kw if dc else model.max_ac_kw) or 0)
     health = vehicle.state_of_health_percent if state_of_health is None else state_of_health
     limits = battery_limits(
-        Battery(float(model.usable_battery_kwh), soc, health, temperature),
+        Battery(float(model.usable_battery_kwh), soc, health, temperature, chemistry=_chemistry(model)),
         requested_target_percent=target,
         next_trip_kwh=next_trip_kwh,
         vehicle_max_kw=vehicle_kw,
@@ -225,6 +228,17 @@ def _request(
     )  # fmt: skip
     return request, {**meta, "soc_percent": soc, "target_percent": limits.target_percent,
                      "capacity_kwh": limits.capacity_kwh}  # fmt: skip
+
+
+def _chemistry(model) -> Chemistry:
+    """The cell chemistry of a vehicle model's pack (the catalogue's, else the fallback by class): it sets how
+    the battery takes DC power in the cold and the heat."""
+    return _pack_chemistry(model.make, model.name, model.variant, float(model.usable_battery_kwh), model.vehicle_class)
+
+
+@lru_cache(maxsize=512)
+def _pack_chemistry(make: str, name: str, variant: str, usable_kwh: float, vehicle_class: str) -> Chemistry:
+    return pack_for(make, name, variant, usable_kwh, vehicle_class).chemistry
 
 
 def _soc_now(session: ChargingSession) -> float | None:
