@@ -22,10 +22,14 @@ PRICING_MODELS = (
 ANALYTICS_READ = {  # the rollups behind the dashboard; viewing them is what opens the analytics pages
     f"analytics.{m}": "v" for m in ("vehicleday", "chargingday", "siteday", "connectorday", "carbonzone", "icebaseline")
 }
+SIMULATION_READ = {  # what the weather and traffic feeds stored and how they are doing (beat jobs write them)
+    f"simulation.{m}": "v" for m in ("weatherhour", "trafficreading", "feedstatus")
+}
 # model label -> actions, as letters: v(iew) a(dd) c(hange) d(elete)
 _MATRIX: dict[str, dict[str, str]] = {
     Role.FLEET_MANAGER: {
         "accounts.department": "v",
+        **SIMULATION_READ,
         "fleet.vehiclemodel": "vac",
         "fleet.vehicle": "vacd",
         "fleet.telemetrypoint": "va",
@@ -57,6 +61,7 @@ _MATRIX: dict[str, dict[str, str]] = {
     },
     Role.DISPATCHER: {
         "accounts.department": "v",
+        **SIMULATION_READ,
         "fleet.vehiclemodel": "v",
         "fleet.vehicle": "vc",
         "fleet.telemetrypoint": "v",
@@ -79,6 +84,7 @@ _MATRIX: dict[str, dict[str, str]] = {
     },
     Role.TECHNICIAN: {
         "accounts.department": "v",
+        **SIMULATION_READ,
         "fleet.vehiclemodel": "v",
         "fleet.vehicle": "vc",
         "fleet.telemetrypoint": "v",
@@ -96,6 +102,7 @@ _MATRIX: dict[str, dict[str, str]] = {
     },
     Role.ANALYST: {
         "accounts.department": "v",
+        **SIMULATION_READ,
         "fleet.vehiclemodel": "v",
         "fleet.vehicle": "v",
         "fleet.telemetrypoint": "v",
@@ -120,6 +127,7 @@ _MATRIX: dict[str, dict[str, str]] = {
     },
     Role.INTEGRATOR: {
         "accounts.department": "v",
+        **SIMULATION_READ,
         "fleet.vehiclemodel": "v",
         "fleet.vehicle": "v",
         "fleet.telemetrypoint": "va",

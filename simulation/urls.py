@@ -1,3 +1,9 @@
+from django.urls import path
+
+from simulation import views
+
 app_name = "simulation"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("feeds/", views.feeds, name="feeds"),
+]

@@ -1,5 +1,10 @@
 """The simulation app's API routes, collected by the project's URLconf under /api/v1/."""
 
-routes: list = []
+from simulation.api import views
+
+routes = [
+    ("weather", views.WeatherHourViewSet),
+    ("traffic-readings", views.TrafficReadingViewSet),
+]
 
 urlpatterns: list = []
