@@ -206,7 +206,8 @@ class Expectations:
                 from_weather += 1
             elif normals is not None:
                 local = moment.astimezone(self.zone)
-                temperatures.append(float(temperature_c(normals, local.month, local.hour, local.day)))
+                # the middle of the hour, the hour's driving spread over it
+                temperatures.append(float(temperature_c(normals, local.month, local.hour + 0.5, local.day)))
             else:
                 temperatures.append(None)
             weights.append(h.distance_km if distance > 0 else 1.0)

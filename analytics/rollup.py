@@ -48,10 +48,12 @@ from analytics.models import (
 )
 from charging.models import ChargingSession, MeterSample
 from fleet.models import TelemetryPoint, Vehicle
+from simulation.models import WeatherHour
 from stations.models import Connector, ConnectorStatusChange, MaintenanceWindow, Site
 from stations.status import availability
 
 CONSUMPTION_MAX_GAP = timedelta(hours=3)
+WEATHER_FROM_NORMALS = "normals"  # WeatherHour.source of the weather feed's offline default
 INTERVAL_S = 900  # demand is measured as 15-minute averages
 Status = ChargingSession.Status
 NOT_CHARGED = (Status.PENDING, Status.FAILED, Status.ABORTED)
@@ -117,8 +119,17 @@ GROUP BY t.vehicle_id, t.hour
 
 
 def _stored_temperatures(site_ids: list[int], start: datetime, end: datetime) -> dict[tuple[int, int], float]:
-    """(site id, UTC hour as epoch seconds) -> °C the weather feed stored for the sites in [start, end)."""
-    return {}
+    """(site id, UTC hour as epoch seconds) -> °C the weather feed stored for the sites in [start, end). The rows
+    its offline default stored (source "normals") are left out: the rollup computes the normals itself, at the
+    vehicle's position. One query."""
+    if not site_ids:
+        return {}
+    rows = (
+        WeatherHour.objects.filter(site_id__in=site_ids, hour__gte=start, hour__lt=end)
+        .exclude(source=WEATHER_FROM_NORMALS)
+        .values_list("site_id", "hour", "temperature_c")
+    )
+    return {(site_id, int(hour.timestamp())): temperature for site_id, hour, temperature in rows}
 
 
 def rollup_vehicle_days(first: date, last: date, departments: Iterable[Department] | None = None) -> int:

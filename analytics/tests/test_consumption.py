@@ -85,7 +85,7 @@ def test_the_rollup_stores_the_conditions_and_the_models_expectation(org):
     assert row.stops == 1
     # no stored weather: the climate normals at its position, for the local hours it drove
     normals = normals_for(52.5, 13.4)
-    hourly = np.array([float(temperature_c(normals, 1, hour, 14)) for hour in (9, 10, 11)])
+    hourly = np.array([float(temperature_c(normals, 1, hour + 0.5, 14)) for hour in (9, 10, 11)])
     assert row.temperature_source == VehicleDay.TemperatureSource.NORMALS
     assert row.temperature_place == normals.place
     # each stretch counts in the hour it ends: 50 km in the 9 o'clock hour, 60 in the 10, 10 in the 11
@@ -295,3 +295,25 @@ def test_a_flagged_vehicle_is_notified_once_a_week(fleet):
     assert consumption_flags_notify(now=now + timedelta(hours=1)) == 0  # once a day
     assert consumption_flags_notify(now=now + timedelta(days=2)) == 0  # once a week per vehicle
     assert consumption_flags_notify(now=now + timedelta(days=7)) == 2  # the next week, again
+
+
+def test_the_sites_stored_weather_is_used_where_the_feed_recorded_the_hours(org):
+    from simulation.models import WeatherHour
+
+    site = SiteFactory(name="Depot North", department=org.a, latitude=52.5, longitude=13.4)
+    vehicle = VehicleFactory(department=org.a, vehicle_model=_catalogued_model())
+    start = datetime(2026, 1, 14, 8, 0, tzinfo=UTC)
+    _drive(vehicle, start, minutes=50, speed_kmh=60.0, power_kw=-12.0)  # 08:00-08:50 UTC, all in one hour
+    for hour, temperature in ((8, -12.0), (9, -11.0)):
+        WeatherHour.objects.create(
+            site=site, hour=datetime(2026, 1, 14, hour, tzinfo=UTC), temperature_c=temperature, precipitation_mm=0,
+            snowfall_cm=0, wind_speed_ms=2, wind_direction_deg=180, source="open-meteo", fetched_at=start,
+        )  # fmt: skip
+
+    rollup_vehicle_days(DAY, DAY, [org.a])
+
+    row = VehicleDay.objects.get(vehicle=vehicle, day=DAY)
+    assert (row.ambient_temperature_c, row.temperature_source, row.temperature_place) == (
+        -12.0, VehicleDay.TemperatureSource.WEATHER, "Depot North"
+    )
+    assert row.expected_energy_kwh > 0
