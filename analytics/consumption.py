@@ -316,14 +316,14 @@ def _days(user: User | None, period: Period, department: Department | None):
 
 
 MODELLED = Q(expected_energy_kwh__isnull=False)
-_SUMS = {
+_SUMS = {  # named apart from the fields they sum: an aggregate may not shadow a field it reads
     "days": Count("pk"),
     "vehicles": Count("vehicle_id", distinct=True),
-    "distance_km": Sum("distance_km"),
-    "energy_consumed_kwh": Sum("energy_consumed_kwh"),
+    "km": Sum("distance_km"),
+    "kwh": Sum("energy_consumed_kwh"),
     "modelled_km": Sum("distance_km", filter=MODELLED),
-    "modelled_actual_kwh": Sum("energy_consumed_kwh", filter=MODELLED),
-    "expected_energy_kwh": Sum("expected_energy_kwh", filter=MODELLED),
+    "modelled_kwh": Sum("energy_consumed_kwh", filter=MODELLED),
+    "expected_kwh": Sum("expected_energy_kwh", filter=MODELLED),
 }
 
 
@@ -345,14 +345,14 @@ def _figures(row: dict) -> dict:
     modelled_km = row.get("modelled_km") or 0.0
     return {
         "days": row.get("days") or 0,
-        "distance_km": round(row.get("distance_km") or 0.0, 1),
-        "energy_consumed_kwh": round(row.get("energy_consumed_kwh") or 0.0, 3),
+        "distance_km": round(row.get("km") or 0.0, 1),
+        "energy_consumed_kwh": round(row.get("kwh") or 0.0, 3),
         "modelled_distance_km": round(modelled_km, 1),
-        "expected_energy_kwh": round(row["expected_energy_kwh"], 3) if row.get("expected_energy_kwh") else None,
-        "actual_kwh_per_100km": _per_100(row.get("energy_consumed_kwh"), row.get("distance_km")),
-        "actual_modelled_kwh_per_100km": _per_100(row.get("modelled_actual_kwh"), modelled_km),
-        "expected_kwh_per_100km": _per_100(row.get("expected_energy_kwh"), modelled_km),
-        "ratio": _ratio(row.get("modelled_actual_kwh"), row.get("expected_energy_kwh")),
+        "expected_energy_kwh": round(row["expected_kwh"], 3) if row.get("expected_kwh") else None,
+        "actual_kwh_per_100km": _per_100(row.get("kwh"), row.get("km")),
+        "actual_modelled_kwh_per_100km": _per_100(row.get("modelled_kwh"), modelled_km),
+        "expected_kwh_per_100km": _per_100(row.get("expected_kwh"), modelled_km),
+        "ratio": _ratio(row.get("modelled_kwh"), row.get("expected_kwh")),
     }
 
 
@@ -402,10 +402,10 @@ def consumption_report(user: User | None, period: Period, department: Department
                 if row.get("temperature_distance")
                 else None,
                 "excess_percent": excess,
-                "no_model": bool(row["no_model_days"]) and not row.get("expected_energy_kwh"),
+                "no_model": bool(row["no_model_days"]) and not row.get("expected_kwh"),
                 "flagged": is_flagged(
-                    actual_kwh=row.get("modelled_actual_kwh"),
-                    expected_kwh=row.get("expected_energy_kwh"),
+                    actual_kwh=row.get("modelled_kwh"),
+                    expected_kwh=row.get("expected_kwh"),
                     distance_km=row.get("modelled_km"),
                 ),
             }

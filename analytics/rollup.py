@@ -168,7 +168,8 @@ def rollup_vehicle_days(first: date, last: date, departments: Iterable[Departmen
             vehicle=Vehicle._meta.db_table,
             departments=",".join(str(int(pk)) for pk in department_ids),
             gap=_seconds_between("p.recorded_at", "LAG(p.recorded_at) OVER w"),
-            hour=_floor(f"{_seconds_between('p.recorded_at', '%(start)s')} / 3600.0"),
+            # half a millisecond more: SQLite's julianday arithmetic gives 35999.99999 s for ten hours
+            hour=_floor(f"({_seconds_between('p.recorded_at', '%(start)s')} + 0.0005) / 3600.0"),
         )
         for day in _days(first, last):
             start, end = local_window(day, day, zone)

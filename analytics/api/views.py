@@ -206,7 +206,7 @@ class ConsumptionView(AnalyticsView):
                 "value": {
                     "code": "validation_error",
                     "message": "Invalid input in: period. See 'fields' for each problem.",
-                    "fields": {"period": [{"code": "invalid_choice", "message": "Select a valid choice. last_week "
+                    "fields": {"period": [{"code": "invalid", "message": "Select a valid choice. last_week "
                                            "is not one of the available choices."}]},
                 },
             },

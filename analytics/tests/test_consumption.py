@@ -314,6 +314,23 @@ def test_the_sites_stored_weather_is_used_where_the_feed_recorded_the_hours(org)
 
     row = VehicleDay.objects.get(vehicle=vehicle, day=DAY)
     assert (row.ambient_temperature_c, row.temperature_source, row.temperature_place) == (
-        -12.0, VehicleDay.TemperatureSource.WEATHER, "Depot North"
+        -12.0,
+        VehicleDay.TemperatureSource.WEATHER,
+        "Depot North",
     )
     assert row.expected_energy_kwh > 0
+
+
+@pytest.mark.parametrize(
+    ("example", "query"),
+    [
+        ("end_before_start", "period=custom&start=2026-01-11&end=2026-01-10"),
+        ("unknown_period", "period=last_week"),
+    ],
+)
+def test_the_documented_error_examples_are_what_the_api_answers(org, example, query):
+    from analytics.api.views import ConsumptionView
+
+    response = _api(org.fleet_manager_a).get(f"/api/v1/analytics/consumption/?{query}")
+    assert response.status_code == 400
+    assert response.json() == ConsumptionView.error_examples["400"][example]["value"]
