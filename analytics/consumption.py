@@ -8,8 +8,10 @@ The daily rollup (analytics/rollup.py) stores, per vehicle and local day (Vehicl
   hour, else the site's or position's monthly climate normals with their daily cycle
   (simulation.climate.temperature_c at the local hour); the day's figure is the mean weighted by distance, and
   where it came from (weather, or normals when any hour had to use them) and the place are recorded;
-- the mean driving speed (time-weighted speed while moving, from telemetry speed; else distance ÷ the time the
-  vehicle drew driving power) and the stops (a reading at 0 km/h after a moving one);
+- the mean driving speed, its stops included as the energy model's mean speed is (telemetry speed, time-weighted
+  over the intervals on a trip: after a moving reading, or one at 0 km/h with driving power — a light, a queue —
+  but not parked and off; without speed readings, distance ÷ the time the vehicle drew driving power) and the
+  stops (a reading at 0 km/h after a moving one);
 - the expected energy: simulation.energy.segment_energy per driven hour (its distance, its own speed or the day's,
   the day's stops per km, its temperature), summed. A model without energy parameters, a day without speed or
   temperature, or conditions the model refuses leave it empty, with the reason in `expected_missing`.
@@ -36,7 +38,7 @@ from analytics.models import VehicleDay
 from analytics.periods import Period
 from fleet.models import Vehicle
 from simulation.climate import MonthlyNormals, normals_for, temperature_c
-from simulation.energy import EnergyInputError, segment_energy
+from simulation.energy import STOPS_RANGE_PER_KM, EnergyInputError, segment_energy
 from simulation.vehicles import MissingParameters, params_for
 
 logger = logging.getLogger(__name__)
@@ -47,6 +49,9 @@ FLAG_EXCESS_PERCENT = 25.0
 FLAG_MIN_DISTANCE_KM = 100.0
 # The window the daily check for notifications looks at, and how often one vehicle is notified (once a week).
 FLAG_NOTICE_WINDOW_DAYS = 30
+
+# A few stops over a few hundred metres would be an absurd rate: the energy model's upper bound caps it.
+MAX_STOPS_PER_KM = STOPS_RANGE_PER_KM[1]
 
 Missing = VehicleDay.ExpectationMissing
 Source = VehicleDay.TemperatureSource
@@ -89,7 +94,7 @@ class HourUsage:
 
     hour: int
     distance_km: float = 0.0
-    moving_s: float = 0.0  # time after a reading with speed > 0
+    moving_s: float = 0.0  # time on a trip: after a reading with speed > 0, or at 0 km/h with driving power
     speed_s: float = 0.0  # speed × time over those intervals (km/h · s)
     driving_s: float = 0.0  # time after a reading with driving power (< 0 kW)
     stops: int = 0
@@ -268,7 +273,7 @@ class Expectations:
                 distance.append(d)
                 speed.append(s)
                 ambient.append(t)
-                stops.append(conditions.stops / day_km)
+                stops.append(min(conditions.stops / day_km, MAX_STOPS_PER_KM))
         breakdown = segment_energy(
             self.params(info),
             distance_km=np.asarray(distance),

@@ -86,16 +86,19 @@ def _floor(expression: str) -> str:
 
 
 # Per vehicle and hour of the local day (whole hours since its midnight): distance, driving energy, readings, the
-# time moving and the speed over it, the time drawing driving power, stops, and the sums of the positions.
+# time on a trip and the speed over it (its stops included, as the energy model's mean speed is), the time drawing
+# driving power, stops, and the sums of the positions.
 _HELD = "t.gap_s > 0 AND t.gap_s <= %(max_gap)s"
+# On a trip: moving, or standing with the drive drawing power (in traffic, at a light); not parked and off.
+_ON_TRIP = "(t.prev_speed > 0 OR (t.prev_speed = 0 AND t.prev_power < 0))"
 USAGE_SQL = f"""
 SELECT t.vehicle_id, t.hour,
        COALESCE(SUM(CASE WHEN t.prev_odometer IS NOT NULL AND t.odometer_km > t.prev_odometer
                          THEN t.odometer_km - t.prev_odometer ELSE 0 END), 0),
        COALESCE(SUM(CASE WHEN t.prev_power < 0 AND {_HELD} THEN -t.prev_power * t.gap_s / 3600.0 ELSE 0 END), 0),
        COUNT(*),
-       COALESCE(SUM(CASE WHEN t.prev_speed > 0 AND {_HELD} THEN t.gap_s ELSE 0 END), 0),
-       COALESCE(SUM(CASE WHEN t.prev_speed > 0 AND {_HELD} THEN t.prev_speed * t.gap_s ELSE 0 END), 0),
+       COALESCE(SUM(CASE WHEN {_ON_TRIP} AND {_HELD} THEN t.gap_s ELSE 0 END), 0),
+       COALESCE(SUM(CASE WHEN {_ON_TRIP} AND {_HELD} THEN t.prev_speed * t.gap_s ELSE 0 END), 0),
        COALESCE(SUM(CASE WHEN t.prev_power < 0 AND {_HELD} THEN t.gap_s ELSE 0 END), 0),
        SUM(CASE WHEN t.prev_speed > 0 AND t.speed_kmh = 0 AND {_HELD} THEN 1 ELSE 0 END),
        COALESCE(SUM(t.latitude), 0), COALESCE(SUM(t.longitude), 0), COUNT(t.latitude)
