@@ -334,3 +334,22 @@ def test_the_documented_error_examples_are_what_the_api_answers(org, example, qu
     response = _api(org.fleet_manager_a).get(f"/api/v1/analytics/consumption/?{query}")
     assert response.status_code == 400
     assert response.json() == ConsumptionView.error_examples["400"][example]["value"]
+
+
+def test_the_rollup_task_checks_the_flags_once_a_day(org):
+    from django.utils import timezone
+
+    from analytics.tasks import analytics_rollup
+    from notifications.models import Event, Notification
+
+    vehicle = VehicleFactory(fleet_number="V-recent", department=org.a, vehicle_model=_catalogued_model())
+    today = timezone.now().date()
+    for days_ago in (3, 4, 5):  # before the days the task rebuilds (yesterday and today)
+        _day(vehicle, today - timedelta(days=days_ago), km=50.0, actual_kwh=14.0, expected_kwh=10.0)
+
+    first, second = analytics_rollup(), analytics_rollup()
+
+    assert (first["consumption_notices"], second["consumption_notices"]) == (1, 0)
+    note = Notification.objects.get(event=Event.CONSUMPTION_HIGH, user=org.fleet_manager_a)
+    assert note.title == "V-recent uses 40 % more energy than its model expects"
+    assert note.repeats == 1
