@@ -2,6 +2,7 @@
 
 import plotly.graph_objects as go
 
+from evfleet import formatting
 from evfleet.charts import mark_empty
 
 LAYOUT = dict(margin=dict(l=55, r=20, t=45, b=60), height=330, template="plotly_white", hovermode="x unified")
@@ -233,3 +234,60 @@ def environment_figure(data: dict) -> str:
         yaxis=dict(title="kg CO2e"),
         legend=dict(orientation="h", y=-0.25),
     )
+
+
+def consumption_figures(data: dict, unit: str) -> dict[str, str]:
+    """kWh per 100 of the distance unit, expected against actual, by temperature band and by vehicle (the 25 furthest
+    above their model). Actual here is over the days with an expectation, so the bars compare the same days."""
+
+    def per_100(value):
+        converted = formatting.per_km_to(value, unit)
+        return float(converted) if converted is not None else None
+
+    bands = [b for b in data["bands"] if b["band"] != "unknown"]
+    labels = [b["label"] for b in bands]
+    title_unit = f"kWh/100 {unit}"
+    figures = {
+        "bands": _fig(
+            [
+                go.Bar(
+                    x=labels,
+                    y=[per_100(b["expected_kwh_per_100km"]) for b in bands],
+                    name="Expected by the model",
+                    marker_color="#9fb7cf",
+                ),
+                go.Bar(
+                    x=labels,
+                    y=[per_100(b["actual_modelled_kwh_per_100km"]) for b in bands],
+                    name="Actual",
+                    marker_color=COLORS[0],
+                ),
+            ],
+            f"Consumption by outside temperature ({title_unit})",
+            barmode="group",
+            yaxis=dict(title=title_unit, rangemode="tozero"),
+            legend=dict(orientation="h", y=-0.25),
+        )
+    }
+    vehicles = [v for v in data["vehicles"] if v["ratio"] is not None][:25]
+    figures["vehicles"] = _fig(
+        [
+            go.Bar(
+                x=[str(v["label"]) for v in vehicles],
+                y=[per_100(v["expected_kwh_per_100km"]) for v in vehicles],
+                name="Expected by the model",
+                marker_color="#9fb7cf",
+            ),
+            go.Bar(
+                x=[str(v["label"]) for v in vehicles],
+                y=[per_100(v["actual_modelled_kwh_per_100km"]) for v in vehicles],
+                name="Actual",
+                marker_color=["#d62728" if v["flagged"] else COLORS[0] for v in vehicles],
+            ),
+        ],
+        f"Vehicles furthest above their model ({title_unit})",
+        barmode="group",
+        yaxis=dict(title=title_unit, rangemode="tozero"),
+        legend=dict(orientation="h", y=-0.3),
+    )
+    return figures

@@ -147,7 +147,18 @@ class CarbonOffset(TimeStampedModel):
 
 
 class VehicleDay(models.Model):
-    """What a vehicle did on one local day of its department: distance and the energy it used driving."""
+    """What a vehicle did on one local day of its department: distance, the energy it used driving, the day's
+    conditions (temperature, speed, stops) and the energy its model expected for them."""
+
+    class TemperatureSource(models.TextChoices):
+        WEATHER = "weather", "Stored weather"
+        NORMALS = "normals", "Climate normals"
+
+    class ExpectationMissing(models.TextChoices):
+        NO_MODEL = "no_model", "No energy parameters for the vehicle model"
+        NO_SPEED = "no_speed", "No speed or driving time in the telemetry"
+        NO_TEMPERATURE = "no_temperature", "No weather and no position or site for climate normals"
+        OUT_OF_RANGE = "out_of_range", "Conditions outside the energy model's range"
 
     day = models.DateField("day (department's local date)")
     vehicle = models.ForeignKey(Vehicle, on_delete=models.CASCADE, related_name="+", db_index=False)
@@ -156,6 +167,43 @@ class VehicleDay(models.Model):
     distance_km = models.FloatField("distance (km)", default=0.0)
     energy_consumed_kwh = models.FloatField("energy consumed (kWh)", default=0.0, help_text="Driving, from power.")
     telemetry_points = models.PositiveIntegerField("readings", default=0)
+    # the conditions of the day's driving and what the energy model expects for them (analytics/consumption.py)
+    ambient_temperature_c = models.FloatField(
+        "ambient temperature (°C)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-60.0), MaxValueValidator(70.0)],
+        help_text="Mean outside temperature in °C over the hours the vehicle drove (weighted by distance).",
+    )
+    temperature_source = models.CharField(
+        "temperature from",
+        max_length=10,
+        choices=TemperatureSource.choices,
+        blank=True,
+        help_text="Stored weather at the vehicle's site, else the climate normals at its position.",
+    )
+    temperature_place = models.CharField(
+        "temperature place", max_length=120, blank=True, help_text="The site or the climate station's place."
+    )
+    mean_speed_kmh = models.FloatField(
+        "mean driving speed (km/h)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.0)],
+        help_text="Time-weighted speed while moving, in km/h (from telemetry speed; else distance / driving time).",
+    )
+    stops = models.PositiveIntegerField("stops", default=0, help_text="Times the speed fell from moving to 0.")
+    expected_energy_kwh = models.FloatField(
+        "expected energy (kWh)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.0)],
+        help_text="What the vehicle model's energy model predicts for the day's distance, speed and temperature, "
+        "in kWh; empty when it cannot (see `expected_missing`).",
+    )
+    expected_missing = models.CharField(
+        "no expectation because", max_length=16, choices=ExpectationMissing.choices, blank=True
+    )
 
     scope_field = "department"
 

@@ -35,6 +35,7 @@ from django.db.models import Min, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from accounts.models import Department
+from analytics.consumption import Expectations, HourUsage, SiteInfo, VehicleInfo
 from analytics.models import (
     CarbonIntensity,
     ChargingDay,
@@ -47,10 +48,12 @@ from analytics.models import (
 )
 from charging.models import ChargingSession, MeterSample
 from fleet.models import TelemetryPoint, Vehicle
+from simulation.models import WeatherHour
 from stations.models import Connector, ConnectorStatusChange, MaintenanceWindow, Site
 from stations.status import availability
 
 CONSUMPTION_MAX_GAP = timedelta(hours=3)
+WEATHER_FROM_NORMALS = "normals"  # WeatherHour.source of the weather feed's offline default
 INTERVAL_S = 900  # demand is measured as 15-minute averages
 Status = ChargingSession.Status
 NOT_CHARGED = (Status.PENDING, Status.FAILED, Status.ABORTED)
@@ -76,30 +79,67 @@ def _seconds_between(later: str, earlier: str) -> str:
     return f"((julianday({later}) - julianday({earlier})) * 86400.0)"
 
 
-USAGE_SQL = """
-SELECT t.vehicle_id,
+def _floor(expression: str) -> str:
+    if connection.vendor == "postgresql":
+        return f"CAST(FLOOR({expression}) AS INTEGER)"
+    return f"CAST({expression} AS INTEGER)"  # truncation: the expression is never negative where it is read
+
+
+# Per vehicle and hour of the local day (whole hours since its midnight): distance, driving energy, readings, the
+# time on a trip and the speed over it (its stops included, as the energy model's mean speed is), the time drawing
+# driving power, stops, and the sums of the positions.
+_HELD = "t.gap_s > 0 AND t.gap_s <= %(max_gap)s"
+# On a trip: moving, or standing with the drive drawing power (in traffic, at a light); not parked and off.
+_ON_TRIP = "(t.prev_speed > 0 OR (t.prev_speed = 0 AND t.prev_power < 0))"
+USAGE_SQL = f"""
+SELECT t.vehicle_id, t.hour,
        COALESCE(SUM(CASE WHEN t.prev_odometer IS NOT NULL AND t.odometer_km > t.prev_odometer
                          THEN t.odometer_km - t.prev_odometer ELSE 0 END), 0),
-       COALESCE(SUM(CASE WHEN t.prev_power < 0 AND t.gap_s > 0 AND t.gap_s <= %(max_gap)s
-                         THEN -t.prev_power * t.gap_s / 3600.0 ELSE 0 END), 0),
-       SUM(CASE WHEN t.recorded_at >= %(start)s THEN 1 ELSE 0 END)
+       COALESCE(SUM(CASE WHEN t.prev_power < 0 AND {_HELD} THEN -t.prev_power * t.gap_s / 3600.0 ELSE 0 END), 0),
+       COUNT(*),
+       COALESCE(SUM(CASE WHEN {_ON_TRIP} AND {_HELD} THEN t.gap_s ELSE 0 END), 0),
+       COALESCE(SUM(CASE WHEN {_ON_TRIP} AND {_HELD} THEN t.prev_speed * t.gap_s ELSE 0 END), 0),
+       COALESCE(SUM(CASE WHEN t.prev_power < 0 AND {_HELD} THEN t.gap_s ELSE 0 END), 0),
+       SUM(CASE WHEN t.prev_speed > 0 AND t.speed_kmh = 0 AND {_HELD} THEN 1 ELSE 0 END),
+       COALESCE(SUM(t.latitude), 0), COALESCE(SUM(t.longitude), 0), COUNT(t.latitude)
 FROM (
-    SELECT p.vehicle_id, p.recorded_at, p.odometer_km,
+    SELECT p.vehicle_id, p.recorded_at, p.odometer_km, p.speed_kmh,
+           CASE WHEN p.longitude IS NULL THEN NULL ELSE p.latitude END AS latitude,
+           CASE WHEN p.latitude IS NULL THEN NULL ELSE p.longitude END AS longitude,
            LAG(p.odometer_km) OVER w AS prev_odometer,
            LAG(p.power_kw) OVER w AS prev_power,
-           {gap} AS gap_s
-    FROM {point} AS p
+           LAG(p.speed_kmh) OVER w AS prev_speed,
+           {{gap}} AS gap_s,
+           {{hour}} AS hour
+    FROM {{point}} AS p
     WHERE p.recorded_at >= %(lead_in)s AND p.recorded_at < %(end)s AND p.vehicle_id IN (
-        SELECT v.id FROM {vehicle} AS v WHERE v.department_id IN ({departments}))
+        SELECT v.id FROM {{vehicle}} AS v WHERE v.department_id IN ({{departments}}))
     WINDOW w AS (PARTITION BY p.vehicle_id ORDER BY p.recorded_at)
 ) AS t
 WHERE t.recorded_at >= %(start)s
-GROUP BY t.vehicle_id
+GROUP BY t.vehicle_id, t.hour
 """
 
 
+def _stored_temperatures(site_ids: list[int], start: datetime, end: datetime) -> dict[tuple[int, int], float]:
+    """(site id, UTC hour as epoch seconds) -> °C the weather feed stored for the sites in [start, end). The rows
+    its offline default stored (source "normals") are left out: the rollup computes the normals itself, at the
+    vehicle's position. One query."""
+    if not site_ids:
+        return {}
+    rows = (
+        WeatherHour.objects.filter(site_id__in=site_ids, hour__gte=start, hour__lt=end)
+        .exclude(source=WEATHER_FROM_NORMALS)
+        .values_list("site_id", "hour", "temperature_c")
+    )
+    return {(site_id, int(hour.timestamp())): temperature for site_id, hour, temperature in rows}
+
+
 def rollup_vehicle_days(first: date, last: date, departments: Iterable[Department] | None = None) -> int:
-    """Rebuild VehicleDay for the local days [first, last] of the departments (all by default)."""
+    """Rebuild VehicleDay for the local days [first, last] of the departments (all by default): the figures, the
+    day's conditions and the energy expected for them (analytics/consumption.py). Per time zone, three queries to
+    start (vehicles, sites, stored weather) and per day one to read the telemetry and four to replace the rows,
+    whatever the number of vehicles."""
     departments = list(departments if departments is not None else Department.objects.all())
     by_zone: dict[str, list[int]] = defaultdict(list)
     for department in departments:
@@ -108,16 +148,31 @@ def rollup_vehicle_days(first: date, last: date, departments: Iterable[Departmen
     for zone_name, department_ids in by_zone.items():
         zone = ZoneInfo(zone_name)
         vehicles = {
-            pk: (dept, model)
-            for pk, dept, model in Vehicle.objects.filter(department_id__in=department_ids).values_list(
-                "pk", "department_id", "vehicle_model_id"
+            pk: VehicleInfo(dept, model, make or "", name or "", variant or "", lat, lon)
+            for pk, dept, model, make, name, variant, lat, lon in Vehicle.objects.filter(
+                department_id__in=department_ids
+            ).values_list(
+                "pk", "department_id", "vehicle_model_id", "vehicle_model__make", "vehicle_model__name",
+                "vehicle_model__variant", "last_latitude", "last_longitude",
             )
-        }
+        }  # fmt: skip
+        sites: dict[int, list[SiteInfo]] = defaultdict(list)
+        for pk, dept, site_name, lat, lon in (
+            Site.objects.filter(department_id__in=department_ids)
+            .order_by("pk")
+            .values_list("pk", "department_id", "name", "latitude", "longitude")
+        ):
+            sites[dept].append(SiteInfo(pk, site_name, lat, lon))
+        zone_start, zone_end = local_window(first, last, zone)
+        weather = _stored_temperatures([s.pk for group in sites.values() for s in group], zone_start, zone_end)
+        expectations = Expectations(zone, sites, weather)
         sql = USAGE_SQL.format(
             point=TelemetryPoint._meta.db_table,
             vehicle=Vehicle._meta.db_table,
             departments=",".join(str(int(pk)) for pk in department_ids),
             gap=_seconds_between("p.recorded_at", "LAG(p.recorded_at) OVER w"),
+            # half a millisecond more: SQLite's julianday arithmetic gives 35999.99999 s for ten hours
+            hour=_floor(f"({_seconds_between('p.recorded_at', '%(start)s')} + 0.0005) / 3600.0"),
         )
         for day in _days(first, last):
             start, end = local_window(day, day, zone)
@@ -126,19 +181,49 @@ def rollup_vehicle_days(first: date, last: date, departments: Iterable[Departmen
             with connection.cursor() as cursor:
                 cursor.execute(sql, params)
                 rows = cursor.fetchall()
-            objects = [
-                VehicleDay(
-                    day=day,
-                    vehicle_id=vehicle_id,
-                    department_id=vehicles[vehicle_id][0],
-                    vehicle_model_id=vehicles[vehicle_id][1],
-                    distance_km=round(float(distance), 3),
-                    energy_consumed_kwh=round(float(consumed), 4),
-                    telemetry_points=int(points or 0),
+            usage: dict[int, list] = defaultdict(lambda: [0.0, 0.0, 0, []])  # km, kWh, readings, hours
+            for vehicle_id, hour, distance, consumed, points, moving, speed, driving, stops, lat, lon, n in rows:
+                if vehicle_id not in vehicles:
+                    continue
+                day_usage = usage[vehicle_id]
+                day_usage[0] += float(distance)
+                day_usage[1] += float(consumed)
+                day_usage[2] += int(points or 0)
+                day_usage[3].append(
+                    HourUsage(int(hour), float(distance), float(moving), float(speed), float(driving), int(stops or 0),
+                              float(lat), float(lon), int(n or 0))
+                )  # fmt: skip
+            conditions = {
+                vehicle_id: (vehicles[vehicle_id], expectations.conditions(vehicles[vehicle_id], start, hours))
+                for vehicle_id, (_km, _kwh, points, hours) in usage.items()
+                if points
+            }
+            expectations.expect(conditions)
+            objects = []
+            for vehicle_id, (info, day_conditions) in conditions.items():
+                distance, consumed, points, _hours = usage[vehicle_id]
+                objects.append(
+                    VehicleDay(
+                        day=day,
+                        vehicle_id=vehicle_id,
+                        department_id=info.department_id,
+                        vehicle_model_id=info.vehicle_model_id,
+                        distance_km=round(distance, 3),
+                        energy_consumed_kwh=round(consumed, 4),
+                        telemetry_points=points,
+                        ambient_temperature_c=day_conditions.ambient_temperature_c,
+                        temperature_source=day_conditions.temperature_source,
+                        temperature_place=day_conditions.temperature_place,
+                        mean_speed_kmh=(
+                            round(day_conditions.mean_speed_kmh, 2)
+                            if day_conditions.mean_speed_kmh is not None
+                            else None
+                        ),
+                        stops=day_conditions.stops,
+                        expected_energy_kwh=day_conditions.expected_energy_kwh,
+                        expected_missing=day_conditions.expected_missing,
+                    )
                 )
-                for vehicle_id, distance, consumed, points in rows
-                if points and vehicle_id in vehicles
-            ]
             groups: dict[tuple[int, int], UsageGroupDay] = {}
             for row in objects:
                 group = groups.setdefault(

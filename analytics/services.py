@@ -15,7 +15,7 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from accounts.audit import Action, activity_record, audited_save, model_delete, snapshot
-from accounts.models import User
+from accounts.models import Department, User
 from analytics import periods
 from analytics.metrics import Spec, compute, validate
 from analytics.models import CarbonIntensity, ReportRun, SavedReport
@@ -330,3 +330,77 @@ def report_failed_notify(report: SavedReport, run: ReportRun) -> None:
             dedup_key=f"report-failed-{report.pk}",
         )
     )
+
+
+# --- Consumption above the model ---------------------------------------------------------------------------------
+
+CONSUMPTION_CHECK_STATE = "consumption_flags_checked"
+
+
+def consumption_flags_notify(*, now: datetime | None = None, force: bool = False) -> int:
+    """Once a day (the rollup task calls it every run; later runs of the same UTC day return at once): tell the
+    people who read analytics in each flagged vehicle's department that it draws more than its model expects
+    (analytics.consumption.flagged_vehicles), once per vehicle and ISO week. Returns how many vehicles were told."""
+    from analytics.consumption import FLAG_EXCESS_PERCENT, FLAG_MIN_DISTANCE_KM, flagged_vehicles
+    from analytics.models import RollupState
+    from evfleet import formatting
+    from notifications.events import Event, Notice
+    from notifications.models import Notification
+    from notifications.services import notify
+
+    now = now or timezone.now()
+    state, _ = RollupState.objects.get_or_create(key=CONSUMPTION_CHECK_STATE)
+    if not force and state.value is not None and state.value.date() == now.date():
+        return 0
+    today = now.date()
+    flagged = flagged_vehicles(today)
+    year, week, _ = today.isocalendar()
+    keys = {row["vehicle"]: f"consumption-high-{row['vehicle']}-{year}-W{week:02d}" for row in flagged}
+    told = set(
+        Notification.objects.filter(event=Event.CONSUMPTION_HIGH, dedup_key__in=keys.values()).values_list(
+            "dedup_key", flat=True
+        )
+    )
+    units = dict(
+        Department.objects.filter(pk__in={row["department"] for row in flagged}).values_list("pk", "distance_unit")
+    )
+    sent = 0
+    for row in flagged:
+        key = keys[row["vehicle"]]
+        if key in told:
+            continue
+        unit = units.get(row["department"]) or formatting.KM
+        per_100 = f"kWh/100 {unit}"
+        actual = formatting.number(formatting.per_km_to(row["actual_kwh_per_100km"], unit), 1)
+        expected = formatting.number(formatting.per_km_to(row["expected_kwh_per_100km"], unit), 1)
+        period = row["period"]
+        notify(
+            event=Notice(
+                kind=Event.CONSUMPTION_HIGH,
+                department_id=row["department"],
+                permission="analytics.view_vehicleday",
+                title=f"{row['label']} uses {row['excess_percent']:.0f} % more energy than its model expects",
+                body=(
+                    f"{row['label']} ({row['vehicle_model']}) drew {actual} {per_100} against {expected} {per_100} "
+                    f"expected for its speeds and temperatures over {formatting.distance(row['distance_km'], unit)} "
+                    f"from {period.first} to {period.last} (flagged above +{FLAG_EXCESS_PERCENT:.0f} % over at least "
+                    f"{formatting.distance(FLAG_MIN_DISTANCE_KM, unit, 0)}). Check tyres, brakes, payload and "
+                    "the driving; a faulty heater or a battery losing capacity shows this way too."
+                ),
+                link=f"/analytics/consumption/?period=custom&start={period.first}&end={period.last}",
+                data={
+                    "vehicle": row["vehicle"],
+                    "excess_percent": row["excess_percent"],
+                    "actual_kwh_per_100km": row["actual_kwh_per_100km"],
+                    "expected_kwh_per_100km": row["expected_kwh_per_100km"],
+                    "distance_km": row["distance_km"],
+                    "start": period.first.isoformat(),
+                    "end": period.last.isoformat(),
+                },
+                dedup_key=key,
+            )
+        )
+        sent += 1
+    state.value = now
+    state.save(update_fields=["value", "updated_at"])
+    return sent

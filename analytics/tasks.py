@@ -10,8 +10,13 @@ from evfleet.outages import OUTAGE_ERRORS, attempt_retry, outage_retry
 
 @shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
 def analytics_rollup() -> dict:
-    """Rebuild yesterday's and today's rollups (and any days missed since the last run)."""
-    return rollup.rollup_recent()
+    """Rebuild yesterday's and today's rollups (and any days missed since the last run); once a day after that,
+    notify the vehicles drawing far more than their model expects (once per vehicle and week)."""
+    from analytics import services
+
+    summary = rollup.rollup_recent()
+    summary["consumption_notices"] = services.consumption_flags_notify()
+    return summary
 
 
 @shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)

@@ -9,6 +9,7 @@ urlpatterns = [
     path("compare/", views.analytics_compare, name="compare"),
     path("trends/", views.analytics_trends, name="trends"),
     path("environment/", views.analytics_environment, name="environment"),
+    path("consumption/", views.analytics_consumption, name="consumption"),
     path("export.<str:fmt>", views.analytics_export, name="export"),
     path("reports/", views.report_list, name="report-list"),
     path("reports/new/", views.report_create, name="report-create"),

@@ -15,11 +15,13 @@ from django.views.decorators.http import require_POST
 
 from accounts.scoping import scoped
 from analytics import charts, services
+from analytics.consumption import consumption_report
 from analytics.dashboard import compare, dashboard, environment, trends
 from analytics.forms import PeriodForm, ReportQueryForm, SavedReportForm
 from analytics.metrics import GROUPINGS, METRICS, compute, metric_groupings
 from analytics.models import ReportRun, SavedReport
 from analytics.summary import export_report
+from evfleet import formatting
 from fleet.views import _dashboard_user
 
 VIEW = "analytics.view_vehicleday"
@@ -134,6 +136,20 @@ def analytics_environment(request):
             export_query=_query_string(request, metrics=ENVIRONMENT_REPORT_METRICS, grouping="month"),
         )
     return render(request, "analytics/environment.html", context)
+
+
+@_dashboard_user
+@permission_required(VIEW, raise_exception=True)
+def analytics_consumption(request):
+    """Expected against actual consumption by temperature band and by vehicle, with the vehicles flagged."""
+    form, valid = _period_form(request)
+    context = {"form": form, "tab": "consumption"}
+    if valid:
+        period = form.cleaned_data["period_obj"]
+        data = consumption_report(request.user, period, form.cleaned_data.get("department"))
+        figures = charts.consumption_figures(data, formatting.current_distance_unit())
+        context.update(data=data, period=period, figures={f"fig-consumption-{k}": v for k, v in figures.items()})
+    return render(request, "analytics/consumption.html", context)
 
 
 @_dashboard_user

@@ -29,6 +29,7 @@ class Event(models.TextChoices):
     SOC_AT_DEPARTURE = "threshold.soc_at_departure", "SoC low at departure"
     SESSION_COST = "threshold.session_cost", "Session cost above threshold"
     REPORT_FAILED = "report.failed", "Scheduled report failed"
+    CONSUMPTION_HIGH = "vehicle.consumption_high", "Vehicle uses more energy than its model"
 
 
 class Channel(models.TextChoices):

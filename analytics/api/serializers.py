@@ -121,3 +121,68 @@ class ReportRunSerializer(serializers.ModelSerializer):
 
     def get_download(self, run) -> str | None:
         return f"/api/v1/report-runs/{run.pk}/download/" if run.file else None
+
+
+# --- Expected against actual consumption (read only: the shape of GET /api/v1/analytics/consumption/) ----------
+
+
+class _ConsumptionFigures(serializers.Serializer):
+    days = serializers.IntegerField(help_text="Vehicle days with distance.")
+    distance_km = serializers.FloatField(help_text="Distance driven, km.")
+    energy_consumed_kwh = serializers.FloatField(help_text="Driving energy from telemetry power, kWh.")
+    modelled_distance_km = serializers.FloatField(help_text="Distance on the days with an expectation, km.")
+    expected_energy_kwh = serializers.FloatField(allow_null=True, help_text="The model's expectation, kWh.")
+    actual_kwh_per_100km = serializers.FloatField(allow_null=True, help_text="Over every driven day.")
+    actual_modelled_kwh_per_100km = serializers.FloatField(
+        allow_null=True, help_text="Over the days with an expectation (what the ratio compares)."
+    )
+    expected_kwh_per_100km = serializers.FloatField(allow_null=True)
+    ratio = serializers.FloatField(allow_null=True, help_text="Actual ÷ expected over the days with an expectation.")
+
+
+class ConsumptionBandSerializer(_ConsumptionFigures):
+    band = serializers.CharField(help_text="below_minus_10, minus_10_to_0, 0_to_10, …, above_30, or unknown.")
+    label = serializers.CharField()
+    low_c = serializers.FloatField(allow_null=True, help_text="Included, °C.")
+    high_c = serializers.FloatField(allow_null=True, help_text="Excluded, °C.")
+    vehicles = serializers.IntegerField()
+
+
+class ConsumptionVehicleSerializer(_ConsumptionFigures):
+    vehicle = serializers.IntegerField()
+    label = serializers.CharField()
+    vehicle_model = serializers.CharField()
+    mean_temperature_c = serializers.FloatField(allow_null=True, help_text="Distance-weighted, °C.")
+    excess_percent = serializers.FloatField(allow_null=True, help_text="(ratio − 1) × 100.")
+    no_model = serializers.BooleanField(help_text="Its vehicle model has no energy parameters.")
+    flagged = serializers.BooleanField(
+        help_text="Drew more than thresholds.excess_percent above the model over at least "
+        "thresholds.min_distance_km with an expectation."
+    )
+
+
+class _ConsumptionThresholds(serializers.Serializer):
+    excess_percent = serializers.FloatField()
+    min_distance_km = serializers.FloatField()
+
+
+class _ConsumptionPeriod(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField()
+
+
+class _ConsumptionTotal(_ConsumptionFigures):
+    vehicles = serializers.IntegerField()
+
+
+class ConsumptionReportSerializer(serializers.Serializer):
+    period = _ConsumptionPeriod()
+    thresholds = _ConsumptionThresholds()
+    total = _ConsumptionTotal()
+    bands = ConsumptionBandSerializer(many=True)
+    vehicles = ConsumptionVehicleSerializer(many=True)
+    flagged = ConsumptionVehicleSerializer(many=True)
+    no_model_vehicles = serializers.IntegerField()
+    days_without_expectation = serializers.DictField(
+        child=serializers.IntegerField(), help_text="Days by reason: no_model, no_speed, no_temperature, …"
+    )

@@ -16,5 +16,6 @@ urlpatterns = [
     path("analytics/report/", views.ReportView.as_view(), name="analytics-report"),
     path("analytics/trends/", views.TrendsView.as_view(), name="analytics-trends"),
     path("analytics/environment/", views.EnvironmentView.as_view(), name="analytics-environment"),
+    path("analytics/consumption/", views.ConsumptionView.as_view(), name="analytics-consumption"),
     path("analytics/metrics/", views.MetricCatalogueView.as_view(), name="analytics-metrics"),
 ]

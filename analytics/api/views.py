@@ -21,10 +21,12 @@ from analytics.api.serializers import (
     CarbonIntensitySerializer,
     CarbonOffsetSerializer,
     CarbonZoneSerializer,
+    ConsumptionReportSerializer,
     IceBaselineSerializer,
     ReportRunSerializer,
     SavedReportSerializer,
 )
+from analytics.consumption import consumption_report
 from analytics.dashboard import compare, dashboard, environment, trends
 from analytics.forms import PeriodForm, ReportQueryForm
 from analytics.metrics import GROUPINGS, METRICS, compute, metric_groupings
@@ -182,6 +184,40 @@ class EnvironmentView(AnalyticsView):
         _require(request)
         data = _form(request, PeriodForm)
         return Response(jsonable(environment(request.user, data["period_obj"], data.get("department"))))
+
+
+class ConsumptionView(AnalyticsView):
+    """Expected against actual driving consumption (kWh/100 km) by outside-temperature band and by vehicle, with
+    the vehicles drawing far more than their model expects flagged (thresholds in the answer)."""
+
+    error_examples = {
+        "400": {
+            "end_before_start": {
+                "summary": "Dates reversed",
+                "value": {
+                    "code": "validation_error",
+                    "message": "Invalid input in: end. See 'fields' for each problem.",
+                    "fields": {"end": [{"code": "invalid", "message": "The period ends (2026-01-10) before it starts "
+                                        "(2026-01-11): give an end on or after the start."}]},
+                },
+            },
+            "unknown_period": {
+                "summary": "Unknown period",
+                "value": {
+                    "code": "validation_error",
+                    "message": "Invalid input in: period. See 'fields' for each problem.",
+                    "fields": {"period": [{"code": "invalid", "message": "Select a valid choice. last_week "
+                                           "is not one of the available choices."}]},
+                },
+            },
+        }
+    }  # fmt: skip
+
+    @extend_schema(parameters=PERIOD_PARAMETERS, responses={200: ConsumptionReportSerializer})
+    def get(self, request):
+        _require(request)
+        data = _form(request, PeriodForm)
+        return Response(jsonable(consumption_report(request.user, data["period_obj"], data.get("department"))))
 
 
 class MetricCatalogueView(AnalyticsView):
