@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from accounts.models import Department
+from fleet.demo import DEPARTMENTS
 from stations.models import ChargePoint, Connector, Site
 
 # depot team -> (site name, grid limit kW, [(identity, [(type, current, kW, A, V)])])
@@ -11,6 +12,8 @@ EU_AC = ("type2", "ac", "22.0", 32, 400)
 NA_DC = ("ccs1", "dc", "150.0", 375, 400)
 NA_AC = ("type1", "ac", "11.5", 48, 240)
 CHADEMO = ("chademo", "dc", "50.0", 125, 400)
+
+PLACEHOLDER = (52.5, 13.4)  # where every demo depot stood before (Brooklyn's too): moved to its own place
 
 DEPOTS = {
     "Depot Berlin-Nord": (
@@ -35,18 +38,22 @@ DEPOTS = {
 
 def build_demo_stations(departments: dict[str, Department]) -> int:
     """Create what is missing; returns the number of charge points."""
+    where = {name: (lat, lon) for name, _parent, _zone, lat, lon in DEPARTMENTS}  # each depot where its fleet is
     for team, (site_name, limit, stations) in DEPOTS.items():
         department = departments[team]
+        latitude, longitude = where[team]
         site, _ = Site.objects.get_or_create(
             department=department,
             name=site_name,
             defaults={
-                "latitude": 52.5,
-                "longitude": 13.4,
+                "latitude": latitude,
+                "longitude": longitude,
                 "time_zone": department.time_zone,
                 "grid_limit_kw": Decimal(limit),
             },
         )
+        if (site.latitude, site.longitude) == PLACEHOLDER:  # a demo built before the depots had their places
+            Site.objects.filter(pk=site.pk).update(latitude=latitude, longitude=longitude)
         for identity, connectors in stations:
             charge_point, _ = ChargePoint.objects.get_or_create(
                 identity=identity, defaults={"site": site, "heartbeat_interval_s": 60}
