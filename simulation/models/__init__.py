@@ -1,1 +1,5 @@
 """The simulation app's tables, one module per subdomain, re-exported here for Django."""
+
+from simulation.models.health import CapacityObservation, Chemistry, HealthDay, VehicleHealth
+
+__all__ = ["CapacityObservation", "Chemistry", "HealthDay", "VehicleHealth"]
