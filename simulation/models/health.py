@@ -134,6 +134,16 @@ class HealthDay(models.Model):
         validators=[MaxValueValidator(24)],
         help_text="Hours of the day with a reading (0: aged at rest at the last SoC and the local temperature).",
     )
+    soc_profile_percent = models.JSONField(
+        "hourly SoC (%)",
+        default=list,
+        help_text="The day's SoC by UTC hour (24 values, gaps held), in %: the usage the prediction repeats.",
+    )
+    temperature_profile_c = models.JSONField(
+        "hourly battery temperature (°C)",
+        default=list,
+        help_text="The day's battery temperature by UTC hour (24 values, gaps held), in °C.",
+    )
     observation_used = models.BooleanField(
         "observation used", default=False, help_text="A capacity observation of this day corrected the estimate."
     )
