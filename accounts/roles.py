@@ -22,12 +22,15 @@ PRICING_MODELS = (
 ANALYTICS_READ = {  # the rollups behind the dashboard; viewing them is what opens the analytics pages
     f"analytics.{m}": "v" for m in ("vehicleday", "chargingday", "siteday", "connectorday", "carbonzone", "icebaseline")
 }
+# the state of health (issue 16): every role that sees vehicles sees their battery's health; the nightly job writes it
+HEALTH_READ = {f"simulation.{m}": "v" for m in ("vehiclehealth", "healthday", "capacityobservation")}
 # model label -> actions, as letters: v(iew) a(dd) c(hange) d(elete)
 _MATRIX: dict[str, dict[str, str]] = {
     Role.FLEET_MANAGER: {
         "accounts.department": "v",
         "fleet.vehiclemodel": "vac",
         "fleet.vehicle": "vacd",
+        **HEALTH_READ,
         "fleet.telemetrypoint": "va",
         **{f"stations.{m}": "vacd" for m in ("site", "chargepoint", "connector", "maintenancewindow")},
         "stations.ocppcommand": "va",
@@ -59,6 +62,7 @@ _MATRIX: dict[str, dict[str, str]] = {
         "accounts.department": "v",
         "fleet.vehiclemodel": "v",
         "fleet.vehicle": "vc",
+        **HEALTH_READ,
         "fleet.telemetrypoint": "v",
         **{f"stations.{m}": "v" for m in ("site", "chargepoint", "connector", "alert", "connectorstatuschange")},
         "stations.ocppcommand": "va",
@@ -81,6 +85,7 @@ _MATRIX: dict[str, dict[str, str]] = {
         "accounts.department": "v",
         "fleet.vehiclemodel": "v",
         "fleet.vehicle": "vc",
+        **HEALTH_READ,
         "fleet.telemetrypoint": "v",
         **{f"stations.{m}": "v" for m in ("site", "ocppmessage", "connectorstatuschange", "compatibilityrule")},
         "stations.chargepoint": "vc",
@@ -98,6 +103,7 @@ _MATRIX: dict[str, dict[str, str]] = {
         "accounts.department": "v",
         "fleet.vehiclemodel": "v",
         "fleet.vehicle": "v",
+        **HEALTH_READ,
         "fleet.telemetrypoint": "v",
         **{
             f"stations.{m}": "v"
@@ -122,6 +128,7 @@ _MATRIX: dict[str, dict[str, str]] = {
         "accounts.department": "v",
         "fleet.vehiclemodel": "v",
         "fleet.vehicle": "v",
+        **HEALTH_READ,
         "fleet.telemetrypoint": "va",
         **{f"stations.{m}": "v" for m in ("site", "chargepoint", "connector", "alert", "compatibilityrule")},
         "charging.chargingsession": "v",

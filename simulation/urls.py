@@ -1,3 +1,9 @@
+from django.urls import path
+
+from simulation.views import health
+
 app_name = "simulation"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("health/", health.health_overview, name="health"),
+]

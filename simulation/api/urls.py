@@ -1,5 +1,13 @@
 """The simulation app's API routes, collected by the project's URLconf under /api/v1/."""
 
-routes: list = []
+from django.urls import path
 
-urlpatterns: list = []
+from simulation.api import views
+
+routes = [
+    ("vehicle-health", views.VehicleHealthViewSet),
+]
+
+urlpatterns = [
+    path("simulation/health/nearing/", views.NearingThresholdView.as_view(), name="simulation-health-nearing"),
+]

@@ -1,0 +1,1 @@
+"""Read side of the simulation app, a module per subdomain."""
