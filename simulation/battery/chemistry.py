@@ -1,0 +1,6 @@
+from enum import StrEnum
+
+
+class Chemistry(StrEnum):
+    NMC = "nmc"
+    LFP = "lfp"
