@@ -25,8 +25,8 @@ class ThresholdForm(forms.Form):
         label="Threshold (%)",
         help_text=f"State of health in %, from {LOW:g} to {HIGH:g} (default {DEFAULT_THRESHOLD_PERCENT:g}).",
         error_messages={
-            "min_value": f"Give a threshold from {LOW:g} to {HIGH:g} %.",
-            "max_value": f"Give a threshold from {LOW:g} to {HIGH:g} %.",
+            "min_value": f"Give a threshold from {LOW:g} to {HIGH:g} %%.",
+            "max_value": f"Give a threshold from {LOW:g} to {HIGH:g} %%.",
         },
         widget=forms.NumberInput(attrs={"step": "0.5"}),
     )
@@ -52,7 +52,10 @@ class VehicleHealthForm(forms.Form):
         min_value=1,
         max_value=MAX_HORIZON_DAYS,
         help_text=f"Days of history, 1 to {MAX_HORIZON_DAYS} (default {HISTORY_DAYS}).",
-        error_messages={"max_value": f"Ask for at most {MAX_HORIZON_DAYS} days of history."},
+        error_messages={
+            "min_value": f"Ask for 1 to {MAX_HORIZON_DAYS} days of history.",
+            "max_value": f"Ask for 1 to {MAX_HORIZON_DAYS} days of history.",
+        },
     )
     horizon_days = forms.IntegerField(
         required=False,
@@ -61,6 +64,7 @@ class VehicleHealthForm(forms.Form):
         help_text=f"Days of prediction, 1 to {MAX_HORIZON_DAYS} (default {MAX_HORIZON_DAYS}): what the nightly job "
         "predicts.",
         error_messages={
+            "min_value": f"Ask for 1 to {MAX_HORIZON_DAYS} days of prediction.",
             "max_value": f"The prediction reaches {MAX_HORIZON_DAYS} days ahead; ask for at most that.",
         },
     )

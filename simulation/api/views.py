@@ -4,7 +4,7 @@ and the fleet's vehicles nearing a threshold with their predicted dates. Read on
 import dataclasses
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import ErrorDetail, PermissionDenied, ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -24,7 +24,12 @@ def _form(request, form_class):
     form = form_class(data)
     if not form.is_valid():
         raise ValidationError(
-            {field if field != "__all__" else "non_field_errors": list(errors) for field, errors in form.errors.items()}
+            {
+                field if field != "__all__" else "non_field_errors": [
+                    ErrorDetail(message, code=error.code or "invalid") for error in errors for message in error.messages
+                ]
+                for field, errors in form.errors.as_data().items()
+            }
         )
     return form.cleaned_data
 
