@@ -1,1 +1,1 @@
-"""Battery models (plain Python, numpy, no Django): chemistry, aging, temperature effects, state of health."""
+"""Battery models in plain Python and numpy (no Django): chemistry, aging, packs."""
