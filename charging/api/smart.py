@@ -138,13 +138,13 @@ class WhatIfVehicleSerializer(StrictSerializer):
     departure = serializers.DateTimeField(required=False, help_text="Default: the end of the horizon.")
     priority = serializers.ChoiceField(choices=PRIORITIES, required=False)
     battery_temperature_c = serializers.FloatField(
-        min_value=-50, max_value=80, required=False,
-        help_text="°C. Default: the vehicle's newest telemetry reading, as a real plan reads it (DC power is derated "
-        "below 10 °C, below 0 °C and above 40 °C).",
+        min_value=-40, max_value=60, required=False,
+        help_text="°C, -40 to 60 (the battery model's range). Default: the vehicle's newest telemetry reading, as a "
+        "real plan reads it (DC power follows the battery model: less in the cold, above 45 °C and when worn).",
     )  # fmt: skip
     state_of_health_percent = serializers.FloatField(
         min_value=1, max_value=100, required=False,
-        help_text="%. Default: the vehicle's, as a real plan reads it (capacity, and DC power below 80 % and 70 %).",
+        help_text="%. Default: the vehicle's, as a real plan reads it (capacity, and DC power by the battery model).",
     )  # fmt: skip
 
     def validate(self, attrs):

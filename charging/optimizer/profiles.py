@@ -4,13 +4,18 @@
   trip's energy plus a 15 % reserve, up to 100 %.
 - Constant current, then constant voltage: above the knee (80 % SoC by default) the rate falls linearly towards
   a trickle at 100 % (the optimizer models it from the SoC each interval reaches).
-- DC fast charging is reduced in the cold (below 10 °C: 50 %; below 0 °C: 25 %), in the heat (above 40 °C: 50 %)
-  and for worn batteries (state of health below 80 %: 70 %; below 70 %: 50 %).
+- DC fast charging takes the share of the vehicle's DC peak the battery accepts, from the battery model
+  (`simulation.battery.temperature.dc_power_factor`): a lithium-plating limit falling continuously in the cold
+  (the cell's resistance by Arrhenius), a heat limit above about 45 °C, and a worn battery's lower capacity and
+  higher resistance lowering both. A reading outside the model's −40…+60 °C is taken at the nearest bound.
 
 Every reduction is written into the request's `reasons`, which the plan's explanation shows.
 """
 
 from dataclasses import dataclass
+
+from simulation.battery.chemistry import Chemistry
+from simulation.battery.temperature import MAX_TEMPERATURE_C, MIN_TEMPERATURE_C, dc_power_factor
 
 DAILY_CAP_PERCENT = 80.0
 TRIP_RESERVE = 1.15
@@ -24,6 +29,7 @@ class Battery:
     soc_percent: float
     state_of_health_percent: float = 100.0
     temperature_c: float | None = None
+    chemistry: Chemistry = Chemistry.NMC
 
 
 @dataclass
@@ -68,19 +74,15 @@ def battery_limits(
     if vehicle_max_kw < connector_max_kw:
         reasons.append(f"{vehicle_max_kw:.0f} kW: the vehicle's {'DC' if dc else 'AC'} limit")
     if dc:
-        factor, why = 1.0, []
-        t = battery.temperature_c
-        if t is not None and t < 0:
-            factor, why = 0.25, [f"battery at {t:.0f} °C (below 0 °C: 25 % of DC power)"]
-        elif t is not None and t < 10:
-            factor, why = 0.5, [f"battery at {t:.0f} °C (below 10 °C: 50 % of DC power)"]
-        elif t is not None and t > 40:
-            factor, why = 0.5, [f"battery at {t:.0f} °C (above 40 °C: 50 % of DC power)"]
-        soh = battery.state_of_health_percent
-        if soh < 70:
-            factor, why = min(factor, 0.5), why + [f"state of health {soh:.0f} % (below 70 %: 50 % of DC power)"]
-        elif soh < 80:
-            factor, why = min(factor, 0.7), why + [f"state of health {soh:.0f} % (below 80 %: 70 % of DC power)"]
+        t, why = battery.temperature_c, []
+        if t is not None and not MIN_TEMPERATURE_C <= t <= MAX_TEMPERATURE_C:
+            clamped = min(MAX_TEMPERATURE_C, max(MIN_TEMPERATURE_C, t))
+            why.append(f"battery reading {t:.0f} °C outside {MIN_TEMPERATURE_C:.0f}…{MAX_TEMPERATURE_C:.0f} °C, "
+                       f"taken as {clamped:.0f} °C")  # fmt: skip
+            t = clamped
+        soh = min(100.0, max(0.0, battery.state_of_health_percent))
+        factor, model_why = dc_power_factor(t, soh, battery.chemistry)
+        why += model_why
         if factor < 1.0:
             rate *= factor
             reasons.append(f"DC limited to {rate:.0f} kW: " + "; ".join(why))

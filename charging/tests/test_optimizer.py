@@ -25,6 +25,8 @@ from charging.tests.optimizer_helpers import (
     taper_breaches,
     weighted_unmet,
 )
+from simulation.battery.chemistry import Chemistry
+from simulation.battery.temperature import dc_power_factor
 
 QUARTER = timedelta(minutes=15)
 TOL_KWH = 1e-6
@@ -348,20 +350,26 @@ def test_a_long_next_trip_lifts_the_cap_even_when_no_target_was_asked():
 
 
 @pytest.mark.parametrize(
-    ("temperature", "health", "factor", "phrases"),
+    ("temperature", "health", "phrases"),
     [
-        (-5.0, 100.0, 0.25, ["below 0 °C: 25 % of DC power"]),
-        (5.0, 100.0, 0.50, ["below 10 °C: 50 % of DC power"]),
-        (45.0, 100.0, 0.50, ["above 40 °C: 50 % of DC power"]),
-        (20.0, 75.0, 0.70, ["state of health 75 % (below 80 %: 70 % of DC power)"]),
-        (20.0, 65.0, 0.50, ["state of health 65 % (below 70 %: 50 % of DC power)"]),
-        (5.0, 75.0, 0.50, ["below 10 °C", "state of health 75 %"]),
-        (-5.0, 65.0, 0.25, ["below 0 °C", "state of health 65 %"]),
+        (-5.0, 100.0, ["battery at -5 °C", "lithium-plating limit"]),
+        (5.0, 100.0, ["battery at 5 °C", "lithium-plating limit"]),
+        (50.0, 100.0, ["battery at 50 °C", "heat limit above 45 °C"]),
+        (20.0, 75.0, ["state of health 75 %"]),
+        (20.0, 65.0, ["state of health 65 %"]),
+        (5.0, 75.0, ["battery at 5 °C", "state of health 75 %"]),
+        (-5.0, 65.0, ["battery at -5 °C", "state of health 65 %"]),
     ],
 )
-def test_dc_charging_is_derated_for_cold_heat_and_worn_batteries_with_reasons(temperature, health, factor, phrases):
+def test_dc_charging_is_derated_by_the_battery_model_for_cold_heat_and_worn_batteries_with_reasons(
+    temperature, health, phrases
+):
+    # the share comes from simulation.battery.temperature, not a table of its own
+    factor, _ = dc_power_factor(temperature, health)
+    assert 0.0 < factor < 1.0
     battery = Battery(usable_kwh=80.0, soc_percent=20.0, state_of_health_percent=health, temperature_c=temperature)
     limits = _limits(battery, vehicle_kw=120.0, connector_kw=150.0)
+    assert limits.max_kw < 120.0
     assert limits.max_kw == pytest.approx(120.0 * factor)
     assert limits.capacity_kwh == pytest.approx(80.0 * health / 100.0)
     derated = [reason for reason in limits.reasons if reason.startswith("DC limited to")]
@@ -370,6 +378,41 @@ def test_dc_charging_is_derated_for_cold_heat_and_worn_batteries_with_reasons(te
     for phrase in phrases:
         assert phrase in derated[0]
     assert limits.taper_end_kw == pytest.approx(min(limits.max_kw, 2.0))
+
+
+def _dc_kw(temperature, health=100.0, chemistry=Chemistry.NMC):
+    battery = Battery(usable_kwh=80.0, soc_percent=20.0, state_of_health_percent=health, temperature_c=temperature,
+                      chemistry=chemistry)  # fmt: skip
+    return _limits(battery, vehicle_kw=120.0, connector_kw=150.0).max_kw
+
+
+@pytest.mark.parametrize("chemistry", list(Chemistry))
+def test_dc_power_rises_steadily_with_temperature_below_20_degrees_and_is_full_from_20_to_35(chemistry):
+    cold = [_dc_kw(t, chemistry=chemistry) for t in range(-20, 21, 5)]
+    assert all(a < b for a, b in zip(cold, cold[1:], strict=False))  # no steps: every 5 K warmer charges faster
+    assert cold[0] < 0.1 * 120.0  # at -20 °C the plating limit leaves under a tenth
+    assert 0.4 * 120.0 < _dc_kw(10.0, chemistry=chemistry) < 0.6 * 120.0  # Yang et al. 2018: 1.5C of 4C at 10 °C
+    assert [_dc_kw(t, chemistry=chemistry) for t in range(20, 36, 5)] == [120.0] * 4
+
+
+def test_a_hot_battery_gets_less_dc_power_the_hotter_it_is_and_none_at_60_degrees():
+    hot = [_dc_kw(t) for t in (45.0, 50.0, 55.0, 60.0)]
+    assert hot[0] == 120.0
+    assert hot[1] > hot[2] > hot[3] == 0.0
+
+
+def test_a_worse_state_of_health_means_less_dc_power():
+    at_25 = [_dc_kw(25.0, health) for health in (100.0, 90.0, 80.0, 70.0, 60.0)]
+    assert at_25[0] == 120.0
+    assert all(a >= b for a, b in zip(at_25, at_25[1:], strict=False))
+    assert at_25[2] < 120.0 and at_25[3] < at_25[2] and at_25[4] < at_25[3]
+    assert _dc_kw(0.0, 70.0) < _dc_kw(0.0, 100.0)  # in the cold too
+
+
+def test_a_battery_reading_outside_the_models_range_is_taken_at_its_bound_with_the_reason():
+    limits = _limits(Battery(usable_kwh=80.0, soc_percent=20.0, temperature_c=-55.0), vehicle_kw=120.0)
+    assert limits.max_kw == pytest.approx(120.0 * dc_power_factor(-40.0, 100.0)[0])
+    assert any("battery reading -55 °C outside -40…60 °C, taken as -40 °C" in r for r in limits.reasons)
 
 
 def test_dc_charging_of_a_healthy_battery_at_a_mild_temperature_is_not_derated():

@@ -40,7 +40,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulation.battery.temperature import BatteryInputError, check_percent
+from simulation.battery.chemistry import BatteryInputError
+from simulation.battery.temperature import check_percent
 
 MIN_WINDOW_PERCENT = 40.0
 AC_EFFICIENCY = 0.89  # grid meter to cells, AC (0.88–0.90)

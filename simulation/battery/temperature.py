@@ -64,14 +64,20 @@ import math
 
 import numpy as np
 
-from simulation.battery.chemistry import Chemistry
+from simulation.battery.chemistry import (
+    TEMPERATURE_RANGE_C,
+    BatteryInputError,
+    Chemistry,
+    checked_range,
+    checked_temperature_c,
+    chemistry_of,
+)
 
 GAS_CONSTANT_J_PER_MOL_K = 8.314462618
 REFERENCE_K = 298.15  # 25 °C
 KELVIN = 273.15
 
-MIN_TEMPERATURE_C = -40.0
-MAX_TEMPERATURE_C = 60.0
+MIN_TEMPERATURE_C, MAX_TEMPERATURE_C = TEMPERATURE_RANGE_C
 
 # Yang et al. 2018 plating-free rates (4C at 25 °C, 1.5C at 10 °C, C/1.5 at 0 °C): Arrhenius fit, 47.9 kJ/mol.
 ACTIVATION_ENERGY_J_PER_MOL = {Chemistry.NMC: 48_000.0, Chemistry.LFP: 48_000.0}
@@ -89,40 +95,17 @@ HEAT_CUT_C = 60.0  # no charging at or above this battery temperature
 RESISTANCE_RISE_PER_FADE = 2.0  # assumed: +2 % resistance per 1 % capacity lost, when no resistance is measured
 
 
-class BatteryInputError(ValueError):
-    """Input a battery model cannot take; `field` names it and the message gives the allowed range."""
-
-    def __init__(self, field: str, message: str):
-        self.field = field
-        super().__init__(f"{field}: {message}")
-
-
 def check_temperature_c(temperature_c, field: str = "temperature_c") -> np.ndarray:
     """The temperatures as a float array, or BatteryInputError outside −40…+60 °C (or not a number)."""
-    t = np.asarray(temperature_c, dtype=float)
-    if not np.all(np.isfinite(t)) or np.any(t < MIN_TEMPERATURE_C) or np.any(t > MAX_TEMPERATURE_C):
-        bad = t[~(np.isfinite(t) & (t >= MIN_TEMPERATURE_C) & (t <= MAX_TEMPERATURE_C))].ravel()[:3]
-        raise BatteryInputError(
-            field, f"must lie within {MIN_TEMPERATURE_C:.0f} to {MAX_TEMPERATURE_C:.0f} °C (got {bad.tolist()})"
-        )
-    return t
+    return checked_temperature_c(temperature_c, field)
 
 
 def check_percent(value, field: str) -> np.ndarray:
     """A percentage as a float array, or BatteryInputError outside 0–100 (or not a number)."""
-    v = np.asarray(value, dtype=float)
-    if not np.all(np.isfinite(v)) or np.any(v < 0.0) or np.any(v > 100.0):
-        bad = v[~(np.isfinite(v) & (v >= 0.0) & (v <= 100.0))].ravel()[:3]
-        raise BatteryInputError(field, f"must lie within 0 to 100 % (got {bad.tolist()})")
-    return v
+    return checked_range(field, value, 0.0, 100.0, "%")
 
 
-def check_chemistry(chemistry) -> Chemistry:
-    try:
-        return Chemistry(chemistry)
-    except ValueError:
-        allowed = ", ".join(c.value for c in Chemistry)
-        raise BatteryInputError("chemistry", f"must be one of {allowed} (got {chemistry!r})") from None
+check_chemistry = chemistry_of
 
 
 def usable_capacity_factor(temperature_c, chemistry) -> np.ndarray:
@@ -147,7 +130,7 @@ def _aging_resistance(soh: np.ndarray, resistance_percent) -> np.ndarray:
     if resistance_percent is None:
         return 1.0 + RESISTANCE_RISE_PER_FADE * (100.0 - soh) / 100.0
     r = np.asarray(resistance_percent, dtype=float)
-    if not np.all(np.isfinite(r)) or np.any(r <= 0.0):
+    if r.size and (not np.all(np.isfinite(r)) or np.any(r <= 0.0)):
         raise BatteryInputError("resistance_percent", "must be a positive number (100 = new)")
     return np.maximum(r, 100.0) / 100.0  # a resistance below new is taken as new
 
