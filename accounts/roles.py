@@ -22,12 +22,16 @@ PRICING_MODELS = (
 ANALYTICS_READ = {  # the rollups behind the dashboard; viewing them is what opens the analytics pages
     f"analytics.{m}": "v" for m in ("vehicleday", "chargingday", "siteday", "connectorday", "carbonzone", "icebaseline")
 }
+SIMULATION_READ = {  # what the weather and traffic feeds stored and how they are doing (beat jobs write them)
+    f"simulation.{m}": "v" for m in ("weatherhour", "trafficreading", "feedstatus")
+}
 # the state of health (issue 16): every role that sees vehicles sees their battery's health; the nightly job writes it
 HEALTH_READ = {f"simulation.{m}": "v" for m in ("vehiclehealth", "healthday", "capacityobservation")}
 # model label -> actions, as letters: v(iew) a(dd) c(hange) d(elete)
 _MATRIX: dict[str, dict[str, str]] = {
     Role.FLEET_MANAGER: {
         "accounts.department": "v",
+        **SIMULATION_READ,
         "fleet.vehiclemodel": "vac",
         "fleet.vehicle": "vacd",
         **HEALTH_READ,
@@ -60,6 +64,7 @@ _MATRIX: dict[str, dict[str, str]] = {
     },
     Role.DISPATCHER: {
         "accounts.department": "v",
+        **SIMULATION_READ,
         "fleet.vehiclemodel": "v",
         "fleet.vehicle": "vc",
         **HEALTH_READ,
@@ -83,6 +88,7 @@ _MATRIX: dict[str, dict[str, str]] = {
     },
     Role.TECHNICIAN: {
         "accounts.department": "v",
+        **SIMULATION_READ,
         "fleet.vehiclemodel": "v",
         "fleet.vehicle": "vc",
         **HEALTH_READ,
@@ -101,6 +107,7 @@ _MATRIX: dict[str, dict[str, str]] = {
     },
     Role.ANALYST: {
         "accounts.department": "v",
+        **SIMULATION_READ,
         "fleet.vehiclemodel": "v",
         "fleet.vehicle": "v",
         **HEALTH_READ,
@@ -126,6 +133,7 @@ _MATRIX: dict[str, dict[str, str]] = {
     },
     Role.INTEGRATOR: {
         "accounts.department": "v",
+        **SIMULATION_READ,
         "fleet.vehiclemodel": "v",
         "fleet.vehicle": "v",
         **HEALTH_READ,

@@ -254,6 +254,16 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(hours=24),
         "options": {"expires": 60 * 60 * 23},
     },
+    "weather-fetch": {
+        "task": "simulation.tasks.weather_fetch",
+        "schedule": timedelta(hours=1),
+        "options": {"expires": 60 * 50},
+    },
+    "traffic-fetch": {
+        "task": "simulation.tasks.traffic_fetch",
+        "schedule": timedelta(minutes=15),
+        "options": {"expires": 60 * 14},
+    },
     "simulation-health-update": {
         "task": "simulation.tasks.health_update",
         # nightly, after the day (UTC) has ended and the late telemetry is in: ages every vehicle by yesterday
@@ -468,6 +478,14 @@ REPEATED_FAILURES_COUNT = env_int("EVFLEET_REPEATED_FAILURES", 3, minimum=2)
 # Empty, the offline default: no feed is read, and integrators may still POST /api/v1/grid-signals/.
 GRID_SIGNAL_URL = env_url("EVFLEET_GRID_SIGNAL_URL", schemes=("http", "https"))
 GRID_SIGNAL_TIMEOUT_S = env_int("EVFLEET_GRID_SIGNAL_TIMEOUT", 10, minimum=1)
+# Weather and traffic feeds of the simulation models (simulation/feeds/). No URL: the offline defaults, the sites'
+# climate normals and the typical speed profiles. Weather: Open-Meteo's /v1/forecast; traffic: TomTom's
+# flowSegmentData (the key goes in EVFLEET_TRAFFIC_KEY, never in the URL).
+WEATHER_URL = env_url("EVFLEET_WEATHER_URL", schemes=("http", "https"))
+WEATHER_TIMEOUT_S = env_int("EVFLEET_WEATHER_TIMEOUT_S", 10, minimum=1, maximum=120)
+TRAFFIC_URL = env_url("EVFLEET_TRAFFIC_URL", schemes=("http", "https"))
+TRAFFIC_KEY = env_str("EVFLEET_TRAFFIC_KEY")
+TRAFFIC_TIMEOUT_S = env_int("EVFLEET_TRAFFIC_TIMEOUT_S", 10, minimum=1, maximum=120)
 
 # --- Notifications ----------------------------------------------------------------------------
 # The same thing told to the same user again within this window is folded into the first notification.

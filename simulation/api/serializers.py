@@ -1,9 +1,48 @@
-"""Serializers of the state-of-health API: read only (the nightly job writes it)."""
+"""Serializers of the simulation API: the feeds' weather and traffic, and the state of health (read only: beat jobs
+write them)."""
 
 from rest_framework import serializers
 
 from evfleet.api.base import StrictModelSerializer
-from simulation.models import CapacityObservation, HealthDay, VehicleHealth
+from simulation.models import CapacityObservation, HealthDay, TrafficReading, VehicleHealth, WeatherHour
+
+
+class WeatherHourSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = WeatherHour
+        fields = [
+            "id",
+            "site",
+            "hour",
+            "temperature_c",
+            "precipitation_mm",
+            "snowfall_cm",
+            "wind_speed_ms",
+            "wind_direction_deg",
+            "source",
+            "fetched_at",
+        ]
+        read_only_fields = fields
+
+
+class TrafficReadingSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = TrafficReading
+        fields = [
+            "id",
+            "site",
+            "latitude",
+            "longitude",
+            "road_class",
+            "frc",
+            "current_speed_kmh",
+            "free_flow_speed_kmh",
+            "confidence",
+            "road_closure",
+            "observed_at",
+            "source",
+        ]
+        read_only_fields = fields
 
 
 class VehicleHealthSerializer(StrictModelSerializer):

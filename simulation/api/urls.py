@@ -5,6 +5,8 @@ from django.urls import path
 from simulation.api import views
 
 routes = [
+    ("weather", views.WeatherHourViewSet),
+    ("traffic-readings", views.TrafficReadingViewSet),
     ("vehicle-health", views.VehicleHealthViewSet),
 ]
 

@@ -1,1 +1,2 @@
-"""Write side of the simulation app, a module per subdomain (health: the daily state-of-health job)."""
+"""The simulation app's write side, one module per subdomain (`feeds.py`: the weather and traffic feeds; `health.py`:
+the nightly state-of-health job)."""

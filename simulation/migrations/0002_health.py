@@ -6,10 +6,9 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    initial = True
-
     dependencies = [
         ("fleet", "0009_customer_moved_to_pricing"),
+        ("simulation", "0001_feeds"),
     ]
 
     operations = [
