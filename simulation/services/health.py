@@ -56,6 +56,9 @@ PROCESS_VARIANCE_PER_DAY = 0.004
 # (%²): 1 for a vehicle recorded as new (100 %), 9 (± 6 points at 95 %) for one entered with a figure.
 FIRST_VARIANCE_NEW = 1.0
 FIRST_VARIANCE_RECORDED = 9.0
+# The share of a recorded loss put down to calendar aging (an assumption: a fleet vehicle stands most of the day;
+# field studies of EV fleets find calendar aging the larger part in the first years).
+CALENDAR_SHARE = 2 / 3
 DEFAULT_SOC_PERCENT = 50.0  # a vehicle that never reported its SoC rests at half charge
 REST_TEMPERATURE_C = 15.0  # a vehicle without a position or a site: a temperate yearly mean
 TEMPERATURE_RANGE_C = (-40.0, 60.0)  # the aging models' range; readings outside are clipped, and counted
@@ -79,23 +82,18 @@ def _hold_forward(values: np.ndarray, initial: np.ndarray) -> np.ndarray:
 
 @lru_cache(maxsize=4096)
 def _normal_day_c(latitude: float, longitude: float, day: date, time_zone: str) -> tuple[float, ...]:
-    """The climate normal's temperature for each UTC hour of `day` at a place (simulation.climate)."""
+    """The climate normal's temperature for each UTC hour of `day` at a place (simulation.climate), by local time."""
     normals = climate.normals_for(latitude, longitude)
     start, _end = day_bounds(day)
     zone = ZoneInfo(time_zone)
     local = [(start + timedelta(hours=h)).astimezone(zone) for h in range(HOURS)]
-    hours = np.array([t.hour + t.minute / 60 for t in local], dtype=float)
-    months = {t.month for t in local}
-    if len(months) == 1:
-        values = climate.temperature_c(normals, local[0].month, hours, day_of_month=local[0].day)
-    else:  # a day across a month's end in local time
-        values = np.array(
-            [
-                float(np.asarray(climate.temperature_c(normals, t.month, hours[i], day_of_month=t.day)))
-                for i, t in enumerate(local)
-            ]
-        )
-    return tuple(float(v) for v in np.broadcast_to(np.asarray(values, dtype=float), (HOURS,)))
+    values = climate.temperature_c(
+        normals,
+        np.array([t.month for t in local]),
+        np.array([t.hour + t.minute / 60 for t in local], dtype=float),
+        day_of_month=np.array([t.day for t in local]),
+    )
+    return tuple(float(v) for v in np.asarray(values, dtype=float))
 
 
 def _rest_temperatures(vehicles: list[Vehicle], day: date) -> np.ndarray:
@@ -164,11 +162,22 @@ def _states(rows: list[dict | None]) -> aging.AgingState:
             column = current.astype(float).copy()
             for i, row in enumerate(rows):
                 if row and name in row:
-                    column[i] = row[name]
+                    column[i] = np.nan if row[name] is None else row[name]
             values[name] = column
         else:
             values[name] = current
     return dataclasses.replace(state, **values)
+
+
+def _first_state(vehicle: Vehicle) -> dict | None:
+    """The aging state of a vehicle met for the first time: new, or, when it was entered with a state of health below
+    100 %, with that loss already in it (CALENDAR_SHARE of it calendar aging, the rest cycle aging), so that the
+    model continues along its curves from there rather than with a new battery's steep first days. Its resistance
+    rise is unknown and starts at 0."""
+    loss = max(0.0, 100.0 - float(vehicle.state_of_health_percent)) / 100.0
+    if loss == 0:
+        return None
+    return {"calendar_capacity_loss": loss * CALENDAR_SHARE, "cycle_capacity_loss": loss * (1 - CALENDAR_SHARE)}
 
 
 def _state_row(state: aging.AgingState, i: int) -> dict:
@@ -176,7 +185,8 @@ def _state_row(state: aging.AgingState, i: int) -> dict:
     for name in _state_fields():
         value = getattr(state, name)
         if isinstance(value, np.ndarray) and value.ndim == 1:
-            out[name] = float(value[i])
+            number = float(value[i])
+            out[name] = number if np.isfinite(number) else None  # JSON has no NaN (e.g. no SoC aged yet)
     return out
 
 
@@ -300,9 +310,10 @@ def _observe(records, packs: dict[int, tuple]) -> list[CapacityObservation]:
 
 
 @lru_cache(maxsize=1024)
-def _pack(make: str, name: str, variant: str, usable_kwh: float, vehicle_class: str):
+def _pack(make: str, name: str, variant: str, usable_kwh: float, vehicle_class: str) -> tuple:
+    """(chemistry, assumed, pack capacity in Ah) of a vehicle model (simulation.battery.pack)."""
     pack = pack_for(make, name, variant, usable_kwh, vehicle_class)
-    return pack.chemistry, bool(getattr(pack, "assumed", False))
+    return pack.chemistry, bool(pack.assumed), float(pack.cells_parallel * pack.cell_capacity_ah)
 
 
 def _chunk_update(vehicles: list[Vehicle], day: date, result: dict, *, predict: bool) -> None:
@@ -313,10 +324,10 @@ def _chunk_update(vehicles: list[Vehicle], day: date, result: dict, *, predict: 
     packs = {}
     for v in vehicles:
         model = v.vehicle_model
-        chemistry, assumed = _pack(
+        chemistry, assumed, capacity_ah = _pack(
             model.make, model.name, model.variant, float(model.usable_battery_kwh), model.vehicle_class
         )
-        packs[v.pk] = (chemistry, assumed, float(model.usable_battery_kwh))
+        packs[v.pk] = (chemistry, assumed, float(model.usable_battery_kwh), capacity_ah)
 
     soc, temperature, read_hours = _hourly(ids, start, end)
     rest = _rest_temperatures(vehicles, day)
@@ -360,7 +371,7 @@ def _chunk_update(vehicles: list[Vehicle], day: date, result: dict, *, predict: 
         by_vehicle[obs.vehicle_id].append(obs)
 
     # the aging model: one call per chemistry over the chunk
-    old_state = [row.aging_state if row is not None else None for row in rows]
+    old_state = [row.aging_state if row is not None else _first_state(v) for v, row in zip(vehicles, rows, strict=True)]
     model_before = np.empty(n)
     model_after = np.empty(n)
     resistance = np.empty(n)
@@ -376,8 +387,13 @@ def _chunk_update(vehicles: list[Vehicle], day: date, result: dict, *, predict: 
         index = np.array(members)
         state = _states([old_state[i] for i in members])
         model_before[index] = aging.capacity_percent(state)
+        capacity_ah = np.array([packs[ids[i]][3] for i in members])
         state = aging.age_increment(
-            state, chemistry=chemistry, soc_percent=soc[index], temperature_c=temperature[index]
+            state,
+            chemistry=chemistry,
+            soc_percent=soc[index],
+            temperature_c=temperature[index],
+            capacity_ah=capacity_ah,
         )
         model_after[index] = aging.capacity_percent(state)
         resistance[index] = aging.resistance_percent(state)
@@ -425,7 +441,7 @@ def _chunk_update(vehicles: list[Vehicle], day: date, result: dict, *, predict: 
             used.append(obs.pk)
         soh = float(np.clip(estimate.soh_percent, 0.0, 100.0))
         variance = max(0.0, float(estimate.variance))
-        chemistry, assumed, _usable = packs[vehicle.pk]
+        chemistry, assumed, _usable, _capacity_ah = packs[vehicle.pk]
         total_throughput = (row.throughput_kwh if row is not None else 0.0) + float(throughput[i])
         prediction = (
             prediction_document(
