@@ -97,7 +97,7 @@ class CapacityObservationSerializer(StrictModelSerializer):
             "energy_kwh",
             "soc_start_percent",
             "soc_end_percent",
-            "current",
+            "current_type",
             "soh_percent",
             "variance",
             "source",

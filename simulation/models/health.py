@@ -8,6 +8,7 @@ from django.db.models import Q
 
 from evfleet.models import TimeStampedModel
 from fleet.models import Vehicle
+from stations.models import Connector
 
 PERCENT = [MinValueValidator(0.0), MaxValueValidator(100.0)]
 NON_NEGATIVE = [MinValueValidator(0.0)]
@@ -169,10 +170,6 @@ class HealthDay(models.Model):
 class CapacityObservation(models.Model):
     """A capacity estimate from one charge over a wide SoC window: metered kWh ÷ ΔSoC, corrected for losses."""
 
-    class Current(models.TextChoices):
-        AC = "ac", "AC"
-        DC = "dc", "DC"
-
     id = models.BigAutoField(primary_key=True)
     vehicle = models.ForeignKey(
         Vehicle,
@@ -187,8 +184,11 @@ class CapacityObservation(models.Model):
     )
     soc_start_percent = models.FloatField("SoC at start (%)", validators=PERCENT, help_text="First SoC reported, %.")
     soc_end_percent = models.FloatField("SoC at end (%)", validators=PERCENT, help_text="Last SoC reported, %.")
-    current = models.CharField(
-        "current", max_length=2, choices=Current.choices, help_text="AC or DC charge (their losses differ)."
+    current_type = models.CharField(
+        "current",
+        max_length=2,
+        choices=Connector.CurrentType.choices,
+        help_text="AC or DC charge (their losses differ).",
     )
     soh_percent = models.FloatField(
         "observed SoH (%)",

@@ -142,7 +142,7 @@ def vehicle_health(*, vehicle: Vehicle, history_days: int = HISTORY_DAYS) -> dic
             "energy_kwh",
             "soc_start_percent",
             "soc_end_percent",
-            "current",
+            "current_type",
             "soh_percent",
             "variance",
             "source",

@@ -39,7 +39,7 @@ from simulation import climate, observations
 from simulation.battery import aging, health
 from simulation.battery.pack import pack_for
 from simulation.models import CapacityObservation, HealthDay, VehicleHealth
-from stations.models import Site
+from stations.models import Connector, Site
 
 logger = logging.getLogger(__name__)
 
@@ -299,7 +299,7 @@ def _observe(records, packs: dict[int, tuple]) -> list[CapacityObservation]:
                 energy_kwh=record.energy_kwh,
                 soc_start_percent=record.soc_start_percent,
                 soc_end_percent=record.soc_end_percent,
-                current=CapacityObservation.Current.DC if record.dc else CapacityObservation.Current.AC,
+                current_type=Connector.CurrentType.DC if record.dc else Connector.CurrentType.AC,
                 soh_percent=float(observation.soh_percent),
                 variance=float(observation.variance),
                 source=source,

@@ -60,7 +60,7 @@ def test_an_observation_pulls_the_estimate_toward_the_capacity_it_shows(org):
     result = vehicle_health_update(day=DAY)
     assert result["observations"] == 1
     row = CapacityObservation.objects.get()
-    assert (row.source, row.source_id, row.vehicle_id, row.current) == (SOURCE, session.pk, observed.pk, "ac")
+    assert (row.source, row.source_id, row.vehicle_id, row.current_type) == (SOURCE, session.pk, observed.pk, "ac")
     assert row.soh_percent == pytest.approx(80.0, abs=0.1) and row.used_on == DAY
     health = {h.vehicle_id: h for h in VehicleHealth.objects.all()}
     # weighed: the prior (a new battery, ± 2 points) against one observation (± 3.5 points at 95 %)
