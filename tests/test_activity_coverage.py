@@ -1038,6 +1038,7 @@ PAGE_EXEMPT: dict[tuple[str, str], Exempt] = {
             "charging:smart-overview": (lambda w, p: "/smart-charging/", _nothing),
             "charging:smart-site": (lambda w, p: f"/smart-charging/sites/{w.site.pk}/", _nothing),
             "charging:roaming": (lambda w, p: "/roaming/", _nothing),
+            "simulation:feeds": (lambda w, p: "/simulation/feeds/", _nothing),
             "accounts:password-reset-sent": (lambda w, p: "/accounts/password-reset/sent/", _nothing),
             "accounts:password-reset-complete": (lambda w, p: "/accounts/password-reset/done/", _nothing),
         }.items()

@@ -4,7 +4,7 @@ last good data kept when a feed fails, and each feed's status (source, last atte
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -32,6 +32,7 @@ __all__ = [
     "weather_fetch",
 ]
 
+TRAFFIC_RETENTION = timedelta(days=30)  # older readings are deleted by each traffic run (96 a day per site)
 WEATHER_HOURS = 24  # the hours from now each fetch must cover (the forecast may give more; all are stored)
 ERROR_MAX_CHARS = 2000
 WEATHER_FIELDS = ["temperature_c", "precipitation_mm", "snowfall_cm", "wind_speed_ms", "wind_direction_deg"]
@@ -129,8 +130,8 @@ def weather_fetch(*, feed: WeatherFeed | None = None, now: datetime | None = Non
 
 
 def traffic_fetch(*, feed: TrafficFeed | None = None, now: datetime | None = None) -> FetchResult:
-    """Read the traffic near every site now and store it. A site whose reading is unusable keeps its earlier
-    readings; its error goes to the feed's status."""
+    """Read the traffic near every site now and store it; readings older than `TRAFFIC_RETENTION` go. A site
+    whose reading is unusable keeps its earlier readings; its error goes to the feed's status."""
     feed = feed or configured_traffic_feed()
     now = now or timezone.now()
     result = FetchResult()
@@ -158,6 +159,7 @@ def traffic_fetch(*, feed: TrafficFeed | None = None, now: datetime | None = Non
         )
     with transaction.atomic():
         TrafficReading.objects.bulk_create(rows, ignore_conflicts=True)
+        TrafficReading.objects.filter(observed_at__lt=now - TRAFFIC_RETENTION).delete()
     result.stored = len(rows)
     warning = (
         f"Offline default: typical speed profiles for {feed.road_class.value} roads; no live traffic."

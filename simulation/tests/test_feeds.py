@@ -182,21 +182,26 @@ WEATHER_FAILURES = [
     pytest.param(_gap(), "jumps from 2026-12-02T10:00 to 2026-12-02T12:00", id="missing hour"),
     pytest.param(forecast(hours=12), "no entry for 2026-12-02T13:00Z", id="too few hours"),
     pytest.param(forecast(temperature_2m=[None] * 48), "temperature_2m[0] (2026-12-02T00:00) is missing", id="null"),
-    pytest.param(forecast(wind_speed_10m=["fast"] * 48), "wind_speed_10m[0] (2026-12-02T00:00) is not a number",
-                 id="non-numeric"),  # fmt: skip
-    pytest.param(forecast(precipitation=[True] * 48), "precipitation[0] (2026-12-02T00:00) is not a number",
-                 id="boolean"),  # fmt: skip
+    pytest.param(
+        forecast(wind_speed_10m=["fast"] * 48), "wind_speed_10m[0] (2026-12-02T00:00) is not a number", id="non-numeric"
+    ),  # fmt: skip
+    pytest.param(
+        forecast(precipitation=[True] * 48), "precipitation[0] (2026-12-02T00:00) is not a number", id="boolean"
+    ),  # fmt: skip
     pytest.param(forecast(temperature_2m=[75.0] * 48), "outside -40 to 60", id="implausible temperature"),
     pytest.param(forecast(snowfall=[0.0] * 47), "hourly.snowfall has 47 values for 48 hours", id="short list"),
-    pytest.param({**forecast(), "hourly": {"time": forecast()["hourly"]["time"]}}, "hourly.temperature_2m is missing",
-                 id="missing variable"),  # fmt: skip
+    pytest.param(
+        {**forecast(), "hourly": {"time": forecast()["hourly"]["time"]}},
+        "hourly.temperature_2m is missing",
+        id="missing variable",
+    ),  # fmt: skip
     pytest.param({**forecast(), "utc_offset_seconds": 3600}, "utc_offset_seconds", id="not UTC"),
     pytest.param([1, 2, 3], "expected a JSON object", id="a list"),
 ]
 
 
 @pytest.mark.parametrize(("answer", "message"), WEATHER_FAILURES)
-def test_an_unusable_weather_answer_keeps_the_last_good_hours_and_the_status_shows_the_error(org, fake, answer, message):
+def test_an_unusable_weather_answer_keeps_the_last_good_hours_and_shows_the_error(org, fake, answer, message):
     site = SiteFactory(department=org.a, name="Depot Nord")
     feed = OpenMeteoWeather(fake["weather_url"], 5)
     fake["body"] = forecast()
@@ -325,6 +330,18 @@ def test_tomtom_road_classes_map_to_the_models_road_classes(org, fake, frc, road
     assert TrafficReading.objects.get().road_class == road_class
 
 
+def test_traffic_readings_older_than_the_retention_are_deleted_by_the_next_run(org, fake):
+    SiteFactory(department=org.a)
+    fake["body"] = flow()
+    feed = TomTomTraffic(fake["traffic_url"], KEY, 5)
+    services.traffic_fetch(feed=feed, now=T)
+    services.traffic_fetch(feed=feed, now=T + timedelta(days=29))
+    services.traffic_fetch(feed=feed, now=T + timedelta(days=31))
+    assert sorted(TrafficReading.objects.values_list("observed_at", flat=True)) == [
+        T + timedelta(days=29), T + timedelta(days=31),
+    ]  # fmt: skip
+
+
 def test_a_closed_road_reads_zero_speed(org, fake):
     SiteFactory(department=org.a)
     fake["body"] = flow(roadClosure=True, currentSpeed=52)
@@ -356,9 +373,7 @@ def test_an_unusable_traffic_answer_keeps_the_last_reading_and_the_status_shows_
     fake.update(_weather_problem(answer))
     later = T + timedelta(minutes=45)
     services.traffic_fetch(feed=feed, now=later)
-    assert list(TrafficReading.objects.filter(site=site).values_list("observed_at", "current_speed_kmh")) == [
-        (T, 41.0)
-    ]
+    assert list(TrafficReading.objects.filter(site=site).values_list("observed_at", "current_speed_kmh")) == [(T, 41.0)]
     status = FeedStatus.objects.get(feed="traffic")
     assert message in status.last_error and status.last_error.startswith("Depot Süd: traffic feed")
     assert KEY not in status.last_error
