@@ -110,3 +110,14 @@ def test_a_vehicle_of_another_department_shows_no_page_and_no_panel(org, client)
     health_of(vehicle, day=date.today() - timedelta(days=1))
     client.force_login(org.fleet_manager_a)
     assert client.get(f"/fleet/vehicles/{vehicle.pk}/").status_code == 404
+
+
+def test_the_admin_lists_the_health_tables_read_only_and_scoped(org, client):
+    health_of(VehicleFactory(department=org.a, fleet_number="MINE"))
+    health_of(VehicleFactory(department=org.b, fleet_number="THEIRS"))
+    client.force_login(org.fleet_manager_a)
+    for model in ("vehiclehealth", "healthday", "capacityobservation"):
+        assert client.get(f"/admin/simulation/{model}/").status_code == 200
+    body = client.get("/admin/simulation/vehiclehealth/").content.decode()
+    assert "MINE" in body and "THEIRS" not in body
+    assert client.get("/admin/simulation/vehiclehealth/add/").status_code == 403
