@@ -25,6 +25,8 @@ ANALYTICS_READ = {  # the rollups behind the dashboard; viewing them is what ope
 SIMULATION_READ = {  # what the weather and traffic feeds stored and how they are doing (beat jobs write them)
     f"simulation.{m}": "v" for m in ("weatherhour", "trafficreading", "feedstatus")
 }
+# the state of health (issue 16): every role that sees vehicles sees their battery's health; the nightly job writes it
+HEALTH_READ = {f"simulation.{m}": "v" for m in ("vehiclehealth", "healthday", "capacityobservation")}
 # model label -> actions, as letters: v(iew) a(dd) c(hange) d(elete)
 _MATRIX: dict[str, dict[str, str]] = {
     Role.FLEET_MANAGER: {
@@ -32,6 +34,7 @@ _MATRIX: dict[str, dict[str, str]] = {
         **SIMULATION_READ,
         "fleet.vehiclemodel": "vac",
         "fleet.vehicle": "vacd",
+        **HEALTH_READ,
         "fleet.telemetrypoint": "va",
         **{f"stations.{m}": "vacd" for m in ("site", "chargepoint", "connector", "maintenancewindow")},
         "stations.ocppcommand": "va",
@@ -64,6 +67,7 @@ _MATRIX: dict[str, dict[str, str]] = {
         **SIMULATION_READ,
         "fleet.vehiclemodel": "v",
         "fleet.vehicle": "vc",
+        **HEALTH_READ,
         "fleet.telemetrypoint": "v",
         **{f"stations.{m}": "v" for m in ("site", "chargepoint", "connector", "alert", "connectorstatuschange")},
         "stations.ocppcommand": "va",
@@ -87,6 +91,7 @@ _MATRIX: dict[str, dict[str, str]] = {
         **SIMULATION_READ,
         "fleet.vehiclemodel": "v",
         "fleet.vehicle": "vc",
+        **HEALTH_READ,
         "fleet.telemetrypoint": "v",
         **{f"stations.{m}": "v" for m in ("site", "ocppmessage", "connectorstatuschange", "compatibilityrule")},
         "stations.chargepoint": "vc",
@@ -105,6 +110,7 @@ _MATRIX: dict[str, dict[str, str]] = {
         **SIMULATION_READ,
         "fleet.vehiclemodel": "v",
         "fleet.vehicle": "v",
+        **HEALTH_READ,
         "fleet.telemetrypoint": "v",
         **{
             f"stations.{m}": "v"
@@ -130,6 +136,7 @@ _MATRIX: dict[str, dict[str, str]] = {
         **SIMULATION_READ,
         "fleet.vehiclemodel": "v",
         "fleet.vehicle": "v",
+        **HEALTH_READ,
         "fleet.telemetrypoint": "va",
         **{f"stations.{m}": "v" for m in ("site", "chargepoint", "connector", "alert", "compatibilityrule")},
         "charging.chargingsession": "v",

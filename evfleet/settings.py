@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.management.utils import get_random_secret_key
 
@@ -262,6 +263,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "simulation.tasks.traffic_fetch",
         "schedule": timedelta(minutes=15),
         "options": {"expires": 60 * 14},
+    },
+    "simulation-health-update": {
+        "task": "simulation.tasks.health_update",
+        # nightly, after the day (UTC) has ended and the late telemetry is in: ages every vehicle by yesterday
+        "schedule": crontab(hour=1, minute=30),
+        "options": {"expires": 60 * 60 * 20},
     },
     "idempotency-keys-purge": {
         "task": "accounts.tasks.idempotency_keys_purge",

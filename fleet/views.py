@@ -16,6 +16,7 @@ from fleet import selectors, services
 from fleet.charts import vehicle_telemetry_figures
 from fleet.forms import FleetFilterForm, VehicleForm
 from fleet.models import TelemetryPoint, Vehicle, VehicleModel
+from fleet.panels import render_vehicle_panels
 
 PERIODS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
 
@@ -89,6 +90,7 @@ def vehicle_detail(request, pk: int):
             "period": period,
             "periods": list(PERIODS),
             "latest": TelemetryPoint.objects.filter(vehicle=vehicle).order_by("-recorded_at").first(),
+            "panels": render_vehicle_panels(request, vehicle),  # what apps above fleet add (fleet/panels.py)
         },
     )
 

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from accounts.admin_base import ReadOnlyAdmin
-from simulation.models import FeedStatus, TrafficReading, WeatherHour
+from simulation.models import CapacityObservation, FeedStatus, HealthDay, TrafficReading, VehicleHealth, WeatherHour
 
 
 @admin.register(WeatherHour)
@@ -28,3 +28,29 @@ class FeedStatusAdmin(ReadOnlyAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(VehicleHealth)
+class VehicleHealthAdmin(ReadOnlyAdmin):
+    """Written by the nightly state-of-health job only (simulation.services.health)."""
+
+    list_display = ["vehicle", "soh_percent", "variance", "model_soh_percent", "chemistry", "integrated_through"]
+    list_filter = ["chemistry", "pack_assumed"]
+    list_select_related = ["vehicle"]
+    search_fields = ["vehicle__vin", "vehicle__fleet_number"]
+
+
+@admin.register(HealthDay)
+class HealthDayAdmin(ReadOnlyAdmin):
+    list_display = ["vehicle", "day", "soh_percent", "model_soh_percent", "telemetry_hours", "observation_used"]
+    list_filter = ["observation_used"]
+    list_select_related = ["vehicle"]
+    date_hierarchy = "day"
+
+
+@admin.register(CapacityObservation)
+class CapacityObservationAdmin(ReadOnlyAdmin):
+    list_display = ["vehicle", "observed_at", "soh_percent", "soc_start_percent", "soc_end_percent", "current_type"]
+    list_filter = ["current_type", "source"]
+    list_select_related = ["vehicle"]
+    date_hierarchy = "observed_at"

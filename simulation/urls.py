@@ -1,9 +1,10 @@
 from django.urls import path
 
-from simulation import views
+from simulation.views import feeds, health
 
 app_name = "simulation"
 
 urlpatterns = [
-    path("feeds/", views.feeds, name="feeds"),
+    path("feeds/", feeds.feeds, name="feeds"),
+    path("health/", health.health_overview, name="health"),
 ]

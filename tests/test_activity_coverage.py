@@ -1039,6 +1039,7 @@ PAGE_EXEMPT: dict[tuple[str, str], Exempt] = {
             "charging:smart-site": (lambda w, p: f"/smart-charging/sites/{w.site.pk}/", _nothing),
             "charging:roaming": (lambda w, p: "/roaming/", _nothing),
             "simulation:feeds": (lambda w, p: "/simulation/feeds/", _nothing),
+            "simulation:health": (lambda w, p: "/simulation/health/?threshold_percent=85", _nothing),
             "accounts:password-reset-sent": (lambda w, p: "/accounts/password-reset/sent/", _nothing),
             "accounts:password-reset-complete": (lambda w, p: "/accounts/password-reset/done/", _nothing),
         }.items()

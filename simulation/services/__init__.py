@@ -1,1 +1,2 @@
-"""The simulation app's write side, one module per subdomain (`feeds.py`: the weather and traffic feeds)."""
+"""The simulation app's write side, one module per subdomain (`feeds.py`: the weather and traffic feeds; `health.py`:
+the nightly state-of-health job)."""

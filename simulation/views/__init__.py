@@ -1,0 +1,1 @@
+"""Dashboard pages of the simulation app, a module per page family."""
