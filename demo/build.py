@@ -1,13 +1,16 @@
 """The whole demo, in order: the fleet (departments, users, vehicles, telemetry), its stations, prices,
-analytics history and smart charging. Idempotent like each part: a second run adds only what is missing."""
+the simulation (feeds, battery health), analytics history and smart charging. Idempotent like each part: a
+second run adds only what is missing."""
 
 from dataclasses import dataclass
 
 from analytics.demo import build_demo_analytics
 from charging.demo import build_demo_smart_charging, build_demo_tokens
+from demo.physics import SIMULATED_PHYSICS
 from fleet.demo import build_demo_fleet
 from fleet.models import Vehicle
 from pricing.demo import build_demo_pricing
+from simulation.demo import build_demo_simulation
 from stations.demo import build_demo_stations
 
 
@@ -22,10 +25,11 @@ class DemoSummary:
 
 
 def build_demo(*, days: int = 7, seed: int = 2026) -> DemoSummary:
-    fleet = build_demo_fleet(days=days, seed=seed)
+    fleet = build_demo_fleet(days=days, seed=seed, physics=SIMULATED_PHYSICS)  # the simulation's weather and energy
     stations = build_demo_stations(fleet.departments)
     build_demo_tokens()  # a tag per vehicle, for the simulated stations
     build_demo_pricing(fleet.departments)
+    build_demo_simulation()  # the feeds read, every vehicle's battery aged over its history
     build_demo_analytics(fleet.departments)
     build_demo_smart_charging()  # after the analytics demo booked tomorrow's early departures
     return DemoSummary(

@@ -3,13 +3,16 @@
 
 Idempotent: running it again finds what exists (by name, username, VIN) and adds only what is missing.
 The telemetry is simulated per vehicle from a seeded random stream: morning-to-afternoon driving
-shifts on weekdays, overnight AC charging at the depot with a taper above 80 %, November temperatures.
+shifts on weekdays, overnight AC charging at the depot with a taper above 80 %. The weather and the energy a
+vehicle draws driving come from `DemoPhysics`: fleet's rough figures on its own, the simulation's climate
+normals and energy model when the whole demo is built (`demo.build`; fleet sits below simulation).
 """
 
 import math
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
@@ -68,6 +71,29 @@ _VIN_ALPHABET = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"
 _WMI = {"Volkswagen": "WV1", "Nissan": "SJN", "Renault": "VF1", "Ford": "WF0", "Tesla": "5YJ", "Mercedes-Benz": "W1V"}
 
 
+@dataclass(frozen=True)
+class DemoPhysics:
+    """What the simulated telemetry asks of the world: the outside temperature at a depot at a local time (°C),
+    and the energy a vehicle draws driving `km` at `speed_kmh` in `ambient_c` (kWh at the battery)."""
+
+    ambient_c: Callable[[tuple[float, float], datetime], float]
+    driving_kwh: Callable[[Vehicle, VehicleModel, float, float, float], float]
+
+
+def _rough_ambient_c(depot: tuple[float, float], local: datetime) -> float:
+    """A November day anywhere: 4 °C on average, 0 °C before dawn, 8 °C mid-afternoon."""
+    hour = local.hour + local.minute / 60
+    return 4 + 4 * math.sin((hour - 9) / 24 * 2 * math.pi)
+
+
+def _rough_driving_kwh(vehicle: Vehicle, model: VehicleModel, km: float, speed_kmh: float, ambient_c: float) -> float:
+    """The catalogue's rough real-world figure, 1.5 % more per degree below 10 °C."""
+    return km * model.consumption_wh_per_km / 1000.0 * (1.0 + max(0.0, 10 - ambient_c) * 0.015)
+
+
+ROUGH_PHYSICS = DemoPhysics(ambient_c=_rough_ambient_c, driving_kwh=_rough_driving_kwh)
+
+
 @dataclass
 class FleetDemo:
     """What the fleet part of the demo made: the other apps' demo data is built on its departments."""
@@ -123,11 +149,18 @@ def _users(departments: dict[str, Department]) -> list[tuple[str, str, str]]:
 
 
 def _simulate(
-    vehicle: Vehicle, model: VehicleModel, zone: ZoneInfo, depot: tuple[float, float], start, end, rng, fine_from=None
+    vehicle: Vehicle,
+    model: VehicleModel,
+    zone: ZoneInfo,
+    depot: tuple[float, float],
+    start,
+    end,
+    rng,
+    fine_from=None,
+    physics: DemoPhysics = ROUGH_PHYSICS,
 ) -> list[TelemetryPoint]:
     """Readings from start to end: every COARSE_STEP before `fine_from`, every STEP after it."""
     capacity = float(model.usable_battery_kwh)
-    consumption = model.consumption_wh_per_km / 1000.0  # kWh/km
     charge_kw = min(float(model.max_ac_kw), 11.0)
     soc, odometer = rng.uniform(55, 95), rng.uniform(8_000, 90_000)
     lat, lon = depot
@@ -139,13 +172,12 @@ def _simulate(
         local = moment.astimezone(zone)
         hour = local.hour + local.minute / 60
         weekday = local.weekday() < 5
-        ambient = 4 + 4 * math.sin((hour - 9) / 24 * 2 * math.pi) + rng.gauss(0, 0.5)
+        ambient = physics.ambient_c(depot, local) + rng.gauss(0, 0.5)
         driving = weekday and shift_start <= hour < shift_end and rng.random() < 0.7 and soc > 12
         if driving:
             speed = max(5.0, min(110.0, rng.gauss(38 if model.vehicle_class != "car" else 55, 15)))
             km = speed * hours
-            cold = 1.0 + max(0.0, (10 - ambient)) * 0.015
-            energy = km * consumption * cold
+            energy = physics.driving_kwh(vehicle, model, km, speed, ambient)
             soc = max(0.0, soc - energy / capacity * 100)
             odometer += km
             power = -energy / hours
@@ -183,7 +215,7 @@ def _simulate(
     return out
 
 
-def build_demo_fleet(*, days: int = 7, seed: int = 2026) -> FleetDemo:
+def build_demo_fleet(*, days: int = 7, seed: int = 2026, physics: DemoPhysics = ROUGH_PHYSICS) -> FleetDemo:
     """Departments, one user per role, the vehicles and their telemetry; the rest of the demo is built on them
     by `demo.build` (stations, prices, analytics, smart charging)."""
     rng = random.Random(seed)
@@ -243,6 +275,7 @@ def build_demo_fleet(*, days: int = 7, seed: int = 2026) -> FleetDemo:
                 end,
                 rng,
                 fine_from,
+                physics,
             )
             TelemetryPoint.objects.bulk_create(series, batch_size=2000)
             points += len(series)
