@@ -24,7 +24,9 @@ Plain Python and numpy; no Django.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
+from decimal import Decimal
 
 import numpy as np
 
@@ -158,11 +160,18 @@ PLACES: tuple[MonthlyNormals, ...] = (
 # fmt: on
 
 
-def _check_coordinates(latitude: float, longitude: float) -> None:
-    if not (isinstance(latitude, (int, float)) and -90.0 <= latitude <= 90.0):
+def _real(value) -> bool:
+    """A real number (a float, int, Decimal or numpy scalar; not a bool, not a string)."""
+    return isinstance(value, (numbers.Real, Decimal)) and not isinstance(value, bool)
+
+
+def _check_coordinates(latitude: float, longitude: float) -> tuple[float, float]:
+    """The coordinates as floats, or ClimateInputError naming the one out of range (or not a number)."""
+    if not (_real(latitude) and -90.0 <= latitude <= 90.0):
         raise ClimateInputError(f"latitude must be a number from -90 to 90 degrees, got {latitude!r}")
-    if not (isinstance(longitude, (int, float)) and -180.0 <= longitude <= 180.0):
+    if not (_real(longitude) and -180.0 <= longitude <= 180.0):
         raise ClimateInputError(f"longitude must be a number from -180 to 180 degrees, got {longitude!r}")
+    return float(latitude), float(longitude)
 
 
 def great_circle_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -175,7 +184,7 @@ def great_circle_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float
 
 def nearest_place(latitude: float, longitude: float) -> tuple[MonthlyNormals, float]:
     """The nearest place of `PLACES` and its distance in km."""
-    _check_coordinates(latitude, longitude)
+    latitude, longitude = _check_coordinates(latitude, longitude)
     distances = [(great_circle_km(latitude, longitude, p.latitude, p.longitude), p) for p in PLACES]
     distance, place = min(distances, key=lambda item: item[0])
     return place, distance
@@ -187,7 +196,10 @@ def normals_for(latitude: float, longitude: float) -> MonthlyNormals:
 
 
 def _checked(name: str, values, low: float, high: float, *, high_open: bool = False) -> np.ndarray:
-    array = np.asarray(values, dtype=float)
+    try:
+        array = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        raise ClimateInputError(f"{name} must be numbers in [{low:g}, {high:g}], got {values!r:.40}") from None
     bad = ~np.isfinite(array) | (array < low) | ((array >= high) if high_open else (array > high))
     if bad.any():
         first = array[bad].flat[0]
@@ -231,19 +243,32 @@ def temperature_c(normals: MonthlyNormals, month, hour_local, day_of_month=15) -
         raise ClimateInputError("month must be a whole number from 1 to 12")
     hour_a = _checked("hour_local", hour_local, 0, 24, high_open=True)
     day_a = _checked("day_of_month", day_of_month, 1, 31)
-    month_a, hour_a, day_a = np.broadcast_arrays(month_a, hour_a, day_a)
+    try:
+        month_a, hour_a, day_a = np.broadcast_arrays(month_a, hour_a, day_a)
+    except ValueError:
+        raise ClimateInputError(
+            f"month, hour_local and day_of_month must broadcast to one shape, got {month_a.shape}, {hour_a.shape} "
+            f"and {day_a.shape}"
+        ) from None
     mean = _monthly(normals.mean_c, month_a, day_a)
     spread = _monthly(normals.daily_range_c, month_a, day_a)
     return mean + spread / 2.0 * daily_cycle(hour_a)
 
 
+def _month_index(month) -> int:
+    value = _checked("month", month, 1, 12)
+    if value.ndim or value != math.floor(value):
+        raise ClimateInputError(f"month must be one whole number from 1 to 12, got {month!r:.40}")
+    return int(value) - 1
+
+
 def wet_day_probability(normals: MonthlyNormals, month: int) -> float:
     """The chance that a day of the month has at least 1 mm of precipitation (wet days ÷ days in the month)."""
-    index = int(_checked("month", month, 1, 12)) - 1
+    index = _month_index(month)
     return min(1.0, normals.wet_days[index] / DAYS_IN_MONTH[index])
 
 
 def snow_day_probability(normals: MonthlyNormals, month: int) -> float:
     """The chance that a day of the month has snowfall (snow days ÷ days in the month)."""
-    index = int(_checked("month", month, 1, 12)) - 1
+    index = _month_index(month)
     return min(1.0, normals.snow_days[index] / DAYS_IN_MONTH[index])

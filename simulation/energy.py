@@ -98,13 +98,28 @@ class EnergyBreakdown:
 
 
 def _checked(field: str, value, low: float, high: float) -> np.ndarray:
-    array = np.asarray(value, dtype=float)
+    try:
+        array = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise EnergyInputError(field, f"must be numbers (allowed {low:g} to {high:g}), got {value!r:.40}") from None
     if np.isnan(array).any():
         raise EnergyInputError(field, f"NaN is not allowed (allowed {low:g} to {high:g})")
     if (array < low).any() or (array > high).any():
         bad = array[(array < low) | (array > high)].flat[0]
         raise EnergyInputError(field, f"{bad:g} is outside the allowed {low:g} to {high:g}")
     return array
+
+
+def _check_shapes(**arrays: np.ndarray) -> None:
+    """EnergyInputError naming the first input whose shape does not broadcast with those before it."""
+    shape: tuple[int, ...] = ()
+    for name, array in arrays.items():
+        try:
+            shape = np.broadcast_shapes(shape, np.shape(array))
+        except ValueError:
+            raise EnergyInputError(
+                name, f"shape {np.shape(array)} does not broadcast with the other inputs' shape {shape}"
+            ) from None
 
 
 def _surface_factor(surface) -> np.ndarray | float:
@@ -206,6 +221,11 @@ def segment_energy(
     )
     surface_factor = _surface_factor(surface)
     hvac_on = np.asarray(hvac, dtype=bool)
+    _check_shapes(
+        distance_km=distance, speed_kmh=speed, ambient_c=ambient, road_load_ambient_c=road_ambient,
+        stops_per_km=stops, headwind_ms=wind, grade_percent=grade, payload_kg=payload,
+        surface=np.asarray(surface_factor), hvac=hvac_on,
+    )  # fmt: skip
     distance, speed, ambient, road_ambient, stops, wind, grade, payload, surface_factor, hvac_on = np.broadcast_arrays(
         distance, speed, ambient, road_ambient, stops, wind, grade, payload, surface_factor, hvac_on
     )

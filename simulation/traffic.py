@@ -94,7 +94,10 @@ def _road_class(road_class) -> RoadClass:
 
 
 def _checked(name: str, values, low: float, high: float, *, high_open: bool) -> np.ndarray:
-    array = np.asarray(values, dtype=float)
+    try:
+        array = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        raise TrafficInputError(f"{name} must be numbers in [{low:g}, {high:g}], got {values!r:.40}") from None
     bad = ~np.isfinite(array) | (array < low) | ((array >= high) if high_open else (array > high))
     if bad.any():
         bracket = ")" if high_open else "]"
@@ -110,7 +113,12 @@ def congestion_level(road_class, hours, weekdays) -> np.ndarray:
     day = _checked("weekday", weekdays, 0, 6, high_open=False)
     if not np.all(day == np.floor(day)):
         raise TrafficInputError("weekday must be a whole number from 0 (Monday) to 6 (Sunday)")
-    hour, day = np.broadcast_arrays(hour, day)
+    try:
+        hour, day = np.broadcast_arrays(hour, day)
+    except ValueError:
+        raise TrafficInputError(
+            f"hour_local and weekday must broadcast to one shape, got {hour.shape} and {day.shape}"
+        ) from None
     row = _DAY_ROW[day.astype(int)]
     low = np.floor(hour).astype(int)
     high = (low + 1) % 24

@@ -4,6 +4,7 @@ department-scoped."""
 
 import dataclasses
 
+from django.http import Http404
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework.exceptions import ErrorDetail, PermissionDenied, ValidationError
 from rest_framework.permissions import IsAuthenticated
@@ -12,6 +13,7 @@ from rest_framework.views import APIView
 
 from evfleet.api.base import ScopedReadOnlyModelViewSet, ScopedViewSetMixin
 from evfleet.api.filters import AwareIsoDateTimeFilter, FilterSet
+from evfleet.api.ids import as_id
 from simulation.api.serializers import (
     NearingSerializer,
     TrafficReadingSerializer,
@@ -150,6 +152,13 @@ class VehicleHealthViewSet(ScopedReadOnlyModelViewSet):
             )
         }
     }
+
+    def initial(self, request, *args, **kwargs):
+        # The lookup is the vehicle (a foreign key): Django's overflow guard covers only the primary key, so an id
+        # beyond 64 bits would reach the database (a 500 on SQLite); it is no vehicle, a 404.
+        if self.lookup_field in kwargs and as_id(kwargs[self.lookup_field]) is None:
+            raise Http404
+        super().initial(request, *args, **kwargs)
 
     def get_serializer_class(self):
         return VehicleHealthDetailSerializer if self.action == "retrieve" else VehicleHealthSerializer

@@ -139,9 +139,16 @@ def age_increment(
 
     if capacity_ah is None:
         capacity_ah = model.REFERENCE_CELL_AH
-    capacity = np.asarray(capacity_ah, dtype=float)
+    try:
+        capacity = np.asarray(capacity_ah, dtype=float)
+    except (TypeError, ValueError):
+        raise BatteryInputError("capacity_ah", "must be a finite capacity > 0 Ah") from None
     if capacity.size and (not np.isfinite(capacity).all() or capacity.min() <= 0):
         raise BatteryInputError("capacity_ah", "must be a finite capacity > 0 Ah")
+    if capacity.shape not in ((), (n,), (n, 1)):
+        raise BatteryInputError("capacity_ah", f"must be one capacity or one per vehicle ({n},), got {capacity.shape}")
+    if capacity.ndim == 2:
+        capacity = capacity[:, 0]
 
     return AgingState(
         calendar_capacity_loss=calendar_cap,
@@ -177,10 +184,10 @@ def age(
     capacity_ah=None,
 ) -> AgingState:
     """Age new batteries through a whole series (n, steps), in windows of ``window_hours`` to bound memory."""
-    soc = np.asarray(soc_percent, dtype=float)
+    soc = checked_soc_percent(soc_percent)
     if soc.ndim == 1:
         soc = soc[np.newaxis, :]
-    temperature = np.asarray(temperature_c, dtype=float)
+    temperature = checked_temperature_c(temperature_c)
     if temperature.ndim == 1 and temperature.shape[0] == soc.shape[0] and soc.shape[1] != soc.shape[0]:
         temperature = temperature[:, np.newaxis]
     if soc.ndim != 2:
@@ -192,9 +199,12 @@ def age(
     state = AgingState.new(soc.shape[0])
     _, _, hours = _checked_inputs(state, soc[:, :0], 20.0, hours_per_step)
     try:
-        window = max(1, int(round(float(window_hours) / hours)))
+        window_h = float(window_hours)
+        if not window_h > 0:
+            raise ValueError(window_h)
+        window = max(1, int(round(window_h / hours)))
     except (TypeError, ValueError, OverflowError) as exc:
-        raise BatteryInputError("window_hours", "must be a finite number of hours > 0") from exc
+        raise BatteryInputError("window_hours", f"must be a finite number of hours > 0 (got {window_hours!r})") from exc
     for first in range(0, soc.shape[1], window):
         state = age_increment(
             state,

@@ -84,6 +84,12 @@ def _finite(value, field: str, *, minimum: float | None = None, positive: bool =
     return v
 
 
+def _scalar(value: np.ndarray, field: str) -> float:
+    if np.ndim(value) != 0:
+        raise BatteryInputError(field, f"must be one number, got shape {np.shape(value)}")
+    return float(value)
+
+
 def capacity_observation(
     *,
     energy_kwh: float,
@@ -95,8 +101,8 @@ def capacity_observation(
 ) -> CapacityObservation | None:
     """The capacity a session shows (kWh metered × efficiency ÷ ΔSoC), or None when the window is under 40 %."""
     energy = _finite(energy_kwh, "energy_kwh", minimum=0.0)
-    start = float(check_percent(soc_start_percent, "soc_start_percent"))
-    end = float(check_percent(soc_end_percent, "soc_end_percent"))
+    start = _scalar(check_percent(soc_start_percent, "soc_start_percent"), "soc_start_percent")
+    end = _scalar(check_percent(soc_end_percent, "soc_end_percent"), "soc_end_percent")
     usable = _finite(usable_kwh_new, "usable_kwh_new", positive=True)
     if charging_efficiency is None:
         eta = AC_EFFICIENCY if ac else DC_EFFICIENCY
@@ -109,6 +115,8 @@ def capacity_observation(
         return None
     capacity = energy * eta / (window / 100.0)
     soh = capacity / usable * 100.0
+    if not math.isfinite(soh):
+        raise BatteryInputError("energy_kwh", f"gives no finite capacity (got {energy_kwh!r} kWh)")
     var_window = 2.0 * (SOC_ESTIMATE_SIGMA_PERCENT**2 + SOC_QUANTUM_PERCENT**2 / 12.0)
     relative = var_window / window**2 + (EFFICIENCY_SIGMA / eta) ** 2 + METER_SIGMA**2
     return CapacityObservation(

@@ -129,7 +129,10 @@ def _arrhenius(t_c: np.ndarray, chemistry: Chemistry) -> np.ndarray:
 def _aging_resistance(soh: np.ndarray, resistance_percent) -> np.ndarray:
     if resistance_percent is None:
         return 1.0 + RESISTANCE_RISE_PER_FADE * (100.0 - soh) / 100.0
-    r = np.asarray(resistance_percent, dtype=float)
+    try:
+        r = np.asarray(resistance_percent, dtype=float)
+    except (TypeError, ValueError):
+        raise BatteryInputError("resistance_percent", "must be a positive number (100 = new)") from None
     if r.size and (not np.all(np.isfinite(r)) or np.any(r <= 0.0)):
         raise BatteryInputError("resistance_percent", "must be a positive number (100 = new)")
     return np.maximum(r, 100.0) / 100.0  # a resistance below new is taken as new

@@ -122,3 +122,11 @@ def test_the_health_api_is_read_only(org, api):
     health_of(vehicle)
     assert api(org.fleet_manager_a).delete(f"/api/v1/vehicle-health/{vehicle.pk}/").status_code == 403
     assert api(org.admin).delete(f"/api/v1/vehicle-health/{vehicle.pk}/").status_code == 405
+
+
+@pytest.mark.parametrize("vehicle_id", ["99999999999999999999", "9223372036854775808"])
+def test_a_vehicle_id_beyond_64_bits_is_a_404_not_a_500(org, api, vehicle_id):
+    client = api(org.fleet_manager_a)
+    client.raise_request_exception = False
+    assert client.get(f"/api/v1/vehicle-health/{vehicle_id}/").status_code == 404
+    assert client.get(f"/api/v1/vehicle-health/{vehicle_id}/", {"unknown": "1"}).status_code == 404
