@@ -1018,6 +1018,7 @@ PAGE_EXEMPT: dict[tuple[str, str], Exempt] = {
             "analytics:compare": (lambda w, p: "/analytics/compare/", _nothing),
             "analytics:trends": (lambda w, p: "/analytics/trends/", _nothing),
             "analytics:environment": (lambda w, p: "/analytics/environment/", _nothing),
+            "analytics:consumption": (lambda w, p: "/analytics/consumption/", _nothing),
             "analytics:export": (
                 lambda w, p: "/analytics/export.csv?metrics=energy_charged_kwh&grouping=site&period=last_month",
                 _nothing,

@@ -103,6 +103,7 @@ class CapacityObservationSerializer(StrictModelSerializer):
             "source",
             "source_id",
             "used_on",
+            "rejected",
         ]
         read_only_fields = fields
 

@@ -151,6 +151,32 @@ def filter_step(
     return HealthEstimate(soh_percent=min(ceiling, max(0.0, x)), variance=max(MIN_VARIANCE, p))
 
 
+OUTLIER_SIGMA = 6.0  # an observation this many standard deviations of the innovation away is set aside...
+OUTLIER_MIN_POINTS = 25.0  # ...and at least this many points of SoH away
+
+
+def is_outlier(
+    estimate: HealthEstimate,
+    observation: CapacityObservation | HealthEstimate,
+    *,
+    gate_sigma: float = OUTLIER_SIGMA,
+    min_points: float = OUTLIER_MIN_POINTS,
+) -> bool:
+    """Whether an observation is too far from the estimate to be believed (innovation gating): |z − x| beyond
+    `gate_sigma` standard deviations of the innovation, √(P + R), and beyond `min_points` of SoH. A wrong meter
+    reading or a mis-reported SoC (a battery seeming at 40 % of new) then leaves the estimate alone instead of
+    pulling it hard. The floor in points keeps the gate from refusing what the filter must learn: a vehicle
+    entered as new whose battery is at 80 % is 20 points off a confident estimate, many standard deviations, and
+    is believed."""
+    x = float(check_percent(estimate.soh_percent, "estimate.soh_percent"))
+    p = _finite(estimate.variance, "estimate.variance", minimum=0.0)
+    z = _finite(observation.soh_percent, "observation.soh_percent")
+    r = _finite(observation.variance, "observation.variance", positive=True)
+    gate = _finite(gate_sigma, "gate_sigma", positive=True)
+    floor = _finite(min_points, "min_points", minimum=0.0)
+    return abs(z - x) > max(gate * math.sqrt(p + r), floor)
+
+
 def predict_band(
     *,
     soh_percent: float,

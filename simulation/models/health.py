@@ -208,6 +208,12 @@ class CapacityObservation(models.Model):
         blank=True,
         help_text="The day whose filter step it corrected (empty: not yet used).",
     )
+    rejected = models.BooleanField(
+        "rejected as an outlier",
+        default=False,
+        help_text="Too far from the estimate to be believed (over 25 points and 6 standard deviations away): kept, "
+        "not used.",
+    )
 
     scope_field = "vehicle__department"
 

@@ -148,6 +148,7 @@ def vehicle_health(*, vehicle: Vehicle, history_days: int = HISTORY_DAYS) -> dic
             "source",
             "source_id",
             "used_on",
+            "rejected",
         )
     )
     return {"current": current, "history": history, "observations": observed}

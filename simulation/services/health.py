@@ -418,7 +418,7 @@ def _chunk_update(vehicles: list[Vehicle], day: date, result: dict, *, predict: 
 
     throughput = _throughput_kwh(soc, previous_soc, usable, model_after)
     now = timezone.now()
-    history, health_rows, new_health, used = [], [], [], []
+    history, health_rows, new_health, used, rejected = [], [], [], [], []
     for i, vehicle in enumerate(vehicles):
         row = rows[i]
         if row is None:
@@ -431,14 +431,15 @@ def _chunk_update(vehicles: list[Vehicle], day: date, result: dict, *, predict: 
         fade = max(0.0, float(model_before[i] - model_after[i]))
         estimate = health.filter_step(prior, model_fade_percent=fade, process_variance=PROCESS_VARIANCE_PER_DAY)
         day_observations = by_vehicle.get(vehicle.pk, [])
+        believed = 0
         for obs in day_observations:
-            estimate = health.filter_step(
-                estimate,
-                model_fade_percent=0.0,
-                process_variance=0.0,
-                observation=health.HealthEstimate(soh_percent=obs.soh_percent, variance=obs.variance),
-            )
+            observed = health.HealthEstimate(soh_percent=obs.soh_percent, variance=obs.variance)
+            if health.is_outlier(estimate, observed):  # a wrong reading: kept and shown, not believed
+                rejected.append(obs.pk)
+                continue
+            estimate = health.filter_step(estimate, model_fade_percent=0.0, process_variance=0.0, observation=observed)
             used.append(obs.pk)
+            believed += 1
         soh = float(np.clip(estimate.soh_percent, 0.0, 100.0))
         variance = max(0.0, float(estimate.variance))
         chemistry, assumed, _usable, _capacity_ah = packs[vehicle.pk]
@@ -483,7 +484,7 @@ def _chunk_update(vehicles: list[Vehicle], day: date, result: dict, *, predict: 
                 telemetry_hours=int(read_hours[i]),
                 soc_profile_percent=[round(float(x), 2) for x in soc[i]],
                 temperature_profile_c=[round(float(x), 2) for x in temperature[i]],
-                observation_used=bool(day_observations),
+                observation_used=believed > 0,
             )
         )
         vehicle.state_of_health_percent = round(soh, 2)
@@ -496,11 +497,14 @@ def _chunk_update(vehicles: list[Vehicle], day: date, result: dict, *, predict: 
         VehicleHealth.objects.bulk_update(health_rows, [*fields, "updated_at"])
     if used:
         CapacityObservation.objects.filter(pk__in=used).update(used_on=day)
+    if rejected:
+        CapacityObservation.objects.filter(pk__in=rejected).update(used_on=day, rejected=True)
     # what smart charging and the vehicle page read (fleet has no bulk service; one UPDATE, no live event)
     Vehicle.objects.bulk_update(vehicles, ["state_of_health_percent"])
     result["aged"] += n
     result["at_rest"] += int(at_rest.sum())
     result["observations"] += len(used)
+    result["rejected_observations"] += len(rejected)
 
 
 def vehicle_health_update(*, day: date, predict: bool = True, chunk: int = CHUNK) -> dict:
@@ -513,6 +517,7 @@ def vehicle_health_update(*, day: date, predict: bool = True, chunk: int = CHUNK
         "skipped": 0,
         "at_rest": 0,
         "observations": 0,
+        "rejected_observations": 0,
         "clipped_hours": 0,
         "observation_sources": sorted(observations.sources()),
     }

@@ -187,3 +187,15 @@ def test_predict_band_refuses_paths_it_cannot_read():
     with pytest.raises(BatteryInputError) as raised:
         _band(days=np.arange(10.0, 3661.0, 30.0))
     assert raised.value.field == "model_now_percent"
+
+
+def test_an_observation_far_beyond_the_estimate_in_points_and_standard_deviations_is_an_outlier():
+    from simulation.battery.health import HealthEstimate, is_outlier
+
+    estimate = HealthEstimate(soh_percent=95.0, variance=1.0)
+    entered_as_new = HealthEstimate(soh_percent=75.0, variance=3.0)  # 20 points, 10 σ: learnt, not refused
+    wrong_meter = HealthEstimate(soh_percent=45.0, variance=3.0)  # 50 points: set aside
+    assert not is_outlier(estimate, entered_as_new)
+    assert is_outlier(estimate, wrong_meter)
+    assert not is_outlier(estimate, wrong_meter, min_points=60.0)
+    assert not is_outlier(HealthEstimate(soh_percent=95.0, variance=100.0), wrong_meter)  # 50 points is 4.9 σ

@@ -94,3 +94,18 @@ def test_the_job_ages_from_telemetry_alone_when_no_source_is_registered(org, mon
     charge(vehicle, soc_from=10, soc_to=90, energy_kwh=50.0)
     result = vehicle_health_update(day=DAY)
     assert result["aged"] == 1 and result["observations"] == 0 and result["observation_sources"] == []
+
+
+def test_an_observation_far_beyond_the_estimate_is_kept_but_not_believed(org):
+    wrong, alone = VehicleFactory(department=org.a), VehicleFactory(department=org.a)
+    for vehicle in (wrong, alone):
+        drive(vehicle, DAY)
+    # a meter reading half what was delivered: the battery would seem at 40 % of new
+    charge(wrong, soc_from=15, soc_to=85, energy_kwh=0.4 * 64 * 0.70 / 0.89)
+    result = vehicle_health_update(day=DAY)
+    assert (result["observations"], result["rejected_observations"]) == (0, 1)
+    row = CapacityObservation.objects.get()
+    assert row.soh_percent == pytest.approx(40.0, abs=0.1) and row.rejected and row.used_on == DAY
+    health = {h.vehicle_id: h for h in VehicleHealth.objects.all()}
+    assert health[wrong.pk].soh_percent == pytest.approx(health[alone.pk].soh_percent)
+    assert not HealthDay.objects.get(vehicle=wrong).observation_used
