@@ -265,29 +265,43 @@ def consumption_figures(data: dict, unit: str) -> dict[str, str]:
             ],
             f"Consumption by outside temperature ({title_unit})",
             barmode="group",
+            xaxis=dict(title="Outside temperature (°C)"),
             yaxis=dict(title=title_unit, rangemode="tozero"),
-            legend=dict(orientation="h", y=-0.25),
+            legend=dict(orientation="h", y=-0.35),
+            margin=dict(l=55, r=20, t=45, b=120),
+            height=420,
         )
     }
-    vehicles = [v for v in data["vehicles"] if v["ratio"] is not None][:25]
+    compared = [v for v in data["vehicles"] if v["ratio"] is not None]
+    vehicles = compared[:25]
+    labels = [str(v["label"]) for v in vehicles]
+    # The flagged vehicles' actual bars in red, as a trace of their own in the same slot, so the legend names both
+    actual = [per_100(v["actual_modelled_kwh_per_100km"]) for v in vehicles]
+    traces = [
+        go.Bar(x=labels, y=[per_100(v["expected_kwh_per_100km"]) for v in vehicles], name="Expected by the model",
+               marker_color="#9fb7cf", offsetgroup="expected"),
+        go.Bar(x=labels, y=[None if v["flagged"] else a for v, a in zip(vehicles, actual, strict=True)],
+               name="Actual", marker_color=COLORS[0], offsetgroup="actual"),
+    ]  # fmt: skip
+    if any(v["flagged"] for v in vehicles):
+        traces.append(
+            go.Bar(
+                x=labels,
+                y=[a if v["flagged"] else None for v, a in zip(vehicles, actual, strict=True)],
+                name="Actual, flagged",
+                marker_color="#d62728",
+                offsetgroup="actual",
+            )  # fmt: skip
+        )
+    title = f"The {len(vehicles)} vehicles furthest above their model" if len(compared) > len(vehicles) else "Vehicles"
     figures["vehicles"] = _fig(
-        [
-            go.Bar(
-                x=[str(v["label"]) for v in vehicles],
-                y=[per_100(v["expected_kwh_per_100km"]) for v in vehicles],
-                name="Expected by the model",
-                marker_color="#9fb7cf",
-            ),
-            go.Bar(
-                x=[str(v["label"]) for v in vehicles],
-                y=[per_100(v["actual_modelled_kwh_per_100km"]) for v in vehicles],
-                name="Actual",
-                marker_color=["#d62728" if v["flagged"] else COLORS[0] for v in vehicles],
-            ),
-        ],
-        f"Vehicles furthest above their model ({title_unit})",
+        traces,
+        f"{title} ({title_unit})",
         barmode="group",
+        xaxis=dict(title="Vehicle, highest actual ÷ expected first", tickangle=-45),
         yaxis=dict(title=title_unit, rangemode="tozero"),
-        legend=dict(orientation="h", y=-0.3),
+        legend=dict(orientation="h", y=-0.5),
+        margin=dict(l=55, r=20, t=45, b=120),
+        height=420,
     )
     return figures

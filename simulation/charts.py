@@ -84,12 +84,12 @@ def health_figure(*, history: list[dict], observations: list[dict], prediction: 
     figure.add_hline(y=threshold_percent, line=dict(color=RED, width=1), annotation_text=f"{threshold_percent:g} %")
     figure.update_layout(
         title="State of health (%)",
-        margin=dict(l=50, r=20, t=40, b=40),
-        height=360,
+        margin=dict(l=60, r=20, t=40, b=90),
+        height=400,
         hovermode="x unified",
         template="plotly_white",
-        xaxis=dict(title="Day (UTC)"),
-        yaxis=dict(title="%"),
-        legend=dict(orientation="h"),
+        xaxis=dict(title="Date"),
+        yaxis=dict(title="State of health (%)"),
+        legend=dict(orientation="h", y=-0.25),
     )
     return mark_empty(figure, note="No state of health computed yet").to_json()

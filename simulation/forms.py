@@ -28,7 +28,7 @@ class ThresholdForm(forms.Form):
             "min_value": f"Give a threshold from {LOW:g} to {HIGH:g} %%.",
             "max_value": f"Give a threshold from {LOW:g} to {HIGH:g} %%.",
         },
-        widget=forms.NumberInput(attrs={"step": "0.5"}),
+        widget=forms.NumberInput(attrs={"step": "0.5", "placeholder": f"{DEFAULT_THRESHOLD_PERCENT:g}"}),
     )
     sort = forms.ChoiceField(
         required=False,

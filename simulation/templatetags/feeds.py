@@ -1,8 +1,11 @@
-"""`{% load feeds %}`: how old a feed's data is, in words a person reads at a glance."""
+"""`{% load feeds %}`: how old a feed's data is, in words a person reads at a glance, and speeds in the
+department's unit (km/h, or mph where it counts in miles)."""
 
 from datetime import timedelta
 
 from django import template
+
+from evfleet import formatting
 
 register = template.Library()
 
@@ -23,3 +26,24 @@ def age(value: timedelta | None) -> str:
         return f"{hours} h {minutes} min" if minutes else f"{hours} h"
     days, hours = divmod(hours, 24)
     return f"{days} d {hours} h" if hours else f"{days} d"
+
+
+@register.filter
+def speed(kmh, decimals=0) -> str:
+    """A speed in km/h as "34 km/h", or "21 mph" where the department counts in miles; "—" for none."""
+    if kmh is None:
+        return "—"
+    unit = formatting.current_distance_unit()
+    return (
+        f"{formatting.number(formatting.km_to(kmh, unit), int(decimals))} {'mph' if unit == formatting.MI else 'km/h'}"
+    )
+
+
+@register.filter
+def wind(ms, decimals=1) -> str:
+    """A wind speed in m/s as "3.2 m/s", or in mph where the department counts in miles; "—" for none."""
+    if ms is None:
+        return "—"
+    if formatting.current_distance_unit() == formatting.MI:
+        return speed(float(ms) * 3.6, decimals)
+    return f"{formatting.number(ms, int(decimals))} m/s"

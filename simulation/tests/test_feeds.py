@@ -450,7 +450,18 @@ def test_the_page_shows_each_feeds_age_and_a_warning_with_the_error_when_it_fail
     traffic_row = html[html.index('data-feed="traffic"') : html.index("</table>", html.index('data-feed="traffic"'))]
     assert "Current" in traffic_row and "Stale" not in traffic_row
     assert "-3.5 °C" in html and "1.2 mm/h" in html and "6.0 m/s" in html
-    assert "23 of 48 km/h" in html and "20 min old" in html and "5 min old" in html
+    assert "23 km/h" in html and "free flow 48 km/h" in html and "20 min old" in html and "5 min old" in html
+
+
+def test_the_page_gives_speeds_in_mph_where_the_department_counts_in_miles(org, client):
+    now = datetime.now(UTC)
+    org.a.distance_unit = "mi"
+    org.a.save(update_fields=["distance_unit"])
+    _stored_conditions(SiteFactory(department=org.a, name="Depot Nord"), now)
+    client.force_login(org.fleet_manager_a)
+    html = client.get("/simulation/feeds/").content.decode()
+    assert "14 mph" in html and "free flow 30 mph" in html and "13.4 mph" in html
+    assert "km/h" not in html and "m/s" not in html
 
 
 def test_the_page_warns_that_a_feed_never_fetched(org, client):

@@ -1,5 +1,7 @@
 """The state-of-health pages: the fleet's vehicles nearing a threshold, and the panel on fleet's vehicle page."""
 
+import math
+
 from django.contrib.auth.decorators import permission_required
 from django.shortcuts import render
 
@@ -57,6 +59,7 @@ def vehicle_health_panel(request, vehicle):
         "simulation/vehicle_health_panel.html",
         {
             "health": current,
+            "band_percent": 1.96 * math.sqrt(max(current.variance, 0.0)) if current else None,
             "crossing": found,
             "threshold": DEFAULT_THRESHOLD_PERCENT,
             "health_figure": figure,
