@@ -96,6 +96,8 @@ def vehicles_nearing(
                 "earliest": found.earliest,
                 "expected": found.expected,
                 "latest": found.latest,
+                # the band's low edge is already under the threshold on the last day aged: possible now
+                "possible_now": found.earliest <= row.integrated_through,
             }
         )
     descending = sort.startswith("-")

@@ -10,7 +10,6 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from simulation import climate
 from simulation.feeds import (
     FeedError,
     NormalsWeather,
@@ -76,12 +75,11 @@ def _record(feed_name: str, feed, now: datetime, result: FetchResult, warning: s
     FeedStatus.objects.update_or_create(feed=feed_name, defaults=values)
 
 
-def _normals_warning(sites) -> str:
-    places = sorted({climate.normals_for(s.latitude, s.longitude).place for s in sites})
-    where = f" of {', '.join(places)}" if places else ""
+def _normals_warning() -> str:
+    """The same words for every organisation: the places of the sites (other departments' too) stay out of it."""
     return (
-        f"Offline default: temperatures from the 1991–2020 climate normals{where} with a daily cycle; "
-        "no rain, snow or wind."
+        "Offline default: temperatures from the 1991–2020 climate normals of the reference place nearest each site, "
+        "with a daily cycle; no rain, snow or wind."
     )
 
 
@@ -124,7 +122,7 @@ def weather_fetch(*, feed: WeatherFeed | None = None, now: datetime | None = Non
                 update_fields=[*WEATHER_FIELDS, "source", "fetched_at"],
             )
         result.stored += len(rows)
-    warning = _normals_warning(sites) if isinstance(feed, NormalsWeather) else ""
+    warning = _normals_warning() if isinstance(feed, NormalsWeather) else ""
     _record(FeedStatus.Feed.WEATHER, feed, now, result, warning)
     return result
 

@@ -272,7 +272,7 @@ def test_without_a_url_the_weather_comes_from_the_sites_climate_normals(org, set
     assert hour.source == "normals"
     assert hour.temperature_c == pytest.approx(20.0 + 10.5 / 2, abs=0.1)  # Berlin's July mean + half its range
     status = FeedStatus.objects.get(feed="weather")
-    assert status.source == "normals (offline default)" and "Berlin" in status.warning
+    assert status.source == "normals (offline default)" and "climate normals" in status.warning
 
 
 def test_without_a_url_the_traffic_comes_from_the_typical_profiles(org, settings):
@@ -522,3 +522,12 @@ def test_the_weather_api_lists_the_users_sites_filtered_by_site(org, api, django
     assert api(org.fleet_manager_b).get("/api/v1/weather/", {"site": mine.pk}).json()["results"] == []
     traffic = api(org.analyst_b).get("/api/v1/traffic-readings/").json()["results"]
     assert [row["site"] for row in traffic] == [theirs.pk]
+
+
+def test_the_offline_weather_warning_names_no_organisations_places(org):
+    SiteFactory(department=org.a, latitude=52.52, longitude=13.40)  # Berlin
+    SiteFactory(department=org.b, latitude=40.71, longitude=-74.01)  # New York, another organisation's
+    services.weather_fetch()
+    warning = FeedStatus.objects.get(feed="weather").warning
+    assert "climate normals" in warning
+    assert "New York" not in warning and "Berlin" not in warning

@@ -121,3 +121,14 @@ def test_the_admin_lists_the_health_tables_read_only_and_scoped(org, client):
     body = client.get("/admin/simulation/vehiclehealth/").content.decode()
     assert "MINE" in body and "THEIRS" not in body
     assert client.get("/admin/simulation/vehiclehealth/add/").status_code == 403
+
+
+def test_a_band_already_under_the_threshold_reads_now_not_a_past_date(org, client):
+    health_of(VehicleFactory(department=org.a, fleet_number="AT-EDGE"), soh_percent=81, fade_per_year_percent=2)
+    health_of(VehicleFactory(department=org.a, fleet_number="AHEAD"), soh_percent=85, fade_per_year_percent=2)
+    client.force_login(org.fleet_manager_a)
+    page = client.get("/simulation/health/")
+    rows = {row["vehicle"].fleet_number: row for row in page.context["rows"]}
+    assert rows["AT-EDGE"]["possible_now"] and not rows["AHEAD"]["possible_now"]
+    assert rows["AHEAD"]["earliest"] > rows["AHEAD"]["health"].integrated_through
+    assert 'now <span class="muted">(within the band)</span>' in page.content.decode()
