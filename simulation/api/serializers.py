@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from evfleet.api.base import StrictModelSerializer
 from simulation.models import CapacityObservation, HealthDay, TrafficReading, VehicleHealth, WeatherHour
+from simulation.selectors.health import OBSERVATION_FIELDS
 
 
 class WeatherHourSerializer(serializers.ModelSerializer):
@@ -92,19 +93,7 @@ class HealthDaySerializer(StrictModelSerializer):
 class CapacityObservationSerializer(StrictModelSerializer):
     class Meta:
         model = CapacityObservation
-        fields = [
-            "observed_at",
-            "energy_kwh",
-            "soc_start_percent",
-            "soc_end_percent",
-            "current_type",
-            "soh_percent",
-            "variance",
-            "source",
-            "source_id",
-            "used_on",
-            "rejected",
-        ]
+        fields = list(OBSERVATION_FIELDS)
         read_only_fields = fields
 
 

@@ -77,6 +77,22 @@ def prediction_until(prediction: dict, horizon_days: int) -> dict:
     return {"start": start, "points": points}
 
 
+# what the vehicle page's chart and the API show of each capacity observation
+OBSERVATION_FIELDS = (
+    "observed_at",
+    "energy_kwh",
+    "soc_start_percent",
+    "soc_end_percent",
+    "current_type",
+    "soh_percent",
+    "variance",
+    "source",
+    "source_id",
+    "used_on",
+    "rejected",
+)
+
+
 def vehicles_nearing(
     *, user: User, threshold_percent: float = DEFAULT_THRESHOLD_PERCENT, sort: str = "expected", limit: int = 500
 ) -> list[dict]:
@@ -139,18 +155,6 @@ def vehicle_health(*, vehicle: Vehicle, history_days: int = HISTORY_DAYS) -> dic
             vehicle=vehicle, observed_at__gte=datetime.combine(since, time(0), tzinfo=UTC)
         )
         .order_by("observed_at")
-        .values(
-            "observed_at",
-            "energy_kwh",
-            "soc_start_percent",
-            "soc_end_percent",
-            "current_type",
-            "soh_percent",
-            "variance",
-            "source",
-            "source_id",
-            "used_on",
-            "rejected",
-        )
+        .values(*OBSERVATION_FIELDS)
     )
     return {"current": current, "history": history, "observations": observed}
