@@ -48,16 +48,28 @@ def health_figure(*, history: list[dict], observations: list[dict], prediction: 
             line=dict(color=BLUE),
         )  # fmt: skip
     )
+    believed = [o for o in observations if not o.get("rejected")]
+    rejected = [o for o in observations if o.get("rejected")]
     figure.add_trace(
         go.Scatter(
-            x=[o["observed_at"].date().isoformat() for o in observations],
-            y=[o["soh_percent"] for o in observations],
-            error_y=dict(type="data", array=[1.96 * math.sqrt(max(o["variance"], 0.0)) for o in observations]),
+            x=[o["observed_at"].date().isoformat() for o in believed],
+            y=[o["soh_percent"] for o in believed],
+            error_y=dict(type="data", array=[1.96 * math.sqrt(max(o["variance"], 0.0)) for o in believed]),
             mode="markers",
             name="capacity observations",
             marker=dict(color=GREEN, size=7),
         )
     )
+    if rejected:  # set aside by the filter's outlier gate: shown, hollow, not believed
+        figure.add_trace(
+            go.Scatter(
+                x=[o["observed_at"].date().isoformat() for o in rejected],
+                y=[o["soh_percent"] for o in rejected],
+                mode="markers",
+                name="observations set aside (outliers)",
+                marker=dict(color=GREEN, size=7, symbol="circle-open"),
+            )
+        )
     points = prediction.get("points", [])
     if points:
         ahead = [str(p["date"]) for p in points]

@@ -132,3 +132,17 @@ def test_a_band_already_under_the_threshold_reads_now_not_a_past_date(org, clien
     assert rows["AT-EDGE"]["possible_now"] and not rows["AHEAD"]["possible_now"]
     assert rows["AHEAD"]["earliest"] > rows["AHEAD"]["health"].integrated_through
     assert 'now <span class="muted">(within the band)</span>' in page.content.decode()
+
+
+def test_the_chart_shows_observations_set_aside_apart_from_those_believed():
+    from datetime import UTC, datetime
+
+    from simulation.charts import health_figure
+
+    at = datetime(2026, 11, 1, 8, tzinfo=UTC)
+    seen = {"observed_at": at, "soh_percent": 91.0, "variance": 3.0, "rejected": False}
+    wrong = {"observed_at": at, "soh_percent": 45.0, "variance": 3.0, "rejected": True}
+    believed_only = health_figure(history=[], observations=[seen], prediction={}, threshold_percent=80)
+    both = health_figure(history=[], observations=[seen, wrong], prediction={}, threshold_percent=80)
+    assert "observations set aside (outliers)" not in believed_only
+    assert "observations set aside (outliers)" in both and "circle-open" in both
