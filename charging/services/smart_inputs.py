@@ -9,7 +9,6 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from django.db.models import OuterRef, Q, Subquery
@@ -233,12 +232,8 @@ def _request(
 def _chemistry(model) -> Chemistry:
     """The cell chemistry of a vehicle model's pack (the catalogue's, else the fallback by class): it sets how
     the battery takes DC power in the cold and the heat."""
-    return _pack_chemistry(model.make, model.name, model.variant, float(model.usable_battery_kwh), model.vehicle_class)
-
-
-@lru_cache(maxsize=512)
-def _pack_chemistry(make: str, name: str, variant: str, usable_kwh: float, vehicle_class: str) -> Chemistry:
-    return pack_for(make, name, variant, usable_kwh, vehicle_class).chemistry
+    pack = pack_for(model.make, model.name, model.variant, float(model.usable_battery_kwh), model.vehicle_class)
+    return pack.chemistry
 
 
 def _soc_now(session: ChargingSession) -> float | None:

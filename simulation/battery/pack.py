@@ -21,6 +21,7 @@ layered oxides (NMC 532…811, NCMA, and Panasonic's NCA in Tesla cells) map to 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .chemistry import BatteryInputError, Chemistry
 
@@ -178,6 +179,7 @@ def catalogue_pack(make: str, name: str, variant: str) -> Pack:
     return _pack_from(chemistry, series, parallel, cell_v, gross, published, float(entry["usable_battery_kwh"]), source)
 
 
+@lru_cache(maxsize=1024)  # a Pack is frozen: the planner and the nightly job ask for the same few models
 def pack_for(make: str, name: str, variant: str, usable_kwh, vehicle_class: str) -> Pack:
     """The catalogue pack when the model is in the catalogue, else a fallback by class with ``assumed=True``.
 

@@ -309,13 +309,6 @@ def _observe(records, packs: dict[int, tuple]) -> list[CapacityObservation]:
     return made
 
 
-@lru_cache(maxsize=1024)
-def _pack(make: str, name: str, variant: str, usable_kwh: float, vehicle_class: str) -> tuple:
-    """(chemistry, assumed, pack capacity in Ah) of a vehicle model (simulation.battery.pack)."""
-    pack = pack_for(make, name, variant, usable_kwh, vehicle_class)
-    return pack.chemistry, bool(pack.assumed), float(pack.cells_parallel * pack.cell_capacity_ah)
-
-
 def _chunk_update(vehicles: list[Vehicle], day: date, result: dict, *, predict: bool) -> None:
     start, end = day_bounds(day)
     ids = [v.pk for v in vehicles]
@@ -324,10 +317,8 @@ def _chunk_update(vehicles: list[Vehicle], day: date, result: dict, *, predict: 
     packs = {}
     for v in vehicles:
         model = v.vehicle_model
-        chemistry, assumed, capacity_ah = _pack(
-            model.make, model.name, model.variant, float(model.usable_battery_kwh), model.vehicle_class
-        )
-        packs[v.pk] = (chemistry, assumed, float(model.usable_battery_kwh), capacity_ah)
+        pack = pack_for(model.make, model.name, model.variant, float(model.usable_battery_kwh), model.vehicle_class)
+        packs[v.pk] = (pack.chemistry, bool(pack.assumed), float(model.usable_battery_kwh), float(pack.capacity_ah))
 
     soc, temperature, read_hours = _hourly(ids, start, end)
     rest = _rest_temperatures(vehicles, day)
