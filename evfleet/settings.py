@@ -64,6 +64,8 @@ INSTALLED_APPS = [
     "charging",
     "v2g",
     "simulation",
+    "operations",
+    "dispatch",
     "analytics",
     "demo",
 ]
