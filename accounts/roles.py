@@ -27,6 +27,9 @@ SIMULATION_READ = {  # what the weather and traffic feeds stored and how they ar
 }
 # the state of health (issue 16): every role that sees vehicles sees their battery's health; the nightly job writes it
 HEALTH_READ = {f"simulation.{m}": "v" for m in ("vehiclehealth", "healthday", "capacityobservation")}
+# the fleet's work (issue 17): routes, duty schedules, trips, vehicles' depots, the department's reserve
+OPERATIONS_MODELS = ("route", "routestop", "dutyschedule", "trip", "vehicledepot", "operationspolicy")
+OPERATIONS_READ = {f"operations.{m}": "v" for m in OPERATIONS_MODELS}
 # model label -> actions, as letters: v(iew) a(dd) c(hange) d(elete)
 _MATRIX: dict[str, dict[str, str]] = {
     Role.FLEET_MANAGER: {
@@ -36,6 +39,7 @@ _MATRIX: dict[str, dict[str, str]] = {
         "fleet.vehicle": "vacd",
         **HEALTH_READ,
         "fleet.telemetrypoint": "va",
+        **{f"operations.{m}": "vacd" for m in OPERATIONS_MODELS},  # plans the fleet's work and its reserve
         **{f"stations.{m}": "vacd" for m in ("site", "chargepoint", "connector", "maintenancewindow")},
         "stations.ocppcommand": "va",
         "stations.ocppmessage": "v",
@@ -65,6 +69,9 @@ _MATRIX: dict[str, dict[str, str]] = {
     Role.DISPATCHER: {
         "accounts.department": "v",
         **SIMULATION_READ,
+        **{f"operations.{m}": "vacd" for m in ("route", "routestop", "dutyschedule", "trip")},  # dispatchers plan trips
+        "operations.vehicledepot": "vac",
+        "operations.operationspolicy": "v",
         "fleet.vehiclemodel": "v",
         "fleet.vehicle": "vc",
         **HEALTH_READ,
@@ -89,6 +96,7 @@ _MATRIX: dict[str, dict[str, str]] = {
     Role.TECHNICIAN: {
         "accounts.department": "v",
         **SIMULATION_READ,
+        **OPERATIONS_READ,
         "fleet.vehiclemodel": "v",
         "fleet.vehicle": "vc",
         **HEALTH_READ,
@@ -108,6 +116,7 @@ _MATRIX: dict[str, dict[str, str]] = {
     Role.ANALYST: {
         "accounts.department": "v",
         **SIMULATION_READ,
+        **OPERATIONS_READ,
         "fleet.vehiclemodel": "v",
         "fleet.vehicle": "v",
         **HEALTH_READ,
@@ -134,6 +143,8 @@ _MATRIX: dict[str, dict[str, str]] = {
     Role.INTEGRATOR: {
         "accounts.department": "v",
         **SIMULATION_READ,
+        **OPERATIONS_READ,
+        **{f"operations.{m}": "vac" for m in ("route", "routestop", "dutyschedule", "trip")},  # an ERP sends the work
         "fleet.vehiclemodel": "v",
         "fleet.vehicle": "v",
         **HEALTH_READ,

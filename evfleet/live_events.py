@@ -126,6 +126,34 @@ EVENTS: dict[str, Event] = {
             "fleet.view_vehicle",
             (Field("id", "integer", "the vehicle"),),
         ),
+        *(
+            Event(
+                name,
+                when,
+                "the trip's department",
+                "operations.view_trip",
+                (
+                    Field("id", "integer", "the trip (`GET trips/{id}/`)"),
+                    Field("vehicle", "integer", "its vehicle"),
+                    Field("depot", "integer", "the site it leaves from"),
+                    Field("departs_at", "datetime", "its departure"),
+                    Field("returns_at", "datetime", "its expected return"),
+                    Field("status", "string", "`planned`, `under_way`, `completed` or `cancelled`"),
+                    Field("required_soc_percent", "number", "SoC the vehicle needs at departure, %", nullable=True),
+                ),
+            )
+            for name, when in (
+                ("trip.created", "a trip was added (by hand, an import or a duty schedule)"),
+                ("trip.updated", "a trip was changed, cancelled, left or came back"),
+            )
+        ),
+        Event(
+            "trip.deleted",
+            "a trip was deleted",
+            "the trip's department",
+            "operations.view_trip",
+            (Field("id", "integer", "the trip"),),
+        ),
         Event(
             "vehicles.telemetry",
             "a telemetry batch moved vehicles' current state (older readings move nothing)",
@@ -426,6 +454,7 @@ def _rows(fields: tuple[Field, ...], prefix: str = "") -> list[str]:
 # The endpoint whose readers (the role table of docs/api.md) receive the events that need each permission.
 READERS = {
     "fleet.view_vehicle": "vehicles/",
+    "operations.view_trip": "trips/",
     "stations.view_chargepoint": "charge-points/",
     "stations.view_ocppcommand": "ocpp-commands/",
     "stations.view_alert": "alerts/",

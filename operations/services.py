@@ -2,8 +2,7 @@
 write is validated (`full_clean`, the vehicle's row locked so two writers cannot book it twice), priced by
 `operations.need`, logged and announced."""
 
-from datetime import date, datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -13,7 +12,7 @@ from django.utils import timezone
 
 from accounts.audit import model_create, model_delete, model_update
 from accounts.models import User
-from evfleet import realtime
+from evfleet import live_events, realtime
 from fleet.models import Vehicle
 from operations import need as trip_need
 from operations.models import DutySchedule, OperationsPolicy, Route, RouteStop, Trip
@@ -22,15 +21,13 @@ STOP_FIELDS = ("name", "address", "latitude", "longitude", "window_opens", "wind
 
 
 def _announce(event: str, trip: Trip) -> None:
-    payload = {
-        "event": event,
-        "id": trip.pk,
-        "vehicle": trip.vehicle_id,
-        "depot": trip.depot_id,
-        "departs_at": trip.departs_at.isoformat() if trip.departs_at else None,
-        "status": trip.status,
-        "required_soc_percent": trip.required_soc_percent,
-    }
+    if event == "trip.deleted":
+        payload = live_events.render(event, id=trip.pk)
+    else:
+        payload = live_events.render(
+            event, id=trip.pk, vehicle=trip.vehicle_id, depot=trip.depot_id, departs_at=trip.departs_at,
+            returns_at=trip.returns_at, status=trip.status, required_soc_percent=trip.required_soc_percent,
+        )  # fmt: skip
     department_id = trip.department_id
     transaction.on_commit(lambda: realtime.publish(event, payload, department_id=department_id))
 
@@ -198,7 +195,7 @@ def local_datetime(day: date, at, zone: ZoneInfo) -> datetime:
     # fold=0 takes the offset in force before the change: in the gap that is the wall clock moved forward (02:30
     # becomes 03:30), in the repeated hour the first occurrence. UTC, as stored (PEP 495: an aware time in a fold
     # compares unequal across zones).
-    return datetime.combine(day, at).replace(tzinfo=zone, fold=0).astimezone(dt_timezone.utc)
+    return datetime.combine(day, at).replace(tzinfo=zone, fold=0).astimezone(UTC)
 
 
 def schedule_occurrences(schedule: DutySchedule, first: date, last: date) -> list[tuple[datetime, datetime]]:

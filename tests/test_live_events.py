@@ -31,6 +31,7 @@ from fleet.tests.factories import VehicleFactory
 from notifications.api.serializers import NotificationSerializer
 from notifications.events import Notice
 from notifications.services import notify
+from operations import services as operations_services
 from stations import services as station_services
 from stations.api.serializers import AlertSerializer, ConnectorSerializer, OcppCommandSerializer
 from stations.models import Alert, CompatibilityRule
@@ -197,6 +198,11 @@ def test_every_documented_event_is_emitted_with_its_documented_payload(
     step(reservations.reservation_request, actor=org.dispatcher_a, vehicle=VehicleFactory(department=org.a),
          starts_at=now + timedelta(hours=2), ends_at=now + timedelta(hours=3), connector=connector)  # fmt: skip
     step(notify, event=Notice(kind="session.failed", users=[org.fleet_manager_a], title="VAN-7 failed"))
+    trip = step(operations_services.trip_create, actor=org.dispatcher_a, vehicle=VehicleFactory(department=org.a),
+                depot=site, departs_at=now + timedelta(hours=5), returns_at=now + timedelta(hours=9),
+                distance_km=80)  # fmt: skip
+    step(operations_services.trip_cancel, actor=org.dispatcher_a, trip=trip)
+    step(operations_services.trip_delete, actor=org.dispatcher_a, trip=trip)
 
     for event, payload in published:
         assert event in live_events.EVENTS, event

@@ -1,5 +1,4 @@
-from datetime import date, datetime, time, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,7 +11,6 @@ from operations.models import Trip
 from stations.tests.factories import SiteFactory
 
 pytestmark = pytest.mark.django_db
-UTC = dt_timezone.utc
 
 
 @pytest.fixture
