@@ -1041,6 +1041,8 @@ PAGE_EXEMPT: dict[tuple[str, str], Exempt] = {
             "charging:roaming": (lambda w, p: "/roaming/", _nothing),
             "simulation:feeds": (lambda w, p: "/simulation/feeds/", _nothing),
             "simulation:health": (lambda w, p: "/simulation/health/?threshold_percent=85", _nothing),
+            "dispatch:map": (lambda w, p: "/dispatch/map/", _nothing),
+            "dispatch:map-data": (lambda w, p: "/dispatch/map/data.json", _nothing),
             "accounts:password-reset-sent": (lambda w, p: "/accounts/password-reset/sent/", _nothing),
             "accounts:password-reset-complete": (lambda w, p: "/accounts/password-reset/done/", _nothing),
         }.items()
