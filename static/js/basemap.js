@@ -21,12 +21,39 @@
     return fetchJSON(context.urls.landUrl);
   }
 
+  // Natural Earth's shapes that cross the antimeridian (Chukotka, Fiji) jump from 180° to -180°; drawn as they
+  // are, Leaflet strokes and fills a band across the whole map. Each line or ring is made continuous instead
+  // (a longitude past 180° is drawn past the map's edge, where it belongs).
+  function unwrap(line) {
+    let shift = 0;
+    return line.map(([lon, lat], i) => {
+      if (i > 0) {
+        const previous = line[i - 1][0];
+        if (lon - previous > 180) shift -= 360;
+        else if (previous - lon > 180) shift += 360;
+      }
+      return [lon + shift, lat];
+    });
+  }
+  function continuous(geometry) {
+    const lines = {LineString: 0, MultiLineString: 1, Polygon: 1, MultiPolygon: 2}[geometry.type];
+    const walk = (coordinates, depth) => (depth === 0 ? unwrap(coordinates) : coordinates.map((c) => walk(c, depth - 1)));
+    if (geometry.type === "GeometryCollection") return {...geometry, geometries: geometry.geometries.map(continuous)};
+    if (lines === undefined) return geometry;
+    return {...geometry, coordinates: walk(geometry.coordinates, lines)};
+  }
+  function shapes(object) {
+    if (object.type === "FeatureCollection") return {...object, features: object.features.map(shapes)};
+    if (object.type === "Feature") return {...object, geometry: continuous(object.geometry)};
+    return continuous(object);
+  }
+
   const layers = [
     {
       name: "Land",
       attribution: "Natural Earth",
       load: (context) => countries(context).then((topology) =>
-        L.geoJSON(topojson.feature(topology, topology.objects.land), {
+        L.geoJSON(shapes(topojson.feature(topology, topology.objects.land)), {
           pane: "basemap", interactive: false,
           style: {stroke: false, fill: true, fillColor: "#f3f0e8", fillOpacity: 1},
         })),
@@ -35,7 +62,7 @@
       name: "Borders",
       attribution: "Natural Earth",
       load: (context) => countries(context).then((topology) =>
-        L.geoJSON(topojson.mesh(topology, topology.objects.countries, (a, b) => a !== b), {
+        L.geoJSON(shapes(topojson.mesh(topology, topology.objects.countries, (a, b) => a !== b)), {
           pane: "basemap", interactive: false,
           style: {color: "#9c8fa8", weight: 1, dashArray: "4 3", fill: false},
         })),
@@ -44,7 +71,7 @@
       name: "Coast",
       attribution: "Natural Earth",
       load: (context) => countries(context).then((topology) =>
-        L.geoJSON(topojson.mesh(topology, topology.objects.land), {
+        L.geoJSON(shapes(topojson.mesh(topology, topology.objects.land)), {
           pane: "basemap", interactive: false,
           style: {color: "#6f93b0", weight: 1.2, fill: false},
         })),

@@ -29,15 +29,44 @@
       layer.addTo(map);
       layerControl.addOverlay(layer, entry.name);
       element.dataset.basemapLoaded = String(Number(element.dataset.basemapLoaded || 0) + 1);
+      declutter();
     }).catch((error) => console.error(`basemap layer ${entry.name}:`, error));
   });
   if (urls.tilesUrl) {
     const tiles = L.tileLayer(urls.tilesUrl, {attribution: urls.tilesAttribution || "", maxZoom: 19}).addTo(map);
     layerControl.addOverlay(tiles, "Tile server map");
   }
-  function showLabels() { element.classList.toggle("zoomed-out", map.getZoom() < 9); element.classList.toggle("world", map.getZoom() < 4); }
+  function showLabels() { element.classList.toggle("zoomed-out", map.getZoom() < 11); element.classList.toggle("world", map.getZoom() < 3); }
   map.on("zoomend", showLabels);
   showLabels();
+
+  // Labels that would overlap one already placed are hidden (sites first, then cities, then vehicles): the dot stays,
+  // its name shows on hover and in its popup. Past DECLUTTER_MAX labels in view, vehicles' labels are left off.
+  const DECLUTTER_MAX = 400;
+  let declutterFrame = null;
+  function declutter() {
+    cancelAnimationFrame(declutterFrame);
+    declutterFrame = requestAnimationFrame(() => {
+      const placed = [];
+      const bounds = element.getBoundingClientRect();
+      const labels = [".slabel", ".place-name", ".vlabel"].flatMap((selector) => [...element.querySelectorAll(selector)]);
+      const inView = labels.filter((node) => {
+        node.classList.remove("crowded");
+        const r = node.getBoundingClientRect();
+        return r.width && r.right > bounds.left && r.left < bounds.right && r.bottom > bounds.top && r.top < bounds.bottom;
+      });
+      inView.forEach((node, index) => {
+        if (index >= DECLUTTER_MAX) { node.classList.add("crowded"); return; }
+        const r = node.getBoundingClientRect();
+        if (placed.some((p) => r.left < p.right && r.right > p.left && r.top < p.bottom && r.bottom > p.top)) {
+          node.classList.add("crowded");
+        } else {
+          placed.push(r);
+        }
+      });
+    });
+  }
+  map.on("zoomend moveend", declutter);
 
   // --- state ----------------------------------------------------------------------------------------------------
   const vehicleLayer = L.layerGroup().addTo(map);
@@ -118,8 +147,8 @@
     const statusRows = Object.entries(counts.byStatus).sort().map(([status, n]) =>
       el("li", null, el("span", {class: `cdot c-${data.connector_groups[status] || "out"}`}), `${status}: ${n}`));
     return el("div", {class: "mappopup", "data-site-popup": site.id},
-      el("h3", null, site.name, " ", el("span", {class: "muted small"}, site.kind === "depot" ? "depot" : "charging site")),
-      el("p", {class: "small muted"}, site.department),
+      el("h3", null, site.name),
+      el("p", {class: "small muted"}, `${site.kind === "depot" ? "Depot" : "Charging site"} · ${site.department}`),
       total
         ? el("p", null, el("strong", null, `${counts.free} free`), ` · ${counts.busy} in use · ${counts.out} out of service, of ${total}`)
         : el("p", {class: "muted"}, "No connectors."),
@@ -189,6 +218,15 @@
       if (marker.isPopupOpen()) marker.setPopupContent(sitePopup(site));
     }
     dress(marker, label, {siteId: site.id, free: counts.free, total});
+    if (site.kind === "depot" && !marker._evZone) {
+      // the "at the depot" zone: vehicles parked inside it count as at the depot
+      marker._evZone = L.circle([site.lat, site.lon], {
+        radius: data.at_depot_radius_m, pane: "basemapLabels", interactive: false,
+        color: "#12202f", weight: 1, dashArray: "3 4", fillColor: "#12202f", fillOpacity: 0.05,
+      });
+      marker.on("add", () => marker._evZone.addTo(map)).on("remove", () => marker._evZone.remove());
+      if (map.hasLayer(marker)) marker._evZone.addTo(map);
+    }
   }
 
   // --- filters --------------------------------------------------------------------------------------------------
@@ -225,6 +263,7 @@
     const list = document.getElementById("no-position-list");
     list.replaceChildren(...missing.map((v) => el("li", {"data-vehicle-id": v.id}, el("a", {href: v.url}, v.label))));
     document.getElementById("no-position").hidden = !missing.length;
+    declutter();
   }
 
   function fit() {
