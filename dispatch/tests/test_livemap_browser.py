@@ -68,7 +68,11 @@ def test_the_map_draws_its_offline_basemap_and_the_fleet_with_no_request_leaving
     assert page.evaluate("EVLiveMap.map.getZoom()") >= 10
     expect(page.locator(".smarker .slabel", has_text="Depot Nord · 1/2 free")).to_be_visible()
     expect(_marker(page, "N-1")).to_be_visible()
+    # zoomed into the depot, the vehicle parked 30 m from it gets its label too (no longer crowded by the depot's)
+    page.evaluate("EVLiveMap.map.setView([52.58, 13.33], 17)")
     expect(_marker(page, "N-1").locator(".vlabel")).to_be_visible()
+    expect(page.locator(".smarker .slabel", has_text="Depot Nord")).to_be_visible()
+    page.get_by_role("button", name="Fit to what is shown").click()
     expect(_marker(page, "N-2")).to_have_class(re.compile(r"\bvs-away low\b"))
     assert page.locator(".vlabel", has_text="B-1").count() == 0 and "Yard B" not in page.content()
     # a popup with the vehicle's figures and its page
