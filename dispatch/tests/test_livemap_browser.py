@@ -124,3 +124,32 @@ def test_a_telemetry_update_moves_a_vehicles_marker_live(org, page, depot, outsi
     assert (after["x"], after["y"]) != (before["x"], before["y"])
     assert page.url.endswith("/dispatch/map/")  # no reload
     assert outside == []
+
+
+# 1x1 transparent PNG: what the routed tile server answers
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)
+
+
+def test_with_a_tile_server_set_the_map_draws_its_tiles_over_the_basemap(org, page, depot, settings):
+    settings.EVFLEET_MAP_TILES_URL = "https://tiles.example.org/{z}/{x}/{y}.png"
+    settings.EVFLEET_MAP_ATTRIBUTION = "© Example tiles"
+    directives = settings.CONTENT_SECURITY_POLICY["DIRECTIVES"]
+    settings.CONTENT_SECURITY_POLICY = {  # as settings.py builds it when the variable is set at start-up
+        "DIRECTIVES": {**directives, "img-src": [*directives["img-src"], "https://tiles.example.org"]}
+    }
+    tiles = []
+
+    def tile_server(route):  # answered here: nothing leaves the machine
+        tiles.append(route.request.url)
+        route.fulfill(status=200, content_type="image/png", body=PNG)
+
+    page.context.route("https://tiles.example.org/**", tile_server)
+    _log_in(page, org.fleet_manager_a)
+    page.goto("/dispatch/map/")
+    expect(page.locator(".leaflet-tile-loaded").first).to_be_attached(timeout=10_000)
+    assert tiles and all(re.fullmatch(r"https://tiles\.example\.org/\d+/\d+/\d+\.png", url) for url in tiles)
+    expect(page.locator(".leaflet-control-attribution")).to_contain_text("© Example tiles")
+    expect(page.locator("#live-map[data-basemap-loaded='3']")).to_be_attached()  # land, borders, coast under them
+    assert page.locator(".place-name").count() == 0  # the tiles carry their own names
