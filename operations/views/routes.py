@@ -71,12 +71,23 @@ def _stop_errors(form, formset, stop_forms, exc: ValidationError) -> ValidationE
     return ValidationError(rest) if rest else None
 
 
+def _name_stop_errors(form, formset) -> None:
+    """A stop row's errors, named on top of the form by the row's number and the field."""
+    for n, stop_form in enumerate(formset.forms, start=1):
+        for field, errors in stop_form.errors.items():
+            label = stop_form.fields[field].label.lower() if field in stop_form.fields else ""
+            form.add_error(None, f"Stop {n}{', ' + label if label else ''}: {' '.join(errors)}")
+
+
 def _save(request, form, formset, route=None):
     """Create or update the route with its stops; the route, or None with the errors on the forms."""
     if "add_stop" in request.POST:
         return None
     valid = form.is_valid()
-    if not formset.is_valid() or not valid:
+    if not formset.is_valid():
+        _name_stop_errors(form, formset)
+        return None
+    if not valid:
         return None
     stops, stop_forms = _stops(formset)
     try:
