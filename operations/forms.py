@@ -129,8 +129,8 @@ class TripForm(forms.Form):
         zone = ZoneInfo(trip.depot.time_zone)
         return {
             "vehicle": trip.vehicle_id, "depot": trip.depot_id, "route": trip.route_id, "road_mix": trip.road_mix,
-            "departs_local": trip.departs_at.astimezone(zone).replace(tzinfo=None),
-            "returns_local": trip.returns_at.astimezone(zone).replace(tzinfo=None),
+            "departs_local": trip.departs_at.astimezone(zone).replace(tzinfo=None, second=0, microsecond=0),
+            "returns_local": trip.returns_at.astimezone(zone).replace(tzinfo=None, second=0, microsecond=0),
             "distance": in_unit(trip.distance_km, unit), "notes": trip.notes,
         }  # fmt: skip
 

@@ -136,8 +136,14 @@ def trip_edit(request, pk: int):
     )
     if request.method == "POST" and form.is_valid():
         data = form.service_data()
-        if "distance" not in form.changed_data:
-            data["distance_km"] = trip.distance_km  # unchanged: keep the stored km, not its rounded display
+        # what was not touched keeps its stored value (not the minute or the rounded figure the form shows)
+        for field, name in (
+            ("distance", "distance_km"),
+            ("departs_local", "departs_at"),
+            ("returns_local", "returns_at"),
+        ):
+            if field not in form.changed_data:
+                data[name] = getattr(trip, name)
         changed = {k: v for k, v in data.items() if _differs(trip, k, v)}
         try:
             if changed:
