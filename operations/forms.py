@@ -59,6 +59,13 @@ class WallClockField(forms.Field):
         raise ValidationError("Enter a date and time like 2026-06-10 08:00 (the picker does it for you).")
 
 
+class DepotChoice(forms.ModelChoiceField):
+    """A depot with the zone its times are entered in."""
+
+    def label_from_instance(self, obj):
+        return f"{obj.name} · {obj.time_zone}"
+
+
 def depot_instant(naive: datetime, zone: ZoneInfo) -> tuple[datetime, str]:
     """The wall-clock time at the depot as a UTC instant, as the schedules read it (operations.services.
     local_datetime), and a note when the change of the clocks moved or chose it."""
@@ -104,7 +111,7 @@ class TripFilterForm(forms.Form):
 
 class TripForm(forms.Form):
     vehicle = VehicleChoice(queryset=None)
-    depot = forms.ModelChoiceField(queryset=None, label="Departs from (depot)")
+    depot = DepotChoice(queryset=None, label="Departs from (depot)", help_text="Its time zone sets the times below.")
     departs_local = WallClockField(label="Departure", help_text=DST_NOTE)
     returns_local = WallClockField(label="Expected return", help_text="In the depot's local time.")
     route = forms.ModelChoiceField(queryset=None, required=False, empty_label="No route: give a distance")
@@ -167,7 +174,7 @@ class WeekdaysField(forms.MultipleChoiceField):
 class ScheduleForm(forms.Form):
     name = forms.CharField(max_length=120, help_text="e.g. Morning round, north")
     vehicle = VehicleChoice(queryset=None)
-    depot = forms.ModelChoiceField(queryset=None, help_text="Where the duty starts and ends; its zone sets the times.")
+    depot = DepotChoice(queryset=None, help_text="Where the duty starts and ends; its time zone sets the times.")
     weekdays = WeekdaysField(label="Weekdays")
     departs_local = forms.TimeField(
         label="Departs", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"), help_text=DST_NOTE
@@ -225,6 +232,7 @@ class ScheduleForm(forms.Form):
 
 class RouteForm(forms.ModelForm):
     distance = forms.FloatField(required=False, min_value=0.1)
+    field_order = ["name", "department", "road_mix", "distance", "notes"]
 
     class Meta:
         model = Route

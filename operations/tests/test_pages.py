@@ -124,7 +124,7 @@ def test_the_trip_list_shows_depot_times_the_need_parts_and_filters(ops, client)
     assert f"{local:%Y-%m-%d %H:%M}" in page and local.tzname() in page  # EST or EDT, the depot's clock
     assert f"{ops.trip.required_soc_percent:.0f} %" in page
     assert f"{ops.trip.driving_kwh:.1f}" in page and f"{ops.trip.reserve_kwh:.1f}" in page
-    assert "120.0" in page and "Distance (km)" in page
+    assert "120.0 km, mixed (urban and arterial)" in page
     other = SiteFactory(department=ops.org.a, name="Bronx depot")
     filtered = client.get(f"/operations/trips/?depot={other.pk}").content.decode()
     assert "NY-01" not in filtered
@@ -138,7 +138,8 @@ def test_distances_are_in_miles_where_the_department_counts_in_miles(ops, client
     ops.org.a.distance_unit = "mi"
     ops.org.a.save()
     page = _page(client, ops.org.fleet_manager_a, "/operations/trips/").content.decode()
-    assert "Distance (mi)" in page and "74.6" in page  # 120 km
+    assert "74.6 mi, mixed" in page  # 120 km
+    assert "Distance (mi)" in client.get("/operations/trips/new/").content.decode()
     response = client.post("/operations/trips/new/", _trip_form(ops, ops.start + timedelta(hours=1), distance="10"))
     assert response.status_code == 302, response.content.decode()[:3000]
     assert Trip.objects.get(vehicle=ops.van2).distance_km == pytest.approx(16.09344)
@@ -204,7 +205,9 @@ def test_the_services_errors_are_shown_next_to_their_fields(ops, client):
                          returns_at=ops.start + timedelta(hours=4), distance_km=20)  # fmt: skip
     other = Trip.objects.get(vehicle=ops.van2)
     overlap = client.post("/operations/trips/new/", _trip_form(ops, ops.start + timedelta(hours=1)))
-    assert f"(trip {other.pk})" in _field_errors(overlap.content.decode(), "departs_local")
+    shown = _field_errors(overlap.content.decode(), "departs_local")
+    assert f"NY-02 already has trip {other.pk} from" in shown and "Queens depot" in shown
+    assert f"{ops.start.astimezone(NEW_YORK):%H:%M}" in shown and "UTC" not in shown
     far = client.post("/operations/trips/new/", _trip_form(ops, ops.start + timedelta(days=2), distance="1500",
                                                            hours=30))  # fmt: skip
     assert "charging stop" in _field_errors(far.content.decode(), "distance")
@@ -354,10 +357,12 @@ def test_the_route_list_runs_a_constant_number_of_queries(ops, client, django_as
     client.force_login(ops.org.fleet_manager_a)
     for n in range(6):
         services.route_create(actor=None, department=ops.org.a, name=f"R{n}", stops=[
-            {"name": f"S{n}", "latitude": 40.7, "longitude": -74.0}])  # fmt: skip
+            {"name": f"S{n}", "latitude": 40.7, "longitude": -74.0},
+            {"name": f"Last{n}", "latitude": 40.8, "longitude": -74.0}])  # fmt: skip
     client.get("/operations/routes/")
     with django_assert_max_num_queries(6):
-        assert client.get("/operations/routes/").content.decode().count("data-route-id=") == 6
+        page = client.get("/operations/routes/").content.decode()
+    assert page.count("data-route-id=") == 6 and "2 stops: S0 … Last0" in page
 
 
 # --- depots and the policy ---------------------------------------------------------------------------------------

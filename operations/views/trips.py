@@ -1,6 +1,7 @@
 """Trips on the dashboard: the list by depot and day, a trip's page with what its need is made of, the create
 and edit forms (times on the depot's clock) and cancelling with a confirmation."""
 
+import re
 from datetime import datetime, timedelta
 
 from django.contrib import messages
@@ -20,6 +21,7 @@ from operations.forms import TripFilterForm, TripForm, add_service_errors
 from operations.models import OperationsPolicy, Trip
 
 PAGE_SIZE = 50
+OTHER_TRIP = re.compile(r"\(trip (\d+)\)")
 
 
 def _trips(user):
@@ -29,9 +31,11 @@ def _trips(user):
 @_dashboard_user
 @permission_required("operations.view_trip", raise_exception=True)
 def trip_list(request):
-    form = TripFilterForm(request.GET or None, user=request.user)
-    trips = _trips(request.user)
     today = timezone.localdate()
+    query = request.GET.copy()
+    query.setdefault("day", today.isoformat())  # today and the next days unless asked otherwise
+    form = TripFilterForm(query, user=request.user)
+    trips = _trips(request.user)
     day, days = today, 3
     if form.is_valid():
         data = form.cleaned_data
@@ -96,6 +100,25 @@ def trip_detail(request, pk: int):
     )
 
 
+def _on_depot_clock(exc: ValidationError) -> ValidationError:
+    """The overlap error names the other trip in UTC; on the page it reads on that trip's depot's clock."""
+    if not hasattr(exc, "error_dict") or "departs_at" not in exc.error_dict:
+        return exc
+    errors = exc.message_dict
+    readable = []
+    for message in errors["departs_at"]:
+        match = OTHER_TRIP.search(message)
+        other = Trip.objects.select_related("vehicle", "depot").filter(pk=match.group(1)).first() if match else None
+        if other is not None:
+            message = (
+                f"{other.vehicle.fleet_number or other.vehicle.vin} already has trip {other.pk} from "
+                f"{formatting.span(other.departs_at, other.returns_at, other.depot.time_zone)} at {other.depot.name}: "
+                "move this one or that one."
+            )
+        readable.append(message)
+    return ValidationError({**errors, "departs_at": readable})
+
+
 def _time_notes(request, form: TripForm) -> None:
     for note in form.notes_on_time:
         messages.info(request, note)
@@ -112,7 +135,7 @@ def trip_create(request):
         try:
             trip = services.trip_create(actor=request.user, **form.service_data())
         except ValidationError as exc:
-            add_service_errors(form, exc, TripForm.FIELDS)
+            add_service_errors(form, _on_depot_clock(exc), TripForm.FIELDS)
         else:
             _time_notes(request, form)
             messages.success(
@@ -149,7 +172,7 @@ def trip_edit(request, pk: int):
             if changed:
                 services.trip_update(actor=request.user, trip=trip, **changed)
         except ValidationError as exc:
-            add_service_errors(form, exc, TripForm.FIELDS)
+            add_service_errors(form, _on_depot_clock(exc), TripForm.FIELDS)
         else:
             _time_notes(request, form)
             messages.success(request, "Trip saved." if changed else "Nothing changed.")
