@@ -45,3 +45,14 @@ def clock(value):
 def short_at_depot(moment, depot):
     """ "Wed 10 Jun 06:30 CEST" on the depot's clock."""
     return at_depot(moment, depot, "%a %d %b %H:%M")
+
+
+@register.filter
+def back_at(trip):
+    """The expected return on the depot's clock, the day named only when it is another day than the departure's:
+    "back 15:00 EST", "back Thu 04 Dec 01:30 EST"."""
+    zone = trip.depot.time_zone
+    same_day = formatting.local(trip.departs_at, zone, "%Y-%m-%d", with_zone=False) == formatting.local(
+        trip.returns_at, zone, "%Y-%m-%d", with_zone=False
+    )
+    return "back " + formatting.local(trip.returns_at, zone, "%H:%M" if same_day else "%a %d %b %H:%M")
