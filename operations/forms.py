@@ -308,6 +308,8 @@ class DepotAssignForm(forms.Form):
         self.fields["vehicles"].queryset = vehicle_choices(user=user)
         self.fields["site"].queryset = depot_choices(user=user)
         self.fields["vehicles"].error_messages["required"] = "Tick the vehicles to base at the depot."
+        if not user.has_perm("operations.delete_vehicledepot"):  # a dispatcher moves vehicles, never unbases them
+            self.fields["site"].required, self.fields["site"].empty_label = True, "Choose a depot"
 
 
 class PolicyForm(forms.ModelForm):

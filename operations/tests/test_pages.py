@@ -96,6 +96,14 @@ def test_a_dispatcher_sees_the_depots_but_an_analyst_cannot_set_them(ops, client
     assert response.status_code == 403 and not VehicleDepot.objects.exists()
 
 
+def test_a_dispatcher_moves_vehicles_between_depots_but_does_not_unbase_them(ops, client):
+    client.force_login(ops.org.dispatcher_a)
+    assert client.post("/operations/depots/", {"vehicles": [ops.van.pk], "site": ops.depot.pk}).status_code == 302
+    response = client.post("/operations/depots/", {"vehicles": [ops.van.pk], "site": ""})
+    assert response.status_code == 200 and "This field is required." in response.content.decode()
+    assert VehicleDepot.objects.get(vehicle=ops.van).site == ops.depot
+
+
 def test_integrators_are_sent_to_the_api_guide(ops, client):
     assert _page(client, ops.org.integrator_a, "/operations/trips/")["Location"] == "/api/guide/"
 
@@ -231,6 +239,15 @@ def test_a_trip_is_edited_on_the_depots_clock(ops, client):
     assert response.status_code == 302, response.content.decode()[:3000]
     ops.trip.refresh_from_db()
     assert ops.trip.departs_at == later and ops.trip.distance_km == 120
+    route = services.route_create(actor=None, department=ops.org.a, name="Harbour round", distance_km=60)
+    other_depot = SiteFactory(department=ops.org.a, time_zone="America/New_York")
+    data = _trip_form(ops, later, vehicle=ops.van.pk, depot=other_depot.pk, route=route.pk, distance="",
+                      road_mix="urban")  # fmt: skip
+    assert client.post(f"/operations/trips/{ops.trip.pk}/edit/", data).status_code == 302
+    ops.trip.refresh_from_db()
+    assert (ops.trip.route, ops.trip.distance_km, ops.trip.depot, ops.trip.road_mix) == (route, None, other_depot,
+                                                                                           "urban")  # fmt: skip
+    assert ops.trip.driving_kwh == pytest.approx(60 * 0.25)
 
 
 def test_cancelling_asks_first_and_keeps_the_trip_as_cancelled(ops, client):
