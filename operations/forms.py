@@ -295,8 +295,9 @@ class StopForm(forms.ModelForm):
         return data
 
 
-# A plain formset: the service replaces the route's stops with the rows in their order (operations.services).
-StopFormSet = forms.formset_factory(StopForm, extra=0, can_delete=True, can_order=True)
+# A plain formset: the service replaces the route's stops with the rows in their order (operations.services);
+# an empty row is left out.
+StopFormSet = forms.formset_factory(StopForm, extra=1, can_delete=True, can_order=True)  # an empty row to fill
 
 
 class DepotAssignForm(forms.Form):
