@@ -77,6 +77,11 @@ class ConnectorRow:
     soc_now_percent: float | None = None
 
     @property
+    def plug_label(self) -> str:
+        """The plug's standard without its norm: "Type 2", "CCS2"."""
+        return self.connector.get_connector_type_display().split(" (")[0]
+
+    @property
     def planned_next_kw(self) -> float | None:
         return self.planned_kw[0] if self.planned_kw else None
 

@@ -61,7 +61,7 @@ def test_a_meter_reading_and_a_status_change_move_the_depot_view_without_a_reloa
     expect(row.locator('[data-field="soc"]')).to_have_text("52 %")
     expect(page.locator('[data-field="load-now"]')).to_have_text("10.8 kW")
     width = page.evaluate("document.querySelector('[data-field=load-bar] span').style.width")
-    assert width == "27.0%"  # 10.8 of 40 kW
+    assert width == "27%"  # 10.8 of 40 kW
 
     _in_thread(station_services.connector_status_update, charge_point_id=depot.connector.charge_point_id,
                evse_id=1, connector_id=1, status="SuspendedEV")  # fmt: skip

@@ -99,12 +99,25 @@ def depot_detail(request, pk: int):
         scale = float(row.connector.max_power_kw or 0) or max(row.planned_kw, default=0.0)
         row.spark = sparkline(row.planned_kw, scale)
         row.spark_max = round(max(row.planned_kw, default=0.0), 1)
+    counts = {
+        "sessions": sum(1 for r in depot.rows if r.session),
+        "free": sum(1 for r in depot.rows if r.session is None and r.connector.status == "Available"),
+        "down": sum(1 for r in depot.rows if r.connector.status in ("Faulted", "Unavailable")),
+        "short": sum(
+            1
+            for r in depot.rows
+            if r.required_soc_percent is not None
+            and r.soc_now_percent is not None
+            and r.soc_now_percent < r.required_soc_percent
+        ),
+    }
     limit = float(site.grid_limit_kw) if site.grid_limit_kw is not None else None
     context = {
         "site": site,
         "depot": depot,
         "figure": load_figure(depot),
         "limit_kw": limit,
+        "counts": counts,
         "load_share": min(100.0, depot.load_now_kw / limit * 100) if limit else None,
         "priorities": Vehicle.PriorityClass.choices,
         "plan_hours": selectors.PLAN_HOURS,

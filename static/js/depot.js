@@ -87,6 +87,7 @@
     const status = field(row, "session-status");
     if (status) {
       status.className = `badge session-${p.status}`;
+      status.hidden = p.status === "charging";  // the connector's badge says so already
       status.textContent = window.EVLive ? EVLive.label(p.status) : p.status;
     }
     row.classList.add("flash-update");
