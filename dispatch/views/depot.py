@@ -86,7 +86,11 @@ def sparkline(series: list[float], scale_kw: float) -> str:
 def depot_list(request):
     sites = list(selectors.depot_list(user=request.user))
     loads = selectors.load_now_by_site(user=request.user, sites=sites)
-    rows = [{"site": s, "load_kw": loads.get(s.pk, 0.0)} for s in sites]
+    rows = []
+    for s in sites:
+        load = loads.get(s.pk, 0.0)
+        share = min(100.0, load / float(s.grid_limit_kw) * 100) if s.grid_limit_kw else None
+        rows.append({"site": s, "load_kw": load, "share": share})
     return render(request, "dispatch/depot_list.html", {"rows": rows})
 
 
