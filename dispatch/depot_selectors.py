@@ -75,6 +75,7 @@ class ConnectorRow:
     planned_kw: list[float] = field(default_factory=list)  # from now, per 15 minutes, PLAN_HOURS long
     power_now_kw: float | None = None
     soc_now_percent: float | None = None
+    soc_from_vehicle: bool = False  # the SoC is the vehicle's telemetry, not the station's meter readings
 
     @property
     def plug_label(self) -> str:
@@ -177,8 +178,8 @@ def depot_detail(*, user: User, site: Site, now: datetime | None = None) -> Depo
                 row.vehicle = None if session.vehicle_hidden else session.vehicle
                 row.power_now_kw = session.power_now_kw
                 row.soc_now_percent = session.soc_now_percent
-                if row.soc_now_percent is None and row.vehicle is not None:
-                    row.soc_now_percent = row.vehicle.soc_percent
+                if row.soc_now_percent is None and row.vehicle is not None:  # the station sends none
+                    row.soc_now_percent, row.soc_from_vehicle = row.vehicle.soc_percent, True
                 row.trip = trips.get(session.vehicle_id) if row.vehicle is not None else None
                 if row.trip is not None:
                     row.departure_at, row.required_soc_percent = row.trip.departs_at, row.trip.required_soc_percent

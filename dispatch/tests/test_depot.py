@@ -288,3 +288,19 @@ def test_a_connector_of_another_depot_of_the_same_department_is_404(org, client,
     client.force_login(org.technician_a)
     assert client.post(f"/dispatch/depots/{depot.pk}/connectors/{connector.pk}/unlock/").status_code == 404
     assert not OcppCommand.objects.exists()
+
+
+def test_a_visiting_vehicle_is_shown_by_its_fleet_number_only_and_its_priority_is_not_ours_to_set(org, client):
+    site = _depot(org.a, sessions=0)
+    connector = Connector.objects.filter(charge_point__site=site).order_by("pk").first()
+    guest = VehicleFactory(department=org.b, fleet_number="GUEST-7")
+    SessionFactory(connector=connector, vehicle=guest, status="charging", ended_at=None,
+                   started_at=timezone.now() - timedelta(minutes=10), transaction_id="900")  # fmt: skip
+    client.force_login(org.dispatcher_a)
+    page = client.get(f"/dispatch/depots/{site.pk}/")
+    row = next(r for r in page.context["depot"].rows if r.session)
+    assert (row.vehicle_label, row.vehicle, row.trip) == ("GUEST-7", None, None)
+    html = page.content.decode()
+    assert "/stop/" in html and "/priority/" not in html and guest.vin not in html
+    assert client.post(f"/dispatch/depots/{site.pk}/vehicles/{guest.pk}/priority/",
+                       {"priority_class": "low"}).status_code == 404  # fmt: skip

@@ -79,10 +79,8 @@
     field(row, "kw").textContent = fmt(p.power_kw, 1, "kW");
     field(row, "energy").textContent = fmt(p.energy_kwh, 1, "kWh");
     if (p.soc_percent !== null && p.soc_percent !== undefined) {
-      field(row, "soc").textContent = fmt(p.soc_percent, 0, "%");
-      field(row, "soc-bar").style.width = `${Math.round(p.soc_percent)}%`;
-      const required = field(row, "required-soc");
-      if (required) required.classList.toggle("short", p.soc_percent < number(row.dataset.requiredSoc));
+      delete row.dataset.socFrom;  // the station's readings carry it from now on
+      showSoc(row, p.soc_percent);
     }
     const status = field(row, "session-status");
     if (status) {
@@ -93,6 +91,22 @@
     row.classList.add("flash-update");
     setTimeout(() => row.classList.remove("flash-update"), 800);
     totals();
+  });
+
+  function showSoc(row, soc) {
+    field(row, "soc").textContent = fmt(soc, 0, "%");
+    field(row, "soc-bar").style.width = `${Math.round(soc)}%`;
+    const required = field(row, "required-soc");
+    if (required) required.classList.toggle("short", soc < number(row.dataset.requiredSoc));
+  }
+
+  // A station that sends no SoC: the row shows the vehicle's own, which telemetry moves.
+  document.addEventListener("live:vehicles.telemetry", (e) => {
+    for (const v of e.detail.vehicles) {
+      if (v.soc_percent === null || v.soc_percent === undefined) continue;
+      const row = document.querySelector(`tr[data-vehicle-id="${v.id}"][data-soc-from="vehicle"]`);
+      if (row) showSoc(row, v.soc_percent);
+    }
   });
 
   document.addEventListener("live:station.status", (e) => {
