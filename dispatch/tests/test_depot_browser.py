@@ -9,7 +9,8 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from charging.models import ChargingPlan, MeterSample
-from charging.services import meter_values, smart
+from charging.services import meter_values, smart, transactions
+from charging.services.vehicles import vehicle_token
 from charging.tests.factories import SessionFactory
 from fleet.tests.factories import VehicleFactory, VehicleModelFactory
 from operations.models import Trip
@@ -28,7 +29,7 @@ def depot(org):
     cp = ChargePointFactory(site=site, identity="LIVE-1", protocol="ocpp1.6", is_connected=True)
     ac = dict(connector_type="type2", current_type="ac", max_power_kw=D("22"), max_current_a=32)
     c1 = ConnectorFactory(charge_point=cp, evse_id=1, status="Charging", **ac)
-    ConnectorFactory(charge_point=cp, evse_id=2, status="Available", **ac)
+    c2 = ConnectorFactory(charge_point=cp, evse_id=2, status="Available", **ac)
     model = VehicleModelFactory(make="Volta", name="Van", max_ac_kw=D("11"), usable_battery_kwh=D("64"))
     vehicle = VehicleFactory(department=org.a, fleet_number="L-1", vehicle_model=model, soc_percent=30.0)
     session = SessionFactory(connector=c1, vehicle=vehicle, status="charging", ended_at=None, transaction_id="88",
@@ -40,6 +41,7 @@ def depot(org):
     smart.plan_site(site=site, trigger=ChargingPlan.Trigger.MANUAL, apply=False)
     site.connector = c1
     site.session = session
+    site.free = c2
     return site
 
 
@@ -66,6 +68,16 @@ def test_a_meter_reading_and_a_status_change_move_the_depot_view_without_a_reloa
     _in_thread(station_services.connector_status_update, charge_point_id=depot.connector.charge_point_id,
                evse_id=1, connector_id=1, status="SuspendedEV")  # fmt: skip
     expect(row.locator('[data-field="connector-status"]')).to_have_text("SuspendedEV", timeout=5_000)
+
+    # a vehicle plugged in on the free connector: the row gets its vehicle and actions from the server, live
+    newcomer = VehicleFactory(department=org.a, fleet_number="L-2", vehicle_model=depot.session.vehicle.vehicle_model)
+    _in_thread(transactions.transaction_start, charge_point_id=depot.connector.charge_point_id, evse_id=2,
+               connector_id=1, id_tag=vehicle_token(newcomer).token, meter_start_wh=0.0,
+               timestamp=timezone.now())  # fmt: skip
+    second = page.locator(f'tr[data-connector-id="{depot.free.pk}"]')
+    expect(second).to_contain_text("L-2", timeout=5_000)
+    expect(second.locator('[data-action="stop"]')).to_be_visible()
+    expect(page.locator('[data-field="counts"]')).to_contain_text("2 vehicles plugged in")
     assert page.evaluate("performance.getEntriesByType('navigation').length") == 1  # no reload happened
 
 
