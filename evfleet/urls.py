@@ -92,6 +92,7 @@ urlpatterns = [
     path("analytics/", include("analytics.urls")),
     path("pricing/", include("pricing.urls")),
     path("simulation/", include("simulation.urls")),
+    path("dispatch/", include("dispatch.urls")),
     path("", include("notifications.urls")),
     path("", include("charging.urls")),
     path("admin/charging/", include(moved_admin)),

@@ -932,6 +932,28 @@ PAGE_CASES: dict[tuple[str, str], PageCase] = {
         fill=lambda w, d: {"mode": "any"},
         prepare=lambda w: department_create(actor=None, name=w.unique("Host"), parent=w.org.a),
     ),  # fmt: skip
+    ("dispatch:depot-start", ""): PageCase(
+        lambda w, p: f"/dispatch/depots/{w.site.pk}/",  # the live depot view: a start form per free connector
+        [Entry("charging.chargingsession", "create")],
+        fill=lambda w, p: {"vehicle": str(w.vehicle.pk)},
+    ),  # fmt: skip
+    ("dispatch:depot-stop", ""): PageCase(
+        lambda w, s: f"/dispatch/depots/{w.site.pk}/",
+        [Entry("stations.ocppcommand", "create")],
+        prepare=lambda w: w.charging_session(),
+    ),  # fmt: skip
+    ("dispatch:depot-priority", ""): PageCase(
+        lambda w, s: f"/dispatch/depots/{w.site.pk}/",
+        [Entry("fleet.vehicle", "update")],
+        fill=lambda w, s: {"priority_class": "critical"},
+        prepare=lambda w: w.charging_session(),
+    ),  # fmt: skip
+    ("dispatch:depot-reset", ""): PageCase(
+        lambda w, p: f"/dispatch/depots/{w.site.pk}/", [Entry("stations.ocppcommand", "create")]
+    ),
+    ("dispatch:depot-unlock", ""): PageCase(
+        lambda w, p: f"/dispatch/depots/{w.site.pk}/", [Entry("stations.ocppcommand", "create")]
+    ),
     ("notifications:list", "preferences"): PageCase(
         lambda w, p: "/notifications/",
         [Entry("notifications.notificationpreference", "update")],
@@ -1040,6 +1062,8 @@ PAGE_EXEMPT: dict[tuple[str, str], Exempt] = {
             "charging:smart-site": (lambda w, p: f"/smart-charging/sites/{w.site.pk}/", _nothing),
             "charging:roaming": (lambda w, p: "/roaming/", _nothing),
             "simulation:feeds": (lambda w, p: "/simulation/feeds/", _nothing),
+            "dispatch:depot-list": (lambda w, p: "/dispatch/depots/", _nothing),
+            "dispatch:depot-detail": (lambda w, p: f"/dispatch/depots/{w.site.pk}/", _nothing),
             "simulation:health": (lambda w, p: "/simulation/health/?threshold_percent=85", _nothing),
             "accounts:password-reset-sent": (lambda w, p: "/accounts/password-reset/sent/", _nothing),
             "accounts:password-reset-complete": (lambda w, p: "/accounts/password-reset/done/", _nothing),
