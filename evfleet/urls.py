@@ -93,6 +93,7 @@ urlpatterns = [
     path("pricing/", include("pricing.urls")),
     path("simulation/", include("simulation.urls")),
     path("operations/", include("operations.urls")),
+    path("dispatch/", include("dispatch.urls")),
     path("", include("notifications.urls")),
     path("", include("charging.urls")),
     path("admin/charging/", include(moved_admin)),

@@ -26,6 +26,11 @@ NOT_PAGES = {
     "charging:session-stop": "POST only",
     "charging:reservation-cancel": "POST only",
     "charging:smart-replan": "POST only",
+    "dispatch:depot-start": "POST only",
+    "dispatch:depot-stop": "POST only",
+    "dispatch:depot-priority": "POST only",
+    "dispatch:depot-reset": "POST only",
+    "dispatch:depot-unlock": "POST only",
     "notifications:service-worker": "a script",
     "schema": "the OpenAPI document (YAML)",
 }
@@ -61,6 +66,7 @@ PARAMETERS = {
     "operations:route-edit": {"pk": "route"},
     "operations:route-delete": {"pk": "route"},
     "operations:policy-edit": {"department_pk": "department"},
+    "dispatch:depot-detail": {"pk": "site"},
 }
 
 # Pages a signed-in user is sent away from (to the fleet page): they are looked at signed out.

@@ -1026,6 +1026,28 @@ PAGE_CASES: dict[tuple[str, str], PageCase] = {
         [Entry("operations.operationspolicy", "create")],
         fill=lambda w, p: {"reserve_percent": "15"},
     ),  # fmt: skip
+    ("dispatch:depot-start", ""): PageCase(
+        lambda w, p: f"/dispatch/depots/{w.site.pk}/",  # the live depot view: a start form per free connector
+        [Entry("charging.chargingsession", "create")],
+        fill=lambda w, p: {"vehicle": str(w.vehicle.pk)},
+    ),  # fmt: skip
+    ("dispatch:depot-stop", ""): PageCase(
+        lambda w, s: f"/dispatch/depots/{w.site.pk}/",
+        [Entry("stations.ocppcommand", "create")],
+        prepare=lambda w: w.charging_session(),
+    ),  # fmt: skip
+    ("dispatch:depot-priority", ""): PageCase(
+        lambda w, s: f"/dispatch/depots/{w.site.pk}/",
+        [Entry("fleet.vehicle", "update")],
+        fill=lambda w, s: {"priority_class": "critical"},
+        prepare=lambda w: w.charging_session(),
+    ),  # fmt: skip
+    ("dispatch:depot-reset", ""): PageCase(
+        lambda w, p: f"/dispatch/depots/{w.site.pk}/", [Entry("stations.ocppcommand", "create")]
+    ),
+    ("dispatch:depot-unlock", ""): PageCase(
+        lambda w, p: f"/dispatch/depots/{w.site.pk}/", [Entry("stations.ocppcommand", "create")]
+    ),
     ("notifications:list", "preferences"): PageCase(
         lambda w, p: "/notifications/",
         [Entry("notifications.notificationpreference", "update")],
@@ -1134,6 +1156,8 @@ PAGE_EXEMPT: dict[tuple[str, str], Exempt] = {
             "charging:smart-site": (lambda w, p: f"/smart-charging/sites/{w.site.pk}/", _nothing),
             "charging:roaming": (lambda w, p: "/roaming/", _nothing),
             "simulation:feeds": (lambda w, p: "/simulation/feeds/", _nothing),
+            "dispatch:depot-list": (lambda w, p: "/dispatch/depots/", _nothing),
+            "dispatch:depot-detail": (lambda w, p: f"/dispatch/depots/{w.site.pk}/", _nothing),
             "simulation:health": (lambda w, p: "/simulation/health/?threshold_percent=85", _nothing),
             "operations:trip-list": (lambda w, p: "/operations/trips/", lambda w: w.trip()),
             "operations:trip-detail": (lambda w, t: f"/operations/trips/{t.pk}/", lambda w: w.trip()),
