@@ -58,6 +58,14 @@ PARAMETERS = {
     "charging:session-detail": {"pk": "session"},
     "charging:roaming-edit": {"department_pk": "department"},
     "charging:smart-site": {"pk": "site"},
+    "operations:trip-detail": {"pk": "trip"},
+    "operations:trip-edit": {"pk": "trip"},
+    "operations:trip-cancel": {"pk": "trip"},
+    "operations:schedule-edit": {"pk": "schedule"},
+    "operations:schedule-delete": {"pk": "schedule"},
+    "operations:route-edit": {"pk": "route"},
+    "operations:route-delete": {"pk": "route"},
+    "operations:policy-edit": {"department_pk": "department"},
     "dispatch:depot-detail": {"pk": "site"},
 }
 
