@@ -104,7 +104,13 @@ def _sites(user: User) -> list[dict[str, Any]]:
             .order_by("charge_point__site_id", "pk")
         ):
             connectors.setdefault(site_id, {})[connector_id] = status
-    smart = user.has_perm("charging.view_chargingplan")
+    # the site's page: the live depot view (dispatch), else its smart-charging page, else the stations page
+    if user.has_perms(("stations.view_site", "stations.view_chargepoint")):
+        page = "dispatch:depot-detail"
+    elif user.has_perm("charging.view_chargingplan"):
+        page = "charging:smart-site"
+    else:
+        page = None
     return [
         {
             "id": row["id"],
@@ -113,7 +119,7 @@ def _sites(user: User) -> list[dict[str, Any]]:
             "lat": row["latitude"],
             "lon": row["longitude"],
             "department": row["department__name"],
-            "url": reverse("charging:smart-site", args=[row["id"]]) if smart else reverse("stations:overview"),
+            "url": reverse(page, args=[row["id"]]) if page else reverse("stations:overview"),
             "connectors": connectors.get(row["id"], {}),
         }
         for row in rows

@@ -92,6 +92,7 @@ urlpatterns = [
     path("analytics/", include("analytics.urls")),
     path("pricing/", include("pricing.urls")),
     path("simulation/", include("simulation.urls")),
+    path("operations/", include("operations.urls")),
     path("dispatch/", include("dispatch.urls")),
     path("", include("notifications.urls")),
     path("", include("charging.urls")),

@@ -15,7 +15,7 @@ from accounts.models import User
 from evfleet import live_events, realtime
 from fleet.models import Vehicle
 from operations import need as trip_need
-from operations.models import DutySchedule, OperationsPolicy, Route, RouteStop, Trip
+from operations.models import DutySchedule, OperationsPolicy, Route, RouteStop, Trip, VehicleDepot
 
 STOP_FIELDS = ("name", "address", "latitude", "longitude", "window_opens", "window_closes", "service_minutes")
 
@@ -278,3 +278,45 @@ def schedules_generate_all(*, now: datetime | None = None) -> int:
     for schedule in DutySchedule.objects.filter(active=True).select_related("depot"):
         created += len(schedule_generate(schedule=schedule, now=now)["created"])
     return created
+
+
+# --- vehicles' depots and the department's policy ---------------------------------------------------------------
+
+
+def vehicle_depot_set(*, actor: User | None, vehicle: Vehicle, site) -> VehicleDepot | None:
+    """Base `vehicle` at depot `site` (None: no home depot). The depot must be a site of the vehicle's department
+    or of one above it."""
+    with transaction.atomic():
+        current = VehicleDepot.objects.select_for_update().filter(vehicle=vehicle).first()
+        if site is None:
+            if current is not None:
+                model_delete(instance=current, actor=actor)
+            return None
+        if current is None:
+            return model_create(model=VehicleDepot, data={"vehicle": vehicle, "site": site}, actor=actor)
+        if current.site_id == site.pk:
+            return current
+        return model_update(instance=current, data={"site": site}, actor=actor)
+
+
+POLICY_FIELDS = ("reserve_percent", "schedule_days")
+
+
+def policy_update(*, actor: User | None, department, **fields: Any) -> OperationsPolicy:
+    """Set the department's reserve and schedule horizon (the policy is made on its first change). A longer
+    horizon generates the schedules' further trips at once."""
+    unknown = set(fields) - set(POLICY_FIELDS)
+    if unknown:
+        raise ValidationError(dict.fromkeys(sorted(unknown), "Not a setting of the operations policy."))
+    with transaction.atomic():
+        policy = OperationsPolicy.objects.select_for_update().filter(department=department).first()
+        if policy is None:
+            policy = model_create(model=OperationsPolicy, data={"department": department, **fields}, actor=actor)
+            longer = "schedule_days" in fields
+        else:
+            longer = fields.get("schedule_days", policy.schedule_days) > policy.schedule_days
+            policy = model_update(instance=policy, data=fields, actor=actor)
+        if longer:
+            for schedule in DutySchedule.objects.filter(department=department, active=True).select_related("depot"):
+                schedule_generate(schedule=schedule)
+    return policy

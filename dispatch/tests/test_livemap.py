@@ -160,14 +160,27 @@ def test_the_popup_data_has_the_next_departure_in_the_depots_zone_and_the_depart
 
 
 def test_sites_carry_their_connectors_by_status_and_whether_they_are_a_depot(org, fleet):
+    from django.test import Client
+
+    def client_for(user):
+        client = Client()
+        client.force_login(user)
+        return client
+
     sites = {s["name"]: s for s in map_data(user=org.fleet_manager_a, now=timezone.now())["sites"]}
     assert sites["Depot Nord"]["kind"] == "depot" and sites["Hub Mitte"]["kind"] == "station"
     assert sorted(sites["Depot Nord"]["connectors"].values()) == ["Available", "Charging"]
-    assert sites["Depot Nord"]["url"] == f"/smart-charging/sites/{fleet.depot.pk}/"
-    for role in STAFF_ROLES:  # the smart-charging site page for those who may open it, else the stations page
+    assert sites["Depot Nord"]["url"] == f"/dispatch/depots/{fleet.depot.pk}/"  # the live depot view
+    for role in STAFF_ROLES:  # the depot view, else the smart-charging site page, else the stations page
         user = getattr(org, f"{role.value}_a")
         url = next(s["url"] for s in map_data(user=user, now=timezone.now())["sites"] if s["name"] == "Depot Nord")
-        assert url == (sites["Depot Nord"]["url"] if user.has_perm("charging.view_chargingplan") else "/stations/")
+        if user.has_perms(("stations.view_site", "stations.view_chargepoint")):
+            assert url == f"/dispatch/depots/{fleet.depot.pk}/"
+        elif user.has_perm("charging.view_chargingplan"):
+            assert url == f"/smart-charging/sites/{fleet.depot.pk}/"
+        else:
+            assert url == "/stations/"
+        assert client_for(user).get(url).status_code == 200
 
 
 def _fleet_of(department, depot, count):
