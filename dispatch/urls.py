@@ -1,10 +1,12 @@
 from django.urls import path
 
-from dispatch.views import depot
+from dispatch.views import depot, livemap
 
 app_name = "dispatch"
 
 urlpatterns = [
+    path("map/", livemap.live_map, name="map"),
+    path("map/data.json", livemap.live_map_data, name="map-data"),
     path("depots/", depot.depot_list, name="depot-list"),
     path("depots/<int:pk>/", depot.depot_detail, name="depot-detail"),
     path("depots/<int:pk>/connectors/<int:connector_pk>/start/", depot.depot_start, name="depot-start"),

@@ -13,7 +13,7 @@ from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.management.utils import get_random_secret_key
 
-from evfleet.env import env_bool, env_float, env_int, env_list, env_str, env_url
+from evfleet.env import env_bool, env_float, env_int, env_list, env_str, env_tile_url, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("EVFLEET_DATA_DIR") or BASE_DIR / "var")
@@ -351,6 +351,10 @@ SECURE_SSL_REDIRECT = False  # the proxy redirects plain HTTP; Django would loop
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# The live map (/dispatch/map/): an offline Natural Earth basemap always (static/basemap/); with a tile server set,
+# its tiles on top, and the server's origin in the policy's img-src below (and only then).
+EVFLEET_MAP_TILES_URL, EVFLEET_MAP_TILES_SOURCE = env_tile_url("EVFLEET_MAP_TILES_URL")
+EVFLEET_MAP_ATTRIBUTION = env_str("EVFLEET_MAP_ATTRIBUTION")
 # Content-Security-Policy (django-csp): only this site's own files run. A page's inline <script> carries the
 # request's nonce (`nonce="{{ request.csp_nonce }}"`); no inline event handlers, no eval (Plotly's SVG charts
 # need none). Styles may be inline: plotly.js inserts <style> elements at run time (its global rules and the
@@ -362,7 +366,7 @@ CONTENT_SECURITY_POLICY = {
         "default-src": [SELF],
         "script-src": [SELF, NONCE],
         "style-src": [SELF, UNSAFE_INLINE],
-        "img-src": [SELF, "data:"],
+        "img-src": [SELF, "data:", *([EVFLEET_MAP_TILES_SOURCE] if EVFLEET_MAP_TILES_SOURCE else [])],
         "font-src": [SELF],
         "connect-src": [SELF],
         "worker-src": [SELF],

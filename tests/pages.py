@@ -33,6 +33,7 @@ NOT_PAGES = {
     "dispatch:depot-unlock": "POST only",
     "notifications:service-worker": "a script",
     "schema": "the OpenAPI document (YAML)",
+    "dispatch:map-data": "the live map's data (JSON)",
 }
 
 # A page's URL parameter -> the key of the object it shows in the `objects` a test hands to `page_urls`,

@@ -1159,6 +1159,8 @@ PAGE_EXEMPT: dict[tuple[str, str], Exempt] = {
             "dispatch:depot-list": (lambda w, p: "/dispatch/depots/", _nothing),
             "dispatch:depot-detail": (lambda w, p: f"/dispatch/depots/{w.site.pk}/", _nothing),
             "simulation:health": (lambda w, p: "/simulation/health/?threshold_percent=85", _nothing),
+            "dispatch:map": (lambda w, p: "/dispatch/map/", _nothing),
+            "dispatch:map-data": (lambda w, p: "/dispatch/map/data.json", _nothing),
             "operations:trip-list": (lambda w, p: "/operations/trips/", lambda w: w.trip()),
             "operations:trip-detail": (lambda w, t: f"/operations/trips/{t.pk}/", lambda w: w.trip()),
             "operations:schedule-list": (lambda w, p: "/operations/schedules/", lambda w: w.schedule()),
