@@ -97,7 +97,7 @@ def _explain(problem: Problem, schedule, metas: dict[str, dict]) -> dict:
             "soc_percent": meta.get("soc_percent"), "target_percent": meta.get("target_percent"),
             "energy_needed_kwh": round(r.energy_kwh, 2), "planned_kwh": round(planned, 2),
             "unmet_kwh": round(unmet, 2), "expected_soc_at_departure_percent": expected, "max_kw": round(r.max_kw, 1),
-            "reasons": reasons,
+            "reasons": reasons, "trip": meta.get("trip"), "required_percent": meta.get("required_percent"),
         })  # fmt: skip
     site_kw = schedule.site_kw(problem.intervals)
     root = problem.root()
