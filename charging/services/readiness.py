@@ -209,13 +209,15 @@ def _free_chargers(site_ids) -> dict[int, int]:
     return counts
 
 
-def fleet_readiness(vehicles, *, now: datetime | None = None) -> dict[int, Readiness]:
+def fleet_readiness(vehicles, *, now: datetime | None = None, trips: dict[int, Trip] | None = None
+                    ) -> dict[int, Readiness]:  # fmt: skip
     """The readiness of each of `vehicles` (with their model; each with a next planned trip, the others left out),
-    in a constant number of queries whatever their number."""
+    in a constant number of queries whatever their number. `trips` (vehicle id: its next planned trip, with its
+    depot) when the caller has read them already."""
     now = now or timezone.now()
     vehicles = list(vehicles)
     ids = [v.pk for v in vehicles]
-    trips = next_trips(ids, now=now)
+    trips = next_trips(ids, now=now) if trips is None else trips
     if not trips:
         return {}
     with_trip = [v for v in vehicles if v.pk in trips]

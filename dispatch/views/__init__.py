@@ -1,0 +1,1 @@
+"""The dispatcher's console pages, one module each (board.py: the readiness board)."""
