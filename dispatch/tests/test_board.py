@@ -4,10 +4,9 @@ number of queries whatever the fleet's size."""
 
 from datetime import timedelta
 from decimal import Decimal as D
-
-import pytest
 from zoneinfo import ZoneInfo
 
+import pytest
 from django.utils import timezone
 
 from charging.tests.factories import SessionFactory
