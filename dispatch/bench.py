@@ -118,7 +118,7 @@ def readiness_board(*, fleet, departments, manager, requests: int, warmup: int, 
             continue
         timings.append(elapsed)
         counts.add(len(queries))
-        rows = response.content.count(b"data-vehicle-id=")
+        rows = response.content.count(b"<tr data-vehicle-id=")
     p95 = _percentile(timings, 0.95)
     return {
         **built,

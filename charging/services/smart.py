@@ -38,6 +38,7 @@ from charging.services.smart_inputs import (
     site_requests,
 )
 from charging.services.smart_profiles import profiles_send
+from evfleet import live_events, realtime
 from evfleet.jobs import enqueue
 from pricing.models import GridSignal
 from stations.models import Connector, Site
@@ -163,6 +164,10 @@ def plan_site(
     )  # fmt: skip
     if apply:
         transaction.on_commit(lambda: profiles_send(plan))
+    if trigger != ChargingPlan.Trigger.WHAT_IF:  # the readiness board reads the expected SoC at departure anew
+        payload = live_events.render("readiness.changed", site=site.pk, plan=plan.pk)
+        department_id = site.department_id
+        transaction.on_commit(lambda: realtime.publish("readiness.changed", payload, department_id=department_id))
     return plan
 
 
