@@ -46,7 +46,7 @@ def _shoot(page, name):
 
 def test_a_trip_changed_elsewhere_changes_the_board_row_live(org, page, depot):
     _log_in(page, org.fleet_manager_a)  # signing in lands on the board
-    row = page.locator('tr[data-vehicle-id]', has_text="W-01")
+    row = page.locator("tr[data-vehicle-id]", has_text="W-01")
     expect(row.locator('[data-field="status"] .badge')).to_have_text("Ready")
     expect(page.locator('[data-count="ready"]')).to_have_text("2")
     for width in (1280, 1440):
