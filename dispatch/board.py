@@ -47,7 +47,7 @@ def _page_readiness(user: User, vehicle_ids: list[int], trip_ids: list[int], now
     """The full readiness (models, reasons) of a few vehicles: the page's, and those plugged in below their need."""
     if not vehicle_ids:
         return {}
-    vehicles = scoped(Vehicle.objects.select_related("vehicle_model", "department", "depot__site"), user).filter(
+    vehicles = scoped(Vehicle.objects.select_related("vehicle_model", "depot__site"), user).filter(
         pk__in=vehicle_ids
     )
     trips = {t.vehicle_id: t for t in Trip.objects.filter(pk__in=trip_ids).select_related("depot", "route")}
