@@ -10,11 +10,22 @@ from django.db.models import OuterRef, Subquery
 from accounts.models import User
 from accounts.scoping import scoped
 from charging.models import ChargingSession
-from charging.services.readiness import NOT_PLUGGED_IN, READY, STATUSES, Readiness, fleet_readiness
+from charging.services.readiness import (
+    AT_RISK,
+    NOT_PLUGGED_IN,
+    READY,
+    STATUSES,
+    TOLERANCE_PERCENT,
+    WILL_BE_READY,
+    Readiness,
+    current_plans,
+    expected_soc,
+    fleet_readiness,
+)
 from charging.services.smart_inputs import OPEN
 from fleet.models import Vehicle
 from operations.models import Trip
-from stations.models import Site
+from stations.models import Connector, Site
 
 PAGE_SIZE = 100
 NO_DEPOT = "No depot"
@@ -47,17 +58,16 @@ def _page_readiness(user: User, vehicle_ids: list[int], trip_ids: list[int], now
     """The full readiness (models, reasons) of a few vehicles: the page's, and those plugged in below their need."""
     if not vehicle_ids:
         return {}
-    vehicles = scoped(Vehicle.objects.select_related("vehicle_model", "depot__site"), user).filter(
-        pk__in=vehicle_ids
-    )
+    vehicles = scoped(Vehicle.objects.select_related("vehicle_model", "depot__site"), user).filter(pk__in=vehicle_ids)
     trips = {t.vehicle_id: t for t in Trip.objects.filter(pk__in=trip_ids).select_related("depot", "route")}
     return fleet_readiness(vehicles, now=now, trips=trips)
 
 
 def board(*, user: User, filters: Filters, now: datetime, page: int = 1, page_size: int = PAGE_SIZE) -> Board:
-    """Every kept vehicle's status is read from a few columns (its SoC, its next trip's need, whether it is plugged
-    in); the full readiness, with models, is built only for the page's rows and the vehicles plugged in below their
-    need (whose status depends on the plan): 10,000 vehicles cost a handful of light queries, not 50,000 objects."""
+    """Every kept vehicle's status is read from plain columns (its SoC, its next trip's need, its open session and
+    the site's plan: `expected_soc`, as the full readiness computes it); the full readiness, with models, reasons and
+    where it is, is built only for the page's rows: 10,000 vehicles cost a handful of light queries, not 50,000
+    objects."""
     first = (
         Trip.objects.filter(vehicle_id=OuterRef("pk"), status=Trip.Status.PLANNED, departs_at__gt=now)
         .order_by("departs_at", "pk")
@@ -81,10 +91,17 @@ def board(*, user: User, filters: Filters, now: datetime, page: int = 1, page_si
         trips = trips.filter(departs_at__lte=now + timedelta(hours=filters.within_hours))
     trip_of = {v: (pk, departs, required) for pk, v, departs, required in trips.values_list(
         "pk", "vehicle_id", "departs_at", "required_soc_percent")}  # fmt: skip
-    plugged = set(
-        ChargingSession.objects.filter(vehicle_id__in=vehicles.values("pk"), status__in=OPEN, ended_at__isnull=True)
-        .values_list("vehicle_id", flat=True)
-    )  # fmt: skip
+    # the open sessions of the kept vehicles, as plain columns: what a plugged-in vehicle's expected SoC needs
+    plugged = {
+        row[0]: row[1:]
+        for row in ChargingSession.objects.filter(
+            vehicle_id__in=vehicles.values("pk"), status__in=OPEN, ended_at__isnull=True
+        ).values_list(
+            "vehicle_id", "pk", "charge_point__site_id", "connector__max_power_kw", "connector__current_type",
+            "vehicle__vehicle_model__usable_battery_kwh", "vehicle__vehicle_model__max_ac_kw",
+            "vehicle__vehicle_model__max_dc_kw", "vehicle__state_of_health_percent",
+        )
+    }  # fmt: skip
     status, needs_plan = {}, []
     for vehicle_id, (_trip, _departs, required) in trip_of.items():
         if vehicle_id not in light:  # its next trip changed between the two reads
@@ -96,8 +113,19 @@ def board(*, user: User, filters: Filters, now: datetime, page: int = 1, page_si
             needs_plan.append(vehicle_id)
         else:
             status[vehicle_id] = NOT_PLUGGED_IN
-    full = _page_readiness(user, needs_plan, [trip_of[v][0] for v in needs_plan], now)
-    status.update({v: r.status for v, r in full.items()})
+    plans = current_plans({plugged[v][1] for v in needs_plan})
+    for vehicle_id in needs_plan:
+        session_id, site_id, connector_kw, current, usable, ac_kw, dc_kw, health = plugged[vehicle_id]
+        vehicle_kw = float((dc_kw if current == Connector.CurrentType.DC else ac_kw) or 0)
+        required = trip_of[vehicle_id][2]
+        expected, _full = expected_soc(
+            soc=light[vehicle_id][0] or 0.0, capacity_kwh=float(usable) * health / 100.0,
+            rate_kw=min(vehicle_kw, float(connector_kw)), plan=plans.get(site_id), session_id=session_id,
+            departs_at=trip_of[vehicle_id][1], now=now,
+        )  # fmt: skip
+        ready = required is None or expected + TOLERANCE_PERCENT >= required
+        status[vehicle_id] = WILL_BE_READY if ready else AT_RISK
+    full: dict[int, Readiness] = {}
 
     def order(vehicle_id):
         depot = light[vehicle_id][1]

@@ -106,7 +106,7 @@ def _soc_reached(soc: float, kw: float, hours: float, capacity: float) -> float:
     return min(100.0, start + kw * TAPER_FACTOR * (hours - to_knee) / capacity * 100)
 
 
-def _current_plans(site_ids) -> dict[int, ChargingPlan]:
+def current_plans(site_ids) -> dict[int, ChargingPlan]:
     """Each site's current plan (its newest, not a what-if nor a refused one), in one query."""
     newest = (
         ChargingPlan.objects.filter(site=OuterRef("pk"))
@@ -132,26 +132,34 @@ def _session_rate_kw(session: ChargingSession) -> float:
     return min(vehicle_kw, float(session.connector.max_power_kw))
 
 
+def expected_soc(*, soc: float, capacity_kwh: float, rate_kw: float, plan: ChargingPlan | None, session_id: int,
+                 departs_at: datetime, now: datetime) -> tuple[float, float]:  # fmt: skip
+    """A plugged-in vehicle's SoC expected at its departure (from the plan's power for its session, at the full
+    rate beyond the plan's horizon, or at the full rate without a plan) and what the full rate alone would reach.
+    Plain numbers in, so the board can read every plugged-in vehicle's status without building its models."""
+    hours = max(0.0, (departs_at - now).total_seconds() / 3600)
+    at_full_rate = _soc_reached(soc, rate_kw, hours, capacity_kwh)
+    key = f"session-{session_id}"
+    if plan is None or key not in plan.schedule:
+        return round(at_full_rate, 1), at_full_rate
+    step_h = plan.step_minutes / 60
+    first = max(0, int((now - plan.starts_at).total_seconds() // (plan.step_minutes * 60)))
+    last = int((departs_at - plan.starts_at).total_seconds() // (plan.step_minutes * 60))
+    series = plan.schedule[key]
+    planned_kwh = sum(series[first : max(first, min(last, len(series)))]) * step_h
+    if last > len(series):  # the departure lies beyond the plan's horizon: at full rate after it
+        planned_kwh += rate_kw * (last - len(series)) * step_h
+    expected = round(min(100.0, soc + planned_kwh / capacity_kwh * 100), 1) if capacity_kwh else soc
+    return expected, at_full_rate
+
+
 def _plugged_in(r: Readiness, plan: ChargingPlan | None, now: datetime) -> None:
-    session, trip, vehicle = r.session, r.trip, r.vehicle
-    capacity = _capacity_kwh(vehicle)
-    soc = r.soc_percent or 0.0
+    session, trip = r.session, r.trip
     rate = _session_rate_kw(session)
-    hours = max(0.0, (trip.departs_at - now).total_seconds() / 3600)
-    at_full_rate = _soc_reached(soc, rate, hours, capacity)
-    key = f"session-{session.pk}"
-    if plan is not None and key in plan.schedule:
-        step_h = plan.step_minutes / 60
-        first = max(0, int((now - plan.starts_at).total_seconds() // (plan.step_minutes * 60)))
-        last = int((trip.departs_at - plan.starts_at).total_seconds() // (plan.step_minutes * 60))
-        series = plan.schedule[key]
-        planned_kwh = sum(series[first : max(first, min(last, len(series)))]) * step_h
-        if last > len(series):  # the departure lies beyond the plan's horizon: at full rate after it
-            beyond = (last - len(series)) * step_h
-            planned_kwh += rate * beyond
-        r.expected_percent = round(min(100.0, soc + planned_kwh / capacity * 100), 1) if capacity else soc
-    else:  # no plan: the session charges at its full rate
-        r.expected_percent = round(at_full_rate, 1)
+    r.expected_percent, at_full_rate = expected_soc(
+        soc=r.soc_percent or 0.0, capacity_kwh=_capacity_kwh(r.vehicle), rate_kw=rate, plan=plan,
+        session_id=session.pk, departs_at=trip.departs_at, now=now,
+    )  # fmt: skip
     if r.required_percent is None or r.expected_percent + TOLERANCE_PERCENT >= r.required_percent:
         r.status = WILL_BE_READY
         return
@@ -233,7 +241,7 @@ def fleet_readiness(vehicles, *, now: datetime | None = None, trips: dict[int, T
         for t in Trip.objects.filter(vehicle_id__in=trip_ids, status=Trip.Status.UNDER_WAY).order_by("departs_at")
     }
     sites = {s.connector.charge_point.site_id for s in sessions.values()}
-    plans = _current_plans(sites) if sites else {}
+    plans = current_plans(sites)  # (run when empty too: the same queries whoever is on the page)
     free = _free_chargers({t.depot_id for t in trips.values()})
     out = {}
     for vehicle in with_trip:

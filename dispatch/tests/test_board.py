@@ -103,7 +103,7 @@ def _many(org, model, depot, first, last):
     for i in range(first, last):
         van = VehicleFactory(department=org.a, fleet_number=f"M-{i:04d}", vehicle_model=model, soc_percent=i % 100)
         VehicleDepot.objects.create(vehicle=van, site=depot)
-        leaves = now + timedelta(hours=5, minutes=i)
+        leaves = now + timedelta(hours=11, minutes=i)  # after the fixture's: its plugged-in van stays on page 1
         Trip.objects.create(department=org.a, vehicle=van, depot=depot, departs_at=leaves, distance_km=50,
                             returns_at=leaves + timedelta(hours=2), required_soc_percent=40.0)  # fmt: skip
 
