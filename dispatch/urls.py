@@ -1,10 +1,11 @@
 from django.urls import path
 
-from dispatch.views import depot, livemap
+from dispatch.views import board, depot, livemap
 
 app_name = "dispatch"
 
 urlpatterns = [
+    path("", board.board, name="board"),
     path("map/", livemap.live_map, name="map"),
     path("map/data.json", livemap.live_map_data, name="map-data"),
     path("depots/", depot.depot_list, name="depot-list"),

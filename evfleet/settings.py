@@ -251,6 +251,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(hours=24),
         "options": {"expires": 60 * 60 * 23},
     },
+    "readiness-alerts": {
+        "task": "charging.tasks.readiness_alerts",
+        "schedule": timedelta(minutes=5),  # vehicles at risk or not plugged in for a trip within the alert hours
+        "options": {"expires": 60 * 4},
+    },
     "activity-log-prune": {
         "task": "accounts.tasks.activity_log_prune",
         "schedule": timedelta(hours=24),
@@ -284,7 +289,7 @@ AUTH_USER_MODEL = "accounts.User"
 # AxesStandaloneBackend first: it refuses a locked-out sign-in before the password is even checked.
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "accounts.backends.RoleBackend"]
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "fleet:overview"
+LOGIN_REDIRECT_URL = "dispatch:board"  # the readiness board, the home page
 LOGOUT_REDIRECT_URL = "accounts:login"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -498,6 +503,8 @@ TRAFFIC_TIMEOUT_S = env_int("EVFLEET_TRAFFIC_TIMEOUT_S", 10, minimum=1, maximum=
 # The address people open the dashboard at, for links in emails.
 EVFLEET_BASE_URL = env_str("EVFLEET_BASE_URL", "http://127.0.0.1:8000")
 NOTIFICATION_FOLD_WINDOW_S = env_int("EVFLEET_NOTIFICATION_FOLD_WINDOW", 600, minimum=0)
+# a vehicle at risk or not plugged in is told of when its next trip leaves within this many hours
+READINESS_ALERT_HOURS = env_int("EVFLEET_READINESS_ALERT_HOURS", 12, minimum=1, maximum=168)
 # Web Push: the VAPID key pair that signs pushes. Unset: one is made once and kept in the data directory
 # (every process must share it: set EVFLEET_VAPID_PRIVATE_KEY_FILE to the same PEM file in production).
 VAPID_PRIVATE_KEY_FILE = env_str("EVFLEET_VAPID_PRIVATE_KEY_FILE") or str(DATA_DIR / "vapid_private.pem")

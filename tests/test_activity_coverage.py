@@ -1127,6 +1127,7 @@ PAGE_EXEMPT: dict[tuple[str, str], Exempt] = {
             "redoc": (lambda w, p: "/api/redoc/", _nothing),
             "api-guide": (lambda w, p: "/api/guide/", _nothing),
             "fleet:overview": (lambda w, p: "/fleet/", _nothing),
+            "dispatch:board": (lambda w, p: "/dispatch/", _nothing),
             "fleet:vehicle-detail": (lambda w, p: f"/fleet/vehicles/{w.vehicle.pk}/", _nothing),
             "stations:overview": (lambda w, p: "/stations/", _nothing),
             "stations:charge-point-detail": (lambda w, p: f"/stations/charge-points/{w.cp.pk}/", _nothing),
