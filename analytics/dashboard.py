@@ -35,9 +35,11 @@ from analytics.models import CarbonOffset, ChargingDay, ChargingGroupDay, SiteDa
 from analytics.periods import Period
 from analytics.reporting.result import Column, ReportResult
 from charging.models import ChargingSession, Reservation
+from charging.services.readiness import AT_RISK, NOT_PLUGGED_IN, fleet_readiness
 from fleet.models import Vehicle
 from fleet.selectors import session_charges_vehicle
 from notifications.models import ThresholdRule
+from operations.models import Trip
 from stations.models import Connector
 
 KPI_METRICS = [
@@ -234,9 +236,46 @@ def _charge_power_kw(vehicle: Vehicle, connector: Connector | None) -> float:
     return float(min(connector.max_power_kw, limit if limit is not None else connector.max_power_kw))
 
 
+def _trip_risks(vehicles, now: datetime, horizon: datetime) -> list[dict]:
+    """Vehicles whose next trip leaves within the horizon and that will not be ready for it (charging's readiness:
+    at risk under the plan, or not plugged in), against the trip's required SoC."""
+    leaving = Trip.objects.filter(
+        vehicle__in=vehicles, status=Trip.Status.PLANNED, departs_at__gt=now, departs_at__lte=horizon
+    ).values("vehicle_id")
+    fleet = Vehicle.objects.filter(pk__in=leaving).select_related("vehicle_model", "department")
+    out = []
+    for r in sorted(fleet_readiness(fleet, now=now).values(), key=lambda r: r.trip.departs_at):
+        if r.status not in (AT_RISK, NOT_PLUGGED_IN) or r.trip.departs_at > horizon or r.soc_percent is None:
+            continue
+        vehicle = r.vehicle
+        out.append(
+            {
+                "vehicle": vehicle.pk,
+                "label": vehicle_label(vehicle.fleet_number, vehicle.license_plate, vehicle.vin),
+                "department": vehicle.department.name,
+                "site": r.trip.depot.name,
+                "departure": r.trip.departs_at,
+                "soc_percent": round(r.soc_percent, 1),
+                "expected_soc_percent": round(
+                    r.expected_percent if r.expected_percent is not None else r.soc_percent, 1
+                ),
+                "target_soc_percent": round(r.required_percent, 1),
+                "charging_now": r.session is not None
+                and session_charges_vehicle(
+                    session_status=r.session.status, ended=False, connector_status=r.session.connector.status
+                ),
+                "reservation": None,
+                "reason": r.reason_text,
+            }
+        )
+    return out
+
+
 def vehicles_at_risk(user: User, department: Department | None, now: datetime) -> list[dict]:
-    """Vehicles leaving within 24 hours whose expected SoC at departure is below target: their SoC now plus what
-    their booked (or current) charging can add before they leave. Three queries."""
+    """Vehicles leaving within 24 hours whose expected SoC at departure is below target. Those with a trip: charging's
+    readiness for it (the plan, or not plugged in) against the trip's required SoC; the others with a booking: their
+    SoC now plus what their booked (or current) charging can add before they leave, against the department's
+    departure threshold. A constant number of queries."""
     horizon = now + AT_RISK_HORIZON
     vehicles = _vehicles(user, department)
     reservations = list(
@@ -259,7 +298,8 @@ def vehicles_at_risk(user: User, department: Department | None, now: datetime) -
             "department__path", "threshold"
         )
     )
-    out, seen = [], set()
+    out = _trip_risks(vehicles, now, horizon)
+    seen = {row["vehicle"] for row in out}
     for r in reservations:
         vehicle = r.vehicle
         if vehicle.pk in seen or vehicle.soc_percent is None:
@@ -296,9 +336,10 @@ def vehicles_at_risk(user: User, department: Department | None, now: datetime) -
                         session_status=session.status, ended=False, connector_status=session.connector.status
                     ),
                     "reservation": r.pk,
+                    "reason": "its booked charging adds too little before it leaves",
                 }
             )
-    return out
+    return sorted(out, key=lambda row: row["departure"])
 
 
 # --- Comparisons ------------------------------------------------------------------------------------------------

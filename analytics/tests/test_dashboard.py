@@ -103,3 +103,21 @@ def test_trends_need_two_weeks_of_history(world):
     data = trends(world.org.fleet_manager_a, None, PERIOD.last)
     assert data["energy"] is None and "at least 14 days" in data["message"]
     assert data["history"]["energy_kwh"] == [50.0, 20.0]
+
+
+def test_a_vehicle_whose_next_trip_it_cannot_make_is_at_risk_with_the_reason(world):
+    from charging.services.readiness import REASONS
+    from operations import services as operations
+
+    now = datetime(2026, 3, 2, 6, tzinfo=UTC)
+    world.v1.soc_percent = 12.0
+    world.v1.save()
+    world.v2.soc_percent = 95.0
+    world.v2.save()
+    for vehicle, site in ((world.v1, world.s1), (world.v2, world.s2)):
+        operations.trip_create(actor=None, now=now, vehicle=vehicle, depot=site, departs_at=now + timedelta(hours=3),
+                               returns_at=now + timedelta(hours=9), distance_km=150)  # fmt: skip
+    risk = dashboard(world.org.fleet_manager_a, PERIOD, now=now)["at_risk"]
+    assert [r["label"] for r in risk] == ["V1"]  # V2 holds enough for its trip
+    assert risk[0]["target_soc_percent"] > 12.0
+    assert risk[0]["reason"].startswith(tuple(REASONS.values()))  # charging's readiness says why
