@@ -122,7 +122,7 @@ def _read(text: str, columns: tuple[str, ...], required: tuple[str, ...], result
     unknown = [h for h in header if h not in columns]
     missing = [c for c in required if c not in header]
     repeated = sorted({h for h in header if header.count(h) > 1 and h})
-    also = f"; {', '.join(repr(m) for m in missing)} is missing" if missing else ""
+    also = f"; {', '.join(repr(m) for m in missing)} {'is' if len(missing) == 1 else 'are'} missing" if missing else ""
     for name in unknown:  # a misspelt column: one error, naming what is missing with it
         shown = name or "(an empty column name)"
         result.errors.append(

@@ -84,11 +84,14 @@ def _dry_run(request) -> bool:
 def _import_answer(result: imports.ImportResult) -> Response:
     report = result.as_dict()
     if result.errors:
-        bad = len({e.row for e in result.errors})
-        message = (
-            f"{bad} row(s) of {result.rows} have errors (row 1 is the header, 0 the file); nothing was stored. "
-            "'errors' lists each by row, column and reason."
-        )
+        bad = len({e.row for e in result.errors if e.row > 1})
+        if bad:
+            message = (
+                f"{bad} of {result.rows} rows have errors; nothing was stored. 'errors' lists each by row (row 1 is "
+                "the header), column and reason."
+            )
+        else:
+            message = "The file or its header has errors (row 1 is the header, row 0 the file); nothing was stored."
         return Response({**error_body(ErrorCode.VALIDATION, message), **report}, status=status.HTTP_400_BAD_REQUEST)
     return Response(report, status=status.HTTP_200_OK if result.dry_run else status.HTTP_201_CREATED)
 
@@ -126,7 +129,7 @@ class ImportMixin:
     def get_error_examples(self):
         if getattr(self, "action", None) != "import_csv":
             return {}
-        return _import_examples(self.import_kind, lambda text: self.run_import(None, text=text, dry_run=True))
+        return _import_examples(self.import_kind, lambda text: self.run_import(None, text=text, dry_run=False))
 
     def _answer_import(self, request):
         dry_run = _dry_run(request)
@@ -306,7 +309,7 @@ class VehicleDepotViewSet(ScopedModelViewSet):
     ordering_fields = ["updated_at"]
 
     def get_base_queryset(self):
-        return VehicleDepot.objects.select_related("vehicle", "site")
+        return VehicleDepot.objects.select_related("vehicle", "site").order_by("pk")
 
 
 class OperationsPolicyViewSet(ScopedModelViewSet):
@@ -316,3 +319,6 @@ class OperationsPolicyViewSet(ScopedModelViewSet):
     serializer_class = OperationsPolicySerializer
     filterset_fields = ["department"]
     ordering_fields = ["updated_at"]
+
+    def get_base_queryset(self):
+        return OperationsPolicy.objects.order_by("pk")
