@@ -1,3 +1,5 @@
+from django.db import models
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from evfleet.api.base import StrictModelSerializer, StrictSerializer
@@ -9,7 +11,19 @@ NEED_FIELDS = [
 ]  # fmt: skip
 
 
-class RouteStopSerializer(StrictModelSerializer):
+@extend_schema_field({"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$", "example": "06:30"})
+class LocalTimeField(serializers.TimeField):
+    """A local time of day, HH:MM (seconds allowed on input): the depot's wall clock, no offset."""
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%H:%M", input_formats=["%H:%M", "%H:%M:%S"], **kwargs)
+
+
+class LocalTimesSerializer(StrictModelSerializer):
+    serializer_field_mapping = {**StrictModelSerializer.serializer_field_mapping, models.TimeField: LocalTimeField}
+
+
+class RouteStopSerializer(LocalTimesSerializer):
     class Meta:
         model = RouteStop
         fields = [
@@ -64,7 +78,7 @@ class TripSerializer(StrictModelSerializer):
         validators = []  # the service checks the model's rules (overlap, past, range) and names the field
 
 
-class DutyScheduleSerializer(StrictModelSerializer):
+class DutyScheduleSerializer(LocalTimesSerializer):
     class Meta:
         model = DutySchedule
         fields = [
