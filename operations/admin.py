@@ -34,11 +34,13 @@ class RouteAdmin(ScopedAdmin):
         """The stops through the service: the list in order replaces the route's stops."""
         stops = []
         for formset in formsets:
+            # what the admin's change message reads of a saved formset (the service logs the route's change)
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
             for row in formset.cleaned_data:
                 if row and not row.get("DELETE"):
                     stops.append({name: row[name] for name in ("sequence", *STOP_FIELDS) if name in row})
         stops.sort(key=lambda s: s.get("sequence") or 0)
-        services.route_update(actor=request.user, route=form.instance, stops=stops)
+        services.route_update(actor=request.user, route=Route.objects.get(pk=form.instance.pk), stops=stops)
 
     def delete_model(self, request, obj):
         services.route_delete(actor=request.user, route=obj)

@@ -35,11 +35,19 @@ class RouteStopSerializer(LocalTimesSerializer):
         validators = []
 
     def validate(self, attrs):
+        # A PATCH of the route is partial, and DRF carries that into the nested stops: each stop is whole anyway.
+        errors = {
+            name: serializers.ErrorDetail("This field is required.", code="required")
+            for name in ("name", "latitude", "longitude")
+            if name not in attrs
+        }
         opens, closes = attrs.get("window_opens"), attrs.get("window_closes")
         if opens and closes and closes <= opens:
-            raise serializers.ValidationError(
-                {"window_closes": "The window must close after it opens."}, code="window_order"
+            errors["window_closes"] = serializers.ErrorDetail(
+                "The window must close after it opens.", code="window_order"
             )
+        if errors:
+            raise serializers.ValidationError({name: [error] for name, error in errors.items()})
         return attrs
 
 
