@@ -55,7 +55,7 @@ def import_page(request):
             text = request.POST.get("csv_text", "")
             result = run(actor=request.user, user=request.user, csv_text=text, dry_run=False)
             if result.ok:
-                messages.success(request, f"{result.stored} {label.lower()} imported.")
+                messages.success(request, f"{label} imported: {result.stored} row{'' if result.stored == 1 else 's'}.")
                 return redirect("operations:import")
             checked_text = None
         elif form.is_valid():
