@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
@@ -453,6 +454,7 @@ def import_schedules(*, actor: User | None, user: User, csv_text: str | bytes, d
         return result
     lookups = _Lookups(user, rows)
     now = timezone.now()
+    row_of: dict[int, int] = {}  # schedule id -> its row, to name a row rather than a trip the file itself made
 
     def body():
         for row in rows:
@@ -465,24 +467,34 @@ def import_schedules(*, actor: User | None, user: User, csv_text: str | bytes, d
             try:
                 with transaction.atomic():
                     schedule = services.schedule_create(actor=actor, now=now, **data)
-                    skipped = _skipped(schedule, now)
+                    skipped = _skipped(schedule, now, row_of)
                     if skipped:
                         raise ValidationError({"departs_local": skipped})
                 result.created.append(schedule)
+                row_of[schedule.pk] = number
             except ValidationError as e:
                 _add(result, number, _messages(e))
 
     return _run(result, dry_run, body)
 
 
-def _skipped(schedule: DutySchedule, now: datetime) -> str:
-    """Why some of the schedule's departures could not become trips (an overlap, beyond range), or ""."""
+TRIP_NAMED = re.compile(r"\(trip (\d+)\)")
+
+
+def _skipped(schedule: DutySchedule, now: datetime, row_of: dict[int, int]) -> str:
+    """Why some of the schedule's departures could not become trips (an overlap, beyond range), or "". A trip of
+    a schedule of an earlier row of the file (which will not exist if the import fails) is named by that row."""
     made = set(schedule.trips.values_list("departs_at", flat=True))
     generated = services.schedule_generate(schedule=schedule, now=now)  # idempotent: only what was skipped
     skipped = [(at, why) for at, why in generated["skipped"] if at not in made]
     if not skipped:
         return ""
     first_at, why = skipped[0]
+    named = TRIP_NAMED.search(why)
+    if named:
+        other = Trip.objects.filter(pk=int(named.group(1))).values_list("schedule_id", flat=True).first()
+        if other in row_of:
+            why = why.replace(named.group(0), f"(a trip of the schedule in row {row_of[other]})")
     zone = ZoneInfo(schedule.depot.time_zone)
     return (
         f"{len(skipped)} of its departures cannot be booked; the first, {first_at.astimezone(zone):%Y-%m-%d %H:%M}: "

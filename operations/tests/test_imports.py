@@ -163,3 +163,15 @@ def test_duty_schedules_are_imported_with_their_trips_or_not_at_all(world):
     assert "25:00" in by_row[(3, "departs_local")] and "true or false" in by_row[(3, "active")]
     assert 4 not in {e.row for e in bad.errors}
     assert DutySchedule.objects.count() == 2  # nothing of the second file
+
+
+def test_two_schedules_of_a_file_that_collide_name_the_other_row(world):
+    header = "name,vehicle,depot,weekdays,departs_local,returns_local,distance_km,valid_from"
+    start = world.day.isoformat()
+    result = imports.import_schedules(actor=world.user, user=world.user, dry_run=True, csv_text=_csv(
+        header,
+        f"Early,WB-001,Westbrook Depot,mon,06:30,15:00,140,{start}",
+        f"Late,WB-001,Westbrook Depot,mon,07:00,12:00,40,{start}",
+    ))  # fmt: skip
+    assert [(e.row, e.field) for e in result.errors] == [(3, "departs_local")]
+    assert "the schedule in row 2" in result.errors[0].message
