@@ -108,9 +108,9 @@ def estimate(trip: Trip, *, reserve: float | None = None, now=None) -> Need:
     )
 
 
-def compute(trip: Trip) -> Need:
-    """Fill the trip's need fields (not saved)."""
-    need = estimate(trip)
+def compute(trip: Trip, *, reserve: float | None = None) -> Need:
+    """Fill the trip's need fields (not saved). `reserve` (%): the department's, when the caller has read it."""
+    need = estimate(trip, reserve=reserve)
     trip.driving_kwh, trip.climate_kwh, trip.reserve_kwh = need.driving_kwh, need.climate_kwh, need.reserve_kwh
     trip.ambient_temperature_c, trip.temperature_source = need.ambient_temperature_c, need.temperature_source[:20]
     trip.required_soc_percent = round(need.required_soc_percent, 1)

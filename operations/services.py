@@ -291,10 +291,11 @@ def trip_needs_refresh(*, now: datetime | None = None, within: timedelta = timed
         .select_related("vehicle__vehicle_model", "depot", "route", "department")
         .prefetch_related("route__stops")
     )
+    reserves = dict(OperationsPolicy.objects.values_list("department_id", "reserve_percent"))
     changed = []
     for trip in trips:
         before = (trip.required_soc_percent, trip.driving_kwh, trip.climate_kwh, trip.reserve_kwh)
-        trip_need.compute(trip)
+        trip_need.compute(trip, reserve=reserves.get(trip.department_id, trip_need.DEFAULT_RESERVE_PERCENT))
         after = (trip.required_soc_percent, trip.driving_kwh, trip.climate_kwh, trip.reserve_kwh)
         if after != before:
             changed.append(trip)
