@@ -8,7 +8,8 @@ class ChargingConfig(AppConfig):
     It listens to what stations announce (stations.signals), plugs its session checks into the station
     watchdog (stations.detection), says what the scheduled session reports contain (notifications) and tells
     pricing what it measured (pricing.usage) and simulation its finished sessions (simulation.observations: capacity
-    observations for the batteries' state of health)."""
+    observations for the batteries' state of health). It follows the trips of operations (operations.signals:
+    a changed departure re-plans the sites where the vehicle is plugged in or booked)."""
 
     name = "charging"
 
@@ -16,13 +17,14 @@ class ChargingConfig(AppConfig):
         from charging import detection
         from charging.health_sessions import SOURCE, finished_sessions
         from charging.pricing_usage import ChargingUsage
-        from charging.services import station_events
+        from charging.services import station_events, trip_events
         from charging.services.reports import session_report_content
         from notifications.reports import SESSIONS, register_content
         from pricing import usage
         from simulation import observations
 
         station_events.connect()
+        trip_events.connect()  # a trip created, moved or cancelled re-plans where its vehicle is plugged in
         detection.register()
         # notifications sends the scheduled session reports; what they say is charging's
         register_content(SESSIONS, session_report_content)

@@ -2,6 +2,7 @@ from celery import shared_task
 from django.db import OperationalError
 
 from charging import services
+from evfleet.jobs import enqueue
 
 
 @shared_task(bind=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
@@ -43,7 +44,20 @@ def smart_charging_plan(*, site_id: int, trigger: str) -> int | None:
     from stations.models import Site
 
     site = Site.objects.select_related("carbon_zone").filter(pk=site_id, smart_charging=True).first()
-    return smart.plan_site(site=site, trigger=trigger).pk if site is not None else None
+    if site is None:
+        return None
+    plan = smart.plan_site(site=site, trigger=trigger)
+    enqueue("charging.tasks.readiness_alerts", site_id=site.pk)  # the new plan may put a departure at risk
+    return plan.pk
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=2)
+def readiness_alerts(*, site_id: int | None = None) -> int:
+    """Every 5 minutes, and after a site's re-plan: tell of the vehicles at risk or not plugged in for a trip
+    leaving within READINESS_ALERT_HOURS (once per trip, status and reason)."""
+    from charging.services import readiness
+
+    return readiness.readiness_alerts(site_ids=[site_id] if site_id is not None else None)
 
 
 @shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)

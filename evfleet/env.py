@@ -70,3 +70,25 @@ def env_url(name: str, *, schemes: tuple[str, ...]) -> str:
         allowed = ", ".join(f"{s}://" for s in schemes)
         raise ImproperlyConfigured(f"{name} must start with one of {allowed} (got {scheme or 'no scheme'}://).")
     return raw
+
+
+def env_tile_url(name: str) -> tuple[str, str]:
+    """A map tile server's URL template from `name` ("" when unset) and the Content-Security-Policy source that lets
+    pages load its images: `https://{s}.tile.example.org/{z}/{x}/{y}.png` gives `https://*.tile.example.org`."""
+    raw = env_url(name, schemes=("https", "http"))
+    if not raw:
+        return "", ""
+    missing = [p for p in ("{z}", "{x}", "{y}") if p not in raw]
+    if missing:
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} lacks {', '.join(missing)}: give the tile URL template, e.g. "
+            "https://tile.example.org/{z}/{x}/{y}.png"
+        )
+    parts = urlparse(raw)
+    host = parts.netloc.removeprefix("{s}.")
+    if not host or "{" in host or "}" in host or "@" in host:
+        raise ImproperlyConfigured(
+            f"{name}={raw!r}: the host may only start with a {{s}}. subdomain placeholder and carry no user name."
+        )
+    wildcard = "*." if parts.netloc.startswith("{s}.") else ""
+    return raw, f"{parts.scheme}://{wildcard}{host}"

@@ -155,6 +155,17 @@ EVENTS: dict[str, Event] = {
             (Field("id", "integer", "the trip"),),
         ),
         Event(
+            "readiness.changed",
+            "a site's smart-charging plan was made again: the SoC its vehicles are expected to have at their next "
+            "departure may have changed (read the readiness board again)",
+            "the site's department",
+            "operations.view_trip",
+            (
+                Field("site", "integer", "the site"),
+                Field("plan", "integer", "the new plan"),
+            ),
+        ),
+        Event(
             "vehicles.telemetry",
             "a telemetry batch moved vehicles' current state (older readings move nothing)",
             "the vehicles' department (one message per department)",

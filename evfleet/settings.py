@@ -13,7 +13,7 @@ from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.management.utils import get_random_secret_key
 
-from evfleet.env import env_bool, env_float, env_int, env_list, env_str, env_url
+from evfleet.env import env_bool, env_float, env_int, env_list, env_str, env_tile_url, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("EVFLEET_DATA_DIR") or BASE_DIR / "var")
@@ -251,6 +251,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(hours=24),
         "options": {"expires": 60 * 60 * 23},
     },
+    "readiness-alerts": {
+        "task": "charging.tasks.readiness_alerts",
+        "schedule": timedelta(minutes=5),  # vehicles at risk or not plugged in for a trip within the alert hours
+        "options": {"expires": 60 * 4},
+    },
     "activity-log-prune": {
         "task": "accounts.tasks.activity_log_prune",
         "schedule": timedelta(hours=24),
@@ -294,7 +299,7 @@ AUTH_USER_MODEL = "accounts.User"
 # AxesStandaloneBackend first: it refuses a locked-out sign-in before the password is even checked.
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "accounts.backends.RoleBackend"]
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "fleet:overview"
+LOGIN_REDIRECT_URL = "dispatch:board"  # the readiness board, the home page
 LOGOUT_REDIRECT_URL = "accounts:login"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -361,6 +366,10 @@ SECURE_SSL_REDIRECT = False  # the proxy redirects plain HTTP; Django would loop
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# The live map (/dispatch/map/): an offline Natural Earth basemap always (static/basemap/); with a tile server set,
+# its tiles on top, and the server's origin in the policy's img-src below (and only then).
+EVFLEET_MAP_TILES_URL, EVFLEET_MAP_TILES_SOURCE = env_tile_url("EVFLEET_MAP_TILES_URL")
+EVFLEET_MAP_ATTRIBUTION = env_str("EVFLEET_MAP_ATTRIBUTION")
 # Content-Security-Policy (django-csp): only this site's own files run. A page's inline <script> carries the
 # request's nonce (`nonce="{{ request.csp_nonce }}"`); no inline event handlers, no eval (Plotly's SVG charts
 # need none). Styles may be inline: plotly.js inserts <style> elements at run time (its global rules and the
@@ -372,7 +381,7 @@ CONTENT_SECURITY_POLICY = {
         "default-src": [SELF],
         "script-src": [SELF, NONCE],
         "style-src": [SELF, UNSAFE_INLINE],
-        "img-src": [SELF, "data:"],
+        "img-src": [SELF, "data:", *([EVFLEET_MAP_TILES_SOURCE] if EVFLEET_MAP_TILES_SOURCE else [])],
         "font-src": [SELF],
         "connect-src": [SELF],
         "worker-src": [SELF],
@@ -504,6 +513,8 @@ TRAFFIC_TIMEOUT_S = env_int("EVFLEET_TRAFFIC_TIMEOUT_S", 10, minimum=1, maximum=
 # The address people open the dashboard at, for links in emails.
 EVFLEET_BASE_URL = env_str("EVFLEET_BASE_URL", "http://127.0.0.1:8000")
 NOTIFICATION_FOLD_WINDOW_S = env_int("EVFLEET_NOTIFICATION_FOLD_WINDOW", 600, minimum=0)
+# a vehicle at risk or not plugged in is told of when its next trip leaves within this many hours
+READINESS_ALERT_HOURS = env_int("EVFLEET_READINESS_ALERT_HOURS", 12, minimum=1, maximum=168)
 # Web Push: the VAPID key pair that signs pushes. Unset: one is made once and kept in the data directory
 # (every process must share it: set EVFLEET_VAPID_PRIVATE_KEY_FILE to the same PEM file in production).
 VAPID_PRIVATE_KEY_FILE = env_str("EVFLEET_VAPID_PRIVATE_KEY_FILE") or str(DATA_DIR / "vapid_private.pem")

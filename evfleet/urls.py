@@ -90,6 +90,7 @@ urlpatterns = [
     path("favicon.ico", views.favicon, name="favicon"),
     path("accounts/", include("accounts.urls")),
     path("fleet/", include("fleet.urls")),
+    path("dispatch/", include("dispatch.urls")),
     path("stations/", include("stations.urls")),
     path("analytics/", include("analytics.urls")),
     path("pricing/", include("pricing.urls")),

@@ -13,7 +13,8 @@ FAVICON = "img/favicon.svg"
 
 
 def home(request):
-    return redirect("fleet:overview")
+    """The readiness board (dispatch) is the home page; the fleet overview stays at /fleet/."""
+    return redirect("dispatch:board")
 
 
 @require_safe

@@ -30,6 +30,7 @@ class Event(models.TextChoices):
     SESSION_COST = "threshold.session_cost", "Session cost above threshold"
     REPORT_FAILED = "report.failed", "Scheduled report failed"
     CONSUMPTION_HIGH = "vehicle.consumption_high", "Vehicle uses more energy than its model"
+    VEHICLE_NOT_READY = "vehicle.not_ready", "Vehicle will not be ready for its trip"
 
 
 class Channel(models.TextChoices):
@@ -48,6 +49,7 @@ ACTIONABLE = {
     Event.SOC_AT_DEPARTURE,
     Event.SESSION_COST,
     Event.REPORT_FAILED,
+    Event.VEHICLE_NOT_READY,
 }
 
 

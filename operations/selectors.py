@@ -8,6 +8,7 @@ from accounts.models import User
 from accounts.scoping import scoped
 from fleet.models import Vehicle
 from operations.models import DutySchedule, Route, Trip
+from stations.models import Site
 
 
 def trip_list(*, user: User) -> QuerySet[Trip]:
@@ -37,3 +38,20 @@ def next_trips(vehicle_ids, *, now: datetime) -> dict[int, Trip]:
     )
     trips = Trip.objects.filter(pk__in=list(trip_ids)).select_related("depot", "route")
     return {trip.vehicle_id: trip for trip in trips}
+
+
+def vehicle_choices(*, user: User) -> QuerySet[Vehicle]:
+    """The vehicles a user may plan work for, as form choices (with their model, for the label)."""
+    return scoped(Vehicle.objects.select_related("vehicle_model"), user).order_by("fleet_number", "vin")
+
+
+def depot_choices(*, user: User) -> QuerySet[Site]:
+    """The sites a user's vehicles may leave from."""
+    return scoped(Site.objects.all(), user).order_by("name")
+
+
+def vehicle_depot_list(*, user: User) -> QuerySet[Vehicle]:
+    """The user's vehicles with their home depot (`vehicle.depot.site`, or none)."""
+    return scoped(Vehicle.objects.select_related("vehicle_model", "department", "depot__site"), user).order_by(
+        "fleet_number", "vin"
+    )

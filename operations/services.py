@@ -15,7 +15,8 @@ from accounts.models import User
 from evfleet import live_events, realtime
 from fleet.models import Vehicle
 from operations import need as trip_need
-from operations.models import DutySchedule, OperationsPolicy, Route, RouteStop, Trip
+from operations import signals
+from operations.models import DutySchedule, OperationsPolicy, Route, RouteStop, Trip, VehicleDepot
 
 STOP_FIELDS = ("name", "address", "latitude", "longitude", "window_opens", "window_closes", "service_minutes")
 
@@ -30,6 +31,12 @@ def _announce(event: str, trip: Trip) -> None:
         )  # fmt: skip
     department_id = trip.department_id
     transaction.on_commit(lambda: realtime.publish(event, payload, department_id=department_id))
+
+
+def _changed(trip: Trip, *vehicle_ids: int | None) -> None:
+    """Tell the apps above (charging re-plans) that these vehicles' next departure may have changed."""
+    ids = sorted({pk for pk in (trip.vehicle_id, *vehicle_ids) if pk is not None})
+    signals.trip_changed.send(sender=Trip, trip=trip, vehicle_ids=ids)
 
 
 # --- routes -----------------------------------------------------------------------------------------------------
@@ -111,6 +118,7 @@ def trip_create(*, actor: User | None, now: datetime | None = None, **data: Any)
         _priced(trip)
         trip = model_create(model=Trip, data=_fields(trip), actor=actor)
         _announce("trip.created", trip)
+        _changed(trip)
     return trip
 
 
@@ -121,6 +129,7 @@ def _fields(trip: Trip) -> dict[str, Any]:
 def trip_update(*, actor: User | None, trip: Trip, now: datetime | None = None, **data: Any) -> Trip:
     now = now or timezone.now()
     with transaction.atomic():
+        former_vehicle = trip.vehicle_id
         _lock_vehicle(data.get("vehicle").pk if data.get("vehicle") else trip.vehicle_id)
         moved = "departs_at" in data and data["departs_at"] != trip.departs_at
         for name, value in data.items():
@@ -134,6 +143,7 @@ def trip_update(*, actor: User | None, trip: Trip, now: datetime | None = None, 
         trip.refresh_from_db(fields=list(data))
         trip = model_update(instance=trip, data=data, actor=actor)
         _announce("trip.updated", trip)
+        _changed(trip, former_vehicle)
     return trip
 
 
@@ -149,12 +159,14 @@ def trip_cancel(*, actor: User | None, trip: Trip) -> Trip:
     with transaction.atomic():
         trip = model_update(instance=trip, data={"status": Trip.Status.CANCELLED}, actor=actor)
         _announce("trip.updated", trip)
+        _changed(trip)
     return trip
 
 
 def trip_delete(*, actor: User | None, trip: Trip) -> None:
     with transaction.atomic():
         _announce("trip.deleted", trip)
+        _changed(trip)
         model_delete(instance=trip, actor=actor)
 
 
@@ -304,3 +316,45 @@ def trip_needs_refresh(*, now: datetime | None = None, within: timedelta = timed
         for trip in changed:
             _announce("trip.updated", trip)
     return len(changed)
+
+
+# --- vehicles' depots and the department's policy ---------------------------------------------------------------
+
+
+def vehicle_depot_set(*, actor: User | None, vehicle: Vehicle, site) -> VehicleDepot | None:
+    """Base `vehicle` at depot `site` (None: no home depot). The depot must be a site of the vehicle's department
+    or of one above it."""
+    with transaction.atomic():
+        current = VehicleDepot.objects.select_for_update().filter(vehicle=vehicle).first()
+        if site is None:
+            if current is not None:
+                model_delete(instance=current, actor=actor)
+            return None
+        if current is None:
+            return model_create(model=VehicleDepot, data={"vehicle": vehicle, "site": site}, actor=actor)
+        if current.site_id == site.pk:
+            return current
+        return model_update(instance=current, data={"site": site}, actor=actor)
+
+
+POLICY_FIELDS = ("reserve_percent", "schedule_days")
+
+
+def policy_update(*, actor: User | None, department, **fields: Any) -> OperationsPolicy:
+    """Set the department's reserve and schedule horizon (the policy is made on its first change). A longer
+    horizon generates the schedules' further trips at once."""
+    unknown = set(fields) - set(POLICY_FIELDS)
+    if unknown:
+        raise ValidationError(dict.fromkeys(sorted(unknown), "Not a setting of the operations policy."))
+    with transaction.atomic():
+        policy = OperationsPolicy.objects.select_for_update().filter(department=department).first()
+        if policy is None:
+            policy = model_create(model=OperationsPolicy, data={"department": department, **fields}, actor=actor)
+            longer = "schedule_days" in fields
+        else:
+            longer = fields.get("schedule_days", policy.schedule_days) > policy.schedule_days
+            policy = model_update(instance=policy, data=fields, actor=actor)
+        if longer:
+            for schedule in DutySchedule.objects.filter(department=department, active=True).select_related("depot"):
+                schedule_generate(schedule=schedule)
+    return policy

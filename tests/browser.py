@@ -100,7 +100,7 @@ def _log_in(page, user):
     page.fill("#id_username", user.username)
     page.fill("#id_password", PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/fleet/")
+    page.wait_for_url("**/dispatch/")  # signing in lands on the readiness board
 
 
 def _in_thread(function, *args, **kwargs):

@@ -26,8 +26,14 @@ NOT_PAGES = {
     "charging:session-stop": "POST only",
     "charging:reservation-cancel": "POST only",
     "charging:smart-replan": "POST only",
+    "dispatch:depot-start": "POST only",
+    "dispatch:depot-stop": "POST only",
+    "dispatch:depot-priority": "POST only",
+    "dispatch:depot-reset": "POST only",
+    "dispatch:depot-unlock": "POST only",
     "notifications:service-worker": "a script",
     "schema": "the OpenAPI document (YAML)",
+    "dispatch:map-data": "the live map's data (JSON)",
 }
 
 # A page's URL parameter -> the key of the object it shows in the `objects` a test hands to `page_urls`,
@@ -53,6 +59,15 @@ PARAMETERS = {
     "charging:session-detail": {"pk": "session"},
     "charging:roaming-edit": {"department_pk": "department"},
     "charging:smart-site": {"pk": "site"},
+    "operations:trip-detail": {"pk": "trip"},
+    "operations:trip-edit": {"pk": "trip"},
+    "operations:trip-cancel": {"pk": "trip"},
+    "operations:schedule-edit": {"pk": "schedule"},
+    "operations:schedule-delete": {"pk": "schedule"},
+    "operations:route-edit": {"pk": "route"},
+    "operations:route-delete": {"pk": "route"},
+    "operations:policy-edit": {"department_pk": "department"},
+    "dispatch:depot-detail": {"pk": "site"},
 }
 
 # Pages a signed-in user is sent away from (to the fleet page): they are looked at signed out.

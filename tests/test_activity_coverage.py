@@ -10,7 +10,7 @@ page that is in neither list fails `test_every_*_is_a_case_or_an_exemption`.
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import time, timedelta
 from decimal import Decimal as D
 from html.parser import HTMLParser
 
@@ -32,6 +32,7 @@ from charging.services.roaming import roaming_policy_save
 from fleet.tests.factories import VehicleFactory, VehicleModelFactory
 from notifications import services as notifications
 from notifications.models import Notification, PushSubscription
+from operations import services as operations
 from pricing import services as pricing
 from pricing.models import Customer, HolidayCalendar, LoadPricing, Tariff
 from pricing.tests.factories import DAY_NIGHT
@@ -88,6 +89,23 @@ class World:
             actor=self.admin, vehicle=VehicleFactory(department=self.org.a, vehicle_model=self.model),
             connector=self.slow, starts_at=start, ends_at=start + timedelta(hours=1), **extra,
         )  # fmt: skip
+
+    def trip(self):
+        start = (timezone.now() + timedelta(days=1)).replace(microsecond=0)
+        vehicle = VehicleFactory(department=self.org.a, vehicle_model=self.model)
+        return operations.trip_create(actor=None, vehicle=vehicle, depot=self.site, departs_at=start,
+                                      returns_at=start + timedelta(hours=6), distance_km=40)  # fmt: skip
+
+    def schedule(self):
+        vehicle = VehicleFactory(department=self.org.a, vehicle_model=self.model)
+        return operations.schedule_create(actor=None, name=self.unique("Duty"), department=self.org.a,
+                                          vehicle=vehicle, depot=self.site, departs_local=time(6, 30),
+                                          returns_local=time(9), distance_km=30,
+                                          valid_from=timezone.localdate())  # fmt: skip
+
+    def route(self):
+        return operations.route_create(actor=None, department=self.org.a, name=self.unique("Round"), distance_km=20,
+                                       stops=[{"name": "Pier", "latitude": 52.5, "longitude": 13.4}])  # fmt: skip
 
     def saved_report(self) -> SavedReport:
         return saved_report_save(actor=self.admin, name=self.unique("Report"), department=self.org.a,
@@ -925,6 +943,14 @@ def _reservation_fill(w, vehicle):
             "ends_at": _local(start + timedelta(hours=1)), "queue": "on"}  # fmt: skip
 
 
+def _trip_fill(w, vehicle):
+    from zoneinfo import ZoneInfo
+
+    start = (timezone.now() + timedelta(days=1)).astimezone(ZoneInfo(w.site.time_zone))
+    return {"vehicle": str(vehicle.pk), "depot": str(w.site.pk), "departs_local": start.strftime("%Y-%m-%dT%H:%M"),
+            "returns_local": (start + timedelta(hours=4)).strftime("%Y-%m-%dT%H:%M"), "distance": "40"}  # fmt: skip
+
+
 def _toggle_preference(w, _):
     return {"pref:reservation.confirmed:email": "on"}  # off by default: not actionable
 
@@ -1070,6 +1096,96 @@ PAGE_CASES: dict[tuple[str, str], PageCase] = {
         fill=lambda w, d: {"mode": "any"},
         prepare=lambda w: department_create(actor=None, name=w.unique("Host"), parent=w.org.a),
     ),  # fmt: skip
+    ("operations:trip-create", ""): PageCase(
+        lambda w, v: "/operations/trips/new/",
+        [Entry("operations.trip", "create")],
+        fill=_trip_fill,
+        prepare=lambda w: VehicleFactory(department=w.org.a, vehicle_model=w.model),
+    ),  # fmt: skip
+    ("operations:trip-edit", ""): PageCase(
+        lambda w, t: f"/operations/trips/{t.pk}/edit/",
+        [Entry("operations.trip", "update")],
+        fill=lambda w, t: {"notes": "Keys at the gate"},
+        prepare=lambda w: w.trip(),
+    ),  # fmt: skip
+    ("operations:trip-cancel", ""): PageCase(
+        lambda w, t: f"/operations/trips/{t.pk}/cancel/",
+        [Entry("operations.trip", "update")],
+        prepare=lambda w: w.trip(),
+    ),
+    ("operations:schedule-create", ""): PageCase(
+        lambda w, v: "/operations/schedules/new/",
+        [Entry("operations.dutyschedule", "create")],
+        fill=lambda w, v: {
+            "name": w.unique("Page duty"),
+            "vehicle": str(v.pk),
+            "depot": str(w.site.pk),
+            "departs_local": "06:30",
+            "returns_local": "09:00",
+            "distance": "30",
+            "active": None,
+        },  # paused: it makes no trips, so the schedule is the one entry
+        prepare=lambda w: VehicleFactory(department=w.org.a, vehicle_model=w.model),
+    ),  # fmt: skip
+    ("operations:schedule-edit", ""): PageCase(
+        lambda w, s: f"/operations/schedules/{s.pk}/edit/",
+        [Entry("operations.dutyschedule", "update")],
+        fill=lambda w, s: {"name": w.unique("Renamed duty"), "active": None},  # paused: no trips made anew
+        prepare=lambda w: w.schedule(),
+    ),  # fmt: skip
+    ("operations:schedule-delete", ""): PageCase(
+        lambda w, s: f"/operations/schedules/{s.pk}/delete/",
+        [Entry("operations.dutyschedule", "delete")],
+        prepare=lambda w: w.schedule(),
+    ),  # fmt: skip
+    ("operations:route-create", ""): PageCase(
+        lambda w, p: "/operations/routes/new/",
+        [Entry("operations.route", "create")],
+        fill=lambda w, p: {"name": w.unique("Page round"), "department": str(w.org.a.pk), "distance": "12"},
+    ),  # fmt: skip
+    ("operations:route-edit", ""): PageCase(
+        lambda w, r: f"/operations/routes/{r.pk}/edit/",
+        [Entry("operations.route", "update")],
+        fill=lambda w, r: {"notes": "Via the harbour"},
+        prepare=lambda w: w.route(),
+    ),  # fmt: skip
+    ("operations:route-delete", ""): PageCase(
+        lambda w, r: f"/operations/routes/{r.pk}/delete/",
+        [Entry("operations.route", "delete")],
+        prepare=lambda w: w.route(),
+    ),  # fmt: skip
+    ("operations:depots", ""): PageCase(
+        lambda w, p: "/operations/depots/",
+        [Entry("operations.vehicledepot", "create")],
+        fill=lambda w, p: {"vehicles": [str(w.vehicle.pk)], "site": str(w.site.pk)},
+    ),  # fmt: skip
+    ("operations:policy-edit", ""): PageCase(
+        lambda w, p: f"/operations/policy/{w.org.a.pk}/",
+        [Entry("operations.operationspolicy", "create")],
+        fill=lambda w, p: {"reserve_percent": "15"},
+    ),  # fmt: skip
+    ("dispatch:depot-start", ""): PageCase(
+        lambda w, p: f"/dispatch/depots/{w.site.pk}/",  # the live depot view: a start form per free connector
+        [Entry("charging.chargingsession", "create")],
+        fill=lambda w, p: {"vehicle": str(w.vehicle.pk)},
+    ),  # fmt: skip
+    ("dispatch:depot-stop", ""): PageCase(
+        lambda w, s: f"/dispatch/depots/{w.site.pk}/",
+        [Entry("stations.ocppcommand", "create")],
+        prepare=lambda w: w.charging_session(),
+    ),  # fmt: skip
+    ("dispatch:depot-priority", ""): PageCase(
+        lambda w, s: f"/dispatch/depots/{w.site.pk}/",
+        [Entry("fleet.vehicle", "update")],
+        fill=lambda w, s: {"priority_class": "critical"},
+        prepare=lambda w: w.charging_session(),
+    ),  # fmt: skip
+    ("dispatch:depot-reset", ""): PageCase(
+        lambda w, p: f"/dispatch/depots/{w.site.pk}/", [Entry("stations.ocppcommand", "create")]
+    ),
+    ("dispatch:depot-unlock", ""): PageCase(
+        lambda w, p: f"/dispatch/depots/{w.site.pk}/", [Entry("stations.ocppcommand", "create")]
+    ),
     ("notifications:list", "preferences"): PageCase(
         lambda w, p: "/notifications/",
         [Entry("notifications.notificationpreference", "update")],
@@ -1157,6 +1273,7 @@ PAGE_EXEMPT: dict[tuple[str, str], Exempt] = {
             "redoc": (lambda w, p: "/api/redoc/", _nothing),
             "api-guide": (lambda w, p: "/api/guide/", _nothing),
             "fleet:overview": (lambda w, p: "/fleet/", _nothing),
+            "dispatch:board": (lambda w, p: "/dispatch/", _nothing),
             "fleet:vehicle-detail": (lambda w, p: f"/fleet/vehicles/{w.vehicle.pk}/", _nothing),
             "stations:overview": (lambda w, p: "/stations/", _nothing),
             "stations:charge-point-detail": (lambda w, p: f"/stations/charge-points/{w.cp.pk}/", _nothing),
@@ -1186,7 +1303,15 @@ PAGE_EXEMPT: dict[tuple[str, str], Exempt] = {
             "charging:smart-site": (lambda w, p: f"/smart-charging/sites/{w.site.pk}/", _nothing),
             "charging:roaming": (lambda w, p: "/roaming/", _nothing),
             "simulation:feeds": (lambda w, p: "/simulation/feeds/", _nothing),
+            "dispatch:depot-list": (lambda w, p: "/dispatch/depots/", _nothing),
+            "dispatch:depot-detail": (lambda w, p: f"/dispatch/depots/{w.site.pk}/", _nothing),
             "simulation:health": (lambda w, p: "/simulation/health/?threshold_percent=85", _nothing),
+            "dispatch:map": (lambda w, p: "/dispatch/map/", _nothing),
+            "dispatch:map-data": (lambda w, p: "/dispatch/map/data.json", _nothing),
+            "operations:trip-list": (lambda w, p: "/operations/trips/", lambda w: w.trip()),
+            "operations:trip-detail": (lambda w, t: f"/operations/trips/{t.pk}/", lambda w: w.trip()),
+            "operations:schedule-list": (lambda w, p: "/operations/schedules/", lambda w: w.schedule()),
+            "operations:route-list": (lambda w, p: "/operations/routes/", lambda w: w.route()),
             "accounts:password-reset-sent": (lambda w, p: "/accounts/password-reset/sent/", _nothing),
             "accounts:password-reset-complete": (lambda w, p: "/accounts/password-reset/done/", _nothing),
         }.items()

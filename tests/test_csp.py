@@ -51,6 +51,7 @@ def pages(world) -> list[str]:
         end=date(2026, 1, 11),
     )
     return [
+        "/dispatch/",
         "/fleet/",
         f"/fleet/vehicles/{world.v1.pk}/",
         f"/fleet/vehicles/{world.v1.pk}/edit/",

@@ -203,6 +203,9 @@ def test_every_documented_event_is_emitted_with_its_documented_payload(
                 distance_km=80)  # fmt: skip
     step(operations_services.trip_cancel, actor=org.dispatcher_a, trip=trip)
     step(operations_services.trip_delete, actor=org.dispatcher_a, trip=trip)
+    from charging.services import smart
+
+    step(smart.plan_site, site=site, trigger="manual", apply=False)
 
     for event, payload in published:
         assert event in live_events.EVENTS, event

@@ -50,8 +50,12 @@ def objects(org):
         format="pdf",
         recipients="fleet@example.com, cfo@example.com",
     )
+    trip, schedule, route = _operations(org, world.v1, world.s1)
     user = org.fleet_manager_a
     return {
+        "trip": trip,
+        "schedule": schedule,
+        "route": route,
         "vehicle": world.v1,
         "site": world.s1,
         "charge_point": world.c1.charge_point,
@@ -63,6 +67,30 @@ def objects(org):
         "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
         "token": default_token_generator.make_token(user),
     }
+
+
+def _operations(org, vehicle, site):
+    """A trip on a route with stops and a duty schedule, with the demo's longest names."""
+    from datetime import time, timedelta
+
+    from django.utils import timezone
+
+    from operations import services as operations
+
+    route = operations.route_create(
+        actor=None, department=org.a, name="Berlin-Nord morning round via Spandau and Tegel", distance_km=64,
+        stops=[{"name": f"Customer {n}, Industriestraße {n}", "address": f"Industriestraße {n}, 13599 Berlin",
+                "latitude": 52.55, "longitude": 13.2 + n / 100} for n in range(1, 5)],
+    )  # fmt: skip
+    start = (timezone.now() + timedelta(days=1)).replace(hour=6, minute=30, second=0, microsecond=0)
+    trip = operations.trip_create(actor=None, vehicle=vehicle, depot=site, departs_at=start, route=route,
+                                  returns_at=start + timedelta(hours=8), notes="Keys at the gate")  # fmt: skip
+    schedule = operations.schedule_create(
+        actor=None, name="Weekday early round, north depots", department=vehicle.department,
+        vehicle=VehicleFactory(department=vehicle.department, vehicle_model=vehicle.vehicle_model), depot=site,
+        departs_local=time(5, 45), returns_local=time(14, 15), distance_km=140, valid_from=timezone.localdate(),
+    )  # fmt: skip
+    return trip, schedule, route
 
 
 def _check(page, url, width, errors, problems, *, allow_forbidden):

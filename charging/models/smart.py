@@ -59,6 +59,7 @@ class ChargingPlan(models.Model):
         FAULT = "fault", "A station fault"
         PERIODIC = "periodic", "The horizon moved on"
         MANUAL = "manual", "Asked for"
+        TRIP = "trip", "A trip changed"
         WHAT_IF = "what_if", "What-if (not applied)"
 
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="charging_plans")

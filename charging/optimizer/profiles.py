@@ -51,8 +51,11 @@ def battery_limits(
     vehicle_max_kw: float,
     connector_max_kw: float,
     dc: bool,
+    required_percent: float | None = None,
 ) -> Limits:
-    """The target, the energy to it and the rate limits for one vehicle on one connector."""
+    """The target, the energy to it and the rate limits for one vehicle on one connector. `required_percent` is
+    the SoC the vehicle's next planned trip needs at departure (its driving, climate and reserve already in it):
+    without a target of its own the vehicle is charged to it, above the daily cap too (the trip needs it)."""
     reasons: list[str] = []
     capacity = battery.usable_kwh * battery.state_of_health_percent / 100.0
     needed = None
@@ -60,7 +63,9 @@ def battery_limits(
         needed = min(100.0, next_trip_kwh * TRIP_RESERVE / capacity * 100.0)
     asked = requested_target_percent
     trip_needs_more = needed is not None and needed > DAILY_CAP_PERCENT
-    if asked is not None and asked <= DAILY_CAP_PERCENT:
+    if asked is None and required_percent is not None:
+        target = min(100.0, max(0.0, required_percent))
+    elif asked is not None and asked <= DAILY_CAP_PERCENT:
         target = asked  # an explicit target within the cap stands
     elif trip_needs_more:  # above the cap only as far as the trip needs (and as asked)
         target = needed if asked is None else max(DAILY_CAP_PERCENT, min(asked, needed))

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.db.models import Case, IntegerField, OuterRef, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -22,6 +22,7 @@ from charging.services import notices
 from charging.services.vehicles import vehicle_can_charge_check, vehicle_label
 from evfleet import formatting, live_events, realtime
 from fleet.models import Vehicle
+from operations.models import Trip
 from stations import selectors as station_selectors
 from stations import services as station_services
 from stations.models import ChargePoint, Connector, MaintenanceWindow, Site
@@ -242,15 +243,18 @@ def window_checks(*, vehicle, site, starts_at, ends_at, departure_at) -> None:
 
 
 def queue_order(queryset: QuerySet[Reservation]) -> QuerySet[Reservation]:
-    """Critical before normal before low, then the earlier departure deadline, then who asked first."""
+    """Critical before normal before low, then the earlier departure deadline (the reservation's own, else its
+    vehicle's next planned trip leaving after the booking starts, else the booking's end), then who asked first."""
     rank = Case(
         *[When(priority_class=value, then=Value(order)) for value, order in PRIORITY_RANK.items()],
         default=Value(9),
         output_field=IntegerField(),
     )
-    return queryset.annotate(rank=rank, deadline=Coalesce("departure_at", "ends_at")).order_by(
-        "rank", "deadline", "created_at", "pk"
-    )
+    next_trip = Trip.objects.filter(
+        vehicle_id=OuterRef("vehicle_id"), status=Trip.Status.PLANNED, departs_at__gt=OuterRef("starts_at")
+    ).order_by("departs_at")
+    deadline = Coalesce("departure_at", Subquery(next_trip.values("departs_at")[:1]), "ends_at")
+    return queryset.annotate(rank=rank, deadline=deadline).order_by("rank", "deadline", "created_at", "pk")
 
 
 def reservation_confirm(reservation: Reservation, connector: Connector) -> None:

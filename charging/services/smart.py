@@ -38,6 +38,7 @@ from charging.services.smart_inputs import (
     site_requests,
 )
 from charging.services.smart_profiles import profiles_send
+from evfleet import live_events, realtime
 from evfleet.jobs import enqueue
 from pricing.models import GridSignal
 from stations.models import Connector, Site
@@ -97,7 +98,7 @@ def _explain(problem: Problem, schedule, metas: dict[str, dict]) -> dict:
             "soc_percent": meta.get("soc_percent"), "target_percent": meta.get("target_percent"),
             "energy_needed_kwh": round(r.energy_kwh, 2), "planned_kwh": round(planned, 2),
             "unmet_kwh": round(unmet, 2), "expected_soc_at_departure_percent": expected, "max_kw": round(r.max_kw, 1),
-            "reasons": reasons,
+            "reasons": reasons, "trip": meta.get("trip"), "required_percent": meta.get("required_percent"),
         })  # fmt: skip
     site_kw = schedule.site_kw(problem.intervals)
     root = problem.root()
@@ -163,6 +164,10 @@ def plan_site(
     )  # fmt: skip
     if apply:
         transaction.on_commit(lambda: profiles_send(plan))
+    if trigger != ChargingPlan.Trigger.WHAT_IF:  # the readiness board reads the expected SoC at departure anew
+        payload = live_events.render("readiness.changed", site=site.pk, plan=plan.pk)
+        department_id = site.department_id
+        transaction.on_commit(lambda: realtime.publish("readiness.changed", payload, department_id=department_id))
     return plan
 
 

@@ -18,6 +18,7 @@ from charging.models import ChargingSession, Circuit, Reservation
 from charging.optimizer.problem import EXPECTED, LimitNode, Request
 from charging.optimizer.profiles import Battery, battery_limits
 from fleet.models import TelemetryPoint, Vehicle
+from operations.selectors import next_trips
 from pricing import engine, selectors
 from pricing.models import GridSignal
 from simulation.battery.chemistry import Chemistry
@@ -169,6 +170,7 @@ class PlanInput:
     priority: str | None = None
     temperature_c: float | None = None
     state_of_health_percent: float | None = None
+    required_percent: float | None = None  # the next trip's required SoC at departure
 
 
 def plan_requests(inputs: list[PlanInput]) -> list[tuple[Request, dict]]:
@@ -184,7 +186,7 @@ def plan_requests(inputs: list[PlanInput]) -> list[tuple[Request, dict]]:
         out.append(_request(i.key, vehicle=i.vehicle, connector=i.connector, arrival=i.arrival,
                             departure=i.departure, soc=i.soc, target=i.target, next_trip_kwh=i.next_trip_kwh,
                             temperature=temperature, state_of_health=i.state_of_health_percent,
-                            priority=i.priority))  # fmt: skip
+                            priority=i.priority, required=i.required_percent))  # fmt: skip
     return out
 
 
@@ -201,6 +203,7 @@ def _request(
     temperature: float | None,
     state_of_health: float | None = None,
     priority: str | None = None,
+    required: float | None = None,
 ) -> tuple[Request, dict]:
     dc = connector.current_type == Connector.CurrentType.DC
     meta = {"label": _label(vehicle), "vehicle": vehicle.pk if vehicle else None, "connector": connector.pk}
@@ -219,6 +222,7 @@ def _request(
         vehicle_max_kw=vehicle_kw,
         connector_max_kw=float(connector.max_power_kw),
         dc=dc,
+        required_percent=required,
     )
     request = Request(
         key, f"conn-{connector.pk}", arrival, departure, round(limits.energy_kwh, 4), limits.max_kw,
@@ -280,25 +284,44 @@ def site_requests(site: Site, start: datetime, intervals: int, now: datetime) ->
             site=site, status__in=Reservation.HOLDING + (Reservation.Status.FULFILLED,), ends_at__gt=now
         ).order_by("starts_at")  # fmt: skip
     }
+    # each vehicle's next planned trip (one batch for the site): its departure and required SoC, unless the
+    # session or its reservation says otherwise
+    trips = next_trips({x.vehicle_id for x in (*sessions, *reservations) if x.vehicle_id}, now=now)
     inputs, extras = [], []
     busy = set()
     for s in sessions:
+        trip = trips.get(s.vehicle_id) if s.vehicle_id else None
         departure_at = s.departure_at or (departures.get(s.vehicle_id) if s.vehicle else None)
-        departure = _index(departure_at, start) if departure_at else intervals
+        if trip is not None and (departure_at is None or (s.departure_at is None and trip.departs_at < departure_at)):
+            departure_at = trip.departs_at
+        departure = min(intervals, _index(departure_at, start)) if departure_at else intervals
+        required = None
+        if trip is not None and s.target_soc_percent is None and s.next_trip_kwh is None:
+            required = trip.required_soc_percent
         inputs.append(PlanInput(f"session-{s.pk}", s.vehicle, s.connector, 0, max(departure, 1), _soc_now(s),
-                                target=s.target_soc_percent, next_trip_kwh=s.next_trip_kwh))  # fmt: skip
-        extras.append((s, departure_at))
+                                target=s.target_soc_percent, next_trip_kwh=s.next_trip_kwh,
+                                required_percent=required))  # fmt: skip
+        extras.append((s, departure_at, trip))
         busy.add(s.connector_id)
     for r in reservations:
         if r.connector_id in busy:  # its connector is still taken by an open session
             continue
-        departure_at = r.departure_at or r.ends_at
+        trip = trips.get(r.vehicle_id)
+        if trip is not None and not r.starts_at < trip.departs_at:
+            trip = None  # the trip leaves before the booking starts: not what this charge is for
+        departure_at = r.departure_at or (trip.departs_at if trip is not None else r.ends_at)
         inputs.append(PlanInput(f"reservation-{r.pk}", r.vehicle, r.connector, max(0, _index(r.starts_at, start)),
                                 min(intervals, _index(departure_at, start)), r.vehicle.soc_percent,
-                                priority=r.priority_class))  # fmt: skip
-        extras.append((r, departure_at))
+                                priority=r.priority_class,
+                                required_percent=trip.required_soc_percent if trip is not None else None))  # fmt: skip
+        extras.append((r, departure_at, trip))
     out = []
-    for (request, meta), (source, departure_at) in zip(plan_requests(inputs), extras, strict=True):
+    zone = ZoneInfo(site.time_zone)
+    for (request, meta), (source, departure_at, trip) in zip(plan_requests(inputs), extras, strict=True):
+        if trip is not None and departure_at == trip.departs_at:
+            needs = f", needs {trip.required_soc_percent:.0f} %" if trip.required_soc_percent is not None else ""
+            request.reasons.append(f"next trip at {trip.departs_at.astimezone(zone):%H:%M} (local){needs}")
+            meta = {**meta, "trip": trip.pk, "required_percent": trip.required_soc_percent}
         if isinstance(source, ChargingSession):
             if departure_at is None:
                 request.reasons.append("no departure given: planned to the end of the horizon")
@@ -307,7 +330,7 @@ def site_requests(site: Site, start: datetime, intervals: int, now: datetime) ->
                 request.reasons.append(f"{source.connector.label()} is {source.connector.status.lower()}")
             out.append((request, {**meta, "session": source.pk, "departure_at": departure_at}))
         else:
-            local = source.starts_at.astimezone(ZoneInfo(site.time_zone))
+            local = source.starts_at.astimezone(zone)
             request.reasons.append(f"booked from {local:%H:%M} {site.time_zone} (reservation {source.pk})")
             out.append((request, {**meta, "reservation": source.pk, "departure_at": departure_at}))
     return out

@@ -154,7 +154,7 @@ class Command(BaseCommand):
         page.fill("#id_username", MANAGER)
         page.fill("#id_password", DEMO_PASSWORD)
         page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url("**/fleet/")
+        page.wait_for_url("**/dispatch/")
         signed_in = login.storage_state()  # the session cookie, without the cache
         login.close()
 

@@ -162,6 +162,12 @@ class Command(BaseCommand):
         parser.add_argument("--requests", type=int, default=50, help="Timed requests per read endpoint.")
         parser.add_argument("--warmup", type=int, default=5, help="Untimed warm-up requests per endpoint.")
         parser.add_argument("--seed", type=int, default=2026, help="Seed of the random choices.")
+        parser.add_argument(
+            "--scenarios-only",
+            action="store_true",
+            help="Build the fleet, then run only the scenarios other apps register (fleet/bench.py), e.g. the "
+            "readiness board; no ingest, no API reads.",
+        )
 
     def handle(self, *args, **options):
         if options["vehicles"] < 1 or options["points"] < options["vehicles"]:
@@ -191,6 +197,18 @@ class Command(BaseCommand):
         points = TelemetryPoint.objects.filter(vehicle__in=fleet).count()
         self._log(f"Fleet ready: {vehicles} vehicles, {points} points ({build_seconds:.1f} s).")
 
+        if options["scenarios_only"]:
+            added = self._bench_scenarios(fleet, departments, manager, options["requests"], options["warmup"])
+            result = {
+                "database": connection.vendor,
+                "vehicles": vehicles,
+                "telemetry_points": points,
+                "build_seconds": round(build_seconds, 1),
+                "scenarios": added,
+                "meets_targets": all(s["meets_target"] for s in added.values()),
+            }
+            self.stdout.write(json.dumps(result, indent=2))
+            return
         ingest = self._bench_ingest(
             fleet, integrator, options["batches"], options["batch_size"], options["ingest_vehicles"]
         )
@@ -205,10 +223,13 @@ class Command(BaseCommand):
             )
         self._vacuum([Vehicle], "after the ingest, before the reads")
         endpoints = self._bench_endpoints(fleet, departments, manager, options["requests"], options["warmup"])
+        added = self._bench_scenarios(fleet, departments, manager, options["requests"], options["warmup"])
 
         best_ingest = max(ingest["points_per_second"], ingest.get("concurrent", {}).get("points_per_second", 0))
-        meets = best_ingest >= TARGET_INGEST_POINTS_PER_S and all(
-            e["p95_ms"] <= TARGET_P95_MS for e in endpoints.values()
+        meets = (
+            best_ingest >= TARGET_INGEST_POINTS_PER_S
+            and all(e["p95_ms"] <= TARGET_P95_MS for e in endpoints.values())
+            and all(s["meets_target"] for s in added.values())
         )
         result = {
             "database": connection.vendor,
@@ -218,6 +239,7 @@ class Command(BaseCommand):
             "build_created": {"vehicles": created_vehicles, "telemetry_points": created_points},
             "ingest": ingest,
             "endpoints": endpoints,
+            "scenarios": added,
             "targets": {"ingest_points_per_second": TARGET_INGEST_POINTS_PER_S, "p95_ms": TARGET_P95_MS},
             "meets_targets": meets,
         }
@@ -537,6 +559,17 @@ class Command(BaseCommand):
             "seconds": round(seconds, 3),
             "points_per_second": round(accepted / seconds),
         }
+
+    def _bench_scenarios(self, fleet, departments, manager: User, requests: int, warmup: int) -> dict[str, dict]:
+        """The scenarios other apps registered (fleet/bench.py), each with its own figures."""
+        from fleet import bench
+
+        out = {}
+        for name, scenario in bench.scenarios().items():
+            self._log(f"Scenario {name} ...")
+            out[name] = scenario(fleet=fleet, departments=departments, manager=manager, requests=requests,
+                                 warmup=warmup, log=self._log)  # fmt: skip
+        return out
 
     def _bench_endpoints(
         self, fleet, departments: dict[str, Department], manager: User, requests: int, warmup: int

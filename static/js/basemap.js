@@ -1,0 +1,98 @@
+// The live map's offline basemap: a list of layers, each drawn from a file served with the site (static/basemap/,
+// its README says where each comes from). Nothing is fetched from another host.
+//
+// Each entry: {name, attribution, labels (true: hidden under a tile server, which has its own labels),
+// load(context) -> Promise of a Leaflet layer}. context: {map, urls (the <div>'s data-* URLs), fetchJSON}.
+// Another offline layer (issue 18's road extract) is one more entry pushed onto EVBasemap.layers before
+// livemap.js runs, or added here.
+(function () {
+  const cache = {};
+  function fetchJSON(url) {
+    if (!cache[url]) {
+      cache[url] = fetch(url, {credentials: "same-origin"}).then((response) => {
+        if (!response.ok) throw new Error(`${url}: ${response.status}`);
+        return response.json();
+      });
+    }
+    return cache[url];
+  }
+
+  function countries(context) {
+    return fetchJSON(context.urls.landUrl);
+  }
+
+  // Natural Earth's shapes that cross the antimeridian (Chukotka, Fiji) jump from 180° to -180°; drawn as they
+  // are, Leaflet strokes and fills a band across the whole map. Each line or ring is made continuous instead
+  // (a longitude past 180° is drawn past the map's edge, where it belongs).
+  function unwrap(line) {
+    let shift = 0;
+    return line.map(([lon, lat], i) => {
+      if (i > 0) {
+        const previous = line[i - 1][0];
+        if (lon - previous > 180) shift -= 360;
+        else if (previous - lon > 180) shift += 360;
+      }
+      return [lon + shift, lat];
+    });
+  }
+  function continuous(geometry) {
+    const lines = {LineString: 0, MultiLineString: 1, Polygon: 1, MultiPolygon: 2}[geometry.type];
+    const walk = (coordinates, depth) => (depth === 0 ? unwrap(coordinates) : coordinates.map((c) => walk(c, depth - 1)));
+    if (geometry.type === "GeometryCollection") return {...geometry, geometries: geometry.geometries.map(continuous)};
+    if (lines === undefined) return geometry;
+    return {...geometry, coordinates: walk(geometry.coordinates, lines)};
+  }
+  function shapes(object) {
+    if (object.type === "FeatureCollection") return {...object, features: object.features.map(shapes)};
+    if (object.type === "Feature") return {...object, geometry: continuous(object.geometry)};
+    return continuous(object);
+  }
+
+  const layers = [
+    {
+      name: "Land",
+      attribution: "Natural Earth",
+      load: (context) => countries(context).then((topology) =>
+        L.geoJSON(shapes(topojson.feature(topology, topology.objects.land)), {
+          pane: "basemap", interactive: false,
+          style: {stroke: false, fill: true, fillColor: "#f3f0e8", fillOpacity: 1},
+        })),
+    },
+    {
+      name: "Borders",
+      attribution: "Natural Earth",
+      load: (context) => countries(context).then((topology) =>
+        L.geoJSON(shapes(topojson.mesh(topology, topology.objects.countries, (a, b) => a !== b)), {
+          pane: "basemap", interactive: false,
+          style: {color: "#9c8fa8", weight: 1, dashArray: "4 3", fill: false},
+        })),
+    },
+    {
+      name: "Coast",
+      attribution: "Natural Earth",
+      load: (context) => countries(context).then((topology) =>
+        L.geoJSON(shapes(topojson.mesh(topology, topology.objects.land)), {
+          pane: "basemap", interactive: false,
+          style: {color: "#6f93b0", weight: 1.2, fill: false},
+        })),
+    },
+    {
+      name: "Cities",
+      attribution: "Natural Earth",
+      labels: true,
+      load: (context) => fetchJSON(context.urls.placesUrl).then((places) =>
+        L.geoJSON(places, {
+          pane: "basemapLabels", interactive: false,
+          pointToLayer: (feature, latlng) => L.marker(latlng, {
+            pane: "basemapLabels", interactive: false, keyboard: false,
+            icon: L.divIcon({className: "place", html: `<span class="place-dot"></span><span class="place-name"></span>`, iconSize: null}),
+          }).on("add", function () {
+            // names as text, never as HTML
+            this.getElement().querySelector(".place-name").textContent = feature.properties.name;
+          }),
+        })),
+    },
+  ];
+
+  window.EVBasemap = {layers, fetchJSON};
+})();
