@@ -277,6 +277,16 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=1, minute=30),
         "options": {"expires": 60 * 60 * 20},
     },
+    "trip-needs-refresh": {
+        "task": "operations.tasks.trip_needs_refresh",
+        "schedule": timedelta(hours=1),  # planned trips leaving within 48 h, from the latest forecast
+        "options": {"expires": 60 * 50},
+    },
+    "duty-schedules-generate": {
+        "task": "operations.tasks.schedules_generate",
+        "schedule": timedelta(hours=24),  # each active schedule's trips up to its department's horizon
+        "options": {"expires": 60 * 60 * 23},
+    },
     "idempotency-keys-purge": {
         "task": "accounts.tasks.idempotency_keys_purge",
         "schedule": timedelta(hours=1),  # keys live 24 h; hourly keeps the table at about a day's POSTs

@@ -11,6 +11,7 @@ from charging.api import urls as charging_api
 from evfleet import realtime, views
 from fleet.api import urls as fleet_api
 from notifications.api import urls as notifications_api
+from operations.api import urls as operations_api
 from pricing.api import urls as pricing_api
 from simulation.api import urls as simulation_api
 from stations.api import urls as stations_api
@@ -32,6 +33,7 @@ for prefix, viewset in [
     *charging_api.routes,
     *notifications_api.routes,
     *analytics_api.routes,
+    *operations_api.routes,
 ]:
     router.register(prefix, viewset)
 

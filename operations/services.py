@@ -292,6 +292,32 @@ def schedules_generate_all(*, now: datetime | None = None) -> int:
     return created
 
 
+def trip_needs_refresh(*, now: datetime | None = None, within: timedelta = timedelta(hours=48)) -> int:
+    """Recompute the need of every planned trip departing within `within` (the hourly beat job: the forecast moves,
+    and so do the vehicles' state of health and the departments' reserves). A trip whose required SoC changed is
+    announced. Returns how many trips changed. A trip now beyond range keeps its need (above 100 %): readiness
+    reports it, nothing refuses it here."""
+    now = now or timezone.now()
+    trips = (
+        Trip.objects.filter(status=Trip.Status.PLANNED, departs_at__gt=now, departs_at__lte=now + within)
+        .select_related("vehicle__vehicle_model", "depot", "route", "department")
+        .prefetch_related("route__stops")
+    )
+    reserves = dict(OperationsPolicy.objects.values_list("department_id", "reserve_percent"))
+    changed = []
+    for trip in trips:
+        before = (trip.required_soc_percent, trip.driving_kwh, trip.climate_kwh, trip.reserve_kwh)
+        trip_need.compute(trip, reserve=reserves.get(trip.department_id, trip_need.DEFAULT_RESERVE_PERCENT))
+        after = (trip.required_soc_percent, trip.driving_kwh, trip.climate_kwh, trip.reserve_kwh)
+        if after != before:
+            changed.append(trip)
+    with transaction.atomic():
+        Trip.objects.bulk_update(changed, list(NEED_FIELDS), batch_size=500)
+        for trip in changed:
+            _announce("trip.updated", trip)
+    return len(changed)
+
+
 # --- vehicles' depots and the department's policy ---------------------------------------------------------------
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from operations.views import depots, routes, schedules, trips
+from operations.views import depots, imports, routes, schedules, trips
 
 app_name = "operations"
 
@@ -20,4 +20,5 @@ urlpatterns = [
     path("routes/<int:pk>/delete/", routes.route_delete, name="route-delete"),
     path("depots/", depots.depots, name="depots"),
     path("policy/<int:department_pk>/", depots.policy_edit, name="policy-edit"),
+    path("import/", imports.import_page, name="import"),
 ]

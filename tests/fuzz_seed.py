@@ -6,7 +6,7 @@ Built with the factories and the ORM: it is data to read and write, not a story.
 """
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import time, timedelta
 from decimal import Decimal
 
 from django.utils import timezone
@@ -26,6 +26,8 @@ from charging.models import (
 from charging.tests.factories import SessionFactory
 from fleet.tests.factories import TelemetryPointFactory, VehicleFactory
 from notifications.models import Notification
+from operations import services as operations
+from operations.models import DutySchedule, OperationsPolicy, Route, RouteStop, VehicleDepot
 from pricing.models import Contract, GridSignal, HolidayCalendar, LoadPricing, PriceInterval
 from pricing.tests.factories import CustomerFactory, TariffFactory, TariffVersionFactory
 from stations.models import Alert, ConnectorStatusChange, MaintenanceWindow, OcppCommand, OcppMessage
@@ -136,6 +138,20 @@ def _department_world(department: Department, user: User, tag: str) -> None:
     )  # fmt: skip
     ReportRun.objects.create(report=report, trigger="manual", status="generated", format="csv")
     Notification.objects.create(user=user, event="session.completed", title="Session completed", dedup_key=tag)
+
+    # operations (issue 17): a route with stops, a vehicle's depot, a policy, a duty schedule and a planned trip
+    OperationsPolicy.objects.create(department=department, reserve_percent=12.0)
+    VehicleDepot.objects.create(vehicle=vehicle, site=site)
+    route = Route.objects.create(department=department, name=f"Round {tag}", road_mix="urban", distance_km=42.0)
+    RouteStop.objects.create(route=route, sequence=1, name="Market", latitude=52.51, longitude=13.41)
+    DutySchedule.objects.create(
+        department=department, name=f"Early {tag}", vehicle=vehicles[1], depot=site, departs_local=time(6, 30),
+        returns_local=time(15, 0), distance_km=140.0, valid_from=now.date() + timedelta(days=90),
+    )  # fmt: skip
+    operations.trip_create(
+        actor=None, vehicle=vehicle, depot=site, route=route, departs_at=now + timedelta(days=3),
+        returns_at=now + timedelta(days=3, hours=6),
+    )  # fmt: skip
 
 
 def build_world(org) -> World:

@@ -407,6 +407,107 @@ RESOURCES = {
 }
 
 
+# Operations (issue 17): routes, trips, duty schedules, vehicles' depots, policies.
+def _trip(w, hours: float = 30):
+    from operations import services as operations
+
+    start = timezone.now() + timedelta(hours=hours)
+    return operations.trip_create(actor=None, vehicle=VehicleFactory(department=w.org.a, vehicle_model=w.model),
+                                  depot=w.site, departs_at=start, returns_at=start + timedelta(hours=4),
+                                  distance_km=60)  # fmt: skip
+
+
+def _schedule_body(w, vehicle=None):
+    vehicle = vehicle or VehicleFactory(department=w.org.a, vehicle_model=w.model)
+    # valid from beyond the 14-day horizon: no trips yet, so the log holds the schedule alone
+    return {"name": w.unique("Duty"), "department": w.org.a.pk, "vehicle": vehicle.pk, "depot": w.site.pk,
+            "weekdays": "mon,tue", "departs_local": "06:30", "returns_local": "15:00", "distance_km": 120.0,
+            "valid_from": (timezone.now() + timedelta(days=60)).date().isoformat()}  # fmt: skip
+
+
+def _schedule(w):
+    from operations import services as operations
+
+    body = _schedule_body(w)
+    body.update(department=w.org.a, vehicle=VehicleFactory._meta.model.objects.get(pk=body["vehicle"]), depot=w.site)
+    body["valid_from"] = timezone.now().date() + timedelta(days=60)
+    return operations.schedule_create(actor=None, **body)
+
+
+def _policy(w):
+    from operations.models import OperationsPolicy
+
+    return OperationsPolicy.objects.create(
+        department=department_create(actor=None, name=w.unique("Ops"), parent=w.org.a)
+    )
+
+
+def _vehicle_depot(w):
+    from operations.models import VehicleDepot
+
+    return VehicleDepot.objects.create(vehicle=VehicleFactory(department=w.org.a, vehicle_model=w.model), site=w.site)
+
+
+def _route(w):
+    from operations import services as operations
+
+    return operations.route_create(actor=None, department=w.org.a, name=w.unique("Round"), distance_km=40.0,
+                                   stops=[{"name": "Stop", "latitude": 52.5, "longitude": 13.4}])  # fmt: skip
+
+
+RESOURCES.update(
+    {
+        "/api/v1/routes/": Resource(
+            "operations.route",
+            make=_route,
+            body=lambda w: {
+                "department": w.org.a.pk,
+                "name": w.unique("Round"),
+                "road_mix": "urban",
+                "stops": [
+                    {"name": "Market", "latitude": 52.51, "longitude": 13.41},
+                    {"name": "Depot B", "latitude": 52.53, "longitude": 13.38},
+                ],
+            },  # fmt: skip
+            change=lambda w, obj: {"distance_km": 55.0},
+        ),
+        "/api/v1/trips/": Resource(
+            "operations.trip",
+            make=_trip,
+            body=lambda w: {
+                "vehicle": VehicleFactory(department=w.org.a, vehicle_model=w.model).pk,
+                "depot": w.site.pk,
+                "departs_at": w.later(20),
+                "returns_at": w.later(26),
+                "distance_km": 90.0,
+            },  # fmt: skip
+            change=lambda w, obj: {"distance_km": 75.0},
+        ),
+        "/api/v1/duty-schedules/": Resource(
+            "operations.dutyschedule", make=_schedule, body=_schedule_body, change=lambda w, obj: {"name": "Renamed"}
+        ),
+        "/api/v1/vehicle-depots/": Resource(
+            "operations.vehicledepot",
+            make=_vehicle_depot,
+            body=lambda w: {
+                "vehicle": VehicleFactory(department=w.org.a, vehicle_model=w.model).pk,
+                "site": w.site.pk,
+            },  # fmt: skip
+            change=lambda w, obj: {"site": SiteFactory(department=w.org.a, name=w.unique("Depot")).pk},
+        ),
+        "/api/v1/operations-policies/": Resource(
+            "operations.operationspolicy",
+            make=_policy,
+            body=lambda w: {
+                "department": department_create(actor=None, name=w.unique("Ops"), parent=w.org.a).pk,
+                "reserve_percent": 15.0,
+            },  # fmt: skip
+            change=lambda w, obj: {"reserve_percent": 20.0},
+        ),
+    }
+)
+
+
 def _resource_cases() -> dict[tuple[str, str, str], Case]:
     cases = {}
     for prefix, res in RESOURCES.items():
@@ -583,6 +684,43 @@ API_CASES: dict[tuple[str, str, str], Case] = {
         _push_unsubscribe, [Entry("notifications.pushsubscription", "delete")], prepare=_subscribed
     ),
 }
+
+
+def _csv_import(kind: str):
+    def run(w, client, body):
+        return client.post(f"/api/v1/{kind}/import/", {"csv": body}, format="json"), None
+
+    return run
+
+
+def _trips_csv(w):
+    vehicle = VehicleFactory(department=w.org.a, vehicle_model=w.model, fleet_number=w.unique("CSV"))
+    return ("vehicle,depot,departs_at,returns_at,distance_km\n"
+            f"{vehicle.fleet_number},{w.site.pk},{w.later(20)},{w.later(26)},80\n")  # fmt: skip
+
+
+def _schedules_csv(w):
+    body = _schedule_body(w)
+    vehicle = VehicleFactory._meta.model.objects.get(pk=body["vehicle"])
+    return ("name,vehicle,depot,weekdays,departs_local,returns_local,distance_km,valid_from\n"
+            f"{body['name']},{vehicle.vin},{w.site.pk},mon,06:30,15:00,120,{body['valid_from']}\n")  # fmt: skip
+
+
+API_CASES.update(
+    {
+        ("post", "/api/v1/trips/{id}/cancel/", ""): Case(
+            lambda w, client, trip: (client.post(f"/api/v1/trips/{trip.pk}/cancel/"), trip.pk),
+            [Entry("operations.trip", "update")],
+            prepare=_trip,
+        ),
+        ("post", "/api/v1/trips/import/", ""): Case(
+            _csv_import("trips"), [Entry("operations.trip", "create")], prepare=_trips_csv
+        ),
+        ("post", "/api/v1/duty-schedules/import/", ""): Case(
+            _csv_import("duty-schedules"), [Entry("operations.dutyschedule", "create")], prepare=_schedules_csv
+        ),
+    }
+)
 
 
 def _notification(w) -> Notification:
@@ -1083,6 +1221,14 @@ def _nothing(w):
 
 
 PAGE_EXEMPT: dict[tuple[str, str], Exempt] = {
+    ("operations:import", "check"): Exempt(
+        "a dry run: the rows are written in a transaction that is rolled back, so nothing stays (the log neither)",
+        lambda w, client, text: client.post(
+            "/operations/import/", {"step": "check", "kind": "trips", "file": _upload(text)}
+        ),  # fmt: skip
+        may_write={"operations_trip", "accounts_activitylog"},
+        prepare=_trips_csv,
+    ),
     ("accounts:login", ""): Exempt(
         "signing in: the session, last_login",
         lambda w, client, _: client.post("/accounts/login/", {"username": "root", "password": "correct-horse-battery"}),
@@ -1202,6 +1348,8 @@ def _page_names() -> set[str]:
 # cannot make it: each has its own test here.
 PAGE_OWN_TESTS = {
     "accounts:password-reset-confirm": "test_a_password_set_through_an_emailed_link_is_logged_as_the_users_own_change",
+    # two steps: "Check" uploads the file, "Import" (offered on the answer to a clean check) stores it
+    "operations:import": "test_a_csv_imported_on_the_page_is_logged_as_the_importers",
 }
 
 
@@ -1286,3 +1434,24 @@ def test_a_password_set_through_an_emailed_link_is_logged_as_the_users_own_chang
     assert response.status_code == 302, response.content.decode()[:2000]
     _check_entries(Case(None, [Entry("accounts.user", "update")]), _new_entries(before), user=person,
                    source="dashboard", object_id=person.pk)  # fmt: skip
+
+
+def _upload(text: str):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile("trips.csv", text.encode(), content_type="text/csv")
+
+
+def test_a_csv_imported_on_the_page_is_logged_as_the_importers(world, client, django_capture_on_commit_callbacks):
+    client.force_login(world.admin)
+    checked = client.post("/operations/import/", {"step": "check", "kind": "trips", "file": _upload(_trips_csv(world))})
+    parser = _FormParser()
+    parser.feed(checked.content.decode())
+    confirm = [f for f in parser.forms if f["data"].get("step") == ["import"]]
+    assert confirm, checked.content.decode()[:3000]
+    before = _last_id()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/operations/import/", {k: v[0] for k, v in confirm[0]["data"].items()})
+    assert response.status_code == 302, response.content.decode()[:3000]
+    _check_entries(Case(None, [Entry("operations.trip", "create")]), _new_entries(before), user=world.admin,
+                   source="dashboard", object_id=None)  # fmt: skip

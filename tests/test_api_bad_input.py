@@ -10,6 +10,7 @@ from analytics.models import CarbonIntensity, CarbonOffset, CarbonZone
 from charging.models import Circuit, Reservation
 from fleet.models import Vehicle
 from fleet.tests.factories import TelemetryPointFactory, VehicleFactory, VehicleModelFactory, make_vin
+from operations.models import Trip
 from stations.models import MaintenanceWindow
 from stations.tests.factories import ChargePointFactory, ConnectorFactory, SiteFactory
 
@@ -75,6 +76,18 @@ FRACTIONAL_ID_CASES = {
         },
         "vehicle",
     ),
+    "trip's vehicle": (
+        "/api/v1/trips/",
+        Trip,
+        lambda d, org: {
+            "vehicle": _fraction(d["vehicle"]),
+            "depot": d["site"].pk,
+            "departs_at": (timezone.now() + timedelta(days=1)).isoformat(),
+            "returns_at": (timezone.now() + timedelta(days=1, hours=2)).isoformat(),
+            "distance_km": 50,
+        },
+        "vehicle",
+    ),
     "what-if connector (nested)": (
         "/api/v1/smart-charging/what-if/",
         None,
@@ -116,6 +129,7 @@ def test_a_related_id_may_still_come_as_digits_in_a_form_body(org, api, depot):
         ("/api/v1/sessions/?site={site}.5", "site"),
         ("/api/v1/vehicles/{vehicle}/compatible-connectors/?site=²", "site"),
         ("/api/v1/reservations/alternatives/?vehicle=²", "vehicle"),
+        ("/api/v1/trips/?vehicle={vehicle}.5", "vehicle"),
     ],
 )
 def test_an_id_in_a_query_is_a_whole_number_or_a_400_naming_the_parameter(org, api, depot, url, field):
