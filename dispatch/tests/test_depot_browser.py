@@ -38,7 +38,8 @@ def depot(org):
                                soc_percent=35.0)  # fmt: skip
     Trip.objects.create(department=org.a, vehicle=vehicle, depot=site, distance_km=90, required_soc_percent=70.0,
                         departs_at=now + timedelta(hours=10), returns_at=now + timedelta(hours=18))  # fmt: skip
-    smart.plan_site(site=site, trigger=ChargingPlan.Trigger.MANUAL, apply=False)
+    # in a thread of its own: the plan announces itself live, and the browser fixture may own this thread's loop
+    _in_thread(smart.plan_site, site=site, trigger=ChargingPlan.Trigger.MANUAL, apply=False)
     site.connector = c1
     site.session = session
     site.free = c2
