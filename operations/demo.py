@@ -17,14 +17,23 @@ import random
 import zlib
 from dataclasses import dataclass
 from datetime import time, timedelta
+from zoneinfo import ZoneInfo
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from accounts.models import Department
 from fleet.models import Vehicle
 from operations.models import DutySchedule, OperationsPolicy, RoadMix, Route, VehicleDepot
 from operations.need import DEFAULT_RESERVE_PERCENT
-from operations.services import route_create, schedule_create, schedule_generate
+from operations.services import (
+    route_create,
+    schedule_create,
+    schedule_generate,
+    schedule_occurrences,
+    trip_create,
+    trip_depart,
+)
 from stations.models import Site
 
 DETOUR = 1.3  # road distance over the great-circle legs
@@ -222,6 +231,7 @@ def build_demo_operations(departments: dict[str, Department], *, now=None) -> di
                 schedule = existing.get((vehicle.pk, name))
                 if schedule is not None:  # a demo built before: top its trips up
                     made["trips"] += len(schedule_generate(schedule=schedule, now=now)["created"])
+                    made["trips"] += _under_way_now(schedule, now)
                     continue
                 route = routes.get(duty.route) if duty.route else None
                 km = _within_range(vehicle, duty.km) if route is None else None
@@ -232,5 +242,25 @@ def build_demo_operations(departments: dict[str, Department], *, now=None) -> di
                     valid_from=(now - timedelta(days=1)).date(), active=True,
                 )  # fmt: skip
                 made["schedules"] += 1
-                made["trips"] += schedule.trips.count()
+                made["trips"] += schedule.trips.count() + _under_way_now(schedule, now)
     return made
+
+
+def _under_way_now(schedule: DutySchedule, now) -> int:
+    """The schedule's duty of today that has begun and is not over yet is on the road already (booked before it
+    left, left on time): the demo starts in the middle of a depot day. 1 if it made that trip, else 0."""
+    today = now.astimezone(ZoneInfo(schedule.depot.time_zone)).date()
+    for departs, returns in schedule_occurrences(schedule, today - timedelta(days=1), today):
+        if departs <= now < returns and not schedule.trips.filter(departs_at=departs).exists():
+            try:
+                trip = trip_create(
+                actor=None, now=departs - timedelta(minutes=1), department_id=schedule.department_id,
+                vehicle_id=schedule.vehicle_id, depot_id=schedule.depot_id, departs_at=departs, returns_at=returns,
+                route_id=schedule.route_id, distance_km=schedule.distance_km if schedule.route_id is None else None,
+                road_mix=schedule.road_mix, schedule=schedule,
+                )  # fmt: skip
+            except ValidationError:  # as schedule_generate skips a day the vehicle cannot do
+                return 0
+            trip_depart(actor=None, trip=trip, at=departs)
+            return 1
+    return 0

@@ -58,6 +58,9 @@ def test_every_demo_team_gets_depots_rounds_schedules_and_trips_once(demo_teams)
     assert not DutySchedule.objects.filter(vehicle__status=Vehicle.Status.MAINTENANCE).exists()
     assert made["trips"] == Trip.objects.count() > 100
     assert not Trip.objects.filter(required_soc_percent__isnull=True).exists()
+    on_the_road = Trip.objects.filter(status=Trip.Status.UNDER_WAY)  # the duties begun and not over at NOW
+    assert {t.schedule.name.split(" ", 1)[1] for t in on_the_road} >= {"Late shift", "Early round", "Trunk run"}
+    assert all(t.departed_at == t.departs_at <= NOW < t.returns_at for t in on_the_road)
 
     again = build_demo_operations(demo_teams, now=NOW)
     assert again == {"depots": 0, "routes": 0, "schedules": 0, "trips": 0}
