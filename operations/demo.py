@@ -37,7 +37,7 @@ from operations.services import (
 from stations.models import Site
 
 DETOUR = 1.3  # road distance over the great-circle legs
-SCHEDULE_DAYS = 5  # trips generated ahead in the demo (the policy's default is 14: a quicker seed; the daily job tops up)
+SCHEDULE_DAYS = 5  # trips generated ahead (the policy's default is 14): a quicker seed; the daily job tops up
 
 # team -> its depot (the site of its own department; stations.demo builds them)
 DEPOT_OF_TEAM = {
