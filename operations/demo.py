@@ -59,27 +59,28 @@ _NA_STOPS = [
     "Williamsburg Bakery", "Bay Ridge Dental", "Navy Yard Office", "Crown Heights Market", "Dumbo Loft Co.",
 ]  # fmt: skip
 
-# team -> [(route name, road mix, first window opens (h, min), stops, km out to the farthest stop)]
+# team -> [(route name, road mix, first window opens (h, min), stops, km out to the farthest stop)]: early rounds of
+# 85 to 100 km, late rounds of 40 to 55 km, field calls of 100 km and more (measured from the stops)
 ROUTES = {
     "Depot Berlin-Nord": [
-        ("Nord early round A", RoadMix.URBAN, (7, 0), 6, 16.0),
-        ("Nord early round B", RoadMix.MIXED, (7, 15), 5, 20.0),
-        ("Nord late round", RoadMix.URBAN, (14, 30), 5, 12.0),
+        ("Nord early round A", RoadMix.URBAN, (7, 0), 6, 26.0),
+        ("Nord early round B", RoadMix.MIXED, (7, 15), 5, 30.0),
+        ("Nord late round", RoadMix.URBAN, (14, 30), 5, 16.0),
     ],
     "Depot Berlin-Süd": [
-        ("Süd early round A", RoadMix.URBAN, (7, 0), 6, 15.0),
-        ("Süd early round B", RoadMix.MIXED, (7, 30), 5, 21.0),
-        ("Süd late round", RoadMix.URBAN, (14, 30), 4, 11.0),
+        ("Süd early round A", RoadMix.URBAN, (7, 0), 6, 25.0),
+        ("Süd early round B", RoadMix.MIXED, (7, 30), 5, 30.0),
+        ("Süd late round", RoadMix.URBAN, (14, 30), 4, 15.0),
     ],
     "Field Service": [
-        ("Service calls east", RoadMix.MIXED, (8, 30), 5, 22.0),
-        ("Service calls west", RoadMix.PRIMARY, (8, 30), 4, 26.0),
+        ("Service calls east", RoadMix.MIXED, (8, 30), 5, 28.0),
+        ("Service calls west", RoadMix.PRIMARY, (8, 30), 4, 32.0),
     ],
-    "Executive Pool": [("City shuttle", RoadMix.URBAN, (8, 30), 4, 8.0)],
+    "Executive Pool": [("City shuttle", RoadMix.URBAN, (8, 30), 4, 10.0)],
     "Brooklyn Yard": [
-        ("Brooklyn early round", RoadMix.URBAN, (7, 0), 6, 10.0),
-        ("Queens run", RoadMix.MIXED, (7, 30), 5, 16.0),
-        ("Brooklyn late round", RoadMix.URBAN, (14, 30), 5, 9.0),
+        ("Brooklyn early round", RoadMix.URBAN, (7, 0), 6, 18.0),
+        ("Queens run", RoadMix.MIXED, (7, 30), 5, 24.0),
+        ("Brooklyn late round", RoadMix.URBAN, (14, 30), 5, 12.0),
     ],
 }
 
