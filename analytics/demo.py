@@ -29,7 +29,7 @@ from stations.models import Connector, ConnectorStatusChange, Site
 # which depot's site a team charges at
 HOME_SITE = {
     "Depot Berlin-Nord": "Berlin-Nord depot",
-    "Executive Pool": "Berlin-Nord depot",
+    "Executive Pool": "Executive Pool garage",  # its own (issue 17: a depot charges its own fleet only)
     "Depot Berlin-Süd": "Berlin-Süd depot",
     "Field Service": "Field Service yard",
     "Brooklyn Yard": "Brooklyn yard",

@@ -1,6 +1,6 @@
 """The whole demo, in order: the fleet (departments, users, vehicles, telemetry), its stations, prices,
-the simulation (feeds, battery health), analytics history and smart charging. Idempotent like each part: a
-second run adds only what is missing."""
+the simulation (feeds, battery health), the fleet's work (depots, routes, duty schedules, trips), analytics
+history and smart charging. Idempotent like each part: a second run adds only what is missing."""
 
 from dataclasses import dataclass
 
@@ -9,6 +9,7 @@ from charging.demo import build_demo_smart_charging, build_demo_tokens
 from demo.physics import SIMULATED_PHYSICS
 from fleet.demo import build_demo_fleet
 from fleet.models import Vehicle
+from operations.demo import build_demo_operations
 from pricing.demo import build_demo_pricing
 from simulation.demo import build_demo_simulation
 from stations.demo import build_demo_stations
@@ -30,6 +31,7 @@ def build_demo(*, days: int = 7, seed: int = 2026) -> DemoSummary:
     build_demo_tokens()  # a tag per vehicle, for the simulated stations
     build_demo_pricing(fleet.departments)
     build_demo_simulation()  # the feeds read, every vehicle's battery aged over its history
+    build_demo_operations(fleet.departments)  # depots, rounds, duty schedules and the next days' trips
     build_demo_analytics(fleet.departments)
     build_demo_smart_charging()  # after the analytics demo booked tomorrow's early departures
     return DemoSummary(

@@ -32,6 +32,7 @@ DEPOTS = {
         [("SIM-BS-01", [EU_DC, EU_AC]), ("SIM-BS-02", [EU_AC, EU_AC]), ("SIM-BS-03", [EU_AC, EU_AC])],
     ),
     "Field Service": ("Field Service yard", "160.0", [("SIM-FS-01", [EU_AC, EU_AC])]),
+    "Executive Pool": ("Executive Pool garage", "120.0", [("SIM-EP-01", [EU_AC, EU_AC]), ("SIM-EP-02", [EU_AC])]),
     "Brooklyn Yard": ("Brooklyn yard", "500.0", [("SIM-NY-01", [NA_DC, NA_AC]), ("SIM-NY-02", [NA_AC, NA_AC])]),
 }
 

@@ -3,6 +3,12 @@
 Each station boots, heart-beats, now and then has a vehicle plug in (Preparing, a transaction,
 Charging with meter values, Finishing, Available) and now and then faults and recovers. It accepts
 the commands a central system sends. No Django in here: the stations to run come in as plain data.
+
+With a `Fleet` (the demo's simulated fleet, `demo.fleet`), no vehicle plugs in at random: on each tick a free
+connector asks `choose_vehicle(station identity, evse id)` which vehicle, if any, plugs in (a vehicle of the
+depot's own fleet, back from its trip and charging nowhere else); the station starts the transaction with that
+vehicle's own tag, reports its SoC as it charges (its battery's size, its on-board charger's limit) and ends
+the session once the vehicle is full, or when the fleet unplugs it for its departure (`StationPool.unplug`).
 """
 
 import asyncio
@@ -11,6 +17,7 @@ import contextlib
 import logging
 import random
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -41,6 +48,53 @@ class StationSpec:
     connectors: list[ConnectorSpec]
     password: str | None = None
     id_tags: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Plug:
+    """A vehicle plugging in: its tag, its state of charge now, its usable battery (kWh), the most its on-board
+    charger takes on this connector (kW) and the SoC at which it stops charging."""
+
+    tag: str
+    soc_percent: float
+    capacity_kwh: float = 60.0
+    max_kw: float | None = None
+    target_soc_percent: float = 100.0
+
+
+@dataclass
+class Fleet:
+    """Who plugs in where (instead of random plug-ins): `choose_vehicle(identity, evse_id)` answers a free
+    connector with the vehicle to plug in, or None; `vehicle_for_tag(tag)` describes the vehicle a remote start
+    names (None: a tag the fleet does not know, charged as an unknown 60 kWh vehicle)."""
+
+    choose_vehicle: Callable[[str, int], Awaitable[Plug | None]]
+    vehicle_for_tag: Callable[[str], Awaitable[Plug | None]] | None = None
+    full_ticks: int = 2  # meter ticks a full vehicle stays plugged before the session ends
+
+
+class StationPool:
+    """The running stations by identity: where each tag is plugged in, and the unplugging of a vehicle that
+    leaves (its station stops the transaction: EVDisconnected)."""
+
+    def __init__(self) -> None:
+        self.stations: dict[str, SimulatedStation] = {}
+
+    def plugged(self) -> dict[str, tuple[str, int]]:
+        """tag -> (station identity, evse id) of every vehicle in a transaction now."""
+        return {
+            state["tag"]: (identity, evse_id)
+            for identity, station in self.stations.items()
+            for evse_id, state in station.state.items()
+            if state["tx"] is not None and state.get("tag")
+        }
+
+    async def unplug(self, tag: str) -> bool:
+        """End the transaction of the vehicle with `tag`, wherever it charges; False: it charges at none of them."""
+        for station in self.stations.values():
+            if await station.unplug(tag):
+                return True
+        return False
 
 
 @dataclass
@@ -197,8 +251,10 @@ class _Answers201(ChargePoint201):
 
 
 class SimulatedStation:
-    def __init__(self, spec: StationSpec, behaviour: Behaviour, stats: Stats, rng: random.Random):
-        self.spec, self.behaviour, self.stats, self.rng = spec, behaviour, stats, rng
+    def __init__(
+        self, spec: StationSpec, behaviour: Behaviour, stats: Stats, rng: random.Random, fleet: Fleet | None = None
+    ):
+        self.spec, self.behaviour, self.stats, self.rng, self.fleet = spec, behaviour, stats, rng, fleet
         self.v16 = spec.protocol == "ocpp1.6"
         self.state = {
             c.evse_id: {"status": "Available", "ticks": 0, "energy_wh": rng.uniform(1e5, 9e5), "tx": None}
@@ -335,6 +391,10 @@ class SimulatedStation:
             if rng.random() < b.fault_chance:
                 state["ticks"] = rng.randint(*b.fault_ticks)
                 await self.status(evse, "Faulted", rng.choice(FAULT_CODES_16) if self.v16 else "NoError")
+            elif self.fleet is not None:
+                plug = await self._ask(self.fleet.choose_vehicle, self.spec.identity, evse)
+                if plug is not None and self.state[evse]["status"] == "Available":  # not taken while it asked
+                    await self._start(connector, plug=plug)
             elif rng.random() < b.plug_in_chance:
                 await self._start(connector)
             elif b.status_change_s:  # the benchmark: a meter value on idle connectors too
@@ -342,8 +402,13 @@ class SimulatedStation:
             return
         if state["status"] == "Charging":
             state["ticks"] -= 1
-            taper = 1.0 if state["ticks"] > 3 else 0.4
-            power_kw = connector.max_kw * rng.uniform(0.6, 0.95) * taper
+            if state.get("target") is not None:  # a vehicle of the fleet: it charges until it is full
+                power_kw = self._vehicle_power_kw(connector, state)
+                if power_kw > 0:
+                    state["ticks"] = self.fleet.full_ticks if self.fleet else 2
+            else:
+                taper = 1.0 if state["ticks"] > 3 else 0.4
+                power_kw = connector.max_kw * rng.uniform(0.6, 0.95) * taper
             limit = self.profile_limit_kw(evse)
             if limit is not None:  # a smart-charging profile caps it
                 power_kw = min(power_kw, limit * rng.uniform(0.97, 1.0))
@@ -351,6 +416,33 @@ class SimulatedStation:
             await self._meter(connector, power_kw)
             if state["ticks"] <= 0:
                 await self._stop(connector)
+
+    def _vehicle_power_kw(self, connector: ConnectorSpec, state: dict) -> float:
+        """What a fleet vehicle draws: the connector's or its charger's limit, tapering above 80 % SoC, nothing
+        once it has reached its target."""
+        soc, target = state["soc"], state["target"]
+        if soc >= target:
+            return 0.0
+        limit = min(connector.max_kw, state.get("max_kw") or connector.max_kw)
+        taper = 1.0 if soc < 80 else max(0.15, (100 - soc) / 20)
+        return limit * taper * self.rng.uniform(0.93, 0.99)
+
+    async def _ask(self, hook, *args):
+        """A fleet hook's answer; a hook that fails leaves the connector as it is (the station keeps going)."""
+        try:
+            return await hook(*args)
+        except Exception:
+            logger.exception("%s: the fleet's %s failed", self.spec.identity, getattr(hook, "__name__", "hook"))
+            return None
+
+    async def unplug(self, tag: str) -> bool:
+        """The vehicle with `tag` leaves: its transaction ends (EVDisconnected) and the connector is free."""
+        for connector in self.spec.connectors:
+            state = self.state[connector.evse_id]
+            if state["tx"] is not None and state.get("tag") == tag:
+                await self._stop(connector)
+                return True
+        return False
 
     async def _meter(self, connector: ConnectorSpec, power_kw: float):
         state = self.state[connector.evse_id]
@@ -364,8 +456,9 @@ class SimulatedStation:
                 "measurand": "Power.Active.Import",
             },
         ]
-        if state["tx"] is not None and "soc" in state:  # the vehicle reports its state of charge (a 60 kWh pack)
-            state["soc"] = min(100.0, state["soc"] + power_kw * self.behaviour.meter_s / 3600 / 60 * 100)
+        if state["tx"] is not None and "soc" in state:  # the vehicle reports its state of charge
+            capacity = state.get("capacity") or 60.0  # an unknown vehicle: a 60 kWh pack
+            state["soc"] = min(100.0, state["soc"] + power_kw * self.behaviour.meter_s / 3600 / capacity * 100)
             values.append({"value": f"{state['soc']:.1f}" if self.v16 else round(state["soc"], 1), "measurand": "SoC"})
         if self.v16:
             for v in values:
@@ -420,13 +513,28 @@ class SimulatedStation:
         asyncio.ensure_future(self._stop(connector, reason="Remote"))
         return True
 
-    async def _start(self, connector: ConnectorSpec, tag: str | None = None, remote_start_id: int | None = None):
+    async def _start(
+        self,
+        connector: ConnectorSpec,
+        tag: str | None = None,
+        remote_start_id: int | None = None,
+        plug: Plug | None = None,
+    ):
         state, rng = self.state[connector.evse_id], self.rng
+        state["status"] = "Preparing"  # taken from now on
+        if plug is None and tag is not None and self.fleet is not None and self.fleet.vehicle_for_tag is not None:
+            plug = await self._ask(self.fleet.vehicle_for_tag, tag)  # a remote start: the vehicle it names
+        if plug is not None:
+            tag = plug.tag
         if tag is None:
             tag = rng.choice(self.spec.id_tags) if self.spec.id_tags else f"SIM{rng.randint(1000, 9999)}"
+        state["tag"] = tag
         await self.status(connector.evse_id, "Preparing")
         state["ticks"] = rng.randint(*self.behaviour.session_ticks)
-        state["soc"] = rng.uniform(15.0, 55.0)
+        state["soc"] = plug.soc_percent if plug is not None else rng.uniform(15.0, 55.0)
+        state["capacity"] = plug.capacity_kwh if plug is not None else None
+        state["max_kw"] = plug.max_kw if plug is not None else None
+        state["target"] = plug.target_soc_percent if plug is not None else None
         if self.v16:
             result = await self.call(
                 call16.StartTransaction(
@@ -483,6 +591,7 @@ class SimulatedStation:
                 )
             )
         state["tx"] = None
+        state["tag"] = state["target"] = None
         await self.status(connector.evse_id, "Available")
 
 
@@ -495,13 +604,18 @@ async def run_stations(
     seed: int = 1,
     ramp_s: float = 0.0,
     stats: Stats | None = None,
+    fleet: Fleet | None = None,
+    pool: StationPool | None = None,
 ) -> Stats:
-    """Run every station until `stop` is set; `ramp_s` spreads their first connections over that time."""
+    """Run every station until `stop` is set; `ramp_s` spreads their first connections over that time. With a
+    `fleet`, vehicles plug in as it says (see the module's docstring); `pool` receives the running stations."""
     stats = stats if stats is not None else Stats()
     rng = random.Random(seed)
     tasks = []
     for i, spec in enumerate(specs):
-        station = SimulatedStation(spec, behaviour, stats, random.Random(rng.random()))
+        station = SimulatedStation(spec, behaviour, stats, random.Random(rng.random()), fleet=fleet)
+        if pool is not None:
+            pool.stations[spec.identity] = station
         tasks.append(asyncio.ensure_future(_delayed(station.run(base_url, stop), ramp_s * i / max(len(specs), 1))))
     await stop.wait()
     for task in tasks:
