@@ -3,6 +3,10 @@
 import os
 
 from celery import Celery
+from kombu.transport import TRANSPORT_ALIASES
+
+# the embedded mode's broker (evfleet/broker.py): kombu's filesystem transport writing each message whole
+TRANSPORT_ALIASES["evfleet-filesystem"] = "evfleet.broker:Transport"
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "evfleet.settings")
 
