@@ -65,10 +65,14 @@ def _page_readiness(user: User, vehicle_ids: list[int], trip_ids: list[int], now
     return fleet_readiness(vehicles, now=now, trips=trips)
 
 
-def _kept_trips(user: User, filters: Filters, now: datetime):
+def _kept_trips(user: User, filters: Filters, now: datetime, *, plugged_in: bool = False):
     """The next planned trip of each vehicle the filters (but the status) keep, with the vehicle's plain columns the
-    status and the order need: one set-based query to filter, count or page, never 10,000 rows read into Python."""
+    status and the order need: one set-based query to filter, count or page, never 10,000 rows read into Python.
+    `plugged_in`: only the vehicles with an open session (their next trips ranked alone: a few hundred, not all)."""
+    open_session = ChargingSession.objects.filter(status__in=OPEN, ended_at__isnull=True)
     vehicles = scoped(Vehicle.objects.all(), user)
+    if plugged_in:
+        vehicles = vehicles.filter(Exists(open_session.filter(vehicle_id=OuterRef("pk"))))
     if filters.depot == 0:
         vehicles = vehicles.filter(depot__isnull=True)
     elif filters.depot:
@@ -78,8 +82,6 @@ def _kept_trips(user: User, filters: Filters, now: datetime):
     trips = Trip.objects.filter(pk__in=next_trip_ids(vehicles, now=now))
     if filters.within_hours:
         trips = trips.filter(departs_at__lte=now + timedelta(hours=filters.within_hours))
-    open_session = ChargingSession.objects.filter(vehicle_id=OuterRef("vehicle_id"), status__in=OPEN,
-                                                  ended_at__isnull=True)  # fmt: skip
     return trips.annotate(
         soc=F("vehicle__soc_percent"),
         depot_name=F("vehicle__depot__site__name"),
@@ -94,8 +96,8 @@ def _kept_trips(user: User, filters: Filters, now: datetime):
             ),
             default=Value(False),
             output_field=BooleanField(),
-        ),  # fmt: skip
-        plugged=Exists(open_session),
+        ),
+        plugged=Exists(open_session.filter(vehicle_id=OuterRef("vehicle_id"))),
     )
 
 
@@ -117,7 +119,8 @@ def board(*, user: User, filters: Filters, now: datetime, page: int = 1, page_si
     session = "vehicle__charging_sessions__"
     below = {
         row[0]: row[1:]
-        for row in trips.filter(**{f"{session}status__in": OPEN, f"{session}ended_at__isnull": True}, ready=False)
+        for row in _kept_trips(user, filters, now, plugged_in=True)
+        .filter(**{f"{session}status__in": OPEN, f"{session}ended_at__isnull": True}, ready=False)
         .order_by(f"{session}started_at")  # the newest open session last: the one kept
         .values_list(
             "vehicle_id", "pk", "soc", "departs_at", "required_soc_percent", f"{session}pk",
