@@ -5,7 +5,8 @@ queries whatever the fleet's size."""
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import BooleanField, Case, Count, Exists, F, OuterRef, Value, When
+from django.db.models.functions import Coalesce, NullIf
 
 from accounts.models import User
 from accounts.scoping import scoped
@@ -25,6 +26,7 @@ from charging.services.readiness import (
 from charging.services.smart_inputs import OPEN
 from fleet.models import Vehicle
 from operations.models import Trip
+from operations.selectors import next_trip_ids
 from stations.models import Connector, Site
 
 PAGE_SIZE = 100
@@ -55,7 +57,7 @@ def depot_name(r: Readiness) -> str:
 
 
 def _page_readiness(user: User, vehicle_ids: list[int], trip_ids: list[int], now: datetime) -> dict[int, Readiness]:
-    """The full readiness (models, reasons) of a few vehicles: the page's, and those plugged in below their need."""
+    """The full readiness (models, reasons, where it is) of the page's vehicles."""
     if not vehicle_ids:
         return {}
     vehicles = scoped(Vehicle.objects.select_related("vehicle_model", "depot__site"), user).filter(pk__in=vehicle_ids)
@@ -63,88 +65,112 @@ def _page_readiness(user: User, vehicle_ids: list[int], trip_ids: list[int], now
     return fleet_readiness(vehicles, now=now, trips=trips)
 
 
-def board(*, user: User, filters: Filters, now: datetime, page: int = 1, page_size: int = PAGE_SIZE) -> Board:
-    """Every kept vehicle's status is read from plain columns (its SoC, its next trip's need, its open session and
-    the site's plan: `expected_soc`, as the full readiness computes it); the full readiness, with models, reasons and
-    where it is, is built only for the page's rows: 10,000 vehicles cost a handful of light queries, not 50,000
-    objects."""
-    first = (
-        Trip.objects.filter(vehicle_id=OuterRef("pk"), status=Trip.Status.PLANNED, departs_at__gt=now)
-        .order_by("departs_at", "pk")
-        .values("pk")[:1]
-    )
-    vehicles = scoped(Vehicle.objects.all(), user).annotate(next_trip=Subquery(first)).filter(next_trip__isnull=False)
+def _kept_trips(user: User, filters: Filters, now: datetime, *, plugged_in: bool = False):
+    """The next planned trip of each vehicle the filters (but the status) keep, with the vehicle's plain columns the
+    status and the order need: one set-based query to filter, count or page, never 10,000 rows read into Python.
+    `plugged_in`: only the vehicles with an open session (their next trips ranked alone: a few hundred, not all)."""
+    open_session = ChargingSession.objects.filter(status__in=OPEN, ended_at__isnull=True)
+    vehicles = scoped(Vehicle.objects.all(), user)
+    if plugged_in:
+        vehicles = vehicles.filter(Exists(open_session.filter(vehicle_id=OuterRef("pk"))))
     if filters.depot == 0:
         vehicles = vehicles.filter(depot__isnull=True)
     elif filters.depot:
         vehicles = vehicles.filter(depot__site_id=filters.depot)
     if filters.vehicle_class:
         vehicles = vehicles.filter(vehicle_model__vehicle_class=filters.vehicle_class)
-    light = {
-        pk: (soc, depot or "", label or vin, trip_id)
-        for pk, soc, depot, label, vin, trip_id in vehicles.values_list(
-            "pk", "soc_percent", "depot__site__name", "fleet_number", "vin", "next_trip"
-        )
-    }
-    trips = Trip.objects.filter(pk__in=vehicles.values("next_trip"))  # a subquery: no list of 10,000 ids
+    trips = Trip.objects.filter(pk__in=next_trip_ids(vehicles, now=now))
     if filters.within_hours:
         trips = trips.filter(departs_at__lte=now + timedelta(hours=filters.within_hours))
-    trip_of = {v: (pk, departs, required) for pk, v, departs, required in trips.values_list(
-        "pk", "vehicle_id", "departs_at", "required_soc_percent")}  # fmt: skip
-    # the open sessions of the kept vehicles, as plain columns: what a plugged-in vehicle's expected SoC needs
-    plugged = {
+    return trips.annotate(
+        soc=F("vehicle__soc_percent"),
+        depot_name=F("vehicle__depot__site__name"),
+        label=Coalesce(NullIf(F("vehicle__fleet_number"), Value("")), F("vehicle__vin")),
+        # as `fleet_readiness`: its SoC now reaches the trip's required SoC
+        ready=Case(
+            When(
+                vehicle__soc_percent__isnull=False,
+                required_soc_percent__isnull=False,
+                vehicle__soc_percent__gte=F("required_soc_percent") - 1e-9,
+                then=Value(True),
+            ),
+            default=Value(False),
+            output_field=BooleanField(),
+        ),
+        plugged=Exists(open_session.filter(vehicle_id=OuterRef("vehicle_id"))),
+    )
+
+
+def board(*, user: User, filters: Filters, now: datetime, page: int = 1, page_size: int = PAGE_SIZE) -> Board:
+    """The counts per status are computed in the database (ready: its SoC reaches the need; not plugged in: below it
+    with no open session), grouped, in one query; only the vehicles plugged in below their need (a few hundred at most:
+    one per connector) come into Python, as plain columns, for the SoC the site's plan gives them at departure
+    (`expected_soc`, as the full readiness computes it); the page is cut in the database, ordered by depot, departure
+    and vehicle, and the full readiness (models, reasons, where it is) is built for its rows only. A constant number
+    of queries whatever the fleet's size."""
+    trips = _kept_trips(user, filters, now)
+    counts = dict.fromkeys(STATUSES, 0)
+    for ready, plugged, n in trips.order_by().values_list("ready", "plugged").annotate(n=Count("pk")):
+        if ready:
+            counts[READY] += n
+        elif not plugged:
+            counts[NOT_PLUGGED_IN] += n
+    # plugged in below the need, with its open session's columns: the plan says whether it will be ready
+    session = "vehicle__charging_sessions__"
+    below = {
         row[0]: row[1:]
-        for row in ChargingSession.objects.filter(
-            vehicle_id__in=vehicles.values("pk"), status__in=OPEN, ended_at__isnull=True
-        ).values_list(
-            "vehicle_id", "pk", "charge_point__site_id", "connector__max_power_kw", "connector__current_type",
-            "vehicle__vehicle_model__usable_battery_kwh", "vehicle__vehicle_model__max_ac_kw",
-            "vehicle__vehicle_model__max_dc_kw", "vehicle__state_of_health_percent",
+        for row in _kept_trips(user, filters, now, plugged_in=True)
+        .filter(**{f"{session}status__in": OPEN, f"{session}ended_at__isnull": True}, ready=False)
+        .order_by(f"{session}started_at")  # the newest open session last: the one kept
+        .values_list(
+            "vehicle_id", "pk", "soc", "departs_at", "required_soc_percent", f"{session}pk",
+            f"{session}charge_point__site_id", f"{session}connector__max_power_kw",
+            f"{session}connector__current_type", "vehicle__vehicle_model__usable_battery_kwh",
+            "vehicle__vehicle_model__max_ac_kw", "vehicle__vehicle_model__max_dc_kw",
+            "vehicle__state_of_health_percent",
         )
     }  # fmt: skip
-    status, needs_plan = {}, []
-    for vehicle_id, (_trip, _departs, required) in trip_of.items():
-        if vehicle_id not in light:  # its next trip changed between the two reads
-            continue
-        soc = light[vehicle_id][0]
-        if soc is not None and required is not None and soc + 1e-9 >= required:
-            status[vehicle_id] = READY
-        elif vehicle_id in plugged:
-            needs_plan.append(vehicle_id)
-        else:
-            status[vehicle_id] = NOT_PLUGGED_IN
-    plans = current_plans({plugged[v][1] for v in needs_plan})
-    for vehicle_id in needs_plan:
-        session_id, site_id, connector_kw, current, usable, ac_kw, dc_kw, health = plugged[vehicle_id]
+    plans = current_plans({row[5] for row in below.values()})  # (run when empty too: constant queries)
+    planned_status = {}  # trip id: WILL_BE_READY or AT_RISK
+    for (
+        trip_id,
+        soc,
+        departs,
+        required,
+        session_id,
+        site_id,
+        connector_kw,
+        current,
+        usable,
+        ac_kw,
+        dc_kw,
+        health,
+    ) in below.values():
         vehicle_kw = float((dc_kw if current == Connector.CurrentType.DC else ac_kw) or 0)
-        required = trip_of[vehicle_id][2]
         expected, _full = expected_soc(
-            soc=light[vehicle_id][0] or 0.0, capacity_kwh=float(usable) * health / 100.0,
+            soc=soc or 0.0, capacity_kwh=float(usable) * health / 100.0,
             rate_kw=min(vehicle_kw, float(connector_kw)), plan=plans.get(site_id), session_id=session_id,
-            departs_at=trip_of[vehicle_id][1], now=now,
+            departs_at=departs, now=now,
         )  # fmt: skip
         ready = required is None or expected + TOLERANCE_PERCENT >= required
-        status[vehicle_id] = WILL_BE_READY if ready else AT_RISK
-    full: dict[int, Readiness] = {}
-
-    def order(vehicle_id):
-        depot = light[vehicle_id][1]
-        return (not depot, depot, trip_of[vehicle_id][1], light[vehicle_id][2])
-
-    ids = sorted(status, key=order)
-    counts = dict.fromkeys(STATUSES, 0)
-    for vehicle_id in ids:
-        counts[status[vehicle_id]] += 1
-    if filters.status:
-        ids = [v for v in ids if status[v] == filters.status]
-    pages = max(1, -(-len(ids) // page_size))
+        planned_status[trip_id] = WILL_BE_READY if ready else AT_RISK
+        counts[planned_status[trip_id]] += 1
+    shown = trips
+    if filters.status == READY:
+        shown = trips.filter(ready=True)
+    elif filters.status == NOT_PLUGGED_IN:
+        shown = trips.filter(ready=False, plugged=False)
+    elif filters.status:
+        shown = trips.filter(pk__in=[t for t, status in planned_status.items() if status == filters.status])
+    total = counts[filters.status] if filters.status else sum(counts.values())
+    pages = max(1, -(-total // page_size))
     page = min(max(1, page), pages)
-    shown = ids[(page - 1) * page_size : page * page_size]
-    missing = [v for v in shown if v not in full]
-    full.update(_page_readiness(user, missing, [trip_of[v][0] for v in missing], now))
-    rows = [full[v] for v in shown if v in full]
+    ordered = shown.order_by(F("depot_name").asc(nulls_last=True), "departs_at", "label", "pk")
+    cut = list(ordered.values_list("vehicle_id", "pk")[(page - 1) * page_size : page * page_size])
+    full = _page_readiness(user, [v for v, _t in cut], [t for _v, t in cut], now)
+    rows = [full[v] for v, _t in cut if v in full]
     for r in rows:
         r.group = depot_name(r)  # the board's section
     homes = scoped(Vehicle.objects.all(), user).filter(depot__isnull=False).values("depot__site_id")
     depots = list(Site.objects.filter(pk__in=homes).order_by("name").values_list("pk", "name"))
-    return Board(rows=rows, counts=counts, total=len(ids), page=page, pages=pages, depots=depots)
+    return Board(rows=rows, counts=counts, total=total, page=page, pages=pages, depots=depots)

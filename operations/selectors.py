@@ -2,7 +2,8 @@
 
 from datetime import datetime
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import F, QuerySet, Window
+from django.db.models.functions import RowNumber
 
 from accounts.models import User
 from accounts.scoping import scoped
@@ -23,20 +24,22 @@ def schedule_list(*, user: User) -> QuerySet[DutySchedule]:
     return scoped(DutySchedule.objects.select_related("vehicle", "depot", "route"), user)
 
 
+def next_trip_ids(vehicles: QuerySet[Vehicle], *, now: datetime) -> QuerySet[Trip]:
+    """The ids of each of `vehicles`' next trip that has not left yet (the earliest planned departure after `now`,
+    the lower id on a tie), as a subquery to filter on: one ROW_NUMBER() per vehicle over its planned trips, set-based
+    on PostgreSQL and SQLite alike, rather than a correlated "first trip" subquery run once per vehicle."""
+    ranked = Trip.objects.filter(
+        status=Trip.Status.PLANNED, departs_at__gt=now, vehicle_id__in=vehicles.values("pk")
+    ).annotate(
+        rank=Window(RowNumber(), partition_by=[F("vehicle_id")], order_by=[F("departs_at").asc(), F("pk").asc()])
+    )
+    return ranked.filter(rank=1).values("pk")
+
+
 def next_trips(vehicle_ids, *, now: datetime) -> dict[int, Trip]:
     """Each vehicle's next trip that has not left yet (the earliest planned departure after `now`), in one query."""
-    first = (
-        Trip.objects.filter(vehicle_id=OuterRef("pk"), status=Trip.Status.PLANNED, departs_at__gt=now)
-        .order_by("departs_at", "pk")
-        .values("pk")[:1]
-    )
-    trip_ids = (
-        Vehicle.objects.filter(pk__in=list(vehicle_ids))
-        .annotate(next_trip=Subquery(first))
-        .filter(next_trip__isnull=False)
-        .values_list("next_trip", flat=True)
-    )
-    trips = Trip.objects.filter(pk__in=list(trip_ids)).select_related("depot", "route")
+    vehicles = Vehicle.objects.filter(pk__in=list(vehicle_ids))
+    trips = Trip.objects.filter(pk__in=next_trip_ids(vehicles, now=now)).select_related("depot", "route")
     return {trip.vehicle_id: trip for trip in trips}
 
 
