@@ -34,6 +34,14 @@ def in_unit(km, unit: str) -> float | None:
     return None if value is None else round(float(value), 1)
 
 
+def _choices_for(form: forms.Form, user) -> None:
+    """A trip's or a schedule's form: the user's vehicles, depots and routes to choose from, and their distance unit."""
+    form.unit = formatting.current_distance_unit()
+    form.fields["vehicle"].queryset = vehicle_choices(user=user)
+    form.fields["depot"].queryset = depot_choices(user=user)
+    form.fields["route"].queryset = route_list(user=user).prefetch_related(None)
+
+
 class VehicleChoice(forms.ModelChoiceField):
     def label_from_instance(self, obj):
         name = obj.fleet_number or obj.vin
@@ -123,10 +131,7 @@ class TripForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.unit = formatting.current_distance_unit()
-        self.fields["vehicle"].queryset = vehicle_choices(user=user)
-        self.fields["depot"].queryset = depot_choices(user=user)
-        self.fields["route"].queryset = route_list(user=user).prefetch_related(None)
+        _choices_for(self, user)
         self.fields["distance"].label = f"Distance ({self.unit})"
         self.fields["distance"].help_text = f"Depot to depot, in {formatting.DISTANCE_UNITS[self.unit]}, when no route."
         self.notes_on_time: list[str] = []
@@ -195,10 +200,7 @@ class ScheduleForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.unit = formatting.current_distance_unit()
-        self.fields["vehicle"].queryset = vehicle_choices(user=user)
-        self.fields["depot"].queryset = depot_choices(user=user)
-        self.fields["route"].queryset = route_list(user=user).prefetch_related(None)
+        _choices_for(self, user)
         self.fields["distance"].label = f"Distance per duty ({self.unit})"
         self.fields["distance"].help_text = f"In {formatting.DISTANCE_UNITS[self.unit]}, when no route is given."
 
