@@ -19,7 +19,8 @@ def test_a_fleet_manager_logs_in_and_sees_only_their_departments_vehicles(org, p
     own = VehicleFactory(department=org.a)
     other = VehicleFactory(department=org.b)
 
-    _log_in(page, org.fleet_manager_a)
+    _log_in(page, org.fleet_manager_a)  # signing in lands on the readiness board; the fleet overview is a click away
+    page.goto("/fleet/")
 
     table = page.locator("#vehicle-table")
     expect(table.locator(f'tr[data-vehicle-id="{own.pk}"]')).to_contain_text(own.vin)
@@ -61,6 +62,7 @@ def test_a_telemetry_update_reaches_the_open_overview_page_live(org, page):
     vehicle = VehicleFactory(department=org.a, soc_percent=80.0)
 
     _log_in(page, org.fleet_manager_a)
+    page.goto("/fleet/")
     soc = page.locator(f'#vehicle-table tr[data-vehicle-id="{vehicle.pk}"] [data-field="soc-text"]')
     expect(soc).to_have_text("80")
     expect(page.locator('#live-status[data-state="connected"]')).to_be_visible()
