@@ -123,10 +123,14 @@ def activity_record(
     )
 
 
-def audited_save(instance: models.Model, *, actor: User | None, before: dict[str, Any] | None) -> models.Model:
-    """Validate and save `instance`; log a create when `before` is None, else the changed fields."""
+def audited_save(
+    instance: models.Model, *, actor: User | None, before: dict[str, Any] | None, validated: bool = False
+) -> models.Model:
+    """Validate and save `instance`; log a create when `before` is None, else the changed fields. `validated`: the
+    caller has just run `full_clean()` on it (and only filled computed fields since), so it is not run twice."""
     with transaction.atomic():
-        instance.full_clean()
+        if not validated:
+            instance.full_clean()
         instance.save()
         action = Action.CREATE if before is None else Action.UPDATE
         activity_record(action=action, instance=instance, actor=actor, before=before, after=snapshot(instance))

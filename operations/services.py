@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.audit import model_create, model_delete, model_update
+from accounts.audit import audited_save, model_create, model_delete, model_update
 from accounts.models import User
 from evfleet import live_events, realtime
 from fleet.models import Vehicle
@@ -115,15 +115,11 @@ def trip_create(*, actor: User | None, now: datetime | None = None, **data: Any)
         _lock_vehicle(trip.vehicle_id)
         _not_in_past(trip, now)
         trip.full_clean()
-        _priced(trip)
-        trip = model_create(model=Trip, data=_fields(trip), actor=actor)
+        _priced(trip)  # fills the computed need fields only
+        audited_save(trip, actor=actor, before=None, validated=True)
         _announce("trip.created", trip)
         _changed(trip)
     return trip
-
-
-def _fields(trip: Trip) -> dict[str, Any]:
-    return {f.attname: getattr(trip, f.attname) for f in Trip._meta.concrete_fields if not f.primary_key}
 
 
 def trip_update(*, actor: User | None, trip: Trip, now: datetime | None = None, **data: Any) -> Trip:

@@ -120,11 +120,15 @@ def _import_examples(kind: str, run) -> dict:
     }
 
 
-class ImportMixin:
-    import_kind = ""
+IMPORTERS = {"trips": imports.import_trips, "schedules": imports.import_schedules}
 
-    def run_import(self, request, **kwargs):
-        raise NotImplementedError
+
+class ImportMixin:
+    import_kind = ""  # a key of IMPORTERS
+
+    def run_import(self, request, *, text, dry_run):
+        user = request.user if request is not None else None
+        return IMPORTERS[self.import_kind](actor=user, user=user, csv_text=text, dry_run=dry_run)
 
     def get_error_examples(self):
         if getattr(self, "action", None) != "import_csv":
@@ -248,10 +252,6 @@ class TripViewSet(ImportMixin, ScopedModelViewSet):
         trip = services.trip_cancel(actor=request.user, trip=self.get_object())
         return Response(TripSerializer(trip, context={"request": request}).data)
 
-    def run_import(self, request, *, text, dry_run):
-        user = request.user if request is not None else None
-        return imports.import_trips(actor=user, user=user, csv_text=text, dry_run=dry_run)
-
     @extend_schema(request=IMPORT_REQUEST, parameters=[DRY_RUN], responses=IMPORT_RESPONSES)
     @action(**IMPORT_ACTION)
     def import_csv(self, request):
@@ -284,10 +284,6 @@ class DutyScheduleViewSet(ImportMixin, ScopedModelViewSet):
 
     def delete_object(self, instance):
         services.schedule_delete(actor=self.request.user, schedule=instance)
-
-    def run_import(self, request, *, text, dry_run):
-        user = request.user if request is not None else None
-        return imports.import_schedules(actor=user, user=user, csv_text=text, dry_run=dry_run)
 
     @extend_schema(request=IMPORT_REQUEST, parameters=[DRY_RUN], responses=IMPORT_RESPONSES)
     @action(**IMPORT_ACTION)
