@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "v2g",
     "simulation",
     "operations",
+    "routing",
     "dispatch",
     "analytics",
     "demo",

@@ -13,6 +13,7 @@ from fleet.api import urls as fleet_api
 from notifications.api import urls as notifications_api
 from operations.api import urls as operations_api
 from pricing.api import urls as pricing_api
+from routing.api import urls as routing_api
 from simulation.api import urls as simulation_api
 from stations.api import urls as stations_api
 
@@ -34,6 +35,7 @@ for prefix, viewset in [
     *notifications_api.routes,
     *analytics_api.routes,
     *operations_api.routes,
+    *routing_api.routes,
 ]:
     router.register(prefix, viewset)
 
@@ -45,6 +47,7 @@ api_v1 = [
     *charging_api.urlpatterns,
     *notifications_api.urlpatterns,
     *analytics_api.urlpatterns,
+    *routing_api.urlpatterns,
     *router.urls,
 ]
 
@@ -96,6 +99,7 @@ urlpatterns = [
     path("pricing/", include("pricing.urls")),
     path("simulation/", include("simulation.urls")),
     path("operations/", include("operations.urls")),
+    path("routing/", include("routing.urls")),
     path("", include("notifications.urls")),
     path("", include("charging.urls")),
     path("admin/charging/", include(moved_admin)),

@@ -1,0 +1,3 @@
+routes: list = []  # (prefix, viewset) pairs registered on the API router
+
+urlpatterns: list = []

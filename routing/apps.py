@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class RoutingConfig(AppConfig):
+    """Route optimization: road graphs imported from OpenStreetMap, shortest, fastest and least-energy routes,
+    charging stops on long routes and multi-vehicle route planning with time windows and recharging (E-VRPTW).
+    Layer: above `charging` (chosen charging stops are booked through its reservations) and `operations` (planned
+    routes become trips), below `v2g`. The algorithms are plain Python (`routing/graph.py`, `paths.py`,
+    `chargestops.py`, `evrptw/`)."""
+
+    name = "routing"
+    verbose_name = "Routing"
