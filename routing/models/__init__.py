@@ -1,0 +1,3 @@
+from routing.models.graph import RoadGraph
+
+__all__ = ["RoadGraph"]
