@@ -30,11 +30,15 @@ HEALTH_READ = {f"simulation.{m}": "v" for m in ("vehiclehealth", "healthday", "c
 # the fleet's work (issue 17): routes, duty schedules, trips, vehicles' depots, the department's reserve
 OPERATIONS_MODELS = ("route", "routestop", "dutyschedule", "trip", "vehicledepot", "operationspolicy")
 OPERATIONS_READ = {f"operations.{m}": "v" for m in OPERATIONS_MODELS}
+# route optimization (issue 18): every role reads the imported road graphs, which is what planning a route on them
+# needs (with fleet.view_vehicle for the vehicle); importing them is the administrators'
+ROUTING_READ = {"routing.roadgraph": "v"}
 # model label -> actions, as letters: v(iew) a(dd) c(hange) d(elete)
 _MATRIX: dict[str, dict[str, str]] = {
     Role.FLEET_MANAGER: {
         "accounts.department": "v",
         **SIMULATION_READ,
+        **ROUTING_READ,
         "fleet.vehiclemodel": "vac",
         "fleet.vehicle": "vacd",
         **HEALTH_READ,
@@ -69,6 +73,7 @@ _MATRIX: dict[str, dict[str, str]] = {
     Role.DISPATCHER: {
         "accounts.department": "v",
         **SIMULATION_READ,
+        **ROUTING_READ,
         **{f"operations.{m}": "vacd" for m in ("route", "routestop", "dutyschedule", "trip")},  # dispatchers plan trips
         "operations.vehicledepot": "vac",
         "operations.operationspolicy": "v",
@@ -96,6 +101,7 @@ _MATRIX: dict[str, dict[str, str]] = {
     Role.TECHNICIAN: {
         "accounts.department": "v",
         **SIMULATION_READ,
+        **ROUTING_READ,
         **OPERATIONS_READ,
         "fleet.vehiclemodel": "v",
         "fleet.vehicle": "vc",
@@ -116,6 +122,7 @@ _MATRIX: dict[str, dict[str, str]] = {
     Role.ANALYST: {
         "accounts.department": "v",
         **SIMULATION_READ,
+        **ROUTING_READ,
         **OPERATIONS_READ,
         "fleet.vehiclemodel": "v",
         "fleet.vehicle": "v",
@@ -143,6 +150,7 @@ _MATRIX: dict[str, dict[str, str]] = {
     Role.INTEGRATOR: {
         "accounts.department": "v",
         **SIMULATION_READ,
+        **ROUTING_READ,
         **OPERATIONS_READ,
         **{f"operations.{m}": "vac" for m in ("route", "routestop", "dutyschedule", "trip")},  # an ERP sends the work
         "fleet.vehiclemodel": "v",

@@ -357,6 +357,18 @@ class RoadRouter:
     def edge_costs(self, conditions: Conditions) -> EdgeCosts:
         return self._costs(conditions)[0]
 
+    def road_lines(self, bounds: tuple[float, float, float, float] | None = None, *, limit: int = 6000) -> list:
+        """The roads inside ``bounds`` (south, west, north, east; default the whole graph) as [[lat, lon], [lat, lon]]
+        segments for a map's base layer, one per street piece (a two-way street once), at most ``limit``."""
+        g = self.graph
+        south, west, north, east = bounds or g.bounds()
+        inside = (g.node_lat >= south) & (g.node_lat <= north) & (g.node_lon >= west) & (g.node_lon <= east)
+        a, b = np.minimum(g.edge_u, g.edge_v), np.maximum(g.edge_u, g.edge_v)
+        keep = inside[a] & inside[b] & (a != b)
+        pairs = np.unique(np.column_stack((a[keep], b[keep])), axis=0)[:limit]
+        lat, lon = np.round(g.node_lat, 5), np.round(g.node_lon, 5)
+        return [[[float(lat[x]), float(lon[x])], [float(lat[y]), float(lon[y])]] for x, y in pairs]
+
     # --- searches ------------------------------------------------------------------------------------------------
 
     def _route(self, metric: str, search: _Search, costs: EdgeCosts, origin: Snap, destination: Snap) -> Route:

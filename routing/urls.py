@@ -1,3 +1,9 @@
+from django.urls import path
+
+from routing.views import paths
+
 app_name = "routing"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    path("", paths.route_planner, name="home"),
+]
