@@ -59,13 +59,15 @@ def helsinki_graph() -> RoadGraphData:
     )
 
 
-def grid_city_graph(size: int = 200, *, spacing_m: float = 100.0, seed: int = 0) -> RoadGraphData:
-    """A synthetic city of ``size`` × ``size`` junctions ``spacing_m`` apart around 60.17 °N 24.94 °E: every 10th
+def grid_city_graph(
+    size: int = 200, *, spacing_m: float = 100.0, seed: int = 0, south_west: tuple[float, float] = (60.17, 24.94)
+) -> RoadGraphData:
+    """A synthetic city of ``size`` × ``size`` junctions ``spacing_m`` apart north-east of ``south_west``: every 10th
     street an arterial (primary, 50–60 km/h), every 40th a motorway-like trunk road (80 km/h), the rest
     residential (30 km/h, some untagged); one street in 12 is one-way; lengths jittered ±15 %; elevations on gentle
     hills (0–40 m) so grades count."""
     rng = np.random.default_rng(seed)
-    lat0, lon0 = 60.17, 24.94
+    lat0, lon0 = south_west
     dlat = spacing_m / 111_195.0
     dlon = dlat / np.cos(np.radians(lat0))
     rows, cols = np.divmod(np.arange(size * size), size)

@@ -116,8 +116,9 @@ def route_planner(request):
         "origin": None,
         "destination": None,
     }
-    rows = []
+    rows, same_route = [], False
     if result is not None:
+        same_route = len({tuple(route.edges) for route in result.routes}) == 1
         rows = result.comparison()
         map_data["routes"] = [
             {"metric": r["metric"], "label": r["label"], "colour": ROUTE_COLOURS[r["metric"]], "line": r["polyline"]}
@@ -139,6 +140,7 @@ def route_planner(request):
             "form": form,
             "result": result,
             "rows": rows,
+            "same_route": same_route,
             "graph": graph,
             "map_data": map_data,
             "tiles_url": settings.EVFLEET_MAP_TILES_URL,

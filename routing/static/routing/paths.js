@@ -10,6 +10,16 @@
   const map = L.map(element, {zoomSnap: 0.5, minZoom: 3, maxZoom: 19});
   map.attributionControl.setPrefix('<a href="https://leafletjs.com" title="A JavaScript library for interactive maps">Leaflet</a>');
   L.control.scale({metric: true, imperial: urls.distanceUnit === "mi", maxWidth: 140}).addTo(map);
+  // the view first: Leaflet draws a layer (and gives it an element) only once the map has one
+  const routePoints = data.routes.concat(data.providers).flatMap((route) => route.line);
+  if (routePoints.length) {
+    map.fitBounds(L.latLngBounds(routePoints), {padding: [30, 30]});
+  } else if (data.bounds) {
+    const [south, west, north, east] = data.bounds;
+    map.fitBounds([[south, west], [north, east]], {padding: [10, 10]});
+  } else {
+    map.setView([60.17, 24.94], 11);
+  }
   if (urls.tilesUrl) {
     L.tileLayer(urls.tilesUrl, {attribution: urls.tilesAttribution || "", maxZoom: 19}).addTo(map);
   }
@@ -47,14 +57,6 @@
   if (data.origin) pin("origin", data.origin);
   if (data.destination) pin("destination", data.destination);
 
-  if (drawn.length) {
-    map.fitBounds(L.featureGroup(drawn).getBounds(), {padding: [30, 30]});
-  } else if (data.bounds) {
-    const [south, west, north, east] = data.bounds;
-    map.fitBounds([[south, west], [north, east]], {padding: [10, 10]});
-  } else {
-    map.setView([60.17, 24.94], 11);
-  }
 
   // --- picking a place on the map --------------------------------------------------------------------------------
   const form = document.getElementById("paths-form");
