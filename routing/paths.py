@@ -171,7 +171,9 @@ def stops_for_speed(speed_kmh: float) -> float:
     return traffic.STOPS_PER_KM[_R][free]
 
 
-def energy_along(params: EnergyParams, *, km: float, minutes: float, ambient_c: float, driving_scale: float = 1.0) -> float:
+def energy_along(
+    params: EnergyParams, *, km: float, minutes: float, ambient_c: float, driving_scale: float = 1.0
+) -> float:
     """kWh of a route known only by its length and time (an external provider's): one segment at its mean speed,
     stops per km by that speed (``stops_for_speed``), no grade."""
     if km <= 0 or minutes <= 0:
@@ -281,7 +283,9 @@ class RoadRouter:
         try:
             lat, lon = float(latitude), float(longitude)
         except (TypeError, ValueError):
-            raise RouteError(field, f"needs a latitude and a longitude in degrees, got {latitude!r}, {longitude!r}") from None
+            raise RouteError(
+                field, f"needs a latitude and a longitude in degrees, got {latitude!r}, {longitude!r}"
+            ) from None
         if not (math.isfinite(lat) and math.isfinite(lon) and abs(lat) <= 90 and abs(lon) <= 180):
             raise RouteError(field, f"({lat:g}, {lon:g}) is not a WGS84 position (latitude ±90°, longitude ±180°)")
         south, west, north, east = self._bounds
@@ -331,7 +335,9 @@ class RoadRouter:
         day_row = int(traffic._DAY_ROW[conditions.weekday])
         ambient = float(conditions.ambient_c)
         if not (math.isfinite(ambient) and AMBIENT_RANGE_C[0] <= ambient <= AMBIENT_RANGE_C[1]):
-            raise RouteError("ambient_c", f"must be {AMBIENT_RANGE_C[0]:g} to {AMBIENT_RANGE_C[1]:g} °C, got {ambient!r}")
+            raise RouteError(
+                "ambient_c", f"must be {AMBIENT_RANGE_C[0]:g} to {AMBIENT_RANGE_C[1]:g} °C, got {ambient!r}"
+            )
         bucket = round(ambient / TEMPERATURE_STEP_C) * TEMPERATURE_STEP_C
         bucket = min(max(bucket, AMBIENT_RANGE_C[0]), AMBIENT_RANGE_C[1])
         key = (_params_key(conditions.params), float(conditions.driving_scale), hour, day_row, bucket)

@@ -762,8 +762,11 @@ API_EXEMPT: dict[tuple[str, str], Exempt] = {
         "a read: the routes are computed and answered, nothing is stored",
         lambda w, client, _: client.post(
             "/api/v1/route-plans/",
-            {"vehicle": w.vehicle.pk, "origin": {"site": w.site.pk},
-             "destination": {"latitude": w.site.latitude + 0.005, "longitude": w.site.longitude + 0.005}},
+            {
+                "vehicle": w.vehicle.pk,
+                "origin": {"site": w.site.pk},
+                "destination": {"latitude": w.site.latitude + 0.005, "longitude": w.site.longitude + 0.005},
+            },
             format="json",
         ),  # fmt: skip
         prepare=lambda w: _road_graph_around(w.site),

@@ -33,7 +33,7 @@ class PlaceSerializer(StrictSerializer):
         if site is None:
             missing = [name for name in ("latitude", "longitude") if name not in attrs]
             if missing:
-                raise serializers.ValidationError({name: f"This field is required. {PLACE_FORMS}" for name in missing})
+                raise serializers.ValidationError(dict.fromkeys(missing, f"This field is required. {PLACE_FORMS}"))
         return attrs
 
 
@@ -124,7 +124,9 @@ class RoutePlanView(ApiViewMixin, APIView):
         for name in ("origin", "destination"):
             given = data[name]
             site = given.get("site")
-            places[name] = Place(site.latitude, site.longitude, site) if site else Place(given["latitude"], given["longitude"])
+            places[name] = (
+                Place(site.latitude, site.longitude, site) if site else Place(given["latitude"], given["longitude"])
+            )
         try:
             result = route_plan_compute(
                 vehicle=data["vehicle"],

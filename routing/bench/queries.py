@@ -189,9 +189,8 @@ def bench_graph(graph: RoadGraphData, params, *, queries: int, seed: int) -> dic
 def run(*, queries: int = 200, grid_size: int = 200, seed: int = 0) -> dict:
     """The ``queries`` section of ``bench_routing``: both graphs, a Tesla Model 3-class car at −4 °C, 08:00 on a
     Tuesday (the morning peak)."""
-    from simulation.vehicles import params_for
-
     from fleet.catalogue import VEHICLE_MODELS
+    from simulation.vehicles import params_for
 
     model = next(m for m in VEHICLE_MODELS if m["vehicle_class"] == "car")
     params = params_for(model["make"], model["name"], model["variant"])

@@ -12,7 +12,7 @@ Distances are metres, durations seconds, coordinates [longitude, latitude]. The 
 
 from __future__ import annotations
 
-from routing.providers.base import ProviderError, ProviderRoute, request_json, number
+from routing.providers.base import ProviderError, ProviderRoute, number, request_json
 
 NO_ROUTE_CODES = {"NoRoute": "no road joins the points", "NoSegment": "a point is not near any road it knows"}
 
@@ -37,16 +37,16 @@ class OsrmProvider:
             raise ProviderError(f"{self.label} found no route: {NO_ROUTE_CODES[code]} ({code})", no_route=True)
         if status != 200 or code != "Ok":
             message = body.get("message", "") if isinstance(body, dict) else ""
-            raise ProviderError(
-                f"{self.label} answered HTTP {status}" + (f", {code}: {message}" if code else "")
-            )
+            raise ProviderError(f"{self.label} answered HTTP {status}" + (f", {code}: {message}" if code else ""))
         routes = body.get("routes")
         if not isinstance(routes, list) or not routes or not isinstance(routes[0], dict):
             raise ProviderError(f"{self.label}: the answer holds no routes")
         first = routes[0]
         geometry = first.get("geometry")
         if not isinstance(geometry, dict) or geometry.get("type") != "LineString":
-            raise ProviderError(f"{self.label}: routes[0].geometry is not a GeoJSON LineString (ask geometries=geojson)")
+            raise ProviderError(
+                f"{self.label}: routes[0].geometry is not a GeoJSON LineString (ask geometries=geojson)"
+            )
         points = []
         for index, pair in enumerate(geometry.get("coordinates") or []):
             if not isinstance(pair, list) or len(pair) < 2:

@@ -73,7 +73,9 @@ class ValhallaProvider:
             "costing": "auto",
             "units": "kilometers",
         }
-        status, body = request_json(self.label, "POST", f"{self.base_url}/route", timeout_s=self.timeout_s, json=request)
+        status, body = request_json(
+            self.label, "POST", f"{self.base_url}/route", timeout_s=self.timeout_s, json=request
+        )
         if status != 200:
             code = body.get("error_code") if isinstance(body, dict) else None
             error = body.get("error", "") if isinstance(body, dict) else ""

@@ -100,9 +100,7 @@ class RoutePlanResult:
 
 def route_vehicles(user: User) -> QuerySet[Vehicle]:
     """The vehicles the user may plan a route for, with their model (the energy parameters)."""
-    return scoped(Vehicle.objects.select_related("vehicle_model", "department"), user).order_by(
-        "fleet_number", "pk"
-    )
+    return scoped(Vehicle.objects.select_related("vehicle_model", "department"), user).order_by("fleet_number", "pk")
 
 
 def route_sites(user: User) -> QuerySet[Site]:

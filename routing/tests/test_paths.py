@@ -194,7 +194,9 @@ def test_energy_counts_the_grade_and_recovers_some_downhill():
     points = [(60.17, 24.94), (60.17, 24.95)]
     edges = [(0, 1, 1000.0, 50.0, "tertiary"), (1, 0, 1000.0, 50.0, "tertiary")]
     flat = RoadRouter(graph_of(points, edges)).edge_costs(Conditions(PARAMS, ambient_c=20.0)).kwh
-    hill = RoadRouter(graph_of(points, edges, elevations=[0.0, 40.0])).edge_costs(Conditions(PARAMS, ambient_c=20.0)).kwh
+    hill = (
+        RoadRouter(graph_of(points, edges, elevations=[0.0, 40.0])).edge_costs(Conditions(PARAMS, ambient_c=20.0)).kwh
+    )
     assert flat[0] == pytest.approx(flat[1])
     assert hill[0] > flat[0] > hill[1] >= 0.0  # up 4 % costs more, down recovers, never below 0
 

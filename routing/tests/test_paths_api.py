@@ -119,7 +119,10 @@ def test_bad_places_get_errors_naming_the_field(city, org, api):
     response = client.post(URL, body(city, origin={"latitude": 60.17}), format="json")
     assert response.status_code == 400
     fields = response.json()["fields"]
-    assert "origin.longitude" in fields and "site or both latitude and longitude" in fields["origin.longitude"][0]["message"]
+    assert (
+        "origin.longitude" in fields
+        and "site or both latitude and longitude" in fields["origin.longitude"][0]["message"]
+    )
     response = client.post(URL, body(city, origin={**city.origin, "site": city.site.pk}), format="json")
     assert "origin.site" in response.json()["fields"]
     response = client.post(URL, body(city, origin={"latitude": 48.85, "longitude": 2.35}), format="json")

@@ -54,9 +54,10 @@ def test_a_point_outside_the_graph_is_shown_next_to_its_field(city, org, client)
     errors = response.context["form"].errors
     assert "outside every imported road graph" in errors["origin_lat"][0]
     response = client.get(query(city, destination_site="", destination_lat=60.17))
-    assert "Choose a site, type the latitude and longitude, or click the map." in response.context["form"].errors[
-        "destination_lon"
-    ][0]
+    assert (
+        "Choose a site, type the latitude and longitude, or click the map."
+        in response.context["form"].errors["destination_lon"][0]
+    )
 
 
 @pytest.mark.django_db

@@ -104,13 +104,17 @@ def test_polyline6_round_trips_and_refuses_garbage():
 @pytest.mark.parametrize(
     ("status", "body", "message", "no_route"),
     [
-        (400, {"code": "NoRoute", "message": "Impossible route between points"}, "OSRM found no route: no road joins the points (NoRoute)", True),
-        (400, {"code": "NoSegment", "message": "Could not find a matching segment"}, "a point is not near any road it knows", True),
+        (400, {"code": "NoRoute", "message": "Impossible route between points"},
+         "OSRM found no route: no road joins the points (NoRoute)", True),
+        (400, {"code": "NoSegment", "message": "Could not find a matching segment"},
+         "a point is not near any road it knows", True),
         (500, b"<html>Internal Server Error</html>", "answered HTTP 500", False),
         (503, {"code": "Busy"}, "OSRM answered HTTP 503, Busy", False),
         (200, {"code": "Ok", "routes": []}, "the answer holds no routes", False),
-        (200, {"code": "Ok", "routes": [{"geometry": "abc", "distance": 1, "duration": 1}]}, "not a GeoJSON LineString", False),
-        (200, {"code": "Ok", "routes": [{**OSRM_OK["routes"][0], "distance": "far"}]}, "routes[0].distance is not a number", False),
+        (200, {"code": "Ok", "routes": [{"geometry": "abc", "distance": 1, "duration": 1}]},
+         "not a GeoJSON LineString", False),
+        (200, {"code": "Ok", "routes": [{**OSRM_OK["routes"][0], "distance": "far"}]},
+         "routes[0].distance is not a number", False),
         (200, b"not json", "is not JSON", False),
     ],
 )  # fmt: skip
@@ -125,13 +129,16 @@ def test_osrm_errors_say_what_went_wrong(fake, status, body, message, no_route):
 @pytest.mark.parametrize(
     ("status", "body", "message", "no_route"),
     [
-        (400, {"error_code": 442, "error": "No path could be found for input", "status_code": 400}, "Valhalla found no route: No path could be found for input (442)", True),
+        (400, {"error_code": 442, "error": "No path could be found for input", "status_code": 400},
+         "Valhalla found no route: No path could be found for input (442)", True),
         (400, {"error_code": 171, "error": "No suitable edges near location", "status_code": 400}, "(171)", True),
         (500, {"error_code": 199, "error": "Unknown"}, "Valhalla answered HTTP 500, 199: Unknown", False),
         (200, {"trip": {"legs": []}}, "no trip.legs", False),
-        (200, {"trip": {**VALHALLA_OK["trip"], "legs": [{"shape": "~~~~", "summary": {}}]}}, "is not a polyline6", False),
+        (200, {"trip": {**VALHALLA_OK["trip"], "legs": [{"shape": "~~~~", "summary": {}}]}},
+         "is not a polyline6", False),
         (200, {"trip": {**VALHALLA_OK["trip"], "units": "miles"}}, "trip.units is 'miles'", False),
-        (200, {"trip": {**VALHALLA_OK["trip"], "summary": {"length": -1, "time": 3}}}, "trip.summary.length=-1 is outside", False),
+        (200, {"trip": {**VALHALLA_OK["trip"], "summary": {"length": -1, "time": 3}}},
+         "trip.summary.length=-1 is outside", False),
     ],
 )  # fmt: skip
 def test_valhalla_errors_say_what_went_wrong(fake, status, body, message, no_route):

@@ -105,7 +105,7 @@ def route_planner(request):
                 departs_at=data.get("departs") or timezone.now(),
             )
         except RouteError as exc:
-            form.add_error(ERROR_FIELDS.get(exc.field, None), exc.message)
+            form.add_error(ERROR_FIELDS.get(exc.field), exc.message)
     graph = _map_graph(result)
     bounds, roads = map_roads(graph, limit=BASE_ROADS_LIMIT)
     map_data = {
