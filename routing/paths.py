@@ -79,6 +79,10 @@ TRAFFIC_CLASS = {
     "tertiary": _U, "tertiary_link": _U, "unclassified": _U, "road": _U,
     "residential": _R, "living_street": _R, "service": _R,
 }  # fmt: skip
+# weekday (Monday 0) -> the kind of day the typical traffic distinguishes (simulation.traffic.URBAN_CONGESTION's
+# rows: Monday to Thursday, Friday, Saturday, Sunday), and a weekday of each kind
+DAY_KIND = (0, 0, 0, 0, 1, 2, 3)
+WEEKDAY_OF_KIND = (0, 4, 5, 6)
 METRICS = ("shortest", "fastest", "least_energy")
 METRIC_LABELS = {"shortest": "Shortest", "fastest": "Fastest", "least_energy": "Least energy"}
 
@@ -311,7 +315,7 @@ class RoadRouter:
     def _timed(self, hour: int, day_row: int) -> tuple[np.ndarray, np.ndarray, _Search]:
         key = (hour, day_row)
         if key not in self._time_cache:
-            weekday = {0: 0, 1: 4, 2: 5, 3: 6}[day_row]
+            weekday = WEEKDAY_OF_KIND[day_row]
             speed = np.empty(self.graph.edge_count)
             stops = np.empty(self.graph.edge_count)
             for rc in traffic.RoadClass:
@@ -332,7 +336,7 @@ class RoadRouter:
         hour = int(math.floor(float(conditions.departs_hour))) % 24
         if not 0 <= conditions.weekday <= 6:
             raise RouteError("weekday", f"must be 0 (Monday) to 6 (Sunday), got {conditions.weekday!r}")
-        day_row = int(traffic._DAY_ROW[conditions.weekday])
+        day_row = DAY_KIND[conditions.weekday]
         ambient = float(conditions.ambient_c)
         if not (math.isfinite(ambient) and AMBIENT_RANGE_C[0] <= ambient <= AMBIENT_RANGE_C[1]):
             raise RouteError(

@@ -49,20 +49,20 @@ class RoutePlanRequestSerializer(StrictSerializer):
     )
 
 
-class DifferenceSerializer(serializers.Serializer):
+class RouteDifferenceSerializer(serializers.Serializer):
     km_percent = serializers.FloatField(help_text="Distance against the fastest route, %.")
     kwh_percent = serializers.FloatField(help_text="Energy against the fastest route, %.")
     minutes = serializers.FloatField(help_text="Driving time against the fastest route, minutes (+ is longer).")
 
 
-class RouteSerializer(serializers.Serializer):
+class PlannedRouteSerializer(serializers.Serializer):
     metric = serializers.ChoiceField(choices=["shortest", "fastest", "least_energy"], help_text="What it minimises.")
     label = serializers.CharField()
     km = serializers.FloatField(help_text="Distance, km.")
     minutes = serializers.FloatField(help_text="Driving time at the hour's typical traffic, minutes.")
     kwh = serializers.FloatField(help_text="Battery energy with the vehicle's model at the forecast temperature, kWh.")
     battery_percent = serializers.FloatField(help_text="kWh as % of the usable battery at its state of health.")
-    vs_fastest = DifferenceSerializer()
+    vs_fastest = RouteDifferenceSerializer()
     polyline = serializers.ListField(
         child=serializers.ListField(child=serializers.FloatField(), min_length=2, max_length=2),
         help_text="[latitude, longitude] pairs along the route.",
@@ -89,7 +89,7 @@ class RoutePlanSerializer(serializers.Serializer):
     capacity_kwh = serializers.FloatField(help_text="Usable battery at the state of health, kWh.")
     origin_snap_m = serializers.FloatField(help_text="From the origin to the nearest junction, m.")
     destination_snap_m = serializers.FloatField(help_text="From the destination to the nearest junction, m.")
-    routes = RouteSerializer(many=True)
+    routes = PlannedRouteSerializer(many=True)
     providers = ProviderRouteSerializer(many=True, help_text="The configured OSRM / Valhalla servers' routes.")
 
 
