@@ -273,8 +273,10 @@ def read_pbf(path: str | Path, *, name: str | None = None, progress: Progress = 
     except MemoryError:
         raise
     except Exception as error:  # pyrosm raises its own, ValueError, KeyError… for a file it cannot read
-        reason = str(error).split(";", 1)[0].strip() or type(error).__name__
-        raise OsmImportError(f"{name}: not an OpenStreetMap PBF extract ({reason[:200]})") from error
+        raise OsmImportError(
+            f"{name}: not an OpenStreetMap PBF extract, or a damaged one (pyrosm could not read it: "
+            f"{type(error).__name__})"
+        ) from error
     nodes, edges = network if isinstance(network, tuple) else (None, network)
     progress(35, f"Read {0 if edges is None else len(edges):,} road segments")
     return build_graph(nodes, edges, name=name, progress=progress)
