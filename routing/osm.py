@@ -124,7 +124,7 @@ def _text(value) -> str:
 
 
 def direction(*, oneway, highway: str, junction: str = "") -> str | None:
-    """"forward", "reverse", "both", or None for a way to drop (its direction changes with the hour)."""
+    """The way's direction: "forward", "reverse", "both", or None to drop it (it changes with the hour)."""
     tag = _text(oneway)
     if tag in ONEWAY_FORWARD:
         return "forward"
@@ -165,10 +165,7 @@ def build_graph(nodes, edges, *, name: str = "extract", progress: Progress = _qu
     highway = edges["highway"].astype(str).str.strip().str.lower().to_numpy()
     known = np.array([h in HIGHWAY_CODE for h in highway], dtype=bool)
     oneway = edges["oneway"].to_numpy() if "oneway" in columns else np.full(len(edges), None)
-    if "junction" in columns:
-        junction = [_text(j) for j in edges["junction"].to_numpy()]
-    else:
-        junction = [""] * len(edges)
+    junction = [_text(j) for j in edges["junction"].to_numpy()] if "junction" in columns else [""] * len(edges)
     way_tags = edges["tags"].to_numpy() if "tags" in columns else np.full(len(edges), None)
     for i, (tag, tags) in enumerate(zip(junction, way_tags, strict=True)):
         if not tag and isinstance(tags, (str, dict)) and "junction" in tags:
@@ -200,13 +197,12 @@ def build_graph(nodes, edges, *, name: str = "extract", progress: Progress = _qu
 
     lat = nodes["lat"].to_numpy(dtype=np.float64)
     lon = nodes["lon"].to_numpy(dtype=np.float64)
-    if "length" in columns:
-        length = edges["length"].to_numpy(dtype=np.float64)
-    else:
-        length = np.full(len(edges), np.nan)
+    length = edges["length"].to_numpy(dtype=np.float64) if "length" in columns else np.full(len(edges), np.nan)
     missing = ~np.isfinite(length)
     if missing.any():
-        length[missing] = _haversine_m(lat[u_row[missing]], lon[u_row[missing]], lat[v_row[missing]], lon[v_row[missing]])
+        length[missing] = _haversine_m(
+            lat[u_row[missing]], lon[u_row[missing]], lat[v_row[missing]], lon[v_row[missing]]
+        )
     speed = np.array([parse_maxspeed(s) for s in edges["maxspeed"].to_numpy()]) if "maxspeed" in columns else None
     if speed is None:
         speed = np.full(len(edges), np.nan)

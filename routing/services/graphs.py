@@ -156,8 +156,11 @@ def road_graph_import_start(*, name: str, source: str | File, user: User | None)
         if source not in BUNDLED:
             choices = ", ".join(BUNDLED)
             raise ValidationError(
-                {"source": ValidationError(f"Unknown extract {source!r}; choose {choices} or upload a file.",
-                                           code=UNKNOWN_SOURCE)}  # fmt: skip
+                {
+                    "source": ValidationError(
+                        f"Unknown extract {source!r}; choose {choices} or upload a file.", code=UNKNOWN_SOURCE
+                    )
+                }
             )
         reference, display = source, source
     else:
@@ -259,8 +262,8 @@ def road_graph_import_run(*, graph_id: int, source: str, progress: Progress | No
         _report(graph_id, status=RoadGraph.Status.FAILED, message=_failure(graph_id, str(error)))
         return RoadGraph.objects.defer("data").filter(pk=graph_id).first()
     except Exception as error:
-        _report(graph_id, status=RoadGraph.Status.FAILED,
-                message=_failure(graph_id, f"the import failed unexpectedly ({type(error).__name__}: {error})"))  # fmt: skip
+        reason = f"the import failed unexpectedly ({type(error).__name__}: {error})"
+        _report(graph_id, status=RoadGraph.Status.FAILED, message=_failure(graph_id, reason))
         raise
     finally:
         if source.startswith("upload:"):

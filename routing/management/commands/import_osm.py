@@ -38,4 +38,6 @@ class Command(BaseCommand):
             raise CommandError("; ".join(f"{k}: {' '.join(v)}" for k, v in error.message_dict.items())) from error
         if graph.status != RoadGraph.Status.READY:
             raise CommandError(graph.message)
-        self.stdout.write(self.style.SUCCESS(f"{graph.name}: {graph.node_count:,} junctions, {graph.edge_count:,} edges"))
+        self.stdout.write(
+            self.style.SUCCESS(f"{graph.name}: {graph.node_count:,} junctions, {graph.edge_count:,} edges")
+        )
