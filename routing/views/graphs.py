@@ -11,7 +11,7 @@ from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import dashboard_user
 from routing.graph import HIGHWAY_CLASSES
@@ -98,6 +98,7 @@ def graph_delete(request, pk):
 
 @dashboard_user
 @permission_required("routing.view_roadgraph", raise_exception=True)
+@require_GET
 def graph_status(request):
     """The state of every graph's latest import, for the page's progress bars (polled while one runs)."""
     rows = road_graph_list().only("id", "status", "progress_percent", "message", "imported_at")
@@ -136,6 +137,7 @@ def _segments(graph, box) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 @dashboard_user
 @permission_required("routing.view_roadgraph", raise_exception=True)
+@require_GET
 def roads(request):
     """GeoJSON of the stored graphs' streets inside `bbox=south,west,north,east`: one MultiLineString per road
     class, the main roads first, at most ROADS_MAX_SEGMENTS segments (`truncated` says when some were left out)."""
