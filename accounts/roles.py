@@ -30,10 +30,15 @@ HEALTH_READ = {f"simulation.{m}": "v" for m in ("vehiclehealth", "healthday", "c
 # the fleet's work (issue 17): routes, duty schedules, trips, vehicles' depots, the department's reserve
 OPERATIONS_MODELS = ("route", "routestop", "dutyschedule", "trip", "vehicledepot", "operationspolicy")
 OPERATIONS_READ = {f"operations.{m}": "v" for m in OPERATIONS_MODELS}
+# road graphs (issue 18): shared reference data every role reads (routes are planned on them); importing is for
+# administrators and fleet managers (a region their depots need; a failed re-import keeps the working graph),
+# deleting one takes routing away from every department: administrators only
+ROUTING_READ = {"routing.roadgraph": "v"}
 # model label -> actions, as letters: v(iew) a(dd) c(hange) d(elete)
 _MATRIX: dict[str, dict[str, str]] = {
     Role.FLEET_MANAGER: {
         "accounts.department": "v",
+        "routing.roadgraph": "va",
         **SIMULATION_READ,
         "fleet.vehiclemodel": "vac",
         "fleet.vehicle": "vacd",
@@ -68,6 +73,7 @@ _MATRIX: dict[str, dict[str, str]] = {
     },
     Role.DISPATCHER: {
         "accounts.department": "v",
+        **ROUTING_READ,
         **SIMULATION_READ,
         **{f"operations.{m}": "vacd" for m in ("route", "routestop", "dutyschedule", "trip")},  # dispatchers plan trips
         "operations.vehicledepot": "vac",
@@ -95,6 +101,7 @@ _MATRIX: dict[str, dict[str, str]] = {
     },
     Role.TECHNICIAN: {
         "accounts.department": "v",
+        **ROUTING_READ,
         **SIMULATION_READ,
         **OPERATIONS_READ,
         "fleet.vehiclemodel": "v",
@@ -115,6 +122,7 @@ _MATRIX: dict[str, dict[str, str]] = {
     },
     Role.ANALYST: {
         "accounts.department": "v",
+        **ROUTING_READ,
         **SIMULATION_READ,
         **OPERATIONS_READ,
         "fleet.vehiclemodel": "v",
@@ -142,6 +150,7 @@ _MATRIX: dict[str, dict[str, str]] = {
     },
     Role.INTEGRATOR: {
         "accounts.department": "v",
+        **ROUTING_READ,
         **SIMULATION_READ,
         **OPERATIONS_READ,
         **{f"operations.{m}": "vac" for m in ("route", "routestop", "dutyschedule", "trip")},  # an ERP sends the work

@@ -1,3 +1,12 @@
+from django.urls import path
+
+from routing.views import graphs
+
 app_name = "routing"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    path("graphs/", graphs.graph_list, name="graph-list"),
+    path("graphs/status.json", graphs.graph_status, name="graph-status"),
+    path("graphs/roads.json", graphs.roads, name="roads"),
+    path("graphs/<int:pk>/delete/", graphs.graph_delete, name="graph-delete"),
+]
