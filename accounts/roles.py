@@ -30,15 +30,16 @@ HEALTH_READ = {f"simulation.{m}": "v" for m in ("vehiclehealth", "healthday", "c
 # the fleet's work (issue 17): routes, duty schedules, trips, vehicles' depots, the department's reserve
 OPERATIONS_MODELS = ("route", "routestop", "dutyschedule", "trip", "vehicledepot", "operationspolicy")
 OPERATIONS_READ = {f"operations.{m}": "v" for m in OPERATIONS_MODELS}
-# route optimization (issue 18): every role reads the imported road graphs, which is what planning a route on them
-# needs (with fleet.view_vehicle for the vehicle); importing them is the administrators'
+# road graphs (issue 18): shared reference data every role reads (routes are planned on them); importing is for
+# administrators and fleet managers (a region their depots need; a failed re-import keeps the working graph),
+# deleting one takes routing away from every department: administrators only
 ROUTING_READ = {"routing.roadgraph": "v"}
 # model label -> actions, as letters: v(iew) a(dd) c(hange) d(elete)
 _MATRIX: dict[str, dict[str, str]] = {
     Role.FLEET_MANAGER: {
         "accounts.department": "v",
+        "routing.roadgraph": "va",
         **SIMULATION_READ,
-        **ROUTING_READ,
         "fleet.vehiclemodel": "vac",
         "fleet.vehicle": "vacd",
         **HEALTH_READ,
@@ -72,8 +73,8 @@ _MATRIX: dict[str, dict[str, str]] = {
     },
     Role.DISPATCHER: {
         "accounts.department": "v",
-        **SIMULATION_READ,
         **ROUTING_READ,
+        **SIMULATION_READ,
         **{f"operations.{m}": "vacd" for m in ("route", "routestop", "dutyschedule", "trip")},  # dispatchers plan trips
         "operations.vehicledepot": "vac",
         "operations.operationspolicy": "v",
@@ -100,8 +101,8 @@ _MATRIX: dict[str, dict[str, str]] = {
     },
     Role.TECHNICIAN: {
         "accounts.department": "v",
-        **SIMULATION_READ,
         **ROUTING_READ,
+        **SIMULATION_READ,
         **OPERATIONS_READ,
         "fleet.vehiclemodel": "v",
         "fleet.vehicle": "vc",
@@ -121,8 +122,8 @@ _MATRIX: dict[str, dict[str, str]] = {
     },
     Role.ANALYST: {
         "accounts.department": "v",
-        **SIMULATION_READ,
         **ROUTING_READ,
+        **SIMULATION_READ,
         **OPERATIONS_READ,
         "fleet.vehiclemodel": "v",
         "fleet.vehicle": "v",
@@ -149,8 +150,8 @@ _MATRIX: dict[str, dict[str, str]] = {
     },
     Role.INTEGRATOR: {
         "accounts.department": "v",
-        **SIMULATION_READ,
         **ROUTING_READ,
+        **SIMULATION_READ,
         **OPERATIONS_READ,
         **{f"operations.{m}": "vac" for m in ("route", "routestop", "dutyschedule", "trip")},  # an ERP sends the work
         "fleet.vehiclemodel": "v",

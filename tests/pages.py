@@ -34,6 +34,9 @@ NOT_PAGES = {
     "notifications:service-worker": "a script",
     "schema": "the OpenAPI document (YAML)",
     "dispatch:map-data": "the live map's data (JSON)",
+    "routing:graph-delete": "POST only",
+    "routing:graph-status": "the road graphs page's import progress (JSON)",
+    "routing:roads": "the live map's road layer (GeoJSON)",
 }
 
 # A page's URL parameter -> the key of the object it shows in the `objects` a test hands to `page_urls`,

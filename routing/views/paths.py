@@ -12,9 +12,8 @@ from django.utils import timezone
 from accounts.decorators import dashboard_user
 from evfleet.forms import LocalDateTimeField
 from operations.forms import VehicleChoice
-from routing.models import RoadGraph
 from routing.paths import RouteError
-from routing.selectors import road_graph_list
+from routing.selectors import road_graph_usable
 from routing.services.paths import Place, map_roads, route_plan_compute, route_sites, route_vehicles
 
 ROUTE_COLOURS = {"shortest": "#1f5fa8", "fastest": "#c2410c", "least_energy": "#0b8a5a"}
@@ -86,7 +85,7 @@ def _map_graph(result):
     """The graph whose roads the map draws under the routes: the searched one, else the first imported."""
     if result is not None:
         return result.graph
-    return road_graph_list().filter(status=RoadGraph.Status.READY).order_by("name").first()
+    return road_graph_usable().order_by("name").first()
 
 
 @dashboard_user
