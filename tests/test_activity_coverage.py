@@ -751,6 +751,13 @@ def _notification(w) -> Notification:
     return Notification.objects.create(user=w.admin, event="station.alert", title="Walk", body="", link="/")
 
 
+def _road_graph_around(site):
+    from routing.bench.queries import grid_city_graph
+    from routing.tests.test_paths_api import store_graph
+
+    return store_graph(grid_city_graph(20, south_west=(site.latitude - 0.005, site.longitude - 0.005)))
+
+
 API_EXEMPT: dict[tuple[str, str], Exempt] = {
     ("post", "/api/v1/auth/token/"): Exempt(
         "signing in: it hands out a token and changes nothing else",
@@ -774,6 +781,19 @@ API_EXEMPT: dict[tuple[str, str], Exempt] = {
             format="json",
         ),
         may_write={"charging_chargingplan"},
+    ),
+    ("post", "/api/v1/route-plans/"): Exempt(
+        "a read: the routes are computed and answered, nothing is stored",
+        lambda w, client, _: client.post(
+            "/api/v1/route-plans/",
+            {
+                "vehicle": w.vehicle.pk,
+                "origin": {"site": w.site.pk},
+                "destination": {"latitude": w.site.latitude + 0.005, "longitude": w.site.longitude + 0.005},
+            },
+            format="json",
+        ),  # fmt: skip
+        prepare=lambda w: _road_graph_around(w.site),
     ),
     ("post", "/api/v1/sites/{site_id}/charging-plan/"): Exempt(
         "re-planning changes no stored setting: the plan is kept with trigger manual, as the 5-minute job keeps its",
@@ -1340,6 +1360,7 @@ PAGE_EXEMPT: dict[tuple[str, str], Exempt] = {
             "simulation:health": (lambda w, p: "/simulation/health/?threshold_percent=85", _nothing),
             "dispatch:map": (lambda w, p: "/dispatch/map/", _nothing),
             "dispatch:map-data": (lambda w, p: "/dispatch/map/data.json", _nothing),
+            "routing:home": (lambda w, p: "/routing/", _nothing),  # its form is sent with GET: a route query reads
             "operations:trip-list": (lambda w, p: "/operations/trips/", lambda w: w.trip()),
             "operations:trip-detail": (lambda w, t: f"/operations/trips/{t.pk}/", lambda w: w.trip()),
             "operations:schedule-list": (lambda w, p: "/operations/schedules/", lambda w: w.schedule()),
