@@ -3,7 +3,7 @@ against their best-known solutions, every solution checked by ``routing.evrptw.c
 solver). Plain Python (no Django); ``python -m routing.bench.evrptw [--quick] [--time-limit S] [names...]`` prints
 the JSON.
 
-The instances are read from ``$EVRPTW_BENCHMARK_DIR`` (default ``<project>/../shared/benchmarks/evrptw``).
+The instances are read from ``$EVRPTW_BENCHMARK_DIR`` (default: ``<project>/../shared/benchmarks/evrptw``).
 """
 
 from __future__ import annotations
@@ -24,8 +24,16 @@ QUICK_TIME_LIMIT_S = 3.0
 
 
 def benchmark_dir() -> Path:
-    default = Path(__file__).resolve().parents[2].parent / "shared" / "benchmarks" / "evrptw"
-    return Path(os.environ.get("EVRPTW_BENCHMARK_DIR", default))
+    """``$EVRPTW_BENCHMARK_DIR``, else the nearest ``shared/benchmarks/evrptw`` beside the project or above it (a git
+    worktree sits one level deeper than the checkout)."""
+    if os.environ.get("EVRPTW_BENCHMARK_DIR"):
+        return Path(os.environ["EVRPTW_BENCHMARK_DIR"])
+    project = Path(__file__).resolve().parents[2]
+    for parent in project.parents:
+        candidate = parent / "shared" / "benchmarks" / "evrptw"
+        if candidate.is_dir():
+            return candidate
+    return project.parent / "shared" / "benchmarks" / "evrptw"
 
 
 def best_known(directory: Path) -> dict[str, tuple[int, float]]:

@@ -59,15 +59,21 @@ class Solution:
     iterations: int = 0
 
 
-def solve(instance: Instance, *, time_limit_s: float = 60.0, seed: int = 0) -> Solution:
-    """Plan the routes; InstanceError names the customer that cannot be served at all, or ``max_vehicles`` when the
-    jobs need more vehicles than the instance allows."""
+def solve(
+    instance: Instance, *, time_limit_s: float = 60.0, seed: int = 0, max_iterations: int | None = None
+) -> Solution:
+    """Plan the routes within ``time_limit_s``; InstanceError names the customer that cannot be served at all, or
+    ``max_vehicles`` when the jobs need more vehicles than the instance allows.
+
+    With ``max_iterations`` the search stops after so many ALNS iterations (the time limit still caps it), and the
+    same seed gives the same routes; under a time limit alone how far it gets depends on the machine's speed."""
     started = time.perf_counter()
     optimizer = RouteOptimizer(instance)
     problems = unservable(instance, optimizer)
     if problems:
-        text = "; ".join(f"customer {instance.nodes[c].id}: {reason}" for c, reason in problems)
-        raise InstanceError(f"customer {instance.nodes[problems[0][0]].id}", text)
+        first, reason = problems[0]
+        others = "".join(f"; also customer {instance.nodes[c].id}: {why}" for c, why in problems[1:])
+        raise InstanceError(f"customer {instance.nodes[first].id}", f"{reason}{others}")
     demand = sum(instance.nodes[c].demand for c in instance.customers)
     lower_bound = max(1, math.ceil(demand / instance.load_capacity - 1e-9))
     if instance.max_vehicles is not None and lower_bound > instance.max_vehicles:
@@ -77,7 +83,7 @@ def solve(instance: Instance, *, time_limit_s: float = 60.0, seed: int = 0) -> S
             f"{instance.load_capacity:g}); {instance.max_vehicles} available",
         )
     search = _Search(instance, optimizer, seed=seed, lower_bound=lower_bound)
-    routes, iterations = search.run(deadline=started + time_limit_s)
+    routes, iterations = search.run(deadline=started + time_limit_s, max_iterations=max_iterations)
     vehicles = len(routes)
     if instance.max_vehicles is not None and vehicles > instance.max_vehicles:
         raise InstanceError(
@@ -306,9 +312,17 @@ class _Search:
         self.local_search.optimize(solution, self.ls_operators)
         return solution
 
-    def run(self, *, deadline: float) -> tuple[list[list[int]], int]:
+    def run(self, *, deadline: float, max_iterations: int | None = None) -> tuple[list[list[int]], int]:
+        """Search until the deadline (or ``max_iterations``: then the phases follow the iterations, not the clock,
+        and a seed gives the same routes on any machine as long as the deadline is not reached first)."""
         started = time.perf_counter()
         budget = max(deadline - started, 1e-3)
+
+        def progress(iterations: int) -> float:
+            if max_iterations:
+                return iterations / max_iterations
+            return (time.perf_counter() - started) / budget
+
         self.stats = {"pr_feasible": 0, "fr_feasible": 0, "log": []}
         current, best_rb = self.construct()
         self.stats["construct"] = (round(time.perf_counter() - started, 1), len(current), len(best_rb))
@@ -318,17 +332,16 @@ class _Search:
         iterations = 0
         window: list[bool] = []
         ratios: deque[float] = deque()
-        minimise_until = started + MINIMISE_SHARE * budget
         attempt_started = None
         minimising = True
-        while (now := time.perf_counter()) < deadline:
+        while time.perf_counter() < deadline and (now := progress(iterations)) < 1.0:
             iterations += 1
-            if minimising and (now >= minimise_until or best[0] <= self.lower_bound):
+            if minimising and (now >= MINIMISE_SHARE or best[0] <= self.lower_bound):
                 # distance phase: from the best solution, with its vehicles
                 minimising = False
                 current = best_rb.copy()
                 self._current_penalty = 0.0
-            if minimising and (attempt_started is None or now - attempt_started > ATTEMPT_SHARE * budget):
+            if minimising and (attempt_started is None or now - attempt_started > ATTEMPT_SHARE):
                 # (another) attempt at one vehicle fewer than the best: drop a short route, reinsert its customers
                 current = self._drop_route(best_rb)
                 self._current_penalty = 0.0
@@ -362,8 +375,9 @@ class _Search:
                             attempt_started = None  # at once try one fewer again
                         best = (vehicles, full[0], full[1])
                         best_rb = self._nonempty(candidate)
-                        self.stats["log"].append((round(now - started, 1), iterations, vehicles, round(full[0], 1)))
-            temperature = START_TEMPERATURE * max(0.0, 1.0 - (now - started) / budget)
+                        seconds = round(time.perf_counter() - started, 1)
+                        self.stats["log"].append((seconds, iterations, vehicles, round(full[0], 1)))
+            temperature = START_TEMPERATURE * max(0.0, 1.0 - now)
             threshold = self._cost(current) * (1.0 + temperature * self.py_random.random())
             if candidate.cost + penalty < threshold:
                 if candidate.cost + penalty < self._cost(current):
