@@ -182,3 +182,12 @@ def test_station_placement_finds_the_shortest_feasible_route_with_at_most_one_st
         assert (result is None) == (best is None), order
         if best is not None:
             assert result[0] == pytest.approx(best), order
+
+
+def test_an_instance_without_stations_and_with_instant_recharging_is_solved():
+    text = HEADER + "D0 d 0 0 0 0 1000 0\nC1 c 10 0 10 0 1000 5\nC2 c 0 10 10 0 1000 5\nC3 c -10 0 10 0 1000 5\n"
+    instance = parse(text + PARAMETERS.replace("/1.0/\nv", "/0.0/\nv"))
+    assert instance.recharge_rate == 0 and instance.stations == []
+    solution = solve(instance, time_limit_s=10, max_iterations=20)
+    assert check(instance, solution.routes).feasible
+    assert solution.vehicles == 1 and solution.distance == pytest.approx(20 + 2 * 200**0.5)
