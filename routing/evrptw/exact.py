@@ -26,6 +26,8 @@ customer). ``optimal`` is True only when the enumeration ran to its end and both
 from __future__ import annotations
 
 import math
+import os
+import sys
 import time as clock
 from dataclasses import dataclass, field
 
@@ -35,6 +37,7 @@ from routing.evrptw.exact_routes import RouteSet, enumerate_routes, shortest_pat
 from routing.evrptw.instance import Instance, InstanceError
 
 QUICK_LABELS = 150_000  # the plain enumeration's budget before the distance bound is brought in
+_banner_shown = False
 BEAM = 20  # labels kept per size and node by the beam search that finds the first plan
 
 
@@ -68,6 +71,17 @@ class _Plan:
 def solve_exact(instance: Instance, *, time_limit_s: float = 60.0) -> ExactResult:
     """Fewest vehicles, then least distance; raises InstanceError when a customer cannot be served at all or
     ``instance.max_vehicles`` is too few."""
+    result = _solve(instance, time_limit_s)
+    if instance.max_vehicles is not None and result.optimal and result.vehicles > instance.max_vehicles:
+        raise InstanceError(
+            "max_vehicles",
+            f"{instance.max_vehicles} available, but every plan needs at least {result.vehicles} (proven): "
+            "add vehicles or drop customers",
+        )
+    return result
+
+
+def _solve(instance: Instance, time_limit_s: float) -> ExactResult:
     started = clock.perf_counter()
     deadline = started + time_limit_s
     customers = instance.customers
@@ -170,7 +184,20 @@ def _require_every_customer(instance: Instance, routes: RouteSet) -> None:
 def _highs():
     import highspy
 
-    h = highspy.Highs()
+    global _banner_shown
+    if _banner_shown:
+        h = highspy.Highs()
+    else:  # HiGHS prints its banner from C on the first model of a process, before options: not into a JSON report
+        sys.stdout.flush()
+        saved, null = os.dup(1), os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 1)
+        try:
+            h = highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+            os.close(null)
+        _banner_shown = True
     h.setOptionValue("output_flag", False)
     h.setOptionValue("mip_rel_gap", 0.0)
     h.setOptionValue("mip_abs_gap", 1e-7)
