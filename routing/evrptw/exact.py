@@ -14,13 +14,18 @@ Method: route enumeration and set partitioning.
 2. A set-partitioning MIP over those routes (HiGHS, relative and absolute gap 0): first the fewest routes that
    serve every customer once, then, with that count fixed, the least total distance.
 
-When the full enumeration is too large (wide time windows, long routes), the same enumeration runs with a
-distance bound: a feasible plan (from a beam search over the labels, and a search for one route serving
-everybody) gives an upper bound D on the distance, and a partial route is dropped when its distance plus the
-shortest arc into each customer it has not served exceeds D. That keeps every route of every plan of distance at
-most D, so the MIP's optimum over them is the optimum, provided the vehicle count of the bound plan is proven
-minimal first (a bound on vehicles: load, pairwise incompatible time windows, or no single route serving every
-customer). ``optimal`` is True only when the enumeration ran to its end and both MIPs closed their gap.
+When the full enumeration is too large (wide time windows, long routes; it gets a budget of labels first):
+
+3. The search for one route serving every customer, exhaustive on its own and strongly pruned (a label dies as
+   soon as an unserved customer's window can no longer be met). If it finds one, one vehicle is the fewest and
+   the shortest such route is the optimum. If it finds none, at least two vehicles are needed.
+4. Otherwise a beam search over the labels gives a first plan of distance D, and the enumeration runs again with
+   a distance bound: a partial route is dropped when its distance plus the shortest arc into each customer it has
+   not served exceeds D. That keeps every route of every plan of distance at most D, so the MIP's best plan over
+   them is the optimum when its vehicle count K is proven the fewest (load, pairwise incompatible customers, the
+   failed search of 3.); if not, the full enumeration runs after all.
+
+``optimal`` is True only when the enumeration that gave the answer ran to its end and the MIPs closed their gap.
 """
 
 from __future__ import annotations
@@ -46,7 +51,8 @@ class ExactResult:
     """``routes`` (node indices, 0 ... 0, station visits included), their ``vehicles`` and total ``distance``;
     ``optimal`` when proven (complete enumeration, MIP gap 0); ``bound`` the best lower bound on the distance at
     that vehicle count (equal to ``distance`` when optimal); ``seconds`` the wall time; ``method`` says which
-    enumeration gave the proof ("full" or "bounded") and ``columns`` how many routes the MIP chose from."""
+    enumeration gave the proof ("full", "single route" or "bounded") and ``columns`` how many routes the MIP
+    chose from."""
 
     routes: list[list[int]]
     vehicles: int
@@ -91,8 +97,17 @@ def _solve(instance: Instance, time_limit_s: float) -> ExactResult:
         plan = _partition(instance, routes.best, deadline)
         return _result(instance, routes.best, plan, started, method="full", proven=True)
 
-    # too many labels: a first plan gives a distance bound D; every plan of distance at most D survives the
-    # bounded enumeration, so its best plan (K vehicles) is optimal once no plan with fewer than K vehicles exists
+    # too many labels. One vehicle? The search for a route serving everybody is exhaustive on its own (and
+    # strongly pruned: an unserved customer whose window has passed ends a label); one vehicle is the fewest.
+    full_mask = (1 << len(customers)) - 1
+    single = enumerate_routes(instance, deadline=deadline, cover_all=True)
+    if full_mask in single.best:
+        distance, route = single.best[full_mask]
+        plan = _Plan(masks=[full_mask], vehicles=1, distance=distance, bound=distance, optimal=True)
+        return _result(instance, single.best, plan, started, method="single route", proven=single.complete)
+    fewest = max(vehicle_lower_bound(instance), 2 if single.complete else 1)
+    # a first plan (beam search) gives a distance bound D; every plan of distance at most D survives the bounded
+    # enumeration, so its best plan (K vehicles) is optimal when no plan has fewer than K vehicles
     columns = dict(routes.best)
     _merge(columns, enumerate_routes(instance, deadline=deadline, beam=BEAM).best)
     first = _partition(instance, columns, deadline) if _covers(instance, columns) else None
@@ -101,25 +116,11 @@ def _solve(instance: Instance, time_limit_s: float) -> ExactResult:
     bounded = enumerate_routes(instance, deadline=deadline, upper_bound=first.distance)
     _merge(bounded.best, {mask: columns[mask] for mask in first.masks})
     plan = _partition(instance, bounded.best, deadline)
-    if plan is None or not bounded.complete:
-        return _result(instance, bounded.best, plan, started, method="bounded", proven=False)
-    notes: list[str] = []
-    fewest = vehicle_lower_bound(instance)
-    if fewest < plan.vehicles == 2:
-        single = enumerate_routes(instance, deadline=deadline, cover_all=True)
-        full_mask = (1 << len(customers)) - 1
-        if full_mask in single.best:  # one vehicle can do it, on a longer route: bound by that route instead
-            bounded = enumerate_routes(instance, deadline=deadline, upper_bound=single.best[full_mask][0])
-            _merge(bounded.best, single.best)
-            plan = _partition(instance, bounded.best, deadline)
-            fewest = 1
-        elif single.complete:
-            fewest = 2
-            notes.append("no single route serves every customer (exhaustive search)")
-    if fewest < plan.vehicles:
-        return _full(instance, started, deadline)
+    if plan is not None and bounded.complete and plan.vehicles > fewest:
+        return _full(instance, started, deadline)  # the vehicle count is not proven: enumerate everything
     result = _result(instance, bounded.best, plan, started, method="bounded", proven=bounded.complete)
-    result.notes.extend(notes)
+    if single.complete:
+        result.notes.append("no single route serves every customer (exhaustive search)")
     return result
 
 

@@ -114,7 +114,8 @@ def enumerate_routes(
     best: dict[int, tuple[float, int]] = {}
     buckets: list[list[int]] = [[] for _ in range(len(customers) + 1)]
     buckets[0].append(0)
-    complete = True
+    complete = True  # nothing cut: no beam truncation, no stop
+    stopped = False
 
     def add(
         node: int, parent: int, mask: int, dist: float, time: float, batt: float, load: float, rest: float, size: int
@@ -132,6 +133,8 @@ def enumerate_routes(
         else:
             survivors = []
             for other in here:
+                if not alive[other]:
+                    continue
                 if l_dist[other] <= dist and l_time[other] <= time and l_batt[other] >= batt:
                     return  # dominated (or equal): every completion is open to `other` at no more distance
                 if dist <= l_dist[other] and time <= l_time[other] and batt >= l_batt[other]:
@@ -162,6 +165,8 @@ def enumerate_routes(
             for labels in per_node.values():
                 labels.sort(key=l_dist.__getitem__)
                 kept_here.extend(labels[:beam])
+                for dropped in labels[beam:]:
+                    alive[dropped] = False  # nor does it dominate anything any more
                 complete = complete and len(labels) <= beam
             bucket[:] = kept_here
         position = 0
@@ -174,7 +179,7 @@ def enumerate_routes(
                 (deadline is not None and clock.perf_counter() > deadline)
                 or (label_limit is not None and len(l_node) > label_limit)
             ):
-                complete = False
+                complete, stopped = False, True
                 break
             i = l_node[label]
             mask, dist, time, batt, load = l_mask[label], l_dist[label], l_time[label], l_batt[label], l_load[label]
@@ -215,7 +220,7 @@ def enumerate_routes(
                     if t > due[j] + TOLERANCE or t + back[j] > depot_due + TOLERANCE:
                         continue
                     add(j, label, mask, dist + row_d[j], t, capacity, load, rest, size)
-        if not complete:
+        if stopped:
             break
 
     routes: dict[int, tuple[float, list[int]]] = {}

@@ -66,20 +66,21 @@ def test_a_small_instance_is_solved_to_proven_optimality_with_routes_that_pass_t
         assert (result.vehicles, round(result.distance, 2)) <= (int(row["vehicles"]), float(row["distance"]))
 
 
-def test_the_bounded_enumeration_finds_the_same_optimum_as_the_full_one(monkeypatch):
-    """Forcing the distance-bounded path (as on the large 15-customer instances) on instances the full enumeration
-    also solves: one needing two vehicles (the single-route search proves two) and one single-vehicle one."""
-    for name in ("c205C10", "rc201C10"):
-        instance = read(INSTANCES / f"{name}.txt")
-        full = solve_exact(instance)
-        monkeypatch.setattr(exact, "QUICK_LABELS", 50)
-        bounded = solve_exact(instance)
-        monkeypatch.undo()
+@pytest.mark.parametrize(("name", "method"), [("c205C10", "bounded"), ("rc201C10", "single route")])
+def test_the_paths_for_large_enumerations_find_the_same_optimum_as_the_full_one(monkeypatch, name, method):
+    """Forcing the paths the large 15-customer instances take on instances the full enumeration also solves: the
+    distance-bounded enumeration (two vehicles, proven by the failed search for a single route) and the search
+    for one route serving everybody."""
+    instance = read(INSTANCES / f"{name}.txt")
+    full = solve_exact(instance)
+    monkeypatch.setattr(exact, "QUICK_LABELS", 50)
 
-        assert full.method == "full" and bounded.method == "bounded"
-        assert bounded.optimal and full.optimal
-        assert (bounded.vehicles, round(bounded.distance, 6)) == (full.vehicles, round(full.distance, 6))
-        assert check(instance, bounded.routes).feasible
+    other = solve_exact(instance)
+
+    assert (full.method, other.method) == ("full", method)
+    assert full.optimal and other.optimal
+    assert (other.vehicles, round(other.distance, 6)) == (full.vehicles, round(full.distance, 6))
+    assert check(instance, other.routes).feasible
 
 
 def test_a_time_limit_too_short_for_the_proof_says_so():
