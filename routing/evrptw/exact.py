@@ -126,6 +126,8 @@ def _solve(instance: Instance, time_limit_s: float) -> ExactResult:
 
 def _full(instance: Instance, started: float, deadline: float) -> ExactResult:
     routes = enumerate_routes(instance, deadline=deadline)
+    if routes.complete:
+        _require_every_customer(instance, routes)
     plan = _partition(instance, routes.best, deadline) if _covers(instance, routes.best) else None
     return _result(instance, routes.best, plan, started, method="full", proven=routes.complete)
 

@@ -249,3 +249,21 @@ def test_too_few_vehicles_is_named():
         solve_exact(instance)
 
     assert error.value.field == "max_vehicles"
+
+
+def test_the_benchmark_part_reports_vehicles_distance_proof_check_and_the_published_value():
+    from routing.bench.exact import run
+
+    report = run(names=["c101C5", "rc108C5"])
+
+    assert report["part"] == "exact" and report["solved"] == 2
+    assert report["proven_optimal"] == report["feasible"] == 2
+    first, second = report["instances"]
+    assert (first["instance"], first["vehicles"], first["distance"], first["published_distance"]) == (
+        "c101C5",
+        2,
+        257.7475,
+        257.75,
+    )
+    assert (second["vehicles"], second["published_vehicles"]) == (2, 1)  # the paper's m=1 for rc108C5 (see above)
+    assert first["seconds"] >= 0 and first["violations"] == []
