@@ -30,6 +30,9 @@ HEALTH_READ = {f"simulation.{m}": "v" for m in ("vehiclehealth", "healthday", "c
 # the fleet's work (issue 17): routes, duty schedules, trips, vehicles' depots, the department's reserve
 OPERATIONS_MODELS = ("route", "routestop", "dutyschedule", "trip", "vehicledepot", "operationspolicy")
 OPERATIONS_READ = {f"operations.{m}": "v" for m in OPERATIONS_MODELS}
+# multi-vehicle route plans (issue 18): a plan and what it holds; solving and committing a plan are changes to it
+ROUTE_PLAN_MODELS = ("routeplan", "planjob", "plannedroute", "plannedvisit")
+ROUTE_PLANS_READ = {f"routing.{m}": "v" for m in ROUTE_PLAN_MODELS}
 # model label -> actions, as letters: v(iew) a(dd) c(hange) d(elete)
 _MATRIX: dict[str, dict[str, str]] = {
     Role.FLEET_MANAGER: {
@@ -40,6 +43,7 @@ _MATRIX: dict[str, dict[str, str]] = {
         **HEALTH_READ,
         "fleet.telemetrypoint": "va",
         **{f"operations.{m}": "vacd" for m in OPERATIONS_MODELS},  # plans the fleet's work and its reserve
+        **{f"routing.{m}": "vacd" for m in ROUTE_PLAN_MODELS},  # plans the day's routes and commits them as trips
         **{f"stations.{m}": "vacd" for m in ("site", "chargepoint", "connector", "maintenancewindow")},
         "stations.ocppcommand": "va",
         "stations.ocppmessage": "v",
@@ -70,6 +74,7 @@ _MATRIX: dict[str, dict[str, str]] = {
         "accounts.department": "v",
         **SIMULATION_READ,
         **{f"operations.{m}": "vacd" for m in ("route", "routestop", "dutyschedule", "trip")},  # dispatchers plan trips
+        **ROUTE_PLANS_READ,  # and see the route plans the fleet manager committed
         "operations.vehicledepot": "vac",
         "operations.operationspolicy": "v",
         "fleet.vehiclemodel": "v",
@@ -97,6 +102,7 @@ _MATRIX: dict[str, dict[str, str]] = {
         "accounts.department": "v",
         **SIMULATION_READ,
         **OPERATIONS_READ,
+        **ROUTE_PLANS_READ,
         "fleet.vehiclemodel": "v",
         "fleet.vehicle": "vc",
         **HEALTH_READ,
@@ -117,6 +123,7 @@ _MATRIX: dict[str, dict[str, str]] = {
         "accounts.department": "v",
         **SIMULATION_READ,
         **OPERATIONS_READ,
+        **ROUTE_PLANS_READ,
         "fleet.vehiclemodel": "v",
         "fleet.vehicle": "v",
         **HEALTH_READ,
@@ -145,6 +152,7 @@ _MATRIX: dict[str, dict[str, str]] = {
         **SIMULATION_READ,
         **OPERATIONS_READ,
         **{f"operations.{m}": "vac" for m in ("route", "routestop", "dutyschedule", "trip")},  # an ERP sends the work
+        **{f"routing.{m}": "vac" for m in ROUTE_PLAN_MODELS},  # and may plan it through the API
         "fleet.vehiclemodel": "v",
         "fleet.vehicle": "v",
         **HEALTH_READ,

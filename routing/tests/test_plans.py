@@ -1,0 +1,142 @@
+"""Route plans: building the instance, the checks before the solve, solving, committing as trips."""
+
+from datetime import time
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from operations.models import Route, Trip
+from routing.models import PlanJob, PlannedRoute, PlannedVisit, RoutePlan
+from routing.services import plans
+from routing.tests.plans_fixtures import DAY, job_data, local, plan_data, solver, world  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+
+def _solved(world, django_capture_on_commit_callbacks, **extra):
+    plan = plans.plan_create(actor=world.org.fleet_manager_a, **plan_data(world, **extra))
+    with django_capture_on_commit_callbacks(execute=True):
+        plans.plan_solve(actor=world.org.fleet_manager_a, plan=plan)
+    plan.refresh_from_db()
+    return plan
+
+
+def test_a_plan_is_solved_into_routes_that_serve_every_job_once_within_its_window(
+    world, solver, django_capture_on_commit_callbacks
+):
+    plan = _solved(world, django_capture_on_commit_callbacks)
+    assert plan.status == RoutePlan.Status.SOLVED, plan.message
+    assert plan.result["feasible"] is True
+    visits = PlannedVisit.objects.filter(route__plan=plan, kind="job").select_related("job")
+    assert sorted(v.job.name for v in visits) == sorted(j["name"] for j in job_data())
+    for visit in visits:
+        assert visit.job.window_start <= visit.starts_at <= visit.job.window_end
+    for route in plan.routes.all():
+        assert route.vehicle in world.vans
+        assert route.load_kg <= 800
+        assert route.departs_at < route.returns_at <= local(DAY, time(18, 0))
+
+
+def test_instance_times_count_minutes_through_utc_across_the_spring_clock_change(world):
+    change = DAY.replace(day=31)  # Sunday 31 March 2030: 02:00 CET becomes 03:00 CEST
+    plan = plans.plan_create(
+        actor=None, **plan_data(world, service_date=change, day_starts=time(0, 30), day_ends=time(23, 0),
+                                jobs=job_data(change)),
+    )  # fmt: skip
+    built, _, day = plans.plan_instance(plan)
+    assert day.minutes == 22.5 * 60 - 60  # the night lost an hour
+    bakery = built.instance.nodes[built.node_kind.index("job")]
+    assert (bakery.ready, bakery.due) == (6.5 * 60, 8.5 * 60)  # 08:00-10:00 local is 6.5-8.5 hours after 00:30
+    assert day.clock(bakery.ready) == "08:00"
+
+
+def test_a_demand_above_every_payload_is_refused_naming_the_job_and_nothing_is_stored(world):
+    jobs = job_data()
+    jobs[2]["demand_kg"] = 2000
+    with pytest.raises(ValidationError) as e:
+        plans.plan_create(actor=None, **plan_data(world, jobs=jobs))
+    assert "Café Kreuzberg" in e.value.message_dict["jobs[2].demand_kg"][0]
+    assert "largest payload is 800" in e.value.message_dict["jobs[2].demand_kg"][0]
+    assert not RoutePlan.objects.exists() and not PlanJob.objects.exists()
+
+
+def test_a_window_closing_before_the_job_can_be_reached_says_the_earliest_arrival(world):
+    jobs = job_data()
+    jobs[0]["window_start"], jobs[0]["window_end"] = local(DAY, time(6, 0)), local(DAY, time(7, 1))
+    with pytest.raises(ValidationError) as e:
+        plans.plan_create(actor=None, **plan_data(world, jobs=jobs))
+    message = e.value.message_dict["jobs[0].window_end"][0]
+    assert "closes at 07:01" in message and "earliest arrival from the depot is 07:0" in message
+    assert not RoutePlan.objects.exists()
+
+
+def test_a_job_out_of_range_even_through_the_charging_sites_is_refused(world):
+    jobs = job_data()
+    jobs[1]["latitude"], jobs[1]["longitude"] = 48.14, 11.58  # Munich, ~500 km
+    jobs[1]["window_end"] = local(DAY, time(17, 0))
+    with pytest.raises(ValidationError) as e:
+        plans.plan_create(actor=None, **plan_data(world, jobs=jobs))
+    errors = " ".join(m for ms in e.value.message_dict.values() for m in ms)
+    assert "Pharmacy Wedding" in errors
+
+
+def test_no_vehicle_offered_is_refused(world):
+    with pytest.raises(ValidationError) as e:
+        plans.plan_create(actor=None, **plan_data(world, vehicles=[]))
+    assert "No vehicle is offered" in e.value.message_dict["vehicles"][0]
+
+
+def test_another_departments_vehicle_is_refused(world):
+    with pytest.raises(ValidationError) as e:
+        plans.plan_create(actor=None, **plan_data(world, vehicles=[*world.vans, world.foreign]))
+    assert "PV-B" in e.value.message_dict["vehicles"][0]
+
+
+def test_a_job_with_a_missing_field_names_it(world):
+    jobs = job_data()
+    del jobs[3]["latitude"]
+    with pytest.raises(ValidationError) as e:
+        plans.plan_create(actor=None, **plan_data(world, jobs=jobs))
+    assert "jobs[3].latitude" in e.value.message_dict
+
+
+def test_the_smallest_payload_offered_bounds_the_plan_and_a_job_above_it_says_so(world):
+    jobs = job_data()
+    jobs[2]["demand_kg"] = 500
+    with pytest.raises(ValidationError) as e:
+        plans.plan_create(actor=None, **plan_data(world, vehicles=[*world.vans, world.small_van], jobs=jobs))
+    assert "PV-S" in e.value.message_dict["jobs[2].demand_kg"][0]
+
+
+def test_committing_makes_an_operations_route_and_trip_per_planned_route_in_order(
+    world, solver, django_capture_on_commit_callbacks
+):
+    plan = _solved(world, django_capture_on_commit_callbacks)
+    plans.plan_commit(actor=world.org.fleet_manager_a, plan=plan, now=local(DAY, time(0, 0)))
+    plan.refresh_from_db()
+    assert plan.status == RoutePlan.Status.COMMITTED
+    routes = list(plan.routes.select_related("trip", "operations_route"))
+    assert Trip.objects.count() == len(routes) == Route.objects.count()
+    for route in routes:
+        assert route.trip.vehicle_id == route.vehicle_id and route.trip.route_id == route.operations_route_id
+        assert route.trip.departs_at == route.departs_at
+        names = [s.name for s in route.operations_route.stops.all()]
+        assert names == [v.job.name if v.job else f"Charge at {v.site.name}" for v in route.visits.all()]
+
+
+def test_a_commit_refused_by_operations_names_the_route_and_stores_no_trip(
+    world, solver, django_capture_on_commit_callbacks
+):
+    plan = _solved(world, django_capture_on_commit_callbacks)
+    route = plan.routes.first()
+    Trip.objects.create(
+        department=world.org.a, vehicle=route.vehicle, depot=world.depot, departs_at=route.departs_at,
+        returns_at=route.returns_at, distance_km=10,
+    )  # fmt: skip
+    with pytest.raises(ValidationError) as e:
+        plans.plan_commit(actor=None, plan=plan, now=local(DAY, time(0, 0)))
+    message = e.value.message_dict[f"routes[{route.number - 1}]"][0]
+    assert "already has a trip" in message and "Nothing was committed" in message
+    assert Trip.objects.count() == 1 and not Route.objects.exists()
+    assert RoutePlan.objects.get(pk=plan.pk).status == RoutePlan.Status.SOLVED
+    assert PlannedRoute.objects.filter(plan=plan, trip__isnull=False).count() == 0
