@@ -1,3 +1,7 @@
-routes: list = []  # (prefix, viewset) pairs registered on the API router
+from routing.api.plans import RoutePlanViewSet
+
+routes: list = [  # (prefix, viewset) pairs registered on the API router
+    ("route-plans", RoutePlanViewSet),
+]
 
 urlpatterns: list = []
