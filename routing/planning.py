@@ -186,9 +186,9 @@ def build(
         near = [c for c in reachable if float(distance[c, i]) <= reach_km]
         back_to = [c for c in reachable if float(distance[i, c]) <= reach_km]
         direct = float(distance[0, i]) + float(distance[i, 0]) <= reach_km
-        if not direct and not (near and back_to and min(distance[c, i] for c in near) + min(
-            distance[i, c] for c in back_to
-        ) <= reach_km):
+        if not direct and not (
+            near and back_to and min(distance[c, i] for c in near) + min(distance[i, c] for c in back_to) <= reach_km
+        ):
             nearest = min(float(distance[c, i]) for c in [0, *reachable])
             errors[f"{where}.latitude"] = (
                 f"{job.name} is out of range even through the charging sites: the nearest place to charge is "
@@ -220,7 +220,8 @@ def build(
     rule = (
         f"Planned for the weakest of the {len(vehicles)} vehicles offered: payload {payload:g} kg, battery "
         f"{battery:.1f} kWh above the reserve, {rate:.3f} kWh/km at {speed_kmh:.0f} km/h; charging at the slowest "
-        f"site's {slowest:.0f} kW ({recharge:.2f} min/kWh)" + ("" if chargers else " (no charging site: none kept)")
+        f"site's {slowest:.0f} kW ({recharge:.2f} min/kWh)"
+        + ("" if chargers else " (no charging site: none kept)")
         + ". Longest routes go to the largest batteries."
     )
     return Built(

@@ -100,9 +100,8 @@ class RoutePlan(TimeStampedModel):
         errors = {}
         if self.day_starts and self.day_ends and self.day_ends <= self.day_starts:
             errors["day_ends"] = "The day must end after it starts (both the depot's local time, the same day)."
-        if self.depot_id and self.department_id:
-            if not self.department.path.startswith(self.depot.department.path):
-                errors["depot"] = "The depot belongs to another department: choose one of your department's sites."
+        if self.depot_id and self.department_id and not self.department.path.startswith(self.depot.department.path):
+            errors["depot"] = "The depot belongs to another department: choose one of your department's sites."
         if errors:
             raise ValidationError(errors)
 

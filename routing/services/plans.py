@@ -6,10 +6,12 @@ The arithmetic is ``routing.planning`` (no Django); the solver is ``routing.evrp
 
 from __future__ import annotations
 
+import csv
 import importlib
+import io
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,6 +26,7 @@ from fleet.models import Vehicle
 from operations import energy as trip_energy
 from operations import need as trip_need
 from operations import services as operations
+from operations.imports import RowError, decode
 from operations.models import RoadMix
 from routing import planning
 from routing.evrptw.check import check
@@ -384,6 +387,31 @@ def _local_time(moment: datetime, zone: ZoneInfo):
     return moment.astimezone(zone).time().replace(second=0, microsecond=0)
 
 
+def _route_name(plan: RoutePlan, route: PlannedRoute) -> str:
+    return f"{plan.name} {plan.service_date:%Y-%m-%d} #{route.number}"[:120]
+
+
+def _route_stops(route: PlannedRoute, zone: ZoneInfo) -> list[dict]:
+    """The operations route's stops: the jobs with their windows on the depot's clock, the charging stops with their
+    charging minutes as service time."""
+    stops = []
+    for visit in route.visits.all():
+        if visit.kind == PlannedVisit.Kind.JOB:
+            job = visit.job
+            stops.append(dict(
+                name=job.name, address=job.address, latitude=job.latitude, longitude=job.longitude,
+                window_opens=_local_time(job.window_start, zone), window_closes=_local_time(job.window_end, zone),
+                service_minutes=job.service_minutes,
+            ))  # fmt: skip
+        else:
+            site = visit.site
+            stops.append(dict(
+                name=f"Charge at {site.name}"[:120], address=site.address, latitude=site.latitude,
+                longitude=site.longitude, service_minutes=min(600, round(visit.charge_minutes)),
+            ))  # fmt: skip
+    return stops
+
+
 def plan_commit(*, actor: User | None, plan: RoutePlan, now: datetime | None = None) -> RoutePlan:
     """Each planned route becomes an operations route (its stops in order, windows and service minutes; a charging
     stop is a stop with its charging minutes as service) and a trip of its vehicle, through the operations services
@@ -402,24 +430,10 @@ def plan_commit(*, actor: User | None, plan: RoutePlan, now: datetime | None = N
     with transaction.atomic():
         for route in routes:
             label = f"Route {route.number} ({route.vehicle})"
-            stops = []
-            for visit in route.visits.all():
-                if visit.kind == PlannedVisit.Kind.JOB:
-                    job = visit.job
-                    stops.append(dict(
-                        name=job.name, address=job.address, latitude=job.latitude, longitude=job.longitude,
-                        window_opens=_local_time(job.window_start, zone), window_closes=_local_time(job.window_end, zone),
-                        service_minutes=job.service_minutes,
-                    ))  # fmt: skip
-                else:
-                    stops.append(dict(
-                        name=f"Charge at {visit.site.name}"[:120], address=visit.site.address,
-                        latitude=visit.site.latitude, longitude=visit.site.longitude,
-                        service_minutes=min(600, round(visit.charge_minutes)),
-                    ))  # fmt: skip
+            stops = _route_stops(route, zone)
             try:
                 ops_route = operations.route_create(
-                    actor=actor, department=plan.department, name=f"{plan.name} {plan.service_date:%Y-%m-%d} #{route.number}"[:120],
+                    actor=actor, department=plan.department, name=_route_name(plan, route),
                     road_mix=ROAD_MIX, distance_km=max(0.1, round(route.distance_km, 1)),
                     notes=f"Route plan {plan.pk}, {label}.", stops=stops,
                 )  # fmt: skip
@@ -430,10 +444,8 @@ def plan_commit(*, actor: User | None, plan: RoutePlan, now: datetime | None = N
                 )  # fmt: skip
             except ValidationError as e:
                 reasons = "; ".join(f"{f}: {' '.join(m)}" for f, m in e.message_dict.items())
-                raise ValidationError(
-                    {f"routes[{route.number - 1}]": f"{label}: operations refused it ({reasons}). Nothing was committed."},
-                    code="commit_refused",
-                ) from None
+                message = f"{label}: operations refused it ({reasons}). Nothing was committed."
+                raise ValidationError({f"routes[{route.number - 1}]": message}, code="commit_refused") from None
             route.operations_route, route.trip = ops_route, trip
             route.save(update_fields=["operations_route", "trip"])
         before = snapshot(plan)
@@ -442,3 +454,83 @@ def plan_commit(*, actor: User | None, plan: RoutePlan, now: datetime | None = N
         audited_save(plan, actor=actor, before=before)
     return plan
 
+
+# --- jobs from CSV ------------------------------------------------------------------------------------------------
+
+CSV_COLUMNS = JOB_FIELDS
+CSV_REQUIRED = ("name", "latitude", "longitude", "window_start", "window_end")
+CSV_EXAMPLE = (
+    "name,address,latitude,longitude,demand_kg,service_minutes,window_start,window_end\n"
+    "Bakery Mitte,Torstr. 1,52.530,13.385,120,10,08:00,10:00\n"
+)
+
+
+def _csv_number(raw: str, name: str) -> float:
+    try:
+        value = float(raw.replace(",", "."))
+    except ValueError:
+        raise ValidationError({name: f"{raw!r} is not a number (a point or comma as decimal mark)."}) from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValidationError({name: "Give a finite number."})
+    return value
+
+
+def _csv_moment(raw: str, name: str, service_date, zone: ZoneInfo) -> datetime:
+    """HH:MM is the depot's local time on the service date; ISO 8601 with an offset is that instant."""
+    raw = raw.strip()
+    try:
+        if len(raw) <= 5 and ":" in raw:
+            hours, minutes = (int(p) for p in raw.split(":"))
+            return operations.local_datetime(service_date, time(hours, minutes), zone)
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValidationError({name: f"{raw!r} is no time: give HH:MM (the depot's clock) or ISO 8601."}) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    return moment
+
+
+def jobs_from_csv(data: bytes | str, *, service_date, zone: ZoneInfo) -> tuple[list[dict], list]:
+    """The jobs of a CSV (columns ``CSV_COLUMNS``, header first, any order) and every row's errors as
+    ``operations.imports.RowError`` (row 1 is the header, row 0 the file), in the operations import's style."""
+    text, problem = decode(data)
+    if problem is not None:
+        return [], [problem]
+    first = text.lstrip().splitlines()[0]
+    delimiter = ";" if ";" in first and "," not in first else ","
+    lines = list(csv.reader(io.StringIO(text.lstrip(), newline=""), delimiter=delimiter))
+    header = [h.strip().lower() for h in lines[0]]
+    errors = [
+        RowError(1, h, f"Unknown column {h!r}; the header is (optional columns may be left out): "
+                 f"{','.join(CSV_COLUMNS)}")
+        for h in header if h not in CSV_COLUMNS
+    ]  # fmt: skip
+    errors += [RowError(1, c, f"The column {c!r} is missing.") for c in CSV_REQUIRED if c not in header]
+    if errors:
+        return [], errors
+    jobs = []
+    for number, values in enumerate(lines[1:], start=2):
+        if not any(v.strip() for v in values):
+            continue
+        row = {name: (values[i].strip() if i < len(values) else "") for i, name in enumerate(header)}
+        job: dict[str, Any] = {"name": row["name"], "address": row.get("address", "")}
+        for name in ("latitude", "longitude", "demand_kg", "service_minutes", "window_start", "window_end"):
+            raw = row.get(name, "")
+            try:
+                if not raw:
+                    if name in CSV_REQUIRED:
+                        raise ValidationError({name: "Required: give a value."})
+                    continue
+                if name.startswith("window"):
+                    job[name] = _csv_moment(raw, name, service_date, zone)
+                else:
+                    value = _csv_number(raw, name)
+                    job[name] = int(value) if name == "service_minutes" and value == int(value) else value
+            except ValidationError as e:
+                errors += [RowError(number, f, " ".join(m)) for f, m in e.message_dict.items()]
+        if not row["name"]:
+            errors.append(RowError(number, "name", "Required: give the job a name."))
+        jobs.append(job)
+    if not jobs and not errors:
+        errors.append(RowError(2, "", "The file has a header but no rows: add a row for each job."))
+    return jobs, errors

@@ -136,7 +136,14 @@ def world(org):
         pass
 
     w = World()
-    w.org, w.depot, w.vans, w.small_van, w.foreign, w.foreign_depot = org, depot, vans, small_van, foreign, foreign_depot
+    w.org, w.depot, w.vans, w.small_van, w.foreign, w.foreign_depot = (
+        org,
+        depot,
+        vans,
+        small_van,
+        foreign,
+        foreign_depot,
+    )
     return w
 
 

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from operations.models import Route, Trip
 from routing.models import PlanJob, PlannedRoute, PlannedVisit, RoutePlan
 from routing.services import plans
-from routing.tests.plans_fixtures import DAY, job_data, local, plan_data, solver, world  # noqa: F401
+from routing.tests.plans_fixtures import DAY, job_data, local, plan_data
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ from datetime import time
 import pytest
 
 from routing.models import RoutePlan
-from routing.tests.plans_fixtures import DAY, job_data, local, solver, world  # noqa: F401
+from routing.tests.plans_fixtures import DAY, job_data, local
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/route-plans/"
