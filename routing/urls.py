@@ -1,3 +1,14 @@
+from django.urls import path
+
+from routing.views import plans
+
 app_name = "routing"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    path("plans/", plans.plan_list, name="plan-list"),
+    path("plans/new/", plans.plan_create, name="plan-create"),
+    path("plans/<int:pk>/", plans.plan_detail, name="plan-detail"),
+    path("plans/<int:pk>/status.json", plans.plan_status, name="plan-status"),
+    path("plans/<int:pk>/solve/", plans.plan_solve, name="plan-solve"),
+    path("plans/<int:pk>/commit/", plans.plan_commit, name="plan-commit"),
+]
