@@ -34,6 +34,9 @@ NOT_PAGES = {
     "notifications:service-worker": "a script",
     "schema": "the OpenAPI document (YAML)",
     "dispatch:map-data": "the live map's data (JSON)",
+    "routing:plan-status": "a solving plan's status (JSON) the plan page asks for",
+    "routing:plan-solve": "POST only",
+    "routing:plan-commit": "POST only",
 }
 
 # A page's URL parameter -> the key of the object it shows in the `objects` a test hands to `page_urls`,
@@ -68,6 +71,7 @@ PARAMETERS = {
     "operations:route-delete": {"pk": "route"},
     "operations:policy-edit": {"department_pk": "department"},
     "dispatch:depot-detail": {"pk": "site"},
+    "routing:plan-detail": {"pk": "route_plan"},
 }
 
 # Pages a signed-in user is sent away from (to the fleet page): they are looked at signed out.

@@ -338,9 +338,7 @@ def plan_solve_run(*, plan_id: int) -> RoutePlan | None:
         for number, (table, owner) in enumerate(zip(tables, owners, strict=True), start=1):
             _store_route(plan, number, vehicles[owner], table, built, jobs, day)
         plan.status, plan.result, plan.solved_at = RoutePlan.Status.SOLVED, result, timezone.now()
-        plan.message = (
-            f"{found.vehicles} route(s), {found.distance:.1f} km in {float(solution.seconds):.1f} s. {built.rule}"
-        )
+        plan.message = f"{found.vehicles} route(s), {found.distance:.1f} km, found in {float(solution.seconds):.1f} s."
         plan.save(update_fields=["status", "result", "solved_at", "message", "updated_at"])
     return plan
 

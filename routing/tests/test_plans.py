@@ -140,3 +140,41 @@ def test_a_commit_refused_by_operations_names_the_route_and_stores_no_trip(
     assert Trip.objects.count() == 1 and not Route.objects.exists()
     assert RoutePlan.objects.get(pk=plan.pk).status == RoutePlan.Status.SOLVED
     assert PlannedRoute.objects.filter(plan=plan, trip__isnull=False).count() == 0
+
+
+def test_a_route_beyond_one_battery_recharges_at_the_depot_with_its_kwh_and_minutes(
+    world, solver, django_capture_on_commit_callbacks
+):
+    from decimal import Decimal
+
+    from fleet.tests.factories import VehicleFactory, VehicleModelFactory
+
+    model = VehicleModelFactory(name="Short range van", payload_kg=600, usable_battery_kwh=Decimal("20.0"))
+    van = VehicleFactory(department=world.org.a, vehicle_model=model, fleet_number="SR-1")
+    far = [  # ~25 km by road north and south of the depot: each is a round trip of a full battery
+        ("North farm", 52.66, 13.40, 100, time(8, 0), time(10, 0)),
+        ("South farm", 52.38, 13.40, 100, time(10, 0), time(16, 0)),
+    ]
+    plan = _solved(world, django_capture_on_commit_callbacks, vehicles=[van], jobs=job_data(DAY, far))
+    assert plan.status == RoutePlan.Status.SOLVED, plan.message
+    route = plan.routes.get()
+    kinds = [v.kind for v in route.visits.all()]
+    assert kinds.count("job") == 2 and "charge" in kinds
+    charge = next(v for v in route.visits.all() if v.kind == "charge")
+    assert charge.site == world.depot and charge.charge_kwh > 0 and charge.charge_minutes > 0
+    assert all(v.battery_kwh >= 0 for v in route.visits.all())
+    assert route.energy_kwh > plan.result["battery_kwh"]
+
+
+def test_a_site_the_vehicles_cannot_plug_into_or_of_another_department_is_no_charging_stop(world):
+    from stations.tests.factories import ChargePointFactory, ConnectorFactory, SiteFactory
+
+    chademo = SiteFactory(department=world.org.a, name="CHAdeMO only", latitude=52.6, longitude=13.3)
+    ConnectorFactory(charge_point=ChargePointFactory(site=chademo), connector_type="chademo")
+    public = SiteFactory(department=world.org.a, name="Public fast", latitude=52.45, longitude=13.5)
+    ConnectorFactory(charge_point=ChargePointFactory(site=public), connector_type="ccs2")
+    ConnectorFactory(charge_point=ChargePointFactory(site=world.foreign_depot), connector_type="ccs2")
+    plan = plans.plan_create(actor=None, **plan_data(world))
+    built, _, _ = plans.plan_instance(plan)
+    stations = [key for kind, key in zip(built.node_kind, built.node_key, strict=True) if kind == "station"]
+    assert stations == [world.depot.pk, public.pk]
