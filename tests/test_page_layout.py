@@ -121,7 +121,7 @@ def _route_plan(org, site):
     ]  # fmt: skip
     plan = plans.plan_create(
         actor=None, name="Berlin-Nord deliveries, Tuesday, north depots", department=org.a, depot=site,
-        service_date=day, vehicles=vans, jobs=jobs,
+        service_date=day, time_limit_s=1, vehicles=vans, jobs=jobs,
     )  # fmt: skip
     RoutePlan.objects.filter(pk=plan.pk).update(status=RoutePlan.Status.SOLVING)
     stand_in = types.ModuleType("routing.evrptw.solver")

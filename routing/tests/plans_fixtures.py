@@ -150,7 +150,7 @@ def world(org):
 def plan_data(world, **extra) -> dict:
     data = dict(
         name="Tuesday deliveries", department=world.org.a, depot=world.depot, service_date=DAY,
-        day_starts=time(7, 0), day_ends=time(18, 0), time_limit_s=5, vehicles=world.vans, jobs=job_data(),
+        day_starts=time(7, 0), day_ends=time(18, 0), time_limit_s=2, vehicles=world.vans, jobs=job_data(),
     )  # fmt: skip
     return {**data, **extra}
 

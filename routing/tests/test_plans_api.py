@@ -16,7 +16,7 @@ def _body(world, **extra):
             for j in job_data()]  # fmt: skip
     body = dict(
         name="Tuesday deliveries", depot=world.depot.pk, service_date=DAY.isoformat(), day_starts="07:00",
-        day_ends="18:00", vehicles=[v.pk for v in world.vans], time_limit_s=5, jobs=jobs,
+        day_ends="18:00", vehicles=[v.pk for v in world.vans], time_limit_s=1, jobs=jobs,
     )  # fmt: skip
     return {**body, **extra}
 
@@ -84,7 +84,7 @@ def test_each_role_sees_its_departments_plans_and_only_planners_create_them(worl
 
     plans.plan_create(
         actor=None, name="A plan", department=world.org.a, depot=world.depot, service_date=DAY,
-        day_starts=time(7, 0), day_ends=time(18, 0), vehicles=world.vans, jobs=job_data(),
+        day_starts=time(7, 0), day_ends=time(18, 0), time_limit_s=1, vehicles=world.vans, jobs=job_data(),
     )  # fmt: skip
     own = api(getattr(world.org, f"{role}_a"))
     listed = own.get(URL)
@@ -104,7 +104,7 @@ def test_the_plan_list_runs_a_constant_number_of_queries(world, api, django_asse
     for n in range(4):
         plans.plan_create(
             actor=None, name=f"Plan {n}", department=world.org.a, depot=world.depot, service_date=DAY,
-            day_starts=time(7, 0), day_ends=time(18, 0), vehicles=world.vans, jobs=job_data(),
+            day_starts=time(7, 0), day_ends=time(18, 0), time_limit_s=1, vehicles=world.vans, jobs=job_data(),
         )  # fmt: skip
     client = api(world.org.fleet_manager_a)
     with django_assert_max_num_queries(14):

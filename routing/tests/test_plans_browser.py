@@ -20,7 +20,7 @@ SHOTS = os.environ.get("EVFLEET_SCREENSHOTS")  # a folder: the pages are saved t
 def _solved(world):
     plan = plans.plan_create(
         actor=None, name="Tuesday deliveries", department=world.org.a, depot=world.depot, service_date=DAY,
-        day_starts=time(7, 0), day_ends=time(18, 0), vehicles=world.vans, jobs=job_data(),
+        day_starts=time(7, 0), day_ends=time(18, 0), time_limit_s=1, vehicles=world.vans, jobs=job_data(),
     )  # fmt: skip
     RoutePlan.objects.filter(pk=plan.pk).update(status=RoutePlan.Status.SOLVING)
     stand_in = types.ModuleType("routing.evrptw.solver")

@@ -28,7 +28,7 @@ def _client(user):
 def _form(world, **extra):
     data = {
         "name": "Tuesday deliveries", "depot": world.depot.pk, "service_date": DAY.isoformat(), "day_starts": "07:00",
-        "day_ends": "18:00", "vehicles": [v.pk for v in world.vans], "time_limit_s": 5, "jobs_csv": CSV,
+        "day_ends": "18:00", "vehicles": [v.pk for v in world.vans], "time_limit_s": 1, "jobs_csv": CSV,
     }  # fmt: skip
     return {**data, **extra}
 
@@ -36,7 +36,7 @@ def _form(world, **extra):
 def _plan(world, name="A plan"):
     return plans.plan_create(
         actor=None, name=name, department=world.org.a, depot=world.depot, service_date=DAY, day_starts=time(7, 0),
-        day_ends=time(18, 0), vehicles=world.vans, jobs=job_data(),
+        day_ends=time(18, 0), time_limit_s=1, vehicles=world.vans, jobs=job_data(),
     )  # fmt: skip
 
 
