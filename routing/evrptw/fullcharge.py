@@ -201,24 +201,16 @@ def unservable(instance: Instance, optimizer: RouteOptimizer | None = None) -> l
     for c in instance.customers:
         node = instance.nodes[c]
         if node.demand > instance.load_capacity + EPS:
-            problems.append(
-                (c, f"its demand {node.demand:g} is above the vehicle load capacity {instance.load_capacity:g}")
-            )
+            problems.append((c, f"its demand {node.demand:g} is above the vehicle load capacity {instance.load_capacity:g}"))
         elif math.isinf(arrival[c]):
             problems.append((c, "it is out of the battery's reach from the depot, even via the recharging stations"))
         elif arrival[c] > node.due + EPS:
             problems.append(
-                (
-                    c,
-                    f"its time window closes at {node.due:g}, before a vehicle can reach it (at {arrival[c]:.2f} at the earliest)",
-                )
+                (c, f"its time window closes at {node.due:g}, before a vehicle can reach it (at {arrival[c]:.2f} at the earliest)")
             )
         elif optimizer.best((c,)) is None:
             problems.append(
-                (
-                    c,
-                    "no vehicle can serve it and get back to the depot by its closing time "
-                    f"({instance.nodes[0].due:g}) within the battery, even via the recharging stations",
-                )
+                (c, "no vehicle can serve it and get back to the depot by its closing time "
+                 f"({instance.nodes[0].due:g}) within the battery, even via the recharging stations")
             )
     return problems

@@ -118,9 +118,7 @@ class _Search:
     # --- building -------------------------------------------------------------------------------------------
     def _build_instance(self, g: float):
         inst = self.instance
-        builder = rb.utility.InstanceBuilder(
-            create_vertex=rb.adptw.create_adptw_vertex, create_arc=rb.adptw.create_adptw_arc
-        )
+        builder = rb.utility.InstanceBuilder(create_vertex=rb.adptw.create_adptw_vertex, create_arc=rb.adptw.create_adptw_arc)
         for index, node in enumerate(inst.nodes):
             due = node.due if math.isfinite(node.due) else 1e12
             data = rb.adptw.VertexData(node.x, node.y, node.demand, node.ready, due, node.service)
@@ -213,9 +211,7 @@ class _Search:
         return pieces
 
     def _rb_solution(self, orders: list[list[int]]) -> rb.Solution:
-        routes = [
-            rb.create_route(self.evaluation, self.rb_instance, [self.to_vertex[c] for c in order]) for order in orders
-        ]
+        routes = [rb.create_route(self.evaluation, self.rb_instance, [self.to_vertex[c] for c in order]) for order in orders]
         return rb.Solution(self.evaluation, self.rb_instance, routes)
 
     def _nonempty(self, solution: rb.Solution) -> rb.Solution:
@@ -253,7 +249,12 @@ class _Search:
             iterations += 1
             stage_iters += 1
             # Route minimisation: from the best feasible solution, drop the route with fewest customers.
-            if not minimising and best[0] > self.lower_bound and failed_minimisation < 6 and since_best > 50:
+            if (
+                not minimising
+                and best[0] > self.lower_bound
+                and failed_minimisation < 6
+                and since_best > 50
+            ):
                 current = best_rb.copy()
                 smallest = min(current, key=lambda r: len(self._customers(r)))
                 removed = [node.vertex_id for node in smallest if node.vertex.is_customer]
