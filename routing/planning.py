@@ -255,6 +255,7 @@ class Visit:
     battery: float  # kWh on arrival
     charged_kwh: float = 0.0
     charge_minutes: float = 0.0
+    km: float = 0.0  # from the previous stop (or the depot)
 
 
 @dataclass(frozen=True)
@@ -283,7 +284,8 @@ def timetable(instance: Instance, route: Sequence[int]) -> Timetable:
         used = instance.energy(previous, node)
         battery -= used
         energy += used
-        km += float(instance.distance[previous, node])
+        leg = float(instance.distance[previous, node])
+        km += leg
         if node == 0:
             break
         arrive = t
@@ -291,12 +293,12 @@ def timetable(instance: Instance, route: Sequence[int]) -> Timetable:
             start = max(t, info.ready)
             t = start + info.service
             load += info.demand
-            visits.append(Visit(node, arrive, start, t, battery))
+            visits.append(Visit(node, arrive, start, t, battery, km=leg))
         else:
             charged = instance.battery_capacity - battery
             minutes = instance.recharge_rate * charged
             t += minutes
-            visits.append(Visit(node, arrive, arrive, t, battery, charged, minutes))
+            visits.append(Visit(node, arrive, arrive, t, battery, charged, minutes, leg))
             battery = instance.battery_capacity
     back = t
     # the first stop's wait is slack the vehicle can spend at the depot instead: nothing after it moves
@@ -305,7 +307,7 @@ def timetable(instance: Instance, route: Sequence[int]) -> Timetable:
         shift = max(0.0, visits[0].start - visits[0].arrive)
     if shift:
         first = visits[0]
-        visits[0] = Visit(first.node, first.arrive + shift, first.start, first.leave, first.battery)
+        visits[0] = Visit(first.node, first.arrive + shift, first.start, first.leave, first.battery, km=first.km)
     return Timetable(shift, back, visits, km, energy, load)
 
 

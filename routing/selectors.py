@@ -60,7 +60,7 @@ def route_plan_detail(*, user) -> QuerySet:
         "jobs",
         "vehicles__vehicle_model",
         "routes__vehicle",
-        "routes__trip",
+        "routes__trips",
         "routes__visits__job",
         "routes__visits__site",
     )

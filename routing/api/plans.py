@@ -57,7 +57,7 @@ class PlannedRouteSerializer(serializers.ModelSerializer):
         model = PlannedRoute
         fields = [
             "number", "vehicle", "distance_km", "energy_kwh", "load_kg", "departs_at", "returns_at",
-            "operations_route", "trip", "visits",
+            "operations_routes", "trips", "visits",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -130,7 +130,7 @@ class RoutePlanViewSet(ScopedModelViewSet):
     """Multi-vehicle route plans (E-VRPTW): jobs with demand (kg), service (min) and time windows, served by the
     vehicles offered within their payload and battery, recharging at the depot and the department's sites. A plan
     is refused whole when it cannot be served (the error names the job and why). `solve` queues the solver;
-    `commit` makes each route an operations route and a trip, all or nothing."""
+    `commit` makes each route operations routes and trips (one per leg between charges), all or nothing."""
 
     queryset = RoutePlan.objects.all()
     serializer_class = RoutePlanSerializer
@@ -141,7 +141,12 @@ class RoutePlanViewSet(ScopedModelViewSet):
 
     def get_base_queryset(self):
         return RoutePlan.objects.select_related("depot").prefetch_related(
-            "vehicles", "jobs", "routes__visits__job", "routes__visits__site"
+            "vehicles",
+            "jobs",
+            "routes__visits__job",
+            "routes__visits__site",
+            "routes__trips",
+            "routes__operations_routes",
         )
 
     def create_object(self, data):
@@ -175,7 +180,8 @@ class RoutePlanViewSet(ScopedModelViewSet):
     @action(detail=True, methods=["post"])
     @takes_no_body
     def commit(self, request, pk=None):
-        """Make each solved route an operations route with its stops and a trip of its vehicle, all or nothing; a
+        """Make each solved route operations routes and trips of its vehicle, one per leg between charging stops (a
+        trip of operations knows no charging stop), all or nothing; a
         refusal of operations (an overlapping trip, a departure in the past…) names the route (`routes[N]`)."""
         if not request.user.has_perms(["routing.change_routeplan", "operations.add_trip", "operations.add_route"]):
             raise PermissionDenied()

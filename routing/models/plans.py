@@ -147,7 +147,7 @@ class PlanJob(models.Model):
 
 
 class PlannedRoute(models.Model):
-    """One vehicle's route of a solved plan: km, kWh, when it leaves and is back; the trip made of it, if any."""
+    """One vehicle's route of a solved plan: km, kWh, when it leaves and is back; the trips made of it, if any."""
 
     plan = models.ForeignKey(RoutePlan, verbose_name="plan", on_delete=models.CASCADE, related_name="routes")
     number = models.PositiveSmallIntegerField("route", validators=[MinValueValidator(1)])
@@ -161,21 +161,19 @@ class PlannedRoute(models.Model):
     load_kg = models.FloatField("load (kg)", validators=[MinValueValidator(0.0)])
     departs_at = models.DateTimeField("leaves the depot")
     returns_at = models.DateTimeField("back at the depot")
-    operations_route = models.ForeignKey(
+    operations_routes = models.ManyToManyField(
         "operations.Route",
-        verbose_name="operations route",
-        null=True,
+        verbose_name="operations routes",
         blank=True,
-        on_delete=models.SET_NULL,
         related_name="+",
+        help_text="What the commit made: one route per leg between charging stops.",
     )
-    trip = models.OneToOneField(
+    trips = models.ManyToManyField(
         "operations.Trip",
-        verbose_name="trip",
-        null=True,
+        verbose_name="trips",
         blank=True,
-        on_delete=models.SET_NULL,
-        related_name="planned_route",
+        related_name="planned_routes",
+        help_text="One trip per leg: from the depot, or from where the vehicle charged, to the next charge or home.",
     )
 
     scope_field = "plan__department"
@@ -210,6 +208,9 @@ class PlannedVisit(models.Model):
     starts_at = models.DateTimeField("service or charging starts", help_text="After any wait for the window.")
     departs_at = models.DateTimeField("leaves")
     battery_kwh = models.FloatField("battery on arrival (kWh)", help_text="Usable energy left when it arrives.")
+    km_from_previous = models.FloatField(
+        "distance from the previous stop (km)", default=0.0, validators=[MinValueValidator(0.0)]
+    )
     charge_kwh = models.FloatField("charged (kWh)", default=0.0, validators=[MinValueValidator(0.0)])
     charge_minutes = models.FloatField("charging (min)", default=0.0, validators=[MinValueValidator(0.0)])
 

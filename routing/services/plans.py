@@ -365,7 +365,7 @@ def _store_route(plan, number, vehicle, table: planning.Timetable, built: planni
                 job=jobs[key] if kind == "job" else None, site_id=key if kind != "job" else None,
                 arrives_at=day.at(visit.arrive), starts_at=day.at(visit.start), departs_at=day.at(visit.leave),
                 battery_kwh=round(visit.battery, 2), charge_kwh=round(visit.charged_kwh, 2),
-                charge_minutes=round(visit.charge_minutes, 1),
+                charge_minutes=round(visit.charge_minutes, 1), km_from_previous=round(visit.km, 3),
             )
         )  # fmt: skip
     PlannedVisit.objects.bulk_create(visits)
@@ -385,35 +385,57 @@ def _local_time(moment: datetime, zone: ZoneInfo):
     return moment.astimezone(zone).time().replace(second=0, microsecond=0)
 
 
-def _route_name(plan: RoutePlan, route: PlannedRoute) -> str:
-    return f"{plan.name} {plan.service_date:%Y-%m-%d} #{route.number}"[:120]
+@dataclass
+class Leg:
+    """A stretch of a planned route between charges: from the depot or the site it charged at, to the next charge
+    or home. Operations' trips know no charging stop (a trip beyond a full battery is refused), so a route that
+    recharges becomes one trip per leg."""
+
+    start_site: Site
+    departs_at: datetime
+    charge_at: Site | None  # where the leg ends to charge; None: home at the depot
+    returns_at: datetime
+    jobs: list[PlanJob]
+    km: float
 
 
-def _route_stops(route: PlannedRoute, zone: ZoneInfo) -> list[dict]:
-    """The operations route's stops: the jobs with their windows on the depot's clock, the charging stops with their
-    charging minutes as service time."""
-    stops = []
+def route_legs(plan: RoutePlan, route: PlannedRoute) -> list[Leg]:
+    legs, site, departs, jobs, km = [], plan.depot, route.departs_at, [], 0.0
     for visit in route.visits.all():
+        km += visit.km_from_previous
         if visit.kind == PlannedVisit.Kind.JOB:
-            job = visit.job
-            stops.append(dict(
-                name=job.name, address=job.address, latitude=job.latitude, longitude=job.longitude,
-                window_opens=_local_time(job.window_start, zone), window_closes=_local_time(job.window_end, zone),
-                service_minutes=job.service_minutes,
-            ))  # fmt: skip
-        else:
-            site = visit.site
-            stops.append(dict(
-                name=f"Charge at {site.name}"[:120], address=site.address, latitude=site.latitude,
-                longitude=site.longitude, service_minutes=min(600, round(visit.charge_minutes)),
-            ))  # fmt: skip
+            jobs.append(visit.job)
+            continue
+        if jobs or km > 0.05:  # a charge at the depot before anything else is no leg
+            legs.append(Leg(site, departs, visit.site, visit.arrives_at, jobs, km))
+        site, departs, jobs, km = visit.site, visit.departs_at, [], 0.0
+    legs.append(Leg(site, departs, None, route.returns_at, jobs, max(0.0, route.distance_km - _driven(legs))))
+    return legs
+
+
+def _driven(legs: list[Leg]) -> float:
+    return sum(leg.km for leg in legs)
+
+
+def _leg_stops(leg: Leg, zone: ZoneInfo) -> list[dict]:
+    """The operations route's stops: the leg's jobs with their windows on the depot's clock, then where it charges."""
+    stops = [
+        dict(name=job.name, address=job.address, latitude=job.latitude, longitude=job.longitude,
+             window_opens=_local_time(job.window_start, zone), window_closes=_local_time(job.window_end, zone),
+             service_minutes=job.service_minutes)
+        for job in leg.jobs
+    ]  # fmt: skip
+    if leg.charge_at is not None:
+        end = leg.charge_at
+        stops.append(dict(name=f"Charge at {end.name}"[:120], address=end.address, latitude=end.latitude,
+                          longitude=end.longitude))  # fmt: skip
     return stops
 
 
 def plan_commit(*, actor: User | None, plan: RoutePlan, now: datetime | None = None) -> RoutePlan:
-    """Each planned route becomes an operations route (its stops in order, windows and service minutes; a charging
-    stop is a stop with its charging minutes as service) and a trip of its vehicle, through the operations services
-    (past, overlap and range checked there). All or nothing: one refusal names the route and rolls back every one."""
+    """Each planned route becomes operations routes (the jobs in order with their windows and service minutes) and
+    trips of its vehicle, one per leg between charges (``route_legs``), through the operations services (past,
+    overlap and range checked there). All or nothing: one refusal names the route and rolls back every one."""
     if plan.status != RoutePlan.Status.SOLVED:
         raise ValidationError(
             {"status": f"Only a solved plan can be committed; this one is {plan.get_status_display().lower()}."},
@@ -425,30 +447,35 @@ def plan_commit(*, actor: User | None, plan: RoutePlan, now: datetime | None = N
             "visits__job", "visits__site"
         )
     )
+    made = 0
     with transaction.atomic():
         for route in routes:
             label = f"Route {route.number} ({route.vehicle})"
-            stops = _route_stops(route, zone)
-            try:
-                ops_route = operations.route_create(
-                    actor=actor, department=plan.department, name=_route_name(plan, route),
-                    road_mix=ROAD_MIX, distance_km=max(0.1, round(route.distance_km, 1)),
-                    notes=f"Route plan {plan.pk}, {label}.", stops=stops,
-                )  # fmt: skip
-                trip = operations.trip_create(
-                    actor=actor, now=now, department=plan.department, vehicle=route.vehicle, depot=plan.depot,
-                    departs_at=route.departs_at, returns_at=route.returns_at, route=ops_route, road_mix=ROAD_MIX,
-                    notes=f"Route plan {plan.pk}: {plan.name}"[:250],
-                )  # fmt: skip
-            except ValidationError as e:
-                reasons = "; ".join(f"{f}: {' '.join(m)}" for f, m in e.message_dict.items())
-                message = f"{label}: operations refused it ({reasons}). Nothing was committed."
-                raise ValidationError({f"routes[{route.number - 1}]": message}, code="commit_refused") from None
-            route.operations_route, route.trip = ops_route, trip
-            route.save(update_fields=["operations_route", "trip"])
+            legs = route_legs(plan, route)
+            for n, leg in enumerate(legs, start=1):
+                name = f"{plan.name} {plan.service_date:%Y-%m-%d} #{route.number}"
+                name = f"{name}.{n}" if len(legs) > 1 else name
+                try:
+                    ops_route = operations.route_create(
+                        actor=actor, department=plan.department, name=name[:120], road_mix=ROAD_MIX,
+                        distance_km=max(0.1, round(leg.km, 1)), notes=f"Route plan {plan.pk}, {label}, leg {n}.",
+                        stops=_leg_stops(leg, zone),
+                    )  # fmt: skip
+                    trip = operations.trip_create(
+                        actor=actor, now=now, department=plan.department, vehicle=route.vehicle, depot=leg.start_site,
+                        departs_at=leg.departs_at, returns_at=leg.returns_at, route=ops_route, road_mix=ROAD_MIX,
+                        notes=f"Route plan {plan.pk}: {plan.name}"[:250],
+                    )  # fmt: skip
+                except ValidationError as e:
+                    reasons = "; ".join(f"{f}: {' '.join(m)}" for f, m in e.message_dict.items())
+                    message = f"{label}: operations refused it ({reasons}). Nothing was committed."
+                    raise ValidationError({f"routes[{route.number - 1}]": message}, code="commit_refused") from None
+                route.operations_routes.add(ops_route)
+                route.trips.add(trip)
+                made += 1
         before = snapshot(plan)
         plan.status, plan.committed_at = RoutePlan.Status.COMMITTED, timezone.now()
-        plan.message = f"{len(routes)} trip(s) created. " + plan.message
+        plan.message = f"{made} trip(s) created. " + plan.message
         audited_save(plan, actor=actor, before=before)
     return plan
 

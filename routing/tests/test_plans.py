@@ -115,13 +115,15 @@ def test_committing_makes_an_operations_route_and_trip_per_planned_route_in_orde
     plans.plan_commit(actor=world.org.fleet_manager_a, plan=plan, now=local(DAY, time(0, 0)))
     plan.refresh_from_db()
     assert plan.status == RoutePlan.Status.COMMITTED
-    routes = list(plan.routes.select_related("trip", "operations_route"))
-    assert Trip.objects.count() == len(routes) == Route.objects.count()
+    routes = list(plan.routes.all())
+    assert Trip.objects.count() == len(routes) == Route.objects.count()  # no charging stop: one trip per route
     for route in routes:
-        assert route.trip.vehicle_id == route.vehicle_id and route.trip.route_id == route.operations_route_id
-        assert route.trip.departs_at == route.departs_at
-        names = [s.name for s in route.operations_route.stops.all()]
-        assert names == [v.job.name if v.job else f"Charge at {v.site.name}" for v in route.visits.all()]
+        (trip,) = route.trips.all()
+        assert trip.vehicle_id == route.vehicle_id and trip.route_id == route.operations_routes.get().pk
+        assert (trip.departs_at, trip.returns_at) == (route.departs_at, route.returns_at)
+        names = [s.name for s in trip.route.stops.all()]
+        assert names == [v.job.name for v in route.visits.all()]
+        assert trip.route.distance_km == pytest.approx(route.distance_km, abs=0.05)
 
 
 def test_a_commit_refused_by_operations_names_the_route_and_stores_no_trip(
@@ -139,7 +141,7 @@ def test_a_commit_refused_by_operations_names_the_route_and_stores_no_trip(
     assert "already has a trip" in message and "Nothing was committed" in message
     assert Trip.objects.count() == 1 and not Route.objects.exists()
     assert RoutePlan.objects.get(pk=plan.pk).status == RoutePlan.Status.SOLVED
-    assert PlannedRoute.objects.filter(plan=plan, trip__isnull=False).count() == 0
+    assert PlannedRoute.objects.filter(plan=plan, trips__isnull=False).count() == 0
 
 
 def test_a_route_beyond_one_battery_recharges_at_the_depot_with_its_kwh_and_minutes(
@@ -164,6 +166,14 @@ def test_a_route_beyond_one_battery_recharges_at_the_depot_with_its_kwh_and_minu
     assert charge.site == world.depot and charge.charge_kwh > 0 and charge.charge_minutes > 0
     assert all(v.battery_kwh >= 0 for v in route.visits.all())
     assert route.energy_kwh > plan.result["battery_kwh"]
+    plans.plan_commit(actor=None, plan=plan)  # beyond a full battery: one trip per leg, each within it
+    first, second = route.trips.order_by("departs_at")
+    assert first.depot == second.depot == world.depot
+    assert first.returns_at == charge.arrives_at and second.departs_at == charge.departs_at
+    assert first.required_soc_percent <= 100 and second.required_soc_percent <= 100
+    assert [s.name for s in first.route.stops.all()] == ["North farm", "Charge at Mitte depot"]
+    assert [s.name for s in second.route.stops.all()] == ["South farm"]
+    assert first.route.distance_km + second.route.distance_km == pytest.approx(route.distance_km, abs=0.1)
 
 
 def test_a_site_the_vehicles_cannot_plug_into_or_of_another_department_is_no_charging_stop(world):
