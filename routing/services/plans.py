@@ -307,6 +307,12 @@ def plan_solve_run(*, plan_id: int) -> RoutePlan | None:
     try:
         solution = solve(instance, time_limit_s=float(plan.time_limit_s), seed=0)
     except InstanceError as e:
+        if e.field == "max_vehicles":
+            return _fail(
+                plan,
+                f"The jobs need more vehicles than the {len(vehicles)} offered: {_named(e.message, jobs)}. Offer more "
+                "vehicles, allow the solver more time, widen the windows or leave jobs out.",
+            )
         return _fail(plan, f"The solver refused the plan: {_named(e.message, jobs)} ({_named(e.field, jobs)}).")
     routes = [list(r) for r in solution.routes if len(r) > 2 or (len(r) == 2 and r[0] != r[1])]
     found = check(instance, routes)

@@ -188,3 +188,15 @@ def test_a_site_the_vehicles_cannot_plug_into_or_of_another_department_is_no_cha
     built, _, _ = plans.plan_instance(plan)
     stations = [key for kind, key in zip(built.node_kind, built.node_key, strict=True) if kind == "station"]
     assert stations == [world.depot.pk, public.pk]
+
+
+def test_jobs_that_need_more_vehicles_than_offered_fail_the_plan_saying_so(
+    world, solver, django_capture_on_commit_callbacks
+):
+    jobs = job_data()[:2]
+    for job in jobs:
+        job["demand_kg"] = 500  # 1,000 kg for one 800 kg van
+    plan = _solved(world, django_capture_on_commit_callbacks, vehicles=world.vans[:1], jobs=jobs)
+    assert plan.status == RoutePlan.Status.FAILED
+    assert "need more vehicles than the 1 offered" in plan.message
+    assert not plan.routes.exists()

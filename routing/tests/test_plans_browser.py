@@ -12,6 +12,7 @@ from routing.models import RoutePlan
 from routing.services import plans
 from routing.tests.plans_fixtures import DAY, insertion_solve, job_data, real_solver
 from tests.browser import _log_in
+from tests.pages import LAYOUT_PROBLEMS_JS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SHOTS = os.environ.get("EVFLEET_SCREENSHOTS")  # a folder: the pages are saved there at 1280 and 1440 px
@@ -45,9 +46,14 @@ def test_the_plan_page_draws_each_route_in_its_colour_and_lists_its_stops(world,
         assert len(set(colours)) == plan.routes.count()
         assert page.locator("#route-table tbody tr").count() == plan.routes.count()
         assert page.locator("#job-table tbody tr").count() == 5
+        problems = page.evaluate(LAYOUT_PROBLEMS_JS)  # the layout test's checks, on these pages alone
         if SHOTS:
             page.screenshot(path=f"{SHOTS}/plan-detail-{width}.png", full_page=True)
-            for name, url in (("list", "/routing/plans/"), ("new", "/routing/plans/new/")):
-                page.goto(url)
+        for name, url in (("list", "/routing/plans/"), ("new", "/routing/plans/new/")):
+            page.goto(url)
+            page.wait_for_load_state("load")
+            problems += [f"{url}: {p}" for p in page.evaluate(LAYOUT_PROBLEMS_JS)]
+            if SHOTS:
                 page.screenshot(path=f"{SHOTS}/plan-{name}-{width}.png", full_page=True)
+        assert problems == [], f"{width} px: {problems}"
     assert errors == [] and csp_violations == []
