@@ -34,6 +34,10 @@ OPERATIONS_READ = {f"operations.{m}": "v" for m in OPERATIONS_MODELS}
 # administrators and fleet managers (a region their depots need; a failed re-import keeps the working graph),
 # deleting one takes routing away from every department: administrators only
 ROUTING_READ = {"routing.roadgraph": "v"}
+
+# multi-vehicle route plans (issue 18): a plan and what it holds; solving and committing a plan are changes to it
+ROUTE_PLAN_MODELS = ("routeplan", "planjob", "plannedroute", "plannedvisit")
+ROUTE_PLANS_READ = {f"routing.{m}": "v" for m in ROUTE_PLAN_MODELS}
 # model label -> actions, as letters: v(iew) a(dd) c(hange) d(elete)
 _MATRIX: dict[str, dict[str, str]] = {
     Role.FLEET_MANAGER: {
@@ -45,6 +49,7 @@ _MATRIX: dict[str, dict[str, str]] = {
         **HEALTH_READ,
         "fleet.telemetrypoint": "va",
         **{f"operations.{m}": "vacd" for m in OPERATIONS_MODELS},  # plans the fleet's work and its reserve
+        **{f"routing.{m}": "vacd" for m in ROUTE_PLAN_MODELS},  # plans the day's routes and commits them as trips
         **{f"stations.{m}": "vacd" for m in ("site", "chargepoint", "connector", "maintenancewindow")},
         "stations.ocppcommand": "va",
         "stations.ocppmessage": "v",
@@ -76,6 +81,7 @@ _MATRIX: dict[str, dict[str, str]] = {
         **ROUTING_READ,
         **SIMULATION_READ,
         **{f"operations.{m}": "vacd" for m in ("route", "routestop", "dutyschedule", "trip")},  # dispatchers plan trips
+        **ROUTE_PLANS_READ,  # and see the route plans the fleet manager committed
         "operations.vehicledepot": "vac",
         "operations.operationspolicy": "v",
         "fleet.vehiclemodel": "v",
@@ -104,6 +110,7 @@ _MATRIX: dict[str, dict[str, str]] = {
         **ROUTING_READ,
         **SIMULATION_READ,
         **OPERATIONS_READ,
+        **ROUTE_PLANS_READ,
         "fleet.vehiclemodel": "v",
         "fleet.vehicle": "vc",
         **HEALTH_READ,
@@ -125,6 +132,7 @@ _MATRIX: dict[str, dict[str, str]] = {
         **ROUTING_READ,
         **SIMULATION_READ,
         **OPERATIONS_READ,
+        **ROUTE_PLANS_READ,
         "fleet.vehiclemodel": "v",
         "fleet.vehicle": "v",
         **HEALTH_READ,
@@ -154,6 +162,7 @@ _MATRIX: dict[str, dict[str, str]] = {
         **SIMULATION_READ,
         **OPERATIONS_READ,
         **{f"operations.{m}": "vac" for m in ("route", "routestop", "dutyschedule", "trip")},  # an ERP sends the work
+        **{f"routing.{m}": "vac" for m in ROUTE_PLAN_MODELS},  # and may plan it through the API
         "fleet.vehiclemodel": "v",
         "fleet.vehicle": "v",
         **HEALTH_READ,

@@ -16,6 +16,7 @@ class VehicleModelAdmin(ScopedAdmin):
         "usable_battery_kwh",
         "max_ac_kw",
         "max_dc_kw",
+        "payload_kg",
         "v2g_capable",
     ]
     list_filter = ["make", "vehicle_class", "v2g_capable", "model_year"]

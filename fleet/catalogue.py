@@ -415,3 +415,38 @@ VEHICLE_MODELS: list[dict] = [
         "v2g_capable": True,  # maker-supported V2G (Cummins/Nuvve programmes)
     },
 ]
+
+
+# Payload (kg) per catalogue model, keyed (make, name, variant, model_year): what the vehicle may carry, from the
+# maker's sheet (gross vehicle weight rating minus kerb weight where only those two are published). Kept apart from
+# VEHICLE_MODELS so the migration that first loaded the catalogue (fleet 0002, before the field existed) reads the
+# same keys as ever; fleet 0010 fills the field from here. Rounded to 10 kg: a planning figure, not a type approval.
+PAYLOAD_KG: dict[tuple[str, str, str, int], int] = {
+    ("Nissan", "Leaf", "40 kWh (EU)", 2022): 410,
+    ("Nissan", "Leaf", "SV Plus 62 kWh (NA)", 2022): 400,
+    ("Renault", "Zoe", "R135 Z.E. 50 with CCS (EU)", 2021): 460,
+    ("Renault", "Kangoo Van E-Tech Electric", "L1 45 kWh, 22 kW AC + DC option (EU)", 2023): 600,
+    ("Volkswagen", "ID.3", "Pro 58 kWh (EU)", 2023): 480,
+    ("Volkswagen", "ID.4", "Pro 77 kWh (EU)", 2023): 540,
+    ("Volkswagen", "ID.4", "Pro 77 kWh (NA)", 2023): 470,
+    ("Volkswagen", "ID. Buzz Cargo", "77 kWh (EU)", 2023): 650,
+    ("Ford", "E-Transit", "Cargo Van 68 kWh (NA)", 2023): 1600,
+    ("Ford", "E-Transit", "Van 68 kWh (EU)", 2023): 1500,
+    ("Ford", "Mustang Mach-E", "Extended Range RWD (EU)", 2023): 480,
+    ("Ford", "F-150 Lightning", "Extended Range (NA)", 2023): 800,
+    ("Mercedes-Benz", "eVito Panel Van", "60 kWh (EU)", 2022): 880,
+    ("Mercedes-Benz", "eSprinter", 'Cargo Van 170" WB High Roof 113 kWh (NA)', 2024): 1190,
+    ("Peugeot", "e-Expert", "75 kWh, 11 kW OBC (EU)", 2021): 1000,
+    ("Citroën", "ë-Berlingo Van", "M 50 kWh, 11 kW OBC (EU)", 2022): 800,
+    ("Tesla", "Model 3", "RWD (EU)", 2023): 430,
+    ("Tesla", "Model 3", "Long Range AWD (NA)", 2025): 430,
+    ("Tesla", "Model Y", "Long Range AWD (EU)", 2023): 470,
+    ("Tesla", "Model Y", "Long Range AWD (NA)", 2024): 470,
+    ("Hyundai", "Kona Electric", "64 kWh (EU)", 2022): 480,
+    ("Kia", "Niro EV", "64.8 kWh (NA)", 2023): 450,
+    ("Chevrolet", "Bolt EV", "65 kWh (NA)", 2022): 410,
+    ("Skoda", "Enyaq iV", "80 (EU)", 2022): 560,
+    ("Polestar", "Polestar 2", "Long Range Single Motor (EU)", 2022): 470,
+    ("BYD", "Atto 3", "60.5 kWh (EU)", 2023): 450,
+    ("Blue Bird", "Vision Electric", "Type C school bus 155 kWh (NA)", 2022): 3500,  # ~72 seated pupils
+}

@@ -131,6 +131,14 @@ class VehicleModel(TimeStampedModel):
         help_text="Typical real-world energy use in Wh per km.",
     )
     v2g_capable = models.BooleanField("V2G capable", default=False, help_text="Supports bidirectional charging.")
+    payload_kg = models.PositiveIntegerField(
+        "payload (kg)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(40000)],
+        help_text="Load the vehicle may carry in kg (gross vehicle weight minus kerb weight, maker's sheet); "
+        "route planning fills vehicles up to it. Empty: not known, the model is not offered for planning.",
+    )
 
     class Meta:
         ordering = ["make", "name", "variant", "model_year"]

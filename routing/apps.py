@@ -10,3 +10,6 @@ class RoutingConfig(AppConfig):
 
     name = "routing"
     verbose_name = "Routing"
+
+    def ready(self) -> None:
+        from routing import plan_tasks  # noqa: F401 - registers the plan solve task (autodiscovery reads tasks.py only)

@@ -1,11 +1,12 @@
-"""Read side of routing: the stored road graphs and, per process, their arrays ready to search."""
+"""Read side of routing: the stored road graphs and, per process, their arrays ready to search; the route plans."""
 
 from functools import lru_cache
 
-from django.db.models import F, QuerySet
+from django.db.models import Count, F, QuerySet
 
+from accounts.scoping import scoped
 from routing.graph import RoadGraphData
-from routing.models import RoadGraph
+from routing.models import RoadGraph, RoutePlan
 
 
 def road_graph_list() -> QuerySet[RoadGraph]:
@@ -44,4 +45,28 @@ def road_graph_at(latitude: float, longitude: float) -> RoadGraph | None:
         )
         .order_by((F("north") - F("south")) * (F("east") - F("west")), "pk")
         .first()
+    )
+
+
+# --- route plans ------------------------------------------------------------------------------------------------
+
+
+def route_plan_list(*, user) -> QuerySet:
+    """The user's route plans, newest day first, with their depot and counts (the list page and the API's list)."""
+    return (
+        scoped(RoutePlan.objects.select_related("depot", "department"), user)
+        .annotate(job_count=Count("jobs", distinct=True), route_count=Count("routes", distinct=True))
+        .order_by("-service_date", "-pk")
+    )
+
+
+def route_plan_detail(*, user) -> QuerySet:
+    """The user's route plans with all the plan page shows: jobs, vehicles, routes, their visits and trips."""
+    return scoped(RoutePlan.objects.select_related("depot", "department", "created_by"), user).prefetch_related(
+        "jobs",
+        "vehicles__vehicle_model",
+        "routes__vehicle",
+        "routes__trips",
+        "routes__visits__job",
+        "routes__visits__site",
     )

@@ -37,6 +37,9 @@ NOT_PAGES = {
     "routing:graph-delete": "POST only",
     "routing:graph-status": "the road graphs page's import progress (JSON)",
     "routing:roads": "the live map's road layer (GeoJSON)",
+    "routing:plan-status": "a solving plan's status (JSON) the plan page asks for",
+    "routing:plan-solve": "POST only",
+    "routing:plan-commit": "POST only",
 }
 
 # A page's URL parameter -> the key of the object it shows in the `objects` a test hands to `page_urls`,
@@ -71,6 +74,7 @@ PARAMETERS = {
     "operations:route-delete": {"pk": "route"},
     "operations:policy-edit": {"department_pk": "department"},
     "dispatch:depot-detail": {"pk": "site"},
+    "routing:plan-detail": {"pk": "route_plan"},
 }
 
 # Pages a signed-in user is sent away from (to the fleet page): they are looked at signed out.

@@ -782,10 +782,10 @@ API_EXEMPT: dict[tuple[str, str], Exempt] = {
         ),
         may_write={"charging_chargingplan"},
     ),
-    ("post", "/api/v1/route-plans/"): Exempt(
+    ("post", "/api/v1/road-routes/"): Exempt(
         "a read: the routes are computed and answered, nothing is stored",
         lambda w, client, _: client.post(
-            "/api/v1/route-plans/",
+            "/api/v1/road-routes/",
             {
                 "vehicle": w.vehicle.pk,
                 "origin": {"site": w.site.pk},
@@ -824,6 +824,95 @@ API_EXEMPT: dict[tuple[str, str], Exempt] = {
 def _schema_operations() -> set[tuple[str, str]]:
     schema = SchemaGenerator().get_schema(request=None, public=True)
     return {(method, path) for path, item in schema["paths"].items() for method in item if method in WRITE_METHODS}
+
+
+# Route plans (issue 18): made with their jobs, solved (queued), committed as operations routes and trips.
+def _plan_day():
+    return timezone.localdate() + timedelta(days=2)
+
+
+def _plan_jobs(w, day):
+    from zoneinfo import ZoneInfo
+
+    from operations.services import local_datetime
+
+    zone = ZoneInfo(w.site.time_zone)
+    return [{"name": "Walk customer", "latitude": w.site.latitude + 0.01, "longitude": w.site.longitude + 0.01,
+             "demand_kg": 50, "service_minutes": 10, "window_start": local_datetime(day, time(9), zone),
+             "window_end": local_datetime(day, time(12), zone)}]  # fmt: skip
+
+
+def _plan_van(w):
+    model = VehicleModelFactory(name="Walk plan van", payload_kg=700)
+    return VehicleFactory(department=w.org.a, vehicle_model=model)
+
+
+def _plan(w):
+    from routing.services import plans
+
+    day = _plan_day()
+    return plans.plan_create(actor=None, name=w.unique("Plan"), department=w.org.a, depot=w.site, service_date=day,
+                             time_limit_s=1, vehicles=[_plan_van(w)], jobs=_plan_jobs(w, day))  # fmt: skip
+
+
+def _plan_body(w):
+    day = _plan_day()
+    jobs = [{**j, "window_start": j["window_start"].isoformat(), "window_end": j["window_end"].isoformat()}
+            for j in _plan_jobs(w, day)]  # fmt: skip
+    return {"name": w.unique("Plan"), "depot": w.site.pk, "service_date": day.isoformat(), "time_limit_s": 1,
+            "vehicles": [_plan_van(w).pk], "jobs": jobs}  # fmt: skip
+
+
+def _solved_plan(w):
+    """A plan solved by the real solver, or by the route plan tests' stand-in when it is not installed."""
+    import sys
+    import types
+    from unittest import mock
+
+    from routing.models import RoutePlan
+    from routing.services import plans
+    from routing.tests.plans_fixtures import insertion_solve, real_solver
+
+    plan = _plan(w)
+    RoutePlan.objects.filter(pk=plan.pk).update(status=RoutePlan.Status.SOLVING)
+    stand_in = types.ModuleType("routing.evrptw.solver")
+    stand_in.solve = insertion_solve
+    with mock.patch.dict(sys.modules, {} if real_solver() else {"routing.evrptw.solver": stand_in}):
+        plan = plans.plan_solve_run(plan_id=plan.pk)
+    assert plan.status == RoutePlan.Status.SOLVED, plan.message
+    return plan
+
+
+RESOURCE_PLAN_WHY = "committing makes each route an operations route and a trip, then marks the plan committed"
+API_CASES.update(
+    {
+        ("post", "/api/v1/route-plans/", ""): Case(
+            lambda w, client, body: _created(client.post("/api/v1/route-plans/", body, format="json")),
+            [Entry("routing.routeplan", "create")],
+            prepare=_plan_body,
+        ),
+        ("delete", "/api/v1/route-plans/{id}/", ""): Case(
+            lambda w, client, plan: (client.delete(f"/api/v1/route-plans/{plan.pk}/"), plan.pk),
+            [Entry("routing.routeplan", "delete")],
+            prepare=_plan,
+        ),
+        ("post", "/api/v1/route-plans/{id}/solve/", ""): Case(
+            lambda w, client, plan: (client.post(f"/api/v1/route-plans/{plan.pk}/solve/"), plan.pk),
+            [Entry("routing.routeplan", "update")],
+            prepare=_plan,
+        ),
+        ("post", "/api/v1/route-plans/{id}/commit/", ""): Case(
+            lambda w, client, plan: (client.post(f"/api/v1/route-plans/{plan.pk}/commit/"), None),
+            [
+                Entry("operations.route", "create"),
+                Entry("operations.trip", "create"),
+                Entry("routing.routeplan", "update"),
+            ],
+            prepare=_solved_plan,
+            why_more_than_one=RESOURCE_PLAN_WHY,
+        ),  # fmt: skip
+    }
+)
 
 
 # --- checks shared by the API and the pages --------------------------------------------------------------------
@@ -1397,6 +1486,48 @@ def _page_names() -> set[str]:
 
     walk(get_resolver().url_patterns, "", None)
     return names
+
+
+PAGE_CASES.update(
+    {
+        ("routing:plan-create", ""): PageCase(
+            lambda w, v: "/routing/plans/new/",
+            [Entry("routing.routeplan", "create")],
+            fill=lambda w, v: {
+                "name": w.unique("Page plan"),
+                "depot": str(w.site.pk),
+                "service_date": _plan_day().isoformat(),
+                "vehicles": [str(v.pk)],
+                "jobs_csv": "name,latitude,longitude,demand_kg,window_start,window_end\n"
+                f"Walk customer,{w.site.latitude + 0.01},{w.site.longitude + 0.01},50,09:00,12:00\n",
+            },
+            prepare=_plan_van,
+        ),  # fmt: skip
+        ("routing:plan-solve", ""): PageCase(
+            lambda w, p: f"/routing/plans/{p.pk}/", [Entry("routing.routeplan", "update")], prepare=_plan
+        ),
+        ("routing:plan-commit", ""): PageCase(
+            lambda w, p: f"/routing/plans/{p.pk}/",
+            [
+                Entry("operations.route", "create"),
+                Entry("operations.trip", "create"),
+                Entry("routing.routeplan", "update"),
+            ],
+            prepare=_solved_plan,
+            why_more_than_one=RESOURCE_PLAN_WHY,
+        ),  # fmt: skip
+    }
+)
+PAGE_EXEMPT.update(
+    {
+        (name, ""): Exempt(READ_ONLY, _post(url), prepare=prepare)
+        for name, (url, prepare) in {
+            "routing:plan-list": (lambda w, p: "/routing/plans/", _nothing),
+            "routing:plan-detail": (lambda w, p: f"/routing/plans/{p.pk}/", _plan),
+            "routing:plan-status": (lambda w, p: f"/routing/plans/{p.pk}/status.json", _plan),
+        }.items()
+    }
+)
 
 
 # Pages whose change is made by someone not signed in, so the page-case walk (signed in as the administrator)

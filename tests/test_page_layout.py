@@ -64,6 +64,7 @@ def objects(org):
         "tariff": tariff,
         "session": ChargingSession.objects.filter(connector=world.c1).order_by("pk").first(),
         "department": org.a,
+        "route_plan": _route_plan(org, world.s1),
         "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
         "token": default_token_generator.make_token(user),
     }
@@ -91,6 +92,42 @@ def _operations(org, vehicle, site):
         departs_local=time(5, 45), returns_local=time(14, 15), distance_km=140, valid_from=timezone.localdate(),
     )  # fmt: skip
     return trip, schedule, route
+
+
+def _route_plan(org, site):
+    """A solved route plan with the demo's longest names: three jobs, a route on the map."""
+    import sys
+    import types
+    from datetime import time, timedelta
+    from unittest import mock
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+
+    from operations.services import local_datetime
+    from routing.models import RoutePlan
+    from routing.services import plans
+    from routing.tests.plans_fixtures import insertion_solve, real_solver
+
+    day, zone = timezone.localdate() + timedelta(days=2), ZoneInfo(site.time_zone)
+    model = VehicleModelFactory(name="E-Transit Cargo Van 68 kWh (NA) long wheelbase", payload_kg=1600)
+    vans = [VehicleFactory(department=org.a, vehicle_model=model, fleet_number=f"NW-PLAN-{n}") for n in (1, 2)]
+    jobs = [
+        {"name": f"Customer {n}, Industriestraße {n} (goods entrance at the back)", "address": f"Industriestraße {n}",
+         "latitude": site.latitude + n / 150, "longitude": site.longitude - n / 120, "demand_kg": 150 * n,
+         "service_minutes": 15, "window_start": local_datetime(day, time(8 + n), zone),
+         "window_end": local_datetime(day, time(11 + n), zone)}
+        for n in (1, 2, 3)
+    ]  # fmt: skip
+    plan = plans.plan_create(
+        actor=None, name="Berlin-Nord deliveries, Tuesday, north depots", department=org.a, depot=site,
+        service_date=day, time_limit_s=1, vehicles=vans, jobs=jobs,
+    )  # fmt: skip
+    RoutePlan.objects.filter(pk=plan.pk).update(status=RoutePlan.Status.SOLVING)
+    stand_in = types.ModuleType("routing.evrptw.solver")
+    stand_in.solve = insertion_solve
+    with mock.patch.dict(sys.modules, {} if real_solver() else {"routing.evrptw.solver": stand_in}):
+        return plans.plan_solve_run(plan_id=plan.pk)
 
 
 def _check(page, url, width, errors, problems, *, allow_forbidden):

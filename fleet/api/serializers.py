@@ -30,6 +30,7 @@ class VehicleModelSerializer(StrictModelSerializer):
             "inlets",
             "consumption_wh_per_km",
             "v2g_capable",
+            "payload_kg",
             "created_at",
             "updated_at",
         ]

@@ -37,7 +37,7 @@ class PlaceSerializer(StrictSerializer):
         return attrs
 
 
-class RoutePlanRequestSerializer(StrictSerializer):
+class RoadRouteRequestSerializer(StrictSerializer):
     vehicle = serializers.PrimaryKeyRelatedField(
         queryset=Vehicle.objects.select_related("vehicle_model", "department"),
         help_text="A vehicle of your departments: its model's energy parameters and its state of health count.",
@@ -79,7 +79,7 @@ class ProviderRouteSerializer(serializers.Serializer):
     error = serializers.CharField(help_text="Why it gave no route; empty when it did.")
 
 
-class RoutePlanSerializer(serializers.Serializer):
+class RoadRouteSerializer(serializers.Serializer):
     vehicle = serializers.IntegerField()
     region = serializers.CharField(help_text="The imported road graph searched.")
     departs_at = serializers.DateTimeField()
@@ -101,7 +101,7 @@ EXAMPLE = {
 }
 
 
-class RoutePlanView(ApiViewMixin, APIView):
+class RoadRouteView(ApiViewMixin, APIView):
     """The shortest, fastest and least-energy routes for one of your vehicles from an origin to a destination (a
     site, or coordinates inside an imported road graph), each measured in km, minutes and kWh. Nothing is
     stored. A point outside every imported graph, far from any road, or with no road joining the two is a 400
@@ -110,14 +110,14 @@ class RoutePlanView(ApiViewMixin, APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        request=RoutePlanRequestSerializer,
-        responses={200: RoutePlanSerializer},
+        request=RoadRouteRequestSerializer,
+        responses={200: RoadRouteSerializer},
         examples=[OpenApiExample("From a point to a site", value=EXAMPLE, request_only=True)],
     )
     def post(self, request):
         if not request.user.has_perms(PERMISSIONS):
             raise PermissionDenied()
-        serializer = RoutePlanRequestSerializer(data=request.data, context={"request": request})
+        serializer = RoadRouteRequestSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         places = {}
@@ -150,4 +150,4 @@ class RoutePlanView(ApiViewMixin, APIView):
             "routes": result.comparison(),
             "providers": [p.as_dict() for p in result.providers],
         }
-        return Response(RoutePlanSerializer(body).data)
+        return Response(RoadRouteSerializer(body).data)

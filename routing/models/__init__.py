@@ -1,3 +1,4 @@
 from routing.models.graph import RoadGraph
+from routing.models.plans import PlanJob, PlannedRoute, PlannedVisit, RoutePlan
 
-__all__ = ["RoadGraph"]
+__all__ = ["PlanJob", "PlannedRoute", "PlannedVisit", "RoadGraph", "RoutePlan"]

@@ -15,7 +15,7 @@ from simulation.models import WeatherHour
 from stations.tests.factories import SiteFactory
 
 pytestmark = pytest.mark.django_db
-URL = "/api/v1/route-plans/"
+URL = "/api/v1/road-routes/"
 DEPARTS = datetime(2026, 12, 3, 6, 30, tzinfo=UTC)  # 08:30 in Helsinki, a Thursday
 
 

@@ -27,7 +27,7 @@ class SiteChoice(forms.ModelChoiceField):
 
 
 class RoutePlanForm(forms.Form):
-    """What the page asks; the API's RoutePlanRequestSerializer asks the same."""
+    """What the page asks; the API's RoadRouteRequestSerializer asks the same."""
 
     vehicle = VehicleChoice(queryset=None, help_text="Its model's energy use and battery health count.")
     origin_site = SiteChoice(queryset=None, required=False, label="From a site", empty_label="— or coordinates —")

@@ -1,0 +1,107 @@
+"""The route plan pages: list, new plan with jobs as CSV, the plan's page with Solve and Commit."""
+
+from datetime import time
+
+import pytest
+from django.test import Client
+
+from routing.models import RoutePlan
+from routing.services import plans
+from routing.tests.plans_fixtures import DAY, job_data, local
+
+pytestmark = pytest.mark.django_db
+
+CSV = (
+    "name,address,latitude,longitude,demand_kg,service_minutes,window_start,window_end\n"
+    "Bakery Mitte,Torstr. 1,52.530,13.385,120,10,08:00,10:00\n"
+    "Pharmacy Wedding,,52.545,13.360,80,10,09:00,12:00\n"
+    "Café Kreuzberg,,52.498,13.410,200,15,08:30,11:00\n"
+)
+
+
+def _client(user):
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _form(world, **extra):
+    data = {
+        "name": "Tuesday deliveries", "depot": world.depot.pk, "service_date": DAY.isoformat(), "day_starts": "07:00",
+        "day_ends": "18:00", "vehicles": [v.pk for v in world.vans], "time_limit_s": 1, "jobs_csv": CSV,
+    }  # fmt: skip
+    return {**data, **extra}
+
+
+def _plan(world, name="A plan"):
+    return plans.plan_create(
+        actor=None, name=name, department=world.org.a, depot=world.depot, service_date=DAY, day_starts=time(7, 0),
+        day_ends=time(18, 0), time_limit_s=1, vehicles=world.vans, jobs=job_data(),
+    )  # fmt: skip
+
+
+def test_a_fleet_manager_makes_a_plan_from_csv_and_lands_on_its_page(world):
+    response = _client(world.org.fleet_manager_a).post("/routing/plans/new/", _form(world))
+    plan = RoutePlan.objects.get()
+    assert response.status_code == 302 and response.url == f"/routing/plans/{plan.pk}/"
+    assert [j.name for j in plan.jobs.all()] == ["Bakery Mitte", "Pharmacy Wedding", "Café Kreuzberg"]
+    assert plan.jobs.first().window_start == local(DAY, time(8, 0))
+
+
+def test_bad_csv_rows_are_listed_by_row_and_column_and_nothing_is_stored(world):
+    bad = CSV.replace("52.545", "north").replace("200,15", "5000,15")
+    response = _client(world.org.fleet_manager_a).post("/routing/plans/new/", _form(world, jobs_csv=bad))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Row 3, latitude" in page and "&#x27;north&#x27; is not a number" in page
+    assert not RoutePlan.objects.exists()
+    response = _client(world.org.fleet_manager_a).post(
+        "/routing/plans/new/", _form(world, jobs_csv=CSV.replace("200,15", "5000,15"))
+    )
+    assert "Row 4, demand_kg: Café Kreuzberg: 5000 kg" in response.content.decode()
+    assert not RoutePlan.objects.exists()
+
+
+def test_no_vehicle_chosen_is_said_next_to_the_field(world):
+    response = _client(world.org.fleet_manager_a).post("/routing/plans/new/", _form(world, vehicles=[]))
+    assert response.status_code == 200 and "This field is required" in response.content.decode()
+
+
+def test_solve_then_commit_from_the_plan_page(world, solver, django_capture_on_commit_callbacks):
+    plan = _plan(world)
+    client = _client(world.org.fleet_manager_a)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/routing/plans/{plan.pk}/solve/")
+    page = client.get(f"/routing/plans/{plan.pk}/").content.decode()
+    assert 'data-status="solved"' in page and 'id="route-table"' in page and "Commit as trips" in page
+    client.post(f"/routing/plans/{plan.pk}/commit/")
+    plan.refresh_from_db()
+    assert plan.status == "committed"
+    assert "Trip " in client.get(f"/routing/plans/{plan.pk}/").content.decode()
+
+
+@pytest.mark.parametrize("role", ["fleet_manager", "dispatcher", "technician", "analyst"])
+def test_each_role_sees_its_departments_plans_and_not_anothers(world, role):
+    plan = _plan(world)
+    own, other = _client(getattr(world.org, f"{role}_a")), _client(getattr(world.org, f"{role}_b"))
+    assert own.get("/routing/plans/").status_code == 200
+    assert "A plan" in own.get("/routing/plans/").content.decode()
+    assert own.get(f"/routing/plans/{plan.pk}/").status_code == 200
+    assert "A plan" not in other.get("/routing/plans/").content.decode()
+    assert other.get(f"/routing/plans/{plan.pk}/").status_code == 404
+    assert other.post(f"/routing/plans/{plan.pk}/solve/").status_code in (403, 404)
+    assert own.get("/routing/plans/new/").status_code == (200 if role == "fleet_manager" else 403)
+
+
+def test_the_list_and_the_plan_page_run_a_constant_number_of_queries(
+    world, solver, django_capture_on_commit_callbacks, django_assert_max_num_queries
+):
+    for n in range(3):
+        plan = _plan(world, name=f"Plan {n}")
+        with django_capture_on_commit_callbacks(execute=True):
+            plans.plan_solve(actor=None, plan=plan)
+    client = _client(world.org.fleet_manager_a)
+    with django_assert_max_num_queries(12):
+        assert client.get("/routing/plans/").status_code == 200
+    with django_assert_max_num_queries(18):
+        assert client.get(f"/routing/plans/{plan.pk}/").status_code == 200
