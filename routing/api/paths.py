@@ -55,7 +55,7 @@ class RouteDifferenceSerializer(serializers.Serializer):
     minutes = serializers.FloatField(help_text="Driving time against the fastest route, minutes (+ is longer).")
 
 
-class PlannedRouteSerializer(serializers.Serializer):
+class RoadRouteResultSerializer(serializers.Serializer):
     metric = serializers.ChoiceField(choices=["shortest", "fastest", "least_energy"], help_text="What it minimises.")
     label = serializers.CharField()
     km = serializers.FloatField(help_text="Distance, km.")
@@ -89,7 +89,7 @@ class RoadRouteSerializer(serializers.Serializer):
     capacity_kwh = serializers.FloatField(help_text="Usable battery at the state of health, kWh.")
     origin_snap_m = serializers.FloatField(help_text="From the origin to the nearest junction, m.")
     destination_snap_m = serializers.FloatField(help_text="From the destination to the nearest junction, m.")
-    routes = PlannedRouteSerializer(many=True)
+    routes = RoadRouteResultSerializer(many=True)
     providers = ProviderRouteSerializer(many=True, help_text="The configured OSRM / Valhalla servers' routes.")
 
 
