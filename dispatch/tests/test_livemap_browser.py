@@ -59,7 +59,7 @@ def test_the_map_draws_its_offline_basemap_and_the_fleet_with_no_request_leaving
     _log_in(page, org.fleet_manager_a)
     page.goto("/dispatch/map/")
     # land, borders and coast as vector paths in the basemap pane; the cities as labels
-    expect(page.locator("#live-map[data-basemap-loaded='4']")).to_be_attached(timeout=15_000)
+    expect(page.locator("#live-map[data-basemap-loaded='5']")).to_be_attached(timeout=15_000)
     assert page.locator(".leaflet-basemap-pane path").count() >= 3
     expect(page.locator(".place-name", has_text="Berlin")).to_be_attached()
     expect(page.locator(".leaflet-control-scale-line").first).to_be_visible()
@@ -151,5 +151,7 @@ def test_with_a_tile_server_set_the_map_draws_its_tiles_over_the_basemap(org, pa
     expect(page.locator(".leaflet-tile-loaded").first).to_be_attached(timeout=10_000)
     assert tiles and all(re.fullmatch(r"https://tiles\.example\.org/\d+/\d+/\d+\.png", url) for url in tiles)
     expect(page.locator(".leaflet-control-attribution")).to_contain_text("© Example tiles")
-    expect(page.locator("#live-map[data-basemap-loaded='3']")).to_be_attached()  # land, borders, coast under them
+    expect(
+        page.locator("#live-map[data-basemap-loaded='4']")
+    ).to_be_attached()  # land, borders, coast, roads under them
     assert page.locator(".place-name").count() == 0  # the tiles carry their own names

@@ -1,7 +1,13 @@
+from django.urls import path
+
+from routing.api import graphs, paths
 from routing.api.plans import RoutePlanViewSet
 
 routes: list = [  # (prefix, viewset) pairs registered on the API router
+    ("road-graphs", graphs.RoadGraphViewSet),
     ("route-plans", RoutePlanViewSet),
 ]
 
-urlpatterns: list = []
+urlpatterns: list = [
+    path("road-routes/", paths.RoadRouteView.as_view(), name="road-routes"),
+]

@@ -25,7 +25,7 @@ EPS = 1e-6
 class RouteOptimizer:
     """Station placement under full recharge for fixed customer orders, with a cache keyed by the order."""
 
-    def __init__(self, instance: Instance, *, candidates: int = 8, max_chain: int = 1):
+    def __init__(self, instance: Instance, *, candidates: int = 6, max_chain: int = 1, keep: int = 6):
         self.instance = instance
         self.n = len(instance.nodes)
         self.Q = float(instance.battery_capacity)
@@ -43,6 +43,7 @@ class RouteOptimizer:
         self.stations = instance.stations
         self.candidates = candidates
         self.max_chain = max_chain
+        self.keep = keep
         self._near: dict[tuple[int, int], list[int]] = {}
         self.cache: dict[tuple[int, ...], tuple[float, list[int]] | None] = {}
 
@@ -79,11 +80,25 @@ class RouteOptimizer:
         ok = time <= self.due[0] + EPS and load <= self.cap + EPS
         return ok, dist
 
-    def best(self, customers: tuple[int, ...] | list[int]) -> tuple[float, list[int]] | None:
+    def best(
+        self, customers: tuple[int, ...] | list[int], hint: list[int] | None = None
+    ) -> tuple[float, list[int]] | None:
+        """``hint``: a complete route visiting these customers in this order (e.g. with the stations another method
+        chose); when it is feasible under full recharge it is taken as it is, which saves the label setting."""
         key = tuple(customers)
         if key in self.cache:
             return self.cache[key]
-        result = self._best(key)
+        result = None
+        direct = [0, *key, 0]
+        ok, dist = self.schedule(direct)
+        if ok:
+            result = (dist, direct)
+        elif hint is not None:
+            ok, dist = self.schedule(hint)
+            if ok:
+                result = (dist, list(hint))
+        if result is None:
+            result = self._best(key)
         if len(self.cache) > 200_000:
             self.cache.clear()
         self.cache[key] = result
@@ -134,17 +149,17 @@ class RouteOptimizer:
                 by_station: dict[int, list] = {}
                 for label in stations_next:
                     by_station.setdefault(label[3][-1], []).append(label)
-                frontier = [label for group in by_station.values() for label in _pareto(group)]
+                frontier = [label for group in by_station.values() for label in _pareto(group, self.keep)]
                 if not frontier:
                     break
-            labels = _pareto(new)
+            labels = _pareto(new, self.keep)
             if not labels:
                 return None
         dist, _time, _battery, path = labels[0]
         return dist, list(path)
 
 
-def _pareto(labels):
+def _pareto(labels, keep: int):
     """Keep the labels (all at one node) that no other beats in distance, time and battery at once, by distance."""
     labels.sort(key=lambda label: (label[0], label[1], -label[2]))
     kept = []
@@ -153,7 +168,7 @@ def _pareto(labels):
         if any(k[1] <= time + EPS and k[2] >= battery - EPS for k in kept):
             continue
         kept.append(label)
-        if len(kept) >= 12:
+        if len(kept) >= keep:
             break
     return kept
 
@@ -194,23 +209,37 @@ def earliest_arrivals(instance: Instance) -> list[float]:
 
 
 def unservable(instance: Instance, optimizer: RouteOptimizer | None = None) -> list[tuple[int, str]]:
-    """The customers no vehicle can serve, each with the reason as a sentence."""
-    optimizer = optimizer or RouteOptimizer(instance, candidates=len(instance.stations), max_chain=3)
+    """The customers no vehicle can serve, each with the reason as a sentence. A customer the (fast) ``optimizer``
+    cannot serve alone is tried again with every station and up to three stations in a row; what that finds goes
+    into the optimizer's cache."""
+    optimizer = optimizer or RouteOptimizer(instance)
+    deep = RouteOptimizer(instance, candidates=len(instance.stations), max_chain=3, keep=12)
     arrival = earliest_arrivals(instance)
     problems = []
     for c in instance.customers:
         node = instance.nodes[c]
         if node.demand > instance.load_capacity + EPS:
-            problems.append((c, f"its demand {node.demand:g} is above the vehicle load capacity {instance.load_capacity:g}"))
+            problems.append(
+                (c, f"its demand {node.demand:g} is above the vehicle load capacity {instance.load_capacity:g}")
+            )
         elif math.isinf(arrival[c]):
             problems.append((c, "it is out of the battery's reach from the depot, even via the recharging stations"))
         elif arrival[c] > node.due + EPS:
             problems.append(
-                (c, f"its time window closes at {node.due:g}, before a vehicle can reach it (at {arrival[c]:.2f} at the earliest)")
+                (
+                    c,
+                    f"its time window closes at {node.due:g}, before a vehicle can reach it "
+                    f"(at {arrival[c]:.2f} at the earliest)",
+                )
+            )
+        elif optimizer.best((c,)) is None and deep.best((c,)) is None:
+            problems.append(
+                (
+                    c,
+                    "no vehicle can serve it and get back to the depot by its closing time "
+                    f"({instance.nodes[0].due:g}) within the battery, even via the recharging stations",
+                )
             )
         elif optimizer.best((c,)) is None:
-            problems.append(
-                (c, "no vehicle can serve it and get back to the depot by its closing time "
-                 f"({instance.nodes[0].due:g}) within the battery, even via the recharging stations")
-            )
+            optimizer.cache[(c,)] = deep.best((c,))
     return problems

@@ -19,20 +19,34 @@ from __future__ import annotations
 import math
 import random
 import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import routingblocks as rb
 from routingblocks.operators import (
     BestInsertionOperator,
-    RelatedRemovalOperator,
     WorstRemovalOperator,
     blink_selector_factory,
-    build_relatedness_matrix,
     first_move_selector,
 )
 
 from routing.evrptw.fullcharge import RouteOptimizer, unservable
 from routing.evrptw.instance import Instance, InstanceError
+
+MINIMISE_SHARE = 0.6  # of the time limit, for route minimisation at most
+ATTEMPT_SHARE = 0.1  # of the time limit without fewer vehicles, then a route of the best is dropped
+SPARE_ROUTE = False  # while minimising vehicles, keep an empty route the repair may open (at the fleet cost)
+FLEET_COST = 0.0  # cost of a vehicle in the search, times the longest return trip depot-customer
+REMOVE_MIN, REMOVE_MAX = 0.1, 0.35  # share of the customers an ALNS step removes
+FULL_RECHARGE_PENALTY = 0.05  # relative cost added to a solution feasible only with partial recharging
+START_TEMPERATURE = 0.01  # record-to-record acceptance: relative slack, falling to 0 over the run
+CONSTRUCT_BATTERY_PENALTY = 1e4  # per time unit of missing charge, while constructing
+PENALTY_PERIOD = 20  # iterations between penalty updates
+TARGET_FEASIBLE = 0.5  # penalties rise when fewer candidates than this are feasible, fall otherwise
+LS_SHARE = 0.3  # the local search runs on the candidates whose repaired cost is in this lowest share of late
+BEST_IMPROVEMENT = True  # the local search's pivoting rule (else first improvement)
+GRANULARITY = 15  # arcs to the nearest vertices the local search considers
 
 
 @dataclass
@@ -46,15 +60,27 @@ class Solution:
     iterations: int = 0
 
 
-def solve(instance: Instance, *, time_limit_s: float = 60.0, seed: int = 0) -> Solution:
-    """Plan the routes; InstanceError names the customer that cannot be served at all, or ``max_vehicles`` when the
-    jobs need more vehicles than the instance allows."""
-    started = time.perf_counter()
+def solve(
+    instance: Instance,
+    *,
+    time_limit_s: float = 60.0,
+    seed: int = 0,
+    max_iterations: int | None = None,
+    clock: Callable[[], float] = time.perf_counter,
+) -> Solution:
+    """Plan the routes within ``time_limit_s``; InstanceError names the customer that cannot be served at all, or
+    ``max_vehicles`` when the jobs need more vehicles than the instance allows.
+
+    With ``max_iterations`` the search stops after so many ALNS iterations (the time limit still caps it), and the
+    same seed gives the same routes; under a time limit alone how far it gets depends on the machine's speed.
+    ``clock`` measures the time limit (wall time; a benchmark on a shared machine may pass ``time.process_time``)."""
+    started = clock()
     optimizer = RouteOptimizer(instance)
-    problems = unservable(instance)
+    problems = unservable(instance, optimizer)
     if problems:
-        text = "; ".join(f"customer {instance.nodes[c].id}: {reason}" for c, reason in problems)
-        raise InstanceError(f"customer {instance.nodes[problems[0][0]].id}", text)
+        first, reason = problems[0]
+        others = "".join(f"; also customer {instance.nodes[c].id}: {why}" for c, why in problems[1:])
+        raise InstanceError(f"customer {instance.nodes[first].id}", f"{reason}{others}")
     demand = sum(instance.nodes[c].demand for c in instance.customers)
     lower_bound = max(1, math.ceil(demand / instance.load_capacity - 1e-9))
     if instance.max_vehicles is not None and lower_bound > instance.max_vehicles:
@@ -63,8 +89,8 @@ def solve(instance: Instance, *, time_limit_s: float = 60.0, seed: int = 0) -> S
             f"the jobs need at least {lower_bound} vehicles for their load ({demand:g} in vehicles of "
             f"{instance.load_capacity:g}); {instance.max_vehicles} available",
         )
-    search = _Search(instance, optimizer, seed=seed, lower_bound=lower_bound)
-    routes, iterations = search.run(deadline=started + time_limit_s)
+    search = _Search(instance, optimizer, seed=seed, lower_bound=lower_bound, clock=clock)
+    routes, iterations = search.run(deadline=started + time_limit_s, max_iterations=max_iterations)
     vehicles = len(routes)
     if instance.max_vehicles is not None and vehicles > instance.max_vehicles:
         raise InstanceError(
@@ -76,13 +102,57 @@ def solve(instance: Instance, *, time_limit_s: float = 60.0, seed: int = 0) -> S
         routes=routes,
         vehicles=vehicles,
         distance=float(distance),
-        seconds=time.perf_counter() - started,
+        seconds=clock() - started,
         iterations=iterations,
     )
 
 
+class _RelatedRemoval(rb.DestroyOperator):
+    """Shaw-style removal: a random customer and the customers most related to it (near in space and in opening
+    time), with some randomness in the rank picked (rank = floor(n * u^4))."""
+
+    def __init__(self, ranked: dict[int, list[int]], customers: list[int], py_random: random.Random):
+        rb.DestroyOperator.__init__(self)
+        self._ranked = ranked
+        self._customers = customers
+        self._random = py_random
+
+    def name(self) -> str:
+        return "RelatedRemoval"
+
+    def can_apply_to(self, solution: rb.Solution) -> bool:
+        return True
+
+    def apply(self, evaluation: rb.Evaluation, solution: rb.Solution, count: int) -> list[int]:
+        seed = self._random.choice(self._customers)
+        chosen = [seed]
+        taken = {seed}
+        while len(chosen) < count:
+            pivot = self._random.choice(chosen)
+            candidates = [b for b in self._ranked[pivot][: 4 * count] if b not in taken]
+            if not candidates:
+                candidates = [b for b in self._customers if b not in taken]
+                if not candidates:
+                    break
+            pick = candidates[int(len(candidates) * self._random.random() ** 4)]
+            chosen.append(pick)
+            taken.add(pick)
+        locations = [location for vertex in chosen for location in solution.find(vertex)]
+        solution.remove_vertices(locations)
+        return chosen
+
+
 class _Search:
-    def __init__(self, instance: Instance, optimizer: RouteOptimizer, *, seed: int, lower_bound: int):
+    def __init__(
+        self,
+        instance: Instance,
+        optimizer: RouteOptimizer,
+        *,
+        seed: int,
+        lower_bound: int,
+        clock: Callable[[], float] = time.perf_counter,
+    ):
+        self.clock = clock
         self.instance = instance
         self.optimizer = optimizer
         self.lower_bound = max(lower_bound, 1)
@@ -96,12 +166,12 @@ class _Search:
         self.evaluation = rb.adptw.Evaluation(instance.battery_capacity * g, instance.load_capacity)
         self.penalties = [100.0, 100.0, 100.0]
         self._set_penalties(self.penalties)
-        self.local_search = rb.LocalSearch(self.rb_instance, self.evaluation, None, rb.BestImprovementPivotingRule())
-        arc_set = self._granular_arcs(25)
+        pivot = rb.BestImprovementPivotingRule() if BEST_IMPROVEMENT else rb.FirstImprovementPivotingRule()
+        self.local_search = rb.LocalSearch(self.rb_instance, self.evaluation, None, pivot)
+        arc_set = self._granular_arcs(GRANULARITY)
         ri = self.rb_instance
         self.ls_operators = [
             rb.operators.SwapOperator_0_1(ri, arc_set),
-            rb.operators.SwapOperator_0_2(ri, arc_set),
             rb.operators.SwapOperator_1_1(ri, arc_set),
             rb.operators.InterRouteTwoOptOperator(ri, arc_set),
             rb.operators.InsertStationOperator(ri),
@@ -118,7 +188,9 @@ class _Search:
     # --- building -------------------------------------------------------------------------------------------
     def _build_instance(self, g: float):
         inst = self.instance
-        builder = rb.utility.InstanceBuilder(create_vertex=rb.adptw.create_adptw_vertex, create_arc=rb.adptw.create_adptw_arc)
+        builder = rb.utility.InstanceBuilder(
+            create_vertex=rb.adptw.create_adptw_vertex, create_arc=rb.adptw.create_adptw_arc
+        )
         for index, node in enumerate(inst.nodes):
             due = node.due if math.isfinite(node.due) else 1e12
             data = rb.adptw.VertexData(node.x, node.y, node.demand, node.ready, due, node.service)
@@ -129,11 +201,15 @@ class _Search:
             else:
                 builder.add_station(str(index), data)
         d = inst.distance
+        # a fixed cost on every arc leaving the depot: each vehicle used costs it once, so the search trades
+        # vehicles against distance (the reported distance is always the true one)
+        self.fleet_cost = FLEET_COST * 2.0 * max(float(d[0, c]) for c in inst.customers)
         for i in range(len(inst.nodes)):
             for j in range(len(inst.nodes)):
                 dist = float(d[i, j])
+                cost = dist + (self.fleet_cost if i == 0 and j != 0 else 0.0)
                 builder.add_arc(
-                    str(i), str(j), rb.adptw.ArcData(dist, dist * inst.consumption_rate * g, dist / inst.velocity)
+                    str(i), str(j), rb.adptw.ArcData(cost, dist * inst.consumption_rate * g, dist / inst.velocity)
                 )
         builder.fleet_size = len(inst.customers)
         rb_instance = builder.build()
@@ -150,28 +226,24 @@ class _Search:
                 arc_set.forbid_arc(i, j)
         return arc_set
 
-    def _related_removal(self):
+    def _related_removal(self) -> rb.DestroyOperator:
         inst = self.instance
+        vertices = self.rb_instance.number_of_vertices
+        customers = [v for v in range(vertices) if inst.nodes[self.to_node[v]].kind == "customer"]
         d = inst.distance
         scale = float(d.max()) or 1.0
-        horizon = max(inst.nodes[0].due if math.isfinite(inst.nodes[0].due) else 1.0, 1.0)
-        nodes = [inst.nodes[self.to_node[v]] for v in range(self.rb_instance.number_of_vertices)]
+        horizon = inst.nodes[0].due if math.isfinite(inst.nodes[0].due) and inst.nodes[0].due > 0 else 1.0
+        # per customer, the other customers from most to least related (near in space and in opening time)
+        ranked = {}
+        for a in customers:
+            na = inst.nodes[self.to_node[a]]
 
-        def related(a: int, b: int) -> float:
-            na, nb = nodes[a], nodes[b]
-            if na.kind != "customer" or nb.kind != "customer":
-                return 0.0
-            gap = d[self.to_node[a], self.to_node[b]] / scale + 0.5 * abs(na.ready - nb.ready) / horizon
-            return 1.0 / (1e-3 + gap)
+            def gap(b: int, na=na, a=a) -> float:
+                nb = inst.nodes[self.to_node[b]]
+                return d[self.to_node[a], self.to_node[b]] / scale + 0.5 * abs(na.ready - nb.ready) / horizon
 
-        matrix = build_relatedness_matrix(self.rb_instance, related)
-        return RelatedRemovalOperator(
-            matrix,
-            blink_selector_factory(0.1, self.random),
-            rb.operators.random_selector_factory(self.random),
-            rb.operators.random_selector_factory(self.random),
-            cluster_size=2,
-        )
+            ranked[a] = sorted((b for b in customers if b != a), key=gap)
+        return _RelatedRemoval(ranked, customers, self.py_random)
 
     def _set_penalties(self, values):
         self.evaluation.overload_penalty_factor = values[0]
@@ -189,7 +261,7 @@ class _Search:
             customers = self._customers(route)
             if not customers:
                 continue
-            result = self.optimizer.best(customers)
+            result = self.optimizer.best(customers, hint=[self.to_node[node.vertex_id] for node in route])
             if result is None:
                 return None
             total += result[0]
@@ -211,7 +283,9 @@ class _Search:
         return pieces
 
     def _rb_solution(self, orders: list[list[int]]) -> rb.Solution:
-        routes = [rb.create_route(self.evaluation, self.rb_instance, [self.to_vertex[c] for c in order]) for order in orders]
+        routes = [
+            rb.create_route(self.evaluation, self.rb_instance, [self.to_vertex[c] for c in order]) for order in orders
+        ]
         return rb.Solution(self.evaluation, self.rb_instance, routes)
 
     def _nonempty(self, solution: rb.Solution) -> rb.Solution:
@@ -219,96 +293,125 @@ class _Search:
         return self._rb_solution([o for o in orders if any(self.instance.nodes[n].kind == "customer" for n in o)])
 
     # --- search ---------------------------------------------------------------------------------------------
-    def construct(self) -> rb.Solution:
-        solution = rb.Solution(self.evaluation, self.rb_instance, len(self.instance.customers))
-        customers = [self.to_vertex[c] for c in self.instance.customers]
-        self.py_random.shuffle(customers)
-        self.reinsert.apply(self.evaluation, solution, customers)
+    def construct(self) -> tuple[rb.Solution, rb.Solution]:
+        """Customers in order of closing time, each where it costs least, with the battery's penalty low (the
+        insertion does not add stations; the local search does) and the others high, so that a vehicle is added
+        only when no route takes a customer in time; then local search. Returns that solution (it may still break a
+        constraint; the search goes on from it) and one feasible under full recharge (its routes cut where needed)."""
+        self._set_penalties([1e4, CONSTRUCT_BATTERY_PENALTY, 1e4])
+        solution = rb.Solution(self.evaluation, self.rb_instance, 1)
+        customers = sorted(self.instance.customers, key=lambda c: (self.instance.nodes[c].due, self.py_random.random()))
+        for c in customers:
+            self.reinsert.apply(self.evaluation, solution, [self.to_vertex[c]])
+            if not solution[len(solution) - 1].empty:
+                solution.add_route()
+        self._set_penalties(self.penalties)
         self.local_search.optimize(solution, self.ls_operators)
         orders = []
         for route in solution:
             customers_in_route = self._customers(route)
             if customers_in_route:
                 orders.extend(self._split(customers_in_route))
-        return self._rb_solution(orders)
+        return self._nonempty(solution), self._rb_solution(orders)
 
-    def run(self, *, deadline: float) -> tuple[list[list[int]], int]:
-        current = self.construct()
-        full = self.full(current)
+    def _drop_route(self, solution: rb.Solution) -> rb.Solution:
+        """The solution without its route of fewest customers, whose customers are reinserted where they cost least
+        (violations allowed, with raised penalties), then local search."""
+        solution = solution.copy()
+        sizes = [len(self._customers(route)) for route in solution]
+        weights = [1.0 / (1 + size) ** 2 for size in sizes]
+        index = self.py_random.choices(range(len(sizes)), weights=weights)[0]
+        route = solution[index]
+        removed = [node.vertex_id for node in route if node.vertex.is_customer]
+        solution.remove_route(route)
+        self.reinsert.apply(self.evaluation, solution, removed)
+        self.local_search.optimize(solution, self.ls_operators)
+        return solution
+
+    def run(self, *, deadline: float, max_iterations: int | None = None) -> tuple[list[list[int]], int]:
+        """Search until the deadline (or ``max_iterations``: then the phases follow the iterations, not the clock,
+        and a seed gives the same routes on any machine as long as the deadline is not reached first)."""
+        started = self.clock()
+        budget = max(deadline - started, 1e-3)
+
+        def progress(iterations: int) -> float:
+            if max_iterations:
+                return iterations / max_iterations
+            return (self.clock() - started) / budget
+
+        self.stats = {"pr_feasible": 0, "fr_feasible": 0, "log": []}
+        current, best_rb = self.construct()
+        self.stats["construct"] = (round(self.clock() - started, 1), len(current), len(best_rb))
+        full = self.full(best_rb)
         assert full is not None  # every piece was made feasible in construct()
         best = (len(full[1]), full[0], full[1])
-        best_rb = current.copy()
         iterations = 0
-        since_best = 0
-        minimising = False
-        failed_minimisation = 0
-        stage_iters = 0
-        window = []
-        temperature0 = 0.01
-        while time.perf_counter() < deadline:
+        window: list[bool] = []
+        ratios: deque[float] = deque()
+        attempt_started = None
+        minimising = True
+        while self.clock() < deadline and (now := progress(iterations)) < 1.0:
             iterations += 1
-            stage_iters += 1
-            # Route minimisation: from the best feasible solution, drop the route with fewest customers.
-            if (
-                not minimising
-                and best[0] > self.lower_bound
-                and failed_minimisation < 6
-                and since_best > 50
-            ):
+            if minimising and (now >= MINIMISE_SHARE or best[0] <= self.lower_bound):
+                # distance phase: from the best solution, with its vehicles
+                minimising = False
                 current = best_rb.copy()
-                smallest = min(current, key=lambda r: len(self._customers(r)))
-                removed = [node.vertex_id for node in smallest if node.vertex.is_customer]
-                current.remove_route(smallest)
-                self._set_penalties([p * 10 for p in self.penalties])
-                self.reinsert.apply(self.evaluation, current, removed)
-                self.local_search.optimize(current, self.ls_operators)
-                self._set_penalties(self.penalties)
-                minimising = True
-                stage_iters = 0
+                self._current_penalty = 0.0
+            if minimising and (attempt_started is None or now - attempt_started > ATTEMPT_SHARE):
+                # (another) attempt at one vehicle fewer than the best: drop a short route, reinsert its customers
+                current = self._drop_route(best_rb)
+                self._current_penalty = 0.0
+                attempt_started = now
+                if SPARE_ROUTE:
+                    current.add_route()
             candidate = current.copy()
-            removed_fraction = self.py_random.uniform(0.1, 0.4)
-            count = max(1, int(len(self.instance.customers) * removed_fraction))
+            count = max(1, int(len(self.instance.customers) * self.py_random.uniform(REMOVE_MIN, REMOVE_MAX)))
             operators = self.alns.generate(self.evaluation, candidate, count)
-            self.local_search.optimize(candidate, self.ls_operators)
+            ratio = candidate.cost / max(self._cost(current), 1e-9)
+            ratios.append(ratio)
+            if len(ratios) > 60:
+                ratios.popleft()
+            if LS_SHARE >= 1.0 or ratio <= sorted(ratios)[int(LS_SHARE * (len(ratios) - 1))]:
+                self.local_search.optimize(candidate, self.ls_operators)
             score = 0
-            feasible_pr = candidate.feasible
-            window.append(feasible_pr)
-            if feasible_pr:
+            feasible = candidate.feasible
+            window.append(feasible)
+            penalty = 0.0
+            self.stats["pr_feasible"] += feasible
+            if feasible:
                 full = self.full(candidate)
-                if full is not None:
+                self.stats["fr_feasible"] += full is not None
+                if full is None:
+                    penalty = FULL_RECHARGE_PENALTY * candidate.cost
+                else:
                     vehicles = len(full[1])
                     if (vehicles, full[0]) < (best[0], best[1] - 1e-9):
+                        score = 9
                         if vehicles < best[0]:
-                            minimising = False
-                            failed_minimisation = 0
+                            attempt_started = None  # at once try one fewer again
                         best = (vehicles, full[0], full[1])
                         best_rb = self._nonempty(candidate)
-                        since_best = 0
-                        score = 9
-                    else:
-                        since_best += 1
-                else:
-                    since_best += 1
-            else:
-                since_best += 1
-            temperature = temperature0 * max(0.0, 1.0 - stage_iters / 3000)
-            if candidate.cost < current.cost * (1.0 + temperature * self.py_random.random()):
-                if candidate.cost < current.cost:
+                        seconds = round(self.clock() - started, 1)
+                        self.stats["log"].append((seconds, iterations, vehicles, round(full[0], 1)))
+            temperature = START_TEMPERATURE * max(0.0, 1.0 - now)
+            threshold = self._cost(current) * (1.0 + temperature * self.py_random.random())
+            if candidate.cost + penalty < threshold:
+                if candidate.cost + penalty < self._cost(current):
                     score = max(score, 1)
                 current = candidate
+                self._current_penalty = penalty
             self.alns.collect_score(*operators, score)
             if iterations % 50 == 0:
                 self.alns.adapt_operator_weights()
-                ratio = sum(window) / len(window)
-                factor = 1.2 if ratio < 0.5 else 0.85
+            if iterations % PENALTY_PERIOD == 0:
+                share = sum(window) / len(window)
+                factor = 1.3 if share < TARGET_FEASIBLE else 0.8
                 self.penalties = [min(1e5, max(0.5, p * factor)) for p in self.penalties]
                 self._set_penalties(self.penalties)
                 window.clear()
-            if minimising and stage_iters > 600:
-                # give up on this vehicle count for now
-                minimising = False
-                failed_minimisation += 1
-                current = best_rb.copy()
-                stage_iters = 0
-                since_best = 0
         return best[2], iterations
+
+    _current_penalty = 0.0
+
+    def _cost(self, solution: rb.Solution) -> float:
+        return solution.cost + self._current_penalty

@@ -3,8 +3,9 @@
 //
 // Each entry: {name, attribution, labels (true: hidden under a tile server, which has its own labels),
 // load(context) -> Promise of a Leaflet layer}. context: {map, urls (the <div>'s data-* URLs), fetchJSON}.
-// Another offline layer (issue 18's road extract) is one more entry pushed onto EVBasemap.layers before
-// livemap.js runs, or added here.
+// Another offline layer is one more entry pushed onto EVBasemap.layers before livemap.js runs, or added here.
+// "Roads" draws the streets of the imported road graphs (issue 18, routing/views/graphs.py roads.json) for the
+// visible bounds, from zoom ROADS_MIN_ZOOM on, fetched again as the map moves.
 (function () {
   const cache = {};
   function fetchJSON(url) {
@@ -48,6 +49,51 @@
     return continuous(object);
   }
 
+  const ROADS_MIN_ZOOM = 13;
+  const ROAD_STYLE = {  // by OSM class: main roads wider and warmer
+    motorway: {color: "#d4793c", weight: 3}, motorway_link: {color: "#d4793c", weight: 2},
+    trunk: {color: "#dc9a52", weight: 3}, trunk_link: {color: "#dc9a52", weight: 2},
+    primary: {color: "#e0b060", weight: 2.6}, primary_link: {color: "#e0b060", weight: 1.8},
+    secondary: {color: "#c9b27a", weight: 2.2}, secondary_link: {color: "#c9b27a", weight: 1.6},
+    tertiary: {color: "#a9a294", weight: 1.8}, tertiary_link: {color: "#a9a294", weight: 1.4},
+  };
+  function roadStyle(feature) {
+    const style = ROAD_STYLE[feature.properties.highway] || {color: "#b9b4aa", weight: 1.2};
+    return {...style, opacity: 0.9, lineCap: "round"};
+  }
+
+  // The layer is a group that refills itself on moveend; `roadsUrl` is absent on pages without the road graphs.
+  function roads(context) {
+    const map = context.map;
+    if (!map.getPane("roads")) map.createPane("roads").style.zIndex = 160;  // above the land, under the labels
+    const renderer = L.canvas({pane: "roads", padding: 0.2});
+    const group = L.layerGroup([], {pane: "roads"});
+    let wanted = "";
+    function refresh() {
+      if (!context.urls.roadsUrl || !map.hasLayer(group)) return;
+      if (map.getZoom() < ROADS_MIN_ZOOM) { wanted = ""; group.clearLayers(); map.getContainer().dataset.roads = "zoom"; return; }
+      const b = map.getBounds().pad(0.1);
+      const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
+      const bbox = [clamp(b.getSouth(), -90, 90), clamp(b.getWest(), -180, 180), clamp(b.getNorth(), -90, 90), clamp(b.getEast(), -180, 180)]
+        .map((v) => v.toFixed(4)).join(",");
+      if (bbox === wanted) return;
+      wanted = bbox;
+      fetch(`${context.urls.roadsUrl}?bbox=${bbox}`, {credentials: "same-origin", headers: {Accept: "application/json"}})
+        .then((response) => (response.ok ? response.json() : Promise.reject(new Error(`roads: ${response.status}`))))
+        .then((collection) => {
+          if (wanted !== bbox) return;  // the map moved on meanwhile
+          group.clearLayers();
+          group.addLayer(L.geoJSON(collection, {pane: "roads", renderer, interactive: false, style: roadStyle}));
+          map.getContainer().dataset.roads = String(collection.segments);
+        })
+        .catch((error) => { wanted = ""; console.error("road layer:", error); });
+    }
+    map.on("moveend", refresh);
+    group.on("add", () => { wanted = ""; setTimeout(refresh, 0); });
+    group.on("remove", () => { group.clearLayers(); wanted = ""; });
+    return Promise.resolve(group);
+  }
+
   const layers = [
     {
       name: "Land",
@@ -75,6 +121,11 @@
           pane: "basemap", interactive: false,
           style: {color: "#6f93b0", weight: 1.2, fill: false},
         })),
+    },
+    {
+      name: "Roads",
+      attribution: "© OpenStreetMap contributors",
+      load: roads,
     },
     {
       name: "Cities",

@@ -21,7 +21,7 @@
 
   // --- basemap: the offline layers, then the tile server's map over them when one is set ---------------------------
   const layerControl = L.control.layers(null, null, {position: "topright", collapsed: true}).addTo(map);
-  const context = {map, urls: {landUrl: urls.landUrl, placesUrl: urls.placesUrl}, fetchJSON: window.EVBasemap.fetchJSON};
+  const context = {map, urls: {landUrl: urls.landUrl, placesUrl: urls.placesUrl, roadsUrl: urls.roadsUrl}, fetchJSON: window.EVBasemap.fetchJSON};
   window.EVBasemap.layers.forEach((entry) => {
     if (entry.labels && urls.tilesUrl) return;  // the tiles carry their own labels
     entry.load(context).then((layer) => {
