@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: run test lint format bench bench-ocpp bench-smart-charging bench-pages bench-simulation install install-dev serve clean
+.PHONY: run test lint format bench bench-ocpp bench-smart-charging bench-pages bench-simulation bench-routing install install-dev serve clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -73,6 +73,10 @@ bench-pages: install-dev
 ## bench-simulation: battery aging of 10,000 vehicles over a year of hourly data, energy for 100,000 trip segments, the calibration table (no database)
 bench-simulation: install
 	$(PY) manage.py bench_simulation
+
+## bench-routing: route queries on a city graph, charging stops on 300 stations, the E-VRPTW on the published instances (about 15 min; no database)
+bench-routing: install
+	$(PY) manage.py bench_routing
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache

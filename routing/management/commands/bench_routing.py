@@ -4,31 +4,59 @@ With no flag every part runs.
 
 - ``--queries``: route queries (shortest, fastest, least energy) between random pairs on the Helsinki extract
   and a synthetic 200 × 200 city grid; p50/p95/max ms per metric (target p95 ≤ 50 ms), ``routing.bench.queries``.
+- ``--evrptw``: the E-VRPTW solver on the 12 published 100-customer instances against the best-known solutions
+  (≤ 60 s each), every plan checked independently, ``routing.bench.evrptw``.
+- ``--exact``: the exact model on the 36 small instances (proven optimal, against the published optima),
+  ``routing.bench.exact``.
+
+``--quick`` runs a short version of each part (a smoke run).
 """
 
 import json
 
 from django.core.management.base import BaseCommand
 
-from routing.bench import queries
+from routing.bench import evrptw, exact, queries
 
 
 class Command(BaseCommand):
     help = "Time routing's parts (route queries, …) and print the figures as JSON on stdout."
 
     # flag -> (what it runs, its title for the progress line); other parts add their entry here
-    PARTS = {"queries": (queries.run, "route queries")}
+    PARTS = {
+        "queries": (queries.run, "route queries"),
+        "evrptw": (evrptw.run, "E-VRPTW, 12 instances with 100 customers"),
+        "exact": (exact.run, "E-VRPTW exact model, 36 small instances"),
+    }
 
     def add_arguments(self, parser):
         parser.add_argument("--queries", action="store_true", help="route queries on Helsinki and a city grid")
         parser.add_argument("--query-count", type=int, default=500, help="random pairs per graph (default 500)")
         parser.add_argument("--grid-size", type=int, default=200, help="junctions per side of the grid (default 200)")
         parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--evrptw", action="store_true", help="the E-VRPTW solver on the 100-customer instances")
+        parser.add_argument("--time-limit", type=float, default=60.0, help="seconds per E-VRPTW instance (default 60)")
+        parser.add_argument(
+            "--cpu-time", action="store_true", help="count the E-VRPTW limit in CPU seconds (a shared machine)"
+        )
+        parser.add_argument("--exact", action="store_true", help="the exact model on the small instances")
+        parser.add_argument("--quick", action="store_true", help="a short run of each part")
 
     def handle(self, *args, **options):
         chosen = [name for name in self.PARTS if options.get(name)] or list(self.PARTS)
         arguments = {
-            "queries": {"queries": options["query_count"], "grid_size": options["grid_size"], "seed": options["seed"]},
+            "queries": {
+                "queries": 50 if options["quick"] else options["query_count"],
+                "grid_size": options["grid_size"],
+                "seed": options["seed"],
+            },
+            "evrptw": {
+                "quick": options["quick"],
+                "time_limit_s": options["time_limit"],
+                "seed": options["seed"],
+                "cpu_time": options["cpu_time"],
+            },
+            "exact": {"quick": options["quick"]},
         }
         result = {}
         for name in chosen:
