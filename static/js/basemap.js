@@ -90,7 +90,8 @@
     }
     map.on("moveend", refresh);
     group.on("add", () => { wanted = ""; setTimeout(refresh, 0); });
-    group.on("remove", () => { group.clearLayers(); wanted = ""; });
+    // switched off: the streets go and so does their canvas (Leaflet keeps a renderer until it is removed)
+    group.on("remove", () => { group.clearLayers(); wanted = ""; map.removeLayer(renderer); });
     return Promise.resolve(group);
   }
 
