@@ -1,3 +1,9 @@
+from django.urls import path
+
+from routing.views import stops
+
 app_name = "routing"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    path("charging-stops/", stops.charging_stops, name="charging-stops"),
+]
