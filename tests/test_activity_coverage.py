@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import time, timedelta
 from decimal import Decimal as D
 from html.parser import HTMLParser
+from urllib.parse import urlencode
 
 import pytest
 from django.db import connection
@@ -723,6 +724,26 @@ API_CASES.update(
 )
 
 
+def _stop_trip(w, **extra):
+    """A trip through the walk depot that needs a stop there: 150 road km each side, a direct leg beyond range."""
+    return {"vehicle": w.vehicle.pk, "origin_latitude": 52.5, "origin_longitude": 11.6, "destination_latitude": 52.5,
+            "destination_longitude": 15.2, "start_soc_percent": 100, "arrival_soc_percent": 30,
+            "departure_at": (timezone.now() + timedelta(hours=1)).isoformat(), **extra}  # fmt: skip
+
+
+API_CASES.update(
+    {
+        ("post", "/api/v1/charging-stop-plans/book/", ""): Case(
+            lambda w, client, _: (
+                client.post("/api/v1/charging-stop-plans/book/", _stop_trip(w), format="json"),
+                None,
+            ),
+            [Entry("charging.reservation", "create")],
+        ),
+    }
+)
+
+
 def _notification(w) -> Notification:
     return Notification.objects.create(user=w.admin, event="station.alert", title="Walk", body="", link="/")
 
@@ -741,6 +762,10 @@ API_EXEMPT: dict[tuple[str, str], Exempt] = {
             "/api/v1/pricing/quote/", {"connector": w.fast.pk, "energy_kwh": "20"}, format="json"
         ),  # fmt: skip
         prepare=lambda w: w.tariff(site=w.site),
+    ),
+    ("post", "/api/v1/charging-stop-plans/"): Exempt(
+        "a read: the plan is computed and answered, nothing is stored",
+        lambda w, client, _: client.post("/api/v1/charging-stop-plans/", _stop_trip(w), format="json"),
     ),
     ("post", "/api/v1/smart-charging/what-if/"): Exempt(
         "a read: a what-if plan is computed and kept a day for its page, and nothing is planned or sent",
@@ -956,6 +981,11 @@ def _toggle_preference(w, _):
 
 
 PAGE_CASES: dict[tuple[str, str], PageCase] = {
+    ("routing:charging-stops", ""): PageCase(
+        lambda w, p: "/routing/charging-stops/?" + urlencode(_stop_trip(w)),
+        [Entry("charging.reservation", "create")],
+        button="book",
+    ),
     ("fleet:vehicle-create", ""): PageCase(
         lambda w, p: "/fleet/vehicles/new/",
         [Entry("fleet.vehicle", "create")],
