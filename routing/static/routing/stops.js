@@ -8,13 +8,12 @@
   const map = L.map(element, {zoomSnap: 0.5, attributionControl: false});
   const points = [data.origin, ...data.stops, data.destination].map((p) => [p.latitude, p.longitude]);
   L.polyline(points, {color: "#2563eb", weight: 3, dashArray: "6 6"}).addTo(map);
-  const label = (text) => ({permanent: false, direction: "top"});
   L.circleMarker(points[0], {radius: 8, color: "#15803d", fillOpacity: 0.9}).bindTooltip("Origin: " + data.origin.name).addTo(map);
   L.circleMarker(points[points.length - 1], {radius: 8, color: "#b91c1c", fillOpacity: 0.9})
     .bindTooltip("Destination: " + data.destination.name).addTo(map);
   data.stops.forEach((stop, i) => {
     L.marker([stop.latitude, stop.longitude], {title: stop.name})
-      .bindTooltip((i + 1) + ". " + stop.name, label()).addTo(map);
+      .bindTooltip((i + 1) + ". " + stop.name, {direction: "top"}).addTo(map);
   });
   map.fitBounds(L.latLngBounds(points).pad(0.15));
 })();
