@@ -1,6 +1,6 @@
 from django.urls import path
 
-from routing.views import graphs, paths, plans
+from routing.views import graphs, paths, plans, stops
 
 app_name = "routing"
 
@@ -16,4 +16,5 @@ urlpatterns: list = [
     path("plans/<int:pk>/status.json", plans.plan_status, name="plan-status"),
     path("plans/<int:pk>/solve/", plans.plan_solve, name="plan-solve"),
     path("plans/<int:pk>/commit/", plans.plan_commit, name="plan-commit"),
+    path("charging-stops/", stops.charging_stops, name="charging-stops"),
 ]

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import time, timedelta
 from decimal import Decimal as D
 from html.parser import HTMLParser
+from urllib.parse import urlencode
 
 import pytest
 from django.db import connection
@@ -728,6 +729,13 @@ def _road_graph(w) -> RoadGraph:
     return RoadGraph.objects.create(name=w.unique("Region"), source="region.osm.pbf")
 
 
+def _stop_trip(w, **extra):
+    """A trip through the walk depot that needs a stop there: 150 road km each side, a direct leg beyond range."""
+    return {"vehicle": w.vehicle.pk, "origin_latitude": 52.5, "origin_longitude": 11.6, "destination_latitude": 52.5,
+            "destination_longitude": 15.2, "start_soc_percent": 100, "arrival_soc_percent": 30,
+            "departure_at": (timezone.now() + timedelta(hours=1)).isoformat(), **extra}  # fmt: skip
+
+
 API_CASES.update(
     {
         ("post", "/api/v1/road-graphs/", ""): Case(
@@ -742,6 +750,13 @@ API_CASES.update(
             lambda w, client, graph: (client.delete(f"/api/v1/road-graphs/{graph.pk}/"), graph.pk),
             [Entry("routing.roadgraph", "delete")],
             prepare=_road_graph,
+        ),
+        ("post", "/api/v1/charging-stop-plans/book/", ""): Case(
+            lambda w, client, _: (
+                client.post("/api/v1/charging-stop-plans/book/", _stop_trip(w), format="json"),
+                None,
+            ),
+            [Entry("charging.reservation", "create")],
         ),
     }
 )
@@ -772,6 +787,10 @@ API_EXEMPT: dict[tuple[str, str], Exempt] = {
             "/api/v1/pricing/quote/", {"connector": w.fast.pk, "energy_kwh": "20"}, format="json"
         ),  # fmt: skip
         prepare=lambda w: w.tariff(site=w.site),
+    ),
+    ("post", "/api/v1/charging-stop-plans/"): Exempt(
+        "a read: the plan is computed and answered, nothing is stored",
+        lambda w, client, _: client.post("/api/v1/charging-stop-plans/", _stop_trip(w), format="json"),
     ),
     ("post", "/api/v1/smart-charging/what-if/"): Exempt(
         "a read: a what-if plan is computed and kept a day for its page, and nothing is planned or sent",
@@ -1089,6 +1108,11 @@ def _toggle_preference(w, _):
 
 
 PAGE_CASES: dict[tuple[str, str], PageCase] = {
+    ("routing:charging-stops", ""): PageCase(
+        lambda w, p: "/routing/charging-stops/?" + urlencode(_stop_trip(w)),
+        [Entry("charging.reservation", "create")],
+        button="book",
+    ),
     ("fleet:vehicle-create", ""): PageCase(
         lambda w, p: "/fleet/vehicles/new/",
         [Entry("fleet.vehicle", "create")],

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from routing.api import graphs, paths
+from routing.api import graphs, paths, stops
 from routing.api.plans import RoutePlanViewSet
 
 routes: list = [  # (prefix, viewset) pairs registered on the API router
@@ -10,4 +10,6 @@ routes: list = [  # (prefix, viewset) pairs registered on the API router
 
 urlpatterns: list = [
     path("road-routes/", paths.RoadRouteView.as_view(), name="road-routes"),
+    path("charging-stop-plans/", stops.ChargingStopPlanView.as_view(), name="charging-stop-plans"),
+    path("charging-stop-plans/book/", stops.ChargingStopBookView.as_view(), name="charging-stop-plans-book"),
 ]

@@ -1,0 +1,650 @@
+"""Charging stops on long routes: the plan that minimizes total trip time (driving, waiting, charging along the
+vehicle's charging curve), exact for a discretized state of charge. Plain Python, no Django.
+
+The model
+---------
+Nodes are the origin, the candidate stations and the destination; `legs[(a, b)]` gives the minutes and kWh from
+`a` to `b` (only the legs given are drivable). The state of charge (SoC) is held in whole *levels* of `step` %
+(default 1 %): the start SoC is rounded down to a level, every leg's energy is rounded up to whole levels, and the
+reserve and the arrival SoC are rounded up, so the discrete plan is always drivable in the continuous world
+(conservative; the error is at most one level per leg and shrinks with the step: `routing/bench/stops.py`'s
+`convergence` shows it). At a station the vehicle either drives past (no wait, no charge; unavailable stations
+only allow this) or stops: it pays the station's expected wait once and charges to any level above its arrival
+level. Charging from level i to j takes `cum[j] - cum[i]` minutes, `cum` being the cumulative charging time from
+0 % at that station's power: `min(peak_kw × curve(SoC), station_kw) × power_factor`, the curve piecewise linear
+(DEFAULT_CURVE: full power to 55 %, 55 % of peak at 80 %, 25 % at 100 %) and integrated exactly (the time of a
+linear power ramp is a logarithm), so every charge step costs what the curve says. The SoC must stay at or above
+the reserve at every node (legs use energy monotonically, so at every point) and reach the arrival SoC at the
+destination.
+
+The method
+----------
+Label setting (a resource-constrained shortest path): a label is (node, minutes so far, SoC level, whether the
+wait has been paid here). Labels are taken from a heap in order of minutes + an admissible, consistent bound: the
+fastest driving time to the destination plus the charging that is unavoidable (the least energy to the destination
+plus the arrival SoC, less the SoC held, at the fastest power any station gives). A label is dropped when another
+at the same node has no more minutes, no less SoC and no more minutes to go on charging (the wait already paid):
+whatever the dropped one can do, the other can do no later. Charging is expanded one level at a time (a level's
+label leads to the next level and to every leg), so levels the bound rules out are never made. The first label
+taken at the destination is optimal. Before searching, a reachability pass with every station charging to 100 %
+tells an infeasible trip apart and says why (`Infeasible`).
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from bisect import bisect_left
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+
+ORIGIN = "origin"
+DESTINATION = "destination"
+
+#: The default charging curve: (SoC %, share of the vehicle's DC peak power). Full power to 55 %, tapering to
+#: 55 % of peak at 80 % and 25 % at 100 % (the shape of typical 400 V NMC packs on a DC charger).
+DEFAULT_CURVE: tuple[tuple[float, float], ...] = ((0.0, 1.0), (55.0, 1.0), (80.0, 0.55), (100.0, 0.25))
+EPS = 1e-9
+
+
+class ProblemError(ValueError):
+    """Bad input: `errors` maps each field to what is wrong and how to fix it."""
+
+    def __init__(self, errors: dict[str, str]):
+        self.errors = errors
+        super().__init__("; ".join(f"{name}: {message}" for name, message in errors.items()))
+
+
+class Infeasible(Exception):
+    """No plan exists; `reason` says which gap is too long or why the arrival SoC cannot be met, `field` the input
+    it concerns (destination or arrival_soc)."""
+
+    def __init__(self, reason: str, *, field: str = "destination"):
+        self.reason = reason
+        self.field = field
+        super().__init__(reason)
+
+
+@dataclass(frozen=True)
+class Place:
+    """The origin or the destination."""
+
+    name: str
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+@dataclass(frozen=True)
+class Station:
+    """A candidate station: `power_kw` is what this vehicle can draw there (min of the connector's and the
+    vehicle's maximum for that current type; 0 when no connector fits), `wait_minutes` the expected wait."""
+
+    id: str
+    name: str
+    power_kw: float
+    wait_minutes: float = 0.0
+    available: bool = True
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+@dataclass(frozen=True)
+class Leg:
+    """One drivable leg: minutes and kWh (negative: recuperated downhill), km when known (for messages)."""
+
+    minutes: float
+    kwh: float
+    km: float | None = None
+
+
+@dataclass(frozen=True)
+class Problem:
+    origin: Place
+    destination: Place
+    stations: Sequence[Station]
+    legs: Mapping[tuple[str, str], Leg]  # keys: ORIGIN, DESTINATION or a station id
+    battery_kwh: float  # usable
+    peak_kw: float  # the vehicle's DC peak
+    start_soc: float  # %
+    reserve_soc: float  # %
+    arrival_soc: float  # %
+    curve: tuple[tuple[float, float], ...] = DEFAULT_CURVE
+    power_factor: float = 1.0  # temperature / state of health (simulation.battery.temperature.dc_power_factor)
+    step: float = 1.0  # % of SoC per level
+    network: LegTable | None = None  # the legs between stations, prepared once; `legs` then adds the trip's own
+
+
+@dataclass
+class Stop:
+    station_id: str
+    name: str
+    arrive_after_minutes: float  # from departure
+    arrival_soc: float
+    charge_to_soc: float
+    wait_minutes: float
+    charge_minutes: float
+    kwh: float
+    power_kw: float
+
+
+@dataclass
+class Plan:
+    stops: list[Stop]
+    path: list[str]  # every node driven through, stations passed without charging included
+    drive_minutes: float
+    charge_minutes: float
+    wait_minutes: float
+    total_minutes: float
+    kwh_charged: float
+    drive_kwh: float
+    arrival_soc: float
+    labels: int = 0  # labels taken from the heap (work done)
+    notes: list[str] = field(default_factory=list)
+
+
+# --- the charging curve ----------------------------------------------------------------------------------------------
+
+
+def check(problem: Problem) -> None:
+    """Raise ProblemError naming each bad field."""
+    errors: dict[str, str] = {}
+
+    def percent(name: str, value: float) -> None:
+        if not isinstance(value, int | float) or not math.isfinite(value) or not 0 <= value <= 100:
+            errors[name] = "Give a percentage between 0 and 100."
+
+    percent("start_soc", problem.start_soc)
+    percent("reserve_soc", problem.reserve_soc)
+    percent("arrival_soc", problem.arrival_soc)
+    if not errors:
+        if problem.start_soc < problem.reserve_soc:
+            errors["start_soc"] = (
+                f"The start SoC ({problem.start_soc:g} %) is below the reserve ({problem.reserve_soc:g} %): charge "
+                "before leaving or lower the reserve."
+            )
+        if problem.arrival_soc < problem.reserve_soc:
+            errors["arrival_soc"] = (
+                f"The arrival SoC ({problem.arrival_soc:g} %) is below the reserve ({problem.reserve_soc:g} %): the "
+                "reserve must hold at the destination too; raise it to at least the reserve."
+            )
+    if not (math.isfinite(problem.battery_kwh) and problem.battery_kwh > 0):
+        errors["battery_kwh"] = "Give the usable battery capacity in kWh, above 0."
+    if not (math.isfinite(problem.peak_kw) and problem.peak_kw > 0):
+        errors["peak_kw"] = "Give the vehicle's DC peak power in kW, above 0."
+    if not (math.isfinite(problem.power_factor) and 0 < problem.power_factor <= 1):
+        errors["power_factor"] = "Give the share of peak power the battery accepts, above 0 and at most 1."
+    if not (
+        math.isfinite(problem.step)
+        and 0.1 <= problem.step <= 25
+        and abs(100 / problem.step - round(100 / problem.step)) < 1e-6
+    ):
+        errors["step"] = "Give a SoC step that divides 100 %, between 0.1 and 25 (e.g. 1, 0.5, 2)."
+    curve = problem.curve
+    if (
+        len(curve) < 2
+        or curve[0][0] != 0
+        or curve[-1][0] != 100
+        or any(b[0] <= a[0] for a, b in zip(curve, curve[1:], strict=False))
+        or any(not 0 < share <= 1 for _, share in curve)
+    ):
+        errors["curve"] = "Give (SoC %, share of peak) points from 0 % to 100 %, SoC increasing, shares in (0, 1]."
+    ids = [station.id for station in problem.stations]
+    if len(set(ids)) != len(ids) or {ORIGIN, DESTINATION} & set(ids):
+        errors["stations"] = f"Station ids must be unique and not '{ORIGIN}' or '{DESTINATION}'."
+    for station in problem.stations:
+        if not (math.isfinite(station.power_kw) and station.power_kw >= 0):
+            errors["stations"] = f"Station {station.name}: power_kw must be a number of kW, 0 or more."
+        if not (math.isfinite(station.wait_minutes) and station.wait_minutes >= 0):
+            errors["stations"] = f"Station {station.name}: wait_minutes must be 0 or more."
+    known = set(ids) | {ORIGIN, DESTINATION}
+    for (a, b), leg in problem.legs.items():
+        if a not in known or b not in known:
+            errors["legs"] = f"Leg {a} → {b} names an unknown node; use '{ORIGIN}', '{DESTINATION}' or a station id."
+            break
+        if not (math.isfinite(leg.minutes) and leg.minutes > 0 and math.isfinite(leg.kwh)):
+            errors["legs"] = f"Leg {a} → {b}: minutes must be above 0 and kWh a number."
+            break
+    if errors:
+        raise ProblemError(errors)
+
+
+def _ramp_minutes(ds: float, p0: float, p1: float, kwh_per_percent: float) -> float:
+    """Minutes to charge `ds` % while the power goes linearly from p0 to p1 kW: ∫ ds / p(s), exactly."""
+    if ds <= 0:
+        return 0.0
+    if abs(p1 - p0) < 1e-12 * max(p0, p1):
+        hours = kwh_per_percent * ds / p0
+    else:
+        hours = kwh_per_percent * ds * math.log(p1 / p0) / (p1 - p0)
+    return hours * 60.0
+
+
+def _power_points(curve, peak_kw: float, cap_kw: float, factor: float) -> list[tuple[float, float]]:
+    """The breakpoints of min(peak × curve(s), cap) × factor, crossings of the cap included."""
+    points: list[tuple[float, float]] = []
+    for (s0, f0), (s1, f1) in zip(curve, curve[1:], strict=False):
+        p0, p1 = peak_kw * f0, peak_kw * f1
+        points.append((s0, min(p0, cap_kw) * factor))
+        if (p0 - cap_kw) * (p1 - cap_kw) < 0:
+            sc = s0 + (cap_kw - p0) / (p1 - p0) * (s1 - s0)
+            points.append((sc, cap_kw * factor))
+    s_last, f_last = curve[-1]
+    points.append((s_last, min(peak_kw * f_last, cap_kw) * factor))
+    return points
+
+
+@lru_cache(maxsize=4096)
+def cumulative_minutes(
+    curve: tuple[tuple[float, float], ...],
+    peak_kw: float,
+    cap_kw: float,
+    factor: float,
+    battery_kwh: float,
+    step: float,
+) -> tuple[float, ...]:
+    """Minutes to charge from 0 % to each level (0, step, 2·step, … 100 %) at a station of `cap_kw`."""
+    points = _power_points(curve, peak_kw, cap_kw, factor)
+    kwh_per_percent = battery_kwh / 100.0
+    levels = round(100 / step)
+    out = [0.0]
+    total = 0.0
+    seg = 0
+    for level in range(1, levels + 1):
+        lo, hi = (level - 1) * step, level * step
+        s = lo
+        while s < hi - EPS:
+            while seg < len(points) - 2 and points[seg + 1][0] <= s + EPS:
+                seg += 1
+            (s0, p0), (s1, p1) = points[seg], points[seg + 1]
+            end = min(hi, s1)
+            pa = p0 + (p1 - p0) * (s - s0) / (s1 - s0)
+            pb = p0 + (p1 - p0) * (end - s0) / (s1 - s0)
+            total += _ramp_minutes(end - s, pa, pb, kwh_per_percent)
+            s = end
+        out.append(total)
+    return tuple(out)
+
+
+# --- the discrete model, shared by the search and the references -----------------------------------------------------
+
+
+class LegTable:
+    """The legs between stations, grouped per station once: a network many trips reuse (`Problem.network`); each
+    trip adds only its origin's and destination's legs."""
+
+    def __init__(self, station_ids: Sequence[str], legs: Mapping[tuple[str, str], Leg]):
+        self.station_ids = tuple(station_ids)
+        index = {sid: k for k, sid in enumerate(self.station_ids, start=1)}
+        rows: list[list[tuple[int, float, float, float]]] = [[] for _ in range(len(self.station_ids) + 1)]
+        for (a, b), leg in legs.items():
+            i, j = index.get(a), index.get(b)
+            if i is None or j is None:
+                raise ProblemError({"legs": f"Leg {a} → {b}: the network holds legs between its stations only."})
+            if not (math.isfinite(leg.minutes) and leg.minutes > 0 and math.isfinite(leg.kwh)):
+                raise ProblemError({"legs": f"Leg {a} → {b}: minutes must be above 0 and kWh a number."})
+            if i != j:
+                rows[i].append((j, leg.minutes, leg.kwh, leg.km if leg.km is not None else math.nan))
+        self.rows = [_arrays(row) for row in rows]
+
+
+def _arrays(row: list[tuple[int, float, float, float]]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    if not row:
+        return (np.empty(0, dtype=np.int64), np.empty(0), np.empty(0), np.empty(0))
+    to, minutes, kwh, km = zip(*row, strict=True)
+    return (np.asarray(to, dtype=np.int64), np.asarray(minutes, float), np.asarray(kwh, float), np.asarray(km, float))
+
+
+@dataclass
+class Model:
+    """The problem on SoC levels: node 0 the origin, 1..n the stations, n + 1 the destination."""
+
+    names: list[str]
+    ids: list[str]
+    n: int
+    levels: int
+    start: int
+    reserve: int
+    required: int
+    to: list[np.ndarray]  # per node: the nodes its legs reach
+    minutes: list[np.ndarray]  # … their minutes
+    used: list[np.ndarray]  # … the levels they use (rounded up)
+    km: list[np.ndarray]  # … their km (NaN: unknown)
+    wait: list[float]
+    cum: list[tuple[float, ...] | None]  # None: no charging there
+    power: list[float]
+    min_level_minutes: float  # the fastest a level can be charged anywhere
+
+    def out(self, node: int) -> list[tuple[int, float, int]]:
+        return list(zip(self.to[node].tolist(), self.minutes[node].tolist(), self.used[node].tolist(), strict=True))
+
+
+def model(problem: Problem) -> Model:
+    check(problem)
+    step = problem.step
+    levels = round(100 / step)
+    n = len(problem.stations)
+    ids = [ORIGIN, *(s.id for s in problem.stations), DESTINATION]
+    names = [problem.origin.name, *(s.name for s in problem.stations), problem.destination.name]
+    index = {node_id: i for i, node_id in enumerate(ids)}
+    network = problem.network
+    if network is not None and network.station_ids != tuple(ids[1:-1]):
+        raise ProblemError({"network": "The network's stations must be the problem's stations, in the same order."})
+    extra: list[list[tuple[int, float, float, float]]] = [[] for _ in ids]
+    for (a, b), leg in problem.legs.items():
+        i, j = index[a], index[b]
+        if i == j or j == 0 or i == n + 1:
+            continue
+        extra[i].append((j, leg.minutes, leg.kwh, leg.km if leg.km is not None else math.nan))
+    per_level_kwh = problem.battery_kwh * step / 100.0
+    to, minutes, used, km = [], [], [], []
+    for i in range(n + 2):
+        parts = [_arrays(extra[i])]
+        if network is not None and 1 <= i <= n:
+            parts.insert(0, network.rows[i])
+        if len(parts) == 1:
+            t_, m_, k_, d_ = parts[0]
+        else:
+            t_, m_, k_, d_ = (np.concatenate(column) for column in zip(*parts, strict=True))
+        to.append(t_)
+        minutes.append(m_)
+        used.append(np.ceil(k_ / per_level_kwh - 1e-9).astype(np.int64))
+        km.append(d_)
+    wait = [0.0] * (n + 2)
+    cum: list[tuple[float, ...] | None] = [None] * (n + 2)
+    power = [0.0] * (n + 2)
+    fastest = 0.0
+    for k, station in enumerate(problem.stations, start=1):
+        wait[k] = float(station.wait_minutes)
+        if station.available and station.power_kw > 0:
+            cum[k] = cumulative_minutes(
+                tuple(problem.curve), problem.peak_kw, station.power_kw, problem.power_factor, problem.battery_kwh, step
+            )
+            power[k] = min(problem.peak_kw, station.power_kw) * problem.power_factor
+            fastest = max(fastest, power[k])
+    min_level_minutes = per_level_kwh / fastest * 60.0 if fastest > 0 else math.inf
+    return Model(
+        names=names,
+        ids=ids,
+        n=n,
+        levels=levels,
+        start=math.floor(problem.start_soc / step + 1e-9),
+        reserve=math.ceil(problem.reserve_soc / step - 1e-9),
+        required=math.ceil(problem.arrival_soc / step - 1e-9),
+        to=to,
+        minutes=minutes,
+        used=used,
+        km=km,
+        wait=wait,
+        cum=cum,
+        power=power,
+        min_level_minutes=min_level_minutes,
+    )
+
+
+def _reverse_bounds(m: Model) -> tuple[np.ndarray, np.ndarray]:
+    """Per node: the fewest driving minutes and the fewest levels used to the destination (Dijkstra backwards)."""
+    size = m.n + 2
+    rows = np.concatenate([np.full(len(t), i, dtype=np.int64) for i, t in enumerate(m.to)])
+    cols = np.concatenate(m.to)
+    out = []
+    for weights in (np.concatenate(m.minutes), np.maximum(np.concatenate(m.used), 0).astype(float)):
+        # csgraph reads an explicit 0 as no edge: a leg using no energy weighs a tiny amount instead
+        graph = csr_matrix((np.maximum(weights, 1e-12), (cols, rows)), shape=(size, size))
+        dist = dijkstra(graph, directed=True, indices=size - 1)
+        out.append(dist)
+    drive, energy = out
+    return drive, np.floor(energy + 1e-6)
+
+
+def _explain_infeasible(m: Model, problem: Problem) -> None:
+    """Raise Infeasible when no plan exists even charging to 100 % at every station; say where and why."""
+    top = m.levels
+    dest = m.n + 1
+    best = np.full(m.n + 2, -1, dtype=np.int64)  # the highest level each node can be reached with
+    best[0] = m.start
+    stack = [0]
+    while stack:
+        i = stack.pop()
+        leave = top if m.cum[i] is not None else int(best[i])
+        arrive = np.minimum(top, leave - m.used[i])
+        better = (arrive >= m.reserve) & (arrive > best[m.to[i]])
+        for j, level in zip(m.to[i][better].tolist(), arrive[better].tolist(), strict=True):
+            if level > best[j]:
+                first = best[j] < 0
+                best[j] = level
+                if j != dest and (first or m.cum[j] is None):  # a station that charges leaves full however reached
+                    stack.append(j)
+    step = problem.step
+    if best[dest] >= m.required:
+        return
+    if best[dest] >= 0:
+        raise Infeasible(
+            f"The arrival SoC of {problem.arrival_soc:g} % cannot be met: at most {best[dest] * step:g} % is "
+            f"reachable at {m.names[dest]} even charging to 100 % at the last station (lower the arrival SoC).",
+            field="arrival_soc",
+        )
+    drive_h, _ = _reverse_bounds(m)
+    reached = [i for i in range(m.n + 1) if best[i] >= 0]
+    # the node reached that is nearest the destination by driving time (else the origin)
+    frontier = min(reached, key=lambda i: (drive_h[i], i))
+    charged = m.cum[frontier] is not None
+    have = (top if charged else int(best[frontier])) - m.reserve
+    legs = [
+        (j, used, km)
+        for j, _, used, km in zip(
+            *(x.tolist() for x in (m.to[frontier], m.minutes[frontier], m.used[frontier], m.km[frontier])), strict=True
+        )
+        if j != 0
+    ]
+    per_level_km = [km / used for _, used, km in legs if used > 0 and math.isfinite(km)]
+    whence = "from full" if charged else f"from its {int(best[frontier]) * step:g} %"
+    covers = f"the {max(per_level_km) * have:.0f} km" if per_level_km else f"the {have * step:g} % of the battery"
+    needs = ""
+    if legs:
+        j, used, km = min(legs, key=lambda leg: (leg[1], leg[0]))
+        needs = f" (the nearest, {m.names[j]}, needs {used * step:g} %" + (
+            f" over {km:.0f} km)" if math.isfinite(km) else ")"
+        )
+    raise Infeasible(
+        f"From {m.names[frontier]} no station or the destination is within {covers} the vehicle covers "
+        f"{whence} above the {problem.reserve_soc:g} % reserve{needs}.",
+        field="destination",
+    )
+
+
+# --- the label-setting search ----------------------------------------------------------------------------------------
+
+
+class _Front:
+    """The labels at one node and phase not dominated: levels and minutes both ascending (a staircase)."""
+
+    __slots__ = ("levels", "times", "ids")
+
+    def __init__(self):
+        self.levels: list[int] = []
+        self.times: list[float] = []
+        self.ids: list[int] = []
+
+    def dominated(self, t: float, level: int) -> bool:
+        i = bisect_left(self.levels, level)
+        return i < len(self.levels) and self.times[i] <= t + EPS
+
+    def add(self, t: float, level: int, label_id: int, alive: list[bool]) -> None:
+        i = bisect_left(self.levels, level)
+        if i < len(self.levels) and self.levels[i] == level:
+            i += 1
+        k = bisect_left(self.times, t - EPS, 0, i)  # entries with level ≤ this one and minutes ≥ these: gone
+        for gone in self.ids[k:i]:
+            alive[gone] = False
+        self.levels[k:i] = [level]
+        self.times[k:i] = [t]
+        self.ids[k:i] = [label_id]
+
+
+def plan(problem: Problem) -> Plan:
+    """The fastest plan; Infeasible when there is none, ProblemError for bad input."""
+    m = model(problem)
+    _explain_infeasible(m, problem)
+    drive_h, energy_h = _reverse_bounds(m)
+    dest = m.n + 1
+    top = m.levels
+    need = m.required + energy_h  # the least level to leave each node with and still arrive, without charging
+    per_level = m.min_level_minutes if math.isfinite(m.min_level_minutes) else 0.0
+    drive_h_list, need_list = drive_h.tolist(), need.tolist()
+    # per node, the legs' bound terms that do not depend on the label
+    leg_drive = [m.minutes[i] + drive_h[m.to[i]] for i in range(m.n + 2)]
+    leg_need = [need[m.to[i]] + m.used[i] for i in range(m.n + 2)]  # level to leave with to need no charge after
+    floor_level = [
+        np.where(m.to[i] == dest, m.required, m.reserve) + m.used[i] for i in range(m.n + 2)
+    ]  # the least level to leave with for each leg
+
+    def bound(node: int, level: int) -> float:
+        short = need_list[node] - level
+        return drive_h_list[node] + (short * per_level if short > 0 else 0.0)
+
+    # labels: node, level, minutes, phase (0: the wait still to pay to charge here, 1: charging, wait paid), parent
+    node_of: list[int] = [0]
+    level_of: list[int] = [m.start]
+    time_of: list[float] = [0.0]
+    phase_of: list[int] = [0]
+    parent: list[int] = [-1]
+    alive: list[bool] = [True]
+    fronts = [(_Front(), _Front()) for _ in range(m.n + 2)]
+    fronts[0][0].add(0.0, m.start, 0, alive)
+    # reach[node, level]: the fewest minutes of any label at the node with at least that level (to drop legs whose
+    # arrival is already beaten before they are sorted)
+    reach = np.full((m.n + 2, top + 1), np.inf)
+    reach[0, : m.start + 1] = 0.0
+    pending: dict[int, tuple[list[float], list[int], list[int], list[float], list[int]]] = {}
+    heap: list[tuple[float, float, int, int]] = [(bound(0, m.start), 0.0, 0, -1)]
+    popped = 0
+
+    def push(node: int, level: int, t: float, phase: int, from_label: int, f: float) -> None:
+        f_node = fronts[node]
+        if phase == 1:
+            if f_node[1].dominated(t, level) or f_node[0].dominated(t - m.wait[node], level):
+                return
+        elif f_node[0].dominated(t, level) or f_node[1].dominated(t, level):
+            return
+        label = len(node_of)
+        node_of.append(node)
+        level_of.append(level)
+        time_of.append(t)
+        phase_of.append(phase)
+        parent.append(from_label)
+        alive.append(True)
+        f_node[phase].add(t, level, label, alive)
+        row = reach[node]
+        np.minimum(row[: level + 1], t, out=row[: level + 1])
+        heapq.heappush(heap, (f, -t, label, -1))
+
+    # partial expansion: a label's legs are sorted by their bound once and made only as the search reaches their
+    # bound (the label goes back on the heap with the next one's), so legs the optimum never needs stay unmade; the
+    # next level of charge is made at once
+    while heap:
+        key, _, label, k = heapq.heappop(heap)
+        if not alive[label]:
+            continue
+        node, level, t = node_of[label], level_of[label], time_of[label]
+        if k < 0:
+            popped += 1
+            if node == dest:
+                return _plan_from(m, problem, label, node_of, level_of, time_of, phase_of, parent, popped)
+            cum = m.cum[node]
+            if cum is not None and level < top:
+                extra = cum[level + 1] - cum[level] + (m.wait[node] if phase_of[label] == 0 else 0.0)
+                push(node, level + 1, t + extra, 1, label, t + extra + bound(node, level + 1))
+            to = m.to[node]
+            arrive = np.minimum(top, level - m.used[node])
+            at = m.minutes[node] + t
+            ok = (level >= floor_level[node]) & (reach[to, np.maximum(arrive, 0)] > at + EPS)
+            short = leg_need[node][ok] - level
+            f = leg_drive[node][ok] + np.where(short > 0, short * per_level, 0.0)
+            order = np.argsort(f, kind="stable")
+            entry = (f[order] + t, to[ok][order], at[ok][order], arrive[ok][order])
+            pending[label] = entry
+            i = 0
+        else:
+            entry = pending[label]
+            i = k
+        f = entry[0]
+        j = int(np.searchsorted(f, key + EPS, side="right"))
+        if j > i:
+            for to, at, arrive, fj in zip(
+                entry[1][i:j].tolist(), entry[2][i:j].tolist(), entry[3][i:j].tolist(), f[i:j].tolist(), strict=True
+            ):
+                push(to, arrive, at, 0, label, fj)
+        if j < len(f):
+            heapq.heappush(heap, (float(f[j]), -float(entry[2][j]), label, j))
+        else:
+            del pending[label]
+    raise Infeasible("No plan reaches the destination.")  # the reachability pass rules this out
+
+
+def _plan_from(m: Model, problem: Problem, label, node_of, level_of, time_of, phase_of, parent, popped) -> Plan:
+    chain = []
+    while label >= 0:
+        chain.append(label)
+        label = parent[label]
+    chain.reverse()
+    return plan_from_states(
+        m, problem, [(node_of[x], level_of[x], time_of[x], phase_of[x]) for x in chain], labels=popped
+    )
+
+
+def plan_from_states(m: Model, problem: Problem, states: list[tuple[int, int, float, int]], *, labels: int = 0) -> Plan:
+    """Turn a chain of states (node, level, minutes, phase) — each a drive or one level of charge after the last —
+    into the plan with its stops and totals."""
+    step = problem.step
+    per_level_kwh = problem.battery_kwh * step / 100.0
+    stops: list[Stop] = []
+    path = [m.ids[states[0][0]]]
+    drive = 0.0
+    drive_levels = 0
+    current: Stop | None = None
+    for (n0, l0, t0, _), (n1, l1, t1, _p1) in zip(states, states[1:], strict=False):
+        if n1 == n0:  # one level more of charge
+            if current is None:
+                current = Stop(
+                    station_id=m.ids[n1],
+                    name=m.names[n1],
+                    arrive_after_minutes=t0,
+                    arrival_soc=l0 * step,
+                    charge_to_soc=l1 * step,
+                    wait_minutes=m.wait[n1],
+                    charge_minutes=t1 - t0 - m.wait[n1],
+                    kwh=per_level_kwh,
+                    power_kw=m.power[n1],
+                )
+                stops.append(current)
+            else:
+                current.charge_to_soc = l1 * step
+                current.charge_minutes += t1 - t0
+                current.kwh += per_level_kwh
+        else:
+            current = None
+            drive += t1 - t0
+            drive_levels += l0 - l1
+            path.append(m.ids[n1])
+    total = states[-1][2]
+    charge = sum(stop.charge_minutes for stop in stops)
+    wait = sum(stop.wait_minutes for stop in stops)
+    for stop in stops:
+        stop.kwh = round(stop.kwh, 6)
+    return Plan(
+        stops=stops,
+        path=path,
+        drive_minutes=drive,
+        charge_minutes=charge,
+        wait_minutes=wait,
+        total_minutes=total,
+        kwh_charged=sum(stop.kwh for stop in stops),
+        drive_kwh=drive_levels * per_level_kwh,
+        arrival_soc=states[-1][1] * step,
+        labels=labels,
+    )

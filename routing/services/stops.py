@@ -1,0 +1,325 @@
+"""Charging stops for a real vehicle: the candidate stations it may use now, the legs between the points (an
+offline great-circle estimate behind `LegSource`), the plan by `routing.chargestops`, and booking the chosen
+stops through charging's reservations (all or nothing)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Prefetch
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.scoping import scoped
+from charging.models import Reservation
+from charging.roaming_rules import roaming_refusal
+from charging.services.reservation_rules import online
+from charging.services.reservations import reservation_request
+from fleet.models import Vehicle
+from operations import energy as operations_energy
+from operations.need import capacity_kwh, reserve_percent, vehicle_model
+from routing import chargestops
+from simulation.battery.temperature import dc_power_factor
+from simulation.energy import consumption_wh_per_km
+from simulation.selectors.feeds import normals_at, weather_at
+from stations import selectors as station_selectors
+from stations.models import ChargePoint, Connector, MaintenanceWindow, Site
+
+ROAD_FACTOR = 1.25  # road km per great-circle km (offline estimate; a road graph or OSRM table replaces it)
+DEFAULT_ARRIVAL_SOC = 20.0  # % at the destination when none is asked
+MIN_BOOKING_MINUTES = 10  # a stop's booking lasts at least this long
+
+
+def speed_kmh(km: float) -> float:
+    """Average speed by leg length: town for short legs, trunk roads, motorway for long ones."""
+    return 40.0 if km < 10 else 70.0 if km < 40 else 100.0
+
+
+class LegSource(Protocol):
+    """Distances and minutes between points; `None` where no leg is drivable."""
+
+    def table(self, points: list[tuple[float, float]]) -> list[list[tuple[float, float] | None]]: ...
+
+
+class GreatCircleLegs:
+    """The offline default: great-circle km × ROAD_FACTOR at `speed_kmh` of the leg's length."""
+
+    def table(self, points):
+        rows = []
+        for a in points:
+            row = []
+            for b in points:
+                km = operations_energy.great_circle_km(a, b) * ROAD_FACTOR
+                row.append((km, km / speed_kmh(km) * 60.0) if km > 0 else None)
+            rows.append(row)
+        return rows
+
+
+@dataclass
+class Candidate:
+    site: Site
+    power_kw: float
+    connector_type: str
+
+
+@dataclass
+class PlanResult:
+    """A plan for a vehicle, with everything the page, the API and the booking need."""
+
+    vehicle: Vehicle
+    departure_at: datetime
+    origin: tuple[float, float]
+    origin_name: str
+    destination: tuple[float, float]
+    destination_name: str
+    start_soc: float
+    arrival_soc: float
+    reserve_soc: float
+    ambient_c: float
+    power_factor: float
+    candidates: int
+    plan: chargestops.Plan
+    sites: dict[str, Site] = field(default_factory=dict)
+
+    def stops(self) -> list[dict]:
+        rows = []
+        for stop in self.plan.stops:
+            site = self.sites[stop.station_id]
+            arrive = self.departure_at + timedelta(minutes=stop.arrive_after_minutes)
+            rows.append(
+                {
+                    "site": site.pk,
+                    "site_name": site.name,
+                    "latitude": site.latitude,
+                    "longitude": site.longitude,
+                    "arrives_at": arrive,
+                    "departs_at": arrive + timedelta(minutes=stop.wait_minutes + stop.charge_minutes),
+                    "arrival_soc_percent": round(stop.arrival_soc, 1),
+                    "charge_to_soc_percent": round(stop.charge_to_soc, 1),
+                    "wait_minutes": round(stop.wait_minutes, 1),
+                    "charge_minutes": round(stop.charge_minutes, 1),
+                    "energy_kwh": round(stop.kwh, 2),
+                    "power_kw": round(stop.power_kw, 1),
+                }
+            )
+        return rows
+
+    def as_dict(self) -> dict:
+        p = self.plan
+        return {
+            "vehicle": self.vehicle.pk,
+            "departure_at": self.departure_at,
+            "arrival_at": self.departure_at + timedelta(minutes=p.total_minutes),
+            "origin": {"name": self.origin_name, "latitude": self.origin[0], "longitude": self.origin[1]},
+            "destination": {
+                "name": self.destination_name,
+                "latitude": self.destination[0],
+                "longitude": self.destination[1],
+            },
+            "start_soc_percent": self.start_soc,
+            "arrival_soc_percent": round(p.arrival_soc, 1),
+            "required_arrival_soc_percent": self.arrival_soc,
+            "reserve_percent": self.reserve_soc,
+            "ambient_temperature_c": self.ambient_c,
+            "dc_power_factor": round(self.power_factor, 3),
+            "candidate_stations": self.candidates,
+            "stops": self.stops(),
+            "totals": {
+                "drive_minutes": round(p.drive_minutes, 1),
+                "charge_minutes": round(p.charge_minutes, 1),
+                "wait_minutes": round(p.wait_minutes, 1),
+                "total_minutes": round(p.total_minutes, 1),
+                "charged_kwh": round(p.kwh_charged, 2),
+                "drive_kwh": round(p.drive_kwh, 2),
+            },
+        }
+
+
+def candidate_stations(*, vehicle: Vehicle, at: datetime) -> list[Candidate]:
+    """Sites the vehicle may charge at (its department's and what roaming allows), with the fastest connector it
+    fits that is usable at `at`: not faulted or unavailable, its station online, no maintenance window then.
+    A fixed number of queries plus one per other department with sites (its roaming policy)."""
+    rules = station_selectors.active_rules()
+    maintained = set(
+        MaintenanceWindow.objects.filter(starts_at__lte=at, ends_at__gt=at).values_list("charge_point_id", flat=True)
+    )
+    sites = Site.objects.select_related("department").prefetch_related(
+        Prefetch("charge_points", queryset=ChargePoint.objects.prefetch_related("connectors"))
+    )
+    refusals: dict[int, str | None] = {}
+    found = []
+    for site in sites.order_by("pk"):
+        if site.department_id not in refusals:
+            refusals[site.department_id] = roaming_refusal(site.department, vehicle.department)
+        if refusals[site.department_id] is not None:
+            continue
+        best: Candidate | None = None
+        for cp in site.charge_points.all():
+            if cp.pk in maintained or not online(cp):
+                continue
+            for connector in cp.connectors.all():
+                if connector.status in (Connector.Status.FAULTED, Connector.Status.UNAVAILABLE):
+                    continue
+                fit = station_selectors.vehicle_fit(vehicle, connector, rules)
+                if fit is not None and (best is None or float(fit.power_kw) > best.power_kw):
+                    best = Candidate(site, float(fit.power_kw), connector.connector_type)
+        if best is not None:
+            found.append(best)
+    return found
+
+
+def _place(*, site: Site | None, latitude: float | None, longitude: float | None, name: str, field_name: str):
+    if site is not None:
+        return (site.latitude, site.longitude), site.name, site
+    if latitude is None or longitude is None:
+        raise ValidationError({field_name: f"Give the {name} as a site or as latitude and longitude."})
+    return (float(latitude), float(longitude)), f"{latitude:.4f}, {longitude:.4f}", None
+
+
+def charging_stop_plan(
+    *,
+    user: User,
+    vehicle: Vehicle,
+    destination_site: Site | None = None,
+    destination_latitude: float | None = None,
+    destination_longitude: float | None = None,
+    origin_site: Site | None = None,
+    origin_latitude: float | None = None,
+    origin_longitude: float | None = None,
+    departure_at: datetime | None = None,
+    start_soc_percent: float | None = None,
+    arrival_soc_percent: float | None = None,
+    reserve_percent_: float | None = None,
+    legs: LegSource | None = None,
+) -> PlanResult:
+    """The fastest plan for the vehicle (in the user's scope) from the origin (a site, coordinates, else the
+    vehicle's last position) to the destination. Raises ValidationError naming the field."""
+    if not scoped(Vehicle.objects.filter(pk=vehicle.pk), user).exists():
+        raise ValidationError({"vehicle": "No such vehicle in your departments."})
+    departure_at = departure_at or timezone.now()
+    if origin_site is None and origin_latitude is None and origin_longitude is None:
+        if vehicle.last_latitude is None or vehicle.last_longitude is None:
+            raise ValidationError(
+                {"origin": "The vehicle has reported no position yet: give the origin as a site or coordinates."}
+            )
+        origin_latitude, origin_longitude = vehicle.last_latitude, vehicle.last_longitude
+    origin, origin_name, origin_at = _place(
+        site=origin_site, latitude=origin_latitude, longitude=origin_longitude, name="origin", field_name="origin"
+    )
+    destination, destination_name, _ = _place(
+        site=destination_site,
+        latitude=destination_latitude,
+        longitude=destination_longitude,
+        name="destination",
+        field_name="destination",
+    )
+    if origin == destination:
+        raise ValidationError({"destination": "The destination is the origin: choose another one."})
+    start = vehicle.soc_percent if start_soc_percent is None else start_soc_percent
+    if start is None:
+        raise ValidationError({"start_soc_percent": "The vehicle has reported no SoC yet: give the start SoC (%)."})
+    reserve = reserve_percent(vehicle.department_id) if reserve_percent_ is None else reserve_percent_
+    arrival = max(DEFAULT_ARRIVAL_SOC, reserve) if arrival_soc_percent is None else arrival_soc_percent
+    model = vehicle.vehicle_model
+    peak = float(model.max_dc_kw or model.max_ac_kw)
+    weather_site = origin_at or Site(latitude=origin[0], longitude=origin[1], time_zone="UTC")
+    weather = weather_at(weather_site, departure_at) if origin_at else normals_at(weather_site, departure_at)
+    ambient = weather.temperature_c
+    factor, _reasons = dc_power_factor(ambient, float(vehicle.state_of_health_percent))
+    factor = max(factor, 0.05)
+
+    candidates = candidate_stations(vehicle=vehicle, at=departure_at)
+    energy_model = vehicle_model(vehicle)
+    wh_per_km = {
+        speed: consumption_wh_per_km(energy_model.params, speed_kmh=speed, ambient_c=ambient)
+        * energy_model.driving_scale
+        for speed in (40.0, 70.0, 100.0)
+    }
+    points = [origin, *((c.site.latitude, c.site.longitude) for c in candidates), destination]
+    ids = [chargestops.ORIGIN, *(str(c.site.pk) for c in candidates), chargestops.DESTINATION]
+    table = (legs or GreatCircleLegs()).table(points)
+    usable = capacity_kwh(vehicle)
+    full_range_km = usable / (max(wh_per_km.values()) / 1000.0)
+    leg_map = {}
+    for i, row in enumerate(table):
+        for j, cell in enumerate(row):
+            if cell is None or i == j or j == 0 or i == len(points) - 1:
+                continue
+            km, minutes = cell
+            if km > full_range_km:
+                continue  # not drivable on one charge: leaving it out keeps the search small
+            kwh = km * wh_per_km[speed_kmh(km) if speed_kmh(km) in wh_per_km else 100.0] / 1000.0
+            leg_map[(ids[i], ids[j])] = chargestops.Leg(minutes=minutes, kwh=kwh, km=km)
+    problem = chargestops.Problem(
+        origin=chargestops.Place(origin_name, *origin),
+        destination=chargestops.Place(destination_name, *destination),
+        stations=[chargestops.Station(id=str(c.site.pk), name=c.site.name, power_kw=c.power_kw) for c in candidates],
+        legs=leg_map,
+        battery_kwh=usable,
+        peak_kw=peak,
+        start_soc=float(start),
+        reserve_soc=float(reserve),
+        arrival_soc=float(arrival),
+        power_factor=min(1.0, factor),
+    )
+    try:
+        plan = chargestops.plan(problem)
+    except chargestops.ProblemError as error:
+        names = {
+            "start_soc": "start_soc_percent",
+            "arrival_soc": "arrival_soc_percent",
+            "reserve_soc": "reserve_percent",
+        }
+        raise ValidationError({names.get(k, k): v for k, v in error.errors.items()}) from None
+    except chargestops.Infeasible as error:
+        name = "arrival_soc_percent" if error.field == "arrival_soc" else "destination"
+        raise ValidationError({name: error.reason}, code="infeasible") from None
+    return PlanResult(
+        vehicle=vehicle,
+        departure_at=departure_at,
+        origin=origin,
+        origin_name=origin_name,
+        destination=destination,
+        destination_name=destination_name,
+        start_soc=float(start),
+        arrival_soc=float(arrival),
+        reserve_soc=float(reserve),
+        ambient_c=ambient,
+        power_factor=factor,
+        candidates=len(candidates),
+        plan=plan,
+        sites={str(c.site.pk): c.site for c in candidates},
+    )
+
+
+@transaction.atomic
+def charging_stop_plan_book(*, actor: User, result: PlanResult) -> list[Reservation]:
+    """Book every stop of the plan at its estimated arrival for its wait and charge minutes, through charging's
+    reservations; all or nothing: a stop that cannot be booked undoes the others and the error names it."""
+    booked = []
+    for number, stop in enumerate(result.stops(), start=1):
+        minutes = max(MIN_BOOKING_MINUTES, math.ceil(stop["wait_minutes"] + stop["charge_minutes"]))
+        site = result.sites[str(stop["site"])]
+        try:
+            booked.append(
+                reservation_request(
+                    actor=actor,
+                    vehicle=result.vehicle,
+                    site=site,
+                    starts_at=stop["arrives_at"],
+                    ends_at=stop["arrives_at"] + timedelta(minutes=minutes),
+                    queue=False,
+                )
+            )
+        except ValidationError as error:  # raised out of this atomic block: the stops booked before are undone
+            messages = "; ".join(error.messages)
+            raise ValidationError(
+                {"stops": f"Stop {number} ({site.name}) cannot be booked, nothing was booked: {messages}"},
+                code="stop_conflict",
+            ) from None
+    return booked
