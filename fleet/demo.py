@@ -67,8 +67,8 @@ FLEET_PLAN = [
     ("Brooklyn Yard", "truck", 2, "NA"),
     ("Brooklyn Yard", "bus", 2, "NA"),
     # last, so that the fleet numbers above stay what they were in a demo seeded before this team
-    ("Helsinki City Logistics", "van", 3, "EU"),
     ("Helsinki City Logistics", "car", 1, "EU"),
+    ("Helsinki City Logistics", "van", 4, "EU"),  # NW-068 is in the workshop (every 17th), NW-069 the spare
 ]
 
 # a team that runs only some models of its class: (team, class) -> catalogue model names

@@ -143,7 +143,7 @@ WEEKDAYS = "mon,tue,wed,thu,fri"
 
 
 # the Helsinki team's duties by (class, index in class): one vehicle a round, so two never drive the same one at
-# once; its third van is the spare
+# once; its third van is in the workshop (fleet.demo), the fourth is the spare
 HELSINKI_DUTIES = {
     ("van", 0): [Duty("Morning round", WEEKDAYS, time(6, 45), time(11, 15), route="Kruununhaka morning round")],
     ("van", 1): [

@@ -88,17 +88,19 @@ def _catalogue(name: str) -> VehicleModel:
 @pytest.fixture
 def world(db):
     """The demo's departments, logins and stations; the Helsinki team's vehicles and their rounds (made as the
-    demo makes them: a Kangoo, a Berlingo, a Kangoo and a Zoe); a Berlin-Nord car low on charge, based at its
-    depot, with no duties."""
+    demo makes them: a Zoe, then Kangoo and Berlingo vans, NW-068 in the workshop); a Berlin-Nord car low on
+    charge, based at its depot, with no duties."""
     departments = _departments(actor=None)
     _users(departments)
     build_demo_stations(departments)
     helsinki = departments[HELSINKI]
-    for number, name in enumerate(["Kangoo Van E-Tech Electric", "ë-Berlingo Van", "Kangoo Van E-Tech Electric"], 65):
+    VehicleFactory(fleet_number="NW-065", department=helsinki, vehicle_model=_catalogue("Zoe"), soc_percent=60.0)
+    vans = ["Kangoo Van E-Tech Electric", "ë-Berlingo Van", "Kangoo Van E-Tech Electric", "ë-Berlingo Van"]
+    for number, name in enumerate(vans, start=66):
         VehicleFactory(
-            fleet_number=f"NW-{number:03d}", department=helsinki, vehicle_model=_catalogue(name), soc_percent=55
-        )
-    VehicleFactory(fleet_number="NW-068", department=helsinki, vehicle_model=_catalogue("Zoe"), soc_percent=60.0)
+            fleet_number=f"NW-{number:03d}", department=helsinki, vehicle_model=_catalogue(name), soc_percent=55.0,
+            status=Vehicle.Status.MAINTENANCE if number == 68 else Vehicle.Status.ACTIVE,
+        )  # fmt: skip
     build_demo_operations(departments, now=NOW)
     berlin = VehicleFactory(
         fleet_number="NW-001", department=departments["Depot Berlin-Nord"], vehicle_model=_catalogue("ID.4"),
@@ -138,18 +140,18 @@ def test_every_stop_of_the_helsinki_rounds_is_on_a_street_of_the_extract_and_the
         assert 2 < route.distance_km < 8  # inner-city rounds
 
 
-def test_the_helsinki_rounds_are_driven_one_vehicle_a_round_and_a_van_stays_spare(world):
+def test_the_helsinki_rounds_are_driven_one_vehicle_a_round_and_an_active_van_stays_spare(world):
     helsinki = world[HELSINKI]
     schedules = {
         (s.vehicle.fleet_number, s.name.split(" ", 1)[1]): s.route.name
         for s in DutySchedule.objects.filter(department=helsinki).select_related("vehicle", "route")
     }
     assert schedules == {
-        ("NW-065", "Morning round"): "Kruununhaka morning round",
-        ("NW-066", "Morning round"): "Esplanadi morning round",
-        ("NW-066", "Saturday round"): "Esplanadi morning round",
-        ("NW-068", "Afternoon round"): "Kamppi–Kaisaniemi afternoon round",
-    }
+        ("NW-066", "Morning round"): "Kruununhaka morning round",
+        ("NW-067", "Morning round"): "Esplanadi morning round",
+        ("NW-067", "Saturday round"): "Esplanadi morning round",
+        ("NW-065", "Afternoon round"): "Kamppi–Kaisaniemi afternoon round",
+    }  # NW-068 is in the workshop, NW-069 the spare
     trips = Trip.objects.filter(department=helsinki)
     helsinki_time = ZoneInfo("Europe/Helsinki")
     assert {t.departs_at.astimezone(helsinki_time).time().isoformat() for t in trips} == {
@@ -182,11 +184,11 @@ def test_the_helsinki_team_is_seen_by_northwind_logistics_and_by_no_other_depart
         ("dispatcher", False), ("technician", False), ("us-manager", False),
     ]:  # fmt: skip
         user = User.objects.get(username=username)
-        assert scoped(vehicles, user).count() == (4 if sees else 0), username
+        assert scoped(vehicles, user).count() == (5 if sees else 0), username
         assert scoped(Site.objects.filter(pk=site.pk), user).exists() == sees, username
     manager, dispatcher = User.objects.get(username="manager"), User.objects.get(username="dispatcher")
     on_the_map = {v["label"] for v in map_data(user=manager, now=NOW)["vehicles"]}
-    assert {"NW-065", "NW-066", "NW-067", "NW-068"} <= on_the_map
+    assert {"NW-065", "NW-066", "NW-067", "NW-068", "NW-069"} <= on_the_map
     assert not {"NW-065", "NW-068"} & {v["label"] for v in map_data(user=dispatcher, now=NOW)["vehicles"]}
 
 
@@ -228,7 +230,7 @@ def test_the_demo_fleet_gives_helsinki_small_city_vehicles_whose_telemetry_stays
     monkeypatch.setattr(fleet_demo, "HISTORY_DAYS", 3)
     made = fleet_demo.build_demo_fleet(days=2)
     vehicles = list(Vehicle.objects.filter(department__name=HELSINKI).select_related("vehicle_model"))
-    assert len(vehicles) == 4 and made.telemetry_points > 4 * 2 * 144
+    assert len(vehicles) == 5 and made.telemetry_points > 5 * 2 * 144
     assert {v.vehicle_model.name for v in vehicles} <= {n for names in MODELS_OF_TEAM.values() for n in names}
     assert all(v.license_plate.startswith("HCL-") for v in vehicles)
     points = TelemetryPoint.objects.filter(vehicle__in=vehicles)
@@ -238,3 +240,15 @@ def test_the_demo_fleet_gives_helsinki_small_city_vehicles_whose_telemetry_stays
     assert all(_inside(v.last_latitude, v.last_longitude) for v in vehicles)
     assert fleet_demo.build_demo_fleet(days=2).telemetry_points == 0  # again: nothing new
     assert TelemetryPoint.objects.filter(recorded_at__gt=datetime.now(UTC) + timedelta(minutes=1)).count() == 0
+
+
+def test_without_the_simulated_fleet_a_corridor_station_takes_the_tags_of_the_organisations_vehicles(world):
+    from charging.models import IdToken
+    from demo.management.commands.simulate_stations import own_fleet_tags
+
+    brooklyn = VehicleFactory(fleet_number="WB-050", department=world["Brooklyn Yard"])
+    for vehicle in [*Vehicle.objects.filter(department__path__startswith=world[HELSINKI].path), brooklyn]:
+        IdToken.objects.create(token=f"RFID-{vehicle.fleet_number}", department=vehicle.department, vehicle=vehicle)
+    walsleben = Site.objects.get(name="Walsleben corridor")
+    tags = own_fleet_tags([walsleben.pk])[walsleben.pk]
+    assert "RFID-NW-065" in tags and "RFID-WB-050" not in tags  # Northwind's teams, never Westbrook's

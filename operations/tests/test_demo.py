@@ -95,4 +95,4 @@ def test_duties_fit_the_vehicle_class():
     assert duties_for("Brooklyn Yard", "bus", 0)[0].weekdays.endswith("sat")
     assert duties_for("Depot Berlin-Süd", "truck", 1)[0].km == 150.0
     assert [d.route for d in duties_for(HELSINKI, "van", 1)] == ["Esplanadi morning round"] * 2  # and Saturday
-    assert duties_for(HELSINKI, "van", 2) == []  # Helsinki's spare
+    assert duties_for(HELSINKI, "van", 3) == []  # Helsinki's spare (its third van is in the workshop)
