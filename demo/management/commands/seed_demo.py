@@ -7,8 +7,9 @@ from fleet.demo import DEMO_PASSWORD
 
 class Command(BaseCommand):
     help = (
-        "Build (or complete) the demo fleet: departments, one user per role, 64 vehicles, eight weeks of telemetry "
-        "(the last week every 10 minutes), charging history, stations and analytics."
+        "Build (or complete) the demo fleet: departments, one user per role, 69 vehicles, eight weeks of telemetry "
+        "(the last week every 10 minutes), charging history, stations (three DC corridor sites between Berlin and "
+        "Hamburg among them), the depots' rounds (Helsinki's on the routing demo's streets) and analytics."
     )
 
     def add_arguments(self, parser):

@@ -31,19 +31,22 @@ def spread_over_sites(stations: list[ChargePoint], limit: int) -> list[ChargePoi
 
 
 def own_fleet_tags(site_ids: list[int]) -> dict[int, list[str]]:
-    """Each site's tags for random plug-ins (--no-fleet): its based vehicles' active tags, else those of the
-    vehicles of the site's own department."""
+    """Each site's tags for random plug-ins (--no-fleet): its based vehicles' active tags, else (a site no vehicle
+    is based at, such as a corridor site of the whole organisation) those of the vehicles of the site's
+    department and its teams."""
     tags: dict[int, list[str]] = {}
     based = IdToken.objects.filter(is_active=True, vehicle__depot__site_id__in=site_ids).values_list(
         "vehicle__depot__site_id", "token"
     )
     for site_id, token in based:
         tags.setdefault(site_id, []).append(token)
-    for cp_site_id, department_id in ChargePoint.objects.filter(site_id__in=set(site_ids) - set(tags)).values_list(
-        "site_id", "site__department_id"
+    for cp_site_id, path in ChargePoint.objects.filter(site_id__in=set(site_ids) - set(tags)).values_list(
+        "site_id", "site__department__path"
     ):
         tags[cp_site_id] = list(
-            IdToken.objects.filter(is_active=True, vehicle__department_id=department_id).values_list("token", flat=True)
+            IdToken.objects.filter(is_active=True, vehicle__department__path__startswith=path).values_list(
+                "token", flat=True
+            )
         )
     return tags
 

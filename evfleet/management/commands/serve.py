@@ -39,7 +39,10 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=int(os.environ.get("EVFLEET_PORT", "8000")))
         parser.add_argument("--no-worker", action="store_true", help="Only the web server (workers run elsewhere).")
         parser.add_argument(
-            "--simulators", type=int, default=6, help="Simulated charge points to start (SIM-* stations; 0: none)."
+            "--simulators",
+            type=int,
+            default=9,
+            help="Simulated charge points to start (SIM-* stations, the first of each demo site in turn; 0: none).",
         )
 
     def handle(self, *args, host, port, no_worker, simulators, **options):
