@@ -37,6 +37,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 # Apps whose tables came after the move (issue 16 on): not in the schema before it, created when migrated to now.
 LATER_APPS = ("simulation", "operations", "dispatch")
+# Later apps that BEFORE leaves to the executor: routing's migrations depend on the moved ones, so unapplying the
+# move unapplies them too (naming the app in BEFORE as well makes the executor's "before" state lose charging's
+# moved models)
+LATER_DEPENDENT_APPS = ("routing",)
 # The schema before the move: charging at its last migration of issue 14, the two new apps not there yet.
 BEFORE = [
     ("charging", "0019_grid_signal_and_notification_updated_at"), ("pricing", None), ("notifications", None),
@@ -56,6 +60,15 @@ RENAMED_TASKS = {
 }
 # What the migration may change: the content types, the beat entries' task, beat's "schedule changed" marker.
 CHANGED_TABLES = {"django_content_type", "django_celery_beat_periodictask", "django_celery_beat_periodictasks"}
+# Columns later issues added to tables that were there before the move (not part of the move): left out of the
+# comparison, every other column and row must be as it was.
+LATER_COLUMNS = {"fleet_vehiclemodel": {"payload_kg"}}  # issue 18: a vehicle model's payload
+
+
+def _without(table: tuple[list[str], list[tuple]], columns: set[str]) -> tuple[list[str], list[tuple]]:
+    names, rows = table
+    keep = [i for i, name in enumerate(names) if name not in columns]
+    return [names[i] for i in keep], sorted((tuple(row[i] for i in keep) for row in rows), key=repr)
 
 
 def _rows() -> dict[str, tuple[list[str], list[tuple]]]:
@@ -140,9 +153,11 @@ def test_a_database_from_before_the_move_keeps_every_row_priced_session_and_beat
 
     added = after.keys() - before.keys()
     assert before.keys() <= after.keys()  # no table of the schema before the move is gone
-    assert all(table.startswith(tuple(f"{app}_" for app in LATER_APPS)) for table in added), added
+    assert all(table.startswith(tuple(f"{app}_" for app in LATER_APPS + LATER_DEPENDENT_APPS)) for table in added), (
+        added
+    )
     for table in before.keys() - CHANGED_TABLES:
-        assert after[table] == before[table], f"{table} changed in the move"
+        assert _without(after[table], LATER_COLUMNS.get(table, set())) == before[table], f"{table} changed in the move"
     assert sum(len(rows) for _, rows in before.values()) > 500  # a filled database, not an empty one
 
     types_before, types_after = _by_id(before["django_content_type"]), _by_id(after["django_content_type"])
