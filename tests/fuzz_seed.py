@@ -30,6 +30,7 @@ from operations import services as operations
 from operations.models import DutySchedule, OperationsPolicy, Route, RouteStop, VehicleDepot
 from pricing.models import Contract, GridSignal, HolidayCalendar, LoadPricing, PriceInterval
 from pricing.tests.factories import CustomerFactory, TariffFactory, TariffVersionFactory
+from routing.models import PlanJob, RoutePlan
 from stations.models import Alert, ConnectorStatusChange, MaintenanceWindow, OcppCommand, OcppMessage
 from stations.tests.factories import ChargePointFactory, ConnectorFactory, SiteFactory
 
@@ -151,6 +152,17 @@ def _department_world(department: Department, user: User, tag: str) -> None:
     operations.trip_create(
         actor=None, vehicle=vehicle, depot=site, route=route, departs_at=now + timedelta(days=3),
         returns_at=now + timedelta(days=3, hours=6),
+    )  # fmt: skip
+
+    # routing (issue 18): a route plan in draft with one job
+    plan = RoutePlan.objects.create(
+        department=department, name=f"Deliveries {tag}", depot=site, service_date=now.date() + timedelta(days=4),
+        day_starts=time(6, 0), day_ends=time(20, 0), created_by=user,
+    )  # fmt: skip
+    plan.vehicles.set([vehicle])
+    PlanJob.objects.create(
+        plan=plan, sequence=1, name="Bakery", latitude=52.52, longitude=13.41, demand_kg=50.0, service_minutes=10,
+        window_start=now + timedelta(days=4, hours=1), window_end=now + timedelta(days=4, hours=5),
     )  # fmt: skip
 
 
