@@ -10,6 +10,7 @@ from django.utils import timezone
 from charging.models import Reservation, RoamingPolicy
 from fleet.tests.factories import VehicleFactory, VehicleModelFactory
 from routing.services import stops as services
+from simulation.selectors.feeds import WeatherAt
 from stations.models import CompatibilityRule, Connector, MaintenanceWindow
 from stations.tests.factories import ChargePointFactory, ConnectorFactory, SiteFactory
 
@@ -50,10 +51,22 @@ def _body(vehicle, **extra):
     }
 
 
-def test_berlin_to_hamburg_stops_at_a_corridor_site_and_the_totals_add_up(org, corridor, api):
-    response = api(org.fleet_manager_a).post("/api/v1/charging-stop-plans/", _body(corridor["vehicle"]), format="json")
+def _weather(monkeypatch, temperature_c):
+    """The day's temperature, pinned: the plan depends on it (consumption, charging power), and the climate normals
+    the service reads without a stored forecast change with the season the suite runs in."""
+    monkeypatch.setattr(services, "normals_at", lambda site, when: WeatherAt(temperature_c, 0.0, 0.0, "normals", None))
+
+
+def _plan(api, user, vehicle):
+    response = api(user).post("/api/v1/charging-stop-plans/", _body(vehicle), format="json")
     assert response.status_code == 200, response.json()
-    plan = response.json()
+    return response.json()
+
+
+def test_berlin_to_hamburg_stops_at_a_corridor_site_and_the_totals_add_up(org, corridor, api, monkeypatch):
+    _weather(monkeypatch, 15.0)
+    plan = _plan(api, org.fleet_manager_a, corridor["vehicle"])
+    assert plan["ambient_temperature_c"] == 15.0
     assert plan["candidate_stations"] == 3
     assert 1 <= len(plan["stops"]) <= 2
     names = {stop["site_name"] for stop in plan["stops"]}
@@ -68,6 +81,20 @@ def test_berlin_to_hamburg_stops_at_a_corridor_site_and_the_totals_add_up(org, c
         assert stop["arrival_soc_percent"] >= plan["reserve_percent"]
         assert stop["power_kw"] <= 115.0
     assert plan["arrival_soc_percent"] >= plan["required_arrival_soc_percent"]
+
+
+def test_a_winter_day_needs_more_charging_and_every_stop_still_keeps_the_reserve(org, corridor, api, monkeypatch):
+    _weather(monkeypatch, 15.0)
+    mild = _plan(api, org.fleet_manager_a, corridor["vehicle"])
+    _weather(monkeypatch, 0.0)
+    cold = _plan(api, org.fleet_manager_a, corridor["vehicle"])
+    assert cold["ambient_temperature_c"] == 0.0
+    assert cold["totals"]["charge_minutes"] > mild["totals"]["charge_minutes"]
+    assert cold["totals"]["total_minutes"] > mild["totals"]["total_minutes"]
+    assert {stop["site_name"] for stop in cold["stops"]} <= set(CORRIDOR)
+    for stop in cold["stops"]:
+        assert stop["arrival_soc_percent"] >= cold["reserve_percent"]
+    assert cold["arrival_soc_percent"] >= cold["required_arrival_soc_percent"]
 
 
 def test_sites_the_vehicle_may_not_use_are_no_candidates(org, corridor):
