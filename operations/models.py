@@ -1,6 +1,8 @@
 """The fleet's work: where vehicles go (routes and their stops), when (trips, and the duty schedules that
 generate them), from which depot, and what each trip needs of the battery at departure."""
 
+from zoneinfo import ZoneInfo
+
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -362,9 +364,12 @@ class Trip(TimeStampedModel):
                 .first()
             )
             if overlapping is not None:
+                # in the depot's zone, as the trip pages show it (the department's when no depot is set yet)
+                zone = ZoneInfo(self.depot.time_zone if self.depot_id else self.department.time_zone)
+                start, end = overlapping.departs_at.astimezone(zone), overlapping.returns_at.astimezone(zone)
                 errors["departs_at"] = (
-                    f"{self.vehicle} already has a trip from {overlapping.departs_at:%Y-%m-%d %H:%M} to "
-                    f"{overlapping.returns_at:%H:%M} UTC (trip {overlapping.pk}); move this one or that one."
+                    f"{self.vehicle} already has a trip from {start:%Y-%m-%d %H:%M} to {end:%H:%M} {end:%Z} "
+                    f"(trip {overlapping.pk}); move this one or that one."
                 )
         if errors:
             raise ValidationError(errors)

@@ -2,6 +2,7 @@
 nested stops, filters, cancel, the CSV import, and lists in a constant number of queries."""
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -86,6 +87,16 @@ def test_the_services_checks_come_in_the_api_error_shape(org, api, ops, change, 
     error = response.json()["fields"][field][0]
     assert words in error["message"]
     assert Trip.objects.count() == 2
+
+
+def test_an_overlap_names_the_other_trip_in_the_depots_time_zone(org, api, ops):
+    body = {"vehicle": ops.van.pk, "depot": ops.depot.pk, "distance_km": 40, "departs_at": _at(26),
+            "returns_at": _at(28)}  # fmt: skip
+    message = api(org.fleet_manager_a).post("/api/v1/trips/", body, format="json").json()["fields"]["departs_at"][0]
+    local = ops.trip.departs_at.astimezone(ZoneInfo("Europe/Berlin"))
+    end = ops.trip.returns_at.astimezone(ZoneInfo("Europe/Berlin"))
+    assert f"from {local:%Y-%m-%d %H:%M} to {end:%H:%M} {end:%Z} (trip {ops.trip.pk})" in message["message"]
+    assert end.tzname() in ("CET", "CEST")
 
 
 def test_filters_by_vehicle_status_and_departure(org, api, ops):
