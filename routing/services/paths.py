@@ -113,6 +113,12 @@ def _router(data: RoadGraphData) -> paths.RoadRouter:
     return paths.RoadRouter(data)
 
 
+def road_router(graph: RoadGraph) -> paths.RoadRouter:
+    """The router of a stored graph, built once a process and import (``GraphFormatError`` when its arrays cannot be
+    read, ``routing.paths.RouteError`` when it has no roads)."""
+    return _router(road_graph_data(graph))
+
+
 def map_roads(graph: RoadGraph | None, *, limit: int = 6000) -> tuple[list[float] | None, list]:
     """A graph's bounds (south, west, north, east) and its roads as map segments (``RoadRouter.road_lines``);
     (None, []) without a graph or when its stored arrays cannot be read."""

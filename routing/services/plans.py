@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import importlib
 import io
+import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -28,10 +29,13 @@ from operations import need as trip_need
 from operations import services as operations
 from operations.imports import RowError, decode
 from operations.models import RoadMix
-from routing import planning
+from routing import paths, planning
 from routing.evrptw.check import check
 from routing.evrptw.instance import InstanceError
+from routing.graph import GraphFormatError
 from routing.models.plans import PlanJob, PlannedRoute, PlannedVisit, RoutePlan
+from routing.selectors import road_graphs_holding
+from routing.services.paths import road_router
 from simulation.selectors.feeds import weather_at
 from stations import selectors as station_selectors
 from stations.models import Connector, Site
@@ -81,10 +85,28 @@ def plan_day(plan: RoutePlan) -> Day:
 # --- building the instance ----------------------------------------------------------------------------------------
 
 
-def road_matrix(points) -> Any:
-    """Road distances (km) between the points when one stored road graph covers them all, else None (the plan
-    falls back on great-circle × detour). THE PLACE TO PLUG THE ROAD GRAPH IN: h18-paths' `routing.paths.RoadRouter`
-    (not on main when this was written) answers here; nothing else changes."""
+def road_matrix(points) -> planning.RoadDistances | None:
+    """Road distances (km, the shortest paths; inf where no road leads) between the points when one imported road
+    graph holds them all, each within its snapping distance (``routing.paths.RoadRouter.snap``: inside the graph's
+    bounds plus 200 m and at most 1 km from a junction); the smallest such region. None otherwise: the plan falls
+    back on great-circle × detour. One query (the graphs around the points); the arrays are read once a process."""
+    if not points:
+        return None
+    lats, lons = [p[0] for p in points], [p[1] for p in points]
+    margin_lat = math.degrees(paths.BOUNDS_MARGIN_M / paths.EARTH_RADIUS_M)
+    margin_lon = margin_lat / max(math.cos(math.radians(sum(lats) / len(lats))), 1e-6)
+    # the box of the points shrunk by the margin a point may lie outside a graph's bounds (the snap checks each)
+    graphs = road_graphs_holding(
+        south=min(lats) + margin_lat, west=min(lons) + margin_lon,
+        north=max(lats) - margin_lat, east=max(lons) - margin_lon,
+    )  # fmt: skip
+    for graph in graphs:
+        try:
+            router = road_router(graph)
+            snaps = [router.snap(lat, lon) for lat, lon in points]
+        except (GraphFormatError, paths.RouteError):
+            continue  # a point too far from its roads (or arrays that cannot be read): try a larger region
+        return planning.RoadDistances(router.table(snaps).km, router.region)
     return None
 
 
@@ -331,7 +353,9 @@ def plan_solve_run(*, plan_id: int) -> RoutePlan | None:
         "ambient_c": round(conditions.ambient_c, 1),
         "temperature_source": conditions.temperature_source,
         "reserve_percent": conditions.reserve_percent,
-        "distances": "road graph" if road_matrix([]) is not None else f"great-circle × {trip_energy.DETOUR_FACTOR}",
+        "distances": built.distances.label,
+        "distance_source": built.distances.source,
+        "road_graph": built.distances.region,
     }
     if not found.feasible:
         return _fail(plan, "The solver's routes break the plan: " + "; ".join(result["violations"][:5]), result)
