@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import importlib
 import io
-import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -29,13 +28,11 @@ from operations import need as trip_need
 from operations import services as operations
 from operations.imports import RowError, decode
 from operations.models import RoadMix
-from routing import paths, planning
+from routing import planning
 from routing.evrptw.check import check
 from routing.evrptw.instance import InstanceError
-from routing.graph import GraphFormatError
 from routing.models.plans import PlanJob, PlannedRoute, PlannedVisit, RoutePlan
-from routing.selectors import road_graphs_holding
-from routing.services.paths import road_router
+from routing.services.paths import router_holding
 from simulation.selectors.feeds import weather_at
 from stations import selectors as station_selectors
 from stations.models import Connector, Site
@@ -87,27 +84,13 @@ def plan_day(plan: RoutePlan) -> Day:
 
 def road_matrix(points) -> planning.RoadDistances | None:
     """Road distances (km, the shortest paths; inf where no road leads) between the points when one imported road
-    graph holds them all, each within its snapping distance (``routing.paths.RoadRouter.snap``: inside the graph's
-    bounds plus 200 m and at most 1 km from a junction); the smallest such region. None otherwise: the plan falls
-    back on great-circle × detour. One query (the graphs around the points); the arrays are read once a process."""
-    if not points:
+    graph holds them all, each within its snapping distance (``routing.services.paths.router_holding``: the
+    smallest such region). None otherwise: the plan falls back on great-circle × detour."""
+    found = router_holding(points)
+    if found is None:
         return None
-    lats, lons = [p[0] for p in points], [p[1] for p in points]
-    margin_lat = math.degrees(paths.BOUNDS_MARGIN_M / paths.EARTH_RADIUS_M)
-    margin_lon = margin_lat / max(math.cos(math.radians(sum(lats) / len(lats))), 1e-6)
-    # the box of the points shrunk by the margin a point may lie outside a graph's bounds (the snap checks each)
-    graphs = road_graphs_holding(
-        south=min(lats) + margin_lat, west=min(lons) + margin_lon,
-        north=max(lats) - margin_lat, east=max(lons) - margin_lon,
-    )  # fmt: skip
-    for graph in graphs:
-        try:
-            router = road_router(graph)
-            snaps = [router.snap(lat, lon) for lat, lon in points]
-        except (GraphFormatError, paths.RouteError):
-            continue  # a point too far from its roads (or arrays that cannot be read): try a larger region
-        return planning.RoadDistances(router.table(snaps).km, router.region)
-    return None
+    router, snaps = found
+    return planning.RoadDistances(router.table(snaps).km, router.region)
 
 
 def _chargers(plan: RoutePlan, vehicles: list[Vehicle]) -> tuple[planning.StationSpec | None, list]:
