@@ -318,3 +318,11 @@ def test_a_helsinki_table_between_the_demo_rounds_stops_equals_the_pair_queries(
             for j, b in enumerate(snaps):
                 pair = _pair_measures(router, a, b, metric, conditions)
                 assert (table.km[i, j], table.minutes[i, j], table.kwh[i, j]) == pytest.approx(pair, rel=1e-9)
+
+
+def test_the_table_benchmark_checks_its_tables_against_the_pair_queries():
+    from routing.bench.tables import bench_tables
+
+    out = bench_tables(grid_city_graph(12, seed=3), PARAMS, points=6, tables=2, seed=1, pairs=True)
+    assert out["pairs_compared"] == 3 * 6 * 6 and out["worst_relative_difference"] < 1e-9
+    assert set(out["table_ms"]) == set(METRICS) and out["same_table_by_pair_queries_ms"]["shortest"] > 0
