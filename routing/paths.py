@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -208,6 +209,19 @@ class _Search:
         data = cost[order] + 1e-9
         self.matrix = csr_matrix((data, v[order].astype(np.int32), indptr), shape=(graph.node_count,) * 2)
 
+    def tree_edges(self, sources: np.ndarray) -> np.ndarray:
+        """One search from each of ``sources`` (node indices): for every source (row) and node (column) the edge
+        by which the cheapest path reaches the node, -1 at the source itself and where no path leads."""
+        _, predecessors = dijkstra(self.matrix, directed=True, indices=sources, return_predecessors=True)
+        predecessors = np.atleast_2d(predecessors)
+        n = self.matrix.shape[0]
+        nodes = np.broadcast_to(np.arange(n), predecessors.shape)
+        has_parent = predecessors >= 0
+        # the matrix's entries are sorted by (row, column) with one entry a pair: a pair's entry by binary search
+        keys = np.repeat(np.arange(n, dtype=np.int64), np.diff(self.matrix.indptr)) * n + self.matrix.indices
+        entry = np.searchsorted(keys, np.where(has_parent, predecessors, 0).astype(np.int64) * n + nodes)
+        return np.where(has_parent, self.edge_of_entry[np.minimum(entry, keys.size - 1)], -1)
+
     def path(self, source: int, target: int) -> tuple[list[int], list[int]] | None:
         distances, predecessors = dijkstra(self.matrix, directed=True, indices=source, return_predecessors=True)
         if not math.isfinite(distances[target]):
@@ -222,6 +236,41 @@ class _Search:
             row = slice(indptr[a], indptr[a + 1])
             edges.append(int(self.edge_of_entry[row][np.flatnonzero(indices[row] == b)[0]]))
         return nodes, edges
+
+
+def _along_tree(graph: RoadGraphData, sources: np.ndarray, tree: np.ndarray, arrays: list[np.ndarray]):
+    """Sums of ``arrays`` (one value an edge) along the search trees ``tree`` (``_Search.tree_edges``) from each
+    source to every node, by pointer jumping (each round doubles the stretch summed: log2 of the deepest path
+    rounds). Returns whether each node is reached from each source, and the sums (0 where not reached)."""
+    rows = np.arange(tree.shape[0])[:, None]
+    has_parent = tree >= 0
+    edge = np.maximum(tree, 0)
+    ancestor = np.where(has_parent, graph.edge_u[edge], np.arange(tree.shape[1]))  # a root points at itself
+    sums = [np.where(has_parent, values[edge], 0.0) for values in arrays]
+    while True:
+        further = ancestor[rows, ancestor]
+        if np.array_equal(further, ancestor):
+            break
+        sums = [total + total[rows, ancestor] for total in sums]
+        ancestor = further
+    return ancestor == sources[:, None], sums
+
+
+@dataclass(frozen=True)
+class Table:
+    """The cheapest paths by ``metric`` from each source to each target, measured in km, minutes and kWh (inf where
+    no road leads; minutes and kWh None when no conditions were given)."""
+
+    metric: str
+    sources: list[Snap]
+    targets: list[Snap]
+    km: np.ndarray
+    minutes: np.ndarray | None
+    kwh: np.ndarray | None
+
+    def unreachable(self) -> list[tuple[int, int]]:
+        """The (source, target) index pairs no road joins."""
+        return [(int(i), int(j)) for i, j in zip(*np.nonzero(~np.isfinite(self.km)), strict=True)]
 
 
 @dataclass(frozen=True)
@@ -408,6 +457,44 @@ class RoadRouter:
         costs, time_search, energy_search = self._costs(conditions)
         search = {"shortest": self._length, "fastest": time_search, "least_energy": energy_search}[metric]
         return self._route(metric, search, costs, origin, destination)
+
+    def table(
+        self,
+        sources: Sequence[Snap],
+        targets: Sequence[Snap] | None = None,
+        *,
+        metric: str = "shortest",
+        conditions: Conditions | None = None,
+    ) -> Table:
+        """One-to-many and many-to-many: the cheapest path by ``metric`` from every source to every target (default:
+        between all sources), one search per distinct source junction, each path measured like ``route``'s (km;
+        minutes and kWh when ``conditions`` are given, which ``fastest`` and ``least_energy`` need). The same
+        paths as ``route`` finds pair by pair, without walking each one back."""
+        if metric not in METRICS:
+            raise RouteError("metric", f"must be one of {', '.join(METRICS)}, got {metric!r}")
+        if conditions is None and metric != "shortest":
+            raise RouteError("conditions", f"the {metric} paths depend on the vehicle, the hour and the temperature")
+        sources, targets = list(sources), list(sources if targets is None else targets)
+        if conditions is None:
+            costs, search, arrays = None, self._length, [self.graph.edge_length_m]
+        else:
+            costs, time_search, energy_search = self._costs(conditions)
+            search = {"shortest": self._length, "fastest": time_search, "least_energy": energy_search}[metric]
+            arrays = [costs.length_m, costs.seconds, costs.kwh]
+        shape = (len(sources), len(targets))
+        if not sources or not targets:
+            empty = np.zeros(shape)
+            return Table(metric, sources, targets, empty, None if costs is None else empty, None if costs is None
+                         else empty)  # fmt: skip
+        roots, row = np.unique([s.node for s in sources], return_inverse=True)
+        reached, sums = _along_tree(self.graph, roots, search.tree_edges(roots), arrays)
+        columns = np.array([t.node for t in targets])
+        found = reached[row][:, columns]
+        measured = [np.where(found, total[row][:, columns], np.inf) for total in sums]
+        km = measured[0] / 1000.0
+        if costs is None:
+            return Table(metric, sources, targets, km, None, None)
+        return Table(metric, sources, targets, km, measured[1] / 60.0, measured[2])
 
     def routes(
         self,

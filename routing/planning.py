@@ -17,8 +17,10 @@ kWh = 60 / kW). A site is kept only when every vehicle offered has a compatible 
 linear and to full, as the model says; real charging tapers above ~80 %, so the figure errs on the fast side at
 the top and on the slow side everywhere the site is faster than the slowest.
 
-**Distances.** ``distance_matrix``: road distances when a road graph is plugged in (``road``), else great-circle
-distance times the detour factor of ``operations.energy`` (1.3, its sources there).
+**Distances.** ``distance_matrix``: road distances when a road graph holds every point (``road``, the shortest paths
+of ``routing.paths.RoadRouter.table``), else great-circle distance times the detour factor of ``operations.energy``
+(1.3, its sources there). On the road graph a job no road joins to the depot (a part of the network cut off from
+it, a one-way dead end) is refused naming it; a charging site no road joins is left out, with a note.
 """
 
 from __future__ import annotations
@@ -33,7 +35,44 @@ from operations.energy import DETOUR_FACTOR, great_circle_km
 from routing.evrptw.instance import Instance, Node
 
 Point = tuple[float, float]  # (latitude, longitude) in degrees
-RoadMatrix = Callable[[Sequence[Point]], "np.ndarray | None"]
+GREAT_CIRCLE = "great_circle"  # where a plan's distances come from
+ROAD_GRAPH = "road_graph"
+# which way no road joins a job and the depot -> how the refusal says it
+NO_ROAD = {
+    "to": "from the depot to it",
+    "from": "from it back to the depot",
+    "either way": "between it and the depot, either way",
+}
+
+
+@dataclass(frozen=True)
+class RoadDistances:
+    """Driving km by road between points (inf where no road leads) and the region of the graph they come from."""
+
+    km: np.ndarray
+    region: str
+
+
+RoadMatrix = Callable[[Sequence[Point]], "RoadDistances | None"]
+
+
+@dataclass(frozen=True)
+class Distances:
+    """The km between a plan's points and where they come from: ``source`` ``road_graph`` (``region`` names it) or
+    ``great_circle``."""
+
+    km: np.ndarray
+    source: str
+    region: str | None = None
+
+    @property
+    def label(self) -> str:
+        if self.source == ROAD_GRAPH:
+            return f"by road: the shortest paths on the road graph {self.region!r}"
+        return (
+            f"great-circle × {DETOUR_FACTOR:g} (no imported road graph holds every point of the plan within "
+            "its snapping distance)"
+        )
 
 
 class PlanInputError(ValueError):
@@ -84,21 +123,44 @@ class Built:
     speed_kmh: float
     rule: str
     notes: list[str] = field(default_factory=list)
+    distances: Distances | None = None
 
 
-def distance_matrix(points: Sequence[Point], *, road: RoadMatrix | None = None) -> np.ndarray:
+def distance_matrix(points: Sequence[Point], *, road: RoadMatrix | None = None) -> Distances:
     """Driving km between every pair of points: ``road(points)`` when it covers them all (a road graph under every
-    point), else the great-circle distance times ``DETOUR_FACTOR``."""
+    point; inf where no road leads), else the great-circle distance times ``DETOUR_FACTOR``."""
     if road is not None:
-        matrix = road(points)
-        if matrix is not None:
-            return np.asarray(matrix, dtype=float)
+        found = road(points)
+        if found is not None:
+            return Distances(np.asarray(found.km, dtype=float), ROAD_GRAPH, found.region)
     n = len(points)
     out = np.zeros((n, n))
     for i in range(n):
         for j in range(i + 1, n):
             out[i, j] = out[j, i] = great_circle_km(points[i], points[j]) * DETOUR_FACTOR
-    return out
+    return Distances(out, GREAT_CIRCLE)
+
+
+def _unjoined(distance: np.ndarray, i: int) -> str | None:
+    """Which way no road joins node ``i`` and the depot (node 0), or None when both ways are driven."""
+    there, back = math.isfinite(distance[0, i]), math.isfinite(distance[i, 0])
+    if there and back:
+        return None
+    return "to" if not there and back else "from" if there else "either way"
+
+
+def _cut_off_chargers(distance: np.ndarray, chargers: list, region: str | None) -> tuple[np.ndarray, list, list]:
+    """The charging sites no road joins to the depot both ways left out (rows and columns of the matrix too), and
+    a note for each."""
+    cut = [c for c in range(1, len(chargers) + 1) if _unjoined(distance, c)]
+    if not cut:
+        return distance, chargers, []
+    keep = [i for i in range(distance.shape[0]) if i not in cut]
+    notes = [
+        f"The charging site {chargers[c - 1].name} is left out: no road of {region!r} joins it to the depot both ways."
+        for c in cut
+    ]
+    return distance[np.ix_(keep, keep)], [s for n, s in enumerate(chargers, start=1) if n not in cut], notes
 
 
 def _clock(minutes: float, day_start_label: Callable[[float], str]) -> str:
@@ -143,7 +205,8 @@ def build(
     rate = max(v.kwh_per_km for v in vehicles)
     chargers = ([depot_station] if depot_station else []) + list(stations)
     points = [depot] + [(s.latitude, s.longitude) for s in chargers] + [(j.latitude, j.longitude) for j in jobs]
-    distance = distance_matrix(points, road=road)
+    distances = distance_matrix(points, road=road)
+    distance, chargers, notes = _cut_off_chargers(distances.km, chargers, distances.region)
     km_per_min = speed_kmh / 60.0
     first_job = 1 + len(chargers)
     reach_km = battery / rate
@@ -151,6 +214,14 @@ def build(
     for job in jobs:
         i = first_job + job.key
         where = f"jobs[{job.key}]"
+        unjoined = _unjoined(distance, i)
+        if unjoined:
+            errors[f"{where}.latitude"] = (
+                f"{job.name}: no road of {distances.region!r} leads {NO_ROAD[unjoined]} (one-way streets, or a part "
+                "of the network not joined to the depot's): move the job onto a street joined to the depot's roads "
+                "or leave it out."
+            )
+            continue
         if job.demand_kg > largest:
             errors[f"{where}.demand_kg"] = (
                 f"{job.name}: {job.demand_kg:g} kg is more than any offered vehicle carries (the largest payload is "
@@ -223,6 +294,7 @@ def build(
         f"site's {slowest:.0f} kW ({recharge:.2f} min/kWh)"
         + ("" if chargers else " (no charging site: none kept)")
         + ". Longest routes go to the largest batteries."
+        + "".join(f" {note}" for note in notes)
     )
     return Built(
         instance=instance,
@@ -230,6 +302,8 @@ def build(
         node_key=[None] + [s.key for s in chargers] + [j.key for j in jobs],
         speed_kmh=speed_kmh,
         rule=rule,
+        notes=notes,
+        distances=Distances(distance, distances.source, distances.region),
     )
 
 

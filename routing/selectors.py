@@ -33,19 +33,18 @@ def road_graph_usable() -> QuerySet[RoadGraph]:
     return road_graph_list().filter(imported_at__isnull=False)
 
 
-def road_graph_at(latitude: float, longitude: float) -> RoadGraph | None:
-    """The imported graph whose bounds hold the point: the smallest such region, or None."""
+def road_graphs_holding(*, south: float, west: float, north: float, east: float) -> QuerySet[RoadGraph]:
+    """The imported graphs whose bounds hold the whole box (degrees), the smallest region first."""
     return (
         road_graph_usable()
-        .filter(
-            south__lte=latitude,
-            north__gte=latitude,
-            west__lte=longitude,
-            east__gte=longitude,
-        )
+        .filter(south__lte=south, north__gte=north, west__lte=west, east__gte=east)
         .order_by((F("north") - F("south")) * (F("east") - F("west")), "pk")
-        .first()
     )
+
+
+def road_graph_at(latitude: float, longitude: float) -> RoadGraph | None:
+    """The imported graph whose bounds hold the point: the smallest such region, or None."""
+    return road_graphs_holding(south=latitude, west=longitude, north=latitude, east=longitude).first()
 
 
 # --- route plans ------------------------------------------------------------------------------------------------

@@ -80,7 +80,14 @@ RESULT_SCHEMA = {
         "ambient_c": {"type": "number"},
         "temperature_source": {"type": "string"},
         "reserve_percent": {"type": "number"},
-        "distances": {"type": "string"},
+        "distances": {"type": "string", "description": "Where the km between the points came from, in words."},
+        "distance_source": {
+            "type": "string",
+            "enum": ["road_graph", "great_circle"],
+            "description": "road_graph: the shortest paths on an imported road graph that holds every point; "
+            "great_circle: great-circle km × 1.3 (no graph holds them all).",
+        },
+        "road_graph": {"type": "string", "nullable": True, "description": "The road graph's region, or null."},
     },
 }
 

@@ -100,6 +100,10 @@ class ChargingStopPlanSerializer(serializers.Serializer):
     ambient_temperature_c = serializers.FloatField()
     dc_power_factor = serializers.FloatField(help_text="share of the DC peak the battery accepts (temperature, health)")
     candidate_stations = serializers.IntegerField()
+    legs = serializers.CharField(
+        help_text="Where the legs' km and minutes came from: by road (the fastest paths on the imported road graph "
+        "that holds the origin, the stations and the destination) or the great-circle estimate."
+    )
     stops = StopSerializer(many=True)
     totals = TotalsSerializer()
 

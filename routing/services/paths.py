@@ -9,6 +9,7 @@ plus the route of each configured external provider (OSRM, Valhalla) measured wi
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -25,7 +26,7 @@ from routing import paths
 from routing.graph import GraphFormatError, RoadGraphData
 from routing.models import RoadGraph
 from routing.providers import ProviderError, external_providers
-from routing.selectors import road_graph_at, road_graph_data, road_graph_usable
+from routing.selectors import road_graph_at, road_graph_data, road_graph_usable, road_graphs_holding
 from simulation.selectors.feeds import normals_at, weather_at
 from stations.models import Site
 
@@ -111,6 +112,36 @@ def route_sites(user: User) -> QuerySet[Site]:
 def _router(data: RoadGraphData) -> paths.RoadRouter:
     """One router per graph read (the selector's cache hands out the same arrays until a re-import)."""
     return paths.RoadRouter(data)
+
+
+def road_router(graph: RoadGraph) -> paths.RoadRouter:
+    """The router of a stored graph, built once a process and import (``GraphFormatError`` when its arrays cannot be
+    read, ``routing.paths.RouteError`` when it has no roads)."""
+    return _router(road_graph_data(graph))
+
+
+def router_holding(points) -> tuple[paths.RoadRouter, list[paths.Snap]] | None:
+    """The router of the smallest imported road graph that holds every point ((lat, lon) degrees) within its snapping
+    distance (``RoadRouter.snap``: inside the bounds plus 200 m, at most 1 km from a junction), with each point's
+    snap; None when no graph holds them all. One query (the graphs around the points); a graph's arrays and router
+    are read and built once a process."""
+    if not points:
+        return None
+    lats, lons = [p[0] for p in points], [p[1] for p in points]
+    margin_lat = math.degrees(paths.BOUNDS_MARGIN_M / paths.EARTH_RADIUS_M)
+    margin_lon = margin_lat / max(math.cos(math.radians(sum(lats) / len(lats))), 1e-6)
+    # the box of the points shrunk by the margin a point may lie outside a graph's bounds (the snap checks each)
+    graphs = road_graphs_holding(
+        south=min(lats) + margin_lat, west=min(lons) + margin_lon,
+        north=max(lats) - margin_lat, east=max(lons) - margin_lon,
+    )  # fmt: skip
+    for graph in graphs:
+        try:
+            router = road_router(graph)
+            return router, [router.snap(lat, lon) for lat, lon in points]
+        except (GraphFormatError, paths.RouteError):
+            continue  # a point too far from its roads (or arrays that cannot be read): try a larger region
+    return None
 
 
 def map_roads(graph: RoadGraph | None, *, limit: int = 6000) -> tuple[list[float] | None, list]:

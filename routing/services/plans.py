@@ -32,6 +32,7 @@ from routing import planning
 from routing.evrptw.check import check
 from routing.evrptw.instance import InstanceError
 from routing.models.plans import PlanJob, PlannedRoute, PlannedVisit, RoutePlan
+from routing.services.paths import router_holding
 from simulation.selectors.feeds import weather_at
 from stations import selectors as station_selectors
 from stations.models import Connector, Site
@@ -81,11 +82,15 @@ def plan_day(plan: RoutePlan) -> Day:
 # --- building the instance ----------------------------------------------------------------------------------------
 
 
-def road_matrix(points) -> Any:
-    """Road distances (km) between the points when one stored road graph covers them all, else None (the plan
-    falls back on great-circle × detour). THE PLACE TO PLUG THE ROAD GRAPH IN: h18-paths' `routing.paths.RoadRouter`
-    (not on main when this was written) answers here; nothing else changes."""
-    return None
+def road_matrix(points) -> planning.RoadDistances | None:
+    """Road distances (km, the shortest paths; inf where no road leads) between the points when one imported road
+    graph holds them all, each within its snapping distance (``routing.services.paths.router_holding``: the
+    smallest such region). None otherwise: the plan falls back on great-circle × detour."""
+    found = router_holding(points)
+    if found is None:
+        return None
+    router, snaps = found
+    return planning.RoadDistances(router.table(snaps).km, router.region)
 
 
 def _chargers(plan: RoutePlan, vehicles: list[Vehicle]) -> tuple[planning.StationSpec | None, list]:
@@ -331,7 +336,9 @@ def plan_solve_run(*, plan_id: int) -> RoutePlan | None:
         "ambient_c": round(conditions.ambient_c, 1),
         "temperature_source": conditions.temperature_source,
         "reserve_percent": conditions.reserve_percent,
-        "distances": "road graph" if road_matrix([]) is not None else f"great-circle × {trip_energy.DETOUR_FACTOR}",
+        "distances": built.distances.label,
+        "distance_source": built.distances.source,
+        "road_graph": built.distances.region,
     }
     if not found.feasible:
         return _fail(plan, "The solver's routes break the plan: " + "; ".join(result["violations"][:5]), result)

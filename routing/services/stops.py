@@ -8,6 +8,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -23,9 +24,10 @@ from charging.services.reservations import reservation_request
 from fleet.models import Vehicle
 from operations import energy as operations_energy
 from operations.need import capacity_kwh, reserve_percent, vehicle_model
-from routing import chargestops
+from routing import chargestops, paths
+from routing.services.paths import router_holding
 from simulation.battery.temperature import dc_power_factor
-from simulation.energy import consumption_wh_per_km
+from simulation.energy import AMBIENT_RANGE_C, consumption_wh_per_km
 from simulation.selectors.feeds import normals_at, weather_at
 from stations import selectors as station_selectors
 from stations.models import ChargePoint, Connector, MaintenanceWindow, Site
@@ -41,13 +43,18 @@ def speed_kmh(km: float) -> float:
 
 
 class LegSource(Protocol):
-    """Distances and minutes between points; `None` where no leg is drivable."""
+    """Distances and minutes between points; `None` where no leg is drivable. ``label`` says, once ``table`` has
+    answered, where the figures came from (the page and the API show it)."""
+
+    label: str
 
     def table(self, points: list[tuple[float, float]]) -> list[list[tuple[float, float] | None]]: ...
 
 
 class GreatCircleLegs:
-    """The offline default: great-circle km × ROAD_FACTOR at `speed_kmh` of the leg's length."""
+    """The offline estimate: great-circle km × ROAD_FACTOR at `speed_kmh` of the leg's length."""
+
+    label = f"great-circle distance × {ROAD_FACTOR:g} at 40–100 km/h by leg length"
 
     def table(self, points):
         rows = []
@@ -58,6 +65,35 @@ class GreatCircleLegs:
                 row.append((km, km / speed_kmh(km) * 60.0) if km > 0 else None)
             rows.append(row)
         return rows
+
+
+class RoadGraphLegs:
+    """The default: by road when one imported road graph holds every point (origin, stations, destination) within
+    its snapping distance: km and minutes of the fastest paths at the departure's hour for the vehicle
+    (``RoadRouter.table``; none where no road leads); else ``fallback`` (the great-circle estimate)."""
+
+    def __init__(self, *, conditions: paths.Conditions, fallback: LegSource | None = None):
+        self.conditions = conditions
+        self.fallback = fallback or GreatCircleLegs()
+        self.label = self.fallback.label
+
+    def table(self, points):
+        found = router_holding(points)
+        if found is None:
+            self.label = self.fallback.label
+            return self.fallback.table(points)
+        router, snaps = found
+        table = router.table(snaps, metric="fastest", conditions=self.conditions)
+        self.label = f"by road: the fastest paths at the departure's hour on the road graph {router.region!r}"
+        return [
+            [
+                (float(table.km[i, j]), float(table.minutes[i, j]))
+                if i != j and math.isfinite(table.km[i, j]) and table.minutes[i, j] > 0
+                else None
+                for j in range(len(points))
+            ]
+            for i in range(len(points))
+        ]
 
 
 @dataclass
@@ -85,6 +121,7 @@ class PlanResult:
     candidates: int
     plan: chargestops.Plan
     sites: dict[str, Site] = field(default_factory=dict)
+    legs: str = ""  # where the legs' km and minutes came from
 
     def stops(self) -> list[dict]:
         rows = []
@@ -128,6 +165,7 @@ class PlanResult:
             "ambient_temperature_c": self.ambient_c,
             "dc_power_factor": round(self.power_factor, 3),
             "candidate_stations": self.candidates,
+            "legs": self.legs,
             "stops": self.stops(),
             "totals": {
                 "drive_minutes": round(p.drive_minutes, 1),
@@ -171,6 +209,28 @@ def candidate_stations(*, vehicle: Vehicle, at: datetime) -> list[Candidate]:
         if best is not None:
             found.append(best)
     return found
+
+
+def in_reach(origin: tuple[float, float], candidates: list[Candidate], range_km: float) -> list[Candidate]:
+    """The candidates a chain of legs, each within ``range_km`` of straight line (plus twice the snapping distance a
+    road graph allows: no road between two points is shorter), joins to the origin, in their order. The others
+    can be in no plan, whichever source measures the legs (the plan drops every leg longer than the range), so
+    leaving them out changes no plan; it lets a trip inside one road graph be measured on it even when the
+    organisation has sites in other countries."""
+    reach = range_km + 2 * paths.SNAP_LIMIT_M / 1000.0
+    left = list(range(len(candidates)))
+    frontier, joined = [origin], set()
+    while frontier and left:
+        here = frontier.pop()
+        near = [
+            i for i in left
+            if operations_energy.great_circle_km(here, (candidates[i].site.latitude, candidates[i].site.longitude))
+            <= reach
+        ]  # fmt: skip
+        joined.update(near)
+        left = [i for i in left if i not in joined]
+        frontier += [(candidates[i].site.latitude, candidates[i].site.longitude) for i in near]
+    return [c for i, c in enumerate(candidates) if i in joined]
 
 
 def _place(*, site: Site | None, latitude: float | None, longitude: float | None, name: str, field_name: str):
@@ -240,11 +300,20 @@ def charging_stop_plan(
         * energy_model.driving_scale
         for speed in (40.0, 70.0, 100.0)
     }
-    points = [origin, *((c.site.latitude, c.site.longitude) for c in candidates), destination]
-    ids = [chargestops.ORIGIN, *(str(c.site.pk) for c in candidates), chargestops.DESTINATION]
-    table = (legs or GreatCircleLegs()).table(points)
     usable = capacity_kwh(vehicle)
     full_range_km = usable / (max(wh_per_km.values()) / 1000.0)
+    stations = in_reach(origin, candidates, full_range_km)
+    points = [origin, *((c.site.latitude, c.site.longitude) for c in stations), destination]
+    ids = [chargestops.ORIGIN, *(str(c.site.pk) for c in stations), chargestops.DESTINATION]
+    local = departure_at.astimezone(ZoneInfo(origin_at.time_zone if origin_at else vehicle.department.time_zone))
+    source = legs or RoadGraphLegs(
+        conditions=paths.Conditions(
+            params=energy_model.params, departs_hour=local.hour + local.minute / 60, weekday=local.weekday(),
+            ambient_c=min(max(ambient, AMBIENT_RANGE_C[0]), AMBIENT_RANGE_C[1]),
+            driving_scale=energy_model.driving_scale,
+        )
+    )  # fmt: skip
+    table = source.table(points)
     leg_map = {}
     for i, row in enumerate(table):
         for j, cell in enumerate(row):
@@ -258,7 +327,7 @@ def charging_stop_plan(
     problem = chargestops.Problem(
         origin=chargestops.Place(origin_name, *origin),
         destination=chargestops.Place(destination_name, *destination),
-        stations=[chargestops.Station(id=str(c.site.pk), name=c.site.name, power_kw=c.power_kw) for c in candidates],
+        stations=[chargestops.Station(id=str(c.site.pk), name=c.site.name, power_kw=c.power_kw) for c in stations],
         legs=leg_map,
         battery_kwh=usable,
         peak_kw=peak,
@@ -294,6 +363,7 @@ def charging_stop_plan(
         candidates=len(candidates),
         plan=plan,
         sites={str(c.site.pk): c.site for c in candidates},
+        legs=getattr(source, "label", "as given"),
     )
 
 

@@ -242,3 +242,87 @@ def test_helsinki_routes_join_two_streets_of_the_extract():
         assert route.polyline[0] == (graph.node_lat[route.nodes[0]], graph.node_lon[route.nodes[0]])
     assert plan.routes["least_energy"].kwh <= plan.routes["fastest"].kwh
     assert len(router.road_lines()) > 1000
+
+
+# --- one-to-many and many-to-many (RoadRouter.table) --------------------------------------------------------------
+
+
+def _pair_measures(router, origin, destination, metric, conditions):
+    try:
+        route = router.route(origin, destination, metric, conditions)
+    except RouteError:
+        return None
+    return route.km, route.minutes, route.kwh
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_a_table_holds_the_pair_queries_km_minutes_and_kwh_and_inf_where_no_road_leads(seed):
+    graph = random_graph(seed)
+    router = RoadRouter(graph)
+    conditions = Conditions(PARAMS, departs_hour=7.5, weekday=4, ambient_c=-9.0)
+    snaps = [router.snap(graph.node_lat[n], graph.node_lon[n]) for n in range(graph.node_count)]
+    unreachable = 0
+    for metric in METRICS:
+        table = router.table(snaps, metric=metric, conditions=conditions)
+        assert table.km.shape == table.minutes.shape == table.kwh.shape == (len(snaps), len(snaps))
+        for i, a in enumerate(snaps):
+            for j, b in enumerate(snaps):
+                pair = _pair_measures(router, a, b, metric, conditions)
+                if pair is None:
+                    assert (i, j) in table.unreachable()
+                    assert math.isinf(table.km[i, j]) and math.isinf(table.minutes[i, j])
+                    unreachable += 1
+                    continue
+                measured = (table.km[i, j], table.minutes[i, j], table.kwh[i, j])
+                assert measured == pytest.approx(pair, rel=1e-9, abs=1e-12)
+    assert unreachable > 0  # the random graphs have one-way dead ends: the inf branch is exercised
+
+
+def test_a_one_to_many_table_from_a_repeated_source_answers_each_row():
+    graph = grid_city_graph(15, seed=2)
+    router = RoadRouter(graph)
+    depot = router.snap(graph.node_lat[7], graph.node_lon[7])
+    stops = [router.snap(graph.node_lat[n], graph.node_lon[n], field="destination") for n in (0, 40, 99, 180, 224)]
+    table = router.table([depot, depot], stops)  # no conditions: km only, by the shortest paths
+    assert table.minutes is None and table.kwh is None
+    assert table.km.shape == (2, 5)
+    assert np.array_equal(table.km[0], table.km[1])
+    for j, stop in enumerate(stops):
+        assert table.km[0, j] == pytest.approx(router.route(depot, stop, "shortest", Conditions(PARAMS)).km, rel=1e-9)
+    assert router.table([], stops).km.shape == (0, 5)
+
+
+def test_a_table_by_time_or_energy_needs_the_conditions_and_a_known_metric():
+    graph = random_graph(2)
+    router = RoadRouter(graph)
+    snaps = [router.snap(graph.node_lat[0], graph.node_lon[0])]
+    with pytest.raises(RouteError) as caught:
+        router.table(snaps, metric="fastest")
+    assert caught.value.field == "conditions"
+    with pytest.raises(RouteError) as caught:
+        router.table(snaps, metric="scenic", conditions=Conditions(PARAMS))
+    assert caught.value.field == "metric"
+
+
+def test_a_helsinki_table_between_the_demo_rounds_stops_equals_the_pair_queries():
+    graph = helsinki_graph()
+    router = RoadRouter(graph)
+    conditions = Conditions(PARAMS, departs_hour=8, weekday=1, ambient_c=-3.0)
+    places = [(60.1700, 24.9410), (60.17142, 24.94509), (60.16980, 24.95209), (60.16489, 24.94790),
+              (60.17714, 24.94879), (60.16477, 24.93830)]  # fmt: skip
+    snaps = [router.snap(lat, lon) for lat, lon in places]
+    for metric in METRICS:
+        table = router.table(snaps, metric=metric, conditions=conditions)
+        assert not table.unreachable()  # the import keeps the strongly connected part only
+        for i, a in enumerate(snaps):
+            for j, b in enumerate(snaps):
+                pair = _pair_measures(router, a, b, metric, conditions)
+                assert (table.km[i, j], table.minutes[i, j], table.kwh[i, j]) == pytest.approx(pair, rel=1e-9)
+
+
+def test_the_table_benchmark_checks_its_tables_against_the_pair_queries():
+    from routing.bench.tables import bench_tables
+
+    out = bench_tables(grid_city_graph(12, seed=3), PARAMS, points=6, tables=2, seed=1, pairs=True)
+    assert out["pairs_compared"] == 3 * 6 * 6 and out["worst_relative_difference"] < 1e-9
+    assert set(out["table_ms"]) == set(METRICS) and out["same_table_by_pair_queries_ms"]["shortest"] > 0
