@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: run test lint format bench bench-ocpp bench-smart-charging bench-pages bench-simulation bench-routing install install-dev serve clean
+.PHONY: run test lint format bench bench-ocpp bench-smart-charging bench-pages bench-simulation bench-routing bench-v2g install install-dev serve clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -77,6 +77,10 @@ bench-simulation: install
 ## bench-routing: route queries on a city graph, charging stops on 300 stations, the E-VRPTW on the published instances (about 15 min; no database)
 bench-routing: install
 	$(PY) manage.py bench_routing
+
+## bench-v2g: a workplace V2G day over 100 seeds: as fast / as late as possible, ours online and the oracle; 1,000 vehicles planned (no database)
+bench-v2g: install
+	$(PY) manage.py bench_v2g
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache
