@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import heapq
 import math
-from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -457,144 +456,188 @@ def _explain_infeasible(m: Model, problem: Problem) -> None:
     )
 
 
-# --- the label-setting search ----------------------------------------------------------------------------------------
+# --- the search ------------------------------------------------------------------------------------------------------
 
 
-class _Front:
-    """The labels at one node and phase not dominated: levels and minutes both ascending (a staircase)."""
+def _suffix_min(values: np.ndarray) -> np.ndarray:
+    """Along the last axis: out[..., a] = min(values[..., a:])."""
+    return np.minimum.accumulate(values[..., ::-1], axis=-1)[..., ::-1]
 
-    __slots__ = ("levels", "times", "ids")
 
-    def __init__(self):
-        self.levels: list[int] = []
-        self.times: list[float] = []
-        self.ids: list[int] = []
+class _Search:
+    """The search state of one trip (see the module's docstring, "The method").
 
-    def dominated(self, t: float, level: int) -> bool:
-        i = bisect_left(self.levels, level)
-        return i < len(self.levels) and self.times[i] <= t + EPS
+    `at[v, a]`: the fewest minutes to be at node v, just arrived (its wait not paid), with a level ≥ a; `direct`
+    the same before the closure over higher levels, with `from_node` / `from_level` the leg and the departure
+    closure level each entry came from. Node rows are expanded whole (numpy over legs × levels)."""
 
-    def add(self, t: float, level: int, label_id: int, alive: list[bool]) -> None:
-        i = bisect_left(self.levels, level)
-        if i < len(self.levels) and self.levels[i] == level:
-            i += 1
-        k = bisect_left(self.times, t - EPS, 0, i)  # entries with level ≤ this one and minutes ≥ these: gone
-        for gone in self.ids[k:i]:
-            alive[gone] = False
-        self.levels[k:i] = [level]
-        self.times[k:i] = [t]
-        self.ids[k:i] = [label_id]
+    def __init__(self, m: Model):
+        self.m = m
+        size, width = m.n + 2, m.levels + 1
+        self.width = width
+        self.dest = m.n + 1
+        self.grid = np.arange(width)
+        drive_h, energy_h = _reverse_bounds(m)
+        # A leg that recuperates (negative kWh) could gain levels: the energy part of the bound then holds no more.
+        recuperates = any(len(used) and int(used.min()) < 0 for used in m.used)
+        per_level = m.min_level_minutes if math.isfinite(m.min_level_minutes) and not recuperates else 0.0
+        short = np.maximum(m.required + energy_h[:, None] - self.grid[None, :], 0.0)
+        charge = short * per_level if per_level > 0 else np.zeros_like(short)
+        # h[v, a]: a lower bound on the minutes from (v, a) to the destination, consistent along legs and charging
+        self.h = np.where(np.isfinite(drive_h)[:, None], drive_h[:, None] + charge, np.inf)
+        self.reachable = np.isfinite(drive_h)
+        self.at = np.full((size, width), np.inf)
+        self.direct = np.full((size, width), np.inf)
+        self.from_node = np.full((size, width), -1, dtype=np.int64)
+        self.from_level = np.full((size, width), -1, dtype=np.int64)
+        self.from_leg = np.full((size, width), -1, dtype=np.int64)
+        self.cum = [None if c is None else np.asarray(c) for c in m.cum]
+        self.legs: dict[int, list[tuple[np.ndarray, ...]]] = {}
+        self.best = math.inf  # the incumbent: minutes of the best complete plan found so far
+        self.expanded = 0
+
+    def _legs_of(self, v: int) -> list[tuple[np.ndarray, ...]]:
+        """v's useful legs as groups with distinct targets: targets, minutes, per arrival level a the departure
+        closure level that reaches it (≥ a + used, the floor being the reserve, or the arrival SoC at the
+        destination; `width` where none does), the targets' bound rows and the legs' indices in the model."""
+        m, top = self.m, self.m.levels
+        to, minutes, used = m.to[v], m.minutes[v], m.used[v]
+        floor = np.where(to == self.dest, m.required, m.reserve)
+        keep = (to != 0) & self.reachable[to] & (used <= top - floor)
+        index = np.flatnonzero(keep)
+        to, minutes, used, floor = to[keep], minutes[keep], used[keep], floor[keep]
+        need = np.maximum(self.grid[None, :], floor[:, None]) + used[:, None]
+        need = np.clip(need, 0, self.width)  # ≤ 0: any level; `width`: none (an inf slot)
+        groups = []
+        rest = np.ones(len(to), dtype=bool)
+        while rest.any():  # duplicate targets (two legs between the same nodes) go in separate groups
+            mask = np.zeros(len(to), dtype=bool)
+            mask[np.flatnonzero(rest)[np.unique(to[rest], return_index=True)[1]]] = True
+            groups.append((to[mask], minutes[mask], need[mask], self.h[to[mask]], index[mask]))
+            rest &= ~mask
+        return groups
+
+    def departures(self, v: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """At v: the fewest minutes to leave with a level ≥ L (closure), and for the exact best departure the
+        charge's start level (-1: no charge)."""
+        arrived = self.at[v]
+        cum = self.cum[v]
+        if cum is None:
+            return arrived, np.full(self.width, -1, dtype=np.int64), np.arange(self.width)
+        # charging from ℓ to L costs wait + cum[L] − cum[ℓ]: the best ℓ < L is a running minimum of at − cum
+        gap = arrived - cum
+        running = np.minimum.accumulate(gap)
+        charged = np.full(self.width, np.inf)
+        charged[1:] = self.m.wait[v] + cum[1:] + running[:-1]
+        better = charged < arrived
+        leave = np.where(better, charged, arrived)
+        # the ℓ of each running minimum: the last index where gap equals it
+        where_min = np.where(gap == running, self.grid, 0)
+        start_of = np.maximum.accumulate(where_min)
+        charge_from = np.full(self.width, -1, dtype=np.int64)
+        charge_from[1:] = np.where(better[1:], start_of[:-1], -1)
+        closure = _suffix_min(leave)
+        return closure, charge_from, self._source(leave, closure)
+
+    def _source(self, raw: np.ndarray, closure: np.ndarray) -> np.ndarray:
+        """For each level a, the first a' ≥ a where raw[a'] holds the closure's value."""
+        idx = np.where(raw == closure, self.grid, self.width)
+        return np.minimum.accumulate(idx[::-1])[::-1]
+
+    def expand(self, v: int) -> list[tuple[float, int]]:
+        self.expanded += 1
+        leave, _, _ = self.departures(v)
+        padded = np.append(leave, np.inf)
+        pushes = []
+        if v not in self.legs:
+            self.legs[v] = self._legs_of(v)
+        for to, minutes, need, h, index in self.legs[v]:
+            cand = padded[need] + minutes[:, None]
+            current = self.at[to]
+            better = (cand < current) & (cand + h < self.best)
+            rows = np.flatnonzero(better.any(axis=1))
+            if not len(rows):
+                continue
+            tj, ok, cand_r = to[rows], better[rows], cand[rows]
+            self.direct[tj] = np.where(ok, cand_r, self.direct[tj])
+            self.from_node[tj] = np.where(ok, v, self.from_node[tj])
+            self.from_level[tj] = np.where(ok, need[rows], self.from_level[tj])
+            self.from_leg[tj] = np.where(ok, index[rows][:, None], self.from_leg[tj])
+            self.at[tj] = _suffix_min(self.direct[tj])
+            keys = np.where(ok, cand_r + h[rows], np.inf).min(axis=1)
+            for j, key in zip(tj.tolist(), keys.tolist(), strict=True):
+                if j == self.dest:
+                    self.best = min(self.best, float(self.at[j, self.m.required]))
+                else:
+                    pushes.append((key, j))
+        return pushes
+
+    def run(self, start: int) -> bool:
+        self.at[0, : start + 1] = 0.0
+        self.direct[0, start] = 0.0
+        pending = np.full(self.m.n + 2, np.inf)
+        pending[0] = float(self.h[0, start])
+        heap = [(pending[0], 0)]
+        while heap:
+            key, v = heapq.heappop(heap)
+            if key != pending[v]:
+                continue  # a stale entry: v was pushed again with a lower key or expanded since
+            if key >= self.best:
+                break  # nothing left can lead to a faster plan
+            pending[v] = np.inf
+            for key_j, j in self.expand(v):
+                if key_j < pending[j]:
+                    pending[j] = key_j
+                    heapq.heappush(heap, (key_j, j))
+        return math.isfinite(self.best)
+
+    def states(self, start: int) -> list[tuple[int, int, float, int]]:
+        """The best plan as its chain of states (node, level, minutes, phase), one drive or one level of charge
+        apart, walked back through the entries and timed forward."""
+        m = self.m
+        hops: list[tuple[int, int, int]] = []  # (node, the level its charge reaches or -1, leg), from the end back
+        node, level = self.dest, m.required
+        for _ in range(m.n * self.width + 2):
+            source = self._source(self.direct[node], self.at[node])[level]
+            prev, departure = int(self.from_node[node, source]), int(self.from_level[node, source])
+            leg = int(self.from_leg[node, source])
+            leave, charge_from, source_of = self.departures(prev)
+            exact = int(source_of[departure])  # the exact level left with
+            if charge_from[exact] >= 0:
+                hops.append((prev, exact, leg))
+                level = int(charge_from[exact])
+            else:
+                hops.append((prev, -1, leg))
+                level = exact
+            node = prev
+            if node == 0:
+                break
+        else:  # pragma: no cover - the entries always lead back to the origin
+            raise RuntimeError("The search's entries do not lead back to the origin.")
+        hops.reverse()
+        chain = [(0, start, 0.0, 0)]
+        level, t = start, 0.0
+        for node, target, leg in hops:
+            cum = m.cum[node]
+            if target > level:
+                for step in range(level, target):
+                    t += cum[step + 1] - cum[step] + (m.wait[node] if step == level else 0.0)
+                    chain.append((node, step + 1, t, 1))
+                level = target
+            level = min(m.levels, level - int(m.used[node][leg]))
+            t += float(m.minutes[node][leg])
+            chain.append((int(m.to[node][leg]), level, t, 0))
+        return chain
 
 
 def plan(problem: Problem) -> Plan:
     """The fastest plan; Infeasible when there is none, ProblemError for bad input."""
     m = model(problem)
-    _explain_infeasible(m, problem)
-    drive_h, energy_h = _reverse_bounds(m)
-    dest = m.n + 1
-    top = m.levels
-    need = m.required + energy_h  # the least level to leave each node with and still arrive, without charging
-    per_level = m.min_level_minutes if math.isfinite(m.min_level_minutes) else 0.0
-    drive_h_list, need_list = drive_h.tolist(), need.tolist()
-    # per node, the legs' bound terms that do not depend on the label
-    leg_drive = [m.minutes[i] + drive_h[m.to[i]] for i in range(m.n + 2)]
-    leg_need = [need[m.to[i]] + m.used[i] for i in range(m.n + 2)]  # level to leave with to need no charge after
-    floor_level = [
-        np.where(m.to[i] == dest, m.required, m.reserve) + m.used[i] for i in range(m.n + 2)
-    ]  # the least level to leave with for each leg
-
-    def bound(node: int, level: int) -> float:
-        short = need_list[node] - level
-        return drive_h_list[node] + (short * per_level if short > 0 else 0.0)
-
-    # labels: node, level, minutes, phase (0: the wait still to pay to charge here, 1: charging, wait paid), parent
-    node_of: list[int] = [0]
-    level_of: list[int] = [m.start]
-    time_of: list[float] = [0.0]
-    phase_of: list[int] = [0]
-    parent: list[int] = [-1]
-    alive: list[bool] = [True]
-    fronts = [(_Front(), _Front()) for _ in range(m.n + 2)]
-    fronts[0][0].add(0.0, m.start, 0, alive)
-    # reach[node, level]: the fewest minutes of any label at the node with at least that level (to drop legs whose
-    # arrival is already beaten before they are sorted)
-    reach = np.full((m.n + 2, top + 1), np.inf)
-    reach[0, : m.start + 1] = 0.0
-    pending: dict[int, tuple[list[float], list[int], list[int], list[float], list[int]]] = {}
-    heap: list[tuple[float, float, int, int]] = [(bound(0, m.start), 0.0, 0, -1)]
-    popped = 0
-
-    def push(node: int, level: int, t: float, phase: int, from_label: int, f: float) -> None:
-        f_node = fronts[node]
-        if phase == 1:
-            if f_node[1].dominated(t, level) or f_node[0].dominated(t - m.wait[node], level):
-                return
-        elif f_node[0].dominated(t, level) or f_node[1].dominated(t, level):
-            return
-        label = len(node_of)
-        node_of.append(node)
-        level_of.append(level)
-        time_of.append(t)
-        phase_of.append(phase)
-        parent.append(from_label)
-        alive.append(True)
-        f_node[phase].add(t, level, label, alive)
-        row = reach[node]
-        np.minimum(row[: level + 1], t, out=row[: level + 1])
-        heapq.heappush(heap, (f, -t, label, -1))
-
-    # partial expansion: a label's legs are sorted by their bound once and made only as the search reaches their
-    # bound (the label goes back on the heap with the next one's), so legs the optimum never needs stay unmade; the
-    # next level of charge is made at once
-    while heap:
-        key, _, label, k = heapq.heappop(heap)
-        if not alive[label]:
-            continue
-        node, level, t = node_of[label], level_of[label], time_of[label]
-        if k < 0:
-            popped += 1
-            if node == dest:
-                return _plan_from(m, problem, label, node_of, level_of, time_of, phase_of, parent, popped)
-            cum = m.cum[node]
-            if cum is not None and level < top:
-                extra = cum[level + 1] - cum[level] + (m.wait[node] if phase_of[label] == 0 else 0.0)
-                push(node, level + 1, t + extra, 1, label, t + extra + bound(node, level + 1))
-            to = m.to[node]
-            arrive = np.minimum(top, level - m.used[node])
-            at = m.minutes[node] + t
-            ok = (level >= floor_level[node]) & (reach[to, np.maximum(arrive, 0)] > at + EPS)
-            short = leg_need[node][ok] - level
-            f = leg_drive[node][ok] + np.where(short > 0, short * per_level, 0.0)
-            order = np.argsort(f, kind="stable")
-            entry = (f[order] + t, to[ok][order], at[ok][order], arrive[ok][order])
-            pending[label] = entry
-            i = 0
-        else:
-            entry = pending[label]
-            i = k
-        f = entry[0]
-        j = int(np.searchsorted(f, key + EPS, side="right"))
-        if j > i:
-            for to, at, arrive, fj in zip(
-                entry[1][i:j].tolist(), entry[2][i:j].tolist(), entry[3][i:j].tolist(), f[i:j].tolist(), strict=True
-            ):
-                push(to, arrive, at, 0, label, fj)
-        if j < len(f):
-            heapq.heappush(heap, (float(f[j]), -float(entry[2][j]), label, j))
-        else:
-            del pending[label]
-    raise Infeasible("No plan reaches the destination.")  # the reachability pass rules this out
-
-
-def _plan_from(m: Model, problem: Problem, label, node_of, level_of, time_of, phase_of, parent, popped) -> Plan:
-    chain = []
-    while label >= 0:
-        chain.append(label)
-        label = parent[label]
-    chain.reverse()
-    return plan_from_states(
-        m, problem, [(node_of[x], level_of[x], time_of[x], phase_of[x]) for x in chain], labels=popped
-    )
+    search = _Search(m)
+    if not search.run(m.start):
+        _explain_infeasible(m, problem)
+        raise Infeasible("No plan reaches the destination.")  # the reachability pass rules this out
+    return plan_from_states(m, problem, search.states(m.start), labels=search.expanded)
 
 
 def plan_from_states(m: Model, problem: Problem, states: list[tuple[int, int, float, int]], *, labels: int = 0) -> Plan:
