@@ -289,6 +289,20 @@ class LegTable:
             if i != j:
                 rows[i].append((j, leg.minutes, leg.kwh, leg.km if leg.km is not None else math.nan))
         self.rows = [_arrays(row) for row in rows]
+        self._used: dict[float, list[np.ndarray]] = {}
+
+    def used(self, per_level_kwh: float) -> list[np.ndarray]:
+        """Per station row, the levels its legs use at this level size (kept for the next trip of that size)."""
+        if per_level_kwh not in self._used:
+            if len(self._used) >= 64:
+                self._used.clear()
+            self._used[per_level_kwh] = [_levels_used(row[2], per_level_kwh) for row in self.rows]
+        return self._used[per_level_kwh]
+
+
+def _levels_used(kwh: np.ndarray, per_level_kwh: float) -> np.ndarray:
+    """Each leg's energy in whole levels, rounded up."""
+    return np.ceil(kwh / per_level_kwh - 1e-9).astype(np.int64)
 
 
 def _arrays(row: list[tuple[int, float, float, float]]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -340,18 +354,21 @@ def model(problem: Problem) -> Model:
             continue
         extra[i].append((j, leg.minutes, leg.kwh, leg.km if leg.km is not None else math.nan))
     per_level_kwh = problem.battery_kwh * step / 100.0
+    network_used = network.used(per_level_kwh) if network is not None else None
     to, minutes, used, km = [], [], [], []
     for i in range(n + 2):
-        parts = [_arrays(extra[i])]
-        if network is not None and 1 <= i <= n:
-            parts.insert(0, network.rows[i])
-        if len(parts) == 1:
-            t_, m_, k_, d_ = parts[0]
+        if network_used is not None and 1 <= i <= n and not extra[i]:  # the common case: the network's row as is
+            t_, m_, _, d_ = network.rows[i]
+            u_ = network_used[i]
         else:
+            parts = [_arrays(extra[i])]
+            if network is not None and 1 <= i <= n:
+                parts.insert(0, network.rows[i])
             t_, m_, k_, d_ = (np.concatenate(column) for column in zip(*parts, strict=True))
+            u_ = _levels_used(k_, per_level_kwh)
         to.append(t_)
         minutes.append(m_)
-        used.append(np.ceil(k_ / per_level_kwh - 1e-9).astype(np.int64))
+        used.append(u_)
         km.append(d_)
     wait = [0.0] * (n + 2)
     cum: list[tuple[float, ...] | None] = [None] * (n + 2)
@@ -508,6 +525,8 @@ class _Search:
         to, minutes, used, floor = to[keep], minutes[keep], used[keep], floor[keep]
         need = np.maximum(self.grid[None, :], floor[:, None]) + used[:, None]
         need = np.clip(need, 0, self.width)  # ≤ 0: any level; `width`: none (an inf slot)
+        if not len(to) or np.bincount(to).max() == 1:  # the common case: one leg per target
+            return [(to, minutes, need, self.h[to], index)]
         groups = []
         rest = np.ones(len(to), dtype=bool)
         while rest.any():  # duplicate targets (two legs between the same nodes) go in separate groups
