@@ -331,6 +331,7 @@ class Model:
     cum: list[tuple[float, ...] | None]  # None: no charging there
     power: list[float]
     min_level_minutes: float  # the fastest a level can be charged anywhere
+    per_level_kwh: float = 0.0
 
     def out(self, node: int) -> list[tuple[int, float, int]]:
         return list(zip(self.to[node].tolist(), self.minutes[node].tolist(), self.used[node].tolist(), strict=True))
@@ -399,22 +400,60 @@ def model(problem: Problem) -> Model:
         cum=cum,
         power=power,
         min_level_minutes=min_level_minutes,
+        per_level_kwh=per_level_kwh,
     )
 
 
-def _reverse_bounds(m: Model) -> tuple[np.ndarray, np.ndarray]:
-    """Per node: the fewest driving minutes and the fewest levels used to the destination (Dijkstra backwards)."""
-    size = m.n + 2
-    rows = np.concatenate([np.full(len(t), i, dtype=np.int64) for i, t in enumerate(m.to)])
-    cols = np.concatenate(m.to)
-    out = []
-    for weights in (np.concatenate(m.minutes), np.maximum(np.concatenate(m.used), 0).astype(float)):
+class _Backward:
+    """The legs reversed as one graph for scipy's Dijkstra toward the destination. Built as CSR directly, so two
+    legs between the same nodes stay two edges (Dijkstra takes the cheaper; csr_matrix from pairs would add them)."""
+
+    def __init__(self, m: Model):
+        size = m.n + 2
+        self.size = size
+        lengths = np.array([len(t) for t in m.to])
+        heads = np.concatenate(m.to)
+        # the legs in node order are a CSR graph as they stand; its transpose (in C) is the reversed graph, and
+        # carrying each leg's position through it gives the order of the weights
+        count = len(heads)
+        forward = csr_matrix(
+            (np.arange(1, count + 1, dtype=float), heads, np.concatenate([[0], np.cumsum(lengths)])), shape=(size, size)
+        )
+        reverse = forward.transpose().tocsr()
+        if reverse.nnz != count:  # pragma: no cover - a transpose keeps every entry; never rely on it silently
+            raise RuntimeError("The reversed leg graph lost legs.")
+        self.order = reverse.data.astype(np.int64) - 1
+        self.indices, self.indptr = reverse.indices, reverse.indptr
+        self.minutes = np.concatenate(m.minutes)
+        used = np.concatenate(m.used)
+        self.levels = np.maximum(used, 0).astype(float)
+        self.recuperates = bool(count) and int(used.min()) < 0
+
+    def run(self, weights: np.ndarray) -> np.ndarray:
+        """Per node, the least sum of the legs' `weights` to the destination."""
         # csgraph reads an explicit 0 as no edge: a leg using no energy weighs a tiny amount instead
-        graph = csr_matrix((np.maximum(weights, 1e-12), (cols, rows)), shape=(size, size))
-        dist = dijkstra(graph, directed=True, indices=size - 1)
-        out.append(dist)
-    drive, energy = out
-    return drive, np.floor(energy + 1e-6)
+        graph = csr_matrix((np.maximum(weights[self.order], 1e-12), self.indices, self.indptr), shape=(self.size,) * 2)
+        return dijkstra(graph, directed=True, indices=self.size - 1)
+
+
+def _reverse_bounds(m: Model, backward: _Backward | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Per node: the fewest driving minutes and the fewest levels used to the destination (Dijkstra backwards)."""
+    backward = backward or _Backward(m)
+    return backward.run(backward.minutes), np.floor(backward.run(backward.levels) + 1e-6)
+
+
+def _bound(m: Model) -> np.ndarray:
+    """h[v, a]: a lower bound on the minutes from node v with level a to the destination, consistent along legs
+    and charging: the fewest driving minutes, plus the levels lacking for the fewest levels to the destination and
+    the arrival SoC, each at the fastest a level charges anywhere. Legs that recuperate (negative kWh) could make
+    up levels for free: the bound is then the driving minutes alone."""
+    backward = _Backward(m)
+    drive, energy = _reverse_bounds(m, backward)
+    h = np.repeat(drive[:, None], m.levels + 1, axis=1)
+    if not backward.recuperates and math.isfinite(m.min_level_minutes):
+        lacking = np.maximum(m.required + energy[:, None] - np.arange(m.levels + 1)[None, :], 0.0)
+        h[np.isfinite(drive)] += lacking[np.isfinite(drive)] * m.min_level_minutes
+    return h
 
 
 def _explain_infeasible(m: Model, problem: Problem) -> None:
@@ -494,15 +533,8 @@ class _Search:
         self.width = width
         self.dest = m.n + 1
         self.grid = np.arange(width)
-        drive_h, energy_h = _reverse_bounds(m)
-        # A leg that recuperates (negative kWh) could gain levels: the energy part of the bound then holds no more.
-        recuperates = any(len(used) and int(used.min()) < 0 for used in m.used)
-        per_level = m.min_level_minutes if math.isfinite(m.min_level_minutes) and not recuperates else 0.0
-        short = np.maximum(m.required + energy_h[:, None] - self.grid[None, :], 0.0)
-        charge = short * per_level if per_level > 0 else np.zeros_like(short)
-        # h[v, a]: a lower bound on the minutes from (v, a) to the destination, consistent along legs and charging
-        self.h = np.where(np.isfinite(drive_h)[:, None], drive_h[:, None] + charge, np.inf)
-        self.reachable = np.isfinite(drive_h)
+        self.h = _bound(m)
+        self.reachable = np.isfinite(self.h).any(axis=1)
         self.at = np.full((size, width), np.inf)
         self.direct = np.full((size, width), np.inf)
         self.from_node = np.full((size, width), -1, dtype=np.int64)
