@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
@@ -524,8 +525,8 @@ class _Search:
     """The search state of one trip (see the module's docstring, "The method").
 
     `at[v, a]`: the fewest minutes to be at node v, just arrived (its wait not paid), with a level ≥ a; `direct`
-    the same before the closure over higher levels, with `from_node` / `from_level` the leg and the departure
-    closure level each entry came from. Node rows are expanded whole (numpy over legs × levels)."""
+    the same before the closure over higher levels (only levels from the reserve up are ever arrived with), with
+    `from_node` / `from_leg` the leg each entry came by. Node rows are expanded whole (numpy over legs × levels)."""
 
     def __init__(self, m: Model):
         self.m = m
@@ -534,60 +535,64 @@ class _Search:
         self.dest = m.n + 1
         self.grid = np.arange(width)
         self.h = _bound(m)
-        self.reachable = np.isfinite(self.h).any(axis=1)
+        self.h_full = self.h[:, -1].copy()  # the bound's least value at each node (h falls as the level rises)
+        self.reachable = np.isfinite(self.h_full)
         self.at = np.full((size, width), np.inf)
         self.direct = np.full((size, width), np.inf)
         self.from_node = np.full((size, width), -1, dtype=np.int64)
-        self.from_level = np.full((size, width), -1, dtype=np.int64)
         self.from_leg = np.full((size, width), -1, dtype=np.int64)
-        self.cum = [None if c is None else np.asarray(c) for c in m.cum]
+        arrays: dict[int, np.ndarray] = {}  # the stations share a few curves (one per power): convert each once
+        for c in m.cum:
+            if c is not None and id(c) not in arrays:
+                arrays[id(c)] = np.asarray(c)
+        self.cum = [None if c is None else arrays[id(c)] for c in m.cum]
         self.legs: dict[int, list[tuple[np.ndarray, ...]]] = {}
         self.best = math.inf  # the incumbent: minutes of the best complete plan found so far
         self.expanded = 0
 
     def _legs_of(self, v: int) -> list[tuple[np.ndarray, ...]]:
-        """v's useful legs as groups with distinct targets: targets, minutes, per arrival level a the departure
-        closure level that reaches it (≥ a + used, the floor being the reserve, or the arrival SoC at the
-        destination; `width` where none does), the targets' bound rows and the legs' indices in the model."""
-        m, top = self.m, self.m.levels
+        """v's useful legs as groups with distinct targets: targets, minutes, where each leg's row starts in the
+        padded departures (see `expand`) and the legs' indices in the model."""
+        m, top, reserve = self.m, self.m.levels, self.m.reserve
         to, minutes, used = m.to[v], m.minutes[v], m.used[v]
-        floor = np.where(to == self.dest, m.required, m.reserve)
+        floor = np.where(to == self.dest, m.required, reserve)
         keep = (to != 0) & self.reachable[to] & (used <= top - floor)
         index = np.flatnonzero(keep)
-        to, minutes, used, floor = to[keep], minutes[keep], used[keep], floor[keep]
-        need = np.maximum(self.grid[None, :], floor[:, None]) + used[:, None]
-        need = np.clip(need, 0, self.width)  # ≤ 0: any level; `width`: none (an inf slot)
+        to, minutes, used = to[keep], minutes[keep], used[keep]
+        # arriving with ≥ a (a from the reserve up) takes leaving with ≥ a + used; far downhill legs: any level
+        start = self.width + reserve + np.maximum(used, -self.width - reserve)
         if not len(to) or np.bincount(to).max() == 1:  # the common case: one leg per target
-            return [(to, minutes, need, self.h[to], index)]
+            return [(to, minutes, start, index)]
         groups = []
         rest = np.ones(len(to), dtype=bool)
         while rest.any():  # duplicate targets (two legs between the same nodes) go in separate groups
             mask = np.zeros(len(to), dtype=bool)
             mask[np.flatnonzero(rest)[np.unique(to[rest], return_index=True)[1]]] = True
-            groups.append((to[mask], minutes[mask], need[mask], self.h[to[mask]], index[mask]))
+            groups.append((to[mask], minutes[mask], start[mask], index[mask]))
             rest &= ~mask
         return groups
 
-    def departures(self, v: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """At v: the fewest minutes to leave with a level ≥ L (closure), and for the exact best departure the
-        charge's start level (-1: no charge)."""
+    def departures(self, v: int, *, how: bool = False):
+        """At v: the fewest minutes to leave with a level ≥ L (closure over L); with `how`, also for each L the
+        charge's start level of the best exact departure (-1: no charge) and that departure's level."""
         arrived = self.at[v]
         cum = self.cum[v]
         if cum is None:
-            return arrived, np.full(self.width, -1, dtype=np.int64), np.arange(self.width)
+            return (arrived, np.full(self.width, -1, dtype=np.int64), self.grid) if how else arrived
         # charging from ℓ to L costs wait + cum[L] − cum[ℓ]: the best ℓ < L is a running minimum of at − cum
         gap = arrived - cum
         running = np.minimum.accumulate(gap)
-        charged = np.full(self.width, np.inf)
+        charged = np.empty(self.width)
+        charged[0] = np.inf
         charged[1:] = self.m.wait[v] + cum[1:] + running[:-1]
-        better = charged < arrived
-        leave = np.where(better, charged, arrived)
-        # the ℓ of each running minimum: the last index where gap equals it
-        where_min = np.where(gap == running, self.grid, 0)
-        start_of = np.maximum.accumulate(where_min)
-        charge_from = np.full(self.width, -1, dtype=np.int64)
-        charge_from[1:] = np.where(better[1:], start_of[:-1], -1)
+        leave = np.minimum(arrived, charged)
         closure = _suffix_min(leave)
+        if not how:
+            return closure
+        # the ℓ of each running minimum: the last index where gap equals it
+        start_of = np.maximum.accumulate(np.where(gap == running, self.grid, 0))
+        charge_from = np.full(self.width, -1, dtype=np.int64)
+        charge_from[1:] = np.where(charged[1:] < arrived[1:], start_of[:-1], -1)
         return closure, charge_from, self._source(leave, closure)
 
     def _source(self, raw: np.ndarray, closure: np.ndarray) -> np.ndarray:
@@ -596,26 +601,38 @@ class _Search:
         return np.minimum.accumulate(idx[::-1])[::-1]
 
     def expand(self, v: int) -> list[tuple[float, int]]:
+        """Drive every leg of v from every level v can be left with; the targets improved, with their keys."""
         self.expanded += 1
-        leave, _, _ = self.departures(v)
-        padded = np.append(leave, np.inf)
+        width, reserve = self.width, self.m.reserve
+        leave = self.departures(v)
+        # padded so that row `start` of the window view holds, for a = reserve … top, the minutes to leave with
+        # ≥ a + used: any level below 0 (leave[0]), none above the top (inf)
+        padded = np.concatenate((np.full(width, leave[0]), leave, np.full(width, np.inf)))
+        window = sliding_window_view(padded, width - reserve)
         pushes = []
         if v not in self.legs:
             self.legs[v] = self._legs_of(v)
-        for to, minutes, need, h, index in self.legs[v]:
-            cand = padded[need] + minutes[:, None]
-            current = self.at[to]
-            better = (cand < current) & (cand + h < self.best)
+        for group in self.legs[v]:
+            to, minutes, start, index = group
+            # a row's least arrival leaves with its least level, and the bound is least at the full level
+            useful = np.flatnonzero(padded[start] + minutes + self.h_full[to] < self.best)
+            if len(useful) < len(to):
+                if not len(useful):
+                    continue
+                to, minutes, start, index = (x[useful] for x in group)
+            cand = window[start] + minutes[:, None]
+            better = cand < self.at[to, reserve:]
             rows = np.flatnonzero(better.any(axis=1))
             if not len(rows):
                 continue
-            tj, ok, cand_r = to[rows], better[rows], cand[rows]
-            self.direct[tj] = np.where(ok, cand_r, self.direct[tj])
-            self.from_node[tj] = np.where(ok, v, self.from_node[tj])
-            self.from_level[tj] = np.where(ok, need[rows], self.from_level[tj])
-            self.from_leg[tj] = np.where(ok, index[rows][:, None], self.from_leg[tj])
-            self.at[tj] = _suffix_min(self.direct[tj])
-            keys = np.where(ok, cand_r + h[rows], np.inf).min(axis=1)
+            tj, ok, cand = to[rows], better[rows], cand[rows]
+            direct = self.direct[tj]
+            direct[:, reserve:] = np.where(ok, cand, direct[:, reserve:])
+            self.direct[tj] = direct
+            self.at[tj] = _suffix_min(direct)
+            self.from_node[tj, reserve:] = np.where(ok, v, self.from_node[tj, reserve:])
+            self.from_leg[tj, reserve:] = np.where(ok, index[rows][:, None], self.from_leg[tj, reserve:])
+            keys = np.where(ok, cand + self.h[tj, reserve:], np.inf).min(axis=1)
             for j, key in zip(tj.tolist(), keys.tolist(), strict=True):
                 if j == self.dest:
                     self.best = min(self.best, float(self.at[j, self.m.required]))
@@ -650,9 +667,9 @@ class _Search:
         node, level = self.dest, m.required
         for _ in range(m.n * self.width + 2):
             source = self._source(self.direct[node], self.at[node])[level]
-            prev, departure = int(self.from_node[node, source]), int(self.from_level[node, source])
-            leg = int(self.from_leg[node, source])
-            leave, charge_from, source_of = self.departures(prev)
+            prev, leg = int(self.from_node[node, source]), int(self.from_leg[node, source])
+            departure = max(0, source + int(m.used[prev][leg]))  # the closure level it left with (source ≥ reserve)
+            _, charge_from, source_of = self.departures(prev, how=True)
             exact = int(source_of[departure])  # the exact level left with
             if charge_from[exact] >= 0:
                 hops.append((prev, exact, leg))
