@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+from numpy.lib.stride_tricks import as_strided
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
@@ -608,7 +608,8 @@ class _Search:
         # padded so that row `start` of the window view holds, for a = reserve … top, the minutes to leave with
         # ≥ a + used: any level below 0 (leave[0]), none above the top (inf)
         padded = np.concatenate((np.full(width, leave[0]), leave, np.full(width, np.inf)))
-        window = sliding_window_view(padded, width - reserve)
+        span = width - reserve  # a read-only view: row i is padded[i : i + span]
+        window = as_strided(padded, shape=(len(padded) - span + 1, span), strides=padded.strides * 2, writeable=False)
         pushes = []
         if v not in self.legs:
             self.legs[v] = self._legs_of(v)
