@@ -278,18 +278,41 @@ class LegTable:
     trip adds only its origin's and destination's legs."""
 
     def __init__(self, station_ids: Sequence[str], legs: Mapping[tuple[str, str], Leg]):
-        self.station_ids = tuple(station_ids)
-        index = {sid: k for k, sid in enumerate(self.station_ids, start=1)}
-        rows: list[list[tuple[int, float, float, float]]] = [[] for _ in range(len(self.station_ids) + 1)]
+        index = {sid: k for k, sid in enumerate(station_ids, start=1)}
+        columns: list[list[float]] = [[], [], [], [], []]
         for (a, b), leg in legs.items():
             i, j = index.get(a), index.get(b)
             if i is None or j is None:
                 raise ProblemError({"legs": f"Leg {a} → {b}: the network holds legs between its stations only."})
-            if not (math.isfinite(leg.minutes) and leg.minutes > 0 and math.isfinite(leg.kwh)):
-                raise ProblemError({"legs": f"Leg {a} → {b}: minutes must be above 0 and kWh a number."})
-            if i != j:
-                rows[i].append((j, leg.minutes, leg.kwh, leg.km if leg.km is not None else math.nan))
-        self.rows = [_arrays(row) for row in rows]
+            for column, value in zip(columns, (i, j, leg.minutes, leg.kwh, leg.km), strict=True):
+                column.append(math.nan if value is None else value)
+        self._fill(station_ids, *(np.asarray(column, dtype=float) for column in columns))
+
+    @classmethod
+    def from_arrays(cls, station_ids: Sequence[str], tails, heads, minutes, kwh, km) -> LegTable:
+        """The same from arrays: `tails` and `heads` are positions in `station_ids` counted from 1, `km` may hold
+        NaN (unknown)."""
+        table = cls.__new__(cls)
+        table._fill(station_ids, *(np.asarray(x, dtype=float) for x in (tails, heads, minutes, kwh, km)))
+        return table
+
+    def _fill(self, station_ids, tails, heads, minutes, kwh, km) -> None:
+        self.station_ids = tuple(station_ids)
+        bad = np.flatnonzero(~(np.isfinite(minutes) & (minutes > 0) & np.isfinite(kwh)))
+        if len(bad):
+            a, b = (self.station_ids[int(x[bad[0]]) - 1] for x in (tails, heads))
+            raise ProblemError({"legs": f"Leg {a} → {b}: minutes must be above 0 and kWh a number."})
+        keep = tails != heads
+        tails, heads = tails[keep].astype(np.int64), heads[keep].astype(np.int64)
+        order = np.argsort(tails, kind="stable")
+        bounds = np.cumsum(np.bincount(tails, minlength=len(self.station_ids) + 1))[:-1]
+        self.rows = list(
+            zip(
+                np.split(heads[order], bounds),
+                *(np.split(x[keep][order], bounds) for x in (minutes, kwh, km)),
+                strict=True,
+            )
+        )
         self._used: dict[float, list[np.ndarray]] = {}
 
     def used(self, per_level_kwh: float) -> list[np.ndarray]:
