@@ -19,15 +19,22 @@ destination.
 
 The method
 ----------
-Label setting (a resource-constrained shortest path): a label is (node, minutes so far, SoC level, whether the
-wait has been paid here). Labels are taken from a heap in order of minutes + an admissible, consistent bound: the
-fastest driving time to the destination plus the charging that is unavoidable (the least energy to the destination
-plus the arrival SoC, less the SoC held, at the fastest power any station gives). A label is dropped when another
-at the same node has no more minutes, no less SoC and no more minutes to go on charging (the wait already paid):
-whatever the dropped one can do, the other can do no later. Charging is expanded one level at a time (a level's
-label leads to the next level and to every leg), so levels the bound rules out are never made. The first label
-taken at the destination is optimal. Before searching, a reachability pass with every station charging to 100 %
-tells an infeasible trip apart and says why (`Infeasible`).
+Label setting done a node's whole row of levels at a time (numpy over legs × levels). `at[v, a]` holds the fewest
+minutes to arrive at node v with a level ≥ a, its wait not paid yet. More SoC is never worse (every move open with
+less is open with more, no later), so this closure over higher levels is the dominance rule and one row holds all
+that matters of the labels at v. Expanding v: its departures (leave as arrived, or pay the wait once and charge
+from ℓ to L for wait + cum[L] − cum[ℓ]: the best ℓ < L for every L at once is a running minimum of at − cum), then
+every leg at once (arriving at j with ≥ a takes leaving with ≥ a + used). Nodes leave a heap in order of the least
+minutes + bound among their entries improved since they were last expanded; the bound h(v, a) is the fastest
+driving to the destination plus the levels lacking (the fewest levels to the destination plus the arrival SoC,
+less a) at the fastest a level charges anywhere, or the driving alone when some leg recuperates (negative kWh).
+The destination's entry at the arrival SoC is the incumbent: no entry is improved whose minutes + h reach it, a
+leg whose least arrival + least bound reaches it is skipped, and the search ends when the heap's least key reaches
+it. Exact: it is Bellman-Ford on the (node, level, wait paid) state graph, a node's states relaxed together, with
+cuts that keep every state of an optimal plan (its minutes + h never exceed the optimum, and a node holding such a
+state unexpanded stays in the heap below the incumbent). The plan is walked back through the entries (each keeps
+the leg it came by; a departure's charge is found again from the final row) and timed forward level by level. When
+the search finds no plan, a reachability pass with every station charging to 100 % says why (`Infeasible`).
 """
 
 from __future__ import annotations
@@ -143,7 +150,7 @@ class Plan:
     kwh_charged: float
     drive_kwh: float
     arrival_soc: float
-    labels: int = 0  # labels taken from the heap (work done)
+    labels: int = 0  # the search's work: node rows expanded
     notes: list[str] = field(default_factory=list)
 
 
