@@ -364,9 +364,6 @@ class Model:
     min_level_minutes: float  # the fastest a level can be charged anywhere
     per_level_kwh: float = 0.0
 
-    def out(self, node: int) -> list[tuple[int, float, int]]:
-        return list(zip(self.to[node].tolist(), self.minutes[node].tolist(), self.used[node].tolist(), strict=True))
-
 
 def model(problem: Problem) -> Model:
     check(problem)
