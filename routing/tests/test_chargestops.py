@@ -4,6 +4,7 @@ cases, the charging curve, infeasible trips and bad input. No database."""
 import math
 import random
 
+import numpy as np
 import pytest
 
 from routing.bench.stops import reference
@@ -382,3 +383,18 @@ def test_the_planner_equals_the_reference_on_trips_of_the_benchmark_network():
     legs = station_legs(stations, positions, rng)
     for _ in range(3):
         _equal_to_reference(trip(stations, positions, legs, rng))
+
+
+def test_a_network_from_arrays_is_the_network_from_legs_and_names_a_bad_leg():
+    legs = {("a", "b"): Leg(10, 2, 12), ("c", "a"): Leg(20, 4), ("a", "c"): Leg(30, 6, 40), ("b", "b"): Leg(1, 1)}
+    from_legs = LegTable(["a", "b", "c"], legs)
+    from_arrays = LegTable.from_arrays(
+        ["a", "b", "c"], [1, 3, 1, 2], [2, 1, 3, 2], [10, 20, 30, 1], [2, 4, 6, 1], [12, math.nan, 40, math.nan]
+    )
+    for row_legs, row_arrays in zip(from_legs.rows, from_arrays.rows, strict=True):
+        for x, y in zip(row_legs, row_arrays, strict=True):
+            assert np.array_equal(x, y, equal_nan=True)
+    assert from_legs.rows[1][0].tolist() == [2, 3] and from_legs.rows[2][0].tolist() == []  # no leg to itself
+    with pytest.raises(ProblemError) as error:
+        LegTable.from_arrays(["a", "b"], [1, 2], [2, 1], [10, 0], [1, 1], [math.nan, math.nan])
+    assert error.value.errors["legs"] == "Leg b → a: minutes must be above 0 and kWh a number."
