@@ -19,27 +19,34 @@ destination.
 
 The method
 ----------
-Label setting (a resource-constrained shortest path): a label is (node, minutes so far, SoC level, whether the
-wait has been paid here). Labels are taken from a heap in order of minutes + an admissible, consistent bound: the
-fastest driving time to the destination plus the charging that is unavoidable (the least energy to the destination
-plus the arrival SoC, less the SoC held, at the fastest power any station gives). A label is dropped when another
-at the same node has no more minutes, no less SoC and no more minutes to go on charging (the wait already paid):
-whatever the dropped one can do, the other can do no later. Charging is expanded one level at a time (a level's
-label leads to the next level and to every leg), so levels the bound rules out are never made. The first label
-taken at the destination is optimal. Before searching, a reachability pass with every station charging to 100 %
-tells an infeasible trip apart and says why (`Infeasible`).
+Label setting done a node's whole row of levels at a time (numpy over legs × levels). `at[v, a]` holds the fewest
+minutes to arrive at node v with a level ≥ a, its wait not paid yet. More SoC is never worse (every move open with
+less is open with more, no later), so this closure over higher levels is the dominance rule and one row holds all
+that matters of the labels at v. Expanding v: its departures (leave as arrived, or pay the wait once and charge
+from ℓ to L for wait + cum[L] − cum[ℓ]: the best ℓ < L for every L at once is a running minimum of at − cum), then
+every leg at once (arriving at j with ≥ a takes leaving with ≥ a + used). Nodes leave a heap in order of the least
+minutes + bound among their entries improved since they were last expanded; the bound h(v, a) is the fastest
+driving to the destination plus the levels lacking (the fewest levels to the destination plus the arrival SoC,
+less a) at the fastest a level charges anywhere, or the driving alone when some leg recuperates (negative kWh).
+The destination's entry at the arrival SoC is the incumbent: no entry is improved whose minutes + h reach it, a
+leg whose least arrival + least bound reaches it is skipped, and the search ends when the heap's least key reaches
+it. Exact: it is Bellman-Ford on the (node, level, wait paid) state graph, a node's states relaxed together, with
+cuts that keep every state of an optimal plan (its minutes + h never exceed the optimum, and a node holding such a
+state unexpanded stays in the heap below the incumbent). The plan is walked back through the entries (each keeps
+the leg it came by; a departure's charge is found again from the final row) and timed forward level by level. When
+the search finds no plan, a reachability pass with every station charging to 100 % says why (`Infeasible`).
 """
 
 from __future__ import annotations
 
 import heapq
 import math
-from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
@@ -143,7 +150,7 @@ class Plan:
     kwh_charged: float
     drive_kwh: float
     arrival_soc: float
-    labels: int = 0  # labels taken from the heap (work done)
+    labels: int = 0  # the search's work: node rows expanded
     notes: list[str] = field(default_factory=list)
 
 
@@ -278,18 +285,55 @@ class LegTable:
     trip adds only its origin's and destination's legs."""
 
     def __init__(self, station_ids: Sequence[str], legs: Mapping[tuple[str, str], Leg]):
-        self.station_ids = tuple(station_ids)
-        index = {sid: k for k, sid in enumerate(self.station_ids, start=1)}
-        rows: list[list[tuple[int, float, float, float]]] = [[] for _ in range(len(self.station_ids) + 1)]
+        index = {sid: k for k, sid in enumerate(station_ids, start=1)}
+        columns: list[list[float]] = [[], [], [], [], []]
         for (a, b), leg in legs.items():
             i, j = index.get(a), index.get(b)
             if i is None or j is None:
                 raise ProblemError({"legs": f"Leg {a} → {b}: the network holds legs between its stations only."})
-            if not (math.isfinite(leg.minutes) and leg.minutes > 0 and math.isfinite(leg.kwh)):
-                raise ProblemError({"legs": f"Leg {a} → {b}: minutes must be above 0 and kWh a number."})
-            if i != j:
-                rows[i].append((j, leg.minutes, leg.kwh, leg.km if leg.km is not None else math.nan))
-        self.rows = [_arrays(row) for row in rows]
+            for column, value in zip(columns, (i, j, leg.minutes, leg.kwh, leg.km), strict=True):
+                column.append(math.nan if value is None else value)
+        self._fill(station_ids, *(np.asarray(column, dtype=float) for column in columns))
+
+    @classmethod
+    def from_arrays(cls, station_ids: Sequence[str], tails, heads, minutes, kwh, km) -> LegTable:
+        """The same from arrays: `tails` and `heads` are positions in `station_ids` counted from 1, `km` may hold
+        NaN (unknown)."""
+        table = cls.__new__(cls)
+        table._fill(station_ids, *(np.asarray(x, dtype=float) for x in (tails, heads, minutes, kwh, km)))
+        return table
+
+    def _fill(self, station_ids, tails, heads, minutes, kwh, km) -> None:
+        self.station_ids = tuple(station_ids)
+        bad = np.flatnonzero(~(np.isfinite(minutes) & (minutes > 0) & np.isfinite(kwh)))
+        if len(bad):
+            a, b = (self.station_ids[int(x[bad[0]]) - 1] for x in (tails, heads))
+            raise ProblemError({"legs": f"Leg {a} → {b}: minutes must be above 0 and kWh a number."})
+        keep = tails != heads
+        tails, heads = tails[keep].astype(np.int64), heads[keep].astype(np.int64)
+        order = np.argsort(tails, kind="stable")
+        bounds = np.cumsum(np.bincount(tails, minlength=len(self.station_ids) + 1))[:-1]
+        self.rows = list(
+            zip(
+                np.split(heads[order], bounds),
+                *(np.split(x[keep][order], bounds) for x in (minutes, kwh, km)),
+                strict=True,
+            )
+        )
+        self._used: dict[float, list[np.ndarray]] = {}
+
+    def used(self, per_level_kwh: float) -> list[np.ndarray]:
+        """Per station row, the levels its legs use at this level size (kept for the next trip of that size)."""
+        if per_level_kwh not in self._used:
+            if len(self._used) >= 64:
+                self._used.clear()
+            self._used[per_level_kwh] = [_levels_used(row[2], per_level_kwh) for row in self.rows]
+        return self._used[per_level_kwh]
+
+
+def _levels_used(kwh: np.ndarray, per_level_kwh: float) -> np.ndarray:
+    """Each leg's energy in whole levels, rounded up."""
+    return np.ceil(kwh / per_level_kwh - 1e-9).astype(np.int64)
 
 
 def _arrays(row: list[tuple[int, float, float, float]]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -318,9 +362,7 @@ class Model:
     cum: list[tuple[float, ...] | None]  # None: no charging there
     power: list[float]
     min_level_minutes: float  # the fastest a level can be charged anywhere
-
-    def out(self, node: int) -> list[tuple[int, float, int]]:
-        return list(zip(self.to[node].tolist(), self.minutes[node].tolist(), self.used[node].tolist(), strict=True))
+    per_level_kwh: float = 0.0
 
 
 def model(problem: Problem) -> Model:
@@ -341,18 +383,21 @@ def model(problem: Problem) -> Model:
             continue
         extra[i].append((j, leg.minutes, leg.kwh, leg.km if leg.km is not None else math.nan))
     per_level_kwh = problem.battery_kwh * step / 100.0
+    network_used = network.used(per_level_kwh) if network is not None else None
     to, minutes, used, km = [], [], [], []
     for i in range(n + 2):
-        parts = [_arrays(extra[i])]
-        if network is not None and 1 <= i <= n:
-            parts.insert(0, network.rows[i])
-        if len(parts) == 1:
-            t_, m_, k_, d_ = parts[0]
+        if network_used is not None and 1 <= i <= n and not extra[i]:  # the common case: the network's row as is
+            t_, m_, _, d_ = network.rows[i]
+            u_ = network_used[i]
         else:
+            parts = [_arrays(extra[i])]
+            if network is not None and 1 <= i <= n:
+                parts.insert(0, network.rows[i])
             t_, m_, k_, d_ = (np.concatenate(column) for column in zip(*parts, strict=True))
+            u_ = _levels_used(k_, per_level_kwh)
         to.append(t_)
         minutes.append(m_)
-        used.append(np.ceil(k_ / per_level_kwh - 1e-9).astype(np.int64))
+        used.append(u_)
         km.append(d_)
     wait = [0.0] * (n + 2)
     cum: list[tuple[float, ...] | None] = [None] * (n + 2)
@@ -383,22 +428,60 @@ def model(problem: Problem) -> Model:
         cum=cum,
         power=power,
         min_level_minutes=min_level_minutes,
+        per_level_kwh=per_level_kwh,
     )
 
 
-def _reverse_bounds(m: Model) -> tuple[np.ndarray, np.ndarray]:
-    """Per node: the fewest driving minutes and the fewest levels used to the destination (Dijkstra backwards)."""
-    size = m.n + 2
-    rows = np.concatenate([np.full(len(t), i, dtype=np.int64) for i, t in enumerate(m.to)])
-    cols = np.concatenate(m.to)
-    out = []
-    for weights in (np.concatenate(m.minutes), np.maximum(np.concatenate(m.used), 0).astype(float)):
+class _Backward:
+    """The legs reversed as one graph for scipy's Dijkstra toward the destination. Built as CSR directly, so two
+    legs between the same nodes stay two edges (Dijkstra takes the cheaper; csr_matrix from pairs would add them)."""
+
+    def __init__(self, m: Model):
+        size = m.n + 2
+        self.size = size
+        lengths = np.array([len(t) for t in m.to])
+        heads = np.concatenate(m.to)
+        # the legs in node order are a CSR graph as they stand; its transpose (in C) is the reversed graph, and
+        # carrying each leg's position through it gives the order of the weights
+        count = len(heads)
+        forward = csr_matrix(
+            (np.arange(1, count + 1, dtype=float), heads, np.concatenate([[0], np.cumsum(lengths)])), shape=(size, size)
+        )
+        reverse = forward.transpose().tocsr()
+        if reverse.nnz != count:  # pragma: no cover - a transpose keeps every entry; never rely on it silently
+            raise RuntimeError("The reversed leg graph lost legs.")
+        self.order = reverse.data.astype(np.int64) - 1
+        self.indices, self.indptr = reverse.indices, reverse.indptr
+        self.minutes = np.concatenate(m.minutes)
+        used = np.concatenate(m.used)
+        self.levels = np.maximum(used, 0).astype(float)
+        self.recuperates = bool(count) and int(used.min()) < 0
+
+    def run(self, weights: np.ndarray) -> np.ndarray:
+        """Per node, the least sum of the legs' `weights` to the destination."""
         # csgraph reads an explicit 0 as no edge: a leg using no energy weighs a tiny amount instead
-        graph = csr_matrix((np.maximum(weights, 1e-12), (cols, rows)), shape=(size, size))
-        dist = dijkstra(graph, directed=True, indices=size - 1)
-        out.append(dist)
-    drive, energy = out
-    return drive, np.floor(energy + 1e-6)
+        graph = csr_matrix((np.maximum(weights[self.order], 1e-12), self.indices, self.indptr), shape=(self.size,) * 2)
+        return dijkstra(graph, directed=True, indices=self.size - 1)
+
+
+def _reverse_bounds(m: Model, backward: _Backward | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Per node: the fewest driving minutes and the fewest levels used to the destination (Dijkstra backwards)."""
+    backward = backward or _Backward(m)
+    return backward.run(backward.minutes), np.floor(backward.run(backward.levels) + 1e-6)
+
+
+def _bound(m: Model) -> np.ndarray:
+    """h[v, a]: a lower bound on the minutes from node v with level a to the destination, consistent along legs
+    and charging: the fewest driving minutes, plus the levels lacking for the fewest levels to the destination and
+    the arrival SoC, each at the fastest a level charges anywhere. Legs that recuperate (negative kWh) could make
+    up levels for free: the bound is then the driving minutes alone."""
+    backward = _Backward(m)
+    drive, energy = _reverse_bounds(m, backward)
+    h = np.repeat(drive[:, None], m.levels + 1, axis=1)
+    if not backward.recuperates and math.isfinite(m.min_level_minutes):
+        lacking = np.maximum(m.required + energy[:, None] - np.arange(m.levels + 1)[None, :], 0.0)
+        h[np.isfinite(drive)] += lacking[np.isfinite(drive)] * m.min_level_minutes
+    return h
 
 
 def _explain_infeasible(m: Model, problem: Problem) -> None:
@@ -457,144 +540,200 @@ def _explain_infeasible(m: Model, problem: Problem) -> None:
     )
 
 
-# --- the label-setting search ----------------------------------------------------------------------------------------
+# --- the search ------------------------------------------------------------------------------------------------------
 
 
-class _Front:
-    """The labels at one node and phase not dominated: levels and minutes both ascending (a staircase)."""
+def _suffix_min(values: np.ndarray) -> np.ndarray:
+    """Along the last axis: out[..., a] = min(values[..., a:])."""
+    return np.minimum.accumulate(values[..., ::-1], axis=-1)[..., ::-1]
 
-    __slots__ = ("levels", "times", "ids")
 
-    def __init__(self):
-        self.levels: list[int] = []
-        self.times: list[float] = []
-        self.ids: list[int] = []
+class _Search:
+    """The search state of one trip (see the module's docstring, "The method").
 
-    def dominated(self, t: float, level: int) -> bool:
-        i = bisect_left(self.levels, level)
-        return i < len(self.levels) and self.times[i] <= t + EPS
+    `at[v, a]`: the fewest minutes to be at node v, just arrived (its wait not paid), with a level ≥ a; `direct`
+    the same before the closure over higher levels (only levels from the reserve up are ever arrived with), with
+    `from_node` / `from_leg` the leg each entry came by. Node rows are expanded whole (numpy over legs × levels)."""
 
-    def add(self, t: float, level: int, label_id: int, alive: list[bool]) -> None:
-        i = bisect_left(self.levels, level)
-        if i < len(self.levels) and self.levels[i] == level:
-            i += 1
-        k = bisect_left(self.times, t - EPS, 0, i)  # entries with level ≤ this one and minutes ≥ these: gone
-        for gone in self.ids[k:i]:
-            alive[gone] = False
-        self.levels[k:i] = [level]
-        self.times[k:i] = [t]
-        self.ids[k:i] = [label_id]
+    def __init__(self, m: Model):
+        self.m = m
+        size, width = m.n + 2, m.levels + 1
+        self.width = width
+        self.dest = m.n + 1
+        self.grid = np.arange(width)
+        self.h = _bound(m)
+        self.h_full = self.h[:, -1].copy()  # the bound's least value at each node (h falls as the level rises)
+        self.reachable = np.isfinite(self.h_full)
+        self.at = np.full((size, width), np.inf)
+        self.direct = np.full((size, width), np.inf)
+        self.from_node = np.full((size, width), -1, dtype=np.int64)
+        self.from_leg = np.full((size, width), -1, dtype=np.int64)
+        arrays: dict[int, np.ndarray] = {}  # the stations share a few curves (one per power): convert each once
+        for c in m.cum:
+            if c is not None and id(c) not in arrays:
+                arrays[id(c)] = np.asarray(c)
+        self.cum = [None if c is None else arrays[id(c)] for c in m.cum]
+        self.legs: dict[int, list[tuple[np.ndarray, ...]]] = {}
+        self.best = math.inf  # the incumbent: minutes of the best complete plan found so far
+        self.expanded = 0
+
+    def _legs_of(self, v: int) -> list[tuple[np.ndarray, ...]]:
+        """v's useful legs as groups with distinct targets: targets, minutes, where each leg's row starts in the
+        padded departures (see `expand`) and the legs' indices in the model."""
+        m, top, reserve = self.m, self.m.levels, self.m.reserve
+        to, minutes, used = m.to[v], m.minutes[v], m.used[v]
+        floor = np.where(to == self.dest, m.required, reserve)
+        keep = (to != 0) & self.reachable[to] & (used <= top - floor)
+        index = np.flatnonzero(keep)
+        to, minutes, used = to[keep], minutes[keep], used[keep]
+        # arriving with ≥ a (a from the reserve up) takes leaving with ≥ a + used; far downhill legs: any level
+        start = self.width + reserve + np.maximum(used, -self.width - reserve)
+        if not len(to) or np.bincount(to).max() == 1:  # the common case: one leg per target
+            return [(to, minutes, start, index)]
+        groups = []
+        rest = np.ones(len(to), dtype=bool)
+        while rest.any():  # duplicate targets (two legs between the same nodes) go in separate groups
+            mask = np.zeros(len(to), dtype=bool)
+            mask[np.flatnonzero(rest)[np.unique(to[rest], return_index=True)[1]]] = True
+            groups.append((to[mask], minutes[mask], start[mask], index[mask]))
+            rest &= ~mask
+        return groups
+
+    def departures(self, v: int, *, how: bool = False):
+        """At v: the fewest minutes to leave with a level ≥ L (closure over L); with `how`, also for each L the
+        charge's start level of the best exact departure (-1: no charge) and that departure's level."""
+        arrived = self.at[v]
+        cum = self.cum[v]
+        if cum is None:
+            return (arrived, np.full(self.width, -1, dtype=np.int64), self.grid) if how else arrived
+        # charging from ℓ to L costs wait + cum[L] − cum[ℓ]: the best ℓ < L is a running minimum of at − cum
+        gap = arrived - cum
+        running = np.minimum.accumulate(gap)
+        charged = np.empty(self.width)
+        charged[0] = np.inf
+        charged[1:] = self.m.wait[v] + cum[1:] + running[:-1]
+        leave = np.minimum(arrived, charged)
+        closure = _suffix_min(leave)
+        if not how:
+            return closure
+        # the ℓ of each running minimum: the last index where gap equals it
+        start_of = np.maximum.accumulate(np.where(gap == running, self.grid, 0))
+        charge_from = np.full(self.width, -1, dtype=np.int64)
+        charge_from[1:] = np.where(charged[1:] < arrived[1:], start_of[:-1], -1)
+        return closure, charge_from, self._source(leave, closure)
+
+    def _source(self, raw: np.ndarray, closure: np.ndarray) -> np.ndarray:
+        """For each level a, the first a' ≥ a where raw[a'] holds the closure's value."""
+        idx = np.where(raw == closure, self.grid, self.width)
+        return np.minimum.accumulate(idx[::-1])[::-1]
+
+    def expand(self, v: int) -> list[tuple[float, int]]:
+        """Drive every leg of v from every level v can be left with; the targets improved, with their keys."""
+        self.expanded += 1
+        width, reserve = self.width, self.m.reserve
+        leave = self.departures(v)
+        # padded so that row `start` of the window view holds, for a = reserve … top, the minutes to leave with
+        # ≥ a + used: any level below 0 (leave[0]), none above the top (inf)
+        padded = np.concatenate((np.full(width, leave[0]), leave, np.full(width, np.inf)))
+        span = width - reserve  # a read-only view: row i is padded[i : i + span]
+        window = as_strided(padded, shape=(len(padded) - span + 1, span), strides=padded.strides * 2, writeable=False)
+        pushes = []
+        if v not in self.legs:
+            self.legs[v] = self._legs_of(v)
+        for group in self.legs[v]:
+            to, minutes, start, index = group
+            # a row's least arrival leaves with its least level, and the bound is least at the full level
+            useful = np.flatnonzero(padded[start] + minutes + self.h_full[to] < self.best)
+            if len(useful) < len(to):
+                if not len(useful):
+                    continue
+                to, minutes, start, index = (x[useful] for x in group)
+            cand = window[start] + minutes[:, None]
+            better = cand < self.at[to, reserve:]
+            rows = np.flatnonzero(better.any(axis=1))
+            if not len(rows):
+                continue
+            tj, ok, cand = to[rows], better[rows], cand[rows]
+            direct = self.direct[tj]
+            direct[:, reserve:] = np.where(ok, cand, direct[:, reserve:])
+            self.direct[tj] = direct
+            self.at[tj] = _suffix_min(direct)
+            self.from_node[tj, reserve:] = np.where(ok, v, self.from_node[tj, reserve:])
+            self.from_leg[tj, reserve:] = np.where(ok, index[rows][:, None], self.from_leg[tj, reserve:])
+            keys = np.where(ok, cand + self.h[tj, reserve:], np.inf).min(axis=1)
+            for j, key in zip(tj.tolist(), keys.tolist(), strict=True):
+                if j == self.dest:
+                    self.best = min(self.best, float(self.at[j, self.m.required]))
+                else:
+                    pushes.append((key, j))
+        return pushes
+
+    def run(self, start: int) -> bool:
+        self.at[0, : start + 1] = 0.0
+        self.direct[0, start] = 0.0
+        pending = np.full(self.m.n + 2, np.inf)
+        pending[0] = float(self.h[0, start])
+        heap = [(pending[0], 0)]
+        while heap:
+            key, v = heapq.heappop(heap)
+            if key != pending[v]:
+                continue  # a stale entry: v was pushed again with a lower key or expanded since
+            if key >= self.best:
+                break  # nothing left can lead to a faster plan
+            pending[v] = np.inf
+            for key_j, j in self.expand(v):
+                if key_j < pending[j]:
+                    pending[j] = key_j
+                    heapq.heappush(heap, (key_j, j))
+        return math.isfinite(self.best)
+
+    def states(self, start: int) -> list[tuple[int, int, float, int]]:
+        """The best plan as its chain of states (node, level, minutes, phase), one drive or one level of charge
+        apart, walked back through the entries and timed forward."""
+        m = self.m
+        hops: list[tuple[int, int, int]] = []  # (node, the level its charge reaches or -1, leg), from the end back
+        node, level = self.dest, m.required
+        for _ in range(m.n * self.width + 2):
+            source = self._source(self.direct[node], self.at[node])[level]
+            prev, leg = int(self.from_node[node, source]), int(self.from_leg[node, source])
+            departure = max(0, source + int(m.used[prev][leg]))  # the closure level it left with (source ≥ reserve)
+            _, charge_from, source_of = self.departures(prev, how=True)
+            exact = int(source_of[departure])  # the exact level left with
+            if charge_from[exact] >= 0:
+                hops.append((prev, exact, leg))
+                level = int(charge_from[exact])
+            else:
+                hops.append((prev, -1, leg))
+                level = exact
+            node = prev
+            if node == 0:
+                break
+        else:  # pragma: no cover - the entries always lead back to the origin
+            raise RuntimeError("The search's entries do not lead back to the origin.")
+        hops.reverse()
+        chain = [(0, start, 0.0, 0)]
+        level, t = start, 0.0
+        for node, target, leg in hops:
+            cum = m.cum[node]
+            if target > level:
+                for step in range(level, target):
+                    t += cum[step + 1] - cum[step] + (m.wait[node] if step == level else 0.0)
+                    chain.append((node, step + 1, t, 1))
+                level = target
+            level = min(m.levels, level - int(m.used[node][leg]))
+            t += float(m.minutes[node][leg])
+            chain.append((int(m.to[node][leg]), level, t, 0))
+        return chain
 
 
 def plan(problem: Problem) -> Plan:
     """The fastest plan; Infeasible when there is none, ProblemError for bad input."""
     m = model(problem)
-    _explain_infeasible(m, problem)
-    drive_h, energy_h = _reverse_bounds(m)
-    dest = m.n + 1
-    top = m.levels
-    need = m.required + energy_h  # the least level to leave each node with and still arrive, without charging
-    per_level = m.min_level_minutes if math.isfinite(m.min_level_minutes) else 0.0
-    drive_h_list, need_list = drive_h.tolist(), need.tolist()
-    # per node, the legs' bound terms that do not depend on the label
-    leg_drive = [m.minutes[i] + drive_h[m.to[i]] for i in range(m.n + 2)]
-    leg_need = [need[m.to[i]] + m.used[i] for i in range(m.n + 2)]  # level to leave with to need no charge after
-    floor_level = [
-        np.where(m.to[i] == dest, m.required, m.reserve) + m.used[i] for i in range(m.n + 2)
-    ]  # the least level to leave with for each leg
-
-    def bound(node: int, level: int) -> float:
-        short = need_list[node] - level
-        return drive_h_list[node] + (short * per_level if short > 0 else 0.0)
-
-    # labels: node, level, minutes, phase (0: the wait still to pay to charge here, 1: charging, wait paid), parent
-    node_of: list[int] = [0]
-    level_of: list[int] = [m.start]
-    time_of: list[float] = [0.0]
-    phase_of: list[int] = [0]
-    parent: list[int] = [-1]
-    alive: list[bool] = [True]
-    fronts = [(_Front(), _Front()) for _ in range(m.n + 2)]
-    fronts[0][0].add(0.0, m.start, 0, alive)
-    # reach[node, level]: the fewest minutes of any label at the node with at least that level (to drop legs whose
-    # arrival is already beaten before they are sorted)
-    reach = np.full((m.n + 2, top + 1), np.inf)
-    reach[0, : m.start + 1] = 0.0
-    pending: dict[int, tuple[list[float], list[int], list[int], list[float], list[int]]] = {}
-    heap: list[tuple[float, float, int, int]] = [(bound(0, m.start), 0.0, 0, -1)]
-    popped = 0
-
-    def push(node: int, level: int, t: float, phase: int, from_label: int, f: float) -> None:
-        f_node = fronts[node]
-        if phase == 1:
-            if f_node[1].dominated(t, level) or f_node[0].dominated(t - m.wait[node], level):
-                return
-        elif f_node[0].dominated(t, level) or f_node[1].dominated(t, level):
-            return
-        label = len(node_of)
-        node_of.append(node)
-        level_of.append(level)
-        time_of.append(t)
-        phase_of.append(phase)
-        parent.append(from_label)
-        alive.append(True)
-        f_node[phase].add(t, level, label, alive)
-        row = reach[node]
-        np.minimum(row[: level + 1], t, out=row[: level + 1])
-        heapq.heappush(heap, (f, -t, label, -1))
-
-    # partial expansion: a label's legs are sorted by their bound once and made only as the search reaches their
-    # bound (the label goes back on the heap with the next one's), so legs the optimum never needs stay unmade; the
-    # next level of charge is made at once
-    while heap:
-        key, _, label, k = heapq.heappop(heap)
-        if not alive[label]:
-            continue
-        node, level, t = node_of[label], level_of[label], time_of[label]
-        if k < 0:
-            popped += 1
-            if node == dest:
-                return _plan_from(m, problem, label, node_of, level_of, time_of, phase_of, parent, popped)
-            cum = m.cum[node]
-            if cum is not None and level < top:
-                extra = cum[level + 1] - cum[level] + (m.wait[node] if phase_of[label] == 0 else 0.0)
-                push(node, level + 1, t + extra, 1, label, t + extra + bound(node, level + 1))
-            to = m.to[node]
-            arrive = np.minimum(top, level - m.used[node])
-            at = m.minutes[node] + t
-            ok = (level >= floor_level[node]) & (reach[to, np.maximum(arrive, 0)] > at + EPS)
-            short = leg_need[node][ok] - level
-            f = leg_drive[node][ok] + np.where(short > 0, short * per_level, 0.0)
-            order = np.argsort(f, kind="stable")
-            entry = (f[order] + t, to[ok][order], at[ok][order], arrive[ok][order])
-            pending[label] = entry
-            i = 0
-        else:
-            entry = pending[label]
-            i = k
-        f = entry[0]
-        j = int(np.searchsorted(f, key + EPS, side="right"))
-        if j > i:
-            for to, at, arrive, fj in zip(
-                entry[1][i:j].tolist(), entry[2][i:j].tolist(), entry[3][i:j].tolist(), f[i:j].tolist(), strict=True
-            ):
-                push(to, arrive, at, 0, label, fj)
-        if j < len(f):
-            heapq.heappush(heap, (float(f[j]), -float(entry[2][j]), label, j))
-        else:
-            del pending[label]
-    raise Infeasible("No plan reaches the destination.")  # the reachability pass rules this out
-
-
-def _plan_from(m: Model, problem: Problem, label, node_of, level_of, time_of, phase_of, parent, popped) -> Plan:
-    chain = []
-    while label >= 0:
-        chain.append(label)
-        label = parent[label]
-    chain.reverse()
-    return plan_from_states(
-        m, problem, [(node_of[x], level_of[x], time_of[x], phase_of[x]) for x in chain], labels=popped
-    )
+    search = _Search(m)
+    if not search.run(m.start):
+        _explain_infeasible(m, problem)
+        raise Infeasible("No plan reaches the destination.")  # the reachability pass rules this out
+    return plan_from_states(m, problem, search.states(m.start), labels=search.expanded)
 
 
 def plan_from_states(m: Model, problem: Problem, states: list[tuple[int, int, float, int]], *, labels: int = 0) -> Plan:

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+import numpy as np
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Prefetch
@@ -37,9 +38,10 @@ DEFAULT_ARRIVAL_SOC = 20.0  # % at the destination when none is asked
 MIN_BOOKING_MINUTES = 10  # a stop's booking lasts at least this long
 
 
-def speed_kmh(km: float) -> float:
-    """Average speed by leg length: town for short legs, trunk roads, motorway for long ones."""
-    return 40.0 if km < 10 else 70.0 if km < 40 else 100.0
+def speed_kmh(km):
+    """Average speed by leg length (a number of km or an array): town for short legs, trunk roads, motorway for long
+    ones."""
+    return np.where(km < 10, 40.0, np.where(km < 40, 70.0, 100.0))
 
 
 class LegSource(Protocol):
@@ -57,14 +59,31 @@ class GreatCircleLegs:
     label = f"great-circle distance × {ROAD_FACTOR:g} at 40–100 km/h by leg length"
 
     def table(self, points):
-        rows = []
-        for a in points:
-            row = []
-            for b in points:
-                km = operations_energy.great_circle_km(a, b) * ROAD_FACTOR
-                row.append((km, km / speed_kmh(km) * 60.0) if km > 0 else None)
-            rows.append(row)
-        return rows
+        km, minutes = self.arrays(points)
+        return [
+            [(k, m) if k > 0 else None for k, m in zip(km_row, minutes_row, strict=True)]
+            for km_row, minutes_row in zip(km.tolist(), minutes.tolist(), strict=True)
+        ]
+
+    def arrays(self, points) -> tuple[np.ndarray, np.ndarray]:
+        """The table as two matrices, km and minutes, at once (numpy; NaN where no leg: a point to itself)."""
+        lat, lon = np.radians(np.asarray(points, dtype=float).reshape(-1, 2)).T
+        h = (
+            np.sin((lat[None, :] - lat[:, None]) / 2) ** 2
+            + np.cos(lat)[:, None] * np.cos(lat)[None, :] * np.sin((lon[None, :] - lon[:, None]) / 2) ** 2
+        )
+        km = 2 * operations_energy.EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(h))) * ROAD_FACTOR
+        km[km <= 0] = np.nan
+        return km, km / speed_kmh(km) * 60.0
+
+
+def _leg_arrays(source: LegSource, points) -> tuple[np.ndarray, np.ndarray]:
+    """km and minutes between the points as matrices, NaN where the source has no leg."""
+    if hasattr(source, "arrays"):
+        return source.arrays(points)
+    cells = [[cell or (math.nan, math.nan) for cell in row] for row in source.table(points)]
+    table = np.asarray(cells, dtype=float).reshape(len(points), len(points), 2)
+    return table[..., 0], table[..., 1]
 
 
 class RoadGraphLegs:
@@ -76,6 +95,21 @@ class RoadGraphLegs:
         self.conditions = conditions
         self.fallback = fallback or GreatCircleLegs()
         self.label = self.fallback.label
+
+    def arrays(self, points) -> tuple[np.ndarray, np.ndarray]:
+        """km and minutes as matrices (NaN where no road leads, and from a point to itself)."""
+        found = router_holding(points)
+        if found is None:
+            self.label = self.fallback.label
+            return _leg_arrays(self.fallback, points)
+        router, snaps = found
+        table = router.table(snaps, metric="fastest", conditions=self.conditions)
+        self.label = f"by road: the fastest paths at the departure's hour on the road graph {router.region!r}"
+        km, minutes = np.array(table.km, dtype=float), np.array(table.minutes, dtype=float)
+        unusable = ~(np.isfinite(km) & (minutes > 0))
+        np.fill_diagonal(unusable, True)
+        km[unusable] = minutes[unusable] = np.nan
+        return km, minutes
 
     def table(self, points):
         found = router_holding(points)
@@ -218,18 +252,17 @@ def in_reach(origin: tuple[float, float], candidates: list[Candidate], range_km:
     leaving them out changes no plan; it lets a trip inside one road graph be measured on it even when the
     organisation has sites in other countries."""
     reach = range_km + 2 * paths.SNAP_LIMIT_M / 1000.0
-    left = list(range(len(candidates)))
-    frontier, joined = [origin], set()
-    while frontier and left:
-        here = frontier.pop()
-        near = [
-            i for i in left
-            if operations_energy.great_circle_km(here, (candidates[i].site.latitude, candidates[i].site.longitude))
-            <= reach
-        ]  # fmt: skip
-        joined.update(near)
-        left = [i for i in left if i not in joined]
-        frontier += [(candidates[i].site.latitude, candidates[i].site.longitude) for i in near]
+    if not candidates:
+        return []
+    points = [origin, *((c.site.latitude, c.site.longitude) for c in candidates)]
+    km, _ = GreatCircleLegs().arrays(points)
+    near = np.nan_to_num(km / ROAD_FACTOR, nan=0.0) <= reach  # straight-line km (NaN only from a point to itself)
+    joined, frontier = np.zeros(len(points), dtype=bool), np.zeros(len(points), dtype=bool)
+    joined[0] = frontier[0] = True
+    while frontier.any():
+        frontier = near[frontier].any(axis=0) & ~joined
+        joined |= frontier
+    joined = set(np.flatnonzero(joined[1:]).tolist())
     return [c for i, c in enumerate(candidates) if i in joined]
 
 
@@ -239,6 +272,33 @@ def _place(*, site: Site | None, latitude: float | None, longitude: float | None
     if latitude is None or longitude is None:
         raise ValidationError({field_name: f"Give the {name} as a site or as latitude and longitude."})
     return (float(latitude), float(longitude)), f"{latitude:.4f}, {longitude:.4f}", None
+
+
+def _legs(ids: list[str], km: np.ndarray, minutes: np.ndarray, wh_per_km: dict[float, float], usable_kwh: float):
+    """The trip's legs (out of the origin, into the destination) as Leg objects and the legs between stations as a
+    network of arrays (no object per leg): every leg but into the origin and out of the destination, none longer
+    than a full battery drives (leaving those out keeps the search small). kWh at the leg's speed."""
+    full_range_km = usable_kwh / (max(wh_per_km.values()) / 1000.0)
+    last = len(ids) - 1
+    with np.errstate(invalid="ignore"):
+        drivable = np.isfinite(km) & np.isfinite(minutes) & (km <= full_range_km)
+    drivable[:, 0] = drivable[last, :] = False
+    np.fill_diagonal(drivable, False)
+    tails, heads = np.nonzero(drivable)
+    leg_km, leg_minutes = km[tails, heads], minutes[tails, heads]
+    speeds = speed_kmh(leg_km)
+    leg_kwh = leg_km * np.select([speeds == s for s in wh_per_km], list(wh_per_km.values()), wh_per_km[100.0]) / 1000
+    between = (tails > 0) & (heads < last)
+    network = chargestops.LegTable.from_arrays(
+        ids[1:-1], *(x[between] for x in (tails, heads, leg_minutes, leg_kwh, leg_km))
+    )
+    trip = {
+        (ids[i], ids[j]): chargestops.Leg(minutes=m, kwh=e, km=d)
+        for i, j, m, e, d in zip(
+            *(x[~between].tolist() for x in (tails, heads, leg_minutes, leg_kwh, leg_km)), strict=True
+        )
+    }
+    return trip, network
 
 
 def charging_stop_plan(
@@ -313,22 +373,13 @@ def charging_stop_plan(
             driving_scale=energy_model.driving_scale,
         )
     )  # fmt: skip
-    table = source.table(points)
-    leg_map = {}
-    for i, row in enumerate(table):
-        for j, cell in enumerate(row):
-            if cell is None or i == j or j == 0 or i == len(points) - 1:
-                continue
-            km, minutes = cell
-            if km > full_range_km:
-                continue  # not drivable on one charge: leaving it out keeps the search small
-            kwh = km * wh_per_km[speed_kmh(km) if speed_kmh(km) in wh_per_km else 100.0] / 1000.0
-            leg_map[(ids[i], ids[j])] = chargestops.Leg(minutes=minutes, kwh=kwh, km=km)
+    leg_map, network = _legs(ids, *_leg_arrays(source, points), wh_per_km, usable)
     problem = chargestops.Problem(
         origin=chargestops.Place(origin_name, *origin),
         destination=chargestops.Place(destination_name, *destination),
         stations=[chargestops.Station(id=str(c.site.pk), name=c.site.name, power_kw=c.power_kw) for c in stations],
         legs=leg_map,
+        network=network,
         battery_kwh=usable,
         peak_kw=peak,
         start_soc=float(start),

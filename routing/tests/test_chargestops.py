@@ -4,6 +4,7 @@ cases, the charging curve, infeasible trips and bad input. No database."""
 import math
 import random
 
+import numpy as np
 import pytest
 
 from routing.bench.stops import reference
@@ -13,6 +14,7 @@ from routing.chargestops import (
     ORIGIN,
     Infeasible,
     Leg,
+    LegTable,
     Place,
     Problem,
     ProblemError,
@@ -120,10 +122,13 @@ def test_the_planner_finds_the_brute_force_optimum_on_two_hundred_random_small_n
         if math.isinf(expected):
             with pytest.raises(Infeasible):
                 plan(problem)
+            with pytest.raises(Infeasible):  # the benchmark's reference, checked here too
+                reference(problem)
             infeasible += 1
             continue
         result = plan(problem)
         assert result.total_minutes == pytest.approx(expected, abs=1e-6)
+        assert reference(problem).total_minutes == pytest.approx(expected, abs=1e-6)
         assert result.total_minutes == pytest.approx(
             result.drive_minutes + result.charge_minutes + result.wait_minutes, abs=1e-6
         )
@@ -300,3 +305,96 @@ def test_bad_input_names_each_field_and_the_fix():
     with pytest.raises(ProblemError) as error:
         plan(line(stations=[], legs={(ORIGIN, "nowhere"): (10, 1)}))
     assert "unknown node" in error.value.errors["legs"]
+
+
+def _equal_to_reference(problem: Problem) -> bool:
+    """Plan and reference agree (both infeasible, or the same optimum); the plan's own figures add up."""
+    try:
+        expected = reference(problem).total_minutes
+    except Infeasible:
+        with pytest.raises(Infeasible):
+            plan(problem)
+        return False
+    result = plan(problem)
+    assert result.total_minutes == pytest.approx(expected, abs=1e-6)
+    assert result.total_minutes == pytest.approx(
+        result.drive_minutes + result.charge_minutes + result.wait_minutes, abs=1e-6
+    )
+    assert result.arrival_soc >= math.ceil(problem.arrival_soc / problem.step - 1e-9) * problem.step - 1e-9
+    return True
+
+
+def test_legs_that_recuperate_energy_never_change_the_optimum():
+    # downhill legs (negative kWh) can raise the SoC, capped at 100 %: the bound then drops its energy part
+    rng = random.Random(31)
+    solved = 0
+    for _ in range(40):
+        base = random_problem(rng, stations=6, step=rng.choice((1.0, 2.0, 5.0)))
+        legs = {
+            key: Leg(leg.minutes, -leg.kwh * rng.uniform(0.05, 0.3), leg.km) if rng.random() < 0.25 else leg
+            for key, leg in base.legs.items()
+        }
+        solved += _equal_to_reference(Problem(**{**base.__dict__, "legs": legs}))
+    assert solved >= 15
+
+
+def test_socs_between_levels_round_as_documented_even_below_the_reserve():
+    # a start SoC rounded down below the reserve rounded up: the origin may be left so, no node reached so
+    rng = random.Random(5)
+    solved = 0
+    for _ in range(50):
+        base = random_problem(rng, stations=5, step=1.0)
+        reserve = rng.choice((9.5, 10.4, 12.7))
+        problem = Problem(
+            **{**base.__dict__, "reserve_soc": reserve, "start_soc": reserve + rng.choice((0.0, 0.3, 50.5, 70.2))}
+        )
+        solved += _equal_to_reference(problem)
+    assert solved >= 10
+
+
+def test_a_trip_leg_that_doubles_a_network_leg_is_a_second_way_between_the_two_stations():
+    # the network has s0 → s1 slow and frugal; the trip adds s0 → s1 fast and hungry: both are kept
+    stations = [Station("s0", "S0", 150), Station("s1", "S1", 50)]
+    network = LegTable(["s0", "s1"], {("s0", "s1"): Leg(150, 8), ("s1", "s0"): Leg(150, 8)})
+    drive = []
+    for fast_kwh in (9.0, 30.0):
+        problem = Problem(
+            origin=Place("A"),
+            destination=Place("B"),
+            stations=stations,
+            legs={(ORIGIN, "s0"): Leg(30, 20), ("s0", "s1"): Leg(60, fast_kwh), ("s1", DESTINATION): Leg(40, 12)},
+            network=network,
+            battery_kwh=50,
+            peak_kw=150,
+            start_soc=50,
+            reserve_soc=10,
+            arrival_soc=20,
+        )
+        assert _equal_to_reference(problem)
+        drive.append(plan(problem).drive_minutes)
+    assert drive[0] == pytest.approx(30 + 60 + 40)  # the fast leg, which here needs no more energy
+
+
+def test_the_planner_equals_the_reference_on_trips_of_the_benchmark_network():
+    from routing.bench.stops import network, station_legs, trip
+
+    rng = random.Random(1818)
+    stations, positions = network()
+    legs = station_legs(stations, positions, rng)
+    for _ in range(3):
+        _equal_to_reference(trip(stations, positions, legs, rng))
+
+
+def test_a_network_from_arrays_is_the_network_from_legs_and_names_a_bad_leg():
+    legs = {("a", "b"): Leg(10, 2, 12), ("c", "a"): Leg(20, 4), ("a", "c"): Leg(30, 6, 40), ("b", "b"): Leg(1, 1)}
+    from_legs = LegTable(["a", "b", "c"], legs)
+    from_arrays = LegTable.from_arrays(
+        ["a", "b", "c"], [1, 3, 1, 2], [2, 1, 3, 2], [10, 20, 30, 1], [2, 4, 6, 1], [12, math.nan, 40, math.nan]
+    )
+    for row_legs, row_arrays in zip(from_legs.rows, from_arrays.rows, strict=True):
+        for x, y in zip(row_legs, row_arrays, strict=True):
+            assert np.array_equal(x, y, equal_nan=True)
+    assert from_legs.rows[1][0].tolist() == [2, 3] and from_legs.rows[2][0].tolist() == []  # no leg to itself
+    with pytest.raises(ProblemError) as error:
+        LegTable.from_arrays(["a", "b"], [1, 2], [2, 1], [10, 0], [1, 1], [math.nan, math.nan])
+    assert error.value.errors["legs"] == "Leg b → a: minutes must be above 0 and kWh a number."

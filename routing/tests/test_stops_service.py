@@ -239,3 +239,34 @@ def test_the_page_offers_only_vehicles_in_scope(org, corridor, client):
     assert response.status_code == 200
     assert "Select a valid choice" in response.content.decode()
     assert corridor["vehicle"].fleet_number not in response.content.decode()
+
+
+def test_the_legs_between_sites_are_the_great_circle_estimate_built_as_arrays():
+    # every pair but into the origin and out of the destination, none beyond a full battery's range, kWh at the
+    # leg's speed; the sites' legs go to the network (arrays), the trip's own as Leg objects. No database.
+    from operations.energy import great_circle_km
+    from routing.chargestops import DESTINATION, ORIGIN
+
+    points = [BERLIN, *CORRIDOR.values(), HAMBURG, (48.14, 11.58)]  # Munich: beyond the range of everything
+    ids = [ORIGIN, "wal", "lud", "bil", "ham", DESTINATION]
+    wh_per_km = {40.0: 150.0, 70.0: 160.0, 100.0: 200.0}
+    trip, network = services._legs(ids, *services._leg_arrays(services.GreatCircleLegs(), points), wh_per_km, 64.0)
+    built = dict(trip)
+    for tail, row in enumerate(network.rows):
+        for head, minutes, kwh, km in zip(*(x.tolist() for x in row), strict=True):
+            built[(ids[tail], ids[head])] = (minutes, kwh, km)
+    expected = {}
+    for i, a in enumerate(points):
+        for j, b in enumerate(points):
+            km = great_circle_km(a, b) * services.ROAD_FACTOR
+            if i == j or j == 0 or i == len(points) - 1 or km > 64.0 / 0.2:
+                continue
+            speed = 40.0 if km < 10 else 70.0 if km < 40 else 100.0
+            expected[(ids[i], ids[j])] = (km / speed * 60.0, km * wh_per_km[speed] / 1000.0, km)
+    assert set(built) == set(expected) and (ORIGIN, "wal") in trip
+    assert (ORIGIN, DESTINATION) not in built and (DESTINATION, "wal") not in built  # too far; out of the end
+    assert not any(a == ORIGIN or b == DESTINATION for a, b in built if (a, b) not in trip)
+    for key, (minutes, kwh, km) in expected.items():
+        leg = built[key]
+        got = (leg.minutes, leg.kwh, leg.km) if key in trip else leg
+        assert got == pytest.approx((minutes, kwh, km), rel=1e-9)
