@@ -398,7 +398,14 @@ def charging_stop_plan(
         raise ValidationError({names.get(k, k): v for k, v in error.errors.items()}) from None
     except chargestops.Infeasible as error:
         name = "arrival_soc_percent" if error.field == "arrival_soc" else "destination"
-        raise ValidationError({name: error.reason}, code="infeasible") from None
+        reason = error.reason
+        if not stations:
+            reason += (
+                f" No charging station could be used on the way: of the sites this vehicle may charge at, "
+                f"{len(candidates)} are online, compatible and free at {local:%H:%M %Z}"
+                + (", none of them within reach." if candidates else ".")
+            )
+        raise ValidationError({name: reason}, code="infeasible") from None
     return PlanResult(
         vehicle=vehicle,
         departure_at=departure_at,

@@ -270,3 +270,14 @@ def test_the_legs_between_sites_are_the_great_circle_estimate_built_as_arrays():
         leg = built[key]
         got = (leg.minutes, leg.kwh, leg.km) if key in trip else leg
         assert got == pytest.approx((minutes, kwh, km), rel=1e-9)
+
+
+def test_a_trip_with_no_usable_station_says_so(org, corridor, api, monkeypatch):
+    _weather(monkeypatch, 15.0)
+    from stations.models import ChargePoint
+
+    ChargePoint.objects.filter(site__in=corridor["sites"].values()).update(is_connected=False, status="offline")
+    response = api(org.fleet_manager_a).post("/api/v1/charging-stop-plans/", _body(corridor["vehicle"]), format="json")
+    assert response.status_code == 400
+    message = response.json()["fields"]["destination"][0]["message"]
+    assert "No charging station could be used on the way" in message and "0 are online" in message
