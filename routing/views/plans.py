@@ -124,10 +124,9 @@ def plan_create(request):
             where = f"Row {error.row}" + (f", {error.field}" if error.field else "")
             form.add_error("jobs_csv", f"{where}: {error.message}")
         if not row_errors:
-            department = request.user.department if request.user.department_id else depot.department
             try:
                 plan = services.plan_create(
-                    actor=request.user, department=department, name=data["name"], depot=depot,
+                    actor=request.user, name=data["name"], depot=depot,
                     service_date=data["service_date"], day_starts=data["day_starts"], day_ends=data["day_ends"],
                     time_limit_s=data["time_limit_s"], vehicles=list(data["vehicles"]), jobs=jobs,
                 )  # fmt: skip
