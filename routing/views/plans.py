@@ -70,7 +70,7 @@ class RoutePlanForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["depot"].queryset = depot_choices(user=user)
         self.fields["vehicles"].queryset = vehicle_choices(user=user)
-        self.fields["jobs_csv"].initial = services.CSV_EXAMPLE
+        self.fields["jobs_csv"].widget.attrs["placeholder"] = services.CSV_EXAMPLE  # an example, not a job to save
 
     def clean(self):
         data = super().clean()
