@@ -36,6 +36,26 @@ class TimeInput(forms.TimeInput):
         super().__init__(attrs, format="%H:%M")
 
 
+class _DepartmentOptions:
+    """Each option carries its object's department path (data-department), so the page can offer only the vehicles
+    of the plan's department once a depot is chosen (routing/static/routing/plan_form.js)."""
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex=subindex, attrs=attrs)
+        instance = getattr(value, "instance", None)
+        if instance is not None:
+            option["attrs"]["data-department"] = instance.department.path
+        return option
+
+
+class DepotSelect(_DepartmentOptions, forms.Select):
+    pass
+
+
+class VehicleCheckboxes(_DepartmentOptions, forms.CheckboxSelectMultiple):
+    pass
+
+
 class VehiclesChoice(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj):
         payload = f"{obj.vehicle_model.payload_kg} kg" if obj.vehicle_model.payload_kg else "payload unknown"
@@ -44,13 +64,15 @@ class VehiclesChoice(forms.ModelMultipleChoiceField):
 
 class RoutePlanForm(forms.Form):
     name = forms.CharField(max_length=120, help_text="e.g. “Tuesday deliveries”.")
-    depot = forms.ModelChoiceField(queryset=None, help_text="Every route starts and ends here; its clock is used.")
+    depot = forms.ModelChoiceField(
+        queryset=None, widget=DepotSelect, help_text="Every route starts and ends here; its clock is used."
+    )
     service_date = forms.DateField(label="Service date", widget=DatePicker)
     day_starts = forms.TimeField(label="Day starts", widget=TimeInput, initial="07:00", help_text="Depot's clock.")
     day_ends = forms.TimeField(label="Day ends", widget=TimeInput, initial="18:00", help_text="Depot's clock.")
     vehicles = VehiclesChoice(
         queryset=None,
-        widget=forms.CheckboxSelectMultiple,
+        widget=VehicleCheckboxes,
         label="Vehicles offered",
         help_text="The plan is solved for the weakest of them (smallest payload and battery); each drives one route.",
     )
@@ -68,8 +90,8 @@ class RoutePlanForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["depot"].queryset = depot_choices(user=user)
-        self.fields["vehicles"].queryset = vehicle_choices(user=user)
+        self.fields["depot"].queryset = depot_choices(user=user).select_related("department")
+        self.fields["vehicles"].queryset = vehicle_choices(user=user).select_related("department")
         self.fields["jobs_csv"].widget.attrs["placeholder"] = services.CSV_EXAMPLE  # an example, not a job to save
 
     def clean(self):
