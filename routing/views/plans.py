@@ -244,8 +244,7 @@ def plan_solve(request, pk: int):
         services.plan_solve(actor=request.user, plan=plan)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-    else:
-        messages.info(request, "Solving: the page follows the solver and shows the routes when it is done.")
+    # solving: the plan's page says so itself while the status is "solving" (and not once the solver is done)
     return redirect("routing:plan-detail", pk=plan.pk)
 
 
