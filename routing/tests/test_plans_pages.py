@@ -121,3 +121,14 @@ def test_the_list_and_the_plan_page_run_a_constant_number_of_queries(
         assert client.get("/routing/plans/").status_code == 200
     with django_assert_max_num_queries(18):
         assert client.get(f"/routing/plans/{plan.pk}/").status_code == 200
+
+
+def test_the_new_plan_page_says_which_vehicles_cannot_be_offered(world):
+    workshop = VehicleFactory(
+        department=world.org.a, vehicle_model=world.vans[0].vehicle_model, fleet_number="PV-W", status="maintenance"
+    )
+    page = _client(world.org.fleet_manager_a).get("/routing/plans/new/").content.decode()
+    assert "PV-W · " in page and "· in maintenance, cannot be offered" in page
+    assert page.count("cannot be offered") == 1  # the active vans are offered as they are
+    response = _client(world.org.fleet_manager_a).post("/routing/plans/new/", _form(world, vehicles=[workshop.pk]))
+    assert "cannot drive (retired or in maintenance)" in response.content.decode()

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.decorators import dashboard_user
 from evfleet.forms import DatePicker
+from fleet.models import Vehicle
 from operations.forms import VehicleChoice
 from operations.selectors import depot_choices, vehicle_choices
 from routing import selectors
@@ -59,7 +60,10 @@ class VehicleCheckboxes(_DepartmentOptions, forms.CheckboxSelectMultiple):
 class VehiclesChoice(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj):
         payload = f"{obj.vehicle_model.payload_kg} kg" if obj.vehicle_model.payload_kg else "payload unknown"
-        return f"{VehicleChoice.label_from_instance(self, obj)} · {payload}"
+        label = f"{VehicleChoice.label_from_instance(self, obj)} · {payload}"
+        if obj.status in (Vehicle.Status.MAINTENANCE, Vehicle.Status.RETIRED):  # refused when saved: said up front
+            label += f" · {obj.get_status_display().lower()}, cannot be offered"
+        return label
 
 
 class RoutePlanForm(forms.Form):
