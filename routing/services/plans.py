@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.audit import audited_save, model_delete, model_update, snapshot
-from accounts.models import User
+from accounts.models import Department, User
 from evfleet import jobs as celery_jobs
 from fleet.models import Vehicle
 from operations import energy as trip_energy
@@ -223,14 +223,26 @@ def _jobs(plan: RoutePlan, jobs: list[dict]) -> list[PlanJob]:
     return out
 
 
+def plan_department(*, actor: User | None, depot: Site | None) -> Department | None:
+    """The department a plan belongs to when none is given: the depot's when it is the person's own or one below it
+    (an organisation's manager plans for a team at the team's depot), else the person's; without a department of
+    their own (administrators), the depot's."""
+    own = actor.department if actor is not None and actor.department_id else None
+    if depot is None:
+        return own
+    if own is None or depot.department.path.startswith(own.path):
+        return depot.department
+    return own
+
+
 def plan_create(*, actor: User | None, vehicles: list[Vehicle], jobs: list[dict], **data: Any) -> RoutePlan:
     """A plan in draft with its jobs, refused whole (nothing stored) when a field is wrong or the plan is impossible
-    before any search (``routing.planning.build``'s checks)."""
+    before any search (``routing.planning.build``'s checks). Without a department: ``plan_department``'s."""
     vehicles = list(vehicles)
     with transaction.atomic():
         plan = RoutePlan(created_by=actor if actor and actor.is_authenticated else None, **data)
-        if plan.department_id is None and actor is not None and actor.department_id:
-            plan.department = actor.department
+        if plan.department_id is None:
+            plan.department = plan_department(actor=actor, depot=data.get("depot"))
         plan.full_clean()
         if not vehicles:
             raise ValidationError({"vehicles": "No vehicle is offered: choose at least one vehicle for the plan."})

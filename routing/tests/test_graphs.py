@@ -333,7 +333,7 @@ def test_the_graph_page_shows_each_region_with_its_import_for_every_role(org, cl
     _stored(name="Espoo", status="importing", progress_percent=35, message="Reading espoo.osm.pbf", **nothing_yet)
     client.force_login(org.analyst_a)
     page = client.get("/routing/graphs/").content.decode()
-    assert "Helsinki" in page and "1283" in page and "60.1642" in page
+    assert "Helsinki" in page and "1,283" in page and "60.1642" in page
     assert 'data-importing="1"' in page and 'value="35"' in page and "Reading espoo.osm.pbf" in page
     assert 'id="graph-import"' not in page and "Delete" not in page  # analysts read only
 

@@ -87,5 +87,5 @@ def test_the_graphs_page_follows_an_import_until_it_is_stored(org, page):
                south=60.1641, west=24.9352, north=60.1791, east=24.9535)  # fmt: skip
     expect(row.locator('[data-role="status"]')).to_have_text("Ready", timeout=10_000)
     expect(row.locator("progress")).to_be_hidden()
-    expect(row).to_contain_text("1283")  # the page reloaded: counts and bounds
+    expect(row).to_contain_text("1,283")  # the page reloaded: counts and bounds
     expect(row).to_contain_text("60.1641")

@@ -8,9 +8,11 @@ from unittest import mock
 
 import pytest
 
+from fleet.tests.factories import VehicleFactory
 from routing.models import RoutePlan
 from routing.services import plans
 from routing.tests.plans_fixtures import DAY, insertion_solve, job_data, real_solver
+from stations.tests.factories import SiteFactory
 from tests.browser import _log_in
 from tests.pages import LAYOUT_PROBLEMS_JS
 
@@ -57,3 +59,24 @@ def test_the_plan_page_draws_each_route_in_its_colour_and_lists_its_stops(world,
                 page.screenshot(path=f"{SHOTS}/plan-{name}-{width}.png", full_page=True)
         assert problems == [], f"{width} px: {problems}"
     assert errors == [] and csp_violations == []
+
+
+def test_the_new_plan_page_offers_only_the_vehicles_of_the_chosen_depots_department(world, page):
+    """Org A's manager picks the team's depot: only the team's vans stay listed (the plan becomes the team's); a van
+    ticked before and now hidden is unticked, so it is never sent; back at org A's depot, every van is offered."""
+    org = world.org
+    team_depot = SiteFactory(department=org.a1, name="Team depot", latitude=52.5, longitude=13.4)
+    team_van = VehicleFactory(department=org.a1, vehicle_model=world.vans[0].vehicle_model, fleet_number="TV-1")
+    _log_in(page, org.fleet_manager_a)
+    page.goto("/routing/plans/new/")
+    rows = page.locator("#id_vehicles label")
+    every = rows.count()
+    assert every == 4  # the two vans, the small van and the team's van (not org B's)
+    page.locator("#id_vehicles label", has_text="PV-1").locator("input").check()
+    page.select_option("#id_depot", str(team_depot.pk))
+    visible = page.locator("#id_vehicles label:visible")
+    assert visible.count() == 1 and team_van.fleet_number in visible.inner_text()
+    assert not page.locator("#id_vehicles label", has_text="PV-1").locator("input").is_checked()
+    assert page.locator("#vehicle-filter-note").inner_text().startswith("1 of 4 vehicles")
+    page.select_option("#id_depot", str(world.depot.pk))
+    assert page.locator("#id_vehicles label:visible").count() == every

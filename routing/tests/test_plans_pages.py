@@ -5,9 +5,11 @@ from datetime import time
 import pytest
 from django.test import Client
 
+from fleet.tests.factories import VehicleFactory
 from routing.models import RoutePlan
 from routing.services import plans
-from routing.tests.plans_fixtures import DAY, job_data, local
+from routing.tests.plans_fixtures import DAY, DEPOT, job_data, local
+from stations.tests.factories import SiteFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -46,6 +48,20 @@ def test_a_fleet_manager_makes_a_plan_from_csv_and_lands_on_its_page(world):
     assert response.status_code == 302 and response.url == f"/routing/plans/{plan.pk}/"
     assert [j.name for j in plan.jobs.all()] == ["Bakery Mitte", "Pharmacy Wedding", "Café Kreuzberg"]
     assert plan.jobs.first().window_start == local(DAY, time(8, 0))
+
+
+def test_an_organisations_manager_plans_for_a_team_at_the_teams_depot(world):
+    """The organisation's manager picks the team's depot (the form offers it): the plan is the team's, with its vans;
+    the team's own manager sees it."""
+    org = world.org
+    team_depot = SiteFactory(department=org.a1, name="Team depot", latitude=DEPOT[0], longitude=DEPOT[1])
+    team_vans = [VehicleFactory(department=org.a1, vehicle_model=world.vans[0].vehicle_model) for _ in range(2)]
+    form = _form(world, depot=team_depot.pk, vehicles=[v.pk for v in team_vans])
+    response = _client(org.fleet_manager_a).post("/routing/plans/new/", form)
+    plan = RoutePlan.objects.get()
+    assert response.status_code == 302 and response.url == f"/routing/plans/{plan.pk}/"
+    assert plan.department == org.a1 and plan.depot == team_depot
+    assert _client(org.manager_a1).get(f"/routing/plans/{plan.pk}/").status_code == 200
 
 
 def test_bad_csv_rows_are_listed_by_row_and_column_and_nothing_is_stored(world):
@@ -105,3 +121,14 @@ def test_the_list_and_the_plan_page_run_a_constant_number_of_queries(
         assert client.get("/routing/plans/").status_code == 200
     with django_assert_max_num_queries(18):
         assert client.get(f"/routing/plans/{plan.pk}/").status_code == 200
+
+
+def test_the_new_plan_page_says_which_vehicles_cannot_be_offered(world):
+    workshop = VehicleFactory(
+        department=world.org.a, vehicle_model=world.vans[0].vehicle_model, fleet_number="PV-W", status="maintenance"
+    )
+    page = _client(world.org.fleet_manager_a).get("/routing/plans/new/").content.decode()
+    assert "PV-W · " in page and "· in maintenance, cannot be offered" in page
+    assert page.count("cannot be offered") == 1  # the active vans are offered as they are
+    response = _client(world.org.fleet_manager_a).post("/routing/plans/new/", _form(world, vehicles=[workshop.pk]))
+    assert "cannot drive (retired or in maintenance)" in response.content.decode()

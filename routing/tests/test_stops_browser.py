@@ -16,17 +16,24 @@ SHOTS = os.environ.get("EVFLEET_SCREENSHOTS")  # a folder: the test saves the pa
 
 
 def test_a_dispatcher_plans_the_trip_sees_it_on_the_map_and_books_the_stops(org, page, corridor):  # noqa: F811
+    failed = []  # every request the page makes answers (Leaflet's default marker images once did not)
+    page.on("response", lambda response: failed.append(response.url) if response.status >= 400 else None)
     _log_in(page, org.dispatcher_a)
     vehicle = corridor["vehicle"]
     page.goto(
         f"/routing/charging-stops/?vehicle={vehicle.pk}&destination_latitude={HAMBURG[0]}"
         f"&destination_longitude={HAMBURG[1]}"
     )
-    expect(page.locator("#stops-map .leaflet-marker-icon").first).to_be_visible()
+    expect(page.locator("#stops-map .stops-pin.stop").first).to_be_visible()
     stops = page.locator(".stops-result table tbody tr")
     count = stops.count()
     assert count >= 1
-    assert page.locator("#stops-map .leaflet-marker-icon").count() == count
+    assert page.locator("#stops-map .stops-pin.stop").count() == count
+    expect(page.locator("#stops-map .stops-pin.origin")).to_have_text("A")
+    expect(page.locator("#stops-map .stops-pin.destination")).to_have_text("B")
+    # the offline basemap under the trip: land, borders, coast, cities (the streets only where a graph is imported)
+    expect(page.locator("#stops-map")).to_have_attribute("data-basemap-loaded", "5")
+    assert failed == []
     if SHOTS:
         for width, height in ((1280, 800), (1440, 900)):
             page.set_viewport_size({"width": width, "height": height})

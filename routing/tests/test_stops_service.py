@@ -281,3 +281,23 @@ def test_a_trip_with_no_usable_station_says_so(org, corridor, api, monkeypatch):
     assert response.status_code == 400
     message = response.json()["fields"]["destination"][0]["message"]
     assert "No charging station could be used on the way" in message and "0 are online" in message
+
+
+def test_the_page_offers_only_sites_in_scope(org, corridor, client):
+    """Another organisation's sites are neither listed nor accepted (the API scopes them the same way)."""
+    client.force_login(org.fleet_manager_b)
+    body = client.get("/routing/charging-stops/").content.decode()
+    assert not any(name in body for name in CORRIDOR)
+    site = corridor["sites"]["Ludwigslust"]
+    own = VehicleFactory(department=org.b, vehicle_model=corridor["model"], soc_percent=80.0)
+    response = client.get("/routing/charging-stops/", {"vehicle": own.pk, "destination_site": site.pk})
+    assert "Select a valid choice" in response.content.decode() and 'id="stops-data"' not in response.content.decode()
+
+
+def test_after_booking_the_page_goes_back_to_the_plan_without_the_csrf_token_in_its_address(org, corridor, client):
+    client.force_login(org.dispatcher_a)
+    query = {"vehicle": corridor["vehicle"].pk, "destination_latitude": HAMBURG[0], "destination_longitude": HAMBURG[1]}
+    response = client.post("/routing/charging-stops/", {**query, "book": "1", "csrfmiddlewaretoken": "x" * 64})
+    assert response.status_code == 302
+    assert "csrfmiddlewaretoken" not in response.url and "book=" not in response.url
+    assert f"vehicle={corridor['vehicle'].pk}" in response.url

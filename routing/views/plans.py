@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.decorators import dashboard_user
 from evfleet.forms import DatePicker
+from fleet.models import Vehicle
 from operations.forms import VehicleChoice
 from operations.selectors import depot_choices, vehicle_choices
 from routing import selectors
@@ -36,21 +37,46 @@ class TimeInput(forms.TimeInput):
         super().__init__(attrs, format="%H:%M")
 
 
+class _DepartmentOptions:
+    """Each option carries its object's department path (data-department), so the page can offer only the vehicles
+    of the plan's department once a depot is chosen (routing/static/routing/plan_form.js)."""
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex=subindex, attrs=attrs)
+        instance = getattr(value, "instance", None)
+        if instance is not None:
+            option["attrs"]["data-department"] = instance.department.path
+        return option
+
+
+class DepotSelect(_DepartmentOptions, forms.Select):
+    pass
+
+
+class VehicleCheckboxes(_DepartmentOptions, forms.CheckboxSelectMultiple):
+    pass
+
+
 class VehiclesChoice(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj):
         payload = f"{obj.vehicle_model.payload_kg} kg" if obj.vehicle_model.payload_kg else "payload unknown"
-        return f"{VehicleChoice.label_from_instance(self, obj)} · {payload}"
+        label = f"{VehicleChoice.label_from_instance(self, obj)} · {payload}"
+        if obj.status in (Vehicle.Status.MAINTENANCE, Vehicle.Status.RETIRED):  # refused when saved: said up front
+            label += f" · {obj.get_status_display().lower()}, cannot be offered"
+        return label
 
 
 class RoutePlanForm(forms.Form):
     name = forms.CharField(max_length=120, help_text="e.g. “Tuesday deliveries”.")
-    depot = forms.ModelChoiceField(queryset=None, help_text="Every route starts and ends here; its clock is used.")
+    depot = forms.ModelChoiceField(
+        queryset=None, widget=DepotSelect, help_text="Every route starts and ends here; its clock is used."
+    )
     service_date = forms.DateField(label="Service date", widget=DatePicker)
     day_starts = forms.TimeField(label="Day starts", widget=TimeInput, initial="07:00", help_text="Depot's clock.")
     day_ends = forms.TimeField(label="Day ends", widget=TimeInput, initial="18:00", help_text="Depot's clock.")
     vehicles = VehiclesChoice(
         queryset=None,
-        widget=forms.CheckboxSelectMultiple,
+        widget=VehicleCheckboxes,
         label="Vehicles offered",
         help_text="The plan is solved for the weakest of them (smallest payload and battery); each drives one route.",
     )
@@ -68,9 +94,9 @@ class RoutePlanForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["depot"].queryset = depot_choices(user=user)
-        self.fields["vehicles"].queryset = vehicle_choices(user=user)
-        self.fields["jobs_csv"].initial = services.CSV_EXAMPLE
+        self.fields["depot"].queryset = depot_choices(user=user).select_related("department")
+        self.fields["vehicles"].queryset = vehicle_choices(user=user).select_related("department")
+        self.fields["jobs_csv"].widget.attrs["placeholder"] = services.CSV_EXAMPLE  # an example, not a job to save
 
     def clean(self):
         data = super().clean()
@@ -124,10 +150,9 @@ def plan_create(request):
             where = f"Row {error.row}" + (f", {error.field}" if error.field else "")
             form.add_error("jobs_csv", f"{where}: {error.message}")
         if not row_errors:
-            department = request.user.department if request.user.department_id else depot.department
             try:
                 plan = services.plan_create(
-                    actor=request.user, department=department, name=data["name"], depot=depot,
+                    actor=request.user, name=data["name"], depot=depot,
                     service_date=data["service_date"], day_starts=data["day_starts"], day_ends=data["day_ends"],
                     time_limit_s=data["time_limit_s"], vehicles=list(data["vehicles"]), jobs=jobs,
                 )  # fmt: skip
@@ -223,8 +248,7 @@ def plan_solve(request, pk: int):
         services.plan_solve(actor=request.user, plan=plan)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-    else:
-        messages.info(request, "Solving: the page follows the solver and shows the routes when it is done.")
+    # solving: the plan's page says so itself while the status is "solving" (and not once the solver is done)
     return redirect("routing:plan-detail", pk=plan.pk)
 
 

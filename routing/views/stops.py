@@ -2,6 +2,7 @@
 booking them."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
@@ -10,29 +11,34 @@ from django.utils import timezone
 
 from accounts.decorators import dashboard_user
 from accounts.scoping import scoped
+from evfleet.forms import LocalDateTimeField
 from fleet.models import Vehicle
+from operations.forms import VehicleChoice
 from routing.services import stops as services
+from routing.services.paths import route_sites
+from routing.views.paths import SiteChoice
 from stations.models import Site
 
 PAGE_PERMISSIONS = ("fleet.view_vehicle", "stations.view_site")
 
 
 class StopsForm(forms.Form):
-    vehicle = forms.ModelChoiceField(queryset=Vehicle.objects.none())
-    origin_site = forms.ModelChoiceField(
-        queryset=Site.objects.none(), required=False, label="Origin site",
-        help_text="Or coordinates below; neither: the vehicle's last position.",
+    """What the page asks; the API's ChargingStopRequestSerializer asks the same. Sites are the user's (scoped), as
+    the API offers them; the stations the plan may charge at are the service's choice, by roaming rules."""
+
+    vehicle = VehicleChoice(queryset=Vehicle.objects.none())
+    origin_site = SiteChoice(
+        queryset=Site.objects.none(), required=False, label="From a site", empty_label="— or coordinates —",
+        help_text="Neither a site nor coordinates: the vehicle's last position.",
     )  # fmt: skip
-    origin_latitude = forms.FloatField(required=False, min_value=-90, max_value=90, label="Origin latitude (°)")
-    origin_longitude = forms.FloatField(required=False, min_value=-180, max_value=180, label="Origin longitude (°)")
-    destination_site = forms.ModelChoiceField(queryset=Site.objects.none(), required=False, label="Destination site")
-    destination_latitude = forms.FloatField(
-        required=False, min_value=-90, max_value=90, label="Destination latitude (°)"
+    origin_latitude = forms.FloatField(required=False, min_value=-90, max_value=90, label="Latitude (°)")
+    origin_longitude = forms.FloatField(required=False, min_value=-180, max_value=180, label="Longitude (°)")
+    destination_site = SiteChoice(
+        queryset=Site.objects.none(), required=False, label="To a site", empty_label="— or coordinates —"
     )
-    destination_longitude = forms.FloatField(
-        required=False, min_value=-180, max_value=180, label="Destination longitude (°)"
-    )
-    departure_at = forms.DateTimeField(required=False, label="Departure", help_text="Your time zone. Default: now.")
+    destination_latitude = forms.FloatField(required=False, min_value=-90, max_value=90, label="Latitude (°)")
+    destination_longitude = forms.FloatField(required=False, min_value=-180, max_value=180, label="Longitude (°)")
+    departure_at = LocalDateTimeField(required=False, label="Departure", help_text="Your local time. Empty: now.")
     start_soc_percent = forms.FloatField(
         required=False, min_value=0, max_value=100, label="Start SoC (%)", help_text="Default: the vehicle's latest."
     )
@@ -47,7 +53,7 @@ class StopsForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["vehicle"].queryset = scoped(Vehicle.objects.select_related("vehicle_model", "department"), user)
-        sites = Site.objects.order_by("name")
+        sites = route_sites(user)
         self.fields["origin_site"].queryset = sites
         self.fields["destination_site"].queryset = sites
 
@@ -66,9 +72,21 @@ def _plan(form, user):
     return services.charging_stop_plan(user=user, **data)
 
 
+ERROR_FIELDS = {"origin": "origin_site", "destination": "destination_site"}  # the service's names for a place
+
+
 def _add_errors(form, error: ValidationError) -> None:
     for name, errors in error.message_dict.items():
+        name = ERROR_FIELDS.get(name, name)
         form.add_error(name if name in form.fields else None, errors)
+
+
+def _query(data) -> str:
+    """The plan's fields as a query string: never the CSRF token (a URL ends up in the history and the logs)."""
+    kept = data.copy()
+    for name in ("csrfmiddlewaretoken", "book"):
+        kept.pop(name, None)
+    return kept.urlencode()
 
 
 @dashboard_user
@@ -99,7 +117,7 @@ def charging_stops(request):
                         if booked
                         else "No stop to book: the trip needs no charging.",
                     )
-                    return redirect(f"{request.path}?{request.POST.urlencode()}")
+                    return redirect(f"{request.path}?{_query(request.POST)}")
     map_data = None
     if result is not None:
         plan = result.as_dict()
@@ -117,8 +135,10 @@ def charging_stops(request):
             "form": form,
             "plan": result.as_dict() if result is not None else None,
             "map_data": map_data,
-            "query": request.GET.urlencode() if request.method == "GET" else request.POST.urlencode(),
+            "query": _query(request.GET if request.method == "GET" else request.POST),
             "can_book": request.user.has_perm("charging.add_reservation"),
             "now": timezone.now(),
+            "tiles_url": settings.EVFLEET_MAP_TILES_URL,
+            "tiles_attribution": settings.EVFLEET_MAP_ATTRIBUTION,
         },
     )

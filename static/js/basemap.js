@@ -146,5 +146,25 @@
     },
   ];
 
-  window.EVBasemap = {layers, fetchJSON};
+  // A map that only shows the basemap (the routing pages): its panes, every layer (the labels only without a tile
+  // server, which has its own) and the tile server's map when one is set. `urls` is the map <div>'s dataset:
+  // landUrl, placesUrl, roadsUrl (optional), tilesUrl and tilesAttribution (optional). Each layer drawn adds one
+  // to the <div>'s data-basemap-loaded.
+  function addTo(map, urls) {
+    if (!map.getPane("basemap")) map.createPane("basemap").style.zIndex = 150;
+    if (!map.getPane("basemapLabels")) map.createPane("basemapLabels").style.zIndex = 390;
+    const element = map.getContainer();
+    const context = {map, urls: {landUrl: urls.landUrl, placesUrl: urls.placesUrl, roadsUrl: urls.roadsUrl}, fetchJSON};
+    layers.forEach((entry) => {
+      if (entry.labels && urls.tilesUrl) return;
+      entry.load(context).then((layer) => {
+        if (entry.attribution) layer.options.attribution = entry.attribution;
+        layer.addTo(map);
+        element.dataset.basemapLoaded = String(Number(element.dataset.basemapLoaded || 0) + 1);
+      }).catch((error) => console.error(`basemap layer ${entry.name}:`, error));
+    });
+    if (urls.tilesUrl) L.tileLayer(urls.tilesUrl, {attribution: urls.tilesAttribution || "", maxZoom: 19}).addTo(map);
+  }
+
+  window.EVBasemap = {layers, fetchJSON, addTo};
 })();

@@ -17,20 +17,8 @@
   const data = JSON.parse(document.getElementById("plan-data").textContent);
   const urls = element.dataset;
   const map = L.map(element, {zoomSnap: 0.5, minZoom: 2, maxZoom: 18});
-  map.createPane("basemap").style.zIndex = 150;
-  map.createPane("basemapLabels").style.zIndex = 390;
   map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
   L.control.scale({metric: true, imperial: false, maxWidth: 140}).addTo(map);
-
-  const context = {map, urls: {landUrl: urls.landUrl, placesUrl: urls.placesUrl}, fetchJSON: window.EVBasemap.fetchJSON};
-  window.EVBasemap.layers.forEach((entry) => {
-    if (entry.labels && urls.tilesUrl) return;
-    entry.load(context).then((layer) => {
-      if (entry.attribution) layer.options.attribution = entry.attribution;
-      layer.addTo(map);
-    }).catch((error) => console.error(`basemap layer ${entry.name}:`, error));
-  });
-  if (urls.tilesUrl) L.tileLayer(urls.tilesUrl, {attribution: urls.tilesAttribution || "", maxZoom: 19}).addTo(map);
 
   const text = (value) => String(value).replace(/[&<>"']/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]));
   const bounds = [];
@@ -66,4 +54,5 @@
     .bindPopup(`<strong>${text(data.depot.name)}</strong><br>Depot`).addTo(map);
   if (bounds.length > 1) map.fitBounds(bounds, {padding: [30, 30], maxZoom: 15});
   else map.setView(depot, 13);
+  window.EVBasemap.addTo(map, urls);  // after the view: the streets layer asks for the visible bounds
 })();
