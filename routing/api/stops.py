@@ -98,6 +98,9 @@ class ChargingStopPlanSerializer(serializers.Serializer):
     required_arrival_soc_percent = serializers.FloatField()
     reserve_percent = serializers.FloatField()
     ambient_temperature_c = serializers.FloatField()
+    battery_temperature_c = serializers.FloatField(
+        help_text="the battery at a stop (°C): the air's, or 20 °C when colder (driven and preconditioned)"
+    )
     dc_power_factor = serializers.FloatField(help_text="share of the DC peak the battery accepts (temperature, health)")
     candidate_stations = serializers.IntegerField()
     legs = serializers.CharField(

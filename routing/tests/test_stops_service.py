@@ -89,6 +89,9 @@ def test_a_winter_day_needs_more_charging_and_every_stop_still_keeps_the_reserve
     _weather(monkeypatch, 0.0)
     cold = _plan(api, org.fleet_manager_a, corridor["vehicle"])
     assert cold["ambient_temperature_c"] == 0.0
+    # the battery at a stop is driven and preconditioned: 20 °C, not the air's 0 °C (a fifth of the DC power)
+    assert cold["battery_temperature_c"] == 20.0 and mild["battery_temperature_c"] == 20.0
+    assert cold["dc_power_factor"] == mild["dc_power_factor"] > 0.8
     assert cold["totals"]["charge_minutes"] > mild["totals"]["charge_minutes"]
     assert cold["totals"]["total_minutes"] > mild["totals"]["total_minutes"]
     assert {stop["site_name"] for stop in cold["stops"]} <= set(CORRIDOR)
