@@ -12,6 +12,7 @@ from accounts.decorators import dashboard_user
 from accounts.scoping import scoped
 from fleet.models import Vehicle
 from routing.services import stops as services
+from routing.services.paths import route_sites
 from stations.models import Site
 
 PAGE_PERMISSIONS = ("fleet.view_vehicle", "stations.view_site")
@@ -47,7 +48,7 @@ class StopsForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["vehicle"].queryset = scoped(Vehicle.objects.select_related("vehicle_model", "department"), user)
-        sites = Site.objects.order_by("name")
+        sites = route_sites(user)  # the user's departments' sites, as the API's choices
         self.fields["origin_site"].queryset = sites
         self.fields["destination_site"].queryset = sites
 
