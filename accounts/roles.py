@@ -162,7 +162,8 @@ _MATRIX: dict[str, dict[str, str]] = {
         **SIMULATION_READ,
         **OPERATIONS_READ,
         **{f"operations.{m}": "vac" for m in ("route", "routestop", "dutyschedule", "trip")},  # an ERP sends the work
-        **{f"routing.{m}": "vac" for m in ROUTE_PLAN_MODELS},  # and may plan it through the API
+        # and may plan it through the API: create, solve, commit (add on routes and trips above); no deletes
+        **{f"routing.{m}": "vac" for m in ROUTE_PLAN_MODELS},
         "fleet.vehiclemodel": "v",
         "fleet.vehicle": "v",
         **HEALTH_READ,
