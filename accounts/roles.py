@@ -30,9 +30,9 @@ HEALTH_READ = {f"simulation.{m}": "v" for m in ("vehiclehealth", "healthday", "c
 # the fleet's work (issue 17): routes, duty schedules, trips, vehicles' depots, the department's reserve
 OPERATIONS_MODELS = ("route", "routestop", "dutyschedule", "trip", "vehicledepot", "operationspolicy")
 OPERATIONS_READ = {f"operations.{m}": "v" for m in OPERATIONS_MODELS}
-# road graphs (issue 18): shared reference data every role reads (routes are planned on them); importing is for
-# administrators and fleet managers (a region their depots need; a failed re-import keeps the working graph),
-# deleting one takes routing away from every department: administrators only
+# road graphs (issue 18): shared regional infrastructure every role reads (routes, charging stops and route plans of
+# every department are planned on them); importing, re-importing and deleting one change routing for every
+# department at once: administrators only (they hold every permission), so no role here adds or changes them
 ROUTING_READ = {"routing.roadgraph": "v"}
 
 # multi-vehicle route plans (issue 18): a plan and what it holds; solving and committing a plan are changes to it
@@ -42,7 +42,7 @@ ROUTE_PLANS_READ = {f"routing.{m}": "v" for m in ROUTE_PLAN_MODELS}
 _MATRIX: dict[str, dict[str, str]] = {
     Role.FLEET_MANAGER: {
         "accounts.department": "v",
-        "routing.roadgraph": "va",
+        **ROUTING_READ,
         **SIMULATION_READ,
         "fleet.vehiclemodel": "vac",
         "fleet.vehicle": "vacd",
@@ -162,7 +162,8 @@ _MATRIX: dict[str, dict[str, str]] = {
         **SIMULATION_READ,
         **OPERATIONS_READ,
         **{f"operations.{m}": "vac" for m in ("route", "routestop", "dutyschedule", "trip")},  # an ERP sends the work
-        **{f"routing.{m}": "vac" for m in ROUTE_PLAN_MODELS},  # and may plan it through the API
+        # and may plan it through the API: create, solve, commit (add on routes and trips above); no deletes
+        **{f"routing.{m}": "vac" for m in ROUTE_PLAN_MODELS},
         "fleet.vehiclemodel": "v",
         "fleet.vehicle": "v",
         **HEALTH_READ,

@@ -1,6 +1,9 @@
 """The custom import-linter contract `make lint` runs (tools/import_contracts.py): it finds module circles that
 run across two apps, and leaves test modules out."""
 
+import tomllib
+from pathlib import Path
+
 import grimp
 
 from tools.import_contracts import AcyclicModulesContract
@@ -38,3 +41,12 @@ def test_a_circle_through_a_test_module_is_left_out():
     graph = _graph(("stations.services", "charging.tests.factories"), ("charging.tests.factories", "stations.services"))
     assert not _check(graph).kept
     assert _check(graph, ignore=["*.tests", "*.tests.*"]).kept
+
+
+def test_the_linter_reads_each_app_once_and_every_layer_is_one_of_them():
+    config = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())["tool"]["importlinter"]
+    roots = config["root_packages"]
+    assert len(roots) == len(set(roots)), sorted({r for r in roots if roots.count(r) > 1})
+    [layers] = [c for c in config["contracts"] if c["id"] == "layers"]
+    in_layers = {name.strip() for layer in layers["layers"] for name in layer.split(":")}
+    assert in_layers <= set(roots)

@@ -58,12 +58,14 @@ class RoadGraphImportSerializer(StrictSerializer):
 @extend_schema_view(
     list=extend_schema(summary="Road graphs", description="Every region's road graph and its latest import."),
     retrieve=extend_schema(summary="A road graph", description="Its bounds, counts and the latest import's state."),
-    destroy=extend_schema(summary="Delete a road graph", description="Routing in the region stops at once."),
+    destroy=extend_schema(
+        summary="Delete a road graph", description="Routing in the region stops at once. Administrators only."
+    ),
 )
 class RoadGraphViewSet(ScopedModelViewSet):
-    """Road graphs imported from OpenStreetMap: shared by every department (reference data, like the vehicle
-    models); everyone signed in reads them, importing and deleting need `routing.add_roadgraph` and
-    `routing.delete_roadgraph` (accounts/roles.py)."""
+    """Road graphs imported from OpenStreetMap: shared by every department (regional infrastructure, like the
+    vehicle models); everyone signed in reads them, importing and deleting need `routing.add_roadgraph` and
+    `routing.delete_roadgraph`: administrators only (accounts/roles.py)."""
 
     queryset = RoadGraph.objects.all()
     serializer_class = RoadGraphSerializer
@@ -76,13 +78,20 @@ class RoadGraphViewSet(ScopedModelViewSet):
     def get_base_queryset(self):
         return road_graph_list()
 
+    def permission_denied(self, request, message=None, code=None):
+        """A refused import or delete says who may do it (administrators) and why."""
+        if request.user and request.user.is_authenticated:
+            message = {"POST": graphs.IMPORT_REFUSED, "DELETE": graphs.DELETE_REFUSED}.get(request.method, message)
+        super().permission_denied(request, message=message, code=code)
+
     @extend_schema(
         summary="Import a road graph",
         description=(
             "Starts importing an OpenStreetMap extract into the region `name` (created, or re-imported) and answers "
             "202 with the graph at once: poll it for `status` (pending, importing, ready, failed), "
             "`progress_percent` and `message`. Send JSON with `source` for an extract shipped with the platform, "
-            "or multipart/form-data with `file` for an upload."
+            "or multipart/form-data with `file` for an upload. Administrators only: a region's graph routes every "
+            "department's vehicles, so other roles get 403 saying so."
         ),
         request=RoadGraphImportSerializer,
         responses={202: RoadGraphSerializer},

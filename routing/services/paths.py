@@ -26,7 +26,8 @@ from routing import paths
 from routing.graph import GraphFormatError, RoadGraphData
 from routing.models import RoadGraph
 from routing.providers import ProviderError, external_providers
-from routing.selectors import road_graph_at, road_graph_data, road_graph_usable, road_graphs_holding
+from routing.selectors import road_graph_data, road_graph_usable, road_graphs_holding
+from routing.services.graphs import unreadable_message
 from simulation.selectors.feeds import normals_at, weather_at
 from stations.models import Site
 
@@ -156,17 +157,26 @@ def map_roads(graph: RoadGraph | None, *, limit: int = 6000) -> tuple[list[float
     return list(router.graph.bounds()), router.road_lines(limit=limit)
 
 
-def _graph_under(place: Place, field_name: str):
-    graph = road_graph_at(place.latitude, place.longitude)
-    if graph is None:
-        names = list(road_graph_usable().values_list("name", flat=True)[:10])
-        known = f"imported: {', '.join(names)}" if names else "no road graph is imported yet"
-        raise paths.RouteError(
-            field_name,
-            f"{place.label} lies outside every imported road graph ({known}): pick a point inside one or import "
-            "the region's OpenStreetMap extract",
-        )
-    return graph
+def _graph_under(place: Place, field_name: str) -> tuple[RoadGraph, paths.RoadRouter]:
+    """The smallest imported graph whose bounds hold the place and whose arrays can be read, with its router. A
+    graph stored in a format this code cannot read is passed over for a larger one holding the place; when none
+    is left, RouteError on `graph` says which region to re-import."""
+    unreadable = None
+    for graph in road_graphs_holding(south=place.latitude, west=place.longitude, north=place.latitude,
+                                     east=place.longitude):  # fmt: skip
+        try:
+            return graph, road_router(graph)
+        except GraphFormatError as error:
+            unreadable = unreadable or unreadable_message(graph, error)
+    if unreadable:
+        raise paths.RouteError("graph", unreadable)
+    names = list(road_graph_usable().values_list("name", flat=True)[:10])
+    known = f"imported: {', '.join(names)}" if names else "no road graph is imported yet"
+    raise paths.RouteError(
+        field_name,
+        f"{place.label} lies outside every imported road graph ({known}): pick a point inside one or import "
+        "the region's OpenStreetMap extract",
+    )
 
 
 def _time_zone(place: Place, vehicle: Vehicle) -> str:
@@ -176,11 +186,11 @@ def _time_zone(place: Place, vehicle: Vehicle) -> str:
 def route_plan_compute(*, vehicle: Vehicle, origin: Place, destination: Place, departs_at: datetime) -> RoutePlanResult:
     """The three routes for ``vehicle`` (already scoped by the caller) from ``origin`` to ``destination`` leaving at
     ``departs_at`` (aware). Raises ``routing.paths.RouteError`` naming the field (origin, destination) that is at
-    fault: outside every imported graph, far from a road, or with no road joining them."""
+    fault: outside every imported graph, far from a road, or with no road joining them; ``graph`` when the region's
+    stored graph cannot be read (re-import it)."""
     zone = ZoneInfo(_time_zone(origin, vehicle))
     local = departs_at.astimezone(zone)
-    graph = _graph_under(origin, "origin")
-    router = _router(road_graph_data(graph))
+    graph, router = _graph_under(origin, "origin")
     weather = (
         weather_at(origin.site, departs_at)
         if origin.site

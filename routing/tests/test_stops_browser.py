@@ -8,7 +8,8 @@ import pytest
 from playwright.sync_api import expect
 
 from charging.models import Reservation
-from routing.tests.test_stops_service import HAMBURG, corridor  # noqa: F401  (the fixture)
+from routing.tests.test_stops_service import BERLIN, HAMBURG, corridor  # noqa: F401  (the fixture)
+from stations.tests.factories import SiteFactory
 from tests.browser import _log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -41,3 +42,28 @@ def test_a_dispatcher_plans_the_trip_sees_it_on_the_map_and_books_the_stops(org,
     page.get_by_role("button", name="Book these stops").click()
     expect(page.locator("body")).to_contain_text("Booked")
     assert Reservation.objects.filter(vehicle=vehicle).count() == count
+
+
+def test_site_names_in_the_maps_tooltips_are_text_not_markup(org, page, corridor):  # noqa: F811
+    """A site's name is anyone's input (a fleet manager names a site): the tooltips show it as text, so a name that
+    looks like markup puts no element into the page (stored XSS)."""
+    payload = '<img src="x" class="injected" onerror="document.body.dataset.injected=1">'
+    for name, site in corridor["sites"].items():
+        site.name = f"{name} {payload}"
+        site.save(update_fields=["name"])
+    origin = SiteFactory(department=org.a, name=f"Depot {payload}", latitude=BERLIN[0], longitude=BERLIN[1])
+    _log_in(page, org.dispatcher_a)
+    page.goto(
+        f"/routing/charging-stops/?vehicle={corridor['vehicle'].pk}&origin_site={origin.pk}"
+        f"&destination_latitude={HAMBURG[0]}&destination_longitude={HAMBURG[1]}"
+    )
+    stop = page.locator("#stops-map .leaflet-marker-icon").first
+    expect(stop).to_be_visible()
+    stop.hover()
+    tooltip = page.locator("#stops-map .leaflet-tooltip")
+    expect(tooltip).to_contain_text("1. ")
+    expect(tooltip).to_contain_text(payload)
+    page.locator("#stops-map path.leaflet-interactive").nth(1).hover()  # the origin's circle (after the line)
+    expect(page.locator("#stops-map .leaflet-tooltip").filter(has_text="Origin: Depot")).to_contain_text(payload)
+    assert page.locator(".injected").count() == 0
+    assert page.evaluate("document.body.dataset.injected") is None

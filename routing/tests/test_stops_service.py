@@ -304,3 +304,27 @@ def test_after_booking_the_page_goes_back_to_the_plan_without_the_csrf_token_in_
     assert response.status_code == 302
     assert "csrfmiddlewaretoken" not in response.url and "book=" not in response.url
     assert f"vehicle={corridor['vehicle'].pk}" in response.url
+
+
+@pytest.mark.parametrize("role", ["fleet_manager", "dispatcher", "technician", "analyst"])
+def test_the_page_offers_only_sites_in_scope_and_refuses_another_departments(org, corridor, client, role):
+    own = _site(org.b, "Harbour depot", HAMBURG)
+    vehicle = VehicleFactory(department=org.b, vehicle_model=corridor["model"], soc_percent=80.0,
+                             last_latitude=BERLIN[0], last_longitude=BERLIN[1])  # fmt: skip
+    client.force_login(getattr(org, f"{role}_b"))
+    page = client.get("/routing/charging-stops/")
+    assert page.status_code == 200
+    options = {str(site) for site in page.context["form"].fields["origin_site"].queryset}
+    assert options == {str(own)} == {str(s) for s in page.context["form"].fields["destination_site"].queryset}
+    body = page.content.decode()
+    assert "Harbour depot" in body and not any(name in body for name in CORRIDOR)
+    foreign = corridor["sites"]["Walsleben"]
+    response = client.get(
+        "/routing/charging-stops/",
+        {"vehicle": vehicle.pk, "origin_site": foreign.pk, "destination_site": foreign.pk, "start_soc_percent": 80},
+    )
+    errors = response.context["form"].errors
+    assert (
+        "Select a valid choice" in errors["origin_site"][0] and "Select a valid choice" in errors["destination_site"][0]
+    )
+    assert response.context["plan"] is None

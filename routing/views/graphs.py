@@ -8,13 +8,13 @@ import numpy as np
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import dashboard_user
-from routing.graph import HIGHWAY_CLASSES
+from routing.graph import HIGHWAY_CLASSES, GraphFormatError
 from routing.models import RoadGraph
 from routing.selectors import road_graph_data, road_graph_list, road_graph_usable
 from routing.services import graphs
@@ -58,32 +58,35 @@ def _status(graph: RoadGraph) -> dict:
 @dashboard_user
 @permission_required("routing.view_roadgraph", raise_exception=True)
 def graph_list(request):
-    """GET: the graphs and the import form. POST: start an import (routing.add_roadgraph)."""
+    """GET: the graphs and, for administrators, the import form. POST: start an import (routing.add_roadgraph:
+    administrators only; anyone else gets the page with the reason, status 403)."""
+    can_import = request.user.has_perm("routing.add_roadgraph")
     form = RoadGraphImportForm(request.POST or None, request.FILES or None)
-    if request.method == "POST":
-        if not request.user.has_perm("routing.add_roadgraph"):
-            raise PermissionDenied
-        if form.is_valid():
-            data = form.cleaned_data
-            source = data["file"] if data["source"] == UPLOAD else data["source"]
-            try:
-                graph = graphs.road_graph_import_start(name=data["name"], source=source, user=request.user)
-            except ValidationError as error:
-                for field, errors in error.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
-            else:
-                messages.success(request, f"Importing {graph.name}: the progress shows below.")
-                return redirect("routing:graph-list")
+    refused = request.method == "POST" and not can_import
+    if refused:
+        messages.error(request, graphs.IMPORT_REFUSED)
+    elif request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        source = data["file"] if data["source"] == UPLOAD else data["source"]
+        try:
+            graph = graphs.road_graph_import_start(name=data["name"], source=source, user=request.user)
+        except ValidationError as error:
+            for field, errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, f"Importing {graph.name}: the progress shows below.")
+            return redirect("routing:graph-list")
     rows = list(road_graph_list().select_related("created_by"))
     context = {
         "graphs": rows,
         "form": form,
         "importing": any(g.status in (RoadGraph.Status.PENDING, RoadGraph.Status.IMPORTING) for g in rows),
-        "can_import": request.user.has_perm("routing.add_roadgraph"),
+        "can_import": can_import,
         "can_delete": request.user.has_perm("routing.delete_roadgraph"),
         "max_upload_mb": graphs.MAX_UPLOAD_BYTES // 1024**2,
     }
-    return render(request, "routing/graph_list.html", context, status=400 if form.errors else 200)
+    status = 403 if refused else 400 if form.is_bound and form.errors else 200
+    return render(request, "routing/graph_list.html", context, status=status)
 
 
 @dashboard_user
@@ -140,7 +143,8 @@ def _segments(graph, box) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 @require_GET
 def roads(request):
     """GeoJSON of the stored graphs' streets inside `bbox=south,west,north,east`: one MultiLineString per road
-    class, the main roads first, at most ROADS_MAX_SEGMENTS segments (`truncated` says when some were left out)."""
+    class, the main roads first, at most ROADS_MAX_SEGMENTS segments (`truncated` says when some were left out);
+    a graph whose stored arrays cannot be read is left out and named in `unreadable` with what to do."""
     try:
         box = _bbox(request.GET.get("bbox", ""))
     except ValidationError as error:
@@ -152,9 +156,13 @@ def roads(request):
     south, west, north, east = box
     graphs_in_view = road_graph_usable().filter(south__lte=north, north__gte=south, west__lte=east, east__gte=west)
     by_class: dict[int, list] = {}
-    total, truncated = 0, False
+    total, truncated, unreadable = 0, False, []
     for graph in graphs_in_view.only("id", "imported_at", "name", "source"):
-        lat, lon, pairs, highway = _segments(graph, box)
+        try:
+            lat, lon, pairs, highway = _segments(graph, box)
+        except GraphFormatError as error:  # stored in another format: the other graphs' streets are still drawn
+            unreadable.append({"region": graph.name, "message": graphs.unreadable_message(graph, error)})
+            continue
         order = np.argsort(highway, kind="stable")  # motorways first: what stays when the cap is reached
         room = ROADS_MAX_SEGMENTS - total
         if len(order) > room:
@@ -178,6 +186,6 @@ def roads(request):
         for code, lines in sorted(by_class.items())
     ]
     response = JsonResponse({"type": "FeatureCollection", "features": features, "segments": total,
-                             "truncated": truncated})  # fmt: skip
+                             "truncated": truncated, "unreadable": unreadable})  # fmt: skip
     response["Cache-Control"] = "private, max-age=60"
     return response
