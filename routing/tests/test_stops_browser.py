@@ -57,13 +57,14 @@ def test_site_names_in_the_maps_tooltips_are_text_not_markup(org, page, corridor
         f"/routing/charging-stops/?vehicle={corridor['vehicle'].pk}&origin_site={origin.pk}"
         f"&destination_latitude={HAMBURG[0]}&destination_longitude={HAMBURG[1]}"
     )
-    stop = page.locator("#stops-map .leaflet-marker-icon").first
+    pins = page.locator("#stops-map .leaflet-marker-icon")
+    stop = pins.filter(has=page.locator(".stops-pin.stop")).first
     expect(stop).to_be_visible()
     stop.hover()
     tooltip = page.locator("#stops-map .leaflet-tooltip")
     expect(tooltip).to_contain_text("1. ")
     expect(tooltip).to_contain_text(payload)
-    page.locator("#stops-map path.leaflet-interactive").nth(1).hover()  # the origin's circle (after the line)
+    pins.filter(has=page.locator(".stops-pin.origin")).hover()  # the origin's pin "A"
     expect(page.locator("#stops-map .leaflet-tooltip").filter(has_text="Origin: Depot")).to_contain_text(payload)
     assert page.locator(".injected").count() == 0
     assert page.evaluate("document.body.dataset.injected") is None
