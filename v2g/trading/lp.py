@@ -22,11 +22,12 @@ r[i,t] = min(reserve, what it holds at arrival + what charging flat out adds by 
 its reserve charges up to it first and is never discharged below it. With π⁻ ≤ π⁺ (validated) the LP never
 imports and exports at once, and with wear or losses it never charges and discharges a vehicle at once unless
 the import price is negative (then it would burn energy in the losses: the schedule nets the two). It discharges
-only where the spread pays for the round trip's losses and the wear: selling a kWh of battery at t and buying it
-back at s pays when π⁻_t·η_d − π⁺_s/η_c > w·(1 + ...) — the LP weighs exactly that, interval by interval.
+only where the spread pays for the round trip's losses and the wear: a kWh taken out of the battery at t and put
+back at s earns π⁻_t·η_d, costs π⁺_s/η_c and wears 2w, so it pays when π⁻_t·η_d − π⁺_s/η_c > 2w; the LP weighs
+exactly that, with every limit and every other vehicle in view.
 
-W_u and W_s outweigh any price (100 × the dearest kWh); W_o outweighs them: a limit gives way last. The model is
-assembled with numpy in one pass and handed to HiGHS whole (`passModel`).
+W_u is 100 × the dearest kWh (money never outweighs a vehicle's need), W_s a tenth of it, W_o a hundred times W_u
+(a limit gives way last). The model is assembled with numpy in one pass and handed to HiGHS whole (`passModel`).
 """
 
 from __future__ import annotations
