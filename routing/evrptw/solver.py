@@ -33,12 +33,12 @@ from routingblocks.operators import (
 
 from routing.evrptw.fullcharge import RouteOptimizer, unservable
 from routing.evrptw.instance import Instance, InstanceError
+from routing.evrptw.routemin import RouteMinimiser
 
-MINIMISE_SHARE = 0.6  # of the time limit, for route minimisation at most
-ATTEMPT_SHARE = 0.1  # of the time limit without fewer vehicles, then a route of the best is dropped
-SPARE_ROUTE = False  # while minimising vehicles, keep an empty route the repair may open (at the fleet cost)
+MINIMISE_SHARE = 0.4  # of the time limit (or of max_iterations, in steps of the pool), for route minimisation at most
 FLEET_COST = 0.0  # cost of a vehicle in the search, times the longest return trip depot-customer
 REMOVE_MIN, REMOVE_MAX = 0.1, 0.35  # share of the customers an ALNS step removes
+REMOVE_LEAST = 2  # customers an ALNS step removes at least (one alone rarely finds a better place)
 FULL_RECHARGE_PENALTY = 0.05  # relative cost added to a solution feasible only with partial recharging
 START_TEMPERATURE = 0.01  # record-to-record acceptance: relative slack, falling to 0 over the run
 CONSTRUCT_BATTERY_PENALTY = 1e4  # per time unit of missing charge, while constructing
@@ -47,6 +47,7 @@ TARGET_FEASIBLE = 0.5  # penalties rise when fewer candidates than this are feas
 LS_SHARE = 0.3  # the local search runs on the candidates whose repaired cost is in this lowest share of late
 BEST_IMPROVEMENT = True  # the local search's pivoting rule (else first improvement)
 GRANULARITY = 15  # arcs to the nearest vertices the local search considers
+SEARCH_RECHARGE_FACTOR = 1.0  # the search's recharge rate, times the instance's (above 1: nearer full recharge)
 
 
 @dataclass
@@ -159,7 +160,7 @@ class _Search:
         self.target = instance.max_vehicles
         self.py_random = random.Random(seed)
         self.random = rb.Random(seed)
-        g = instance.recharge_rate if instance.recharge_rate > 0 else 1e-9
+        g = (instance.recharge_rate if instance.recharge_rate > 0 else 1e-9) * SEARCH_RECHARGE_FACTOR
         self.g = g
         self.rb_instance, self.to_node = self._build_instance(g)
         self.to_vertex = {node: vertex for vertex, node in enumerate(self.to_node)}
@@ -314,19 +315,24 @@ class _Search:
                 orders.extend(self._split(customers_in_route))
         return self._nonempty(solution), self._rb_solution(orders)
 
-    def _drop_route(self, solution: rb.Solution) -> rb.Solution:
-        """The solution without its route of fewest customers, whose customers are reinserted where they cost least
-        (violations allowed, with raised penalties), then local search."""
-        solution = solution.copy()
-        sizes = [len(self._customers(route)) for route in solution]
-        weights = [1.0 / (1 + size) ** 2 for size in sizes]
-        index = self.py_random.choices(range(len(sizes)), weights=weights)[0]
-        route = solution[index]
-        removed = [node.vertex_id for node in route if node.vertex.is_customer]
-        solution.remove_route(route)
-        self.reinsert.apply(self.evaluation, solution, removed)
-        self.local_search.optimize(solution, self.ls_operators)
-        return solution
+    def _minimise(self, best, *, deadline: float, max_steps: int | None):
+        """Fewer routes by the ejection pool of ``routemin``, one route at a time, until the deadline (or
+        ``max_steps`` steps of the pool), or the load's lower bound; returns the best (vehicles, distance, routes)."""
+        optimizer = self.optimizer
+        minimiser = RouteMinimiser(optimizer, list(self.instance.customers), self.py_random)
+        orders = [tuple(c for c in route if optimizer.is_customer[c]) for route in best[2]]
+        started = self.clock()
+        while len(orders) > self.lower_bound:
+            reduced, steps = minimiser.reduce(orders, deadline=deadline, clock=self.clock, max_steps=max_steps)
+            if reduced is None:
+                break
+            if max_steps is not None:
+                max_steps -= steps
+            orders = reduced
+            planned = [optimizer.best(order) for order in orders]
+            best = (len(orders), sum(plan[0] for plan in planned), [plan[1] for plan in planned])
+            self.stats["log"].append((round(self.clock() - started, 1), 0, best[0], round(best[1], 1)))
+        return best
 
     def run(self, *, deadline: float, max_iterations: int | None = None) -> tuple[list[list[int]], int]:
         """Search until the deadline (or ``max_iterations``: then the phases follow the iterations, not the clock,
@@ -345,27 +351,20 @@ class _Search:
         full = self.full(best_rb)
         assert full is not None  # every piece was made feasible in construct()
         best = (len(full[1]), full[0], full[1])
+        # route minimisation (ejection pool, under full recharge), then distance minimisation from its best
+        rm_steps = int(MINIMISE_SHARE * max_iterations) if max_iterations else None
+        best = self._minimise(best, deadline=min(deadline, started + MINIMISE_SHARE * budget), max_steps=rm_steps)
+        best_rb = self._rb_solution([route[1:-1] for route in best[2]])
+        current = best_rb.copy()
+        self._current_penalty = 0.0
         iterations = 0
         window: list[bool] = []
         ratios: deque[float] = deque()
-        attempt_started = None
-        minimising = True
         while self.clock() < deadline and (now := progress(iterations)) < 1.0:
             iterations += 1
-            if minimising and (now >= MINIMISE_SHARE or best[0] <= self.lower_bound):
-                # distance phase: from the best solution, with its vehicles
-                minimising = False
-                current = best_rb.copy()
-                self._current_penalty = 0.0
-            if minimising and (attempt_started is None or now - attempt_started > ATTEMPT_SHARE):
-                # (another) attempt at one vehicle fewer than the best: drop a short route, reinsert its customers
-                current = self._drop_route(best_rb)
-                self._current_penalty = 0.0
-                attempt_started = now
-                if SPARE_ROUTE:
-                    current.add_route()
             candidate = current.copy()
-            count = max(1, int(len(self.instance.customers) * self.py_random.uniform(REMOVE_MIN, REMOVE_MAX)))
+            customers = len(self.instance.customers)
+            count = min(customers, max(REMOVE_LEAST, int(customers * self.py_random.uniform(REMOVE_MIN, REMOVE_MAX))))
             operators = self.alns.generate(self.evaluation, candidate, count)
             ratio = candidate.cost / max(self._cost(current), 1e-9)
             ratios.append(ratio)
@@ -387,8 +386,6 @@ class _Search:
                     vehicles = len(full[1])
                     if (vehicles, full[0]) < (best[0], best[1] - 1e-9):
                         score = 9
-                        if vehicles < best[0]:
-                            attempt_started = None  # at once try one fewer again
                         best = (vehicles, full[0], full[1])
                         best_rb = self._nonempty(candidate)
                         seconds = round(self.clock() - started, 1)
