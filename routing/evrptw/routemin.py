@@ -27,6 +27,8 @@ MAX_EJECT_LONG = 1  # ... from a route with more than LONG_ROUTE customers (the 
 LONG_ROUTE = 14
 PERTURB_MOVES = 10  # random feasible relocations tried after each step
 NEIGHBOURS = 10  # a customer's nearest customers, where the perturbation moves it next to
+RUIN_MIN, RUIN_MAX = 4, 15  # customers a ruin-and-recreate step takes out
+IMPROVE_SLACK = 0.01  # record-to-record acceptance of the distance search: relative slack, falling to 0
 
 
 class RouteMinimiser:
@@ -100,15 +102,26 @@ class RouteMinimiser:
         return [tuple(r) for r in routes if r], steps
 
     def _insert(self, routes, lengths, v) -> bool:
-        """Insert ``v`` at its feasible position of least added distance; False when there is none."""
-        best = None
+        """Insert ``v`` at its feasible position of least added distance; False when there is none. Positions are
+        tried in the order of the distance the detour adds without stations, and the search stops once that
+        estimate reaches the best found (it is a bound for routes without stations; with stations, a station
+        placed anew may save a little more, which this pruning may miss)."""
+        d = self.opt.d
+        bounds = []
         for index, route in enumerate(routes):
-            base = lengths[index]
-            for position in range(len(route) + 1):
-                order = (*route[:position], v, *route[position:])
-                new = self.length(order)
-                if new is not None and (best is None or new - base < best[0]):
-                    best = (new - base, index, position, new)
+            previous = 0
+            for position, following in enumerate((*route, 0)):
+                bounds.append((d[previous][v] + d[v][following] - d[previous][following], index, position))
+                previous = following
+        bounds.sort()
+        best = None
+        for bound, index, position in bounds:
+            if best is not None and bound >= best[0] - 1e-9:
+                break
+            route = routes[index]
+            new = self.length((*route[:position], v, *route[position:]))
+            if new is not None and (best is None or new - lengths[index] < best[0]):
+                best = (new - lengths[index], index, position, new)
         if best is None:
             return False
         _, index, position, new = best
@@ -173,3 +186,74 @@ class RouteMinimiser:
             routes[a], routes[b] = source, list(order)
             lengths[a], lengths[b] = new_source, new_target
             where[u] = b
+
+    # --- distance: ruin and recreate under full recharge -----------------------------------------------------
+    def improve(
+        self,
+        routes: list[tuple[int, ...]],
+        *,
+        deadline: float,
+        clock: Callable[[], float],
+        max_steps: int | None = None,
+    ) -> tuple[list[tuple[int, ...]], int]:
+        """Shorter routes on no more vehicles: remove some customers (related ones: near each other; or at random),
+        reinsert them one by one where feasible at least added distance (ties of the order broken at random), keep
+        the result when it is not longer than the current one by more than a slack that falls to 0 (record to
+        record). Returns the best routes found and the steps taken."""
+        current = [list(r) for r in routes if r]
+        lengths = [self.length(tuple(r)) for r in current]
+        total = sum(lengths)
+        best = (total, [tuple(r) for r in current])
+        started = clock()
+        budget = max(deadline - started, 1e-9)
+        steps = 0
+        while clock() < deadline and (max_steps is None or steps < max_steps):
+            steps += 1
+            progress = steps / max_steps if max_steps else (clock() - started) / budget
+            candidate = [list(r) for r in current]
+            candidate_lengths = list(lengths)
+            removed = self._ruin(candidate)
+            touched = {index for index, route in enumerate(candidate) if len(route) != len(current[index])}
+            ok = True
+            for index in touched:
+                candidate_lengths[index] = self.length(tuple(candidate[index]))
+                ok = ok and candidate_lengths[index] is not None
+            if not ok:
+                continue
+            self.random.shuffle(removed)
+            for c in removed:
+                if not self._insert(candidate, candidate_lengths, c):
+                    ok = False
+                    break
+            if not ok:
+                continue
+            new_total = sum(candidate_lengths)
+            slack = IMPROVE_SLACK * max(0.0, 1.0 - progress)
+            if new_total < total * (1.0 + slack * self.random.random()) - 1e-9:
+                current, lengths, total = candidate, candidate_lengths, new_total
+                if total < best[0] - 1e-9:
+                    best = (total, [tuple(r) for r in current if r])
+        return best[1], steps
+
+    def _ruin(self, routes: list[list[int]]) -> list[int]:
+        """Take out RUIN_MIN … RUIN_MAX customers: near ones (from a random seed, each next one near one already
+        taken), or any."""
+        where = {c: index for index, route in enumerate(routes) for c in route}
+        customers = list(where)
+        count = min(len(customers), self.random.randint(RUIN_MIN, RUIN_MAX))
+        if self.random.random() < 0.7:
+            chosen = [self.random.choice(customers)]
+            taken = set(chosen)
+            while len(chosen) < count:
+                candidates = [o for o in self.near[self.random.choice(chosen)] if o not in taken]
+                if not candidates:
+                    candidates = [o for o in customers if o not in taken]
+                pick = self.random.choice(candidates)
+                chosen.append(pick)
+                taken.add(pick)
+        else:
+            chosen = self.random.sample(customers, count)
+        taken = set(chosen)
+        for index, route in enumerate(routes):
+            routes[index] = [c for c in route if c not in taken]
+        return chosen

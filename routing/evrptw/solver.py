@@ -35,8 +35,10 @@ from routing.evrptw.fullcharge import RouteOptimizer, unservable
 from routing.evrptw.instance import Instance, InstanceError
 from routing.evrptw.routemin import RouteMinimiser
 
-MINIMISE_SHARE = 0.4  # of the time limit (or of max_iterations, in steps of the pool), for route minimisation at most
-FLEET_COST = 0.0  # cost of a vehicle in the search, times the longest return trip depot-customer
+ALNS_SHARE = 0.15  # of the time limit (or of max_iterations), for routingblocks' ALNS; then route minimisation
+MINIMISE_SHARE = 0.5  # ... until this share (steps of the ejection pool count as iterations); then ruin and recreate
+SHARES = {"minimise": MINIMISE_SHARE - ALNS_SHARE, "improve": 1.0 - MINIMISE_SHARE}
+FLEET_COST = 1.0  # cost of a vehicle in the search, times the longest return trip depot-customer
 REMOVE_MIN, REMOVE_MAX = 0.1, 0.35  # share of the customers an ALNS step removes
 REMOVE_LEAST = 2  # customers an ALNS step removes at least (one alone rarely finds a better place)
 FULL_RECHARGE_PENALTY = 0.05  # relative cost added to a solution feasible only with partial recharging
@@ -47,7 +49,7 @@ TARGET_FEASIBLE = 0.5  # penalties rise when fewer candidates than this are feas
 LS_SHARE = 0.3  # the local search runs on the candidates whose repaired cost is in this lowest share of late
 BEST_IMPROVEMENT = True  # the local search's pivoting rule (else first improvement)
 GRANULARITY = 15  # arcs to the nearest vertices the local search considers
-SEARCH_RECHARGE_FACTOR = 1.0  # the search's recharge rate, times the instance's (above 1: nearer full recharge)
+SEARCH_RECHARGE_FACTOR = 2.0  # the search's recharge rate, times the instance's (above 1: nearer full recharge)
 
 
 @dataclass
@@ -315,15 +317,17 @@ class _Search:
                 orders.extend(self._split(customers_in_route))
         return self._nonempty(solution), self._rb_solution(orders)
 
-    def _minimise(self, best, *, deadline: float, max_steps: int | None):
+    def _minimise(self, minimiser: RouteMinimiser, best, *, deadline: float, max_steps: int | None):
         """Fewer routes by the ejection pool of ``routemin``, one route at a time, until the deadline (or
-        ``max_steps`` steps of the pool), or the load's lower bound; returns the best (vehicles, distance, routes)."""
+        ``max_steps`` steps of the pool), or the load's lower bound; returns the best (vehicles, distance, routes)
+        and the steps taken."""
         optimizer = self.optimizer
-        minimiser = RouteMinimiser(optimizer, list(self.instance.customers), self.py_random)
+        taken = 0
         orders = [tuple(c for c in route if optimizer.is_customer[c]) for route in best[2]]
         started = self.clock()
         while len(orders) > self.lower_bound:
             reduced, steps = minimiser.reduce(orders, deadline=deadline, clock=self.clock, max_steps=max_steps)
+            taken += steps
             if reduced is None:
                 break
             if max_steps is not None:
@@ -332,7 +336,7 @@ class _Search:
             planned = [optimizer.best(order) for order in orders]
             best = (len(orders), sum(plan[0] for plan in planned), [plan[1] for plan in planned])
             self.stats["log"].append((round(self.clock() - started, 1), 0, best[0], round(best[1], 1)))
-        return best
+        return best, taken
 
     def run(self, *, deadline: float, max_iterations: int | None = None) -> tuple[list[list[int]], int]:
         """Search until the deadline (or ``max_iterations``: then the phases follow the iterations, not the clock,
@@ -351,16 +355,13 @@ class _Search:
         full = self.full(best_rb)
         assert full is not None  # every piece was made feasible in construct()
         best = (len(full[1]), full[0], full[1])
-        # route minimisation (ejection pool, under full recharge), then distance minimisation from its best
-        rm_steps = int(MINIMISE_SHARE * max_iterations) if max_iterations else None
-        best = self._minimise(best, deadline=min(deadline, started + MINIMISE_SHARE * budget), max_steps=rm_steps)
-        best_rb = self._rb_solution([route[1:-1] for route in best[2]])
         current = best_rb.copy()
         self._current_penalty = 0.0
         iterations = 0
         window: list[bool] = []
         ratios: deque[float] = deque()
-        while self.clock() < deadline and (now := progress(iterations)) < 1.0:
+        # 1. routingblocks' ALNS (every vehicle at a fleet cost): fewer vehicles and shorter routes quickly
+        while self.clock() < deadline and (now := progress(iterations)) < ALNS_SHARE:
             iterations += 1
             candidate = current.copy()
             customers = len(self.instance.customers)
@@ -390,7 +391,7 @@ class _Search:
                         best_rb = self._nonempty(candidate)
                         seconds = round(self.clock() - started, 1)
                         self.stats["log"].append((seconds, iterations, vehicles, round(full[0], 1)))
-            temperature = START_TEMPERATURE * max(0.0, 1.0 - now)
+            temperature = START_TEMPERATURE * max(0.0, 1.0 - now / ALNS_SHARE)
             threshold = self._cost(current) * (1.0 + temperature * self.py_random.random())
             if candidate.cost + penalty < threshold:
                 if candidate.cost + penalty < self._cost(current):
@@ -406,6 +407,20 @@ class _Search:
                 self.penalties = [min(1e5, max(0.5, p * factor)) for p in self.penalties]
                 self._set_penalties(self.penalties)
                 window.clear()
+        # 2. route minimisation (ejection pool, under full recharge); 3. ruin and recreate for distance
+        steps = {phase: int(share * max_iterations) if max_iterations else None for phase, share in SHARES.items()}
+        minimiser = RouteMinimiser(self.optimizer, list(self.instance.customers), self.py_random)
+        best, taken = self._minimise(
+            minimiser, best, deadline=min(deadline, started + MINIMISE_SHARE * budget), max_steps=steps["minimise"]
+        )
+        iterations += taken
+        orders = [tuple(c for c in route if self.optimizer.is_customer[c]) for route in best[2]]
+        improved, taken = minimiser.improve(orders, deadline=deadline, clock=self.clock, max_steps=steps["improve"])
+        iterations += taken
+        planned = [self.optimizer.best(order) for order in improved]
+        candidate = (len(planned), sum(plan[0] for plan in planned), [plan[1] for plan in planned])
+        if candidate[:2] < best[:2]:
+            best = candidate
         return best[2], iterations
 
     _current_penalty = 0.0
