@@ -36,6 +36,8 @@ from routing.evrptw.instance import Instance, InstanceError
 from routing.evrptw.routemin import RouteMinimiser
 
 ALNS_SHARE = 0.15  # of the time limit (or of max_iterations), for routingblocks' ALNS; then route minimisation
+ATTEMPT_SHARE = 0.03  # of the time limit without fewer vehicles in the ALNS, then a route of the best is dropped
+MINIMISE_PATIENCE = 0.12  # of the time limit: an attempt at one route fewer that takes longer is given up
 MINIMISE_SHARE = 0.5  # ... until this share (steps of the ejection pool count as iterations); then ruin and recreate
 SHARES = {"minimise": MINIMISE_SHARE - ALNS_SHARE, "improve": 1.0 - MINIMISE_SHARE}
 FLEET_COST = 1.0  # cost of a vehicle in the search, times the longest return trip depot-customer
@@ -317,16 +319,34 @@ class _Search:
                 orders.extend(self._split(customers_in_route))
         return self._nonempty(solution), self._rb_solution(orders)
 
-    def _minimise(self, minimiser: RouteMinimiser, best, *, deadline: float, max_steps: int | None):
+    def _drop_route(self, solution: rb.Solution) -> rb.Solution:
+        """The solution without its route of fewest customers, whose customers are reinserted where they cost least
+        (violations allowed, with raised penalties), then local search."""
+        solution = solution.copy()
+        sizes = [len(self._customers(route)) for route in solution]
+        weights = [1.0 / (1 + size) ** 2 for size in sizes]
+        index = self.py_random.choices(range(len(sizes)), weights=weights)[0]
+        route = solution[index]
+        removed = [node.vertex_id for node in route if node.vertex.is_customer]
+        solution.remove_route(route)
+        self.reinsert.apply(self.evaluation, solution, removed)
+        self.local_search.optimize(solution, self.ls_operators)
+        return solution
+
+    def _minimise(self, minimiser: RouteMinimiser, best, *, deadline: float, budget: float, max_steps: int | None):
         """Fewer routes by the ejection pool of ``routemin``, one route at a time, until the deadline (or
-        ``max_steps`` steps of the pool), or the load's lower bound; returns the best (vehicles, distance, routes)
+        ``max_steps`` steps of the pool), or the load's lower bound, or an attempt longer than MINIMISE_PATIENCE x
+        ``budget``; returns the best (vehicles, distance, routes)
         and the steps taken."""
         optimizer = self.optimizer
         taken = 0
         orders = [tuple(c for c in route if optimizer.is_customer[c]) for route in best[2]]
         started = self.clock()
         while len(orders) > self.lower_bound:
-            reduced, steps = minimiser.reduce(orders, deadline=deadline, clock=self.clock, max_steps=max_steps)
+            patience = self.clock() + MINIMISE_PATIENCE * budget
+            reduced, steps = minimiser.reduce(
+                orders, deadline=min(deadline, patience), clock=self.clock, max_steps=max_steps
+            )
             taken += steps
             if reduced is None:
                 break
@@ -361,8 +381,14 @@ class _Search:
         window: list[bool] = []
         ratios: deque[float] = deque()
         # 1. routingblocks' ALNS (every vehicle at a fleet cost): fewer vehicles and shorter routes quickly
+        attempt_started = None
         while self.clock() < deadline and (now := progress(iterations)) < ALNS_SHARE:
             iterations += 1
+            if best[0] > self.lower_bound and (attempt_started is None or now - attempt_started > ATTEMPT_SHARE):
+                # (another) attempt at one vehicle fewer than the best: drop a short route, reinsert its customers
+                current = self._drop_route(best_rb)
+                self._current_penalty = 0.0
+                attempt_started = now
             candidate = current.copy()
             customers = len(self.instance.customers)
             count = min(customers, max(REMOVE_LEAST, int(customers * self.py_random.uniform(REMOVE_MIN, REMOVE_MAX))))
@@ -387,6 +413,8 @@ class _Search:
                     vehicles = len(full[1])
                     if (vehicles, full[0]) < (best[0], best[1] - 1e-9):
                         score = 9
+                        if vehicles < best[0]:
+                            attempt_started = None  # at once try one fewer again
                         best = (vehicles, full[0], full[1])
                         best_rb = self._nonempty(candidate)
                         seconds = round(self.clock() - started, 1)
@@ -411,7 +439,11 @@ class _Search:
         steps = {phase: int(share * max_iterations) if max_iterations else None for phase, share in SHARES.items()}
         minimiser = RouteMinimiser(self.optimizer, list(self.instance.customers), self.py_random)
         best, taken = self._minimise(
-            minimiser, best, deadline=min(deadline, started + MINIMISE_SHARE * budget), max_steps=steps["minimise"]
+            minimiser,
+            best,
+            deadline=min(deadline, started + MINIMISE_SHARE * budget),
+            budget=budget,
+            max_steps=steps["minimise"],
         )
         iterations += taken
         orders = [tuple(c for c in route if self.optimizer.is_customer[c]) for route in best[2]]
