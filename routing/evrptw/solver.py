@@ -1,17 +1,18 @@
-"""The E-VRPTW solver: an adaptive large neighbourhood search assembled from routingblocks (Klein & Schiffer 2023)
-blocks, made to answer the full-recharge problem of ``check.py``.
+"""The E-VRPTW solver: routingblocks (Klein & Schiffer 2023) blocks and a search of our own under full recharge,
+made to answer the full-recharge problem of ``check.py``.
 
 routingblocks' native E-VRPTW evaluation (``adptw``) lets a vehicle recharge partially; the published instances
-and ``check.py`` recharge fully. The search therefore runs on routingblocks (insertion/removal operators, local
-search with station insertion/removal, penalised time-window, battery and load violations adapted over the
-search), and every candidate it keeps is re-timed under full recharge by ``fullcharge.RouteOptimizer``, which
-re-places the stations of each route (cached per customer order). Only solutions feasible under full recharge are
-returned.
+and ``check.py`` recharge fully. Where routingblocks searches (phase 1), it runs with the recharge rate times
+SEARCH_RECHARGE_FACTOR (a partial recharge that takes about as long as the full one), and every candidate it keeps
+is re-timed under full recharge by ``fullcharge.RouteOptimizer`` (stations re-placed per customer order, cached).
+Phases 2 and 3 (``routemin``) work on customer orders judged by that optimizer alone. Only solutions feasible
+under full recharge are returned.
 
-Phases: a construction (best insertion into as many routes as customers, local search, repair under full recharge
-by splitting routes); route minimisation (remove the route with fewest customers, reinsert its customers with
-penalties, search until it is feasible again or give up); then distance minimisation at the best vehicle count.
-Objective: fewest vehicles, then distance.
+Phases: a construction (best insertion, local search, routes cut where full recharge needs it); 1. routingblocks'
+ALNS with a cost per vehicle, dropping a short route when the fleet has not shrunk for a while (ALNS_SHARE of the
+time); 2. route minimisation by an ejection pool (Nagata & Bräysy 2009) until MINIMISE_SHARE, an attempt given up
+after MINIMISE_PATIENCE; 3. ruin and recreate for distance until the end. Objective: fewest vehicles, then
+distance.
 """
 
 from __future__ import annotations
