@@ -1,17 +1,18 @@
-"""The E-VRPTW solver: an adaptive large neighbourhood search assembled from routingblocks (Klein & Schiffer 2023)
-blocks, made to answer the full-recharge problem of ``check.py``.
+"""The E-VRPTW solver: routingblocks (Klein & Schiffer 2023) blocks and a search of our own under full recharge,
+made to answer the full-recharge problem of ``check.py``.
 
 routingblocks' native E-VRPTW evaluation (``adptw``) lets a vehicle recharge partially; the published instances
-and ``check.py`` recharge fully. The search therefore runs on routingblocks (insertion/removal operators, local
-search with station insertion/removal, penalised time-window, battery and load violations adapted over the
-search), and every candidate it keeps is re-timed under full recharge by ``fullcharge.RouteOptimizer``, which
-re-places the stations of each route (cached per customer order). Only solutions feasible under full recharge are
-returned.
+and ``check.py`` recharge fully. Where routingblocks searches (phase 1), it runs with the recharge rate times
+SEARCH_RECHARGE_FACTOR (a partial recharge that takes about as long as the full one), and every candidate it keeps
+is re-timed under full recharge by ``fullcharge.RouteOptimizer`` (stations re-placed per customer order, cached).
+Phases 2 and 3 (``routemin``) work on customer orders judged by that optimizer alone. Only solutions feasible
+under full recharge are returned.
 
-Phases: a construction (best insertion into as many routes as customers, local search, repair under full recharge
-by splitting routes); route minimisation (remove the route with fewest customers, reinsert its customers with
-penalties, search until it is feasible again or give up); then distance minimisation at the best vehicle count.
-Objective: fewest vehicles, then distance.
+Phases: a construction (best insertion, local search, routes cut where full recharge needs it); 1. routingblocks'
+ALNS with a cost per vehicle, dropping a short route when the fleet has not shrunk for a while (ALNS_SHARE of the
+time); 2. route minimisation by an ejection pool (Nagata & Bräysy 2009) until MINIMISE_SHARE, an attempt given up
+after MINIMISE_PATIENCE; 3. ruin and recreate for distance until the end. Objective: fewest vehicles, then
+distance.
 """
 
 from __future__ import annotations
@@ -33,12 +34,16 @@ from routingblocks.operators import (
 
 from routing.evrptw.fullcharge import RouteOptimizer, unservable
 from routing.evrptw.instance import Instance, InstanceError
+from routing.evrptw.routemin import RouteMinimiser
 
-MINIMISE_SHARE = 0.6  # of the time limit, for route minimisation at most
-ATTEMPT_SHARE = 0.1  # of the time limit without fewer vehicles, then a route of the best is dropped
-SPARE_ROUTE = False  # while minimising vehicles, keep an empty route the repair may open (at the fleet cost)
-FLEET_COST = 0.0  # cost of a vehicle in the search, times the longest return trip depot-customer
+ALNS_SHARE = 0.15  # of the time limit (or of max_iterations), for routingblocks' ALNS; then route minimisation
+ATTEMPT_SHARE = 0.03  # of the time limit without fewer vehicles in the ALNS, then a route of the best is dropped
+MINIMISE_PATIENCE = 0.12  # of the time limit: an attempt at one route fewer that takes longer is given up
+MINIMISE_SHARE = 0.5  # ... until this share (steps of the ejection pool count as iterations); then ruin and recreate
+SHARES = {"minimise": MINIMISE_SHARE - ALNS_SHARE, "improve": 1.0 - MINIMISE_SHARE}
+FLEET_COST = 1.0  # cost of a vehicle in the search, times the longest return trip depot-customer
 REMOVE_MIN, REMOVE_MAX = 0.1, 0.35  # share of the customers an ALNS step removes
+REMOVE_LEAST = 2  # customers an ALNS step removes at least (one alone rarely finds a better place)
 FULL_RECHARGE_PENALTY = 0.05  # relative cost added to a solution feasible only with partial recharging
 START_TEMPERATURE = 0.01  # record-to-record acceptance: relative slack, falling to 0 over the run
 CONSTRUCT_BATTERY_PENALTY = 1e4  # per time unit of missing charge, while constructing
@@ -47,6 +52,7 @@ TARGET_FEASIBLE = 0.5  # penalties rise when fewer candidates than this are feas
 LS_SHARE = 0.3  # the local search runs on the candidates whose repaired cost is in this lowest share of late
 BEST_IMPROVEMENT = True  # the local search's pivoting rule (else first improvement)
 GRANULARITY = 15  # arcs to the nearest vertices the local search considers
+SEARCH_RECHARGE_FACTOR = 2.0  # the search's recharge rate, times the instance's (above 1: nearer full recharge)
 
 
 @dataclass
@@ -159,7 +165,7 @@ class _Search:
         self.target = instance.max_vehicles
         self.py_random = random.Random(seed)
         self.random = rb.Random(seed)
-        g = instance.recharge_rate if instance.recharge_rate > 0 else 1e-9
+        g = (instance.recharge_rate if instance.recharge_rate > 0 else 1e-9) * SEARCH_RECHARGE_FACTOR
         self.g = g
         self.rb_instance, self.to_node = self._build_instance(g)
         self.to_vertex = {node: vertex for vertex, node in enumerate(self.to_node)}
@@ -328,6 +334,31 @@ class _Search:
         self.local_search.optimize(solution, self.ls_operators)
         return solution
 
+    def _minimise(self, minimiser: RouteMinimiser, best, *, deadline: float, budget: float, max_steps: int | None):
+        """Fewer routes by the ejection pool of ``routemin``, one route at a time, until the deadline (or
+        ``max_steps`` steps of the pool), or the load's lower bound, or an attempt longer than MINIMISE_PATIENCE x
+        ``budget``; returns the best (vehicles, distance, routes)
+        and the steps taken."""
+        optimizer = self.optimizer
+        taken = 0
+        orders = [tuple(c for c in route if optimizer.is_customer[c]) for route in best[2]]
+        started = self.clock()
+        while len(orders) > self.lower_bound:
+            patience = self.clock() + MINIMISE_PATIENCE * budget
+            reduced, steps = minimiser.reduce(
+                orders, deadline=min(deadline, patience), clock=self.clock, max_steps=max_steps
+            )
+            taken += steps
+            if reduced is None:
+                break
+            if max_steps is not None:
+                max_steps -= steps
+            orders = reduced
+            planned = [optimizer.best(order) for order in orders]
+            best = (len(orders), sum(plan[0] for plan in planned), [plan[1] for plan in planned])
+            self.stats["log"].append((round(self.clock() - started, 1), 0, best[0], round(best[1], 1)))
+        return best, taken
+
     def run(self, *, deadline: float, max_iterations: int | None = None) -> tuple[list[list[int]], int]:
         """Search until the deadline (or ``max_iterations``: then the phases follow the iterations, not the clock,
         and a seed gives the same routes on any machine as long as the deadline is not reached first)."""
@@ -345,27 +376,23 @@ class _Search:
         full = self.full(best_rb)
         assert full is not None  # every piece was made feasible in construct()
         best = (len(full[1]), full[0], full[1])
+        current = best_rb.copy()
+        self._current_penalty = 0.0
         iterations = 0
         window: list[bool] = []
         ratios: deque[float] = deque()
+        # 1. routingblocks' ALNS (every vehicle at a fleet cost): fewer vehicles and shorter routes quickly
         attempt_started = None
-        minimising = True
-        while self.clock() < deadline and (now := progress(iterations)) < 1.0:
+        while self.clock() < deadline and (now := progress(iterations)) < ALNS_SHARE:
             iterations += 1
-            if minimising and (now >= MINIMISE_SHARE or best[0] <= self.lower_bound):
-                # distance phase: from the best solution, with its vehicles
-                minimising = False
-                current = best_rb.copy()
-                self._current_penalty = 0.0
-            if minimising and (attempt_started is None or now - attempt_started > ATTEMPT_SHARE):
+            if best[0] > self.lower_bound and (attempt_started is None or now - attempt_started > ATTEMPT_SHARE):
                 # (another) attempt at one vehicle fewer than the best: drop a short route, reinsert its customers
                 current = self._drop_route(best_rb)
                 self._current_penalty = 0.0
                 attempt_started = now
-                if SPARE_ROUTE:
-                    current.add_route()
             candidate = current.copy()
-            count = max(1, int(len(self.instance.customers) * self.py_random.uniform(REMOVE_MIN, REMOVE_MAX)))
+            customers = len(self.instance.customers)
+            count = min(customers, max(REMOVE_LEAST, int(customers * self.py_random.uniform(REMOVE_MIN, REMOVE_MAX))))
             operators = self.alns.generate(self.evaluation, candidate, count)
             ratio = candidate.cost / max(self._cost(current), 1e-9)
             ratios.append(ratio)
@@ -393,7 +420,7 @@ class _Search:
                         best_rb = self._nonempty(candidate)
                         seconds = round(self.clock() - started, 1)
                         self.stats["log"].append((seconds, iterations, vehicles, round(full[0], 1)))
-            temperature = START_TEMPERATURE * max(0.0, 1.0 - now)
+            temperature = START_TEMPERATURE * max(0.0, 1.0 - now / ALNS_SHARE)
             threshold = self._cost(current) * (1.0 + temperature * self.py_random.random())
             if candidate.cost + penalty < threshold:
                 if candidate.cost + penalty < self._cost(current):
@@ -409,6 +436,24 @@ class _Search:
                 self.penalties = [min(1e5, max(0.5, p * factor)) for p in self.penalties]
                 self._set_penalties(self.penalties)
                 window.clear()
+        # 2. route minimisation (ejection pool, under full recharge); 3. ruin and recreate for distance
+        steps = {phase: int(share * max_iterations) if max_iterations else None for phase, share in SHARES.items()}
+        minimiser = RouteMinimiser(self.optimizer, list(self.instance.customers), self.py_random)
+        best, taken = self._minimise(
+            minimiser,
+            best,
+            deadline=min(deadline, started + MINIMISE_SHARE * budget),
+            budget=budget,
+            max_steps=steps["minimise"],
+        )
+        iterations += taken
+        orders = [tuple(c for c in route if self.optimizer.is_customer[c]) for route in best[2]]
+        improved, taken = minimiser.improve(orders, deadline=deadline, clock=self.clock, max_steps=steps["improve"])
+        iterations += taken
+        planned = [self.optimizer.best(order) for order in improved]
+        candidate = (len(planned), sum(plan[0] for plan in planned), [plan[1] for plan in planned])
+        if candidate[:2] < best[:2]:
+            best = candidate
         return best[2], iterations
 
     _current_penalty = 0.0

@@ -1,11 +1,10 @@
-from pathlib import Path
-
 import pytest
 
+from routing.bench.evrptw import benchmark_dir
 from routing.evrptw.check import check
 from routing.evrptw.instance import InstanceError, parse, read
 
-BENCHMARKS = Path(__file__).resolve().parents[3] / "shared" / "benchmarks" / "evrptw"
+BENCHMARKS = benchmark_dir()
 SMALL = BENCHMARKS / "small" / "c101C5.txt"
 
 
