@@ -110,7 +110,10 @@ class RoutePlanSerializer(StrictModelSerializer):
             "status", "message", "created_by", "solved_at", "committed_at", "created_at", "updated_at",
         ]  # fmt: skip
         extra_kwargs = {
-            "department": {"required": False, "help_text": "Default: your department (else the depot's)."},
+            "department": {
+                "required": False,
+                "help_text": "Default: the depot's department when it is yours or below it, else yours.",
+            },
             "vehicles": {"help_text": "Ids of the vehicles offered, at least one, of the plan's department."},
         }
 
@@ -161,8 +164,7 @@ class RoutePlanViewSet(ScopedModelViewSet):
         jobs = [dict(j) for j in data.pop("jobs", [])]
         vehicles = list(data.pop("vehicles", []))
         if "department" not in data:
-            user = self.request.user
-            data["department"] = user.department if user.department_id else data["depot"].department
+            data["department"] = services.plan_department(actor=self.request.user, depot=data["depot"])
         plan = services.plan_create(actor=self.request.user, vehicles=vehicles, jobs=jobs, **data)
         return self.get_base_queryset().get(pk=plan.pk)
 

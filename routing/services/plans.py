@@ -187,12 +187,26 @@ def plan_instance(plan: RoutePlan, *, vehicles=None, jobs=None) -> tuple[plannin
 # --- create, delete -----------------------------------------------------------------------------------------------
 
 
+def plan_department(*, actor: User | None, depot: Site):
+    """The department a plan is made in when none is given: the depot's when it is the actor's department or one
+    below it (a parent department's manager planning at a team's depot: the team's vehicles drive from there), else
+    the actor's (a depot shared from a department above), else the depot's (an actor with no department)."""
+    mine = actor.department if actor is not None and getattr(actor, "department_id", None) else None
+    if mine is None or depot.department.path.startswith(mine.path):
+        return depot.department
+    return mine
+
+
 def _vehicles_of(plan: RoutePlan, vehicles: list[Vehicle]) -> None:
     path = plan.department.path
     foreign = [str(v) for v in vehicles if not v.department.path.startswith(path)]
     if foreign:
         raise ValidationError(
-            {"vehicles": f"{', '.join(foreign)} belong(s) to another department: offer your department's vehicles."}
+            {
+                "vehicles": f"{', '.join(foreign)} belong(s) to another department than the plan's, "
+                f"{plan.department.name} (the depot {plan.depot.name} is of {plan.depot.department.name}): offer "
+                f"vehicles of {plan.department.name} or the departments below it, or plan at another depot."
+            }
         )
     gone = [str(v) for v in vehicles if v.status in (Vehicle.Status.RETIRED, Vehicle.Status.MAINTENANCE)]
     if gone:
@@ -229,8 +243,8 @@ def plan_create(*, actor: User | None, vehicles: list[Vehicle], jobs: list[dict]
     vehicles = list(vehicles)
     with transaction.atomic():
         plan = RoutePlan(created_by=actor if actor and actor.is_authenticated else None, **data)
-        if plan.department_id is None and actor is not None and actor.department_id:
-            plan.department = actor.department
+        if plan.department_id is None and plan.depot_id is not None:
+            plan.department = plan_department(actor=actor, depot=plan.depot)
         plan.full_clean()
         if not vehicles:
             raise ValidationError({"vehicles": "No vehicle is offered: choose at least one vehicle for the plan."})
@@ -465,17 +479,22 @@ def plan_commit(*, actor: User | None, plan: RoutePlan, now: datetime | None = N
         for route in routes:
             label = f"Route {route.number} ({route.vehicle})"
             legs = route_legs(plan, route)
+            # the vehicle's department owns its trips (operations wants them alike); a plan of a parent department
+            # may offer a team's vehicles, and the plan's depot and charging sites are of that department or above
+            owner = route.vehicle.department
             for n, leg in enumerate(legs, start=1):
-                name = f"{plan.name} {plan.service_date:%Y-%m-%d} #{route.number}"
-                name = f"{name}.{n}" if len(legs) > 1 else name
+                # the plan's id keeps two plans of one name and day apart (route names are unique per department)
+                suffix = f" {plan.service_date:%Y-%m-%d} (plan {plan.pk}) #{route.number}"
+                suffix = f"{suffix}.{n}" if len(legs) > 1 else suffix
+                name = plan.name[: 120 - len(suffix)] + suffix
                 try:
                     ops_route = operations.route_create(
-                        actor=actor, department=plan.department, name=name[:120], road_mix=ROAD_MIX,
+                        actor=actor, department=owner, name=name, road_mix=ROAD_MIX,
                         distance_km=max(0.1, round(leg.km, 1)), notes=f"Route plan {plan.pk}, {label}, leg {n}.",
                         stops=_leg_stops(leg, zone),
                     )  # fmt: skip
                     trip = operations.trip_create(
-                        actor=actor, now=now, department=plan.department, vehicle=route.vehicle, depot=leg.start_site,
+                        actor=actor, now=now, department=owner, vehicle=route.vehicle, depot=leg.start_site,
                         departs_at=leg.departs_at, returns_at=leg.returns_at, route=ops_route, road_mix=ROAD_MIX,
                         notes=f"Route plan {plan.pk}: {plan.name}"[:250],
                     )  # fmt: skip

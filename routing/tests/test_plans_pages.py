@@ -5,9 +5,11 @@ from datetime import time
 import pytest
 from django.test import Client
 
+from fleet.tests.factories import VehicleFactory
 from routing.models import RoutePlan
 from routing.services import plans
 from routing.tests.plans_fixtures import DAY, job_data, local
+from stations.tests.factories import SiteFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -105,3 +107,13 @@ def test_the_list_and_the_plan_page_run_a_constant_number_of_queries(
         assert client.get("/routing/plans/").status_code == 200
     with django_assert_max_num_queries(18):
         assert client.get(f"/routing/plans/{plan.pk}/").status_code == 200
+
+
+def test_a_parent_departments_manager_makes_a_plan_at_a_teams_depot_with_its_vans(world):
+    team_depot = SiteFactory(department=world.org.a1, name="Team depot", latitude=52.52, longitude=13.40)
+    model = world.vans[0].vehicle_model
+    vans = [VehicleFactory(department=world.org.a1, vehicle_model=model, fleet_number=f"A1-{n}") for n in (1, 2)]
+    form = _form(world, depot=team_depot.pk, vehicles=[v.pk for v in vans])
+    response = _client(world.org.fleet_manager_a).post("/routing/plans/new/", form)
+    assert response.status_code == 302, response.context["form"].errors
+    assert RoutePlan.objects.get().department == world.org.a1

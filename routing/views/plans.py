@@ -124,7 +124,7 @@ def plan_create(request):
             where = f"Row {error.row}" + (f", {error.field}" if error.field else "")
             form.add_error("jobs_csv", f"{where}: {error.message}")
         if not row_errors:
-            department = request.user.department if request.user.department_id else depot.department
+            department = services.plan_department(actor=request.user, depot=depot)
             try:
                 plan = services.plan_create(
                     actor=request.user, department=department, name=data["name"], depot=depot,
