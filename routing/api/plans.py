@@ -93,7 +93,11 @@ RESULT_SCHEMA = {
 
 
 class RoutePlanSerializer(StrictModelSerializer):
-    jobs = PlanJobSerializer(many=True, help_text="The stops to serve, at least one; sent whole when the plan is made.")
+    jobs = PlanJobSerializer(
+        many=True,
+        max_length=services.MAX_JOBS,
+        help_text=f"The stops to serve, 1 to {services.MAX_JOBS}; sent whole when the plan is made.",
+    )
     routes = PlannedRouteSerializer(many=True, read_only=True, help_text="The solved routes; empty until solved.")
     day_starts = LocalTimeField(required=False, help_text="When vehicles may leave, the depot's local time (06:00).")
     day_ends = LocalTimeField(required=False, help_text="When every vehicle is back, the depot's local time (20:00).")

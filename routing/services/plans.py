@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import importlib
 import io
+import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -18,6 +19,7 @@ from zoneinfo import ZoneInfo
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerError
 
 from accounts.audit import audited_save, model_delete, model_update, snapshot
 from accounts.models import User
@@ -37,11 +39,18 @@ from simulation.selectors.feeds import weather_at
 from stations import selectors as station_selectors
 from stations.models import Connector, Site
 
+logger = logging.getLogger(__name__)
+
 JOB_FIELDS = (
     "name", "address", "latitude", "longitude", "demand_kg", "service_minutes", "window_start", "window_end",
 )  # fmt: skip
 SOLVER_MODULE = "routing.evrptw.solver"
 SOLVE_TASK = "routing.plan_tasks.plan_solve"
+MAX_JOBS = 500  # jobs in one plan: the instance is O(n²) to build and the solver's time limit must hold
+# Seconds the solve task may take beyond the plan's time limit (building the instance, the road table, the check,
+# storing the routes) before Celery interrupts it (soft: the plan fails saying so), and then kills it (hard).
+SOLVE_MARGIN_S = 60
+SOLVE_KILL_AFTER_S = 30
 # The road mix a planned route is priced at, for its energy per km and its speed (the typical urban speed at the
 # middle of the plan's day) and for the trips it becomes.
 ROAD_MIX = RoadMix.URBAN
@@ -241,21 +250,29 @@ def plan_create(*, actor: User | None, vehicles: list[Vehicle], jobs: list[dict]
     """A plan in draft with its jobs, refused whole (nothing stored) when a field is wrong or the plan is impossible
     before any search (``routing.planning.build``'s checks)."""
     vehicles = list(vehicles)
+    plan = RoutePlan(created_by=actor if actor and actor.is_authenticated else None, **data)
+    if plan.department_id is None and plan.depot_id is not None:
+        plan.department = plan_department(actor=actor, depot=plan.depot)
+    plan.full_clean()
+    if not vehicles:
+        raise ValidationError({"vehicles": "No vehicle is offered: choose at least one vehicle for the plan."})
+    if not jobs:
+        raise ValidationError({"jobs": "The plan has no job: add at least one stop to serve."})
+    if len(jobs) > MAX_JOBS:
+        raise ValidationError(
+            {"jobs": f"{len(jobs)} jobs: a plan takes at most {MAX_JOBS}; split them into several plans."},
+            code="too_many_jobs",
+        )
+    _vehicles_of(plan, vehicles)
+    built_jobs = _jobs(plan, jobs)
+    # the O(n²) distances (and the road table) are built before the transaction, which then only writes
+    plan_instance(plan, vehicles=vehicles, jobs=built_jobs)  # refuses an impossible plan: nothing stored
     with transaction.atomic():
-        plan = RoutePlan(created_by=actor if actor and actor.is_authenticated else None, **data)
-        if plan.department_id is None and plan.depot_id is not None:
-            plan.department = plan_department(actor=actor, depot=plan.depot)
-        plan.full_clean()
-        if not vehicles:
-            raise ValidationError({"vehicles": "No vehicle is offered: choose at least one vehicle for the plan."})
-        if not jobs:
-            raise ValidationError({"jobs": "The plan has no job: add at least one stop to serve."})
-        _vehicles_of(plan, vehicles)
         audited_save(plan, actor=actor, before=None, validated=True)
         plan.vehicles.set(vehicles)
-        built_jobs = _jobs(plan, jobs)
+        for job in built_jobs:
+            job.plan = plan
         PlanJob.objects.bulk_create(built_jobs)
-        plan_instance(plan, vehicles=vehicles, jobs=built_jobs)  # refuses an impossible plan: rolled back
     return plan
 
 
@@ -270,19 +287,52 @@ def plan_delete(*, actor: User | None, plan: RoutePlan) -> None:
 # --- solve --------------------------------------------------------------------------------------------------------
 
 
-def plan_solve(*, actor: User | None, plan: RoutePlan) -> RoutePlan:
-    """Queue the solve (status "solving"); the task stores the routes or why it failed."""
-    if plan.status not in (RoutePlan.Status.DRAFT, RoutePlan.Status.FAILED, RoutePlan.Status.SOLVED):
-        raise ValidationError(
-            {"status": f"A plan that is {plan.get_status_display().lower()} cannot be solved again."},
-            code="not_solvable",
-        )
+def solve_limits(plan: RoutePlan) -> tuple[int, int]:
+    """(soft, hard) seconds the solve task may run: the plan's time limit and a margin, then a kill."""
+    soft = int(plan.time_limit_s) + SOLVE_MARGIN_S
+    return soft, soft + SOLVE_KILL_AFTER_S
+
+
+def solve_stale(plan: RoutePlan, now: datetime) -> bool:
+    """A plan "solving" for longer than its task may run: the task was lost (a worker killed, a broker down, the
+    database gone when it wanted to say so), and the plan may be solved again."""
+    return plan.status == RoutePlan.Status.SOLVING and plan.updated_at < now - timedelta(seconds=solve_limits(plan)[1])
+
+
+def _queue_solve(plan_id: int, limits: tuple[int, int]) -> None:
+    """Hand the solve to Celery once the transaction commits; a queue that cannot take it fails the plan (instead of
+    leaving it "solving")."""
+    task = celery_jobs.task_named(SOLVE_TASK)
+
+    def send() -> None:
+        try:
+            task.apply_async(kwargs={"plan_id": plan_id}, soft_time_limit=limits[0], time_limit=limits[1])
+        except (OSError, BrokerError) as e:  # the broker is down or refuses: the plan's answer
+            logger.exception("route plan %s: the solve could not be queued", plan_id)
+            plan_solve_failed(plan_id=plan_id, error=f"the solver's queue could not take it ({type(e).__name__}); "
+                              "try again")  # fmt: skip
+
+    transaction.on_commit(send)
+
+
+def plan_solve(*, actor: User | None, plan: RoutePlan, now: datetime | None = None) -> RoutePlan:
+    """Queue the solve (status "solving"); the task stores the routes or why it failed. The plan row is locked and
+    its status read again: two solves, or a solve and a commit, do not cross. A plan "solving" for longer than its
+    task may run (``solve_stale``) may be solved again."""
+    now = now or timezone.now()
     with transaction.atomic():
+        plan = RoutePlan.objects.select_for_update().select_related("depot", "department").get(pk=plan.pk)
+        solvable = (RoutePlan.Status.DRAFT, RoutePlan.Status.FAILED, RoutePlan.Status.SOLVED)
+        if plan.status not in solvable and not solve_stale(plan, now):
+            raise ValidationError(
+                {"status": f"A plan that is {plan.get_status_display().lower()} cannot be solved again."},
+                code="not_solvable",
+            )
         plan.routes.all().delete()
         plan = model_update(
             instance=plan, data={"status": RoutePlan.Status.SOLVING, "message": "", "result": {}}, actor=actor
         )
-        celery_jobs.enqueue(SOLVE_TASK, plan_id=plan.pk)
+        _queue_solve(plan.pk, solve_limits(plan))
     return plan
 
 
@@ -399,10 +449,23 @@ def _store_route(plan, number, vehicle, table: planning.Timetable, built: planni
 
 
 def plan_solve_failed(*, plan_id: int, error: str) -> None:
-    """The task gave up (an unexpected error): the plan says so instead of staying "solving" for ever."""
-    plan = RoutePlan.objects.filter(pk=plan_id, status=RoutePlan.Status.SOLVING).first()
+    """The task gave up (an unexpected error, its time up, retries spent): the plan says so instead of staying
+    "solving" for ever."""
+    with transaction.atomic():
+        plan = RoutePlan.objects.select_for_update().filter(pk=plan_id, status=RoutePlan.Status.SOLVING).first()
+        if plan is not None:
+            _fail(plan, f"The solve failed: {error[:500]}")
+
+
+def plan_solve_timed_out(*, plan_id: int) -> None:
+    """The task ran past its soft limit (the plan's time limit and ``SOLVE_MARGIN_S``)."""
+    plan = RoutePlan.objects.filter(pk=plan_id).only("time_limit_s").first()
     if plan is not None:
-        _fail(plan, f"The solve failed: {error[:500]}")
+        plan_solve_failed(
+            plan_id=plan_id,
+            error=f"it did not finish within {solve_limits(plan)[0]} s (the time limit of {plan.time_limit_s} s and "
+            f"{SOLVE_MARGIN_S} s to build and store the plan). Leave jobs out or split the plan, then solve again.",
+        )
 
 
 # --- commit -------------------------------------------------------------------------------------------------------
@@ -463,19 +526,23 @@ def plan_commit(*, actor: User | None, plan: RoutePlan, now: datetime | None = N
     """Each planned route becomes operations routes (the jobs in order with their windows and service minutes) and
     trips of its vehicle, one per leg between charges (``route_legs``), through the operations services (past,
     overlap and range checked there). All or nothing: one refusal names the route and rolls back every one."""
-    if plan.status != RoutePlan.Status.SOLVED:
-        raise ValidationError(
-            {"status": f"Only a solved plan can be committed; this one is {plan.get_status_display().lower()}."},
-            code="not_solved",
-        )
-    zone = ZoneInfo(plan.depot.time_zone)
-    routes = list(
-        plan.routes.select_related("vehicle__vehicle_model", "vehicle__department").prefetch_related(
-            "visits__job", "visits__site"
-        )
-    )
-    made = 0
     with transaction.atomic():
+        # locked and read again: two commits (a double click, two managers) make the trips once
+        plan = RoutePlan.objects.select_for_update().select_related("depot", "department").get(pk=plan.pk)
+        if plan.status == RoutePlan.Status.COMMITTED:
+            raise ValidationError({"status": "The plan is already committed."}, code="already_committed")
+        if plan.status != RoutePlan.Status.SOLVED:
+            raise ValidationError(
+                {"status": f"Only a solved plan can be committed; this one is {plan.get_status_display().lower()}."},
+                code="not_solved",
+            )
+        zone = ZoneInfo(plan.depot.time_zone)
+        routes = list(
+            plan.routes.select_related("vehicle__vehicle_model", "vehicle__department").prefetch_related(
+                "visits__job", "visits__site"
+            )
+        )
+        made = 0
         for route in routes:
             label = f"Route {route.number} ({route.vehicle})"
             legs = route_legs(plan, route)
@@ -569,6 +636,9 @@ def jobs_from_csv(data: bytes | str, *, service_date, zone: ZoneInfo) -> tuple[l
     for number, values in enumerate(lines[1:], start=2):
         if not any(v.strip() for v in values):
             continue
+        if len(jobs) == MAX_JOBS:
+            errors.append(RowError(number, "", f"A plan takes at most {MAX_JOBS} jobs: split the file into plans."))
+            break
         row = {name: (values[i].strip() if i < len(values) else "") for i, name in enumerate(header)}
         job: dict[str, Any] = {"name": row["name"], "address": row.get("address", "")}
         for name in ("latitude", "longitude", "demand_kg", "service_minutes", "window_start", "window_end"):

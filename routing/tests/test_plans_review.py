@@ -1,7 +1,7 @@
 """Route plans: what the review of issue 18 found (plans that could be made but not committed, a plan stuck in
 "solving", windows across midnight, duplicate names, locks), each pinned by a test that failed before its fix."""
 
-from datetime import time
+from datetime import time, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -10,7 +10,7 @@ from fleet.tests.factories import VehicleFactory
 from operations.models import Route, Trip
 from routing.models import RoutePlan
 from routing.services import plans
-from routing.tests.plans_fixtures import DAY, local, plan_data
+from routing.tests.plans_fixtures import BERLIN, DAY, job_data, local, plan_data
 from stations.tests.factories import SiteFactory
 
 pytestmark = pytest.mark.django_db
@@ -73,3 +73,155 @@ def test_two_plans_of_the_same_name_and_day_both_commit(world, solver, django_ca
     assert second.status == RoutePlan.Status.COMMITTED
     names = [r.name for route in second.routes.all() for r in route.operations_routes.all()]
     assert names and all(f"plan {second.pk}" in name for name in names)
+
+
+# --- a bounded solve, never "solving" for ever (review 8, 9) --------------------------------------------------------
+
+
+def _jobs(n):
+    base = job_data()[0]
+    return [{**base, "name": f"Job {k}", "demand_kg": 1} for k in range(n)]
+
+
+def test_more_jobs_than_a_plan_takes_are_refused_naming_the_field(world):
+    with pytest.raises(ValidationError) as e:
+        plans.plan_create(actor=None, **plan_data(world, jobs=_jobs(plans.MAX_JOBS + 1)))
+    assert "at most 500" in e.value.message_dict["jobs"][0]
+    assert not RoutePlan.objects.exists()
+
+
+def test_a_csv_with_more_rows_than_a_plan_takes_says_so(world):
+    rows = "".join(f"Job {k},52.53,13.385,08:00,10:00\n" for k in range(plans.MAX_JOBS + 1))
+    header = "name,latitude,longitude,window_start,window_end\n"
+    jobs, errors = plans.jobs_from_csv(header + rows, service_date=DAY, zone=BERLIN)
+    assert [(e.row, e.message) for e in errors] == [
+        (plans.MAX_JOBS + 2, "A plan takes at most 500 jobs: split the file into plans.")
+    ]
+
+
+def test_the_instance_is_built_before_the_plans_transaction(world, monkeypatch):
+    from django.db import connection
+
+    depth = len(connection.savepoint_ids)
+    seen = []
+    original = plans.plan_instance
+
+    def spy(*args, **kwargs):
+        seen.append(len(connection.savepoint_ids))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(plans, "plan_instance", spy)
+    plans.plan_create(actor=None, **plan_data(world))
+    assert seen == [depth]
+
+
+def test_the_solve_is_queued_with_the_plans_time_limit_and_a_margin(
+    world, monkeypatch, django_capture_on_commit_callbacks
+):
+    from evfleet import jobs as celery_jobs
+
+    sent = []
+    task = celery_jobs.task_named(plans.SOLVE_TASK)
+    monkeypatch.setattr(task, "apply_async", lambda **kw: sent.append(kw))
+    plan = plans.plan_create(actor=None, **plan_data(world, time_limit_s=7))
+    with django_capture_on_commit_callbacks(execute=True):
+        plans.plan_solve(actor=None, plan=plan)
+    assert sent == [{"kwargs": {"plan_id": plan.pk}, "soft_time_limit": 67, "time_limit": 97}]
+
+
+def test_a_solve_past_its_soft_time_limit_fails_the_plan_saying_so(
+    world, monkeypatch, django_capture_on_commit_callbacks
+):
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    def slow(*, plan_id):
+        raise SoftTimeLimitExceeded()
+
+    monkeypatch.setattr(plans, "plan_solve_run", slow)
+    plan = plans.plan_create(actor=None, **plan_data(world))
+    with django_capture_on_commit_callbacks(execute=True):
+        plans.plan_solve(actor=None, plan=plan)
+    plan.refresh_from_db()
+    assert plan.status == RoutePlan.Status.FAILED
+    assert "did not finish within 62 s" in plan.message
+
+
+def test_a_solve_whose_retries_are_spent_fails_the_plan(world, monkeypatch):
+    from django.db import OperationalError
+
+    from routing.plan_tasks import plan_solve
+
+    def locked(*, plan_id):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(plans, "plan_solve_run", locked)
+    plan = plans.plan_create(actor=None, **plan_data(world))
+    RoutePlan.objects.filter(pk=plan.pk).update(status=RoutePlan.Status.SOLVING)
+    # the last attempt, as a worker runs it (the error goes to the task's state, not to the caller)
+    result = plan_solve.apply(kwargs={"plan_id": plan.pk}, retries=plan_solve.max_retries, throw=False)
+    assert isinstance(result.result, OperationalError)
+    plan.refresh_from_db()
+    assert plan.status == RoutePlan.Status.FAILED and "database is locked" in plan.message
+
+
+def test_a_queue_that_cannot_take_the_solve_fails_the_plan(world, monkeypatch, django_capture_on_commit_callbacks):
+    from evfleet import jobs as celery_jobs
+
+    def down(**kwargs):
+        raise ConnectionRefusedError("broker down")
+
+    monkeypatch.setattr(celery_jobs.task_named(plans.SOLVE_TASK), "apply_async", down)
+    plan = plans.plan_create(actor=None, **plan_data(world))
+    with django_capture_on_commit_callbacks(execute=True):
+        plans.plan_solve(actor=None, plan=plan)
+    plan.refresh_from_db()
+    assert plan.status == RoutePlan.Status.FAILED and "queue could not take it" in plan.message
+
+
+def test_a_plan_solving_past_its_limits_may_be_solved_again_and_a_fresh_one_not(world, monkeypatch):
+    from django.utils import timezone
+
+    from evfleet import jobs as celery_jobs
+
+    monkeypatch.setattr(celery_jobs.task_named(plans.SOLVE_TASK), "apply_async", lambda **kw: None)
+    plan = plans.plan_create(actor=None, **plan_data(world, time_limit_s=5))
+    RoutePlan.objects.filter(pk=plan.pk).update(status=RoutePlan.Status.SOLVING)
+    plan.refresh_from_db()
+    with pytest.raises(ValidationError):
+        plans.plan_solve(actor=None, plan=plan)
+    stuck = timezone.now() - timedelta(seconds=5 + 60 + 30 + 1)
+    RoutePlan.objects.filter(pk=plan.pk).update(updated_at=stuck)
+    assert plans.plan_solve(actor=None, plan=plan).status == RoutePlan.Status.SOLVING
+
+
+# --- locks (review 13) -----------------------------------------------------------------------------------------
+
+
+def _committed_and_a_stale_copy(world, capture):
+    """A plan committed, and a copy of it read while it was still "solved" (another tab, a double click)."""
+    manager = world.org.fleet_manager_a
+    plan = _solve(plans.plan_create(actor=manager, **plan_data(world)), manager, capture)
+    stale = RoutePlan.objects.get(pk=plan.pk)
+    plans.plan_commit(actor=manager, plan=plan, now=local(DAY, time(0, 0)))
+    return plan, stale
+
+
+def test_a_second_commit_of_the_same_plan_says_it_is_already_committed(
+    world, solver, django_capture_on_commit_callbacks
+):
+    _, stale = _committed_and_a_stale_copy(world, django_capture_on_commit_callbacks)
+    trips = Trip.objects.count()
+    with pytest.raises(ValidationError) as e:
+        plans.plan_commit(actor=None, plan=stale, now=local(DAY, time(0, 0)))
+    assert e.value.message_dict["status"] == ["The plan is already committed."]
+    assert Trip.objects.count() == trips
+
+
+def test_a_solve_of_a_plan_committed_meanwhile_is_refused_and_keeps_its_routes(
+    world, solver, django_capture_on_commit_callbacks
+):
+    plan, stale = _committed_and_a_stale_copy(world, django_capture_on_commit_callbacks)
+    routes = plan.routes.count()
+    with pytest.raises(ValidationError):
+        plans.plan_solve(actor=None, plan=stale)
+    assert plan.routes.count() == routes
