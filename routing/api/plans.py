@@ -1,6 +1,8 @@
 """API of the route plans: `/api/v1/route-plans/` (create with the jobs nested, list, read, delete), and the actions
 `solve` (queued; the plan's `status` follows) and `commit` (the routes become operations routes and trips)."""
 
+from django.db import models
+from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
@@ -13,7 +15,28 @@ from routing.models import PlanJob, PlannedRoute, PlannedVisit, RoutePlan
 from routing.services import plans as services
 
 
+class OffsetDateTimeField(serializers.DateTimeField):
+    """A moment with its offset: a job's window sent without one is refused, not read on some zone's clock (the
+    user's here, the depot's in a CSV)."""
+
+    default_error_messages = {
+        "naive": "Give the time with its offset (2030-03-12T08:00:00+01:00, or Z for UTC): without one it is no moment."
+    }
+
+    def to_internal_value(self, value):
+        if isinstance(value, str):
+            parsed = parse_datetime(value.strip())
+            if parsed is not None and parsed.tzinfo is None:
+                self.fail("naive")
+        return super().to_internal_value(value)
+
+
 class PlanJobSerializer(StrictModelSerializer):
+    serializer_field_mapping = {
+        **StrictModelSerializer.serializer_field_mapping,
+        models.DateTimeField: OffsetDateTimeField,
+    }
+
     class Meta:
         model = PlanJob
         fields = [
@@ -88,6 +111,12 @@ RESULT_SCHEMA = {
             "great_circle: great-circle km × 1.3 (no graph holds them all).",
         },
         "road_graph": {"type": "string", "nullable": True, "description": "The road graph's region, or null."},
+        "clipped_windows": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "The jobs whose windows reach beyond the plan's day, cut to it (the routes and trips "
+            "use the cut windows).",
+        },
     },
 }
 

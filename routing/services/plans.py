@@ -12,7 +12,7 @@ import io
 import logging
 import re
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,6 +24,7 @@ from kombu.exceptions import OperationalError as BrokerError
 from accounts.audit import audited_save, model_delete, model_update, snapshot
 from accounts.models import User
 from evfleet import jobs as celery_jobs
+from evfleet.api.times import EARLIEST, LATEST
 from fleet.models import Vehicle
 from operations import energy as trip_energy
 from operations import need as trip_need
@@ -66,6 +67,7 @@ class Day:
     start: datetime  # aware, UTC
     end: datetime
     zone: ZoneInfo
+    date: date  # the service date, the depot's
 
     @property
     def minutes(self) -> float:
@@ -78,14 +80,21 @@ class Day:
         return planning.minutes_between(self.start, moment)
 
     def clock(self, minutes: float) -> str:
-        return self.at(minutes).astimezone(self.zone).strftime("%H:%M")
+        """The depot's clock time; with the date when it is not the plan's day (a window on another day)."""
+        local = self.at(minutes).astimezone(self.zone)
+        return local.strftime("%H:%M") if local.date() == self.date else local.strftime("%Y-%m-%d %H:%M")
+
+    def clip(self, opens: datetime, closes: datetime) -> tuple[datetime, datetime]:
+        """A window cut to the plan's day: nothing is served outside it, and operations' stops keep the local
+        time of day only (a window across midnight would close before it opens there)."""
+        return max(opens, self.start), min(closes, self.end)
 
 
 def plan_day(plan: RoutePlan) -> Day:
     zone = ZoneInfo(plan.depot.time_zone)
     start = operations.local_datetime(plan.service_date, plan.day_starts, zone)
     end = operations.local_datetime(plan.service_date, plan.day_ends, zone)
-    return Day(start, end, zone)
+    return Day(start, end, zone, plan.service_date)
 
 
 # --- building the instance ----------------------------------------------------------------------------------------
@@ -246,6 +255,23 @@ def _jobs(plan: RoutePlan, jobs: list[dict]) -> list[PlanJob]:
     return out
 
 
+def _clock_windows(jobs: list[PlanJob], day: Day) -> None:
+    """Operations' stops keep a window as the depot's clock times: refuse a window that, cut to the plan's day,
+    closes on the clock at or before it opens (it ends in the hour repeated when the clocks go back)."""
+    errors = {}
+    for n, job in enumerate(jobs):
+        opens, closes = day.clip(job.window_start, job.window_end)
+        if opens < closes and _local_time(closes, day.zone) <= _local_time(opens, day.zone):
+            shut, open_ = _local_time(closes, day.zone), _local_time(opens, day.zone)
+            errors[f"jobs[{n}].window_end"] = (
+                f"{job.name}: the window closes at {shut:%H:%M} in the hour the clocks repeat, after it opened at "
+                f"{open_:%H:%M} on the clock: trips keep the clock time only, so end the window before the clocks go "
+                "back or open it after."
+            )
+    if errors:
+        raise ValidationError(errors, code="plan_impossible")
+
+
 def plan_create(*, actor: User | None, vehicles: list[Vehicle], jobs: list[dict], **data: Any) -> RoutePlan:
     """A plan in draft with its jobs, refused whole (nothing stored) when a field is wrong or the plan is impossible
     before any search (``routing.planning.build``'s checks)."""
@@ -266,7 +292,8 @@ def plan_create(*, actor: User | None, vehicles: list[Vehicle], jobs: list[dict]
     _vehicles_of(plan, vehicles)
     built_jobs = _jobs(plan, jobs)
     # the O(n²) distances (and the road table) are built before the transaction, which then only writes
-    plan_instance(plan, vehicles=vehicles, jobs=built_jobs)  # refuses an impossible plan: nothing stored
+    _, _, day = plan_instance(plan, vehicles=vehicles, jobs=built_jobs)  # refuses an impossible plan
+    _clock_windows(built_jobs, day)
     with transaction.atomic():
         audited_save(plan, actor=actor, before=None, validated=True)
         plan.vehicles.set(vehicles)
@@ -403,6 +430,9 @@ def plan_solve_run(*, plan_id: int) -> RoutePlan | None:
         "distances": built.distances.label,
         "distance_source": built.distances.source,
         "road_graph": built.distances.region,
+        "clipped_windows": [
+            j.name for j in jobs if day.clip(j.window_start, j.window_end) != (j.window_start, j.window_end)
+        ],
     }
     if not found.feasible:
         return _fail(plan, "The solver's routes break the plan: " + "; ".join(result["violations"][:5]), result)
@@ -416,6 +446,9 @@ def plan_solve_run(*, plan_id: int) -> RoutePlan | None:
             _store_route(plan, number, vehicles[owner], table, built, jobs, day)
         plan.status, plan.result, plan.solved_at = RoutePlan.Status.SOLVED, result, timezone.now()
         plan.message = f"{found.vehicles} route(s), {found.distance:.1f} km, found in {float(solution.seconds):.1f} s."
+        if result["clipped_windows"]:
+            names = ", ".join(result["clipped_windows"][:5]) + (", …" if len(result["clipped_windows"]) > 5 else "")
+            plan.message += f" Windows reaching beyond the plan's day were cut to it: {names}."
         plan.save(update_fields=["status", "result", "solved_at", "message", "updated_at"])
     return plan
 
@@ -507,19 +540,35 @@ def _driven(legs: list[Leg]) -> float:
     return sum(leg.km for leg in legs)
 
 
-def _leg_stops(leg: Leg, zone: ZoneInfo) -> list[dict]:
-    """The operations route's stops: the leg's jobs with their windows on the depot's clock, then where it charges."""
-    stops = [
-        dict(name=job.name, address=job.address, latitude=job.latitude, longitude=job.longitude,
-             window_opens=_local_time(job.window_start, zone), window_closes=_local_time(job.window_end, zone),
-             service_minutes=job.service_minutes)
-        for job in leg.jobs
-    ]  # fmt: skip
+def _leg_stops(leg: Leg, day: Day) -> list[dict]:
+    """The operations route's stops: the leg's jobs with their windows cut to the plan's day on the depot's clock,
+    then where it charges."""
+    stops = []
+    for job in leg.jobs:
+        opens, closes = day.clip(job.window_start, job.window_end)
+        stops.append(
+            dict(name=job.name, address=job.address, latitude=job.latitude, longitude=job.longitude,
+                 window_opens=_local_time(opens, day.zone), window_closes=_local_time(closes, day.zone),
+                 service_minutes=job.service_minutes)
+        )  # fmt: skip
     if leg.charge_at is not None:
         end = leg.charge_at
         stops.append(dict(name=f"Charge at {end.name}"[:120], address=end.address, latitude=end.latitude,
                           longitude=end.longitude))  # fmt: skip
     return stops
+
+
+_STOP_FIELD = re.compile(r"^stops\[(\d+)\]\.?(\w*)$")
+
+
+def _stop_named(field: str, leg: Leg) -> str:
+    """Operations' ``stops[N].field`` as the job's name (or the charging stop) and the field."""
+    match = _STOP_FIELD.match(field)
+    if match is None:
+        return field
+    n = int(match[1])
+    place = repr(leg.jobs[n].name) if n < len(leg.jobs) else "the charging stop"
+    return f"{place} {match[2]}".strip()
 
 
 def plan_commit(*, actor: User | None, plan: RoutePlan, now: datetime | None = None) -> RoutePlan:
@@ -536,7 +585,7 @@ def plan_commit(*, actor: User | None, plan: RoutePlan, now: datetime | None = N
                 {"status": f"Only a solved plan can be committed; this one is {plan.get_status_display().lower()}."},
                 code="not_solved",
             )
-        zone = ZoneInfo(plan.depot.time_zone)
+        day = plan_day(plan)
         routes = list(
             plan.routes.select_related("vehicle__vehicle_model", "vehicle__department").prefetch_related(
                 "visits__job", "visits__site"
@@ -558,7 +607,7 @@ def plan_commit(*, actor: User | None, plan: RoutePlan, now: datetime | None = N
                     ops_route = operations.route_create(
                         actor=actor, department=owner, name=name, road_mix=ROAD_MIX,
                         distance_km=max(0.1, round(leg.km, 1)), notes=f"Route plan {plan.pk}, {label}, leg {n}.",
-                        stops=_leg_stops(leg, zone),
+                        stops=_leg_stops(leg, day),
                     )  # fmt: skip
                     trip = operations.trip_create(
                         actor=actor, now=now, department=owner, vehicle=route.vehicle, depot=leg.start_site,
@@ -566,7 +615,7 @@ def plan_commit(*, actor: User | None, plan: RoutePlan, now: datetime | None = N
                         notes=f"Route plan {plan.pk}: {plan.name}"[:250],
                     )  # fmt: skip
                 except ValidationError as e:
-                    reasons = "; ".join(f"{f}: {' '.join(m)}" for f, m in e.message_dict.items())
+                    reasons = "; ".join(f"{_stop_named(f, leg)}: {' '.join(m)}" for f, m in e.message_dict.items())
                     message = f"{label}: operations refused it ({reasons}). Nothing was committed."
                     raise ValidationError({f"routes[{route.number - 1}]": message}, code="commit_refused") from None
                 route.operations_routes.add(ops_route)
@@ -611,6 +660,8 @@ def _csv_moment(raw: str, name: str, service_date, zone: ZoneInfo) -> datetime:
         raise ValidationError({name: f"{raw!r} is no time: give HH:MM (the depot's clock) or ISO 8601."}) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
+    if not EARLIEST <= moment < LATEST:
+        raise ValidationError({name: f"Give a date from 1970 to 2199; got {raw!r}."})
     return moment
 
 
@@ -622,7 +673,10 @@ def jobs_from_csv(data: bytes | str, *, service_date, zone: ZoneInfo) -> tuple[l
         return [], [problem]
     first = text.lstrip().splitlines()[0]
     delimiter = ";" if ";" in first and "," not in first else ","
-    lines = list(csv.reader(io.StringIO(text.lstrip(), newline=""), delimiter=delimiter))
+    try:
+        lines = list(csv.reader(io.StringIO(text.lstrip(), newline=""), delimiter=delimiter))
+    except csv.Error as e:  # a field over the csv module's limit (128 KiB), a NUL byte…
+        return [], [RowError(0, "", f"The file is no CSV we can read: {e}.")]
     header = [h.strip().lower() for h in lines[0]]
     errors = [
         RowError(1, h, f"Unknown column {h!r}; the header is (optional columns may be left out): "

@@ -122,3 +122,20 @@ def test_a_parent_departments_manager_makes_a_plan_at_a_teams_depot_through_the_
     response = api(world.org.fleet_manager_a).post(URL, body, format="json")
     assert response.status_code == 201, response.json()
     assert response.json()["department"] == world.org.a1.pk
+
+
+def test_a_job_window_without_an_offset_is_refused_saying_so(world, api):
+    body = _body(world)
+    body["jobs"][0]["window_start"] = "2030-03-12T08:00:00"
+    fields = api(world.org.fleet_manager_a).post(URL, body, format="json").json()["fields"]
+    assert "with its offset" in fields["jobs.0.window_start"][0]["message"]
+    assert not RoutePlan.objects.exists()
+
+
+def test_more_jobs_than_a_plan_takes_are_refused_by_the_api(world, api):
+    body = _body(world)
+    body["jobs"] = [{**body["jobs"][0], "name": f"Job {n}"} for n in range(501)]
+    response = api(world.org.fleet_manager_a).post(URL, body, format="json")
+    assert response.status_code == 400
+    assert "no more than 500" in response.json()["fields"]["jobs.non_field_errors"][0]["message"]
+    assert not RoutePlan.objects.exists()

@@ -225,3 +225,76 @@ def test_a_solve_of_a_plan_committed_meanwhile_is_refused_and_keeps_its_routes(
     with pytest.raises(ValidationError):
         plans.plan_solve(actor=None, plan=stale)
     assert plan.routes.count() == routes
+
+
+# --- windows beyond the plan's day (review 6, 11) -------------------------------------------------------------------
+
+
+def _stop_windows(plan):
+    return {
+        s.name: (s.window_opens, s.window_closes)
+        for route in plan.routes.all()
+        for r in route.operations_routes.all()
+        for s in r.stops.all()
+    }
+
+
+def test_windows_reaching_into_the_evening_before_and_the_night_after_are_cut_to_the_day_and_commit(
+    world, solver, django_capture_on_commit_callbacks
+):
+    jobs = job_data()
+    jobs[0]["window_start"] = local(DAY - timedelta(days=1), time(20, 0))  # from the evening before to 10:00
+    jobs[4]["window_end"] = local(DAY + timedelta(days=1), time(1, 0))  # from 12:00 to 01:00 the next night
+    manager = world.org.fleet_manager_a
+    plan = _solve(
+        plans.plan_create(actor=manager, **plan_data(world, jobs=jobs)), manager, django_capture_on_commit_callbacks
+    )
+    assert plan.status == RoutePlan.Status.SOLVED, plan.message
+    assert plan.result["clipped_windows"] == ["Bakery Mitte", "Shop Neukölln"]
+    assert "cut to it: Bakery Mitte, Shop Neukölln" in plan.message
+    plans.plan_commit(actor=manager, plan=plan, now=local(DAY, time(0, 0)))
+    windows = _stop_windows(plan)
+    assert windows["Bakery Mitte"] == (time(7, 0), time(10, 0))
+    assert windows["Shop Neukölln"] == (time(12, 0), time(18, 0))
+
+
+def test_a_window_closing_in_the_repeated_hour_before_it_opens_on_the_clock_is_refused(world):
+    from datetime import UTC, date, datetime
+
+    autumn = date(2030, 10, 27)  # Berlin: 03:00 CEST becomes 02:00 CET
+    jobs = job_data(autumn)[:1]
+    jobs[0]["window_start"] = datetime(2030, 10, 27, 0, 40, tzinfo=UTC)  # 02:40 CEST
+    jobs[0]["window_end"] = datetime(2030, 10, 27, 1, 10, tzinfo=UTC)  # 02:10 CET, half an hour later
+    data = plan_data(world, service_date=autumn, day_starts=time(0, 30), day_ends=time(20, 0), jobs=jobs)
+    with pytest.raises(ValidationError) as e:
+        plans.plan_create(actor=None, **data)
+    assert "the hour the clocks repeat" in e.value.message_dict["jobs[0].window_end"][0]
+
+
+def test_a_window_on_another_day_is_said_with_its_date(world):
+    with pytest.raises(ValidationError) as e:
+        plans.plan_create(actor=None, **plan_data(world, jobs=job_data(DAY + timedelta(days=1))))
+    message = e.value.message_dict["jobs[0].window_start"][0]
+    assert "(2030-03-13 08:00–2030-03-13 10:00) lies outside the plan's day (07:00–18:00)" in message
+
+
+def test_operations_stop_errors_are_named_by_the_job():
+    leg = plans.Leg(None, None, None, None, [type("Job", (), {"name": "Bakery Mitte"})()], 1.0)
+    assert plans._stop_named("stops[0].window_closes", leg) == "'Bakery Mitte' window_closes"
+    assert plans._stop_named("stops[1].name", leg) == "the charging stop name"
+
+
+# --- jobs from CSV (review 10, 11) ----------------------------------------------------------------------------------
+
+
+def test_a_csv_field_over_the_csv_modules_limit_is_a_row_error():
+    big = 'name,latitude,longitude,window_start,window_end\n"' + "x" * 140_000 + '",52.5,13.4,08:00,10:00\n'
+    jobs, errors = plans.jobs_from_csv(big, service_date=DAY, zone=BERLIN)
+    assert jobs == [] and len(errors) == 1 and errors[0].row == 0 and "no CSV we can read" in errors[0].message
+
+
+def test_a_csv_window_in_the_year_1_is_refused():
+    text = "name,latitude,longitude,window_start,window_end\nJob,52.5,13.4,0001-03-12T08:00,0001-03-12T10:00\n"
+    _, errors = plans.jobs_from_csv(text, service_date=DAY, zone=BERLIN)
+    assert {e.field for e in errors} == {"window_start", "window_end"}
+    assert all("from 1970 to 2199" in e.message for e in errors)
