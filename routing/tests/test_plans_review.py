@@ -298,3 +298,27 @@ def test_a_csv_window_in_the_year_1_is_refused():
     _, errors = plans.jobs_from_csv(text, service_date=DAY, zone=BERLIN)
     assert {e.field for e in errors} == {"window_start", "window_end"}
     assert all("from 1970 to 2199" in e.message for e in errors)
+
+
+def test_a_large_plan_keeps_a_short_time_limit(solver):
+    """300 jobs with 1 s took 44 s: the construction's local search ran whatever the limit (review 8)."""
+    import random
+    import time as clock
+
+    from routing import planning
+
+    if plans._solver() is None:
+        pytest.skip("the E-VRPTW solver is not installed")
+    spread = random.Random(0)
+    points = [(52.52 + spread.uniform(-0.1, 0.1), 13.40 + spread.uniform(-0.15, 0.15)) for _ in range(300)]
+    built = planning.build(
+        name="large", depot=(52.52, 13.40), depot_station=planning.StationSpec(1, "depot", 52.52, 13.40, 50.0),
+        stations=[], jobs=[planning.JobSpec(i, f"j{i}", a, b, 10.0, 5.0, 0.0, 600.0) for i, (a, b) in
+                           enumerate(points)],
+        vehicles=[planning.VehicleSpec(k, f"v{k}", 800, 60.0, 0.2) for k in range(300)], day_minutes=660,
+        speed_kmh=30,
+    )  # fmt: skip
+    started = clock.process_time()
+    solution = solver.solve(built.instance, time_limit_s=1.0, seed=0, clock=clock.process_time)
+    assert clock.process_time() - started < 1.0 + 3.0  # the limit, and building the search's instance (~1 s)
+    assert solution.vehicles >= 1
