@@ -1,6 +1,8 @@
 """API of the route plans: `/api/v1/route-plans/` (create with the jobs nested, list, read, delete), and the actions
 `solve` (queued; the plan's `status` follows) and `commit` (the routes become operations routes and trips)."""
 
+from django.db import models
+from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
@@ -13,7 +15,28 @@ from routing.models import PlanJob, PlannedRoute, PlannedVisit, RoutePlan
 from routing.services import plans as services
 
 
+class OffsetDateTimeField(serializers.DateTimeField):
+    """A moment with its offset: a job's window sent without one is refused, not read on some zone's clock (the
+    user's here, the depot's in a CSV)."""
+
+    default_error_messages = {
+        "naive": "Give the time with its offset (2030-03-12T08:00:00+01:00, or Z for UTC): without one it is no moment."
+    }
+
+    def to_internal_value(self, value):
+        if isinstance(value, str):
+            parsed = parse_datetime(value.strip())
+            if parsed is not None and parsed.tzinfo is None:
+                self.fail("naive")
+        return super().to_internal_value(value)
+
+
 class PlanJobSerializer(StrictModelSerializer):
+    serializer_field_mapping = {
+        **StrictModelSerializer.serializer_field_mapping,
+        models.DateTimeField: OffsetDateTimeField,
+    }
+
     class Meta:
         model = PlanJob
         fields = [
@@ -88,12 +111,22 @@ RESULT_SCHEMA = {
             "great_circle: great-circle km × 1.3 (no graph holds them all).",
         },
         "road_graph": {"type": "string", "nullable": True, "description": "The road graph's region, or null."},
+        "clipped_windows": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "The jobs whose windows reach beyond the plan's day, cut to it (the routes and trips "
+            "use the cut windows).",
+        },
     },
 }
 
 
 class RoutePlanSerializer(StrictModelSerializer):
-    jobs = PlanJobSerializer(many=True, help_text="The stops to serve, at least one; sent whole when the plan is made.")
+    jobs = PlanJobSerializer(
+        many=True,
+        max_length=services.MAX_JOBS,
+        help_text=f"The stops to serve, 1 to {services.MAX_JOBS}; sent whole when the plan is made.",
+    )
     routes = PlannedRouteSerializer(many=True, read_only=True, help_text="The solved routes; empty until solved.")
     day_starts = LocalTimeField(required=False, help_text="When vehicles may leave, the depot's local time (06:00).")
     day_ends = LocalTimeField(required=False, help_text="When every vehicle is back, the depot's local time (20:00).")
@@ -110,7 +143,10 @@ class RoutePlanSerializer(StrictModelSerializer):
             "status", "message", "created_by", "solved_at", "committed_at", "created_at", "updated_at",
         ]  # fmt: skip
         extra_kwargs = {
-            "department": {"required": False, "help_text": "Default: the depot's if yours or below, else yours."},
+            "department": {
+                "required": False,
+                "help_text": "Default: the depot's department when it is yours or below it, else yours.",
+            },
             "vehicles": {"help_text": "Ids of the vehicles offered, at least one, of the plan's department."},
         }
 
@@ -160,6 +196,8 @@ class RoutePlanViewSet(ScopedModelViewSet):
         data = dict(data)
         jobs = [dict(j) for j in data.pop("jobs", [])]
         vehicles = list(data.pop("vehicles", []))
+        if "department" not in data:
+            data["department"] = services.plan_department(actor=self.request.user, depot=data["depot"])
         plan = services.plan_create(actor=self.request.user, vehicles=vehicles, jobs=jobs, **data)
         return self.get_base_queryset().get(pk=plan.pk)
 

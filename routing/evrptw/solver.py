@@ -53,6 +53,10 @@ LS_SHARE = 0.3  # the local search runs on the candidates whose repaired cost is
 BEST_IMPROVEMENT = True  # the local search's pivoting rule (else first improvement)
 GRANULARITY = 15  # arcs to the nearest vertices the local search considers
 SEARCH_RECHARGE_FACTOR = 2.0  # the search's recharge rate, times the instance's (above 1: nearer full recharge)
+# A local search takes up to roughly this many seconds × customers² (the construction's, 300 customers: 3 to 11 s
+# on the 2-core development machine, by its load) and cannot be interrupted: it is left out when less time is left
+# before the deadline, so a large plan keeps a short time limit (100 customers: the last 0.3 s).
+LS_SECONDS_PER_PAIR = 3e-5
 
 
 @dataclass
@@ -299,11 +303,12 @@ class _Search:
         return self._rb_solution([o for o in orders if any(self.instance.nodes[n].kind == "customer" for n in o)])
 
     # --- search ---------------------------------------------------------------------------------------------
-    def construct(self) -> tuple[rb.Solution, rb.Solution]:
+    def construct(self, deadline: float | None = None) -> tuple[rb.Solution, rb.Solution]:
         """Customers in order of closing time, each where it costs least, with the battery's penalty low (the
         insertion does not add stations; the local search does) and the others high, so that a vehicle is added
         only when no route takes a customer in time; then local search. Returns that solution (it may still break a
-        constraint; the search goes on from it) and one feasible under full recharge (its routes cut where needed)."""
+        constraint; the search goes on from it) and one feasible under full recharge (its routes cut where needed).
+        Before ``deadline`` (the clock's) too little time is left for the local search: it is skipped."""
         self._set_penalties([1e4, CONSTRUCT_BATTERY_PENALTY, 1e4])
         solution = rb.Solution(self.evaluation, self.rb_instance, 1)
         customers = sorted(self.instance.customers, key=lambda c: (self.instance.nodes[c].due, self.py_random.random()))
@@ -312,7 +317,8 @@ class _Search:
             if not solution[len(solution) - 1].empty:
                 solution.add_route()
         self._set_penalties(self.penalties)
-        self.local_search.optimize(solution, self.ls_operators)
+        if deadline is None or self._time_for_local_search(deadline):
+            self.local_search.optimize(solution, self.ls_operators)
         orders = []
         for route in solution:
             customers_in_route = self._customers(route)
@@ -320,7 +326,7 @@ class _Search:
                 orders.extend(self._split(customers_in_route))
         return self._nonempty(solution), self._rb_solution(orders)
 
-    def _drop_route(self, solution: rb.Solution) -> rb.Solution:
+    def _drop_route(self, solution: rb.Solution, deadline: float) -> rb.Solution:
         """The solution without its route of fewest customers, whose customers are reinserted where they cost least
         (violations allowed, with raised penalties), then local search."""
         solution = solution.copy()
@@ -331,7 +337,8 @@ class _Search:
         removed = [node.vertex_id for node in route if node.vertex.is_customer]
         solution.remove_route(route)
         self.reinsert.apply(self.evaluation, solution, removed)
-        self.local_search.optimize(solution, self.ls_operators)
+        if self._time_for_local_search(deadline):
+            self.local_search.optimize(solution, self.ls_operators)
         return solution
 
     def _minimise(self, minimiser: RouteMinimiser, best, *, deadline: float, budget: float, max_steps: int | None):
@@ -371,7 +378,7 @@ class _Search:
             return (self.clock() - started) / budget
 
         self.stats = {"pr_feasible": 0, "fr_feasible": 0, "log": []}
-        current, best_rb = self.construct()
+        current, best_rb = self.construct(deadline)
         self.stats["construct"] = (round(self.clock() - started, 1), len(current), len(best_rb))
         full = self.full(best_rb)
         assert full is not None  # every piece was made feasible in construct()
@@ -387,7 +394,7 @@ class _Search:
             iterations += 1
             if best[0] > self.lower_bound and (attempt_started is None or now - attempt_started > ATTEMPT_SHARE):
                 # (another) attempt at one vehicle fewer than the best: drop a short route, reinsert its customers
-                current = self._drop_route(best_rb)
+                current = self._drop_route(best_rb, deadline)
                 self._current_penalty = 0.0
                 attempt_started = now
             candidate = current.copy()
@@ -398,7 +405,8 @@ class _Search:
             ratios.append(ratio)
             if len(ratios) > 60:
                 ratios.popleft()
-            if LS_SHARE >= 1.0 or ratio <= sorted(ratios)[int(LS_SHARE * (len(ratios) - 1))]:
+            promising = LS_SHARE >= 1.0 or ratio <= sorted(ratios)[int(LS_SHARE * (len(ratios) - 1))]
+            if promising and self._time_for_local_search(deadline):
                 self.local_search.optimize(candidate, self.ls_operators)
             score = 0
             feasible = candidate.feasible
@@ -457,6 +465,9 @@ class _Search:
         return best[2], iterations
 
     _current_penalty = 0.0
+
+    def _time_for_local_search(self, deadline: float) -> bool:
+        return self.clock() + LS_SECONDS_PER_PAIR * len(self.instance.customers) ** 2 < deadline
 
     def _cost(self, solution: rb.Solution) -> float:
         return solution.cost + self._current_penalty

@@ -9,19 +9,22 @@ from __future__ import annotations
 import csv
 import importlib
 import io
+import logging
 import re
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerError
 
 from accounts.audit import audited_save, model_delete, model_update, snapshot
-from accounts.models import Department, User
+from accounts.models import User
 from evfleet import jobs as celery_jobs
+from evfleet.api.times import EARLIEST, LATEST
 from fleet.models import Vehicle
 from operations import energy as trip_energy
 from operations import need as trip_need
@@ -37,11 +40,18 @@ from simulation.selectors.feeds import weather_at
 from stations import selectors as station_selectors
 from stations.models import Connector, Site
 
+logger = logging.getLogger(__name__)
+
 JOB_FIELDS = (
     "name", "address", "latitude", "longitude", "demand_kg", "service_minutes", "window_start", "window_end",
 )  # fmt: skip
 SOLVER_MODULE = "routing.evrptw.solver"
 SOLVE_TASK = "routing.plan_tasks.plan_solve"
+MAX_JOBS = 500  # jobs in one plan: the instance is O(n²) to build and the solver's time limit must hold
+# Seconds the solve task may take beyond the plan's time limit (building the instance, the road table, the check,
+# storing the routes) before Celery interrupts it (soft: the plan fails saying so), and then kills it (hard).
+SOLVE_MARGIN_S = 60
+SOLVE_KILL_AFTER_S = 30
 # The road mix a planned route is priced at, for its energy per km and its speed (the typical urban speed at the
 # middle of the plan's day) and for the trips it becomes.
 ROAD_MIX = RoadMix.URBAN
@@ -57,6 +67,7 @@ class Day:
     start: datetime  # aware, UTC
     end: datetime
     zone: ZoneInfo
+    date: date  # the service date, the depot's
 
     @property
     def minutes(self) -> float:
@@ -69,14 +80,21 @@ class Day:
         return planning.minutes_between(self.start, moment)
 
     def clock(self, minutes: float) -> str:
-        return self.at(minutes).astimezone(self.zone).strftime("%H:%M")
+        """The depot's clock time; with the date when it is not the plan's day (a window on another day)."""
+        local = self.at(minutes).astimezone(self.zone)
+        return local.strftime("%H:%M") if local.date() == self.date else local.strftime("%Y-%m-%d %H:%M")
+
+    def clip(self, opens: datetime, closes: datetime) -> tuple[datetime, datetime]:
+        """A window cut to the plan's day: nothing is served outside it, and operations' stops keep the local
+        time of day only (a window across midnight would close before it opens there)."""
+        return max(opens, self.start), min(closes, self.end)
 
 
 def plan_day(plan: RoutePlan) -> Day:
     zone = ZoneInfo(plan.depot.time_zone)
     start = operations.local_datetime(plan.service_date, plan.day_starts, zone)
     end = operations.local_datetime(plan.service_date, plan.day_ends, zone)
-    return Day(start, end, zone)
+    return Day(start, end, zone, plan.service_date)
 
 
 # --- building the instance ----------------------------------------------------------------------------------------
@@ -187,12 +205,26 @@ def plan_instance(plan: RoutePlan, *, vehicles=None, jobs=None) -> tuple[plannin
 # --- create, delete -----------------------------------------------------------------------------------------------
 
 
+def plan_department(*, actor: User | None, depot: Site):
+    """The department a plan is made in when none is given: the depot's when it is the actor's department or one
+    below it (a parent department's manager planning at a team's depot: the team's vehicles drive from there), else
+    the actor's (a depot shared from a department above), else the depot's (an actor with no department)."""
+    mine = actor.department if actor is not None and getattr(actor, "department_id", None) else None
+    if mine is None or depot.department.path.startswith(mine.path):
+        return depot.department
+    return mine
+
+
 def _vehicles_of(plan: RoutePlan, vehicles: list[Vehicle]) -> None:
     path = plan.department.path
     foreign = [str(v) for v in vehicles if not v.department.path.startswith(path)]
     if foreign:
         raise ValidationError(
-            {"vehicles": f"{', '.join(foreign)} belong(s) to another department: offer your department's vehicles."}
+            {
+                "vehicles": f"{', '.join(foreign)} belong(s) to another department than the plan's, "
+                f"{plan.department.name} (the depot {plan.depot.name} is of {plan.depot.department.name}): offer "
+                f"vehicles of {plan.department.name} or the departments below it, or plan at another depot."
+            }
         )
     gone = [str(v) for v in vehicles if v.status in (Vehicle.Status.RETIRED, Vehicle.Status.MAINTENANCE)]
     if gone:
@@ -223,37 +255,51 @@ def _jobs(plan: RoutePlan, jobs: list[dict]) -> list[PlanJob]:
     return out
 
 
-def plan_department(*, actor: User | None, depot: Site | None) -> Department | None:
-    """The department a plan belongs to when none is given: the depot's when it is the person's own or one below it
-    (an organisation's manager plans for a team at the team's depot), else the person's; without a department of
-    their own (administrators), the depot's."""
-    own = actor.department if actor is not None and actor.department_id else None
-    if depot is None:
-        return own
-    if own is None or depot.department.path.startswith(own.path):
-        return depot.department
-    return own
+def _clock_windows(jobs: list[PlanJob], day: Day) -> None:
+    """Operations' stops keep a window as the depot's clock times: refuse a window that, cut to the plan's day,
+    closes on the clock at or before it opens (it ends in the hour repeated when the clocks go back)."""
+    errors = {}
+    for n, job in enumerate(jobs):
+        opens, closes = day.clip(job.window_start, job.window_end)
+        if opens < closes and _local_time(closes, day.zone) <= _local_time(opens, day.zone):
+            shut, open_ = _local_time(closes, day.zone), _local_time(opens, day.zone)
+            errors[f"jobs[{n}].window_end"] = (
+                f"{job.name}: the window closes at {shut:%H:%M} in the hour the clocks repeat, after it opened at "
+                f"{open_:%H:%M} on the clock: trips keep the clock time only, so end the window before the clocks go "
+                "back or open it after."
+            )
+    if errors:
+        raise ValidationError(errors, code="plan_impossible")
 
 
 def plan_create(*, actor: User | None, vehicles: list[Vehicle], jobs: list[dict], **data: Any) -> RoutePlan:
     """A plan in draft with its jobs, refused whole (nothing stored) when a field is wrong or the plan is impossible
     before any search (``routing.planning.build``'s checks). Without a department: ``plan_department``'s."""
     vehicles = list(vehicles)
+    plan = RoutePlan(created_by=actor if actor and actor.is_authenticated else None, **data)
+    if plan.department_id is None and plan.depot_id is not None:
+        plan.department = plan_department(actor=actor, depot=plan.depot)
+    plan.full_clean()
+    if not vehicles:
+        raise ValidationError({"vehicles": "No vehicle is offered: choose at least one vehicle for the plan."})
+    if not jobs:
+        raise ValidationError({"jobs": "The plan has no job: add at least one stop to serve."})
+    if len(jobs) > MAX_JOBS:
+        raise ValidationError(
+            {"jobs": f"{len(jobs)} jobs: a plan takes at most {MAX_JOBS}; split them into several plans."},
+            code="too_many_jobs",
+        )
+    _vehicles_of(plan, vehicles)
+    built_jobs = _jobs(plan, jobs)
+    # the O(n²) distances (and the road table) are built before the transaction, which then only writes
+    _, _, day = plan_instance(plan, vehicles=vehicles, jobs=built_jobs)  # refuses an impossible plan
+    _clock_windows(built_jobs, day)
     with transaction.atomic():
-        plan = RoutePlan(created_by=actor if actor and actor.is_authenticated else None, **data)
-        if plan.department_id is None:
-            plan.department = plan_department(actor=actor, depot=data.get("depot"))
-        plan.full_clean()
-        if not vehicles:
-            raise ValidationError({"vehicles": "No vehicle is offered: choose at least one vehicle for the plan."})
-        if not jobs:
-            raise ValidationError({"jobs": "The plan has no job: add at least one stop to serve."})
-        _vehicles_of(plan, vehicles)
         audited_save(plan, actor=actor, before=None, validated=True)
         plan.vehicles.set(vehicles)
-        built_jobs = _jobs(plan, jobs)
+        for job in built_jobs:
+            job.plan = plan
         PlanJob.objects.bulk_create(built_jobs)
-        plan_instance(plan, vehicles=vehicles, jobs=built_jobs)  # refuses an impossible plan: rolled back
     return plan
 
 
@@ -268,19 +314,52 @@ def plan_delete(*, actor: User | None, plan: RoutePlan) -> None:
 # --- solve --------------------------------------------------------------------------------------------------------
 
 
-def plan_solve(*, actor: User | None, plan: RoutePlan) -> RoutePlan:
-    """Queue the solve (status "solving"); the task stores the routes or why it failed."""
-    if plan.status not in (RoutePlan.Status.DRAFT, RoutePlan.Status.FAILED, RoutePlan.Status.SOLVED):
-        raise ValidationError(
-            {"status": f"A plan that is {plan.get_status_display().lower()} cannot be solved again."},
-            code="not_solvable",
-        )
+def solve_limits(plan: RoutePlan) -> tuple[int, int]:
+    """(soft, hard) seconds the solve task may run: the plan's time limit and a margin, then a kill."""
+    soft = int(plan.time_limit_s) + SOLVE_MARGIN_S
+    return soft, soft + SOLVE_KILL_AFTER_S
+
+
+def solve_stale(plan: RoutePlan, now: datetime) -> bool:
+    """A plan "solving" for longer than its task may run: the task was lost (a worker killed, a broker down, the
+    database gone when it wanted to say so), and the plan may be solved again."""
+    return plan.status == RoutePlan.Status.SOLVING and plan.updated_at < now - timedelta(seconds=solve_limits(plan)[1])
+
+
+def _queue_solve(plan_id: int, limits: tuple[int, int]) -> None:
+    """Hand the solve to Celery once the transaction commits; a queue that cannot take it fails the plan (instead of
+    leaving it "solving")."""
+    task = celery_jobs.task_named(SOLVE_TASK)
+
+    def send() -> None:
+        try:
+            task.apply_async(kwargs={"plan_id": plan_id}, soft_time_limit=limits[0], time_limit=limits[1])
+        except (OSError, BrokerError) as e:  # the broker is down or refuses: the plan's answer
+            logger.exception("route plan %s: the solve could not be queued", plan_id)
+            plan_solve_failed(plan_id=plan_id, error=f"the solver's queue could not take it ({type(e).__name__}); "
+                              "try again")  # fmt: skip
+
+    transaction.on_commit(send)
+
+
+def plan_solve(*, actor: User | None, plan: RoutePlan, now: datetime | None = None) -> RoutePlan:
+    """Queue the solve (status "solving"); the task stores the routes or why it failed. The plan row is locked and
+    its status read again: two solves, or a solve and a commit, do not cross. A plan "solving" for longer than its
+    task may run (``solve_stale``) may be solved again."""
+    now = now or timezone.now()
     with transaction.atomic():
+        plan = RoutePlan.objects.select_for_update().select_related("depot", "department").get(pk=plan.pk)
+        solvable = (RoutePlan.Status.DRAFT, RoutePlan.Status.FAILED, RoutePlan.Status.SOLVED)
+        if plan.status not in solvable and not solve_stale(plan, now):
+            raise ValidationError(
+                {"status": f"A plan that is {plan.get_status_display().lower()} cannot be solved again."},
+                code="not_solvable",
+            )
         plan.routes.all().delete()
         plan = model_update(
             instance=plan, data={"status": RoutePlan.Status.SOLVING, "message": "", "result": {}}, actor=actor
         )
-        celery_jobs.enqueue(SOLVE_TASK, plan_id=plan.pk)
+        _queue_solve(plan.pk, solve_limits(plan))
     return plan
 
 
@@ -351,6 +430,9 @@ def plan_solve_run(*, plan_id: int) -> RoutePlan | None:
         "distances": built.distances.label,
         "distance_source": built.distances.source,
         "road_graph": built.distances.region,
+        "clipped_windows": [
+            j.name for j in jobs if day.clip(j.window_start, j.window_end) != (j.window_start, j.window_end)
+        ],
     }
     if not found.feasible:
         return _fail(plan, "The solver's routes break the plan: " + "; ".join(result["violations"][:5]), result)
@@ -364,6 +446,9 @@ def plan_solve_run(*, plan_id: int) -> RoutePlan | None:
             _store_route(plan, number, vehicles[owner], table, built, jobs, day)
         plan.status, plan.result, plan.solved_at = RoutePlan.Status.SOLVED, result, timezone.now()
         plan.message = f"{found.vehicles} route(s), {found.distance:.1f} km, found in {float(solution.seconds):.1f} s."
+        if result["clipped_windows"]:
+            names = ", ".join(result["clipped_windows"][:5]) + (", …" if len(result["clipped_windows"]) > 5 else "")
+            plan.message += f" Windows reaching beyond the plan's day were cut to it: {names}."
         plan.save(update_fields=["status", "result", "solved_at", "message", "updated_at"])
     return plan
 
@@ -397,10 +482,23 @@ def _store_route(plan, number, vehicle, table: planning.Timetable, built: planni
 
 
 def plan_solve_failed(*, plan_id: int, error: str) -> None:
-    """The task gave up (an unexpected error): the plan says so instead of staying "solving" for ever."""
-    plan = RoutePlan.objects.filter(pk=plan_id, status=RoutePlan.Status.SOLVING).first()
+    """The task gave up (an unexpected error, its time up, retries spent): the plan says so instead of staying
+    "solving" for ever."""
+    with transaction.atomic():
+        plan = RoutePlan.objects.select_for_update().filter(pk=plan_id, status=RoutePlan.Status.SOLVING).first()
+        if plan is not None:
+            _fail(plan, f"The solve failed: {error[:500]}")
+
+
+def plan_solve_timed_out(*, plan_id: int) -> None:
+    """The task ran past its soft limit (the plan's time limit and ``SOLVE_MARGIN_S``)."""
+    plan = RoutePlan.objects.filter(pk=plan_id).only("time_limit_s").first()
     if plan is not None:
-        _fail(plan, f"The solve failed: {error[:500]}")
+        plan_solve_failed(
+            plan_id=plan_id,
+            error=f"it did not finish within {solve_limits(plan)[0]} s (the time limit of {plan.time_limit_s} s and "
+            f"{SOLVE_MARGIN_S} s to build and store the plan). Leave jobs out or split the plan, then solve again.",
+        )
 
 
 # --- commit -------------------------------------------------------------------------------------------------------
@@ -442,14 +540,17 @@ def _driven(legs: list[Leg]) -> float:
     return sum(leg.km for leg in legs)
 
 
-def _leg_stops(leg: Leg, zone: ZoneInfo) -> list[dict]:
-    """The operations route's stops: the leg's jobs with their windows on the depot's clock, then where it charges."""
-    stops = [
-        dict(name=job.name, address=job.address, latitude=job.latitude, longitude=job.longitude,
-             window_opens=_local_time(job.window_start, zone), window_closes=_local_time(job.window_end, zone),
-             service_minutes=job.service_minutes)
-        for job in leg.jobs
-    ]  # fmt: skip
+def _leg_stops(leg: Leg, day: Day) -> list[dict]:
+    """The operations route's stops: the leg's jobs with their windows cut to the plan's day on the depot's clock,
+    then where it charges."""
+    stops = []
+    for job in leg.jobs:
+        opens, closes = day.clip(job.window_start, job.window_end)
+        stops.append(
+            dict(name=job.name, address=job.address, latitude=job.latitude, longitude=job.longitude,
+                 window_opens=_local_time(opens, day.zone), window_closes=_local_time(closes, day.zone),
+                 service_minutes=job.service_minutes)
+        )  # fmt: skip
     if leg.charge_at is not None:
         end = leg.charge_at
         stops.append(dict(name=f"Charge at {end.name}"[:120], address=end.address, latitude=end.latitude,
@@ -457,42 +558,64 @@ def _leg_stops(leg: Leg, zone: ZoneInfo) -> list[dict]:
     return stops
 
 
+_STOP_FIELD = re.compile(r"^stops\[(\d+)\]\.?(\w*)$")
+
+
+def _stop_named(field: str, leg: Leg) -> str:
+    """Operations' ``stops[N].field`` as the job's name (or the charging stop) and the field."""
+    match = _STOP_FIELD.match(field)
+    if match is None:
+        return field
+    n = int(match[1])
+    place = repr(leg.jobs[n].name) if n < len(leg.jobs) else "the charging stop"
+    return f"{place} {match[2]}".strip()
+
+
 def plan_commit(*, actor: User | None, plan: RoutePlan, now: datetime | None = None) -> RoutePlan:
     """Each planned route becomes operations routes (the jobs in order with their windows and service minutes) and
     trips of its vehicle, one per leg between charges (``route_legs``), through the operations services (past,
     overlap and range checked there). All or nothing: one refusal names the route and rolls back every one."""
-    if plan.status != RoutePlan.Status.SOLVED:
-        raise ValidationError(
-            {"status": f"Only a solved plan can be committed; this one is {plan.get_status_display().lower()}."},
-            code="not_solved",
-        )
-    zone = ZoneInfo(plan.depot.time_zone)
-    routes = list(
-        plan.routes.select_related("vehicle__vehicle_model", "vehicle__department").prefetch_related(
-            "visits__job", "visits__site"
-        )
-    )
-    made = 0
     with transaction.atomic():
+        # locked and read again: two commits (a double click, two managers) make the trips once
+        plan = RoutePlan.objects.select_for_update().select_related("depot", "department").get(pk=plan.pk)
+        if plan.status == RoutePlan.Status.COMMITTED:
+            raise ValidationError({"status": "The plan is already committed."}, code="already_committed")
+        if plan.status != RoutePlan.Status.SOLVED:
+            raise ValidationError(
+                {"status": f"Only a solved plan can be committed; this one is {plan.get_status_display().lower()}."},
+                code="not_solved",
+            )
+        day = plan_day(plan)
+        routes = list(
+            plan.routes.select_related("vehicle__vehicle_model", "vehicle__department").prefetch_related(
+                "visits__job", "visits__site"
+            )
+        )
+        made = 0
         for route in routes:
             label = f"Route {route.number} ({route.vehicle})"
             legs = route_legs(plan, route)
+            # the vehicle's department owns its trips (operations wants them alike); a plan of a parent department
+            # may offer a team's vehicles, and the plan's depot and charging sites are of that department or above
+            owner = route.vehicle.department
             for n, leg in enumerate(legs, start=1):
-                name = f"{plan.name} {plan.service_date:%Y-%m-%d} #{route.number}"
-                name = f"{name}.{n}" if len(legs) > 1 else name
+                # the plan's id keeps two plans of one name and day apart (route names are unique per department)
+                suffix = f" {plan.service_date:%Y-%m-%d} (plan {plan.pk}) #{route.number}"
+                suffix = f"{suffix}.{n}" if len(legs) > 1 else suffix
+                name = plan.name[: 120 - len(suffix)] + suffix
                 try:
                     ops_route = operations.route_create(
-                        actor=actor, department=plan.department, name=name[:120], road_mix=ROAD_MIX,
+                        actor=actor, department=owner, name=name, road_mix=ROAD_MIX,
                         distance_km=max(0.1, round(leg.km, 1)), notes=f"Route plan {plan.pk}, {label}, leg {n}.",
-                        stops=_leg_stops(leg, zone),
+                        stops=_leg_stops(leg, day),
                     )  # fmt: skip
                     trip = operations.trip_create(
-                        actor=actor, now=now, department=plan.department, vehicle=route.vehicle, depot=leg.start_site,
+                        actor=actor, now=now, department=owner, vehicle=route.vehicle, depot=leg.start_site,
                         departs_at=leg.departs_at, returns_at=leg.returns_at, route=ops_route, road_mix=ROAD_MIX,
                         notes=f"Route plan {plan.pk}: {plan.name}"[:250],
                     )  # fmt: skip
                 except ValidationError as e:
-                    reasons = "; ".join(f"{f}: {' '.join(m)}" for f, m in e.message_dict.items())
+                    reasons = "; ".join(f"{_stop_named(f, leg)}: {' '.join(m)}" for f, m in e.message_dict.items())
                     message = f"{label}: operations refused it ({reasons}). Nothing was committed."
                     raise ValidationError({f"routes[{route.number - 1}]": message}, code="commit_refused") from None
                 route.operations_routes.add(ops_route)
@@ -537,6 +660,8 @@ def _csv_moment(raw: str, name: str, service_date, zone: ZoneInfo) -> datetime:
         raise ValidationError({name: f"{raw!r} is no time: give HH:MM (the depot's clock) or ISO 8601."}) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
+    if not EARLIEST <= moment < LATEST:
+        raise ValidationError({name: f"Give a date from 1970 to 2199; got {raw!r}."})
     return moment
 
 
@@ -548,7 +673,10 @@ def jobs_from_csv(data: bytes | str, *, service_date, zone: ZoneInfo) -> tuple[l
         return [], [problem]
     first = text.lstrip().splitlines()[0]
     delimiter = ";" if ";" in first and "," not in first else ","
-    lines = list(csv.reader(io.StringIO(text.lstrip(), newline=""), delimiter=delimiter))
+    try:
+        lines = list(csv.reader(io.StringIO(text.lstrip(), newline=""), delimiter=delimiter))
+    except csv.Error as e:  # a field over the csv module's limit (128 KiB), a NUL byte…
+        return [], [RowError(0, "", f"The file is no CSV we can read: {e}.")]
     header = [h.strip().lower() for h in lines[0]]
     errors = [
         RowError(1, h, f"Unknown column {h!r}; the header is (optional columns may be left out): "
@@ -562,6 +690,9 @@ def jobs_from_csv(data: bytes | str, *, service_date, zone: ZoneInfo) -> tuple[l
     for number, values in enumerate(lines[1:], start=2):
         if not any(v.strip() for v in values):
             continue
+        if len(jobs) == MAX_JOBS:
+            errors.append(RowError(number, "", f"A plan takes at most {MAX_JOBS} jobs: split the file into plans."))
+            break
         row = {name: (values[i].strip() if i < len(values) else "") for i, name in enumerate(header)}
         job: dict[str, Any] = {"name": row["name"], "address": row.get("address", "")}
         for name in ("latitude", "longitude", "demand_kg", "service_minutes", "window_start", "window_end"):

@@ -4,8 +4,10 @@ from datetime import time
 
 import pytest
 
+from fleet.tests.factories import VehicleFactory
 from routing.models import RoutePlan
 from routing.tests.plans_fixtures import DAY, job_data
+from stations.tests.factories import SiteFactory
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/route-plans/"
@@ -110,3 +112,30 @@ def test_the_plan_list_runs_a_constant_number_of_queries(world, api, django_asse
     with django_assert_max_num_queries(14):
         response = client.get(URL)
     assert response.json()["count"] == 4
+
+
+def test_a_parent_departments_manager_makes_a_plan_at_a_teams_depot_through_the_api(world, api):
+    team_depot = SiteFactory(department=world.org.a1, name="Team depot", latitude=52.52, longitude=13.40)
+    model = world.vans[0].vehicle_model
+    vans = [VehicleFactory(department=world.org.a1, vehicle_model=model, fleet_number=f"A1-{n}") for n in (1, 2)]
+    body = _body(world, depot=team_depot.pk, vehicles=[v.pk for v in vans])
+    response = api(world.org.fleet_manager_a).post(URL, body, format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["department"] == world.org.a1.pk
+
+
+def test_a_job_window_without_an_offset_is_refused_saying_so(world, api):
+    body = _body(world)
+    body["jobs"][0]["window_start"] = "2030-03-12T08:00:00"
+    fields = api(world.org.fleet_manager_a).post(URL, body, format="json").json()["fields"]
+    assert "with its offset" in fields["jobs.0.window_start"][0]["message"]
+    assert not RoutePlan.objects.exists()
+
+
+def test_more_jobs_than_a_plan_takes_are_refused_by_the_api(world, api):
+    body = _body(world)
+    body["jobs"] = [{**body["jobs"][0], "name": f"Job {n}"} for n in range(501)]
+    response = api(world.org.fleet_manager_a).post(URL, body, format="json")
+    assert response.status_code == 400
+    assert "no more than 500" in response.json()["fields"]["jobs.non_field_errors"][0]["message"]
+    assert not RoutePlan.objects.exists()

@@ -1,9 +1,10 @@
 """The route plan pages: list, new plan with jobs as CSV, the plan's page with Solve and Commit."""
 
-from datetime import time
+from datetime import time, timedelta
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from fleet.tests.factories import VehicleFactory
 from routing.models import RoutePlan
@@ -132,3 +133,23 @@ def test_the_new_plan_page_says_which_vehicles_cannot_be_offered(world):
     assert page.count("cannot be offered") == 1  # the active vans are offered as they are
     response = _client(world.org.fleet_manager_a).post("/routing/plans/new/", _form(world, vehicles=[workshop.pk]))
     assert "cannot drive (retired or in maintenance)" in response.content.decode()
+
+
+def test_a_parent_departments_manager_makes_a_plan_at_a_teams_depot_with_its_vans(world):
+    team_depot = SiteFactory(department=world.org.a1, name="Team depot", latitude=52.52, longitude=13.40)
+    model = world.vans[0].vehicle_model
+    vans = [VehicleFactory(department=world.org.a1, vehicle_model=model, fleet_number=f"A1-{n}") for n in (1, 2)]
+    form = _form(world, depot=team_depot.pk, vehicles=[v.pk for v in vans])
+    response = _client(world.org.fleet_manager_a).post("/routing/plans/new/", form)
+    assert response.status_code == 302, response.context["form"].errors
+    assert RoutePlan.objects.get().department == world.org.a1
+
+
+def test_a_plan_solving_past_its_limits_offers_solve_again_and_a_fresh_one_not(world):
+    plan = _plan(world)
+    RoutePlan.objects.filter(pk=plan.pk).update(status=RoutePlan.Status.SOLVING)
+    client = _client(world.org.fleet_manager_a)
+    assert 'id="solve-button"' not in client.get(f"/routing/plans/{plan.pk}/").content.decode()
+    stuck = timezone.now() - timedelta(seconds=plan.time_limit_s + 60 + 30 + 1)
+    RoutePlan.objects.filter(pk=plan.pk).update(updated_at=stuck)
+    assert 'id="solve-button"' in client.get(f"/routing/plans/{plan.pk}/").content.decode()

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import dashboard_user
@@ -220,7 +221,9 @@ def plan_detail(request, pk: int):
             "map_data": _map_data(plan, routes, jobs),
             "tiles_url": settings.EVFLEET_MAP_TILES_URL,
             "tiles_attribution": settings.EVFLEET_MAP_ATTRIBUTION,
-            "can_solve": plan.editable and request.user.has_perm("routing.change_routeplan"),
+            # a plan "solving" past its task's limits lost its task: it may be solved again
+            "can_solve": (plan.editable or services.solve_stale(plan, timezone.now()))
+            and request.user.has_perm("routing.change_routeplan"),
             "can_commit": plan.status == RoutePlan.Status.SOLVED
             and request.user.has_perms(["routing.change_routeplan", "operations.add_trip", "operations.add_route"]),
             "total_km": sum(r.distance_km for r in routes),
