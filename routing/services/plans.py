@@ -30,7 +30,7 @@ from operations import energy as trip_energy
 from operations import need as trip_need
 from operations import services as operations
 from operations.imports import RowError, decode
-from operations.models import RoadMix
+from operations.models import RoadMix, Trip
 from routing import planning
 from routing.evrptw.check import check
 from routing.evrptw.instance import InstanceError
@@ -229,6 +229,34 @@ def _vehicles_of(plan: RoutePlan, vehicles: list[Vehicle]) -> None:
     gone = [str(v) for v in vehicles if v.status in (Vehicle.Status.RETIRED, Vehicle.Status.MAINTENANCE)]
     if gone:
         raise ValidationError({"vehicles": f"{', '.join(gone)} cannot drive (retired or in maintenance)."})
+    _vehicles_free(plan, vehicles)
+
+
+def _vehicles_free(plan: RoutePlan, vehicles: list[Vehicle]) -> None:
+    """Refuse vehicles that already have a trip (planned or under way) within the plan's day: every planned route
+    may take the whole day, so such a vehicle's route could not be committed (operations refuses overlapping
+    trips). The error names each trip on the depot's clock and the two ways out."""
+    day = plan_day(plan)
+    busy = (
+        Trip.objects.filter(
+            vehicle__in=vehicles, status__in=Trip.ACTIVE, departs_at__lt=day.end, returns_at__gt=day.start
+        )
+        .select_related("vehicle")
+        .order_by("vehicle__fleet_number", "departs_at")
+    )
+    taken = {}
+    for trip in busy:
+        start, end = trip.departs_at.astimezone(day.zone), trip.returns_at.astimezone(day.zone)
+        taken.setdefault(str(trip.vehicle), f"trip {trip.pk} {start:%H:%M}–{end:%H:%M}")
+    if taken:
+        listed = "; ".join(f"{vehicle} has {trip}" for vehicle, trip in taken.items())
+        raise ValidationError(
+            {
+                "vehicles": f"{listed}, within the plan's day ({day.clock(0)}–{day.clock(day.minutes)}): offer "
+                "vehicles that are free that day, or shorten the plan's day to the hours they are free."
+            },
+            code="vehicle_busy",
+        )
 
 
 def _jobs(plan: RoutePlan, jobs: list[dict]) -> list[PlanJob]:
@@ -355,6 +383,7 @@ def plan_solve(*, actor: User | None, plan: RoutePlan, now: datetime | None = No
                 {"status": f"A plan that is {plan.get_status_display().lower()} cannot be solved again."},
                 code="not_solvable",
             )
+        _vehicles_free(plan, list(plan.vehicles.all()))  # a trip booked since the plan was made
         plan.routes.all().delete()
         plan = model_update(
             instance=plan, data={"status": RoutePlan.Status.SOLVING, "message": "", "result": {}}, actor=actor

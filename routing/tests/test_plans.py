@@ -200,3 +200,29 @@ def test_jobs_that_need_more_vehicles_than_offered_fail_the_plan_saying_so(
     assert plan.status == RoutePlan.Status.FAILED
     assert "need more vehicles than the 1 offered" in plan.message
     assert not plan.routes.exists()
+
+
+def test_a_vehicle_with_a_trip_that_day_is_refused_naming_the_trip_on_the_depots_clock(world, solver):
+    busy = world.vans[0]
+    trip = Trip.objects.create(department=world.org.a, vehicle=busy, depot=world.depot,
+                               departs_at=local(DAY, time(12, 30)), returns_at=local(DAY, time(17, 30)),
+                               distance_km=40)  # fmt: skip
+    with pytest.raises(ValidationError) as e:
+        plans.plan_create(actor=world.org.fleet_manager_a, **plan_data(world))
+    message = e.value.message_dict["vehicles"][0]
+    assert f"{busy} has trip {trip.pk} 12:30–17:30" in message and "(07:00–18:00)" in message
+    assert "shorten the plan's day" in message and not RoutePlan.objects.exists()
+    # the hours it is free: a day that ends when its trip starts
+    plan = plans.plan_create(actor=world.org.fleet_manager_a, **plan_data(world, day_ends=time(12, 30)))
+    assert plan.vehicles.count() == 2
+
+
+def test_a_trip_booked_after_the_plan_was_made_stops_the_solve(world, solver):
+    plan = plans.plan_create(actor=world.org.fleet_manager_a, **plan_data(world))
+    Trip.objects.create(department=world.org.a, vehicle=world.vans[1], depot=world.depot,
+                        departs_at=local(DAY, time(8, 0)), returns_at=local(DAY, time(9, 0)),
+                        distance_km=10)  # fmt: skip
+    with pytest.raises(ValidationError) as e:
+        plans.plan_solve(actor=world.org.fleet_manager_a, plan=plan)
+    assert f"{world.vans[1]} has trip" in e.value.message_dict["vehicles"][0]
+    assert RoutePlan.objects.get(pk=plan.pk).status == RoutePlan.Status.DRAFT
