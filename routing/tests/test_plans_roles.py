@@ -72,11 +72,12 @@ def test_each_role_plans_solves_commits_and_deletes_route_plans_through_the_api_
         with django_capture_on_commit_callbacks(execute=True):
             plans.plan_solve(actor=None, plan=plan)
     assert RoutePlan.objects.get(pk=plan.pk).status == RoutePlan.Status.SOLVED
+    # made before the commit: once committed, the vans have that day's trips, and a plan may not offer them again
+    draft = plans.plan_create(actor=None, **plan_data(world, name="A draft"))
     committed = client.post(f"{URL}{plan.pk}/commit/")
     assert committed.status_code == (200 if may_commit else 403), committed.json()
     assert RoutePlan.objects.get(pk=plan.pk).status == ("committed" if may_commit else "solved")
     assert Trip.objects.exists() == may_commit
-    draft = plans.plan_create(actor=None, **plan_data(world, name="A draft"))
     deleted = client.delete(f"{URL}{draft.pk}/")
     assert deleted.status_code == (204 if may_delete else 403)
     assert RoutePlan.objects.filter(pk=draft.pk).exists() != may_delete
