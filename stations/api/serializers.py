@@ -264,7 +264,11 @@ class CompatibleConnectorSerializer(serializers.Serializer):
     connector = NestedConnectorSerializer()
     charge_point = serializers.IntegerField(source="connector.charge_point_id")
     charge_point_identity = serializers.CharField(source="connector.charge_point.identity")
-    site = serializers.IntegerField(source="connector.charge_point.site_id")
+    site = serializers.IntegerField(
+        source="connector.charge_point.site_id",
+        allow_null=True,
+        help_text="The charge point's site; null for a station not yet assigned to one (administrators see those).",
+    )
     power_kw = serializers.DecimalField(max_digits=6, decimal_places=1, help_text="Power the vehicle would get, in kW.")
     limited_by = serializers.ChoiceField(choices=["connector", "vehicle", "adapter"])
     adapter = serializers.CharField(help_text="Adapter needed; empty for a direct fit.")

@@ -84,6 +84,18 @@ def test_compatible_connectors_list_the_power_the_vehicle_would_get(org, api, de
     ]  # no CHAdeMO, no other dept
 
 
+def test_an_administrator_sees_a_station_not_yet_assigned_to_a_site_with_site_null(org, api, depots):
+    model = VehicleModelFactory(inlets=["type2", "ccs2"], max_ac_kw=Decimal("11.0"), max_dc_kw=Decimal("125.0"))
+    vehicle = VehicleFactory(department=org.a, vehicle_model=model)
+    loose = ConnectorFactory(charge_point=ChargePointFactory(site=None, identity="UNASSIGNED-1"),
+                             connector_type="type2", current_type="ac")  # fmt: skip
+    results = api(org.admin).get(f"/api/v1/vehicles/{vehicle.pk}/compatible-connectors/").json()["results"]
+    (row,) = [r for r in results if r["connector"]["id"] == loose.pk]
+    assert row["site"] is None and row["charge_point_identity"] == "UNASSIGNED-1"
+    schema = api(org.admin).get("/api/schema/?format=json").json()  # and the schema says it may be null
+    assert schema["components"]["schemas"]["CompatibleConnector"]["properties"]["site"]["nullable"] is True
+
+
 def test_compatible_connectors_filter_by_site_and_availability(org, api, depots):
     vehicle = VehicleFactory(department=org.a, vehicle_model=VehicleModelFactory(inlets=["type2", "ccs2"]))
     client = api(org.dispatcher_a)
