@@ -78,6 +78,12 @@ class LocalDateTimeField(forms.DateTimeField):
             except (TypeError, ValueError):
                 continue
             return self._instant(naive)
+        try:  # an exact instant with its offset (a link or a program: 2026-06-10T08:00:00+02:00) is unambiguous
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except (TypeError, ValueError, AttributeError):
+            moment = None
+        if moment is not None and timezone.is_aware(moment):
+            return moment
         raise ValidationError(
             "Enter a date and time like 2026-06-10 08:00 (the picker does it for you).", code="invalid"
         )

@@ -328,3 +328,13 @@ def test_the_page_offers_only_sites_in_scope_and_refuses_another_departments(org
         "Select a valid choice" in errors["origin_site"][0] and "Select a valid choice" in errors["destination_site"][0]
     )
     assert response.context["plan"] is None
+
+
+def test_the_page_takes_a_departure_with_its_offset_from_a_link(org, corridor, client, monkeypatch):
+    _weather(monkeypatch, 15.0)
+    client.force_login(org.dispatcher_a)
+    departure = (timezone.now() + timedelta(hours=1)).isoformat()  # 2026-…T…+00:00, as a program writes it
+    query = {"vehicle": corridor["vehicle"].pk, "destination_latitude": HAMBURG[0],
+             "destination_longitude": HAMBURG[1], "departure_at": departure}  # fmt: skip
+    page = client.get("/routing/charging-stops/", query).content.decode()
+    assert 'id="stops-data"' in page and 'name="book"' in page
