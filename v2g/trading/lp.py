@@ -19,7 +19,9 @@ is possible: a building load above a cut limit).
                0 ≤ e ≤ capacity,  c ≤ P⁺_i,  d ≤ P⁻_i (0 outside the consented hours)
 
 r[i,t] = min(reserve, what it holds at arrival + what charging flat out adds by t): a vehicle that arrives below
-its reserve charges up to it first and is never discharged below it. With π⁻ ≤ π⁺ (validated) the LP never
+its reserve charges up to it first and is never discharged below it. Only such a vehicle has the rows and the
+slack s; for one that arrives above its reserve, e ≥ reserve is a bound of its columns (staying above is always
+possible, by not discharging), which keeps the model a third smaller. With π⁻ ≤ π⁺ (validated) the LP never
 imports and exports at once, and with wear or losses it never charges and discharges a vehicle at once unless
 the import price is negative (then it would burn energy in the losses: the schedule nets the two). It discharges
 only where the spread pays for the round trip's losses and the wear: a kWh taken out of the battery at t and put
@@ -74,6 +76,16 @@ class _Builder:
         self.rows_v.append(np.asarray(values, dtype=float))
         self.row_lo.append(lo)
         self.row_hi.append(hi)
+
+    def add_rows(self, rows: np.ndarray, columns: np.ndarray, values: np.ndarray, lo, hi) -> None:
+        """A block of rows at once: entry k goes in the block's row `rows[k]` (0 for its first row)."""
+        count = len(np.broadcast_to(np.asarray(lo, dtype=float), (int(rows.max()) + 1,)))
+        first = len(self.row_lo)
+        self.rows_i.append(np.asarray(rows, dtype=np.int64) + first)
+        self.rows_j.append(np.asarray(columns, dtype=np.int64))
+        self.rows_v.append(np.asarray(values, dtype=float))
+        self.row_lo.extend(np.broadcast_to(np.asarray(lo, dtype=float), (count,)).tolist())
+        self.row_hi.extend(np.broadcast_to(np.asarray(hi, dtype=float), (count,)).tolist())
 
     def solve(self, highspy_module, h):
         cost = np.concatenate(self.cost)
@@ -144,18 +156,24 @@ def plan(problem: Problem, *, algorithm: str = "lp") -> Schedule:
         if v.discharge_intervals is not None:
             allowed = np.where(np.isin(steps, sorted(v.discharge_intervals)), allowed, 0.0)
         d = b.add_columns(length, wear / eta_d, 0.0, allowed)
-        e = b.add_columns(length, 0.0, 0.0, v.capacity_kwh)
-        s = b.add_columns(length, w_reserve, 0.0, np.inf)
+        above = v.energy_kwh >= v.reserve_kwh - 1e-9
+        # above its reserve at arrival, staying above it is always possible (not discharging): a bound says it;
+        # below it, the rows with slack ask it to charge up to the reserve as fast as it can
+        e = b.add_columns(length, 0.0, min(v.reserve_kwh, v.capacity_kwh) if above else 0.0, v.capacity_kwh)
         u = b.add_columns(1, w_unmet, 0.0, np.inf)
-        for k in range(length):
-            columns = [e[k], c[k], d[k]] + ([e[k - 1]] if k else [])
-            values = [1.0, -dt * eta_c, dt / eta_d] + ([-1.0] if k else [])
-            held = v.energy_kwh if k == 0 else 0.0
-            b.add_row(columns, values, held, held)
-            reachable = v.energy_kwh + dt * eta_c * v.max_charge_kw * (k + 1)
-            floor = min(v.reserve_kwh, reachable)
-            if floor > 0:
-                b.add_row([e[k], s[k]], [1.0, 1.0], floor, np.inf)
+        k = np.arange(length)
+        # the battery: e[k] - e[k-1] - Δ·η_c·c[k] + Δ/η_d·d[k] = (what it holds at arrival for k = 0)
+        rows = np.concatenate([k, k, k, k[1:]])
+        columns = np.concatenate([e, c, d, e[:-1]])
+        values = np.concatenate([np.ones(length), np.full(length, -dt * eta_c), np.full(length, dt / eta_d),
+                                 -np.ones(length - 1)])  # fmt: skip
+        held = np.zeros(length)
+        held[0] = v.energy_kwh
+        b.add_rows(rows, columns, values, held, held)
+        if not above:
+            s = b.add_columns(length, w_reserve, 0.0, np.inf)
+            floor = np.minimum(v.reserve_kwh, v.energy_kwh + dt * eta_c * v.max_charge_kw * (k + 1))
+            b.add_rows(np.concatenate([k, k]), np.concatenate([e, s]), np.ones(2 * length), floor, np.inf)
         b.add_row([e[-1], u[0]], [1.0, 1.0], v.target_kwh, np.inf)
         if v.max_discharge_kwh is not None and allowed.any():
             b.add_row(d, np.full(length, dt), -np.inf, v.max_discharge_kwh)
